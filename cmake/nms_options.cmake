@@ -1,0 +1,25 @@
+# Build options. CUDA is on automatically where nvcc exists; the CPU build
+# never needs it.
+include(CheckLanguage)
+set(NMS_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
+set_property(CACHE NMS_CUDA PROPERTY STRINGS AUTO ON OFF)
+option(NMS_NATIVE "Optimise the CPU backend for this machine (-march=native)" ON)
+option(NMS_BUILD_TESTS "Build the tests" ON)
+option(NMS_BUILD_BENCH "Build the benchmarks" ON)
+
+if(NMS_CUDA STREQUAL "AUTO")
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    set(NMS_CUDA ON)
+  else()
+    set(NMS_CUDA OFF)
+  endif()
+endif()
+
+# Flags for the hot loops: vectorise across instance lanes (OpenMP simd),
+# allow libmvec's vector exp/log/sin, keep IEEE NaN/Inf semantics so that
+# diverging instances are detected.
+set(NMS_HOT_FLAGS -O3 -fopenmp-simd -fno-math-errno -fno-trapping-math)
+if(NMS_NATIVE)
+  list(APPEND NMS_HOT_FLAGS -march=native -mprefer-vector-width=512)
+endif()

@@ -1,0 +1,101 @@
+#pragma once
+
+// The library API: a batch of N independent network instances = one model +
+// one coupling + one network + per-instance parameter values. The sweep
+// layer builds batches; backends run them.
+
+#include "nmsweep/integrators/schemes.hpp"
+#include "nmsweep/network/connectome.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nms {
+
+// A value that may vary over nodes and/or instances.
+struct field {
+    enum class kind { scalar, per_node, per_instance, per_node_instance };
+    kind k = kind::scalar;
+    std::vector<double> v{0.0};  // per_node_instance: [node][instance]
+
+    static field scalar(double x) { return {kind::scalar, {x}}; }
+    static field per_node(std::vector<double> x) { return {kind::per_node, std::move(x)}; }
+    static field per_instance(std::vector<double> x) { return {kind::per_instance, std::move(x)}; }
+    static field per_node_instance(std::vector<double> x) { return {kind::per_node_instance, std::move(x)}; }
+
+    bool varies_over_nodes() const { return k == kind::per_node || k == kind::per_node_instance; }
+    double at(std::size_t node, std::size_t inst, std::size_t n_inst) const {
+        switch (k) {
+        case kind::scalar: return v[0];
+        case kind::per_node: return v[node];
+        case kind::per_instance: return v[inst];
+        default: return v[node * n_inst + inst];
+        }
+    }
+};
+
+struct batch {
+    std::string model = "jansen_rit";
+    std::string coupling = "linear";
+    connectome net;
+    double speed = 4.0;                      // mm/ms; <= 0 or inf: no delays
+    std::vector<double> speed_per_instance;  // non-empty: each instance its own delays
+    std::size_t n_instances = 1;
+    // Overrides by dotted name: "model.<p>", "coupling.<p>", "noise.<state var>"
+    // (additive noise sigma of that variable: increment sigma*sqrt(dt)*N(0,1)).
+    std::map<std::string, field> params;
+    // Initial state by variable name; also the constant history before t=0.
+    std::map<std::string, field> initial;
+    scheme method = scheme::heun;
+    double dt = 0.1;  // ms
+    long n_steps = 1000;
+    std::uint64_t seed = 0;
+    std::vector<std::uint64_t> seed_per_instance;  // non-empty: overrides seed
+};
+
+// What an observer sees: the state of one block of instances after `step`
+// steps, x[(v * n_nodes + node) * lanes + lane], in the run's precision.
+template <class T> struct block_state {
+    long step;
+    std::size_t inst0;  // global index of lane 0
+    int lanes;          // block width (array stride)
+    int n_valid;        // lanes that are real instances
+    int n_nodes, n_state;
+    const T* x;
+    T at(int v, int node, int lane) const { return x[(long(v) * n_nodes + node) * lanes + lane]; }
+};
+
+template <class T> struct observer {
+    long every = 1;  // call after every `every` steps (and never at step 0)
+    virtual ~observer() = default;
+    // Called concurrently from different threads for different blocks.
+    virtual void observe(const block_state<T>& s) = 0;
+};
+
+struct run_options {
+    int threads = 0;        // 0: all cores
+    int lanes = 0;          // instances per CPU block; 0: the SIMD width default
+    long progress_every = 0;
+    std::function<void(std::size_t instances_done)> on_block_done;  // may be called concurrently
+};
+
+struct run_result {
+    std::size_t n_instances = 0, n_nodes = 0, n_state = 0;
+    std::vector<double> final_state;   // [v][node][instance]
+    std::vector<long> diverged_step;   // -1: ok; else the first step whose state was not finite
+    double wall_seconds = 0;
+    double node_steps_per_second = 0;
+    int threads = 1;
+    int lanes = 0;
+    std::string backend = "cpu";
+};
+
+template <class T> run_result run_cpu(const batch& b, const run_options& opt = {}, observer<T>* obs = nullptr);
+
+// Validates names, lengths and values of a batch without running it.
+void check_batch(const batch& b);
+
+} // namespace nms

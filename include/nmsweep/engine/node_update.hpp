@@ -1,0 +1,66 @@
+#pragma once
+
+// The per-node, per-instance update that both backends run: coupling post,
+// one integration step, divergence check, and the coupling channels of the
+// new state pushed into the delay ring. The CPU backend calls it inside a
+// SIMD loop over the lanes of an instance block; the CUDA kernel calls it
+// with one thread per instance. All arrays are instance-fastest, so `l`
+// (the lane/instance) is the only index that varies between SIMD lanes or
+// GPU threads.
+
+#include "nmsweep/core/hd.hpp"
+#include "nmsweep/integrators/schemes.hpp"
+
+namespace nms {
+
+// Total per-instance parameters of a (model, coupling) pair: model
+// parameters, coupling parameters, then one noise sigma per state variable.
+template <class M, class C> constexpr int n_all_params = M::n_params + C::n_params + M::n_state;
+
+template <class M, class C, scheme S, bool Noisy, class T>
+NMS_HD bool node_update(const T* const* pp,  // per-parameter pointers for this node, [lane]
+                        int l,               // lane
+                        T* x, long xs,       // state of this node: x[v * xs + l]
+                        const T* acc, long as,  // channel sums: acc[ch * as + l]
+                        const T* dW, long ds,   // noise increments: dW[v * ds + l]
+                        T* ring_out, long rs,   // ring slot of the new step: ring_out[ch * rs + l]
+                        T rowsum, int n_nodes, T dt) {
+    constexpr int np = n_all_params<M, C>;
+    constexpr int ncv = M::n_cvar;
+    constexpr int nch = C::n_channels;
+    T p[np];
+    for (int k = 0; k < np; ++k) p[k] = pp[k][l];
+    T xv[M::n_state];
+    for (int v = 0; v < M::n_state; ++v) xv[v] = x[v * xs + l];
+    T xi[ncv];
+    for (int k = 0; k < ncv; ++k) xi[k] = xv[M::cvar[k]];
+    T s[nch];
+    for (int k = 0; k < nch; ++k) s[k] = acc[k * as + l];
+    T c[ncv];
+    C::post(p + M::n_params, s, xi, rowsum, n_nodes, c);
+    T w[M::n_state];
+    if constexpr (Noisy)
+        for (int v = 0; v < M::n_state; ++v) w[v] = dW[v * ds + l];
+    integrate_step<S, Noisy, M>(p, xv, c, w, dt);
+    bool ok = true;
+    for (int v = 0; v < M::n_state; ++v) {
+        x[v * xs + l] = xv[v];
+        ok = ok & nfinite(xv[v]);
+    }
+    T cv[ncv];
+    for (int k = 0; k < ncv; ++k) cv[k] = xv[M::cvar[k]];
+    T ch[nch];
+    C::pre(p + M::n_params, cv, ch);
+    for (int k = 0; k < nch; ++k) ring_out[k * rs + l] = ch[k];
+    return ok;
+}
+
+// Channels of a given state (used to fill the initial history).
+template <class M, class C, class T>
+NMS_HD void ring_channels(const T* pc /* coupling params */, const T* xv, T* ch) {
+    T cv[M::n_cvar];
+    for (int k = 0; k < M::n_cvar; ++k) cv[k] = xv[M::cvar[k]];
+    C::pre(pc, cv, ch);
+}
+
+} // namespace nms

@@ -1,0 +1,80 @@
+#pragma once
+
+// The list of models and couplings. Adding a model = one header in models/
+// plus one entry in model_list below.
+
+#include "nmsweep/coupling/couplings.hpp"
+#include "nmsweep/models/jansen_rit.hpp"
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace nms {
+
+template <class... Ts> struct type_list {};
+template <class T> struct tag { using type = T; };
+
+using model_list = type_list<models::jansen_rit>;
+
+template <int NCV>
+using coupling_list = std::conditional_t<
+    (NCV >= 2),
+    type_list<coupling::linear<NCV>, coupling::difference<NCV>, coupling::kuramoto<NCV>,
+              coupling::sigmoidal_jansen_rit<(NCV >= 2 ? NCV : 2)>>,
+    type_list<coupling::linear<NCV>, coupling::difference<NCV>, coupling::kuramoto<NCV>>>;
+
+namespace impl {
+template <class F, class... Ms> bool visit_by_name(const std::string& name, F&& f, type_list<Ms...>) {
+    bool found = false;
+    ((!found && name == Ms::name ? (f(tag<Ms>{}), found = true) : false), ...);
+    return found;
+}
+template <class F, class... Ms> void visit_all(F&& f, type_list<Ms...>) { (f(tag<Ms>{}), ...); }
+} // namespace impl
+
+// Calls f(tag<M>{}) for the model called `name`; false when there is none.
+template <class F> bool visit_model(const std::string& name, F&& f) {
+    return impl::visit_by_name(name, f, model_list{});
+}
+template <class F> void for_each_model(F&& f) { impl::visit_all(f, model_list{}); }
+
+// Calls f(tag<C>{}) for the coupling called `name` instantiated for a model
+// with NCV coupling variables; false when there is none or it does not fit.
+template <int NCV, class F> bool visit_coupling(const std::string& name, F&& f) {
+    return impl::visit_by_name(name, f, coupling_list<NCV>{});
+}
+
+// Run-time descriptions, for the CLI, the spec parser and the HDF5 writer.
+struct model_info {
+    std::string name, tvb_name, reference, observable;
+    std::vector<param_info> params;
+    std::vector<state_info> states;
+    std::vector<int> cvar;
+    std::vector<const preset*> presets;
+};
+struct coupling_info {
+    std::string name, doc;
+    std::vector<param_info> params;
+    int n_channels = 0;
+};
+
+template <class M> model_info make_model_info() {
+    model_info m;
+    m.name = M::name;
+    m.tvb_name = M::tvb_name;
+    m.reference = M::reference;
+    m.observable = M::observable;
+    m.params.assign(M::params, M::params + M::n_params);
+    m.states.assign(M::states, M::states + M::n_state);
+    m.cvar.assign(M::cvar, M::cvar + M::n_cvar);
+    for (const auto& p : M::presets) m.presets.push_back(&p);
+    return m;
+}
+
+std::vector<model_info> all_model_infos();
+const model_info& find_model(const std::string& name);  // throws input_error with a suggestion
+coupling_info find_coupling(const std::string& name, int n_cvar);
+std::vector<std::string> coupling_names();
+
+} // namespace nms

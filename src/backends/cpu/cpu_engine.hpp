@@ -1,0 +1,239 @@
+#pragma once
+
+// CPU backend: OpenMP over blocks of LANES instances, SIMD over the lanes of
+// a block. Each thread keeps one block (its state and delay ring, instance
+// fastest) for the whole run, so that the ring stays in cache while it
+// steps. Every block is padded to full width, so every instance runs the
+// same vector code whatever the batch size or thread count: results are
+// bit-identical across both (the determinism tests check this).
+
+#include "simd_math.hpp"
+
+#include "nmsweep/core/noise.hpp"
+#include "nmsweep/engine/node_update.hpp"
+#include "nmsweep/engine/prepared.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+namespace nms::cpu {
+
+template <class T> constexpr int lanes_for = 64 / int(sizeof(T));  // one AVX-512 register
+
+template <class T> struct aligned_buffer {
+    T* p = nullptr;
+    explicit aligned_buffer(std::size_t n) {
+        p = static_cast<T*>(std::aligned_alloc(64, ((n * sizeof(T) + 63) / 64) * 64 + 64));
+        std::fill(p, p + n, T(0));
+    }
+    ~aligned_buffer() { std::free(p); }
+    aligned_buffer(const aligned_buffer&) = delete;
+    aligned_buffer& operator=(const aligned_buffer&) = delete;
+};
+
+template <class M, class C, scheme S, bool Noisy, class T>
+void run_blocks(const prepared& P, const batch& b, const run_options& opt, observer<T>* obs, run_result& R) {
+    constexpr int L = lanes_for<T>;
+    constexpr int NS = M::n_state;
+    constexpr int NCH = C::n_channels;
+    constexpr int NP = n_all_params<M, C>;
+    const int nn = int(P.n_nodes);
+    const std::size_t N = P.n_instances;
+    const std::size_t n_blocks = (N + L - 1) / L;
+    const int H = P.ring_len;
+    const int mask = H - 1;
+    const long steps = b.n_steps;
+    const T dt = T(b.dt);
+    const T sqrt_dt = T(std::sqrt(b.dt));
+    const long xs = long(nn) * L;  // stride between state variables
+    const long rs = long(nn) * L;  // stride between ring channels
+    const long slot = long(NCH) * rs;
+    const int n_edges = int(P.src.size());
+
+    std::vector<T> w(P.weight.begin(), P.weight.end());
+    std::vector<T> rowsum(P.rowsum.begin(), P.rowsum.end());
+    std::vector<int> node_param_slot(NP, -1);
+    int n_node_params = 0;
+    for (int k = 0; k < NP; ++k)
+        if (P.params[k].varies_over_nodes()) node_param_slot[k] = n_node_params++;
+    std::vector<int> noise_groups;
+    for (int v : P.noise_vars)
+        if (noise_groups.empty() || noise_groups.back() != v / 4) noise_groups.push_back(v / 4);
+
+    R.final_state.assign(std::size_t(NS) * nn * N, 0.0);
+    R.diverged_step.assign(N, -1);
+    std::atomic<std::size_t> done{0};
+
+    const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+    R.threads = threads;
+    R.lanes = L;
+    const auto t0 = std::chrono::steady_clock::now();
+
+#pragma omp parallel num_threads(threads)
+    {
+        aligned_buffer<T> x(std::size_t(NS) * nn * L);
+        aligned_buffer<T> ring(std::size_t(H) * slot);
+        aligned_buffer<T> pinst(std::size_t(NP) * L);
+        aligned_buffer<T> pnode(std::size_t(std::max(n_node_params, 1)) * nn * L);
+        aligned_buffer<T> acc(std::size_t(NCH) * L);
+        aligned_buffer<T> dW(std::size_t(NS) * L);
+        aligned_buffer<T> sigma(std::size_t(NS) * L);
+        std::vector<int> dinst(P.per_instance_delay ? std::size_t(n_edges) * L : 0);
+        std::vector<std::uint64_t> seed(L);
+        std::vector<const T*> pp(NP);
+        int ok[L];
+        long div_step[L];
+
+#pragma omp for schedule(dynamic, 1)
+        for (long blk = 0; blk < long(n_blocks); ++blk) {
+            const std::size_t i0 = std::size_t(blk) * L;
+            const int n_valid = int(std::min<std::size_t>(L, N - i0));
+            auto inst = [&](int l) { return std::min<std::size_t>(i0 + l, N - 1); };  // pad with the last
+
+            // Block-local parameter tables.
+            for (int k = 0; k < NP; ++k) {
+                const field& f = P.params[k];
+                for (int l = 0; l < L; ++l) {
+                    if (node_param_slot[k] < 0)
+                        pinst.p[k * L + l] = T(f.at(0, inst(l), N));
+                    else
+                        for (int n = 0; n < nn; ++n)
+                            pnode.p[(long(node_param_slot[k]) * nn + n) * L + l] = T(f.at(n, inst(l), N));
+                }
+            }
+            for (int l = 0; l < L; ++l) {
+                seed[l] = b.seed_per_instance.empty() ? b.seed : b.seed_per_instance[inst(l)];
+                ok[l] = 1;
+                div_step[l] = -1;
+            }
+            if (P.per_instance_delay)
+                for (int e = 0; e < n_edges; ++e)
+                    for (int l = 0; l < L; ++l)
+                        dinst[std::size_t(e) * L + l] = delay_steps(P.length[e], P.speed[inst(l)], b.dt);
+            auto node_ptrs = [&](int n) {
+                for (int k = 0; k < NP; ++k)
+                    pp[k] = node_param_slot[k] < 0 ? pinst.p + k * L
+                                                   : pnode.p + (long(node_param_slot[k]) * nn + n) * L;
+            };
+
+            // Initial state and constant history.
+            for (int v = 0; v < NS; ++v)
+                for (int n = 0; n < nn; ++n)
+                    for (int l = 0; l < L; ++l) x.p[(long(v) * nn + n) * L + l] = T(P.initial[v].at(n, inst(l), N));
+            for (int n = 0; n < nn; ++n) {
+                node_ptrs(n);
+                for (int l = 0; l < L; ++l) {
+                    T xv[NS], ch[NCH], pc[C::n_params];
+                    for (int v = 0; v < NS; ++v) xv[v] = x.p[(long(v) * nn + n) * L + l];
+                    for (int k = 0; k < C::n_params; ++k) pc[k] = pp[M::n_params + k][l];
+                    ring_channels<M, C>(pc, xv, ch);
+                    for (int s = 0; s < H; ++s)
+                        for (int c = 0; c < NCH; ++c) ring.p[s * slot + c * rs + long(n) * L + l] = ch[c];
+                }
+            }
+
+            for (long t = 0; t < steps; ++t) {
+                T* const ring_out = ring.p + ((t + 1) & mask) * slot;
+                for (int n = 0; n < nn; ++n) {
+                    node_ptrs(n);
+                    if constexpr (Noisy) {
+                        for (int v = 0; v < NS; ++v)
+                            for (int l = 0; l < L; ++l) sigma.p[v * L + l] = pp[M::n_params + C::n_params + v][l] * sqrt_dt;
+                        for (int g : noise_groups) {
+                            T z[4][L];
+#pragma omp simd
+                            for (int l = 0; l < L; ++l) {
+                                T zz[4];
+                                normal4<T>(seed[l], std::uint32_t(i0 + l), std::uint32_t(n), std::uint32_t(g),
+                                           std::uint32_t(t), zz);
+                                for (int q = 0; q < 4; ++q) z[q][l] = zz[q];
+                            }
+                            for (int q = 0; q < 4 && 4 * g + q < NS; ++q) {
+                                const int v = 4 * g + q;
+#pragma omp simd
+                                for (int l = 0; l < L; ++l) dW.p[v * L + l] = sigma.p[v * L + l] * z[q][l];
+                            }
+                        }
+                    }
+                    // Delayed input: sum over the inputs of node n.
+                    for (int c = 0; c < NCH; ++c)
+#pragma omp simd
+                        for (int l = 0; l < L; ++l) acc.p[c * L + l] = T(0);
+                    const int e1 = P.row_ptr[n + 1];
+                    if (!P.per_instance_delay) {
+                        for (int e = P.row_ptr[n]; e < e1; ++e) {
+                            const T we = w[e];
+                            const T* src = ring.p + ((t - P.delay[e]) & mask) * slot + long(P.src[e]) * L;
+                            for (int c = 0; c < NCH; ++c)
+#pragma omp simd
+                                for (int l = 0; l < L; ++l) acc.p[c * L + l] += we * src[c * rs + l];
+                        }
+                    } else {
+                        for (int e = P.row_ptr[n]; e < e1; ++e) {
+                            const T we = w[e];
+                            const int* de = dinst.data() + std::size_t(e) * L;
+                            const T* src = ring.p + long(P.src[e]) * L;
+                            for (int c = 0; c < NCH; ++c)
+#pragma omp simd
+                                for (int l = 0; l < L; ++l)
+                                    acc.p[c * L + l] += we * src[((t - de[l]) & mask) * slot + c * rs + l];
+                        }
+                    }
+                    T* xn = x.p + long(n) * L;
+                    T* rn = ring_out + long(n) * L;
+                    const T rsum = rowsum[n];
+                    const T* const* ppd = pp.data();
+#pragma omp simd
+                    for (int l = 0; l < L; ++l)
+                        ok[l] &= int(node_update<M, C, S, Noisy>(ppd, l, xn, xs, acc.p, L, dW.p, L, rn, rs, rsum, nn, dt));
+                }
+                for (int l = 0; l < n_valid; ++l)
+                    if (!ok[l] && div_step[l] < 0) div_step[l] = t + 1;
+                if (obs && (t + 1) % obs->every == 0) {
+                    block_state<T> s{t + 1, i0, L, n_valid, nn, NS, x.p};
+                    obs->observe(s);
+                }
+            }
+
+            for (int l = 0; l < n_valid; ++l) {
+                R.diverged_step[i0 + l] = div_step[l];
+                for (int v = 0; v < NS; ++v)
+                    for (int n = 0; n < nn; ++n)
+                        R.final_state[(std::size_t(v) * nn + n) * N + i0 + l] = double(x.p[(long(v) * nn + n) * L + l]);
+            }
+            const std::size_t d = done.fetch_add(std::size_t(n_valid)) + std::size_t(n_valid);
+            if (opt.on_block_done) opt.on_block_done(d);
+        }
+    }
+    R.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    R.node_steps_per_second = R.wall_seconds > 0 ? double(N) * nn * double(steps) / R.wall_seconds : 0;
+}
+
+// Dispatch over coupling, scheme and noise for one model.
+template <class M, class T>
+void run_model(const prepared& P, const batch& b, const run_options& opt, observer<T>* obs, run_result& R) {
+    bool found = visit_coupling<M::n_cvar>(P.coupling.name, [&](auto ct) {
+        using C = typename decltype(ct)::type;
+        auto go = [&](auto s_tag, auto noisy_tag) {
+            run_blocks<M, C, decltype(s_tag)::value, decltype(noisy_tag)::value, T>(P, b, opt, obs, R);
+        };
+        using heun = std::integral_constant<scheme, scheme::heun>;
+        using euler = std::integral_constant<scheme, scheme::euler>;
+        using rk4 = std::integral_constant<scheme, scheme::rk4>;
+        using yes = std::true_type;
+        using no = std::false_type;
+        switch (b.method) {
+        case scheme::heun: P.noisy ? go(heun{}, yes{}) : go(heun{}, no{}); break;
+        case scheme::euler: P.noisy ? go(euler{}, yes{}) : go(euler{}, no{}); break;
+        case scheme::rk4: go(rk4{}, no{}); break;
+        }
+    });
+    if (!found) throw std::logic_error("coupling dispatch failed for " + P.coupling.name);
+}
+
+} // namespace nms::cpu
