@@ -106,6 +106,16 @@ prepared prepare(const batch& b) {
         P.initial[std::size_t(it - P.model.states.begin())] = f;
     }
 
+    P.history = P.initial;
+    for (const auto& [name, f] : b.history) {
+        auto it = std::find_if(P.model.states.begin(), P.model.states.end(),
+                               [&](const state_info& s) { return name == s.name; });
+        if (it == P.model.states.end())
+            throw input_error("history: model " + P.model.name + " has no state variable '" + name + "'");
+        check_field("history." + name, f, P.n_nodes, P.n_instances);
+        P.history[std::size_t(it - P.model.states.begin())] = f;
+    }
+
     // Network: per-target input lists.
     const std::size_t n = P.n_nodes;
     if (!b.speed_per_instance.empty()) {

@@ -25,10 +25,12 @@ template <int NCV> struct linear {
     };
     static constexpr int n_channels = NCV;
     template <class T> NMS_HD static void pre(const T*, const T* xj, T* ch) {
+        NMS_UNROLL
         for (int k = 0; k < NCV; ++k) ch[k] = xj[k];
     }
     template <class T>
     NMS_HD static void post(const T* p, const T* s, const T*, T, int, T* c) {
+        NMS_UNROLL
         for (int k = 0; k < NCV; ++k) c[k] = p[a] * s[k] + p[b];
     }
 };
@@ -43,33 +45,39 @@ template <int NCV> struct difference {
     };
     static constexpr int n_channels = NCV;
     template <class T> NMS_HD static void pre(const T*, const T* xj, T* ch) {
+        NMS_UNROLL
         for (int k = 0; k < NCV; ++k) ch[k] = xj[k];
     }
     template <class T>
     NMS_HD static void post(const T* p, const T* s, const T* xi, T rowsum, int, T* c) {
+        NMS_UNROLL
         for (int k = 0; k < NCV; ++k) c[k] = p[a] * (s[k] - rowsum * xi[k]);
     }
 };
 
-// Kuramoto (TVB coupling.Kuramoto): c = a / N * sum_j w_ij sin(x_j - x_i).
+// Kuramoto (TVB coupling.Kuramoto): c = a * sum_j w_ij sin(x_j - x_i).
+// TVB's docstring says a/N, but its code divides by the number of coupling
+// variables (1), i.e. not by N; we follow the code, so that trajectories
+// match, and a user wanting K/N sets a = K/N.
 template <int NCV> struct kuramoto {
     static constexpr const char* name = "kuramoto";
-    static constexpr const char* doc = "c_i = a / N * sum_j w_ij sin(x_j(t - d_ij) - x_i(t))";
+    static constexpr const char* doc = "c_i = a * sum_j w_ij sin(x_j(t - d_ij) - x_i(t))";
     enum { a, n_params };
     static constexpr param_info params[n_params] = {
         {"a", 1.0, "", "global coupling strength (K)"},
     };
     static constexpr int n_channels = 2 * NCV;
     template <class T> NMS_HD static void pre(const T*, const T* xj, T* ch) {
+        NMS_UNROLL
         for (int k = 0; k < NCV; ++k) {
             ch[2 * k] = nsin(xj[k]);
             ch[2 * k + 1] = ncos(xj[k]);
         }
     }
     template <class T>
-    NMS_HD static void post(const T* p, const T* s, const T* xi, T, int n_nodes, T* c) {
-        for (int k = 0; k < NCV; ++k)
-            c[k] = p[a] / T(n_nodes) * (ncos(xi[k]) * s[2 * k] - nsin(xi[k]) * s[2 * k + 1]);
+    NMS_HD static void post(const T* p, const T* s, const T* xi, T, int, T* c) {
+        NMS_UNROLL
+        for (int k = 0; k < NCV; ++k) c[k] = p[a] * (ncos(xi[k]) * s[2 * k] - nsin(xi[k]) * s[2 * k + 1]);
     }
 };
 

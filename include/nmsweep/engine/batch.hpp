@@ -47,8 +47,10 @@ struct batch {
     // Overrides by dotted name: "model.<p>", "coupling.<p>", "noise.<state var>"
     // (additive noise sigma of that variable: increment sigma*sqrt(dt)*N(0,1)).
     std::map<std::string, field> params;
-    // Initial state by variable name; also the constant history before t=0.
+    // Initial state by variable name; also the constant history before t=0
+    // unless `history` gives that variable another constant.
     std::map<std::string, field> initial;
+    std::map<std::string, field> history;
     scheme method = scheme::heun;
     double dt = 0.1;  // ms
     long n_steps = 1000;

@@ -29,28 +29,36 @@ NMS_HD bool node_update(const T* const* pp,  // per-parameter pointers for this 
     constexpr int ncv = M::n_cvar;
     constexpr int nch = C::n_channels;
     T p[np];
+    NMS_UNROLL
     for (int k = 0; k < np; ++k) p[k] = pp[k][l];
     T xv[M::n_state];
+    NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) xv[v] = x[v * xs + l];
     T xi[ncv];
+    NMS_UNROLL
     for (int k = 0; k < ncv; ++k) xi[k] = xv[M::cvar[k]];
     T s[nch];
+    NMS_UNROLL
     for (int k = 0; k < nch; ++k) s[k] = acc[k * as + l];
     T c[ncv];
     C::post(p + M::n_params, s, xi, rowsum, n_nodes, c);
     T w[M::n_state];
     if constexpr (Noisy)
+        NMS_UNROLL
         for (int v = 0; v < M::n_state; ++v) w[v] = dW[v * ds + l];
     integrate_step<S, Noisy, M>(p, xv, c, w, dt);
     bool ok = true;
+    NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) {
         x[v * xs + l] = xv[v];
         ok = ok & nfinite(xv[v]);
     }
     T cv[ncv];
+    NMS_UNROLL
     for (int k = 0; k < ncv; ++k) cv[k] = xv[M::cvar[k]];
     T ch[nch];
     C::pre(p + M::n_params, cv, ch);
+    NMS_UNROLL
     for (int k = 0; k < nch; ++k) ring_out[k * rs + l] = ch[k];
     return ok;
 }
@@ -59,6 +67,7 @@ NMS_HD bool node_update(const T* const* pp,  // per-parameter pointers for this 
 template <class M, class C, class T>
 NMS_HD void ring_channels(const T* pc /* coupling params */, const T* xv, T* ch) {
     T cv[M::n_cvar];
+    NMS_UNROLL
     for (int k = 0; k < M::n_cvar; ++k) cv[k] = xv[M::cvar[k]];
     C::pre(pc, cv, ch);
 }

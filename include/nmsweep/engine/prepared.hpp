@@ -16,6 +16,7 @@ struct prepared {
     std::vector<std::string> param_names;  // "model.A", ..., "coupling.a", ..., "noise.y0", ...
     std::vector<field> params;             // n_all, in kernel order
     std::vector<field> initial;            // n_state
+    std::vector<field> history;            // n_state, constant state before t = 0
     std::size_t n_nodes = 0, n_instances = 0;
     // Inputs of node i: edges row_ptr[i] .. row_ptr[i+1]-1.
     std::vector<int> row_ptr, src, delay;

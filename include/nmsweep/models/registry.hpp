@@ -5,6 +5,7 @@
 
 #include "nmsweep/coupling/couplings.hpp"
 #include "nmsweep/models/jansen_rit.hpp"
+#include "nmsweep/models/linear.hpp"
 
 #include <string>
 #include <type_traits>
@@ -15,7 +16,7 @@ namespace nms {
 template <class... Ts> struct type_list {};
 template <class T> struct tag { using type = T; };
 
-using model_list = type_list<models::jansen_rit>;
+using model_list = type_list<models::jansen_rit, models::linear>;
 
 template <int NCV>
 using coupling_list = std::conditional_t<

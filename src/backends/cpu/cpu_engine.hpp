@@ -61,6 +61,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
     int n_node_params = 0;
     for (int k = 0; k < NP; ++k)
         if (P.params[k].varies_over_nodes()) node_param_slot[k] = n_node_params++;
+    std::vector<char> noise_on(NS, 0);
+    for (int v : P.noise_vars) noise_on[v] = 1;
     std::vector<int> noise_groups;
     for (int v : P.noise_vars)
         if (noise_groups.empty() || noise_groups.back() != v / 4) noise_groups.push_back(v / 4);
@@ -129,11 +131,14 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                 node_ptrs(n);
                 for (int l = 0; l < L; ++l) {
                     T xv[NS], ch[NCH], pc[C::n_params];
-                    for (int v = 0; v < NS; ++v) xv[v] = x.p[(long(v) * nn + n) * L + l];
                     for (int k = 0; k < C::n_params; ++k) pc[k] = pp[M::n_params + k][l];
+                    for (int v = 0; v < NS; ++v) xv[v] = T(P.history[v].at(n, inst(l), N));
                     ring_channels<M, C>(pc, xv, ch);
                     for (int s = 0; s < H; ++s)
                         for (int c = 0; c < NCH; ++c) ring.p[s * slot + c * rs + long(n) * L + l] = ch[c];
+                    for (int v = 0; v < NS; ++v) xv[v] = x.p[(long(v) * nn + n) * L + l];
+                    ring_channels<M, C>(pc, xv, ch);  // slot 0 holds t = 0
+                    for (int c = 0; c < NCH; ++c) ring.p[c * rs + long(n) * L + l] = ch[c];
                 }
             }
 
@@ -142,21 +147,31 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                 for (int n = 0; n < nn; ++n) {
                     node_ptrs(n);
                     if constexpr (Noisy) {
-                        for (int v = 0; v < NS; ++v)
+                        for (int v : P.noise_vars)
                             for (int l = 0; l < L; ++l) sigma.p[v * L + l] = pp[M::n_params + C::n_params + v][l] * sqrt_dt;
+                        // Counter-based words per lane (scalar integer code), then
+                        // Box-Muller for the pairs that are used (vectorised).
                         for (int g : noise_groups) {
-                            T z[4][L];
-#pragma omp simd
+                            alignas(64) std::uint32_t u[4][L];
                             for (int l = 0; l < L; ++l) {
-                                T zz[4];
-                                normal4<T>(seed[l], std::uint32_t(i0 + l), std::uint32_t(n), std::uint32_t(g),
-                                           std::uint32_t(t), zz);
-                                for (int q = 0; q < 4; ++q) z[q][l] = zz[q];
+                                std::uint32_t w4[4];
+                                philox_words(seed[l], std::uint32_t(i0 + l), std::uint32_t(n), std::uint32_t(g),
+                                             std::uint32_t(t), w4);
+                                for (int q = 0; q < 4; ++q) u[q][l] = w4[q];
                             }
-                            for (int q = 0; q < 4 && 4 * g + q < NS; ++q) {
-                                const int v = 4 * g + q;
+                            for (int pair = 0; pair < 2; ++pair) {
+                                const int va = 4 * g + 2 * pair, vb = va + 1;
+                                const bool use_a = va < NS && noise_on[va], use_b = vb < NS && noise_on[vb];
+                                if (!use_a && !use_b) continue;
+                                T za[L], zb[L];
 #pragma omp simd
-                                for (int l = 0; l < L; ++l) dW.p[v * L + l] = sigma.p[v * L + l] * z[q][l];
+                                for (int l = 0; l < L; ++l) box_muller<T>(u[2 * pair][l], u[2 * pair + 1][l], za[l], zb[l]);
+                                if (use_a)
+#pragma omp simd
+                                    for (int l = 0; l < L; ++l) dW.p[va * L + l] = sigma.p[va * L + l] * za[l];
+                                if (use_b)
+#pragma omp simd
+                                    for (int l = 0; l < L; ++l) dW.p[vb * L + l] = sigma.p[vb * L + l] * zb[l];
                             }
                         }
                     }

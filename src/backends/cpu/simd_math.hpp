@@ -23,6 +23,14 @@ float cosf(float) noexcept;
 #pragma omp declare simd notinbranch
 double cos(double) noexcept;
 #pragma omp declare simd notinbranch
+void sincosf(float, float*, float*) noexcept;
+#pragma omp declare simd notinbranch
+void sincos(double, double*, double*) noexcept;
+#pragma omp declare simd notinbranch
+float tanhf(float) noexcept;
+#pragma omp declare simd notinbranch
+double tanh(double) noexcept;
+#pragma omp declare simd notinbranch
 float powf(float, float) noexcept;
 #pragma omp declare simd notinbranch
 double pow(double, double) noexcept;
