@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything nmsweep needs on a fresh Debian 12 machine: the
+# compiler toolchain and libraries from Debian's packages, and the Python
+# packages used by the result checks and plots from PyPI. Safe to re-run.
+set -euo pipefail
+
+pkgs=(build-essential cmake ninja-build pkg-config
+      libeigen3-dev libhdf5-dev libzip-dev libtoml11-dev libcli11-dev nlohmann-json3-dev
+      libfftw3-dev librandom123-dev libgtest-dev libgmock-dev libbenchmark-dev
+      python3 python3-pip)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Python side: reading results (h5py, xarray) and plots.
+py_pkgs=(numpy scipy h5py xarray h5netcdf matplotlib)
+if ! python3 -c "import numpy, scipy, h5py, xarray, h5netcdf, matplotlib" 2>/dev/null; then
+  python3 -m pip install -q "${py_pkgs[@]}" || python3 -m pip install -q --break-system-packages "${py_pkgs[@]}"
+fi
