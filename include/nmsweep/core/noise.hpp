@@ -30,27 +30,24 @@ NMS_HD void box_muller(std::uint32_t u0, std::uint32_t u1, T& za, T& zb) {
     zb = r * nsin(ang + T(pi / 2));
 }
 
-// The four raw 32-bit words for variables 4*group .. 4*group+3.
-NMS_HD void philox_words(std::uint64_t seed, std::uint32_t instance, std::uint32_t node, std::uint32_t group,
-                         std::uint32_t step, std::uint32_t u[4]) {
+// The four raw 32-bit words for variables 4*group .. 4*group+3 (returned by
+// value: GCC vectorises a loop over instances calling this, not one writing
+// through an output pointer).
+NMS_HD r123::Philox4x32::ctr_type philox_words(std::uint64_t seed, std::uint32_t instance, std::uint32_t node,
+                                               std::uint32_t group, std::uint32_t step) {
     r123::Philox4x32 rng;
     r123::Philox4x32::ctr_type c = {{step, instance, node, group}};
     r123::Philox4x32::key_type k = {{std::uint32_t(seed), std::uint32_t(seed >> 32)}};
-    const auto r = rng(c, k);
-    u[0] = r.v[0];
-    u[1] = r.v[1];
-    u[2] = r.v[2];
-    u[3] = r.v[3];
+    return rng(c, k);
 }
 
 // Four deviates for variables 4*group .. 4*group+3.
 template <class T>
 NMS_HD void normal4(std::uint64_t seed, std::uint32_t instance, std::uint32_t node,
                     std::uint32_t group, std::uint32_t step, T z[4]) {
-    std::uint32_t u[4];
-    philox_words(seed, instance, node, group, step, u);
-    box_muller<T>(u[0], u[1], z[0], z[1]);
-    box_muller<T>(u[2], u[3], z[2], z[3]);
+    const auto u = philox_words(seed, instance, node, group, step);
+    box_muller<T>(u.v[0], u.v[1], z[0], z[1]);
+    box_muller<T>(u.v[2], u.v[3], z[2], z[3]);
 }
 
 template <class T>

@@ -153,11 +153,15 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                         // Box-Muller for the pairs that are used (vectorised).
                         for (int g : noise_groups) {
                             alignas(64) std::uint32_t u[4][L];
+                            const std::uint64_t* sd = seed.data();
+#pragma omp simd
                             for (int l = 0; l < L; ++l) {
-                                std::uint32_t w4[4];
-                                philox_words(seed[l], std::uint32_t(i0 + l), std::uint32_t(n), std::uint32_t(g),
-                                             std::uint32_t(t), w4);
-                                for (int q = 0; q < 4; ++q) u[q][l] = w4[q];
+                                const auto r = philox_words(sd[l], std::uint32_t(i0 + l), std::uint32_t(n),
+                                                            std::uint32_t(g), std::uint32_t(t));
+                                u[0][l] = r.v[0];
+                                u[1][l] = r.v[1];
+                                u[2][l] = r.v[2];
+                                u[3][l] = r.v[3];
                             }
                             for (int pair = 0; pair < 2; ++pair) {
                                 const int va = 4 * g + 2 * pair, vb = va + 1;
@@ -181,13 +185,35 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                         for (int l = 0; l < L; ++l) acc.p[c * L + l] = T(0);
                     const int e1 = P.row_ptr[n + 1];
                     if (!P.per_instance_delay) {
-                        for (int e = P.row_ptr[n]; e < e1; ++e) {
-                            const T we = w[e];
-                            const T* src = ring.p + ((t - P.delay[e]) & mask) * slot + long(P.src[e]) * L;
-                            for (int c = 0; c < NCH; ++c)
+                        // The ring is larger than L2 and read at ~20 scattered slots per
+                        // node; prefetch the lines the same edges will read kPrefetch
+                        // steps later, so that latency is hidden behind a whole step.
+                        constexpr int kPrefetch = 2;
+                        const int* de = P.delay.data();
+                        const int* se = P.src.data();
+                        // Two register accumulators break the FMA dependency chain.
+                        alignas(64) T a0[NCH][L] = {}, a1[NCH][L] = {};
+                        int e = P.row_ptr[n];
+                        auto add_edge = [&](int e_, T(&a)[NCH][L]) {
+                            const T we = w[e_];
+                            const long col = long(se[e_]) * L;
+                            const T* src = ring.p + ((t - de[e_]) & mask) * slot + col;
+                            const T* nxt = ring.p + ((t + kPrefetch - de[e_]) & mask) * slot + col;
+                            NMS_UNROLL
+                            for (int c = 0; c < NCH; ++c) {
+                                __builtin_prefetch(nxt + c * rs);
 #pragma omp simd
-                                for (int l = 0; l < L; ++l) acc.p[c * L + l] += we * src[c * rs + l];
+                                for (int l = 0; l < L; ++l) a[c][l] += we * src[c * rs + l];
+                            }
+                        };
+                        for (; e + 1 < e1; e += 2) {
+                            add_edge(e, a0);
+                            add_edge(e + 1, a1);
                         }
+                        if (e < e1) add_edge(e, a0);
+                        for (int c = 0; c < NCH; ++c)
+#pragma omp simd
+                            for (int l = 0; l < L; ++l) acc.p[c * L + l] = a0[c][l] + a1[c][l];
                     } else {
                         for (int e = P.row_ptr[n]; e < e1; ++e) {
                             const T we = w[e];
