@@ -49,6 +49,21 @@ TEST(noise, standard_normal_moments) {
     EXPECT_NEAR(m4 / (m2 * m2), 3.0, 6 * 7.7e-3);
 }
 
+// The stream's definition, rebuilt from Random123's generator and the
+// documented Box-Muller transform.
+TEST(noise, stream_definition) {
+    for (std::uint32_t step : {0u, 1u, 2u, 3u, 4u, 77u}) {
+        r123::Philox4x32 rng;
+        r123::Philox4x32::ctr_type c = {{step / 4, 9u, 4u, 2u}};
+        r123::Philox4x32::key_type k = {{0x89abcdefu, 0x01234567u}};
+        const auto u = rng(c, k);
+        const std::uint32_t ua = (step % 4 < 2) ? u.v[0] : u.v[2], ub = (step % 4 < 2) ? u.v[1] : u.v[3];
+        const double a = pi * r123::uneg11<double>(ua), r = std::sqrt(-2 * std::log(r123::u01<double>(ub)));
+        const double want = (step % 2 == 0) ? r * std::sin(a) : r * std::sin(a + pi / 2);
+        EXPECT_NEAR(normal<double>(0x0123456789abcdefull, 9, 4, 2, step), want, 1e-12) << step;
+    }
+}
+
 // Neighbouring counters are uncorrelated (lag-1 correlation along steps).
 TEST(noise, successive_steps_uncorrelated) {
     const int n = 200000;

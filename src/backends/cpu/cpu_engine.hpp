@@ -61,11 +61,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
     int n_node_params = 0;
     for (int k = 0; k < NP; ++k)
         if (P.params[k].varies_over_nodes()) node_param_slot[k] = n_node_params++;
-    std::vector<char> noise_on(NS, 0);
-    for (int v : P.noise_vars) noise_on[v] = 1;
-    std::vector<int> noise_groups;
-    for (int v : P.noise_vars)
-        if (noise_groups.empty() || noise_groups.back() != v / 4) noise_groups.push_back(v / 4);
+    const int n_noisy = int(P.noise_vars.size());
 
     R.final_state.assign(std::size_t(NS) * nn * N, 0.0);
     R.diverged_step.assign(N, -1);
@@ -84,7 +80,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
         aligned_buffer<T> pnode(std::size_t(std::max(n_node_params, 1)) * nn * L);
         aligned_buffer<T> acc(std::size_t(NCH) * L);
         aligned_buffer<T> dW(std::size_t(NS) * L);
-        aligned_buffer<T> sigma(std::size_t(NS) * L);
+        aligned_buffer<T> zbuf(std::size_t(std::max(n_noisy, 1)) * nn * 4 * L);
         std::vector<int> dinst(P.per_instance_delay ? std::size_t(n_edges) * L : 0);
         std::vector<std::uint64_t> seed(L);
         std::vector<const T*> pp(NP);
@@ -147,36 +143,37 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                 for (int n = 0; n < nn; ++n) {
                     node_ptrs(n);
                     if constexpr (Noisy) {
-                        for (int v : P.noise_vars)
-                            for (int l = 0; l < L; ++l) sigma.p[v * L + l] = pp[M::n_params + C::n_params + v][l] * sqrt_dt;
-                        // Counter-based words per lane (scalar integer code), then
-                        // Box-Muller for the pairs that are used (vectorised).
-                        for (int g : noise_groups) {
-                            alignas(64) std::uint32_t u[4][L];
+                        // Every 4th step, the next four deviates of each noisy variable of
+                        // this node: Philox words per lane, then Box-Muller, both vectorised.
+                        T* zn = zbuf.p + long(n) * n_noisy * 4 * L;
+                        if ((t & 3) == 0) {
                             const std::uint64_t* sd = seed.data();
+                            for (int q = 0; q < n_noisy; ++q) {
+                                alignas(64) std::uint32_t u[4][L];
+                                const std::uint32_t var = std::uint32_t(P.noise_vars[q]);
 #pragma omp simd
-                            for (int l = 0; l < L; ++l) {
-                                const auto r = philox_words(sd[l], std::uint32_t(i0 + l), std::uint32_t(n),
-                                                            std::uint32_t(g), std::uint32_t(t));
-                                u[0][l] = r.v[0];
-                                u[1][l] = r.v[1];
-                                u[2][l] = r.v[2];
-                                u[3][l] = r.v[3];
+                                for (int l = 0; l < L; ++l) {
+                                    const auto r = philox_words(sd[l], std::uint32_t(i0 + l), std::uint32_t(n), var,
+                                                                std::uint32_t(t >> 2));
+                                    u[0][l] = r.v[0];
+                                    u[1][l] = r.v[1];
+                                    u[2][l] = r.v[2];
+                                    u[3][l] = r.v[3];
+                                }
+                                T* z = zn + long(q) * 4 * L;
+#pragma omp simd
+                                for (int l = 0; l < L; ++l) {
+                                    box_muller<T>(u[0][l], u[1][l], z[l], z[L + l]);
+                                    box_muller<T>(u[2][l], u[3][l], z[2 * L + l], z[3 * L + l]);
+                                }
                             }
-                            for (int pair = 0; pair < 2; ++pair) {
-                                const int va = 4 * g + 2 * pair, vb = va + 1;
-                                const bool use_a = va < NS && noise_on[va], use_b = vb < NS && noise_on[vb];
-                                if (!use_a && !use_b) continue;
-                                T za[L], zb[L];
+                        }
+                        for (int q = 0; q < n_noisy; ++q) {
+                            const int v = P.noise_vars[q];
+                            const T* sg = pp[M::n_params + C::n_params + v];
+                            const T* z = zn + (long(q) * 4 + (t & 3)) * L;
 #pragma omp simd
-                                for (int l = 0; l < L; ++l) box_muller<T>(u[2 * pair][l], u[2 * pair + 1][l], za[l], zb[l]);
-                                if (use_a)
-#pragma omp simd
-                                    for (int l = 0; l < L; ++l) dW.p[va * L + l] = sigma.p[va * L + l] * za[l];
-                                if (use_b)
-#pragma omp simd
-                                    for (int l = 0; l < L; ++l) dW.p[vb * L + l] = sigma.p[vb * L + l] * zb[l];
-                            }
+                            for (int l = 0; l < L; ++l) dW.p[v * L + l] = sg[l] * sqrt_dt * z[l];
                         }
                     }
                     // Delayed input: sum over the inputs of node n.
