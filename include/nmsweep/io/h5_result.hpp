@@ -1,0 +1,149 @@
+#pragma once
+
+// The result file of a sweep: one HDF5 file (HDF5 C API + H5DS dimension
+// scales), readable as-is by h5py, h5netcdf and xarray.
+//
+// Layout (G = the grid axes in C order, first slowest; N = nodes):
+//   /                      attrs: format="nmsweep-result", format_version=1,
+//                          complete=0|1, axes=[axis names in order], and
+//                          whatever provenance the caller sets (model,
+//                          coupling, spec, version, backend, timings ...)
+//   /axes/<axis>           float64 [len], attr units; dimension scale <axis>
+//   /axes/node             int64 [N], attr labels=[region labels]; scale "node"
+//   /status/diverged_step  int64 G, -1 = ok, else the step it diverged at
+//   /status/done           uint8 G, 1 = point finished and flushed
+//   /<group>/<name>        grid-shaped data (add_dataset): float64 or int64,
+//                          shape G + extra dims, NaN / -1 where not yet written,
+//                          chunked in C order, shuffle + deflate(1)
+//   /parameters            one float64 attribute per fixed parameter
+//
+// Every dimension of every dataset is attached to a dimension scale. So that
+// `xarray.open_dataset(path, group=G, engine="h5netcdf")` gives labelled
+// dims with coordinates (no phony dims), each group that holds grid data
+// also holds hard links to the axis scales it uses (/features/<axis> is the
+// same HDF5 object as /axes/<axis>, not a copy); extra dims other than
+// "node" (e.g. "freq") get their own scale in that group.
+//
+// Crash safety: mark_done() flushes the file. The file is opened with
+// metadata-cache evictions off (metadata reaches the disk only at a flush)
+// and with file-space reuse off within a session (a chunk rewritten after a
+// flush never lands on the space the last flushed index still points to),
+// so a run killed between flushes leaves the last flushed state readable
+// and loses at most the points written since.
+//
+// Not thread-safe: one writer per file, used from one thread at a time.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace nms::h5 {
+
+struct axis_desc {
+    std::string name, unit;
+    std::vector<double> values;
+};
+
+namespace impl {
+struct writer_state;
+}
+
+class result_writer {
+  public:
+    // Creates a new result at `path`. Throws nms::input_error naming the
+    // path if it exists and `overwrite` is false, or on any HDF5 failure.
+    static result_writer create(const std::string& path, const std::vector<axis_desc>& axes,
+                                std::size_t n_nodes, const std::vector<std::string>& node_labels,
+                                bool overwrite);
+    // Re-opens an incomplete result (input_error if missing, complete, or not
+    // an nmsweep result). The caller compares axes() with its spec.
+    static result_writer resume(const std::string& path);
+
+    result_writer(result_writer&&) noexcept;
+    result_writer& operator=(result_writer&&) noexcept;
+    result_writer(const result_writer&) = delete;
+    result_writer& operator=(const result_writer&) = delete;
+    ~result_writer(); // closes without finishing (complete stays 0)
+
+    // Grid-shaped dataset [axes..., extra...] at `name` ("features/mean").
+    // Extra dim "node" uses /axes/node; an extra dim with values in
+    // `extra_scale_values[i]` (non-empty) gets a float64 scale of that name in
+    // the dataset's group (or reuses one there of the same length); otherwise
+    // an existing scale of that name in the group, or else an int64 index
+    // scale 0..n-1. No-op if the dataset exists (resume).
+    void add_dataset(const std::string& name, const std::vector<std::string>& extra_dims,
+                     const std::vector<std::size_t>& extra_sizes, bool integer = false,
+                     const std::string& units = "", const std::string& description = "",
+                     const std::vector<std::vector<double>>& extra_scale_values = {});
+
+    // Grid points first..first+count-1 (flattened C order); data laid out
+    // [count][extra...]. HDF5 converts between the two element types.
+    void write_points(const std::string& name, std::size_t first, std::size_t count, const double* data);
+    void write_points(const std::string& name, std::size_t first, std::size_t count, const long* data);
+
+    void write_status(std::size_t first, std::size_t count, const long* diverged_step);
+    // done=1 for these points, then H5Fflush.
+    void mark_done(std::size_t first, std::size_t count);
+    std::vector<std::uint8_t> done_mask() const;
+
+    // A whole array (float64) with named dims. A 1-D array whose own name
+    // equals its dim name becomes that dim's scale (a coordinate: write it
+    // before the arrays that use it). Other dims attach to a scale of that
+    // name in the array's group or in /axes; failing that, to a new scale
+    // from `dim_values[i]` if given, else to an int64 index scale.
+    // Rewrites the data if the array exists with the same shape.
+    void write_array(const std::string& name, const std::vector<std::size_t>& shape, const double* data,
+                     const std::vector<std::string>& dim_names,
+                     const std::vector<std::vector<double>>& dim_values = {}, const std::string& units = "",
+                     const std::string& description = "");
+
+    // Attributes on the root ("" or "/") or any group/dataset path; replace
+    // an existing attribute of that name. Integers are stored as int64.
+    void set_attr(const std::string& object, const std::string& key, const std::string& value);
+    void set_attr(const std::string& object, const std::string& key, const char* value);
+    void set_attr(const std::string& object, const std::string& key, double value);
+    void set_attr(const std::string& object, const std::string& key, long value);
+    template <class T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
+    void set_attr(const std::string& object, const std::string& key, T value) {
+        set_attr(object, key, static_cast<long>(value));
+    }
+    void set_attr(const std::string& object, const std::string& key, const std::vector<std::string>& value);
+    void set_attr(const std::string& object, const std::string& key, const std::vector<double>& value);
+
+    // The fixed (not swept) parameters: group /parameters, one float64
+    // attribute per name ("model.mu", "coupling.a", ...), `units` optional
+    // attribute "<name>.units" beside it when non-empty.
+    void set_parameter(const std::string& name, double value, const std::string& units = "");
+
+    void flush();
+    void finish(); // complete=1, flush, close; the writer is then closed
+
+    const std::string& path() const;
+    const std::vector<axis_desc>& axes() const;
+    std::vector<std::size_t> grid_shape() const;
+    std::size_t n_points() const;
+    std::size_t n_nodes() const;
+    bool is_open() const;
+
+  private:
+    explicit result_writer(std::unique_ptr<impl::writer_state> s);
+    template <class T>
+    void write_points_impl(const std::string& name, std::size_t first, std::size_t count, const T* data);
+    std::unique_ptr<impl::writer_state> s_;
+};
+
+// Plain-language description of a result file, for `nmsweep info FILE`.
+std::string describe(const std::string& path);
+
+// Reading helpers (tests, merge). read_dataset converts to double.
+std::vector<double> read_dataset(const std::string& path, const std::string& name,
+                                 std::vector<std::size_t>* shape = nullptr);
+std::string read_string_attr(const std::string& path, const std::string& object, const std::string& key);
+double read_number_attr(const std::string& path, const std::string& object, const std::string& key);
+// Names of the scales attached to each dimension of a dataset ("" = none).
+std::vector<std::string> dimension_names(const std::string& path, const std::string& name);
+
+} // namespace nms::h5
