@@ -1,0 +1,198 @@
+#pragma once
+
+// The sweep specification: a TOML file (format in DESIGN.md, "A sweep spec",
+// and the reference below) becomes a validated sweep_spec, and any range of
+// its grid points becomes an nms::batch for a backend.
+//
+// Reference (every key not listed here is an error, with a did-you-mean):
+//
+//   description = "..."                      optional free text
+//   [model]       name (required), preset, params = { p = x | [per-node] }
+//   [network]     connectome (required: "synthetic:N[:SEED]", a TVB zip or
+//                 folder, or "WEIGHTS,LENGTHS"; relative paths resolve
+//                 against the spec file's folder), speed (mm/ms, default 3.0
+//                 as TVB; 0 or inf or "inf": no delays), normalise
+//                 (none | max | row_sum, default none)
+//   [coupling]    kind (default "linear"), then any coupling parameter by name
+//   [integrator]  method (euler | heun | rk4, default heun), dt (ms, required),
+//                 duration (ms, required), transient (ms, default 0),
+//                 noise = { sigma = x | { var = x, ... }, vars = [...], seed = k }
+//                 or nsig in place of sigma (TVB: sigma = sqrt(2 nsig)); a
+//                 scalar sigma without vars applies to every state variable,
+//                 as TVB's scalar nsig does
+//   [initial]     <var> = x | [per-node], file = "ic.csv" (one row per node,
+//                 one column per state variable, CSV or whitespace, '#'
+//                 comments, optional header row of variable names),
+//                 random = { n = N, seed = k }: N initial conditions drawn
+//                 uniformly in each variable's state_info range, independently
+//                 per node (explicit <var> values still apply to every set)
+//   [[sweep]]     param = NAME and one of linspace = [start, stop, n]
+//                 (numpy.linspace, endpoint included), logspace = [start, stop, n]
+//                 (numpy.geomspace: start and stop are the values themselves,
+//                 non-zero, same sign), values = [...]
+//   [sampler]     kind (uniform | lhs | sobol), n, seed, ranges = { NAME = [lo, hi] }
+//   [output]      path (default: the spec's stem + ".h5", relative to the
+//                 current directory), observable (linear combination of state
+//                 variables, default model_info::observable), features,
+//                 sample_every (default 1), timeseries = { every, instances }
+//
+// Sweepable NAMEs: model.<p>, coupling.<p>, model.<p>[k] / coupling.<p>[k]
+// (k a node index or a region label, quoted or not: model.x0["rHC"]),
+// network.speed, integrator.noise.sigma (scales every noisy variable keeping
+// their ratios), noise.<var>, noise.seed (repeats), initial (index into the
+// initial-condition set).
+//
+// Grid order: the sampler's "sample" axis (if any) first, then the [[sweep]]
+// axes in file order, then an automatic "initial" axis when [initial].random
+// is given and no [[sweep]] names "initial". Axes multiply out in C order
+// (first slowest); instance g of the run is grid point g.
+
+#include "nmsweep/engine/batch.hpp"
+#include "nmsweep/network/connectome.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nms {
+
+struct axis {
+    std::string name, unit;
+    std::vector<double> values;
+};
+
+// A sweepable name, parsed.
+struct param_ref {
+    enum class kind {
+        model,       // model.<p>          (key "model.<p>")
+        coupling,    // coupling.<p>       (key "coupling.<p>")
+        speed,       // network.speed
+        noise_all,   // integrator.noise.sigma
+        noise_var,   // noise.<var>        (key "noise.<var>")
+        seed,        // noise.seed
+        initial,     // initial
+        sample       // the sampler's "sample" axis
+    };
+    kind k = kind::model;
+    std::string name;   // as written by the user
+    std::string key;    // batch parameter key, e.g. "model.mu", "noise.y4"
+    long node = -1;     // model/coupling node entry given by index
+    std::string label;  // model/coupling node entry given by region label
+    bool node_entry() const { return node >= 0 || !label.empty(); }
+};
+
+struct sampler_spec {
+    std::string kind;  // "" when the spec has no [sampler]
+    std::size_t n = 0;
+    std::uint64_t seed = 0;  // sobol: 0 = plain sequence, else a seeded random digital shift
+    std::vector<param_ref> params;                  // in file order
+    std::vector<std::vector<double>> ranges;        // [param] = {lo, hi}
+    std::vector<std::vector<double>> values;        // [param][sample]
+};
+
+struct initial_spec {
+    std::map<std::string, field> values;     // per state variable: scalar or per_node
+    std::string file;                        // resolved path, "" when none
+    std::vector<std::vector<double>> table;  // from file: [node][state var, model order]
+    std::size_t n_random = 0;                // 0: no random sets
+    std::uint64_t random_seed = 0;
+};
+
+struct timeseries_spec {
+    bool enabled = false;
+    long every = 1;                       // steps between stored samples
+    std::vector<std::size_t> instances;   // grid points whose series are stored
+};
+
+struct sweep_spec {
+    std::string path;  // the spec file, as given
+    std::string text;  // its full text (stored in the results)
+
+    std::string model, preset;
+    // "model.<p>" and "coupling.<p>" -> value (scalar or per_node): the
+    // preset's values, then [model].params, then [coupling] keys.
+    std::map<std::string, field> params;
+
+    std::string connectome;  // resolved: absolute paths, or "synthetic:..."
+    double speed = 3.0;      // mm/ms; 0 or inf: no delays
+    weight_norm normalise = weight_norm::none;
+
+    std::string coupling = "linear";
+
+    scheme method = scheme::heun;
+    double dt = 0.1, duration = 1000.0, transient = 0.0;  // ms
+    std::map<std::string, double> noise_sigma;  // state var -> sigma; the keys are the noisy variables
+    std::uint64_t seed = 0;
+
+    initial_spec initial;
+
+    std::vector<axis> axes;            // the grid, first axis slowest
+    std::vector<param_ref> axis_refs;  // what each axis sets
+    sampler_spec sampler;
+
+    std::string output_path;
+    std::string observable;                 // as written (or the model's default)
+    std::vector<double> observable_coef;    // one coefficient per state variable
+    std::vector<std::string> features;
+    long sample_every = 1;
+    timeseries_spec timeseries;
+
+    // "section.key" -> "FILE:LINE" of that key, for messages raised after
+    // parsing (e.g. once the network is loaded).
+    std::map<std::string, std::string> where;
+};
+
+// Reads, parses and fully validates a spec: also loads the network to check
+// per-node lengths and region labels, and runs check_batch on a one-instance
+// batch so that engine-level errors surface here. Throws nms::input_error
+// "FILE:LINE: [section] key: message (value ...)".
+sweep_spec load_spec(const std::string& path);
+
+// Parses and validates everything that does not need the network.
+// `path_for_messages` names the file in messages; its folder resolves
+// relative paths.
+sweep_spec parse_spec(const std::string& text, const std::string& path_for_messages);
+
+// The checks that need the network (per-node array lengths, region labels,
+// the initial-condition file's row count), then check_batch on instance 0.
+void validate_with_network(const sweep_spec& s, const connectome& net);
+
+// Loads and normalises the spec's connectome.
+connectome load_network(const sweep_spec& s);
+
+std::size_t n_points(const sweep_spec& s);
+std::vector<std::size_t> grid_shape(const sweep_spec& s);
+long n_steps(const sweep_spec& s);          // round(duration / dt)
+long transient_steps(const sweep_spec& s);  // round(transient / dt)
+
+// Number of initial-condition sets (the range of the "initial" name).
+std::size_t n_initial_sets(const sweep_spec& s);
+// The initial-condition sets, each complete (every state variable), as
+// scalar or per_node fields.
+std::vector<std::map<std::string, field>> initial_sets(const sweep_spec& s, const connectome& net);
+
+// Grid point -> index along each axis (C order).
+std::vector<std::size_t> grid_index(const sweep_spec& s, std::size_t point);
+
+// Instances first .. first+count-1 of the grid.
+batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, std::size_t count);
+
+// Parses a sweepable name against the spec's model and coupling; throws
+// input_error (without a location) with a did-you-mean.
+param_ref parse_param_ref(const std::string& name, const std::string& model, const std::string& coupling);
+
+// Names accepted in [output].features.
+const std::vector<std::string>& known_features();
+
+// Rough memory and work of a run, for a float32 run (real_size = 4): delay
+// ring, state and stage buffers, per-instance parameters and reducer
+// accumulators per instance.
+struct estimate {
+    double bytes_per_instance = 0;
+    double total_bytes = 0;
+    double node_steps = 0;  // instances x nodes x steps
+};
+estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t real_size = 4);
+
+} // namespace nms

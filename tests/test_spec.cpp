@@ -1,0 +1,488 @@
+// Sweep specs: good specs give the right grid, values and batches; bad specs
+// give an input_error that names the file, the line and the key.
+
+#include "nmsweep/sweep/spec.hpp"
+
+#include "nmsweep/core/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+using namespace nms;
+
+namespace {
+
+const std::string dir = std::string(NMS_TEST_DATA) + "/specs/";
+
+std::string read(const std::string& path) {
+    std::ifstream f(path);
+    std::ostringstream os;
+    os << f.rdbuf();
+    return os.str();
+}
+
+// Message of the input_error that f throws ("" if it throws none).
+template <class F> std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const input_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+// Reference formulas, written independently of the library (numpy's).
+std::vector<double> np_linspace(double a, double b, int n) {
+    std::vector<double> v;
+    for (int i = 0; i < n; ++i) v.push_back(n == 1 ? a : a + (b - a) * i / (n - 1));
+    return v;
+}
+std::vector<double> np_geomspace(double a, double b, int n) {
+    std::vector<double> v;
+    for (int i = 0; i < n; ++i) v.push_back(a * std::pow(b / a, n == 1 ? 0.0 : double(i) / (n - 1)));
+    return v;
+}
+
+void expect_near_all(const std::vector<double>& got, const std::vector<double>& want, double rel = 1e-12) {
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i)
+        EXPECT_NEAR(got[i], want[i], rel * std::max(1.0, std::fabs(want[i]))) << "at " << i;
+}
+
+// A minimal valid spec plus extra text, for inline checks.
+std::string base_spec(const std::string& extra, const std::string& integrator_extra = "") {
+    return "[model]\nname = \"jansen_rit\"\n"
+           "[network]\nconnectome = \"synthetic:8\"\n"
+           "[coupling]\nkind = \"sigmoidal_jansen_rit\"\n"
+           "[integrator]\ndt = 0.1\nduration = 100.0\n" +
+           integrator_extra + extra;
+}
+
+} // namespace
+
+TEST(spec, grid_shape_axes_and_settings) {
+    const sweep_spec s = load_spec(dir + "good_grid.toml");
+    EXPECT_EQ(grid_shape(s), (std::vector<std::size_t>{6, 3, 2}));
+    EXPECT_EQ(n_points(s), 36u);
+    ASSERT_EQ(s.axes.size(), 3u);
+    EXPECT_EQ(s.axes[0].name, "coupling.a");
+    EXPECT_EQ(s.axes[1].name, "model.mu");
+    EXPECT_EQ(s.axes[1].unit, "1/ms");
+    EXPECT_EQ(s.axes[2].name, "noise.seed");
+    expect_near_all(s.axes[0].values, np_linspace(0.0, 0.5, 6));
+    expect_near_all(s.axes[1].values, {0.1, 0.2, 0.3});
+
+    EXPECT_EQ(s.model, "jansen_rit");
+    EXPECT_EQ(s.preset, "classical");
+    EXPECT_DOUBLE_EQ(s.params.at("model.v0").v[0], 6.0);  // from the preset
+    EXPECT_DOUBLE_EQ(s.params.at("model.mu").v[0], 0.22);
+    EXPECT_EQ(s.params.at("model.A").k, field::kind::per_node);
+    EXPECT_DOUBLE_EQ(s.params.at("model.A").v[2], 3.5);
+    EXPECT_DOUBLE_EQ(s.params.at("coupling.a").v[0], 0.1);
+    EXPECT_EQ(s.coupling, "sigmoidal_jansen_rit");
+    EXPECT_EQ(s.connectome, "synthetic:8:3");
+    EXPECT_DOUBLE_EQ(s.speed, 4.0);
+    EXPECT_EQ(s.normalise, weight_norm::max);
+    EXPECT_EQ(s.method, scheme::heun);
+    EXPECT_EQ(n_steps(s), 1000);
+    EXPECT_EQ(transient_steps(s), 200);
+    ASSERT_EQ(s.noise_sigma.size(), 1u);
+    EXPECT_DOUBLE_EQ(s.noise_sigma.at("y4"), 1e-4);
+    EXPECT_EQ(s.seed, 11u);
+    EXPECT_EQ(s.output_path, "jr_sweep.h5");
+    EXPECT_EQ(s.observable_coef, (std::vector<double>{0, 1, -1, 0, 0, 0}));
+    EXPECT_EQ(s.features, (std::vector<std::string>{"mean", "std", "min", "max", "final"}));
+    EXPECT_EQ(s.sample_every, 10);
+    EXPECT_TRUE(s.timeseries.enabled);
+    EXPECT_EQ(s.timeseries.every, 10);
+    EXPECT_EQ(s.timeseries.instances, (std::vector<std::size_t>{0, 5}));
+    EXPECT_EQ(s.text, read(dir + "good_grid.toml"));
+    EXPECT_EQ(s.path, dir + "good_grid.toml");
+}
+
+TEST(spec, make_batch_in_c_order) {
+    const sweep_spec s = load_spec(dir + "good_grid.toml");
+    const connectome net = load_network(s);
+    ASSERT_EQ(net.n, 8u);
+    double wmax = 0;
+    for (double w : net.weights) wmax = std::max(wmax, w);
+    EXPECT_DOUBLE_EQ(wmax, 1.0);  // normalise = "max"
+
+    const std::size_t first = 7, count = 20;
+    const batch b = make_batch(s, net, first, count);
+    EXPECT_NO_THROW(check_batch(b));
+    EXPECT_EQ(b.n_instances, count);
+    EXPECT_EQ(b.n_steps, 1000);
+    EXPECT_EQ(b.coupling, "sigmoidal_jansen_rit");
+    const field& a = b.params.at("coupling.a");
+    const field& mu = b.params.at("model.mu");
+    ASSERT_EQ(a.k, field::kind::per_instance);
+    ASSERT_EQ(mu.k, field::kind::per_instance);
+    ASSERT_EQ(b.seed_per_instance.size(), count);
+    const double mus[] = {0.1, 0.2, 0.3};
+    for (std::size_t j = 0; j < count; ++j) {
+        const std::size_t g = first + j;  // C order over (6, 3, 2)
+        const std::size_t i0 = g / 6, i1 = (g / 2) % 3, i2 = g % 2;
+        EXPECT_NEAR(a.v[j], 0.1 * double(i0), 1e-12) << g;
+        EXPECT_DOUBLE_EQ(mu.v[j], mus[i1]) << g;
+        EXPECT_EQ(b.seed_per_instance[j], std::uint64_t(1 + i2)) << g;
+        EXPECT_EQ(grid_index(s, g), (std::vector<std::size_t>{i0, i1, i2}));
+    }
+    // Unswept settings pass through.
+    EXPECT_DOUBLE_EQ(b.params.at("noise.y4").v[0], 1e-4);
+    EXPECT_EQ(b.params.at("model.A").k, field::kind::per_node);
+    EXPECT_DOUBLE_EQ(b.params.at("model.v0").v[0], 6.0);
+    EXPECT_TRUE(b.speed_per_instance.empty());
+    EXPECT_DOUBLE_EQ(b.speed, 4.0);
+
+    EXPECT_THROW(make_batch(s, net, 30, 7), input_error);
+    EXPECT_THROW(make_batch(s, net, 0, 0), input_error);
+    EXPECT_NO_THROW(make_batch(s, net, 35, 1));
+}
+
+TEST(spec, whole_grid_runs_on_the_cpu) {
+    const sweep_spec s = load_spec(dir + "good_grid.toml");
+    const batch b = make_batch(s, load_network(s), 0, n_points(s));
+    const run_result r = run_cpu<float>(b);
+    ASSERT_EQ(r.diverged_step.size(), n_points(s));
+    for (long d : r.diverged_step) EXPECT_EQ(d, -1);
+}
+
+TEST(spec, node_entries_speed_noise_scale_and_initial_file) {
+    const sweep_spec s = load_spec(dir + "good_nodes.toml");
+    EXPECT_EQ(grid_shape(s), (std::vector<std::size_t>{2, 3, 2, 3}));
+    expect_near_all(s.axes[1].values, np_geomspace(0.01, 1.0, 3));
+    expect_near_all(s.axes[3].values, np_geomspace(1e-4, 1e-2, 3));
+    EXPECT_EQ(s.axes[2].unit, "mm/ms");
+    EXPECT_EQ(s.axis_refs[0].label, "r3");
+    EXPECT_EQ(s.axis_refs[1].node, 5);
+    EXPECT_TRUE(std::isinf(s.speed));
+    EXPECT_NE(s.connectome.find("conn8"), std::string::npos);  // resolved against the spec's folder
+    EXPECT_EQ(s.connectome.front(), '/');
+    EXPECT_EQ(s.observable_coef, (std::vector<double>{2, 0.5, -0.5, 0, 0, 0}));
+
+    const connectome net = load_network(s);
+    const std::size_t N = n_points(s), n = net.n;
+    const batch b = make_batch(s, net, 0, N);
+    EXPECT_NO_THROW(check_batch(b));
+    const field& mu = b.params.at("model.mu");
+    ASSERT_EQ(mu.k, field::kind::per_node_instance);
+    ASSERT_EQ(b.speed_per_instance.size(), N);
+    const field& s4 = b.params.at("noise.y4");
+    const field& s5 = b.params.at("noise.y5");
+    const auto geo = np_geomspace(0.01, 1.0, 3), sig = np_geomspace(1e-4, 1e-2, 3);
+    for (std::size_t g = 0; g < N; ++g) {
+        const std::size_t i0 = g / 18, i1 = (g / 6) % 3, i2 = (g / 3) % 2, i3 = g % 3;
+        for (std::size_t node = 0; node < n; ++node) {
+            double want = 0.1 + 0.01 * double(node);
+            if (node == 3) want = i0 ? 0.4 : 0.3;
+            if (node == 5) want = geo[i1];
+            EXPECT_NEAR(mu.at(node, g, N), want, 1e-12) << g << " " << node;
+        }
+        EXPECT_DOUBLE_EQ(b.speed_per_instance[g], i2 ? 8.0 : 2.0);
+        // integrator.noise.sigma keeps the ratio y5 / y4 = 0.5.
+        EXPECT_NEAR(s4.at(0, g, N), sig[i3], 1e-15);
+        EXPECT_NEAR(s5.at(0, g, N), 0.5 * sig[i3], 1e-15);
+    }
+    // Initial state: y0 from [initial], y1 and y2 from the file, others default.
+    EXPECT_EQ(b.initial.at("y0").k, field::kind::scalar);
+    EXPECT_DOUBLE_EQ(b.initial.at("y0").v[0], 0.01);
+    ASSERT_EQ(b.initial.at("y1").k, field::kind::per_node);
+    for (std::size_t i = 0; i < n; ++i) {
+        EXPECT_NEAR(b.initial.at("y1").v[i], 1.0 + 0.1 * double(i), 1e-12);
+        EXPECT_NEAR(b.initial.at("y2").v[i], 2.0 + 0.1 * double(i), 1e-12);
+    }
+}
+
+TEST(spec, latin_hypercube_sampler_is_stratified) {
+    const sweep_spec s = load_spec(dir + "good_lhs.toml");
+    EXPECT_EQ(s.sampler.kind, "lhs");
+    EXPECT_EQ(grid_shape(s), (std::vector<std::size_t>{50, 2}));
+    EXPECT_EQ(s.axes[0].name, "sample");
+    expect_near_all(s.axes[0].values, np_linspace(0, 49, 50));
+    ASSERT_EQ(s.sampler.params.size(), 3u);
+    EXPECT_EQ(s.sampler.params[0].name, "coupling.a");  // file order
+    EXPECT_EQ(s.sampler.params[1].name, "model.mu");
+    EXPECT_EQ(s.sampler.params[2].name, "network.speed");
+    EXPECT_NEAR(s.noise_sigma.at("y4"), 1e-4, 1e-18);  // sigma = sqrt(2 nsig)
+    const std::size_t n = 50;
+    for (std::size_t d = 0; d < 3; ++d) {
+        const double lo = s.sampler.ranges[d][0], hi = s.sampler.ranges[d][1];
+        std::set<long> strata;
+        for (double x : s.sampler.values[d]) {
+            EXPECT_GE(x, lo);
+            EXPECT_LT(x, hi);
+            strata.insert(long(std::floor((x - lo) / (hi - lo) * double(n))));
+        }
+        EXPECT_EQ(strata.size(), n) << "dimension " << d;  // each stratum hit exactly once
+        EXPECT_EQ(*strata.begin(), 0);
+        EXPECT_EQ(*strata.rbegin(), long(n - 1));
+    }
+    const connectome net = load_network(s);
+    const batch b = make_batch(s, net, 13, 40);
+    for (std::size_t j = 0; j < 40; ++j) {
+        const std::size_t g = 13 + j, i = g / 2, k = g % 2;
+        EXPECT_DOUBLE_EQ(b.params.at("coupling.a").v[j], s.sampler.values[0][i]);
+        EXPECT_DOUBLE_EQ(b.params.at("model.mu").v[j], s.sampler.values[1][i]);
+        EXPECT_DOUBLE_EQ(b.speed_per_instance[j], s.sampler.values[2][i]);
+        EXPECT_EQ(b.seed_per_instance[j], 1 + k);
+    }
+    // Same seed, same points; another seed, other points.
+    const std::string text = read(dir + "good_lhs.toml");
+    EXPECT_EQ(parse_spec(text, "x.toml").sampler.values, s.sampler.values);
+    std::string other = text;
+    other.replace(other.find("seed = 7"), 8, "seed = 8");
+    EXPECT_NE(parse_spec(other, "x.toml").sampler.values, s.sampler.values);
+}
+
+TEST(spec, uniform_and_sobol_samplers) {
+    auto spec = [](const std::string& kind, int n) {
+        return base_spec("[sampler]\nkind = \"" + kind + "\"\nn = " + std::to_string(n) +
+                         "\nseed = 3\nranges = { \"model.mu\" = [0.1, 0.3], \"model.v0[2]\" = [5.0, 7.0] }\n");
+    };
+    const sweep_spec u = parse_spec(spec("uniform", 200), "u.toml");
+    EXPECT_EQ(n_points(u), 200u);
+    double mean = 0;
+    for (double x : u.sampler.values[0]) {
+        EXPECT_GE(x, 0.1);
+        EXPECT_LT(x, 0.3);
+        mean += x / 200;
+    }
+    EXPECT_NEAR(mean, 0.2, 0.02);
+    // A node entry in a sampler: per_node_instance with node 2 sampled.
+    const batch b = make_batch(u, synthetic_connectome(8), 0, 200);
+    const field& v0 = b.params.at("model.v0");
+    ASSERT_EQ(v0.k, field::kind::per_node_instance);
+    for (std::size_t j = 0; j < 200; ++j) {
+        EXPECT_DOUBLE_EQ(v0.at(2, j, 200), u.sampler.values[1][j]);
+        EXPECT_DOUBLE_EQ(v0.at(1, j, 200), 5.52);
+    }
+
+    std::string msg = error_of([&] { parse_spec(spec("sobol", 64), "s.toml"); });
+    if (msg.find("no Sobol") != std::string::npos) GTEST_SKIP() << "built without Boost.Random: " << msg;
+    ASSERT_EQ(msg, "");
+    const sweep_spec s = parse_spec(spec("sobol", 64), "s.toml");
+    for (std::size_t d = 0; d < 2; ++d) {
+        const double lo = s.sampler.ranges[d][0], hi = s.sampler.ranges[d][1];
+        std::set<long> strata;
+        for (double x : s.sampler.values[d]) strata.insert(long(std::floor((x - lo) / (hi - lo) * 64)));
+        EXPECT_EQ(strata.size(), 64u);  // a (0, m, 2) net: balanced in each dimension
+    }
+}
+
+TEST(spec, random_initial_conditions_axis) {
+    const sweep_spec s = load_spec(dir + "good_random_ic.toml");
+    EXPECT_EQ(grid_shape(s), (std::vector<std::size_t>{2, 4}));
+    EXPECT_EQ(s.axes[1].name, "initial");
+    EXPECT_EQ(s.coupling, "linear");  // default
+    EXPECT_EQ(n_initial_sets(s), 4u);
+    const connectome net = load_network(s);
+    const auto sets = initial_sets(s, net);
+    ASSERT_EQ(sets.size(), 4u);
+    for (const auto& set : sets) {
+        EXPECT_EQ(set.at("y0").k, field::kind::scalar);  // fixed by [initial] y0
+        ASSERT_EQ(set.at("y1").k, field::kind::per_node);
+        for (double x : set.at("y1").v) {
+            EXPECT_GE(x, -500.0);
+            EXPECT_LE(x, 500.0);
+        }
+    }
+    EXPECT_NE(sets[0].at("y1").v, sets[1].at("y1").v);
+    EXPECT_EQ(initial_sets(s, net)[2].at("y3").v, sets[2].at("y3").v);  // reproducible
+
+    const batch b = make_batch(s, net, 0, 8);
+    const field& y1 = b.initial.at("y1");
+    ASSERT_EQ(y1.k, field::kind::per_node_instance);
+    for (std::size_t g = 0; g < 8; ++g) {
+        for (std::size_t i = 0; i < net.n; ++i) EXPECT_DOUBLE_EQ(y1.at(i, g, 8), sets[g % 4].at("y1").v[i]);
+        EXPECT_DOUBLE_EQ(b.params.at("model.mu").v[g], g < 4 ? 0.1 : 0.2);
+    }
+    EXPECT_EQ(b.initial.at("y0").k, field::kind::per_instance);
+    // An explicit initial axis picks sets in the given order.
+    const sweep_spec s2 = parse_spec(read(dir + "good_random_ic.toml") + "[[sweep]]\nparam = \"initial\"\nvalues = [3, 1]\n",
+                                     dir + "x.toml");
+    EXPECT_EQ(grid_shape(s2), (std::vector<std::size_t>{2, 2}));
+    const batch b2 = make_batch(s2, net, 0, 4);
+    EXPECT_DOUBLE_EQ(b2.initial.at("y1").at(0, 1, 4), sets[1].at("y1").v[0]);
+    EXPECT_DOUBLE_EQ(b2.initial.at("y1").at(0, 0, 4), sets[3].at("y1").v[0]);
+}
+
+TEST(spec, no_sweep_is_one_point) {
+    const sweep_spec s = parse_spec(base_spec(""), "one.toml");
+    EXPECT_EQ(n_points(s), 1u);
+    EXPECT_TRUE(grid_shape(s).empty());
+    EXPECT_EQ(s.output_path, "one.h5");
+    EXPECT_EQ(s.observable, "y1 - y2");  // the model's default
+    const batch b = make_batch(s, synthetic_connectome(8), 0, 1);
+    EXPECT_NO_THROW(check_batch(b));
+}
+
+TEST(spec, sweepable_names) {
+    auto r = parse_param_ref("model.mu[3]", "jansen_rit", "sigmoidal_jansen_rit");
+    EXPECT_EQ(r.k, param_ref::kind::model);
+    EXPECT_EQ(r.key, "model.mu");
+    EXPECT_EQ(r.node, 3);
+    r = parse_param_ref("model.mu[\"rHC\"]", "jansen_rit", "sigmoidal_jansen_rit");
+    EXPECT_EQ(r.label, "rHC");
+    r = parse_param_ref("model.mu[lHC]", "jansen_rit", "sigmoidal_jansen_rit");
+    EXPECT_EQ(r.label, "lHC");
+    EXPECT_EQ(parse_param_ref("noise.y4", "jansen_rit", "linear").k, param_ref::kind::noise_var);
+    EXPECT_EQ(parse_param_ref("noise.seed", "jansen_rit", "linear").k, param_ref::kind::seed);
+    EXPECT_EQ(parse_param_ref("network.speed", "jansen_rit", "linear").k, param_ref::kind::speed);
+    EXPECT_EQ(parse_param_ref("integrator.noise.sigma", "jansen_rit", "linear").k, param_ref::kind::noise_all);
+    EXPECT_EQ(parse_param_ref("initial", "jansen_rit", "linear").k, param_ref::kind::initial);
+    EXPECT_NE(error_of([] { parse_param_ref("coupling.midpiont", "jansen_rit", "sigmoidal_jansen_rit"); })
+                  .find("did you mean 'midpoint'"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { parse_param_ref("model.a[", "jansen_rit", "linear"); }), "");
+    EXPECT_NE(error_of([] { parse_param_ref("netwrk.speed", "jansen_rit", "linear"); }).find("network.speed"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { parse_param_ref("noise.y4[2]", "jansen_rit", "linear"); }), "");
+}
+
+TEST(spec, estimate_cost) {
+    const sweep_spec s = load_spec(dir + "good_grid.toml");
+    const connectome net = load_network(s);
+    const estimate e = estimate_cost(s, net);
+    EXPECT_DOUBLE_EQ(e.node_steps, 36.0 * 8 * 1000);
+    EXPECT_GT(e.bytes_per_instance, 4.0 * 6 * 8);  // at least the state
+    EXPECT_GE(e.total_bytes, 36 * e.bytes_per_instance);
+    EXPECT_GT(estimate_cost(s, net, 8).bytes_per_instance, e.bytes_per_instance);
+}
+
+// ---- Malformed specs: file name, line and key in every message.
+
+struct bad_case {
+    const char* file;
+    const char* key;
+    const char* also;  // another substring the message must have
+};
+
+void PrintTo(const bad_case& c, std::ostream* os) { *os << c.file; }
+
+class spec_bad_file : public ::testing::TestWithParam<bad_case> {};
+
+TEST_P(spec_bad_file, names_file_line_and_key) {
+    const bad_case c = GetParam();
+    const std::string path = dir + c.file;
+    // The offending line carries the comment "# ERROR".
+    std::ifstream f(path);
+    ASSERT_TRUE(f) << path;
+    int line = 0, err_line = 0;
+    for (std::string l; std::getline(f, l);) {
+        ++line;
+        if (l.find("# ERROR") != std::string::npos) err_line = line;
+    }
+    ASSERT_GT(err_line, 0) << "no '# ERROR' marker in " << c.file;
+    const std::string msg = error_of([&] { load_spec(path); });
+    ASSERT_NE(msg, "") << c.file << " was accepted";
+    EXPECT_NE(msg.find(std::string(c.file) + ":" + std::to_string(err_line) + ":"), std::string::npos)
+        << "expected " << c.file << ":" << err_line << " in: " << msg;
+    EXPECT_NE(msg.find(c.key), std::string::npos) << "expected key '" << c.key << "' in: " << msg;
+    EXPECT_NE(msg.find(c.also), std::string::npos) << "expected '" << c.also << "' in: " << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    spec, spec_bad_file,
+    ::testing::Values(bad_case{"bad_section.toml", "[modle]", "did you mean 'model'"},
+                      bad_case{"bad_key.toml", "dtt", "did you mean 'dt'"},
+                      bad_case{"bad_model.toml", "name", "did you mean 'jansen_rit'"},
+                      bad_case{"bad_param.toml", "params.muu", "did you mean 'mu'"},
+                      bad_case{"bad_type.toml", "dt", "expected a number, got a string (value \"0.1\")"},
+                      bad_case{"bad_dt.toml", "dt", "(value -0.1)"},
+                      bad_case{"bad_transient.toml", "transient", "[0, duration"},
+                      bad_case{"bad_pernode.toml", "params.A", "8 nodes"},
+                      bad_case{"bad_observable.toml", "observable", "no state variable 'y7'"},
+                      bad_case{"bad_feature.toml", "features", "did you mean 'std'"},
+                      bad_case{"bad_sweep_param.toml", "param", "did you mean 'a'"},
+                      bad_case{"bad_linspace.toml", "linspace", "n must be >= 1"},
+                      bad_case{"bad_sampler_n.toml", "[sampler] n", "must be >= 1"},
+                      bad_case{"bad_label.toml", "model.mu[\"r99\"]", "no region labelled 'r99'"},
+                      bad_case{"bad_noise_var.toml", "noise.vars", "'y9'"},
+                      bad_case{"bad_coupling_key.toml", "midpiont", "did you mean 'midpoint'"},
+                      bad_case{"bad_syntax.toml", "syntax error", "dt"},
+                      bad_case{"bad_sweep_table.toml", "[sweep]", "[[sweep]]"},
+                      bad_case{"bad_rk4_noise.toml", "method", "rk4"},
+                      bad_case{"bad_initial_var.toml", "y00", "did you mean 'y0'"},
+                      bad_case{"bad_speed_value.toml", "values", "-2"},
+                      bad_case{"bad_ic_rows.toml", "file", "3 rows"}),
+    [](const ::testing::TestParamInfo<bad_case>& i) {
+        std::string n = i.param.file;
+        return n.substr(0, n.find('.'));
+    });
+
+// More checks on inline specs: (text appended to a valid spec, key, substring).
+TEST(spec, inline_errors_name_file_line_and_key) {
+    struct item {
+        std::string extra, integ, key, also;
+    };
+    const std::vector<item> items = {
+        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\n[[sweep]]\nparam = \"model.mu\"\nvalues = [0.2]\n", "",
+         "param", "swept twice"},
+        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\nlinspace = [0, 1, 3]\n", "", "linspace", "give one of"},
+        {"[[sweep]]\nparam = \"model.mu\"\n", "", "model.mu", "give one of"},
+        {"[[sweep]]\nparam = \"model.mu\"\nvalues = []\n", "", "values", "empty"},
+        {"[[sweep]]\nparam = \"model.mu\"\nlogspace = [0.0, 1.0, 4]\n", "", "logspace", "non-zero"},
+        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\n[[sweep]]\nparam = \"model.mu[2]\"\nvalues = [0.2]\n", "",
+         "param", "both set model.mu"},
+        {"[[sweep]]\nparam = \"integrator.noise.sigma\"\nvalues = [0.1]\n", "", "param", "names none"},
+        {"[[sweep]]\nparam = \"noise.seed\"\nvalues = [1.5]\n", "", "values", "integer"},
+        {"[[sweep]]\nparam = \"initial\"\nvalues = [1]\n", "", "values", "outside 0..0"},
+        {"[sampler]\nkind = \"lhs\"\nn = 4\nranges = { \"noise.seed\" = [0, 4] }\n", "", "ranges.noise.seed", "discrete"},
+        {"[sampler]\nkind = \"latin\"\nn = 4\nranges = { \"model.mu\" = [0, 4] }\n", "", "kind", "unknown sampler"},
+        {"[sampler]\nkind = \"lhs\"\nn = 4\nranges = { \"model.mu\" = [0.3, 0.1] }\n", "", "ranges.model.mu", "lo > hi"},
+        {"[output]\ntimeseries = { every = 10, instances = [1] }\n", "", "timeseries.instances", "outside the grid"},
+        {"[output]\ntimeseries = { evry = 10 }\n", "", "timeseries.evry", "did you mean 'every'"},
+        {"[output]\nfeatures = [\"mean\", \"mean\"]\n", "", "features", "twice"},
+        {"[output]\nsample_every = 0\n", "", "sample_every", ">= 1"},
+        {"[output]\nobservable = \"y1 - 3\"\n", "", "observable", "constant term"},
+        {"", "noise = { sigma = 1e-3, seeed = 1 }\n", "noise.seeed", "did you mean 'seed'"},
+        {"", "noise = { sigma = 1e-3, nsig = 1e-3 }\n", "noise.nsig", "not both"},
+        {"", "noise = { sigma = -1e-3 }\n", "noise.sigma", ">= 0"},
+        {"", "noise = { sigma = { y9 = 1e-3 } }\n", "noise.sigma.y9", "did you mean"},
+        {"", "method = \"heunn\"\n", "method", "did you mean 'heun'"},
+        {"", "transient = -1.0\n", "transient", "[0, duration"},
+        {"[initial]\nfile = \"ic8.csv\"\nrandom = { n = 2 }\n", "", "random", "not both"},
+        {"[initial]\nrandom = { n = 0 }\n", "", "random.n", ">= 1"},
+        {"[model.params]\nA = \"x\"\n", "", "params.A", "expected a number or an array"},
+        {"[model.params]\nA = [1.0, \"x\"]\n", "", "params.A[1]", "expected a number"},
+    };
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const auto& it = items[i];
+        const std::string text = base_spec(it.extra, it.integ);
+        const std::string msg = error_of([&] { parse_spec(text, dir + "inline.toml"); });
+        ASSERT_NE(msg, "") << "accepted:\n" << text;
+        EXPECT_NE(msg.find("inline.toml:"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(it.key), std::string::npos) << "key '" << it.key << "' not in: " << msg;
+        EXPECT_NE(msg.find(it.also), std::string::npos) << "'" << it.also << "' not in: " << msg;
+    }
+    // A coupling parameter put in [model] params is pointed to [coupling].
+    const std::string m = error_of([] {
+        parse_spec("[model]\nname = \"jansen_rit\"\nparams = { midpoint = 6.0 }\n[network]\nconnectome = "
+                   "\"synthetic:4\"\n[coupling]\nkind = \"sigmoidal_jansen_rit\"\n[integrator]\ndt = 0.1\nduration = 1.0\n",
+                   "c.toml");
+    });
+    EXPECT_NE(m.find("c.toml:3: [model] params.midpoint"), std::string::npos) << m;
+    EXPECT_NE(m.find("[coupling]"), std::string::npos) << m;
+    // Missing required keys and sections.
+    EXPECT_NE(error_of([] { parse_spec("[model]\nname = \"jansen_rit\"\n", "m.toml"); }).find("[network]"),
+              std::string::npos);
+    EXPECT_NE(error_of([] {
+                  parse_spec("[model]\nname = \"jansen_rit\"\n[network]\nconnectome = \"synthetic:4\"\n[integrator]\ndt = 0.1\n",
+                             "m.toml");
+              }).find("m.toml:5: [integrator] duration: required key is missing"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { load_spec(dir + "no_such_spec.toml"); }).find("no_such_spec.toml: cannot open"),
+              std::string::npos);
+    EXPECT_NE(error_of([] {
+                  parse_spec("[model]\nname = \"jansen_rit\"\n[network]\nconnectome = \"nowhere/conn.zip\"\n"
+                             "[integrator]\ndt = 0.1\nduration = 1.0\n",
+                             "m.toml");
+              }).find("m.toml:4: [network] connectome: no such file"),
+              std::string::npos);
+}
