@@ -56,6 +56,10 @@ struct batch {
     long n_steps = 1000;
     std::uint64_t seed = 0;
     std::vector<std::uint64_t> seed_per_instance;  // non-empty: overrides seed
+    // Global index of instance 0: the noise of instance i is keyed by
+    // first_instance + i, so that a sweep split into batches (or resumed)
+    // draws the same numbers as one run of all points.
+    std::uint64_t first_instance = 0;
 };
 
 // What an observer sees: the state of one block of instances after `step`

@@ -153,7 +153,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                                 const std::uint32_t var = std::uint32_t(P.noise_vars[q]);
 #pragma omp simd
                                 for (int l = 0; l < L; ++l) {
-                                    const auto r = philox_words(sd[l], std::uint32_t(i0 + l), std::uint32_t(n), var,
+                                    const auto r = philox_words(sd[l], std::uint32_t(b.first_instance + i0 + l), std::uint32_t(n), var,
                                                                 std::uint32_t(t >> 2));
                                     u[0][l] = r.v[0];
                                     u[1][l] = r.v[1];

@@ -1,0 +1,99 @@
+// nmsweep command line: run, simulate, check, info, models.
+#include "nmsweep/core/error.hpp"
+#include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/models/registry.hpp"
+#include "nmsweep/sweep/driver.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace {
+
+void print_model(const nms::model_info& m, bool full) {
+    std::printf("%s", m.name.c_str());
+    if (!m.tvb_name.empty()) std::printf("  (TVB: %s)", m.tvb_name.c_str());
+    std::printf("\n  state: ");
+    for (std::size_t i = 0; i < m.states.size(); ++i) std::printf("%s%s", i ? ", " : "", m.states[i].name);
+    std::printf("   coupling variables: ");
+    for (std::size_t i = 0; i < m.cvar.size(); ++i) std::printf("%s%s", i ? ", " : "", m.states[m.cvar[i]].name);
+    std::printf("   observable: %s\n", m.observable.c_str());
+    if (!full) return;
+    std::printf("  parameters:\n");
+    for (const auto& p : m.params)
+        std::printf("    %-12s %12g %-8s %s\n", p.name, p.value, p.unit, p.doc);
+    std::printf("  initial state (default) and TVB's range:\n");
+    for (const auto& s : m.states) std::printf("    %-12s %12g   [%g, %g]\n", s.name, s.initial, s.lo, s.hi);
+    if (!m.presets.empty()) {
+        std::printf("  presets:\n");
+        for (const auto* p : m.presets) {
+            std::printf("    %-12s %s:", p->name, p->doc);
+            for (const auto& v : p->values) std::printf(" %s=%g", v.name, v.value);
+            std::printf("\n");
+        }
+    }
+    std::printf("  reference: %s\n", m.reference.c_str());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"nmsweep: parameter sweeps of neural mass network models"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string(NMS_VERSION));
+
+    nms::sweep_request req;
+    auto add_common = [&](CLI::App* c) {
+        c->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
+        c->add_option("-o,--output", req.output, "result file (overrides [output] path)");
+        c->add_option("--backend", req.backend, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+        c->add_option("--threads", req.threads, "CPU threads (default: all cores)");
+        c->add_option("--precision", req.precision, "float or double")->check(CLI::IsMember({"float", "double"}));
+        c->add_flag("--overwrite", req.overwrite, "replace an existing result file");
+        c->add_flag("-q,--quiet", req.quiet, "no progress output");
+    };
+    auto* run = app.add_subcommand("run", "run a sweep: every grid point, features into one HDF5 file");
+    add_common(run);
+    run->add_flag("--resume", req.resume, "continue an interrupted run in its result file");
+    run->add_option("--batch-size", req.batch_size, "instances per batch (default: automatic)");
+    run->add_option("--stop-after-batches", req.stop_after_batches, "testing: stop as if killed after N batches")
+        ->group("");
+    long every = 1;
+    auto* sim = app.add_subcommand("simulate", "one parameter point, full time series of all state variables");
+    add_common(sim);
+    sim->add_option("--every", every, "keep every N-th step (default 1)");
+    sim->add_option("--point", req.point, "grid point to simulate (flat index, C order; default 0)");
+    std::string file;
+    auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
+    check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
+    auto* info = app.add_subcommand("info", "describe a result file");
+    info->add_option("file", file, "result file (HDF5)")->required();
+    std::string model_name;
+    auto* models = app.add_subcommand("models", "list models with their variables, parameters and defaults");
+    models->add_option("name", model_name, "one model, in full");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        if (*run) nms::run_sweep(req);
+        else if (*sim) nms::simulate_point(req, every);
+        else if (*check) std::cout << nms::check_spec(req.spec_path);
+        else if (*info) std::cout << nms::h5::describe(file);
+        else if (*models) {
+            if (!model_name.empty()) print_model(nms::find_model(model_name), true);
+            else
+                for (const auto& m : nms::all_model_infos()) print_model(m, false);
+        }
+    } catch (const nms::input_error& e) {
+        std::fprintf(stderr, "nmsweep: error: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "nmsweep: internal error: %s\n", e.what());
+        return 3;
+    }
+    return 0;
+}

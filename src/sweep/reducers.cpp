@@ -1,0 +1,92 @@
+#include "nmsweep/sweep/reducers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace nms {
+
+namespace {
+
+// Per (instance, channel) running moments. Channels are the nodes and, last,
+// the network mean. Welford's update keeps the variance accurate when the
+// mean is large compared with the fluctuations (e.g. Jansen-Rit's y1 - y2).
+class moments_reducer final : public reducer {
+public:
+    moments_reducer(std::vector<std::string> f, std::string units) : want_(std::move(f)), units_(std::move(units)) {}
+
+    void reset(std::size_t n, int n_nodes) override {
+        n_ = n;
+        nn_ = n_nodes;
+        const std::size_t m = n * std::size_t(n_nodes + 1);
+        count_.assign(n, 0);
+        mean_.assign(m, 0.0);
+        m2_.assign(m, 0.0);
+        min_.assign(m, std::numeric_limits<double>::infinity());
+        max_.assign(m, -std::numeric_limits<double>::infinity());
+    }
+
+    void accumulate(const obs_block& b) override {
+        const int ch = nn_ + 1;
+        for (int l = 0; l < b.n_valid; ++l) {
+            const std::size_t i = b.first + std::size_t(l);
+            const double k = double(++count_[i]);
+            for (int c = 0; c < ch; ++c) {
+                const double x = c < nn_ ? b.obs[std::size_t(c) * b.lanes + l] : b.net[l];
+                const std::size_t j = i * ch + c;
+                const double d = x - mean_[j];
+                mean_[j] += d / k;
+                m2_[j] += d * (x - mean_[j]);
+                min_[j] = std::min(min_[j], x);
+                max_[j] = std::max(max_[j], x);
+            }
+        }
+    }
+
+    std::vector<reducer_output> outputs() const override {
+        std::vector<reducer_output> out;
+        for (const auto& f : want_) {
+            const std::string what = f == "std" ? "standard deviation" : f == "mean" ? "mean" : f == "min" ? "minimum" : "maximum";
+            out.push_back({"features/" + f, {"node"}, {std::size_t(nn_)}, {}, units_,
+                           what + " of the observable per node after the transient"});
+            out.push_back({"features/network_" + f, {}, {}, {}, units_,
+                           what + " of the network-mean observable after the transient"});
+        }
+        return out;
+    }
+
+    void result(std::size_t k, std::size_t i, double* out) const override {
+        const std::string& f = want_[k / 2];
+        const bool network = k % 2 == 1;
+        const int ch = nn_ + 1;
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        auto value = [&](int c) {
+            const std::size_t j = i * ch + c;
+            if (count_[i] == 0) return nan;
+            if (f == "mean") return mean_[j];
+            if (f == "std") return std::sqrt(m2_[j] / double(count_[i]));  // population std, as numpy's default
+            if (f == "min") return min_[j];
+            return max_[j];
+        };
+        if (network)
+            out[0] = value(nn_);
+        else
+            for (int c = 0; c < nn_; ++c) out[c] = value(c);
+    }
+
+private:
+    std::vector<std::string> want_;
+    std::string units_;
+    std::size_t n_ = 0;
+    int nn_ = 0;
+    std::vector<long> count_;
+    std::vector<double> mean_, m2_, min_, max_;
+};
+
+} // namespace
+
+std::unique_ptr<reducer> make_moments_reducer(const std::vector<std::string>& features, const std::string& units) {
+    return std::make_unique<moments_reducer>(features, units);
+}
+
+} // namespace nms

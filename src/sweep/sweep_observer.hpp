@@ -1,0 +1,74 @@
+#pragma once
+
+// Bridges the engine's block observer to the reducers: computes the
+// observable (a linear combination of state variables) per node and its
+// network mean once per sampled step after the transient, feeds every
+// reducer, and keeps decimated time series of chosen instances.
+
+#include "nmsweep/engine/batch.hpp"
+#include "nmsweep/sweep/reducers.hpp"
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace nms {
+
+template <class T> class sweep_observer final : public observer<T> {
+public:
+    sweep_observer(std::vector<double> coef, long transient_steps, long sample_every, std::vector<reducer*> reducers,
+                   std::size_t batch_first, std::vector<std::size_t> ts_instances = {}, long ts_every = 0)
+        : coef_(std::move(coef)), transient_(transient_steps), reducers_(std::move(reducers)),
+          batch_first_(batch_first), ts_every_(ts_every) {
+        this->every = sample_every;
+        if (ts_every > 0) this->every = gcd(sample_every, ts_every);
+        sample_every_ = sample_every;
+        for (auto i : ts_instances) series_[i];
+    }
+
+    void observe(const block_state<T>& s) override {
+        const int L = s.lanes, nn = s.n_nodes;
+        const bool reduce = s.step > transient_ && s.step % sample_every_ == 0;
+        const bool record = ts_every_ > 0 && s.step % ts_every_ == 0 && !series_.empty();
+        if (!reduce && !record) return;
+        thread_local std::vector<double> obs, net;
+        obs.assign(std::size_t(nn) * L, 0.0);
+        net.assign(std::size_t(L), 0.0);
+        for (int v = 0; v < s.n_state; ++v) {
+            const double c = coef_[std::size_t(v)];
+            if (c == 0) continue;
+            for (int n = 0; n < nn; ++n)
+                for (int l = 0; l < L; ++l) obs[std::size_t(n) * L + l] += c * double(s.at(v, n, l));
+        }
+        for (int n = 0; n < nn; ++n)
+            for (int l = 0; l < L; ++l) net[std::size_t(l)] += obs[std::size_t(n) * L + l] / nn;
+        if (reduce) {
+            obs_block b{s.step, s.inst0, L, s.n_valid, nn, obs.data(), net.data()};
+            for (auto* r : reducers_) r->accumulate(b);
+        }
+        if (record) {
+            for (int l = 0; l < s.n_valid; ++l) {
+                auto it = series_.find(batch_first_ + s.inst0 + std::size_t(l));
+                if (it == series_.end()) continue;
+                std::lock_guard<std::mutex> lock(mu_);
+                for (int n = 0; n < nn; ++n) it->second.push_back(obs[std::size_t(n) * L + l]);
+            }
+        }
+    }
+
+    // Decimated observable of the recorded instances: [time][node] flattened.
+    const std::map<std::size_t, std::vector<double>>& series() const { return series_; }
+
+private:
+    static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
+    std::vector<double> coef_;
+    long transient_;
+    long sample_every_ = 1;
+    std::vector<reducer*> reducers_;
+    std::size_t batch_first_;
+    long ts_every_;
+    std::map<std::size_t, std::vector<double>> series_;
+    std::mutex mu_;
+};
+
+} // namespace nms

@@ -1,0 +1,162 @@
+// End-to-end tests of the nmsweep command line on small specs.
+#include "nmsweep/io/h5_result.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string data = NMS_TEST_DATA;
+const std::string bin = NMS_BIN;
+
+struct result {
+    int code;
+    std::string output;
+};
+
+result sh(const std::string& args) {
+    const fs::path log = fs::temp_directory_path() / "nms_cli_log.txt";
+    const std::string cmd = bin + " " + args + " > " + log.string() + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream f(log);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ss.str()};
+}
+
+fs::path tmp(const std::string& name) {
+    fs::path p = fs::temp_directory_path() / "nms_cli" / name;
+    fs::create_directories(p.parent_path());
+    fs::remove(p);
+    return p;
+}
+
+std::vector<double> read(const fs::path& p, const std::string& name, std::vector<std::size_t>* shape = nullptr) {
+    return nms::h5::read_dataset(p.string(), name, shape);
+}
+
+} // namespace
+
+TEST(cli, run_writes_grid_shaped_features_with_axes) {
+    const auto out = tmp("grid.h5");
+    auto r = sh("run -q " + data + "/cli/small_jr.toml -o " + out.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    std::vector<std::size_t> shape;
+    auto a = read(out, "axes/coupling.a");
+    EXPECT_EQ(a, (std::vector<double>{0.0, 5.0, 10.0}));
+    auto mu = read(out, "axes/model.mu");
+    EXPECT_EQ(mu, (std::vector<double>{0.08, 0.15, 0.22, 0.3}));
+    auto std_ = read(out, "features/std", &shape);
+    EXPECT_EQ(shape, (std::vector<std::size_t>{3, 4, 8}));
+    read(out, "features/network_mean", &shape);
+    EXPECT_EQ(shape, (std::vector<std::size_t>{3, 4}));
+    read(out, "features/final_state", &shape);
+    EXPECT_EQ(shape, (std::vector<std::size_t>{3, 4, 6, 8}));
+    for (double s : std_) EXPECT_TRUE(std::isfinite(s));
+    EXPECT_EQ(nms::h5::read_string_attr(out.string(), "", "model"), "jansen_rit");
+    EXPECT_EQ(nms::h5::dimension_names(out.string(), "features/std"),
+              (std::vector<std::string>{"coupling.a", "model.mu", "node"}));
+}
+
+// A sweep point equals the same point run alone by `simulate` (same noise:
+// the stream is keyed by the grid point, whatever the batch).
+TEST(cli, sweep_point_equals_simulate) {
+    const auto sweep = tmp("sweep.h5"), sim = tmp("sim.h5");
+    ASSERT_EQ(sh("run -q --batch-size 5 " + data + "/cli/small_jr.toml -o " + sweep.string()).code, 0);
+    const std::size_t point = 7;  // a = 5, mu = 0.3
+    auto r = sh("simulate -q --point 7 " + data + "/cli/small_jr.toml -o " + sim.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    std::vector<std::size_t> shape;
+    auto state = read(sim, "timeseries/state", &shape);
+    ASSERT_EQ(shape.size(), 3u);
+    const std::size_t nt = shape[0], nv = shape[1], nn = shape[2];
+    auto fin = read(sweep, "features/final_state");
+    for (std::size_t v = 0; v < nv; ++v)
+        for (std::size_t n = 0; n < nn; ++n)
+            EXPECT_EQ(fin[(point * nv + v) * nn + n], state[((nt - 1) * nv + v) * nn + n]) << v << " " << n;
+}
+
+// A run stopped after one batch and resumed gives the same datasets as an
+// uninterrupted run.
+TEST(cli, resume_gives_identical_results) {
+    const auto full = tmp("full.h5"), part = tmp("part.h5");
+    ASSERT_EQ(sh("run -q " + data + "/cli/small_jr.toml -o " + full.string()).code, 0);
+    ASSERT_EQ(sh("run -q --batch-size 4 --stop-after-batches 1 " + data + "/cli/small_jr.toml -o " + part.string()).code, 0);
+    auto done = read(part, "status/done");
+    EXPECT_EQ(std::count(done.begin(), done.end(), 1.0), 4);
+    EXPECT_NE(sh("info " + part.string()).output.find("INCOMPLETE"), std::string::npos);
+    auto r = sh("run -q --resume --batch-size 4 " + data + "/cli/small_jr.toml -o " + part.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (const char* name : {"features/mean", "features/std", "features/min", "features/max", "features/network_std",
+                             "features/final_state", "status/diverged_step"})
+        EXPECT_EQ(read(full, name), read(part, name)) << name;
+    // A finished file cannot be resumed.
+    EXPECT_NE(sh("run -q --resume " + data + "/cli/small_jr.toml -o " + part.string()).code, 0);
+}
+
+TEST(cli, results_do_not_depend_on_threads) {
+    const auto one = tmp("t1.h5"), two = tmp("t2.h5");
+    ASSERT_EQ(sh("run -q --threads 1 " + data + "/cli/small_jr.toml -o " + one.string()).code, 0);
+    ASSERT_EQ(sh("run -q --threads 2 --batch-size 3 " + data + "/cli/small_jr.toml -o " + two.string()).code, 0);
+    EXPECT_EQ(read(one, "features/final_state"), read(two, "features/final_state"));
+}
+
+// Each malformed spec: a clear error naming the problem, exit code 2 and no
+// result file.
+TEST(cli, malformed_specs_fail_cleanly) {
+    const std::string good = [&] {
+        std::ifstream f(data + "/cli/small_jr.toml");
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return ss.str();
+    }();
+    struct bad_case {
+        std::string from, to, expect;
+    };
+    const std::vector<bad_case> cases = {
+        {"name = \"jansen_rit\"", "name = \"jansen_ritt\"", "jansen_rit"},
+        {"dt = 0.1", "dt = -0.1", "dt"},
+        {"param = \"model.mu\"", "param = \"model.muu\"", "model.mu"},
+        {"kind = \"sigmoidal_jansen_rit\"", "kind = \"sigmoid\"", "coupling"},
+        {"transient = 100.0", "transient = 400.0", "transient"},
+        {"[network]", "[netwrok]", "network"},
+        {"observable = \"y1 - y2\"", "observable = \"y1 - y7\"", "y7"},
+        {"connectome = \"synthetic:8:3\"", "connectome = \"no/such/conn.zip\"", "no/such/conn.zip"},
+        {"speed = 4.0", "speed = \"fast\"", "speed"},
+    };
+    for (const auto& c : cases) {
+        std::string text = good;
+        const auto at = text.find(c.from);
+        ASSERT_NE(at, std::string::npos) << c.from;
+        text.replace(at, c.from.size(), c.to);
+        const auto spec = tmp("bad.toml");
+        std::ofstream(spec) << text;
+        const auto out = tmp("bad.h5");
+        auto r = sh("run -q " + spec.string() + " -o " + out.string());
+        EXPECT_EQ(r.code, 2) << c.to << "\n" << r.output;
+        EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.to << "\n" << r.output;
+        EXPECT_NE(r.output.find("bad.toml"), std::string::npos) << "the error names the file: " << r.output;
+        EXPECT_FALSE(fs::exists(out)) << c.to;
+    }
+}
+
+TEST(cli, models_and_check) {
+    auto r = sh("models");
+    EXPECT_EQ(r.code, 0);
+    for (const char* m : {"jansen_rit", "linear"}) EXPECT_NE(r.output.find(m), std::string::npos) << m;
+    r = sh("models jansen_rit");
+    EXPECT_NE(r.output.find("v0"), std::string::npos);
+    EXPECT_NE(r.output.find("5.52"), std::string::npos);
+    r = sh("check " + data + "/cli/small_jr.toml");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("12 points"), std::string::npos) << r.output;
+    EXPECT_NE(sh("--backend cuda run x.toml").code, 0);
+}
