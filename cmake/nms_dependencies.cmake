@@ -8,6 +8,7 @@ find_package(HDF5 REQUIRED COMPONENTS C HL)
 find_package(toml11 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Eigen3 REQUIRED NO_MODULE)
+find_package(Boost REQUIRED)  # header-only: Boost.Random's Sobol sequences
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)
 add_library(nms_random123 INTERFACE)
 target_include_directories(nms_random123 SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR})
