@@ -4,8 +4,17 @@
 // plus one entry in model_list below.
 
 #include "nmsweep/coupling/couplings.hpp"
+#include "nmsweep/models/epileptor.hpp"
+#include "nmsweep/models/epileptor2d.hpp"
+#include "nmsweep/models/generic_2d_oscillator.hpp"
 #include "nmsweep/models/jansen_rit.hpp"
+#include "nmsweep/models/kuramoto.hpp"
 #include "nmsweep/models/linear.hpp"
+#include "nmsweep/models/montbrio.hpp"
+#include "nmsweep/models/reduced_wong_wang.hpp"
+#include "nmsweep/models/reduced_wong_wang_exc_inh.hpp"
+#include "nmsweep/models/stuart_landau.hpp"
+#include "nmsweep/models/wilson_cowan.hpp"
 
 #include <string>
 #include <type_traits>
@@ -16,7 +25,10 @@ namespace nms {
 template <class... Ts> struct type_list {};
 template <class T> struct tag { using type = T; };
 
-using model_list = type_list<models::jansen_rit, models::linear>;
+using model_list =
+    type_list<models::jansen_rit, models::linear, models::wilson_cowan, models::epileptor,
+              models::epileptor2d, models::kuramoto, models::stuart_landau, models::montbrio,
+              models::reduced_wong_wang, models::reduced_wong_wang_exc_inh, models::generic_2d_oscillator>;
 
 template <int NCV>
 using coupling_list = std::conditional_t<
