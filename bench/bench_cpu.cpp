@@ -5,7 +5,7 @@
 // float, 1 and 2 threads.
 //
 //   bench_cpu [--connectome PATH|synthetic:N] [--instances N] [--steps N]
-//             [--threads LIST] [--model M] [--coupling C] [--double]
+//             [--threads LIST] [--model M] [--coupling C] [--double] [--speed MM_PER_MS]
 
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/engine/prepared.hpp"
@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     std::size_t instances = 1024;
     long steps = 2000;
     bool dbl = false;
+    double speed = 4.0;
     std::string threads = "1,2";
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
         else if (a == "--coupling") coupling = next();
         else if (a == "--noise-var") noise_var = next();
         else if (a == "--double") dbl = true;
+        else if (a == "--speed") speed = std::stod(next());
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
@@ -45,7 +47,7 @@ int main(int argc, char** argv) {
     b.model = model;
     b.coupling = coupling;
     b.net = nms::load_connectome(conn);
-    b.speed = 4.0;
+    b.speed = speed;
     b.dt = 0.1;
     b.n_steps = steps;
     b.n_instances = instances;

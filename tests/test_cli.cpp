@@ -22,8 +22,16 @@ struct result {
     std::string output;
 };
 
+// Each test has its own scratch folder: CTest runs them in parallel.
+fs::path scratch() {
+    const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
+    fs::path p = fs::temp_directory_path() / "nms_cli" / (std::string(t->test_suite_name()) + "." + t->name());
+    fs::create_directories(p);
+    return p;
+}
+
 result sh(const std::string& args) {
-    const fs::path log = fs::temp_directory_path() / "nms_cli_log.txt";
+    const fs::path log = scratch() / "log.txt";
     const std::string cmd = bin + " " + args + " > " + log.string() + " 2>&1";
     const int rc = std::system(cmd.c_str());
     std::ifstream f(log);
@@ -33,8 +41,7 @@ result sh(const std::string& args) {
 }
 
 fs::path tmp(const std::string& name) {
-    fs::path p = fs::temp_directory_path() / "nms_cli" / name;
-    fs::create_directories(p.parent_path());
+    fs::path p = scratch() / name;
     fs::remove(p);
     return p;
 }

@@ -130,6 +130,24 @@ TEST(validation, bad_batches_are_rejected) {
     }
 }
 
+TEST(validation, required_delays) {
+    batch b;
+    b.model = "linear";
+    b.net = synthetic_connectome(6, 1);
+    b.net.tract_lengths[1] = 0.1;  // node 1 -> node 0: 0.1 mm
+    b.net.weights[1] = 0.5;
+    b.speed = 4.0;
+    b.dt = 0.1;
+    EXPECT_NO_THROW(check_batch(b));  // zero delays are legal, as in TVB
+    b.require_delays = true;
+    try {
+        check_batch(b);
+        FAIL() << "no error for a zero delay";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("from node 1 (r1) to node 0 (r0)"), std::string::npos) << e.what();
+    }
+}
+
 TEST(divergence, a_diverging_instance_is_flagged_and_others_continue) {
     batch b;
     b.model = "linear";

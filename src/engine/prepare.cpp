@@ -145,6 +145,21 @@ prepared prepare(const batch& b) {
             } else {
                 d = delay_steps(b.net.len(i, j), b.speed, b.dt);
             }
+            if (b.require_delays && i != j) {
+                int dmin = d;
+                if (P.per_instance_delay)
+                    for (double v : P.speed) dmin = std::min(dmin, delay_steps(b.net.len(i, j), v, b.dt));
+                if (dmin < 1) {
+                    std::ostringstream os;
+                    os << "network: the connection from node " << j;
+                    if (j < b.net.labels.size()) os << " (" << b.net.labels[j] << ")";
+                    os << " to node " << i;
+                    if (i < b.net.labels.size()) os << " (" << b.net.labels[i] << ")";
+                    os << " has tract length " << b.net.len(i, j) << " mm, a delay shorter than one step of "
+                       << b.dt << " ms at the given speed, and delays are required";
+                    throw input_error(os.str());
+                }
+            }
             P.delay.push_back(d);
             P.max_delay = std::max(P.max_delay, d);
         }

@@ -260,6 +260,11 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
                     for (std::size_t n = 0; n < nn; ++n)
                         buf[(q * nv + v) * nn + n] = res.final_state[(v * nn + n) * count + q];
             w.write_points("features/final_state", i, count, buf.data());
+            if (i == 0 || batches == 0) {
+                std::vector<std::string> names;
+                for (const auto& st : model.states) names.push_back(st.name);
+                w.set_attr("features/final_state", "variables", names);
+            }
         }
         for (const auto& [k, series] : obs.series()) {
             const std::size_t nt = series.size() / nn;

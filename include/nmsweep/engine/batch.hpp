@@ -42,6 +42,9 @@ struct batch {
     std::string coupling = "linear";
     connectome net;
     double speed = 4.0;                      // mm/ms; <= 0 or inf: no delays
+    // When true, every connection between two different nodes must be
+    // delayed by at least one step (an error names the first that is not).
+    bool require_delays = false;
     std::vector<double> speed_per_instance;  // non-empty: each instance its own delays
     std::size_t n_instances = 1;
     // Overrides by dotted name: "model.<p>", "coupling.<p>", "noise.<state var>"

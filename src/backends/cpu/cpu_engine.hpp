@@ -15,6 +15,10 @@
 
 #include <omp.h>
 
+#ifndef NMS_CPU_LANE_BYTES
+#define NMS_CPU_LANE_BYTES 64  // instances per block x sizeof(real): one AVX-512 register
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -23,7 +27,7 @@
 
 namespace nms::cpu {
 
-template <class T> constexpr int lanes_for = 64 / int(sizeof(T));  // one AVX-512 register
+template <class T> constexpr int lanes_for = NMS_CPU_LANE_BYTES / int(sizeof(T));
 
 template <class T> struct aligned_buffer {
     T* p = nullptr;
