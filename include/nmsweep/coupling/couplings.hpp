@@ -67,17 +67,20 @@ template <int NCV> struct kuramoto {
         {"a", 1.0, "", "global coupling strength (K)"},
     };
     static constexpr int n_channels = 2 * NCV;
+    // cos as sin(x + pi/2): GCC fuses sin and cos of one argument into a
+    // scalar cexpi call, which would stop the lane loop vectorising.
     template <class T> NMS_HD static void pre(const T*, const T* xj, T* ch) {
         NMS_UNROLL
         for (int k = 0; k < NCV; ++k) {
             ch[2 * k] = nsin(xj[k]);
-            ch[2 * k + 1] = ncos(xj[k]);
+            ch[2 * k + 1] = nsin(xj[k] + T(pi / 2));
         }
     }
     template <class T>
     NMS_HD static void post(const T* p, const T* s, const T* xi, T, int, T* c) {
         NMS_UNROLL
-        for (int k = 0; k < NCV; ++k) c[k] = p[a] * (ncos(xi[k]) * s[2 * k] - nsin(xi[k]) * s[2 * k + 1]);
+        for (int k = 0; k < NCV; ++k)
+            c[k] = p[a] * (nsin(xi[k] + T(pi / 2)) * s[2 * k] - nsin(xi[k]) * s[2 * k + 1]);
     }
 };
 
