@@ -136,6 +136,18 @@ void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectom
     }
 }
 
+// Whether the synchrony reducer takes the observable as the phase: asked
+// for, or ("auto") a phase model whose observable is its phase variable.
+bool phase_is_observable(const sweep_spec& s) {
+    if (s.synchrony.phase == "observable") return true;
+    if (s.synchrony.phase == "hilbert") return false;
+    if (s.model != "kuramoto") return false;
+    const auto& m = find_model(s.model);
+    for (std::size_t v = 0; v < m.states.size(); ++v)
+        if (s.observable_coef[v] != (std::string(m.states[v].name) == "theta" ? 1.0 : 0.0)) return false;
+    return true;
+}
+
 template <class T>
 run_result run_batch(const batch& b, const run_options& opt, observer<T>* obs) {
     return run_cpu<T>(b, opt, obs);
@@ -163,6 +175,29 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
         if (old != s.text)
             throw input_error(out + ": --resume: the result was made from a different spec than " + s.path);
     }
+    // Reducers (built before the file, so that a bad option leaves none behind).
+    std::vector<std::string> moments, spectral, synchrony, fcf;
+    bool want_final = false;
+    for (const auto& f : s.features) {
+        if (f == "final") want_final = true;
+        else if (f == "psd" || f == "peak_freq" || f == "peak_power" || f == "band_power") spectral.push_back(f);
+        else if (f == "kuramoto_r" || f == "metastability" || f == "plv") synchrony.push_back(f);
+        else if (f == "fc" || f == "fcd") fcf.push_back(f);
+        else moments.push_back(f);
+    }
+    const sampling smp = sampling_of(s);
+    std::vector<std::unique_ptr<reducer>> reducers;
+    try {
+        if (!moments.empty()) reducers.push_back(make_moments_reducer(moments, units_of_observable(s)));
+        if (!spectral.empty())
+            reducers.push_back(make_spectra_reducer(spectral, s.spectra, smp, units_of_observable(s)));
+        if (!synchrony.empty())
+            reducers.push_back(make_synchrony_reducer(synchrony, s.synchrony, phase_is_observable(s), smp));
+        if (!fcf.empty()) reducers.push_back(make_fc_reducer(fcf, s.fc, smp));
+    } catch (const input_error& e) {
+        throw input_error(s.path + ": [output]: " + e.what());
+    }
+
     h5::result_writer w = r.resume ? h5::result_writer::resume(out)
                                    : h5::result_writer::create(out, result_axes(s), net.n, net.labels, r.overwrite);
     if (!r.resume) {
@@ -175,22 +210,13 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
         }
     }
 
-    // Reducers.
-    std::vector<std::string> moments;
-    bool want_final = false;
-    for (const auto& f : s.features) {
-        if (f == "final") want_final = true;
-        else moments.push_back(f);
-    }
-    std::vector<std::unique_ptr<reducer>> reducers;
-    if (!moments.empty()) reducers.push_back(make_moments_reducer(moments, units_of_observable(s)));
     const auto& model = find_model(s.model);
     const std::size_t nv = model.states.size(), nn = net.n;
     std::vector<std::vector<std::size_t>> out_index;  // reducer -> output -> unused
     for (auto& red : reducers) {
         red->reset(1, int(nn));
         for (const auto& o : red->outputs())
-            w.add_dataset(o.name, o.extra_dims, o.extra_sizes, false, o.units, o.description);
+            w.add_dataset(o.name, o.extra_dims, o.extra_sizes, false, o.units, o.description, o.extra_scales);
     }
     if (want_final) w.add_dataset("features/final_state", {"variable", "node"}, {nv, nn}, false, "",
                                   "state of every variable at the end of the run (variables in model order)");
@@ -203,7 +229,14 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     prog.set_start(n_done);
 
     std::size_t bs = r.batch_size;
-    if (bs == 0) bs = std::max<std::size_t>(std::size_t(threads) * 64, 1024);  // many blocks per thread
+    if (bs == 0) {
+        bs = std::max<std::size_t>(std::size_t(threads) * 64, 1024);  // many blocks per thread
+        // Spectra, Hilbert phases and FCD keep segments per instance: cap
+        // their state at about 2 GiB per batch (but keep 16 instances per thread).
+        std::size_t per = 0;
+        for (const auto& red : reducers) per += red->bytes_per_instance(int(nn));
+        if (per > 0) bs = std::min(bs, std::max<std::size_t>((std::size_t(2) << 30) / per, std::size_t(threads) * 16));
+    }
     run_options opt;
     opt.threads = threads;
     std::atomic<std::size_t> in_batch{0};

@@ -42,11 +42,109 @@ public:
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
+    // Memory of the per-instance state (bytes), so that the driver can size
+    // batches; 0 when small.
+    virtual std::size_t bytes_per_instance(int /*n_nodes*/) const { return 0; }
 };
 
 // mean, std, min, max of the observable per node and of the network mean,
 // over the samples after the transient. `features` picks a subset of
 // {"mean","std","min","max"}.
 std::unique_ptr<reducer> make_moments_reducer(const std::vector<std::string>& features, const std::string& units);
+
+// The sampled signal every analysis reducer sees: fs = 1000 / (dt *
+// sample_every) Hz (dt in ms), and n_samples samples per instance after the
+// transient (steps t with transient < t <= n_steps and t % sample_every == 0).
+struct sampling {
+    double fs = 1000.0; // Hz
+    long n_samples = 0;
+    double t0_ms = 0;   // time of the first sample (ms)
+    double dt_ms = 1.0; // time between samples (ms)
+};
+
+// ---- Spectra (src/sweep/spectra.cpp) --------------------------------------
+// Welch's power spectral density exactly as scipy.signal.welch with its
+// defaults besides nperseg: segments of nperseg samples every nperseg -
+// noverlap samples (only whole segments), detrend "constant" (the segment's
+// mean removed), window (Hann = scipy's periodic "hann", or "boxcar"), one-
+// sided, scaling "density" (PSD = 2 |X_k|^2 / (fs sum w^2), DC and Nyquist
+// not doubled), average "mean" over segments. Units: observable^2 / Hz.
+struct freq_band {
+    std::string name;
+    double lo, hi; // Hz; a bin f belongs to the band when lo <= f < hi
+};
+std::vector<freq_band> default_bands(); // delta 1-4, theta 4-8, alpha 8-13, beta 13-30, gamma 30-80
+
+struct spectra_options {
+    long nperseg = 0;                // 0: min(1024, n_samples)
+    long noverlap = -1;              // -1: nperseg / 2 (scipy's default)
+    std::string window = "hann";     // hann | boxcar
+    bool per_node = true;            // spectra/psd per node besides spectra/network_psd
+    double fmax = 0;                 // > 0: store only the bins f <= fmax (peaks and bands use all)
+    double peak_lo = 0, peak_hi = 0; // peak search in lo <= f <= hi; hi = 0: every bin but DC
+    std::vector<freq_band> bands = default_bands();
+};
+
+// `features` picks from {"psd", "peak_freq", "peak_power", "band_power"}.
+// Outputs (G = grid axes, N = nodes, F = stored frequency bins):
+//   spectra/psd [G, node, freq] (per_node), spectra/network_psd [G, freq],
+//     the "freq" scale (Hz) in /spectra;
+//   features/peak_freq, peak_power [G, node] and features/network_peak_freq,
+//     network_peak_power [G]: the largest PSD bin (bin frequency, no
+//     interpolation) in the peak range;
+//   features/band_power_<band> [G, node], features/network_band_power_<band>
+//     [G]: sum of the PSD over the band's bins times the bin width fs/nperseg.
+std::unique_ptr<reducer> make_spectra_reducer(const std::vector<std::string>& features,
+                                              const spectra_options& opt, const sampling& smp,
+                                              const std::string& units);
+
+// ---- Synchrony (src/sweep/synchrony.cpp) ----------------------------------
+// Kuramoto order parameter R(t) = |mean_n exp(i phi_n(t))| at every sample,
+// its time mean (features/kuramoto_r) and time standard deviation (ddof 0,
+// features/metastability). phase_is_observable: phi is the observable itself
+// (phase models: kuramoto with observable = "theta"). Otherwise phi is the
+// phase of the analytic signal of the band-passed observable, from FFT
+// segments of `segment` samples every segment/2 samples: bins outside
+// [band_lo, band_hi] are zeroed, positive frequencies doubled, negative ones
+// zeroed, inverse FFT; only the middle half of each segment (samples
+// [segment/4, 3 segment/4)) is used, so the first segment/4 and the last
+// (at most 3 segment/4) samples carry no R(t). The optional phase-locking
+// value features/plv [G, node, node_j] = |<exp(i (phi_a - phi_b))>_t| over the
+// same samples.
+struct synchrony_options {
+    std::string phase = "auto";           // auto | observable | hilbert (the driver resolves auto)
+    double band_lo = 8.0, band_hi = 13.0; // Hz, Hilbert path
+    long segment = 0;                     // 0: min(1024, n_samples)
+};
+// `features` picks from {"kuramoto_r", "metastability", "plv"}.
+std::unique_ptr<reducer> make_synchrony_reducer(const std::vector<std::string>& features,
+                                                const synchrony_options& opt, bool phase_is_observable,
+                                                const sampling& smp);
+
+// ---- Functional connectivity (src/sweep/fc.cpp) ---------------------------
+// Pearson correlation of the observable between nodes over all samples,
+// from streaming co-moments (Welford): features/fc [G, node, node_j]. With an
+// empirical N x N FC: features/fc_fit [G] = Pearson correlation of the upper
+// triangles (diagonal excluded) of the simulated and empirical matrices.
+// FCD (opt-in): FC in windows of fcd_window samples every fcd_step samples;
+// FCD[k, l] = Pearson correlation of the upper triangles of window FCs k and
+// l; features/fcd_var [G] = variance (ddof 0) of the FCD's upper triangle
+// (diagonal excluded), and with fcd_matrix the matrix itself
+// features/fcd [G, window, window_j] (window centres in ms as coordinates).
+struct fc_options {
+    std::string empirical;            // file (resolved path), "" = none
+    std::vector<double> empirical_fc; // N x N, row major, from that file
+    double fcd_window_ms = 0;         // 0: an eighth of the recorded duration
+    double fcd_step_ms = 0;           // 0: half the window
+    bool fcd_matrix = false;
+};
+// `features` picks from {"fc", "fcd"}; fc_fit comes with "fc" when
+// empirical_fc is given.
+std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& features, const fc_options& opt,
+                                         const sampling& smp);
+
+// Reads an N x N matrix (CSV, semicolons, tabs or spaces; '#' comments;
+// blank lines ignored). Throws input_error naming the file and line.
+std::vector<double> read_square_matrix(const std::string& path, std::size_t* n);
 
 } // namespace nms

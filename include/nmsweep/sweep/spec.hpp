@@ -35,6 +35,15 @@
 //                 current directory), observable (linear combination of state
 //                 variables, default model_info::observable), features,
 //                 sample_every (default 1), timeseries = { every, instances }
+//   [output.spectra]   nperseg, noverlap (samples), window (hann | boxcar),
+//                 per_node (bool), fmax (Hz), peak_range = [lo, hi] (Hz),
+//                 bands = { name = [lo, hi], ... } (replace the defaults)
+//   [output.synchrony] phase (auto | observable | hilbert), band = [lo, hi]
+//                 (Hz, default [8, 13]), segment (samples)
+//   [output.fc]   empirical = "fc.csv" (N x N; relative to the spec),
+//                 fcd_window, fcd_step (ms), fcd_matrix (bool)
+//                 (meaning and defaults: spectra_options, synchrony_options,
+//                 fc_options in nmsweep/sweep/reducers.hpp)
 //
 // Sweepable NAMEs: model.<p>, coupling.<p>, model.<p>[k] / coupling.<p>[k]
 // (k a node index or a region label, quoted or not: model.x0["rHC"]),
@@ -49,6 +58,7 @@
 
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/network/connectome.hpp"
+#include "nmsweep/sweep/reducers.hpp"
 
 #include <cstdint>
 #include <map>
@@ -137,6 +147,9 @@ struct sweep_spec {
     std::vector<std::string> features;
     long sample_every = 1;
     timeseries_spec timeseries;
+    spectra_options spectra;      // [output.spectra]
+    synchrony_options synchrony;  // [output.synchrony]
+    fc_options fc;                // [output.fc]
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).
@@ -184,6 +197,10 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
 
 // Names accepted in [output].features.
 const std::vector<std::string>& known_features();
+
+// The sampled signal the features see: fs, number of samples after the
+// transient, time of the first sample.
+sampling sampling_of(const sweep_spec& s);
 
 // Rough memory and work of a run, for a float32 run (real_size = 4): delay
 // ring, state and stage buffers, per-instance parameters and reducer

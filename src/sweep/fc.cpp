@@ -1,0 +1,326 @@
+// Functional connectivity: Pearson correlations between the nodes'
+// observables from streaming co-moments (Welford's update, accurate when the
+// mean is large compared with the fluctuations), the fit to an empirical FC,
+// and opt-in FC dynamics (FCD) from windowed FCs. Definitions in
+// include/nmsweep/sweep/reducers.hpp.
+
+#include "nmsweep/core/error.hpp"
+#include "nmsweep/sweep/reducers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace nms {
+
+std::vector<double> read_square_matrix(const std::string& path, std::size_t* n_out) {
+    std::ifstream f(path);
+    if (!f) throw input_error(path + ": cannot open the matrix file");
+    std::vector<double> v;
+    std::size_t cols = 0, rows = 0;
+    std::string line;
+    int lineno = 0;
+    while (std::getline(f, line)) {
+        ++lineno;
+        if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
+        for (char& ch : line)
+            if (ch == ',' || ch == ';' || ch == '\t' || ch == '\r') ch = ' ';
+        std::istringstream is(line);
+        std::size_t c = 0;
+        for (std::string t; is >> t; ++c) {
+            char* end = nullptr;
+            const double x = std::strtod(t.c_str(), &end);
+            if (!end || *end || (!std::isfinite(x) && t != "nan" && t != "NaN"))
+                throw input_error(path + ":" + std::to_string(lineno) + ": not a number: '" + t + "'");
+            v.push_back(x);
+        }
+        if (c == 0) continue;
+        if (cols == 0)
+            cols = c;
+        else if (c != cols)
+            throw input_error(path + ":" + std::to_string(lineno) + ": row has " + std::to_string(c) +
+                              " values, the first row has " + std::to_string(cols));
+        ++rows;
+    }
+    if (rows == 0) throw input_error(path + ": no rows in the matrix file");
+    if (rows != cols)
+        throw input_error(path + ": the matrix is " + std::to_string(rows) + " x " + std::to_string(cols) +
+                          ", expected a square (N x N) matrix");
+    if (n_out) *n_out = rows;
+    return v;
+}
+
+namespace {
+
+// Pearson correlation of two equally long vectors (NaN when either is
+// constant or holds a NaN).
+double pearson(const double* x, const double* y, std::size_t n) {
+    double mx = 0, my = 0;
+    for (std::size_t k = 0; k < n; ++k) mx += x[k], my += y[k];
+    mx /= double(n);
+    my /= double(n);
+    double sxy = 0, sxx = 0, syy = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double a = x[k] - mx, b = y[k] - my;
+        sxy += a * b;
+        sxx += a * a;
+        syy += b * b;
+    }
+    return sxy / std::sqrt(sxx * syy);
+}
+
+// Running co-moments of N channels.
+struct comoments {
+    static void add(std::size_t N, long& count, double* mean, double* C, const double* x, double* d,
+                    double* e) {
+        const double k = double(++count);
+        for (std::size_t n = 0; n < N; ++n) {
+            d[n] = x[n] - mean[n];
+            mean[n] += d[n] / k;
+            e[n] = x[n] - mean[n];
+        }
+        for (std::size_t a = 0; a < N; ++a) {
+            const double da = d[a];
+            double* row = C + a * N;
+#pragma omp simd
+            for (std::size_t b = a; b < N; ++b) row[b] += da * e[b];
+        }
+    }
+    // Correlation (a, b) from the upper triangle.
+    static double corr(std::size_t N, const double* C, std::size_t a, std::size_t b) {
+        if (a > b) std::swap(a, b);
+        return C[a * N + b] / std::sqrt(C[a * N + a] * C[b * N + b]);
+    }
+};
+
+class fc_reducer final : public reducer {
+  public:
+    fc_reducer(const std::vector<std::string>& features, const fc_options& o, const sampling& smp)
+        : opt_(o), smp_(smp) {
+        for (const auto& f : features) {
+            if (f == "fc")
+                want_fc_ = true;
+            else if (f == "fcd")
+                want_fcd_ = true;
+            else
+                throw input_error("fc: not a functional-connectivity feature: '" + f + "'");
+        }
+        want_fit_ = want_fc_ && !o.empirical_fc.empty();
+        if (want_fcd_) {
+            const long M = smp.n_samples;
+            W_ = o.fcd_window_ms > 0 ? long(std::llround(o.fcd_window_ms / smp.dt_ms)) : M / 8;
+            S_ = o.fcd_step_ms > 0 ? long(std::llround(o.fcd_step_ms / smp.dt_ms)) : W_ / 2;
+            if (W_ < 3) throw input_error("fc: the FCD window holds fewer than 3 samples");
+            if (S_ < 1) throw input_error("fc: the FCD step is shorter than one sample");
+            if (W_ > M)
+                throw input_error("fc: the FCD window (" + std::to_string(W_) +
+                                  " samples) is longer than the " + std::to_string(M) +
+                                  " samples after the transient");
+            nw_ = (M - W_) / S_ + 1;
+            slots_ = (W_ + S_ - 1) / S_;
+        }
+    }
+
+    void reset(std::size_t n, int n_nodes) override {
+        const std::size_t N = std::size_t(n_nodes);
+        if (want_fit_ && opt_.empirical_fc.size() != N * N)
+            throw input_error(opt_.empirical + ": the empirical FC is not " + std::to_string(N) + " x " +
+                              std::to_string(N) + " (the network's size)");
+        n_ = n;
+        nn_ = n_nodes;
+        np_ = N * (N - 1) / 2;
+        count_.assign(n, 0);
+        mean_.assign(n * N, 0.0);
+        C_.assign(n * N * N, 0.0);
+        if (want_fcd_) {
+            wcount_.assign(n * std::size_t(slots_), 0);
+            wmean_.assign(n * std::size_t(slots_) * N, 0.0);
+            wC_.assign(n * std::size_t(slots_) * N * N, 0.0);
+            store_.assign(n * std::size_t(nw_) * np_, 0.0f);
+            done_.assign(n, 0);
+        }
+    }
+
+    std::size_t bytes_per_instance(int n_nodes) const override {
+        const std::size_t N = std::size_t(n_nodes);
+        std::size_t b = sizeof(double) * N * (N + 1);
+        if (want_fcd_)
+            b += sizeof(double) * std::size_t(slots_) * N * (N + 1) +
+                 sizeof(float) * std::size_t(nw_) * N * (N - 1) / 2;
+        return b;
+    }
+
+    void accumulate(const obs_block& b) override {
+        static thread_local std::vector<double> x, d, e;
+        const std::size_t N = std::size_t(nn_);
+        x.resize(N);
+        d.resize(N);
+        e.resize(N);
+        for (int l = 0; l < b.n_valid; ++l) {
+            const std::size_t i = b.first + std::size_t(l);
+            for (std::size_t n = 0; n < N; ++n) x[n] = b.obs[n * std::size_t(b.lanes) + std::size_t(l)];
+            const long j = count_[i]; // index of this sample
+            comoments::add(N, count_[i], mean_.data() + i * N, C_.data() + i * N * N, x.data(), d.data(),
+                           e.data());
+            if (!want_fcd_) continue;
+            // Windows k with kS <= j < kS + W (and k < nw) see this sample.
+            const long k_hi = std::min(j / S_, nw_ - 1);
+            const long k_lo = std::max(0L, (j - W_ + S_) / S_); // smallest k with kS + W > j
+            for (long k = k_lo; k <= k_hi; ++k) {
+                const std::size_t s = i * std::size_t(slots_) + std::size_t(k % slots_);
+                if (j == k * S_) { // the window opens: a fresh slot
+                    wcount_[s] = 0;
+                    std::fill(wmean_.begin() + long(s * N), wmean_.begin() + long((s + 1) * N), 0.0);
+                    std::fill(wC_.begin() + long(s * N * N), wC_.begin() + long((s + 1) * N * N), 0.0);
+                }
+                comoments::add(N, wcount_[s], wmean_.data() + s * N, wC_.data() + s * N * N, x.data(),
+                               d.data(), e.data());
+                if (j == k * S_ + W_ - 1) { // the window closes: keep its FC's upper triangle
+                    float* dst = store_.data() + (i * std::size_t(nw_) + std::size_t(k)) * np_;
+                    const double* C = wC_.data() + s * N * N;
+                    std::size_t q = 0;
+                    for (std::size_t a = 0; a < N; ++a)
+                        for (std::size_t c = a + 1; c < N; ++c) dst[q++] = float(comoments::corr(N, C, a, c));
+                    ++done_[i];
+                }
+            }
+        }
+    }
+
+    std::vector<reducer_output> outputs() const override {
+        std::vector<reducer_output> out;
+        const std::size_t N = std::size_t(nn_);
+        if (want_fc_)
+            out.push_back(
+                {"features/fc",
+                 {"node", "node_j"},
+                 {N, N},
+                 {},
+                 "",
+                 "Pearson correlation of the observable between nodes over the samples after the transient"});
+        if (want_fit_)
+            out.push_back(
+                {"features/fc_fit",
+                 {},
+                 {},
+                 {},
+                 "",
+                 "Pearson correlation of the upper triangles (diagonal excluded) of the simulated FC and the "
+                 "empirical FC in " +
+                     opt_.empirical});
+        if (want_fcd_) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "windows of %ld samples (%g ms) every %ld samples (%g ms)", W_,
+                          double(W_) * smp_.dt_ms, S_, double(S_) * smp_.dt_ms);
+            out.push_back({"features/fcd_var",
+                           {},
+                           {},
+                           {},
+                           "",
+                           "variance (ddof 0) of the upper triangle (diagonal excluded) of the FCD matrix; " +
+                               std::string(buf)});
+            if (opt_.fcd_matrix) {
+                std::vector<double> centre(static_cast<std::size_t>(nw_));
+                for (long k = 0; k < nw_; ++k)
+                    centre[std::size_t(k)] =
+                        smp_.t0_ms + (double(k * S_) + 0.5 * double(W_ - 1)) * smp_.dt_ms;
+                out.push_back(
+                    {"features/fcd",
+                     {"window", "window_j"},
+                     {std::size_t(nw_), std::size_t(nw_)},
+                     {centre, centre},
+                     "",
+                     "FCD: Pearson correlation of the upper triangles of windowed FCs (coordinates: window "
+                     "centres in ms); " +
+                         std::string(buf)});
+            }
+        }
+        return out;
+    }
+
+    void result(std::size_t k, std::size_t i, double* out) const override {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        const std::size_t N = std::size_t(nn_);
+        std::size_t q = 0;
+        if (want_fc_ && q++ == k) {
+            fc_matrix(i, out);
+            return;
+        }
+        if (want_fit_ && q++ == k) {
+            std::vector<double> fc(N * N), a, b;
+            fc_matrix(i, fc.data());
+            for (std::size_t r = 0; r < N; ++r)
+                for (std::size_t c = r + 1; c < N; ++c) {
+                    a.push_back(fc[r * N + c]);
+                    b.push_back(opt_.empirical_fc[r * N + c]);
+                }
+            out[0] = a.size() >= 2 ? pearson(a.data(), b.data(), a.size()) : nan;
+            return;
+        }
+        const std::size_t nw = std::size_t(nw_);
+        std::vector<double> fcd(nw * nw, nan);
+        if (done_[i] == nw_) {
+            std::vector<double> u(np_), v(np_);
+            for (std::size_t r = 0; r < nw; ++r) {
+                const float* x = store_.data() + (i * nw + r) * np_;
+                std::copy(x, x + np_, u.begin());
+                fcd[r * nw + r] = 1.0;
+                for (std::size_t c = r + 1; c < nw; ++c) {
+                    const float* y = store_.data() + (i * nw + c) * np_;
+                    std::copy(y, y + np_, v.begin());
+                    fcd[r * nw + c] = fcd[c * nw + r] = pearson(u.data(), v.data(), np_);
+                }
+            }
+        }
+        if (want_fcd_ && q++ == k) { // fcd_var
+            std::vector<double> t;
+            for (std::size_t r = 0; r < nw; ++r)
+                for (std::size_t c = r + 1; c < nw; ++c) t.push_back(fcd[r * nw + c]);
+            if (t.empty()) {
+                out[0] = nan;
+                return;
+            }
+            double m = 0;
+            for (double z : t) m += z;
+            m /= double(t.size());
+            double s = 0;
+            for (double z : t) s += (z - m) * (z - m);
+            out[0] = s / double(t.size());
+            return;
+        }
+        std::copy(fcd.begin(), fcd.end(), out);
+    }
+
+  private:
+    void fc_matrix(std::size_t i, double* out) const {
+        const std::size_t N = std::size_t(nn_);
+        const double* C = C_.data() + i * N * N;
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        for (std::size_t a = 0; a < N; ++a) {
+            out[a * N + a] = count_[i] > 1 && C[a * N + a] > 0 ? 1.0 : nan;
+            for (std::size_t c = a + 1; c < N; ++c)
+                out[a * N + c] = out[c * N + a] = count_[i] > 1 ? comoments::corr(N, C, a, c) : nan;
+        }
+    }
+
+    fc_options opt_;
+    sampling smp_;
+    bool want_fc_ = false, want_fit_ = false, want_fcd_ = false;
+    long W_ = 0, S_ = 1, nw_ = 0, slots_ = 1;
+    std::size_t n_ = 0, np_ = 0;
+    int nn_ = 0;
+    std::vector<long> count_, wcount_, done_;
+    std::vector<double> mean_, C_, wmean_, wC_;
+    std::vector<float> store_;
+};
+
+} // namespace
+
+std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& features, const fc_options& opt,
+                                         const sampling& smp) {
+    return std::make_unique<fc_reducer>(features, opt, smp);
+}
+
+} // namespace nms

@@ -1,0 +1,266 @@
+// Welch power spectra of the observable, streamed: per instance and channel
+// (the nodes, then the network mean) a ring of the last nperseg samples and
+// the running sum of the periodograms. The numbers match
+// scipy.signal.welch(x, fs, window, nperseg, noverlap) with its other
+// defaults (detrend="constant", return_onesided=True, scaling="density",
+// average="mean"); tests/test_spectra.cpp checks that against
+// tests/reference/make_welch_reference.py.
+
+#include "fft_util.hpp"
+#include "nmsweep/core/error.hpp"
+#include "nmsweep/sweep/reducers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace nms {
+
+std::vector<freq_band> default_bands() {
+    return {{"delta", 1, 4}, {"theta", 4, 8}, {"alpha", 8, 13}, {"beta", 13, 30}, {"gamma", 30, 80}};
+}
+
+namespace {
+
+constexpr double pi = 3.14159265358979323846;
+
+class spectra_reducer final : public reducer {
+  public:
+    spectra_reducer(const std::vector<std::string>& features, const spectra_options& o, const sampling& smp,
+                    std::string units)
+        : opt_(o), fs_(smp.fs), units_(std::move(units)) {
+        L_ = o.nperseg > 0 ? o.nperseg : std::min<long>(1024, smp.n_samples);
+        if (L_ < 2)
+            throw input_error("spectra: fewer than 2 samples per segment (nperseg " + std::to_string(L_) +
+                              ")");
+        const long nov = o.noverlap >= 0 ? o.noverlap : L_ / 2;
+        if (nov >= L_) throw input_error("spectra: noverlap must be smaller than nperseg");
+        step_ = L_ - nov;
+        nf_ = L_ / 2 + 1;
+        if (o.window != "hann" && o.window != "boxcar")
+            throw input_error("spectra: unknown window '" + o.window + "' (hann or boxcar)");
+        win_.resize(std::size_t(L_));
+        double s2 = 0;
+        for (long n = 0; n < L_; ++n) {
+            // scipy.signal.get_window("hann", L) is the periodic (DFT-even) Hann window.
+            win_[std::size_t(n)] =
+                o.window == "hann" ? 0.5 - 0.5 * std::cos(2 * pi * double(n) / double(L_)) : 1.0;
+            s2 += win_[std::size_t(n)] * win_[std::size_t(n)];
+        }
+        scale_ = 1.0 / (fs_ * s2);
+        df_ = fs_ / double(L_);
+        nf_store_ = nf_;
+        if (o.fmax > 0) {
+            nf_store_ = 0;
+            while (nf_store_ < nf_ && freq(nf_store_) <= o.fmax) ++nf_store_;
+            nf_store_ = std::max(nf_store_, 1L);
+        }
+        for (long k = 1; k < nf_; ++k) {
+            const double f = freq(k);
+            if (o.peak_hi > 0 && (f < o.peak_lo || f > o.peak_hi)) continue;
+            if (peak_k0_ < 0) peak_k0_ = k;
+            peak_k1_ = k + 1;
+        }
+        plan_.make_r2c(int(L_));
+        for (const auto& f : features) {
+            if (f == "psd") {
+                if (o.per_node) outs_.push_back({kind::psd, false, 0});
+                outs_.push_back({kind::psd, true, 0});
+            } else if (f == "peak_freq" || f == "peak_power") {
+                outs_.push_back({f == "peak_freq" ? kind::peak_freq : kind::peak_power, false, 0});
+                outs_.push_back({f == "peak_freq" ? kind::peak_freq : kind::peak_power, true, 0});
+            } else if (f == "band_power") {
+                for (std::size_t b = 0; b < o.bands.size(); ++b) {
+                    outs_.push_back({kind::band, false, b});
+                    outs_.push_back({kind::band, true, b});
+                }
+            } else {
+                throw input_error("spectra: not a spectral feature: '" + f + "'");
+            }
+        }
+    }
+
+    void reset(std::size_t n, int n_nodes) override {
+        n_ = n;
+        nn_ = n_nodes;
+        ch_ = std::size_t(n_nodes) + 1;
+        count_.assign(n, 0);
+        nseg_.assign(n, 0);
+        ring_.assign(n * ch_ * std::size_t(L_), 0.0);
+        acc_.assign(n * ch_ * std::size_t(nf_), 0.0);
+    }
+
+    std::size_t bytes_per_instance(int n_nodes) const override {
+        return sizeof(double) * std::size_t(n_nodes + 1) * std::size_t(L_ + nf_);
+    }
+
+    void accumulate(const obs_block& b) override {
+        static thread_local impl::fftw_buffer<double> seg_buf;
+        static thread_local impl::fftw_buffer<fftw_complex> out_buf;
+        const std::size_t L = std::size_t(L_);
+        for (int l = 0; l < b.n_valid; ++l) {
+            const std::size_t i = b.first + std::size_t(l);
+            const long j = count_[i]++;
+            const std::size_t pos = std::size_t(j % L_);
+            double* ring = ring_.data() + i * ch_ * L;
+            for (std::size_t c = 0; c < ch_; ++c)
+                ring[c * L + pos] =
+                    c < std::size_t(nn_) ? b.obs[c * std::size_t(b.lanes) + std::size_t(l)] : b.net[l];
+            if (j + 1 < L_ || (j + 1 - L_) % step_ != 0) continue;
+            // A whole segment ends here: samples j+1-L .. j, the oldest at pos+1.
+            double* seg = seg_buf.get(L);
+            fftw_complex* X = out_buf.get(std::size_t(nf_));
+            const std::size_t start = (pos + 1) % L;
+            for (std::size_t c = 0; c < ch_; ++c) {
+                const double* r = ring + c * L;
+                std::copy(r + start, r + L, seg);
+                std::copy(r, r + start, seg + (L - start));
+                double mean = 0;
+                for (std::size_t t = 0; t < L; ++t) mean += seg[t];
+                mean /= double(L);
+                for (std::size_t t = 0; t < L; ++t) seg[t] = (seg[t] - mean) * win_[t];
+                plan_.r2c(seg, X);
+                double* a = acc_.data() + (i * ch_ + c) * std::size_t(nf_);
+                for (long k = 0; k < nf_; ++k) a[k] += X[k][0] * X[k][0] + X[k][1] * X[k][1];
+            }
+            ++nseg_[i];
+        }
+    }
+
+    std::vector<reducer_output> outputs() const override {
+        std::vector<reducer_output> out;
+        const std::string u = units_.empty() ? "observable" : units_;
+        std::vector<double> freqs(static_cast<std::size_t>(nf_store_));
+        for (long k = 0; k < nf_store_; ++k) freqs[std::size_t(k)] = freq(k);
+        const std::string how = "Welch PSD (scipy.signal.welch: " + opt_.window + " window, nperseg " +
+                                std::to_string(L_) + ", noverlap " + std::to_string(L_ - step_) +
+                                ", detrend constant, one-sided density, mean of segments)";
+        for (const auto& o : outs_) {
+            const std::string pre = o.network ? "network_" : "";
+            const std::string of =
+                o.network ? " of the network-mean observable" : " of the observable per node";
+            std::vector<std::string> dims =
+                o.network ? std::vector<std::string>{} : std::vector<std::string>{"node"};
+            std::vector<std::size_t> sizes =
+                o.network ? std::vector<std::size_t>{} : std::vector<std::size_t>{std::size_t(nn_)};
+            std::vector<std::vector<double>> scales =
+                o.network ? std::vector<std::vector<double>>{} : std::vector<std::vector<double>>{{}};
+            switch (o.k) {
+            case kind::psd:
+                dims.push_back("freq");
+                sizes.push_back(std::size_t(nf_store_));
+                scales.push_back(freqs);
+                out.push_back({"spectra/" + pre + "psd", dims, sizes, scales, u + "^2/Hz", how + of});
+                break;
+            case kind::peak_freq:
+                out.push_back({"features/" + pre + "peak_freq",
+                               dims,
+                               sizes,
+                               {},
+                               "Hz",
+                               "frequency of the largest Welch PSD bin (DC excluded)" + of});
+                break;
+            case kind::peak_power:
+                out.push_back({"features/" + pre + "peak_power",
+                               dims,
+                               sizes,
+                               {},
+                               u + "^2/Hz",
+                               "largest Welch PSD value (DC excluded)" + of});
+                break;
+            case kind::band: {
+                const auto& bd = opt_.bands[o.band];
+                char buf[96];
+                std::snprintf(buf, sizeof buf, " in %g <= f < %g Hz", bd.lo, bd.hi);
+                out.push_back(
+                    {"features/" + pre + "band_power_" + bd.name,
+                     dims,
+                     sizes,
+                     {},
+                     u + "^2",
+                     "band power (sum of Welch PSD bins times the bin width)" + std::string(buf) + of});
+                break;
+            }
+            }
+        }
+        return out;
+    }
+
+    void result(std::size_t k, std::size_t i, double* out) const override {
+        const auto& o = outs_[k];
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        std::vector<double> psd(static_cast<std::size_t>(nf_));
+        auto channel = [&](std::size_t c, double* dst) {
+            const double* a = acc_.data() + (i * ch_ + c) * std::size_t(nf_);
+            for (long q = 0; q < nf_; ++q) {
+                const bool single = q == 0 || (L_ % 2 == 0 && q == nf_ - 1);
+                psd[std::size_t(q)] =
+                    nseg_[i] ? a[q] * scale_ * (single ? 1.0 : 2.0) / double(nseg_[i]) : nan;
+            }
+            switch (o.k) {
+            case kind::psd:
+                std::copy(psd.begin(), psd.begin() + nf_store_, dst);
+                break;
+            case kind::peak_freq:
+            case kind::peak_power: {
+                long best = -1;
+                for (long q = peak_k0_; q >= 0 && q < peak_k1_; ++q)
+                    if (best < 0 || psd[std::size_t(q)] > psd[std::size_t(best)]) best = q;
+                if (best < 0 || !std::isfinite(psd[std::size_t(best)]))
+                    *dst = nan;
+                else
+                    *dst = o.k == kind::peak_freq ? freq(best) : psd[std::size_t(best)];
+                break;
+            }
+            case kind::band: {
+                const auto& bd = opt_.bands[o.band];
+                double s = 0;
+                for (long q = 0; q < nf_; ++q) {
+                    const double f = freq(q);
+                    if (f >= bd.lo && f < bd.hi) s += psd[std::size_t(q)];
+                }
+                *dst = s * df_;
+                break;
+            }
+            }
+        };
+        const std::size_t per = o.k == kind::psd ? std::size_t(nf_store_) : 1;
+        if (o.network)
+            channel(std::size_t(nn_), out);
+        else
+            for (int c = 0; c < nn_; ++c) channel(std::size_t(c), out + std::size_t(c) * per);
+    }
+
+  private:
+    // Bin frequency k fs / nperseg with one rounding, so that a bin on a band
+    // edge in exact arithmetic (30 Hz = 21 x 1000 / 700) is on it here too.
+    double freq(long k) const { return double(k) * fs_ / double(L_); }
+
+    enum class kind { psd, peak_freq, peak_power, band };
+    struct out_desc {
+        kind k;
+        bool network;
+        std::size_t band;
+    };
+    spectra_options opt_;
+    double fs_, scale_ = 1, df_ = 1;
+    std::string units_;
+    long L_ = 0, step_ = 1, nf_ = 0, nf_store_ = 0, peak_k0_ = -1, peak_k1_ = -1;
+    std::vector<double> win_;
+    impl::fftw_plan_holder plan_;
+    std::vector<out_desc> outs_;
+    std::size_t n_ = 0, ch_ = 1;
+    int nn_ = 0;
+    std::vector<long> count_, nseg_;
+    std::vector<double> ring_, acc_;
+};
+
+} // namespace
+
+std::unique_ptr<reducer> make_spectra_reducer(const std::vector<std::string>& features,
+                                              const spectra_options& opt, const sampling& smp,
+                                              const std::string& units) {
+    return std::make_unique<spectra_reducer>(features, opt, smp, units);
+}
+
+} // namespace nms

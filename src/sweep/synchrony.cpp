@@ -1,0 +1,260 @@
+// Synchrony of the network: the Kuramoto order parameter R(t) and, opt-in,
+// pairwise phase-locking values. The phases are the observable itself (phase
+// models) or those of the analytic signal of the band-passed observable,
+// computed on overlapping FFT segments of which only the middle half is kept
+// (the band-pass by zeroing bins is circular; its ringing is strongest at the
+// segment's edges). Definitions in include/nmsweep/sweep/reducers.hpp.
+
+#include "fft_util.hpp"
+#include "nmsweep/core/error.hpp"
+#include "nmsweep/sweep/reducers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <limits>
+
+namespace nms {
+
+namespace {
+
+using cplx = std::complex<double>;
+
+class synchrony_reducer final : public reducer {
+  public:
+    synchrony_reducer(const std::vector<std::string>& features, const synchrony_options& o, bool phase_obs,
+                      const sampling& smp)
+        : opt_(o), phase_obs_(phase_obs), fs_(smp.fs) {
+        for (const auto& f : features) {
+            if (f == "kuramoto_r")
+                want_r_ = true;
+            else if (f == "metastability")
+                want_meta_ = true;
+            else if (f == "plv")
+                want_plv_ = true;
+            else
+                throw input_error("synchrony: not a synchrony feature: '" + f + "'");
+        }
+        if (!phase_obs_) {
+            L_ = o.segment > 0 ? o.segment : std::min<long>(1024, smp.n_samples);
+            if (L_ < 4) throw input_error("synchrony: the Hilbert segment needs at least 4 samples");
+            H_ = L_ / 2;
+            off_ = L_ / 4;
+            const long nf = L_ / 2 + 1;
+            for (long k = 0; k < nf; ++k) {
+                const double f = double(k) * fs_ / double(L_);
+                if (f >= o.band_lo && f <= o.band_hi) {
+                    if (k0_ < 0) k0_ = k;
+                    k1_ = k + 1;
+                }
+            }
+            if (k0_ < 0)
+                throw input_error("synchrony: the band " + std::to_string(o.band_lo) + " - " +
+                                  std::to_string(o.band_hi) + " Hz holds no frequency bin of a " +
+                                  std::to_string(L_) + "-sample segment at fs = " + std::to_string(fs_) +
+                                  " Hz (widen the band or lengthen the segment)");
+            fwd_.make_r2c(int(L_));
+            inv_.make_c2c(int(L_), FFTW_BACKWARD);
+        }
+    }
+
+    void reset(std::size_t n, int n_nodes) override {
+        n_ = n;
+        nn_ = n_nodes;
+        count_.assign(n, 0);
+        rcount_.assign(n, 0);
+        rmean_.assign(n, 0.0);
+        rm2_.assign(n, 0.0);
+        if (!phase_obs_) ring_.assign(n * std::size_t(nn_) * std::size_t(L_), 0.0);
+        if (want_plv_) {
+            plv_.assign(n * std::size_t(nn_) * std::size_t(nn_), cplx(0, 0));
+            plv_count_.assign(n, 0);
+        }
+    }
+
+    std::size_t bytes_per_instance(int n_nodes) const override {
+        std::size_t b = 0;
+        if (!phase_obs_) b += sizeof(double) * std::size_t(n_nodes) * std::size_t(L_);
+        if (want_plv_) b += sizeof(cplx) * std::size_t(n_nodes) * std::size_t(n_nodes);
+        return b;
+    }
+
+    void accumulate(const obs_block& b) override {
+        if (phase_obs_)
+            accumulate_phase(b);
+        else
+            accumulate_hilbert(b);
+    }
+
+    std::vector<reducer_output> outputs() const override {
+        std::vector<reducer_output> out;
+        const std::string how =
+            phase_obs_ ? std::string("phases = the observable")
+                       : "phases of the analytic signal of the observable band-passed to " +
+                             num(opt_.band_lo) + " - " + num(opt_.band_hi) + " Hz (FFT segments of " +
+                             std::to_string(L_) + " samples, middle halves)";
+        if (want_r_)
+            out.push_back(
+                {"features/kuramoto_r",
+                 {},
+                 {},
+                 {},
+                 "",
+                 "time mean of the Kuramoto order parameter R(t) = |mean_n exp(i phi_n(t))|; " + how});
+        if (want_meta_)
+            out.push_back({"features/metastability",
+                           {},
+                           {},
+                           {},
+                           "",
+                           "time standard deviation (ddof 0) of the Kuramoto order parameter R(t); " + how});
+        if (want_plv_)
+            out.push_back({"features/plv",
+                           {"node", "node_j"},
+                           {std::size_t(nn_), std::size_t(nn_)},
+                           {},
+                           "",
+                           "phase-locking value |mean_t exp(i (phi_node - phi_node_j))|; " + how});
+        return out;
+    }
+
+    void result(std::size_t k, std::size_t i, double* out) const override {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        std::size_t q = 0;
+        if (want_r_ && q++ == k) {
+            out[0] = rcount_[i] ? rmean_[i] : nan;
+            return;
+        }
+        if (want_meta_ && q++ == k) {
+            out[0] = rcount_[i] ? std::sqrt(rm2_[i] / double(rcount_[i])) : nan;
+            return;
+        }
+        const std::size_t N = std::size_t(nn_);
+        const cplx* p = plv_.data() + i * N * N;
+        for (std::size_t a = 0; a < N; ++a) {
+            out[a * N + a] = plv_count_[i] ? 1.0 : nan;
+            for (std::size_t c = a + 1; c < N; ++c) {
+                const double v = plv_count_[i] ? std::abs(p[a * N + c]) / double(plv_count_[i]) : nan;
+                out[a * N + c] = out[c * N + a] = v;
+            }
+        }
+    }
+
+  private:
+    static std::string num(double x) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", x);
+        return buf;
+    }
+
+    void push_r(std::size_t i, double r) {
+        const double k = double(++rcount_[i]);
+        const double d = r - rmean_[i];
+        rmean_[i] += d / k;
+        rm2_[i] += d * (r - rmean_[i]);
+    }
+
+    // Pairwise sums of u_a conj(u_b) over `nt` samples, u laid out [node][t].
+    void add_plv(std::size_t i, const cplx* u, std::size_t nt) {
+        const std::size_t N = std::size_t(nn_);
+        cplx* p = plv_.data() + i * N * N;
+        for (std::size_t a = 0; a < N; ++a)
+            for (std::size_t c = a + 1; c < N; ++c) {
+                double re = 0, im = 0;
+                const cplx* ua = u + a * nt;
+                const cplx* uc = u + c * nt;
+                for (std::size_t t = 0; t < nt; ++t) {
+                    re += ua[t].real() * uc[t].real() + ua[t].imag() * uc[t].imag();
+                    im += ua[t].imag() * uc[t].real() - ua[t].real() * uc[t].imag();
+                }
+                p[a * N + c] += cplx(re, im);
+            }
+        plv_count_[i] += long(nt);
+    }
+
+    void accumulate_phase(const obs_block& b) {
+        static thread_local std::vector<cplx> u;
+        const std::size_t N = std::size_t(nn_);
+        u.resize(N);
+        for (int l = 0; l < b.n_valid; ++l) {
+            const std::size_t i = b.first + std::size_t(l);
+            ++count_[i];
+            cplx s(0, 0);
+            for (std::size_t n = 0; n < N; ++n) {
+                const double ph = b.obs[n * std::size_t(b.lanes) + std::size_t(l)];
+                u[n] = cplx(std::cos(ph), std::sin(ph));
+                s += u[n];
+            }
+            push_r(i, std::abs(s) / double(N));
+            if (want_plv_) add_plv(i, u.data(), 1);
+        }
+    }
+
+    void accumulate_hilbert(const obs_block& b) {
+        static thread_local impl::fftw_buffer<double> seg_buf;
+        static thread_local impl::fftw_buffer<fftw_complex> spec_buf, z_in_buf, z_buf;
+        static thread_local std::vector<cplx> sum, u;
+        const std::size_t L = std::size_t(L_), N = std::size_t(nn_), H = std::size_t(H_);
+        for (int l = 0; l < b.n_valid; ++l) {
+            const std::size_t i = b.first + std::size_t(l);
+            const long j = count_[i]++;
+            const std::size_t pos = std::size_t(j % L_);
+            double* ring = ring_.data() + i * N * L;
+            for (std::size_t n = 0; n < N; ++n)
+                ring[n * L + pos] = b.obs[n * std::size_t(b.lanes) + std::size_t(l)];
+            if (j + 1 < L_ || (j + 1 - L_) % H_ != 0) continue;
+            // Segment j+1-L .. j is complete; its middle half gets phases.
+            double* seg = seg_buf.get(L);
+            fftw_complex* X = spec_buf.get(L / 2 + 1);
+            fftw_complex* Z = z_in_buf.get(L);
+            fftw_complex* z = z_buf.get(L);
+            sum.assign(H, cplx(0, 0));
+            if (want_plv_) u.resize(N * H);
+            const std::size_t start = (pos + 1) % L;
+            for (std::size_t n = 0; n < N; ++n) {
+                const double* r = ring + n * L;
+                std::copy(r + start, r + L, seg);
+                std::copy(r, r + start, seg + (L - start));
+                fwd_.r2c(seg, X);
+                std::fill(&Z[0][0], &Z[0][0] + 2 * L, 0.0);
+                for (long k = k0_; k < k1_; ++k) {
+                    const double g = (k == 0 || (L_ % 2 == 0 && k == L_ / 2)) ? 1.0 : 2.0;
+                    Z[k][0] = g * X[k][0];
+                    Z[k][1] = g * X[k][1];
+                }
+                inv_.c2c(Z, z);
+                for (std::size_t t = 0; t < H; ++t) {
+                    const cplx a(z[off_ + long(t)][0], z[off_ + long(t)][1]);
+                    const double m = std::abs(a);
+                    const cplx v = m > 0 ? a / m : cplx(0, 0);
+                    sum[t] += v;
+                    if (want_plv_) u[n * H + t] = v;
+                }
+            }
+            for (std::size_t t = 0; t < H; ++t) push_r(i, std::abs(sum[t]) / double(N));
+            if (want_plv_) add_plv(i, u.data(), H);
+        }
+    }
+
+    synchrony_options opt_;
+    bool phase_obs_;
+    double fs_;
+    bool want_r_ = false, want_meta_ = false, want_plv_ = false;
+    long L_ = 0, H_ = 0, off_ = 0, k0_ = -1, k1_ = -1;
+    impl::fftw_plan_holder fwd_, inv_;
+    std::size_t n_ = 0;
+    int nn_ = 0;
+    std::vector<long> count_, rcount_, plv_count_;
+    std::vector<double> rmean_, rm2_, ring_;
+    std::vector<cplx> plv_;
+};
+
+} // namespace
+
+std::unique_ptr<reducer> make_synchrony_reducer(const std::vector<std::string>& features,
+                                                const synchrony_options& opt, bool phase_is_observable,
+                                                const sampling& smp) {
+    return std::make_unique<synchrony_reducer>(features, opt, phase_is_observable, smp);
+}
+
+} // namespace nms
