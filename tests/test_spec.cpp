@@ -486,3 +486,21 @@ TEST(spec, inline_errors_name_file_line_and_key) {
               }).find("m.toml:4: [network] connectome: no such file"),
               std::string::npos);
 }
+
+// Observables with sines and cosines of state variables (phase models), and
+// the [integrator] precision key.
+TEST(spec, trig_observable_and_precision) {
+    const std::string base = "[model]\nname = \"kuramoto\"\n[network]\nconnectome = \"synthetic:4\"\n"
+                             "[integrator]\ndt = 0.1\nduration = 10.0\n";
+    // The model's default observable is sin(theta).
+    sweep_spec s = parse_spec(base, "k.toml");
+    ASSERT_EQ(s.observable_coef.size(), 3u);  // theta | sin(theta) | cos(theta)
+    EXPECT_EQ(s.observable_coef, (std::vector<double>{0.0, 1.0, 0.0}));
+    EXPECT_EQ(s.precision, "float");
+    s = parse_spec(base + "precision = \"double\"\n[output]\nobservable = \"theta - 0.5*cos(theta)\"\n", "k.toml");
+    EXPECT_EQ(s.observable_coef, (std::vector<double>{1.0, 0.0, -0.5}));
+    EXPECT_EQ(s.precision, "double");
+    EXPECT_THROW(parse_spec(base + "[output]\nobservable = \"sin(thet)\"\n", "k.toml"), input_error);
+    EXPECT_THROW(parse_spec(base + "[output]\nobservable = \"sin(theta\"\n", "k.toml"), input_error);
+    EXPECT_THROW(parse_spec(base + "precision = \"half\"\n", "k.toml"), input_error);
+}

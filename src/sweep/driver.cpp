@@ -143,6 +143,7 @@ bool phase_is_observable(const sweep_spec& s) {
     if (s.synchrony.phase == "hilbert") return false;
     if (s.model != "kuramoto") return false;
     const auto& m = find_model(s.model);
+    if (s.observable_coef.size() != m.states.size()) return false;  // sin/cos terms
     for (std::size_t v = 0; v < m.states.size(); ++v)
         if (s.observable_coef[v] != (std::string(m.states[v].name) == "theta" ? 1.0 : 0.0)) return false;
     return true;
@@ -378,16 +379,20 @@ template <class T> void simulate_t(const sweep_request& r, const sweep_spec& s, 
 
 } // namespace
 
-void run_sweep(const sweep_request& r) {
-    const sweep_spec s = load_spec(r.spec_path);
+void run_sweep(const sweep_request& req) {
+    const sweep_spec s = load_spec(req.spec_path);
     const connectome net = load_network(s);
+    sweep_request r = req;
+    if (r.precision.empty()) r.precision = s.precision;
     if (r.precision == "double") run_sweep_t<double>(r, s, net);
     else run_sweep_t<float>(r, s, net);
 }
 
-void simulate_point(const sweep_request& r, long every) {
-    const sweep_spec s = load_spec(r.spec_path);
+void simulate_point(const sweep_request& req, long every) {
+    const sweep_spec s = load_spec(req.spec_path);
     const connectome net = load_network(s);
+    sweep_request r = req;
+    if (r.precision.empty()) r.precision = s.precision;
     if (r.precision == "double") simulate_t<double>(r, s, net, every);
     else simulate_t<float>(r, s, net, every);
 }

@@ -211,7 +211,10 @@ std::string resolve_path(const ctx& c, const std::string& p) {
     return x.lexically_normal().string();
 }
 
-// Linear combination of state variables: "y1 - y2", "0.5*E + 0.5*I", "2 x", "-y0/3".
+// Linear combination of state variables and of their sines and cosines:
+// "y1 - y2", "0.5*E + 0.5*I", "2 x", "-y0/3", "sin(theta)". The result has one
+// coefficient per state variable, followed (only when sin/cos appear) by one
+// per variable for sin(x) and one for cos(x).
 std::vector<double> parse_observable(const std::string& text, const model_info& m, std::string& err) {
     std::vector<double> coef(m.states.size(), 0.0);
     const char* p = text.c_str();
@@ -262,6 +265,22 @@ std::vector<double> parse_observable(const std::string& text, const model_info& 
         while (is_id(*p)) ++p;
         std::string var(b, p);
         skip();
+        int part = 0;  // 0: the variable, 1: sin of it, 2: cos of it
+        if ((var == "sin" || var == "cos") && *p == '(') {
+            part = var == "sin" ? 1 : 2;
+            ++p;
+            skip();
+            const char* vb = p;
+            while (is_id(*p)) ++p;
+            var.assign(vb, p);
+            skip();
+            if (var.empty() || *p != ')') {
+                err = std::string("expected '") + (part == 1 ? "sin" : "cos") + "(state variable)' at '" + vb + "'";
+                return {};
+            }
+            ++p;
+            skip();
+        }
         while (*p == '*' || *p == '/') {
             const bool div = *p == '/';
             ++p;
@@ -285,7 +304,8 @@ std::vector<double> parse_observable(const std::string& text, const model_info& 
             err = "model " + m.name + " has no state variable '" + var + "'" + did_you_mean(var, state_names(m));
             return {};
         }
-        coef[std::size_t(k)] += sign * c;
+        if (part > 0 && coef.size() == m.states.size()) coef.resize(3 * m.states.size(), 0.0);
+        coef[std::size_t(k) + std::size_t(part) * m.states.size()] += sign * c;
         any = true;
     }
     if (!any || std::all_of(coef.begin(), coef.end(), [](double x) { return x == 0; })) {
@@ -577,7 +597,14 @@ void parse_integrator(const ctx& c, const tval& root, sweep_spec& s, const parse
     if (!root.contains("integrator"))
         throw input_error(c.file + ": missing section [integrator] (with dt and duration in ms)");
     reader r(c, "integrator", root.at("integrator"));
-    r.only({"method", "dt", "duration", "transient", "noise"});
+    r.only({"method", "dt", "duration", "transient", "noise", "precision"});
+    if (const tval* v = r.get("precision")) {
+        std::string x = r.str(*v, "precision");
+        const std::vector<std::string> ok{"float", "double"};
+        if (!contains(ok, x)) c.fail(*v, "integrator", "precision", "expected float or double" + did_you_mean(x, ok));
+        s.precision = x;
+        c.note("integrator.precision", *v, "integrator", "precision");
+    }
     if (const tval* v = r.get("method")) {
         std::string x = r.str(*v, "method");
         const std::vector<std::string> ok{"euler", "heun", "rk4"};

@@ -8,6 +8,7 @@
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -34,11 +35,16 @@ public:
         thread_local std::vector<double> obs, net;
         obs.assign(std::size_t(nn) * L, 0.0);
         net.assign(std::size_t(L), 0.0);
-        for (int v = 0; v < s.n_state; ++v) {
-            const double c = coef_[std::size_t(v)];
+        for (std::size_t k = 0; k < coef_.size(); ++k) {
+            const double c = coef_[k];
             if (c == 0) continue;
+            const int v = int(k % std::size_t(s.n_state));
+            const std::size_t part = k / std::size_t(s.n_state);  // 0: x, 1: sin x, 2: cos x
             for (int n = 0; n < nn; ++n)
-                for (int l = 0; l < L; ++l) obs[std::size_t(n) * L + l] += c * double(s.at(v, n, l));
+                for (int l = 0; l < L; ++l) {
+                    const double x = double(s.at(v, n, l));
+                    obs[std::size_t(n) * L + l] += c * (part == 0 ? x : part == 1 ? std::sin(x) : std::cos(x));
+                }
         }
         for (int n = 0; n < nn; ++n)
             for (int l = 0; l < L; ++l) net[std::size_t(l)] += obs[std::size_t(n) * L + l] / nn;

@@ -11,7 +11,7 @@ struct sweep_request {
     std::string spec_path;
     std::string output;          // overrides [output] path when not empty
     std::string backend = "auto";  // cpu | cuda | auto
-    std::string precision = "float";
+    std::string precision;       // float | double; empty: the spec's [integrator] precision
     int threads = 0;             // 0: all cores
     std::size_t batch_size = 0;  // instances per batch; 0: automatic
     bool resume = false;

@@ -131,6 +131,7 @@ struct sweep_spec {
     std::string coupling = "linear";
 
     scheme method = scheme::heun;
+    std::string precision = "float";  // float | double (the command line's --precision overrides)
     double dt = 0.1, duration = 1000.0, transient = 0.0;  // ms
     std::map<std::string, double> noise_sigma;  // state var -> sigma; the keys are the noisy variables
     std::uint64_t seed = 0;

@@ -60,6 +60,13 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
     const int n_edges = int(P.src.size());
 
     std::vector<T> w(P.weight.begin(), P.weight.end());
+    // Per edge: the delay as an offset into the ring, and the source column.
+    const long ring_size = long(H) * slot;
+    std::vector<long> dslot(P.delay.size()), col(P.src.size());
+    for (std::size_t e = 0; e < dslot.size(); ++e) {
+        dslot[e] = long(P.delay[e]) * slot;
+        col[e] = long(P.src[e]) * L;
+    }
     std::vector<T> rowsum(P.rowsum.begin(), P.rowsum.end());
     std::vector<int> node_param_slot(NP, -1);
     int n_node_params = 0;
@@ -190,16 +197,18 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                         // node; prefetch the lines the same edges will read kPrefetch
                         // steps later, so that latency is hidden behind a whole step.
                         constexpr int kPrefetch = 2;
-                        const int* de = P.delay.data();
-                        const int* se = P.src.data();
                         // Two register accumulators break the FMA dependency chain.
                         alignas(64) T a0[NCH][L] = {}, a1[NCH][L] = {};
                         int e = P.row_ptr[n];
+                        const long t_off = (t & mask) * slot;
                         auto add_edge = [&](int e_, T(&a)[NCH][L]) {
                             const T we = w[e_];
-                            const long col = long(se[e_]) * L;
-                            const T* src = ring.p + ((t - de[e_]) & mask) * slot + col;
-                            const T* nxt = ring.p + ((t + kPrefetch - de[e_]) & mask) * slot + col;
+                            long pos = t_off - dslot[std::size_t(e_)];
+                            pos += (pos >> 63) & ring_size;  // wrap without a branch
+                            long pre = pos + kPrefetch * slot;
+                            pre -= pre >= ring_size ? ring_size : 0;
+                            const T* src = ring.p + pos + col[std::size_t(e_)];
+                            const T* nxt = ring.p + pre + col[std::size_t(e_)];
                             NMS_UNROLL
                             for (int c = 0; c < NCH; ++c) {
                                 __builtin_prefetch(nxt + c * rs);
