@@ -1,6 +1,7 @@
 #include "nmsweep/network/connectome.hpp"
 
 #include "nmsweep/core/error.hpp"
+#include "nmsweep/io/text_table.hpp"
 
 #include <zip.h>
 
@@ -17,45 +18,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Parses a whitespace- or comma-separated matrix; `what` names the source
-// in error messages.
 std::vector<std::vector<double>> parse_matrix(std::istream& in, const std::string& what) {
-    std::vector<std::vector<double>> rows;
-    std::string line;
-    int lineno = 0;
-    while (std::getline(in, line)) {
-        ++lineno;
-        auto hash = line.find('#');
-        if (hash != std::string::npos) line.resize(hash);
-        std::replace(line.begin(), line.end(), ',', ' ');
-        std::replace(line.begin(), line.end(), '\t', ' ');
-        std::istringstream ls(line);
-        std::vector<double> row;
-        std::string tok;
-        while (ls >> tok) {
-            char* end = nullptr;
-            double v = std::strtod(tok.c_str(), &end);
-            if (end == tok.c_str() || *end != '\0')
-                throw input_error(what + ":" + std::to_string(lineno) + ": not a number: '" + tok + "'");
-            row.push_back(v);
-        }
-        if (!row.empty()) rows.push_back(std::move(row));
-    }
-    return rows;
+    return parse_text_table(in, what);
 }
 
 std::vector<double> square(const std::vector<std::vector<double>>& rows, const std::string& what) {
-    const std::size_t n = rows.size();
-    if (n == 0) throw input_error(what + ": empty matrix");
-    std::vector<double> out;
-    out.reserve(n * n);
-    for (std::size_t i = 0; i < n; ++i) {
-        if (rows[i].size() != n)
-            throw input_error(what + ": matrix is not square: row " + std::to_string(i + 1) + " has " +
-                              std::to_string(rows[i].size()) + " values, expected " + std::to_string(n));
-        out.insert(out.end(), rows[i].begin(), rows[i].end());
-    }
-    return out;
+    return square_matrix(rows, what);
 }
 
 void parse_centres(std::istream& in, const std::string& what, connectome& c) {

@@ -15,43 +15,6 @@
 
 namespace nms {
 
-std::vector<double> read_square_matrix(const std::string& path, std::size_t* n_out) {
-    std::ifstream f(path);
-    if (!f) throw input_error(path + ": cannot open the matrix file");
-    std::vector<double> v;
-    std::size_t cols = 0, rows = 0;
-    std::string line;
-    int lineno = 0;
-    while (std::getline(f, line)) {
-        ++lineno;
-        if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
-        for (char& ch : line)
-            if (ch == ',' || ch == ';' || ch == '\t' || ch == '\r') ch = ' ';
-        std::istringstream is(line);
-        std::size_t c = 0;
-        for (std::string t; is >> t; ++c) {
-            char* end = nullptr;
-            const double x = std::strtod(t.c_str(), &end);
-            if (!end || *end || (!std::isfinite(x) && t != "nan" && t != "NaN"))
-                throw input_error(path + ":" + std::to_string(lineno) + ": not a number: '" + t + "'");
-            v.push_back(x);
-        }
-        if (c == 0) continue;
-        if (cols == 0)
-            cols = c;
-        else if (c != cols)
-            throw input_error(path + ":" + std::to_string(lineno) + ": row has " + std::to_string(c) +
-                              " values, the first row has " + std::to_string(cols));
-        ++rows;
-    }
-    if (rows == 0) throw input_error(path + ": no rows in the matrix file");
-    if (rows != cols)
-        throw input_error(path + ": the matrix is " + std::to_string(rows) + " x " + std::to_string(cols) +
-                          ", expected a square (N x N) matrix");
-    if (n_out) *n_out = rows;
-    return v;
-}
-
 namespace {
 
 // Pearson correlation of two equally long vectors (NaN when either is

@@ -7,6 +7,8 @@
 // reducers touch only the instances of the block they are given, so blocks
 // on different threads never share state.
 
+#include "nmsweep/io/text_table.hpp"  // read_square_matrix (empirical FC)
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -142,9 +144,5 @@ struct fc_options {
 // empirical_fc is given.
 std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& features, const fc_options& opt,
                                          const sampling& smp);
-
-// Reads an N x N matrix (CSV, semicolons, tabs or spaces; '#' comments;
-// blank lines ignored). Throws input_error naming the file and line.
-std::vector<double> read_square_matrix(const std::string& path, std::size_t* n);
 
 } // namespace nms
