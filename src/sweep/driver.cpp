@@ -241,7 +241,6 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     run_options opt;
     opt.threads = threads;
     std::atomic<std::size_t> in_batch{0};
-    std::size_t base_done = n_done;
     opt.on_block_done = [&](std::size_t d) { in_batch = d; };
 
     const auto t0 = clock_type::now();
@@ -267,7 +266,6 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
                 if (k >= i && k < j) ts.push_back(k);
         sweep_observer<T> obs(s.observable_coef, transient_steps(s), s.sample_every, rp, i, ts,
                               s.timeseries.enabled ? s.timeseries.every : 0);
-        base_done = n_done;
         run_result res = run_batch<T>(b, opt, &obs);
         node_steps += double(count) * work_per_point;
 

@@ -11,7 +11,21 @@
 #include "nmsweep/core/hd.hpp"
 #include "nmsweep/integrators/schemes.hpp"
 
+#include <utility>
+
 namespace nms {
+
+// The coupling variables of a model, read through constant expressions so
+// that device code never touches the static array (CUDA cannot ODR-use a
+// host static member from a kernel).
+template <class M, int K> constexpr int cvar_v = M::cvar[K];
+template <class M, class T, int... K>
+NMS_HD void gather_cvars(const T* xv, T* out, std::integer_sequence<int, K...>) {
+    ((out[K] = xv[cvar_v<M, K>]), ...);
+}
+template <class M, class T> NMS_HD void gather_cvars(const T* xv, T* out) {
+    gather_cvars<M>(xv, out, std::make_integer_sequence<int, M::n_cvar>{});
+}
 
 // Total per-instance parameters of a (model, coupling) pair: model
 // parameters, coupling parameters, then one noise sigma per state variable.
@@ -35,8 +49,7 @@ NMS_HD bool node_update(const T* const* pp,  // per-parameter pointers for this 
     NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) xv[v] = x[v * xs + l];
     T xi[ncv];
-    NMS_UNROLL
-    for (int k = 0; k < ncv; ++k) xi[k] = xv[M::cvar[k]];
+    gather_cvars<M>(xv, xi);
     T s[nch];
     NMS_UNROLL
     for (int k = 0; k < nch; ++k) s[k] = acc[k * as + l];
@@ -54,8 +67,7 @@ NMS_HD bool node_update(const T* const* pp,  // per-parameter pointers for this 
         ok = ok & nfinite(xv[v]);
     }
     T cv[ncv];
-    NMS_UNROLL
-    for (int k = 0; k < ncv; ++k) cv[k] = xv[M::cvar[k]];
+    gather_cvars<M>(xv, cv);
     T ch[nch];
     C::pre(p + M::n_params, cv, ch);
     NMS_UNROLL
@@ -67,8 +79,7 @@ NMS_HD bool node_update(const T* const* pp,  // per-parameter pointers for this 
 template <class M, class C, class T>
 NMS_HD void ring_channels(const T* pc /* coupling params */, const T* xv, T* ch) {
     T cv[M::n_cvar];
-    NMS_UNROLL
-    for (int k = 0; k < M::n_cvar; ++k) cv[k] = xv[M::cvar[k]];
+    gather_cvars<M>(xv, cv);
     C::pre(pc, cv, ch);
 }
 
