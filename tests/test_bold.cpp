@@ -5,6 +5,8 @@
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/observe/bold.hpp"
 
+#include "analysis_test_util.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,20 +25,7 @@ namespace {
 
 const std::string dir = std::string(NMS_TEST_DATA) + "/bold/";
 
-std::vector<std::vector<double>> read_table(const std::string& path) {
-    std::ifstream f(path);
-    EXPECT_TRUE(f.good()) << path;
-    std::vector<std::vector<double>> rows;
-    std::string line;
-    while (std::getline(f, line)) {
-        if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
-        std::istringstream is(line);
-        std::vector<double> r;
-        for (double x; is >> x;) r.push_back(x);
-        if (!r.empty()) rows.push_back(std::move(r));
-    }
-    return rows;
-}
+using nms_test::read_table;
 
 // Feeds samples 0 .. n_samples-1 of n_inst instances in blocks of `lanes`
 // lanes, as the sweep observer does: obs[node * lanes + lane], net = mean.
