@@ -1,4 +1,4 @@
-// nmsweep command line: run, simulate, check, info, models.
+// nmsweep command line: run, simulate, check, info, models, plot.
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/models/registry.hpp"
@@ -6,8 +6,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -34,6 +41,33 @@ void print_model(const nms::model_info& m, bool full) {
         }
     }
     std::printf("  reference: %s\n", m.reference.c_str());
+}
+
+// `nmsweep plot ...`: replaces this process with python3 running
+// nmsweep_plot.py from the folder of this executable (CMake copies it there),
+// passing the arguments on. The script says what it needs (matplotlib, h5py,
+// numpy) when they are missing.
+int exec_plot(const std::vector<std::string>& args) {
+    std::error_code ec;
+    std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    const std::filesystem::path script = exe.parent_path() / "nmsweep_plot.py";
+    if (ec || !std::filesystem::exists(script)) {
+        std::fprintf(stderr, "nmsweep: error: plot: %s not found next to the nmsweep executable (rebuild or reinstall)\n",
+                     script.string().c_str());
+        return 2;
+    }
+    std::vector<std::string> all{"python3", script.string()};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : all) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    std::fflush(stdout);
+    execvp("python3", cargv.data());
+    std::fprintf(stderr,
+                 "nmsweep: error: plot needs python3 with matplotlib, h5py and numpy (cannot run python3: %s); "
+                 "install them (cmake/setup-debian.sh does) and retry\n",
+                 std::strerror(errno));
+    return 2;
 }
 
 } // namespace
@@ -72,12 +106,19 @@ int main(int argc, char** argv) {
     std::string model_name;
     auto* models = app.add_subcommand("models", "list models with their variables, parameters and defaults");
     models->add_option("name", model_name, "one model, in full");
+    auto* plot = app.add_subcommand("plot", "PNG plots of a result: nmsweep plot OUT.h5 WHAT [options] -o FILE.png "
+                                            "(WHAT: map, classes, bifurcation, spectrum, sync, fc; "
+                                            "`nmsweep plot -h` for the options)");
+    plot->prefix_command();
+    plot->set_help_flag();
+    plot->allow_extras();
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
+    if (*plot) return exec_plot(plot->remaining());
     try {
         if (*run) nms::run_sweep(req);
         else if (*sim) nms::simulate_point(req, every);

@@ -160,6 +160,115 @@ std::string choose_backend(const std::string& want) {
     return "cpu";
 }
 
+// Network-level attractor results of every grid point, kept by the driver
+// for the maps written when the run finishes (a few doubles per point).
+struct attractor_table {
+    std::vector<double> cls, amplitude, frequency, mean;
+    void resize(std::size_t n) {
+        cls.assign(n, -1);
+        amplitude.assign(n, std::nan(""));
+        frequency.assign(n, std::nan(""));
+        mean.assign(n, std::nan(""));
+    }
+};
+
+// Maps over the grid without its "initial" axis, when the run finishes:
+// with an "initial" axis, features/n_attractors (distinct attractors among
+// the initial conditions, count_attractors), features/multistable (0/1) and
+// features/dominant_class (the class most initial conditions reach; ties:
+// the lower code); then, when the remaining grid is 1-D or 2-D, the class
+// boundaries of dominant_class (or attractor_class without an initial axis)
+// as /boundaries/<class a>_<class b> [n_points, n_axes] in axis units, and
+// with an initial axis /boundaries/monostable_multistable
+// (class_boundaries in nmsweep/sweep/reducers.hpp).
+void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attractor_table& t) {
+    if (!s.sampler.kind.empty()) return;  // scattered samples: no grid to draw on
+    const std::size_t na = s.axes.size();
+    long ia = -1;
+    for (std::size_t a = 0; a < na; ++a)
+        if (s.axis_refs[a].k == param_ref::kind::initial) ia = long(a);
+    std::vector<std::size_t> other;
+    for (std::size_t a = 0; a < na; ++a)
+        if (long(a) != ia) other.push_back(a);
+    std::vector<std::size_t> shape;
+    std::vector<std::string> names;
+    std::vector<std::vector<double>> values;
+    std::size_t n_other = 1;
+    for (auto a : other) {
+        shape.push_back(s.axes[a].values.size());
+        names.push_back(s.axes[a].name);
+        values.push_back(s.axes[a].values);
+        n_other *= s.axes[a].values.size();
+    }
+    const std::size_t n_ic = ia >= 0 ? s.axes[std::size_t(ia)].values.size() : 1;
+    // Grid point of (other-axes point o, initial condition k), C order.
+    auto point = [&](std::size_t o, std::size_t k) {
+        std::vector<std::size_t> idx(na);
+        for (std::size_t q = other.size(); q-- > 0;) {
+            idx[other[q]] = o % shape[q];
+            o /= shape[q];
+        }
+        if (ia >= 0) idx[std::size_t(ia)] = k;
+        std::size_t p = 0;
+        for (std::size_t a = 0; a < na; ++a) p = p * s.axes[a].values.size() + idx[a];
+        return p;
+    };
+    std::vector<long> codes(n_other, -1), multi(n_other, -1);
+    if (ia >= 0) {
+        std::vector<double> n_att(n_other), ms(n_other), dom(n_other);
+        for (std::size_t o = 0; o < n_other; ++o) {
+            std::vector<attractor_summary> res;
+            int count[n_attractor_codes] = {0};
+            for (std::size_t k = 0; k < n_ic; ++k) {
+                const std::size_t p = point(o, k);
+                const int c = int(t.cls[p]);
+                if (c < 0 || c >= n_attractor_codes) continue;
+                ++count[c];
+                res.push_back({c, t.amplitude[p], t.frequency[p], t.mean[p]});
+            }
+            const std::size_t n = count_attractors(res, s.attractor);
+            int best = 0;
+            for (int c = 1; c < n_attractor_codes; ++c)
+                if (count[c] > count[best]) best = c;
+            n_att[o] = double(n);
+            ms[o] = n > 1 ? 1.0 : 0.0;
+            dom[o] = res.empty() ? -1.0 : double(best);
+            codes[o] = res.empty() ? -1 : best;
+            multi[o] = res.empty() ? -1 : (n > 1 ? 1 : 0);
+        }
+        const std::string how = "among the " + std::to_string(n_ic) +
+                                " initial conditions of each point (same class, amplitude, mean and frequency within "
+                                "cluster_tol; see the README)";
+        w.write_array("features/n_attractors", shape, n_att.data(), names, {}, "",
+                      "number of distinct attractors " + how);
+        w.write_array("features/multistable", shape, ms.data(), names, {}, "", "1 where n_attractors > 1");
+        w.write_array("features/dominant_class", shape, dom.data(), names, {}, "",
+                      "attractor class reached by most initial conditions (ties: the lower code; 0 fixed point, 1 "
+                      "periodic, 2 irregular, 3 diverged, 4 unresolved)");
+    } else {
+        for (std::size_t o = 0; o < n_other; ++o) codes[o] = long(t.cls[o]);
+    }
+    if (other.empty() || other.size() > 2) return;
+    std::vector<std::string> class_names;
+    for (int c = 0; c < n_attractor_codes; ++c) class_names.push_back(attractor_class_name(c));
+    auto write = [&](const std::vector<class_boundary>& bs, const std::string& source) {
+        for (const auto& b : bs) {
+            const std::string name = "boundaries/" + b.name;
+            const std::size_t d = other.size();
+            w.write_array(name, {b.points.size() / d, d}, b.points.data(), {b.name + "_point", "coordinate"}, {}, "",
+                          "midpoints between neighbouring grid cells of different class in " + source +
+                              " (columns: the axes named in attribute 'axes', in their units)");
+            w.set_attr(name, "axes", names);
+            std::vector<std::string> units;
+            for (auto a : other) units.push_back(s.axes[a].unit);
+            w.set_attr(name, "axis_units", units);
+            w.set_attr(name, "class_map", source);
+        }
+    };
+    write(class_boundaries(codes, values, class_names), ia >= 0 ? "features/dominant_class" : "features/attractor_class");
+    if (ia >= 0) write(class_boundaries(multi, values, {"monostable", "multistable"}), "features/multistable");
+}
+
 template <class T>
 void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& net) {
     const std::string backend = choose_backend(r.backend);
@@ -178,9 +287,10 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     }
     // Reducers (built before the file, so that a bad option leaves none behind).
     std::vector<std::string> moments, spectral, synchrony, fcf;
-    bool want_final = false;
+    bool want_final = false, want_attractor = false;
     for (const auto& f : s.features) {
         if (f == "final") want_final = true;
+        else if (f == "attractor") want_attractor = true;
         else if (f == "psd" || f == "peak_freq" || f == "peak_power" || f == "band_power") spectral.push_back(f);
         else if (f == "kuramoto_r" || f == "metastability" || f == "plv") synchrony.push_back(f);
         else if (f == "fc" || f == "fcd") fcf.push_back(f);
@@ -195,6 +305,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
         if (!synchrony.empty())
             reducers.push_back(make_synchrony_reducer(synchrony, s.synchrony, phase_is_observable(s), smp));
         if (!fcf.empty()) reducers.push_back(make_fc_reducer(fcf, s.fc, smp));
+        if (want_attractor) reducers.push_back(make_attractor_reducer(s.attractor, smp, units_of_observable(s)));
     } catch (const input_error& e) {
         throw input_error(s.path + ": [output]: " + e.what());
     }
@@ -213,11 +324,28 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
 
     const auto& model = find_model(s.model);
     const std::size_t nv = model.states.size(), nn = net.n;
-    std::vector<std::vector<std::size_t>> out_index;  // reducer -> output -> unused
     for (auto& red : reducers) {
         red->reset(1, int(nn));
-        for (const auto& o : red->outputs())
-            w.add_dataset(o.name, o.extra_dims, o.extra_sizes, false, o.units, o.description, o.extra_scales);
+        const auto outs = red->outputs();
+        for (std::size_t k = 0; k < outs.size(); ++k) {
+            const auto& o = outs[k];
+            w.add_dataset(o.name, o.extra_dims, o.extra_sizes, red->integer_output(k), o.units, o.description,
+                          o.extra_scales);
+            for (const auto& [key, value] : red->output_attrs(k)) w.set_attr(o.name, key, value);
+        }
+    }
+    // The attractor results of every point, for the maps at the end (those
+    // of an interrupted run come back from its file).
+    reducer* attractor_red = want_attractor ? reducers.back().get() : nullptr;
+    attractor_table atab;
+    if (attractor_red) {
+        atab.resize(total);
+        if (r.resume) {
+            atab.cls = h5::read_dataset(out, "features/attractor_class");
+            atab.amplitude = h5::read_dataset(out, "features/amplitude");
+            atab.frequency = h5::read_dataset(out, "features/frequency");
+            atab.mean = h5::read_dataset(out, "features/attractor_mean");
+        }
     }
     if (want_final) w.add_dataset("features/final_state", {"variable", "node"}, {nv, nn}, false, "",
                                   "state of every variable at the end of the run (variables in model order)");
@@ -280,7 +408,11 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
                 for (std::size_t q = 0; q < count; ++q) {
                     red->result(k, q, buf.data() + q * m);
                     if (res.diverged_step[q] >= 0)
-                        std::fill(buf.begin() + long(q * m), buf.begin() + long((q + 1) * m), std::nan(""));
+                        std::fill(buf.begin() + long(q * m), buf.begin() + long((q + 1) * m), red->diverged_value(k));
+                }
+                if (red.get() == attractor_red && k < 4) {
+                    auto& dst = k == 0 ? atab.cls : k == 1 ? atab.amplitude : k == 2 ? atab.frequency : atab.mean;
+                    std::copy(buf.begin(), buf.begin() + long(count), dst.begin() + long(i));
                 }
                 w.write_points(outs[k].name, i, count, buf.data());
             }
@@ -314,6 +446,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
             return;  // as if killed: the file stays incomplete
         }
     }
+    if (attractor_red) write_attractor_maps(w, s, atab);
     const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
     w.set_attr("", "wall_seconds", wall);
     w.set_attr("", "node_steps_per_second", wall > 0 ? node_steps / wall : 0.0);

@@ -712,8 +712,9 @@ void parse_initial(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
         } else if (k == "random") {
             reader rr(c, "initial", *v);
             for (const auto& [k2, v2] : entries(*v))
-                if (k2 != "n" && k2 != "seed")
-                    c.fail(*v2, "initial", "random." + k2, "unknown key" + did_you_mean(k2, {"n", "seed"}), false);
+                if (k2 != "n" && k2 != "seed" && k2 != "ranges")
+                    c.fail(*v2, "initial", "random." + k2, "unknown key" + did_you_mean(k2, {"n", "seed", "ranges"}),
+                           false);
             const tval& nv = rr.need("n");
             long n = rr.integer(nv, "random.n");
             if (n < 1 || n > 100000000) c.fail(nv, "initial", "random.n", "must be >= 1");
@@ -722,6 +723,22 @@ void parse_initial(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
                 long x = rr.integer(*sv, "random.seed");
                 if (x < 0) c.fail(*sv, "initial", "random.seed", "must be >= 0");
                 s.initial.random_seed = std::uint64_t(x);
+            }
+            // ranges = { var = [lo, hi], ... }: draw these variables in [lo, hi]
+            // instead of the model's state range (e.g. near the attractors).
+            if (const tval* rv = rr.get("ranges")) {
+                if (!rv->is_table()) c.fail(*rv, "initial", "random.ranges", "expected a table { var = [lo, hi], ... }");
+                const auto snames = state_names(*P.m);
+                for (const auto& [var, bv] : entries(*rv)) {
+                    const std::string key = "random.ranges." + var;
+                    if (state_index(*P.m, var) < 0)
+                        c.fail(*bv, "initial", key,
+                               "model " + s.model + " has no state variable '" + var + "'" + did_you_mean(var, snames),
+                               false);
+                    const auto x = rr.numbers(*bv, key);
+                    if (x.size() != 2 || !(x[0] <= x[1])) c.fail(*bv, "initial", key, "expected [lo, hi] with lo <= hi");
+                    s.initial.random_ranges[var] = {x[0], x[1]};
+                }
             }
             c.note("initial.random", *v, "initial", k);
         } else {
@@ -1041,6 +1058,28 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         if (const tval* v = t.get("fcd_matrix")) o.fcd_matrix = boolean(t, *v, "fcd_matrix");
         c.note("output.fc", *tv, "output.fc", "");
     }
+    if (const tval* tv = r.get("attractor")) {
+        reader t(c, "output.attractor", *tv);
+        t.only({"rtol", "atol", "regular_tol", "min_cycles", "hysteresis", "per_node", "cluster_tol"});
+        auto& o = s.attractor;
+        auto nonneg = [&](const char* key, double& dst, double hi) {
+            if (const tval* v = t.get(key)) {
+                dst = t.finite(*v, key);
+                if (!(dst >= 0) || dst > hi) c.fail(*v, t.section, key, "must be in 0 .. " + num(hi));
+            }
+        };
+        nonneg("rtol", o.rtol, 1.0);
+        nonneg("atol", o.atol, 1e300);
+        nonneg("regular_tol", o.regular_tol, 1.0);
+        nonneg("cluster_tol", o.cluster_tol, 10.0);
+        nonneg("hysteresis", o.hysteresis, 0.45);
+        if (const tval* v = t.get("min_cycles")) {
+            o.min_cycles = t.integer(*v, "min_cycles");
+            if (o.min_cycles < 1) c.fail(*v, t.section, "min_cycles", "must be >= 1");
+        }
+        if (const tval* v = t.get("per_node")) o.per_node = boolean(t, *v, "per_node");
+        c.note("output.attractor", *tv, "output.attractor", "");
+    }
     // The reducers check the rest (e.g. a band without a frequency bin).
     auto has = [&](std::initializer_list<const char*> names) {
         for (const char* n : names)
@@ -1079,7 +1118,7 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
         return;
     }
     reader r(c, "output", root.at("output"));
-    r.only({"path", "observable", "features", "sample_every", "timeseries", "spectra", "synchrony", "fc"});
+    r.only({"path", "observable", "features", "sample_every", "timeseries", "spectra", "synchrony", "fc", "attractor"});
     if (const tval* v = r.get("path")) {
         s.output_path = r.str(*v, "path");
         if (s.output_path.empty()) c.fail(*v, "output", "path", "empty");
@@ -1169,7 +1208,7 @@ long node_of(const sweep_spec& s, const param_ref& r, const connectome& net) {
 const std::vector<std::string>& known_features() {
     static const std::vector<std::string> f{"mean",     "std",        "min",       "max",           "final",
                                             "peak_freq", "peak_power", "psd",      "kuramoto_r",    "metastability",
-                                            "fc",        "band_power", "plv",      "fcd"};
+                                            "fc",        "band_power", "plv",      "fcd",           "attractor"};
     return f;
 }
 
@@ -1432,7 +1471,9 @@ std::vector<std::map<std::string, field>> initial_sets(const sweep_spec& s, cons
                 for (std::size_t i = 0; i < n; ++i) col[i] = s.initial.table[i][v];
                 f = field::per_node(std::move(col));
             } else if (s.initial.n_random) {
-                const double lo = m.states[v].lo, hi = m.states[v].hi;
+                double lo = m.states[v].lo, hi = m.states[v].hi;
+                if (auto rg = s.initial.random_ranges.find(name); rg != s.initial.random_ranges.end())
+                    lo = rg->second.first, hi = rg->second.second;
                 std::vector<double> col(n);
                 for (std::size_t i = 0; i < n; ++i)
                     col[i] = lo + (hi - lo) * ic_uniform(s.initial.random_seed, std::uint32_t(k), std::uint32_t(v),

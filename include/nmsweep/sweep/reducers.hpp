@@ -10,8 +10,10 @@
 #include "nmsweep/io/text_table.hpp"  // read_square_matrix (empirical FC)
 
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nms {
@@ -47,6 +49,13 @@ public:
     // Memory of the per-instance state (bytes), so that the driver can size
     // batches; 0 when small.
     virtual std::size_t bytes_per_instance(int /*n_nodes*/) const { return 0; }
+    // Output k is stored as int64 (codes, counts) rather than float64.
+    virtual bool integer_output(std::size_t /*k*/) const { return false; }
+    // What output k holds for a point whose integration diverged (its other
+    // features are NaN; an integer output needs a code).
+    virtual double diverged_value(std::size_t /*k*/) const { return std::numeric_limits<double>::quiet_NaN(); }
+    // Extra string attributes of output k's dataset (e.g. the meaning of codes).
+    virtual std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t /*k*/) const { return {}; }
 };
 
 // mean, std, min, max of the observable per node and of the network mean,
@@ -144,5 +153,97 @@ struct fc_options {
 // empirical_fc is given.
 std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& features, const fc_options& opt,
                                          const sampling& smp);
+
+// ---- Attractor classification (src/sweep/attractor.cpp) -------------------
+// Per instance, streaming over the samples after the transient, of the
+// network-mean observable (and, with per_node, of each node's):
+//   fixed point (0)  peak-to-peak max - min <= atol + rtol max(|max|, |min|);
+//   periodic (1)     else, when at least min_cycles cycles were timed and
+//                    they are regular: the standard deviations of the cycle
+//                    periods (relative to their mean) and of the cycle maxima
+//                    and minima (relative to the peak-to-peak range), each
+//                    after removing a linear trend over the cycles (a cycle
+//                    still converging slowly stays "periodic"), are all
+//                    <= regular_tol;
+//   irregular (2)    cycles that are not regular (chaos, quasi-periodicity,
+//                    and also period-k orbits that cross the level k times
+//                    per period);
+//   diverged (3)     the integration diverged (/status/diverged_step >= 0);
+//                    the driver writes this code;
+//   unresolved (4)   the signal moves by more than the tolerance but fewer
+//                    than min_cycles cycles were timed: slower than the
+//                    record resolves (lengthen the run) - unless its range
+//                    over the second half of the record is at most a quarter
+//                    of the whole record's: then a fixed point approached
+//                    monotonically (0; amplitude: the second half's range).
+// A damped oscillation is a fixed point (0) still converging: its cycles
+// stop (no crossing for 3 mean periods before the end of the record: the
+// oscillation fell below the fixed-point tolerance), or its cycle amplitude
+// (max - min per cycle) halves within the record and keeps falling in the
+// second half of the record at least half as fast, in log, as in the first
+// (an approach to a limit cycle levels off instead).
+// Cycles: upward crossings of a level with hysteresis. The level is the
+// middle of the last complete cycle's range (before one: of the running
+// range) and h = hysteresis x that range; a cycle starts when the signal,
+// having been below level - h, rises above level + h (crossing time
+// interpolated linearly between samples). The first cycle is not timed.
+// Memory per instance and channel: a fixed set of running sums, whatever
+// the duration.
+// Outputs [G] (network mean), and with per_node node_* [G, node]:
+//   features/attractor_class  int64 codes above (attrs flag_values, flag_meanings)
+//   features/amplitude        periodic: max - min of the last cycle; fixed point:
+//                             max - min of the record (damped: of the last
+//                             cycle); irregular, unresolved: of the record
+//   features/frequency        Hz: 1 / mean cycle period (periodic, irregular);
+//                             NaN for fixed points and unresolved
+//   features/attractor_mean   time mean of the observable (tells fixed points apart)
+enum attractor_code : int { fixed_point = 0, periodic = 1, irregular = 2, diverged = 3, unresolved = 4 };
+constexpr int n_attractor_codes = 5;
+const char* attractor_class_name(int code); // "fixed_point", "periodic", ...
+
+struct attractor_options {
+    double rtol = 1e-3, atol = 1e-6; // fixed-point tolerance (atol in observable units)
+    double regular_tol = 0.05;       // relative spread of periods, maxima and minima
+    long min_cycles = 3;             // timed cycles needed to call a signal (a)periodic
+    double hysteresis = 0.1;         // of the running range, around the level
+    bool per_node = false;           // also classify each node's observable
+    double cluster_tol = 0.1;        // multistability: see same_attractor
+};
+std::unique_ptr<reducer> make_attractor_reducer(const attractor_options& opt, const sampling& smp,
+                                                const std::string& units);
+
+// Multistability (several initial conditions per grid point). Two results are
+// the same attractor when they have the same class and (fixed points: only
+// the level, since some may still be ringing down)
+//   |amplitude_a - amplitude_b| <= cluster_tol max(amplitudes) + tol_fp,
+//   |mean_a - mean_b|           <= cluster_tol max(amplitudes) + 10 tol_fp,
+//   |frequency_a - frequency_b| <= cluster_tol max(frequencies) (when finite),
+// with tol_fp = atol + rtol max(|mean_a|, |mean_b|), the fixed-point
+// tolerance: fixed points are told apart by their level, cycles by their
+// amplitude, level and frequency. All diverged results count as one
+// attractor (escape). count_attractors clusters greedily (each result joins
+// the first cluster whose first member it matches).
+struct attractor_summary {
+    int cls = fixed_point;
+    double amplitude = 0, frequency = 0, mean = 0;
+};
+bool same_attractor(const attractor_summary& a, const attractor_summary& b, const attractor_options& opt);
+std::size_t count_attractors(const std::vector<attractor_summary>& results, const attractor_options& opt);
+
+// Boundaries between classes on a 1-D or 2-D grid of codes (C order, the
+// first axis slowest): for every pair of neighbouring cells (along one axis)
+// with codes a < b, the midpoint between their centres, in axis units,
+// goes to the boundary named "<names[a]>_<names[b]>" (e.g.
+// "fixed_point_periodic"). These midpoints are the vertices that marching
+// squares puts on the 0.5 contour of a class indicator; they are sorted by
+// the first coordinate, then the second. points: n x axes.size(), row major.
+// Codes outside 0 .. names.size()-1 (e.g. -1: not computed) are skipped.
+struct class_boundary {
+    std::string name;
+    std::vector<double> points;
+};
+std::vector<class_boundary> class_boundaries(const std::vector<long>& codes,
+                                             const std::vector<std::vector<double>>& axes,
+                                             const std::vector<std::string>& names);
 
 } // namespace nms

@@ -23,8 +23,9 @@
 //   [initial]     <var> = x | [per-node], file = "ic.csv" (one row per node,
 //                 one column per state variable, CSV or whitespace, '#'
 //                 comments, optional header row of variable names),
-//                 random = { n = N, seed = k }: N initial conditions drawn
-//                 uniformly in each variable's state_info range, independently
+//                 random = { n = N, seed = k, ranges = { var = [lo, hi] } }:
+//                 N initial conditions drawn uniformly in each variable's
+//                 state_info range (or its `ranges` entry), independently
 //                 per node (explicit <var> values still apply to every set)
 //   [[sweep]]     param = NAME and one of linspace = [start, stop, n]
 //                 (numpy.linspace, endpoint included), logspace = [start, stop, n]
@@ -42,8 +43,10 @@
 //                 (Hz, default [8, 13]), segment (samples)
 //   [output.fc]   empirical = "fc.csv" (N x N; relative to the spec),
 //                 fcd_window, fcd_step (ms), fcd_matrix (bool)
+//   [output.attractor] rtol, atol (fixed-point tolerance), regular_tol,
+//                 min_cycles, hysteresis, per_node (bool), cluster_tol
 //                 (meaning and defaults: spectra_options, synchrony_options,
-//                 fc_options in nmsweep/sweep/reducers.hpp)
+//                 fc_options, attractor_options in nmsweep/sweep/reducers.hpp)
 //
 // Sweepable NAMEs: model.<p>, coupling.<p>, model.<p>[k] / coupling.<p>[k]
 // (k a node index or a region label, quoted or not: model.x0["rHC"]),
@@ -62,6 +65,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -107,6 +111,7 @@ struct initial_spec {
     std::vector<std::vector<double>> table;  // from file: [node][state var, model order]
     std::size_t n_random = 0;                // 0: no random sets
     std::uint64_t random_seed = 0;
+    std::map<std::string, std::pair<double, double>> random_ranges;  // var -> [lo, hi] (else the state range)
 };
 
 struct timeseries_spec {
@@ -151,6 +156,7 @@ struct sweep_spec {
     spectra_options spectra;      // [output.spectra]
     synchrony_options synchrony;  // [output.synchrony]
     fc_options fc;                // [output.fc]
+    attractor_options attractor;  // [output.attractor]
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).

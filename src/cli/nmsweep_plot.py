@@ -1,0 +1,588 @@
+#!/usr/bin/env python3
+"""nmsweep plot: PNG figures of an nmsweep result file.
+
+Run as `nmsweep plot OUT.h5 WHAT [options] -o FILE.png` (the nmsweep
+executable runs this script with python3), or directly with python3.
+
+WHAT
+  map FEATURE    a feature over two grid axes (--x, --y): features/FEATURE,
+                 network_FEATURE with --node network (the default where it
+                 exists), or any dataset path; class boundaries overlaid
+  classes        attractor classes (feature "attractor") over one or two axes,
+                 with a legend and the /boundaries curves
+  bifurcation    min and max of the observable against one parameter (--x),
+                 like a continuation diagram; every initial condition shown
+  spectrum       Welch PSD (spectra/network_psd or spectra/psd of --node)
+                 against frequency, log scale, for the points chosen with
+                 --at (one curve per value of --vary, if given)
+  sync           Kuramoto order parameter (kuramoto_r, with metastability as
+                 a band) against one parameter (--x), one line per value of
+                 --vary
+  fc             the FC matrix (features/fc) of one grid point (--at)
+
+Axes not plotted are fixed with --at NAME=VALUE (nearest grid value; for
+"initial" the index); otherwise at their first value (said on stderr).
+"""
+import argparse
+import sys
+
+
+def fail(msg, code=2):
+    sys.stderr.write("nmsweep plot: error: %s\n" % msg)
+    sys.exit(code)
+
+
+try:
+    import numpy as np
+    import h5py
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
+    from matplotlib.lines import Line2D
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Patch, Rectangle
+except ImportError as e:  # pragma: no cover - depends on the machine
+    fail("nmsweep plot needs numpy, h5py and matplotlib (%s); install them, e.g. "
+         "`python3 -m pip install numpy h5py matplotlib` (cmake/setup-debian.sh does)" % e)
+
+CLASS_NAMES = ["fixed point", "periodic", "irregular", "diverged", "unresolved"]
+CLASS_COLORS = ["#d9d9d9", "#3182bd", "#e6550d", "#000000", "#fdd0a2"]
+CLASS_KEYS = ["fixed_point", "periodic", "irregular", "diverged", "unresolved"]
+
+
+def split_pair(name):
+    """'fixed_point_periodic' -> ('fixed_point', 'periodic')."""
+    for a in CLASS_KEYS:
+        if name.startswith(a + "_") and name[len(a) + 1:] in CLASS_KEYS:
+            return a, name[len(a) + 1:]
+    return (name,)
+
+
+# ------------------------------------------------------------------ reading
+class Result:
+    def __init__(self, path):
+        try:
+            self.f = h5py.File(path, "r")
+        except OSError as e:
+            fail("%s: cannot open (%s)" % (path, e))
+        self.path = path
+        axes = self.f.attrs.get("axes")
+        if axes is None:
+            fail("%s: not an nmsweep result (no 'axes' attribute)" % path)
+        self.axes = [a.decode() if isinstance(a, bytes) else str(a) for a in np.atleast_1d(axes)]
+        self.values = {a: self.f["axes/" + a][:] for a in self.axes}
+        self.shape = tuple(len(self.values[a]) for a in self.axes)
+        self.model = self._attr("", "model")
+        self.observable = self._attr("", "observable")
+
+    def _attr(self, obj, key, default=""):
+        o = self.f[obj] if obj else self.f
+        v = o.attrs.get(key, default)
+        return v.decode() if isinstance(v, bytes) else v
+
+    def label(self, axis):
+        if axis == "sample" or axis not in self.values:
+            return axis
+        u = self._attr("axes/" + axis, "units")
+        return "%s (%s)" % (axis, u) if u else axis
+
+    def has(self, name):
+        return name in self.f
+
+    def dims(self, name):
+        ds = self.f[name]
+        out = []
+        for d in ds.dims:
+            out.append(d[0].name.split("/")[-1] if len(d) else "")
+        return out
+
+
+def parse_at(res, items):
+    """--at NAME=VALUE -> {axis: index}."""
+    out = {}
+    for it in items or []:
+        if "=" not in it:
+            fail("--at %s: expected NAME=VALUE" % it)
+        name, val = it.split("=", 1)
+        if name not in res.axes:
+            fail("--at %s: the grid has no axis '%s' (axes: %s)" % (it, name, ", ".join(res.axes)))
+        try:
+            v = float(val)
+        except ValueError:
+            fail("--at %s: not a number" % it)
+        vals = res.values[name]
+        out[name] = int(np.argmin(np.abs(vals - v)))
+    return out
+
+
+def fix_axes(res, keep, at, what, allow_initial_all=False):
+    """Index tuple selecting the grid: `keep` axes whole, others at --at or 0."""
+    idx = []
+    notes = []
+    for a in res.axes:
+        if a in keep:
+            idx.append(slice(None))
+        elif a in at:
+            idx.append(at[a])
+            notes.append("%s = %g" % (a, res.values[a][at[a]]))
+        elif a == "initial" and allow_initial_all:
+            idx.append(slice(None))
+        else:
+            idx.append(0)
+            if len(res.values[a]) > 1:
+                sys.stderr.write("nmsweep plot: %s: %s fixed at %g (its first value; choose with --at %s=...)\n"
+                                 % (what, a, res.values[a][0], a))
+            notes.append("%s = %g" % (a, res.values[a][0]))
+    return tuple(idx), notes
+
+
+def feature_path(res, feat, node):
+    """Dataset path and whether it has a trailing node dim to index."""
+    if "/" in feat:
+        if not res.has(feat):
+            fail("%s has no dataset '%s'" % (res.path, feat))
+        path = feat
+    else:
+        cands = (["features/network_" + feat, "features/" + feat] if node in (None, "network")
+                 else ["features/" + feat, "features/node_" + feat])
+        path = next((c for c in cands if res.has(c)), None)
+        if path is None:
+            avail = sorted(k for k in res.f["features"].keys()
+                           if isinstance(res.f["features"][k], h5py.Dataset)
+                           and k not in res.axes and k not in ("node", "node_j"))
+            fail("%s has no feature '%s' (features: %s)" % (res.path, feat, ", ".join(avail)))
+    dims = res.dims(path)
+    per_node = len(dims) > len(res.axes) and dims[len(res.axes)] == "node"
+    if node not in (None, "network") and not per_node:
+        fail("%s has no node dimension (%s)" % (path, ", ".join(dims)))
+    return path, per_node
+
+
+def node_index(res, node):
+    if node in (None, "network"):
+        return None
+    try:
+        k = int(node)
+    except ValueError:
+        labels = res.f["axes/node"].attrs.get("labels")
+        labels = [l.decode() if isinstance(l, bytes) else str(l) for l in np.atleast_1d(labels)] if labels is not None else []
+        if node not in labels:
+            fail("--node %s: neither an index nor a region label" % node)
+        k = labels.index(node)
+    n = len(res.f["axes/node"])
+    if not 0 <= k < n:
+        fail("--node %d: outside 0 .. %d" % (k, n - 1))
+    return k
+
+
+def title_of(res, what, notes):
+    t = "%s: %s" % (res.model, what) if res.model else what
+    if notes:
+        t += "\n" + ", ".join(notes)
+    return t
+
+
+def edges(v):
+    """Cell edges around grid values (linear midpoints, or geometric for logspace axes)."""
+    v = np.asarray(v, float)
+    if len(v) == 1:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    if np.all(v > 0) and len(v) > 2 and np.allclose(np.diff(np.log(v)), np.log(v[1] / v[0]), rtol=1e-6) \
+            and not np.allclose(np.diff(v), v[1] - v[0], rtol=1e-6):
+        lv = np.log(v)
+        m = 0.5 * (lv[1:] + lv[:-1])
+        return np.exp(np.concatenate([[lv[0] - (m[0] - lv[0])], m, [lv[-1] + (lv[-1] - m[-1])]]))
+    m = 0.5 * (v[1:] + v[:-1])
+    return np.concatenate([[v[0] - (m[0] - v[0])], m, [v[-1] + (v[-1] - m[-1])]])
+
+
+def overlay_boundaries(ax, res, xa, ya, legend=True):
+    if not res.has("boundaries"):
+        return
+    g = res.f["boundaries"]
+    colors = ["k", "#66a61e", "#7570b3", "#e6ab02", "#a6761d", "#1b9e77", "#d95f02"]
+    k = 0
+    for name in sorted(g.keys(), key=lambda n: ("multistable" in n, n)):
+        ds = g[name]
+        if not isinstance(ds, h5py.Dataset) or ds.ndim != 2 or "axes" not in ds.attrs:
+            continue
+        names = [a.decode() if isinstance(a, bytes) else str(a) for a in np.atleast_1d(ds.attrs["axes"])]
+        if names != [xa, ya] and names != [ya, xa]:
+            continue
+        pts = ds[:]
+        if names == [ya, xa]:
+            pts = pts[:, ::-1]
+        if "multistable" in name:
+            label, color = "edge of multistability", "#e7298a"
+        else:
+            label = " | ".join(CLASS_NAMES[CLASS_KEYS.index(c)] for c in split_pair(name))
+            color = colors[k % len(colors)] if legend else "k"
+            k += 1
+        ax.plot(pts[:, 0], pts[:, 1], "o", ms=2.5, color=color, alpha=0.85, label=label if legend else None)
+
+
+# ------------------------------------------------------------------ figures
+def plot_map(res, a):
+    if not a.feature:
+        fail("map: name the feature, e.g. `map network_std` or `map peak_freq --node 3`")
+    xa, ya = pick_two_axes(res, a, "map")
+    node = node_index(res, a.node)
+    path, per_node = feature_path(res, a.feature, a.node)
+    at = parse_at(res, a.at)
+    idx, notes = fix_axes(res, {xa, ya}, at, "map")
+    ds = res.f[path]
+    data = ds[idx] if ds.ndim == len(res.axes) else ds[idx + (node if node is not None else slice(None),)]
+    data = np.asarray(data, float)
+    if data.ndim != 2:
+        fail("map: %s has extra dimensions besides the grid (%s); pick a node with --node or use `fc`/`spectrum`"
+             % (path, ", ".join(res.dims(path))))
+    kept = [ax_ for ax_ in res.axes if ax_ in (xa, ya)]
+    if kept[0] != ya:
+        data = data.T  # rows = y
+    if node is not None:
+        notes.append("node %d" % node)
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    X, Y = edges(res.values[xa]), edges(res.values[ya])
+    finite = data[np.isfinite(data)]
+    norm = None
+    if a.log and finite.size and np.nanmin(finite) > 0:
+        norm = LogNorm(vmin=finite.min(), vmax=finite.max())
+    m = ax.pcolormesh(X, Y, np.ma.masked_invalid(data), cmap=a.cmap or "viridis", norm=norm, shading="flat")
+    units = res._attr(path, "units")
+    cb = fig.colorbar(m, ax=ax)
+    cb.set_label(path.split("/")[-1] + (" (%s)" % units if units else ""))
+    if not a.no_boundaries:
+        overlay_boundaries(ax, res, xa, ya)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize=7, framealpha=0.8, title="class boundaries", title_fontsize=7)
+    ax.set_xlabel(res.label(xa))
+    ax.set_ylabel(res.label(ya))
+    set_log_axes(ax, res, xa, ya)
+    ax.set_title(a.title or title_of(res, path.split("/")[-1], notes), fontsize=10)
+    return fig
+
+
+def set_log_axes(ax, res, xa, ya):
+    for axis, name in (("x", xa), ("y", ya)):
+        v = res.values[name]
+        if len(v) > 2 and np.all(v > 0) and not np.allclose(np.diff(v), v[1] - v[0], rtol=1e-6) \
+                and np.allclose(np.diff(np.log(v)), np.log(v[1] / v[0]), rtol=1e-6):
+            getattr(ax, "set_%sscale" % axis)("log")
+
+
+def free_axes(res, a):
+    """Grid axes that --at does not fix (and not "initial")."""
+    fixed = {it.split("=", 1)[0] for it in (a.at or [])}
+    return [x for x in res.axes if x != "initial" and x not in fixed]
+
+
+def pick_two_axes(res, a, what):
+    grid = free_axes(res, a)
+    xa = a.x or (grid[-1] if grid else None)
+    ya = a.y or next((g for g in grid if g != xa), None)
+    if xa is None or ya is None:
+        fail("%s: needs two grid axes besides 'initial' (the grid has: %s); for one axis use `bifurcation` "
+             "or `classes`" % (what, ", ".join(res.axes)))
+    for n in (xa, ya):
+        if n not in res.axes:
+            fail("%s: no axis '%s' (axes: %s)" % (what, n, ", ".join(res.axes)))
+    if xa == ya:
+        fail("%s: --x and --y name the same axis" % what)
+    return xa, ya
+
+
+def class_cmap():
+    return ListedColormap(CLASS_COLORS), BoundaryNorm(np.arange(-0.5, len(CLASS_COLORS) + 0.5), len(CLASS_COLORS))
+
+
+def plot_classes(res, a):
+    if not res.has("features/attractor_class"):
+        fail("classes: %s has no features/attractor_class (run with features = [..., \"attractor\"])" % res.path)
+    grid = free_axes(res, a)
+    at = parse_at(res, a.at)
+    cmap, norm = class_cmap()
+    if len(grid) == 1 or (a.x and not a.y and len(grid) >= 1):
+        # One parameter: class of every initial condition (rows) along x.
+        xa = a.x or grid[-1]
+        keep = {xa} | ({"initial"} if "initial" in res.axes else set())
+        idx, notes = fix_axes(res, keep, at, "classes")
+        c = np.asarray(res.f["features/attractor_class"][idx], float)
+        kept = [g for g in res.axes if g in keep]
+        if c.ndim == 1:
+            c = c[None, :]
+        elif kept[0] == xa:
+            c = c.T  # rows: initial conditions
+        fig, ax = plt.subplots(figsize=(7.0, 3.2 if c.shape[0] < 4 else 4.2))
+        ax.pcolormesh(edges(res.values[xa]), np.arange(c.shape[0] + 1) - 0.5, np.ma.masked_less(c, 0),
+                      cmap=cmap, norm=norm, shading="flat")
+        ax.set_xlabel(res.label(xa))
+        ax.set_ylabel("initial condition" if c.shape[0] > 1 else "")
+        if c.shape[0] == 1:
+            ax.set_yticks([])
+        else:
+            ax.yaxis.get_major_locator().set_params(integer=True)
+        set_log_axes(ax, res, xa, xa)
+        if res.has("features/n_attractors") and res.dims("features/n_attractors") == [xa]:
+            ax2 = ax.twinx()
+            ax2.step(res.values[xa], res.f["features/n_attractors"][:], where="mid", color="#e7298a", lw=1.5)
+            ax2.set_ylabel("distinct attractors", color="#e7298a")
+            ax2.set_ylim(0, max(3, np.nanmax(res.f["features/n_attractors"][:]) + 1))
+            ax2.yaxis.get_major_locator().set_params(integer=True)
+    else:
+        xa, ya = pick_two_axes(res, a, "classes")
+        use_dominant = "initial" in res.axes and "initial" not in at and res.has("features/dominant_class")
+        if use_dominant:
+            path = "features/dominant_class"
+            keep_axes = [g for g in res.axes if g != "initial"]
+            sub_at = {k: v for k, v in at.items() if k != "initial"}
+            idx = []
+            notes = ["class reached by most initial conditions"]
+            for g in keep_axes:
+                if g in (xa, ya):
+                    idx.append(slice(None))
+                elif g in sub_at:
+                    idx.append(sub_at[g])
+                    notes.append("%s = %g" % (g, res.values[g][sub_at[g]]))
+                else:
+                    idx.append(0)
+                    notes.append("%s = %g" % (g, res.values[g][0]))
+            c = np.asarray(res.f[path][tuple(idx)], float)
+            kept = [g for g in keep_axes if g in (xa, ya)]
+        else:
+            idx, notes = fix_axes(res, {xa, ya}, at, "classes")
+            c = np.asarray(res.f["features/attractor_class"][idx], float)
+            kept = [g for g in res.axes if g in (xa, ya)]
+        if kept[0] != ya:
+            c = c.T
+        fig, ax = plt.subplots(figsize=(6.6, 5.0))
+        ax.pcolormesh(edges(res.values[xa]), edges(res.values[ya]), np.ma.masked_less(c, 0), cmap=cmap, norm=norm,
+                      shading="flat")
+        if "initial" in res.axes and res.has("features/multistable") and use_dominant:
+            ms = np.asarray(res.f["features/multistable"][tuple(idx)], float)
+            if kept[0] != ya:
+                ms = ms.T
+            if np.nansum(ms) > 0:  # hatch the multistable cells
+                X, Y = edges(res.values[xa]), edges(res.values[ya])
+                cells = [Rectangle((X[i], Y[j]), X[i + 1] - X[i], Y[j + 1] - Y[j])
+                         for j, i in zip(*np.nonzero(ms > 0.5))]
+                ax.add_collection(PatchCollection(cells, facecolor="none", edgecolor="0.15", hatch="///", lw=0))
+        if not a.no_boundaries:
+            overlay_boundaries(ax, res, xa, ya, legend=False)
+        ax.set_xlabel(res.label(xa))
+        ax.set_ylabel(res.label(ya))
+        set_log_axes(ax, res, xa, ya)
+    present = sorted(set(int(v) for v in np.unique(c[np.isfinite(c)]) if 0 <= v < len(CLASS_NAMES)))
+    handles = [Patch(facecolor=CLASS_COLORS[k], edgecolor="0.4", label=CLASS_NAMES[k]) for k in present]
+    if "initial" in res.axes and len(grid) >= 2 and res.has("features/multistable"):
+        handles.append(Patch(facecolor="white", edgecolor="0.2", hatch="///", label="multistable"))
+    if len(grid) >= 2 and not a.no_boundaries and res.has("boundaries"):
+        handles.append(Line2D([], [], ls="", marker="o", ms=3, color="k", label="class boundary"))
+        if any("multistable" in k for k in res.f["boundaries"].keys()):
+            handles.append(Line2D([], [], ls="", marker="o", ms=3, color="#e7298a", label="multistability edge"))
+    ax.set_title(a.title or title_of(res, "attractor classes", notes), fontsize=10)
+    ncol = min(len(handles), 4)
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
+    rows = (len(handles) + ncol - 1) // ncol
+    fig.tight_layout(rect=(0, 0.035 + 0.045 * rows, 1, 1))
+    return fig
+
+
+def plot_bifurcation(res, a):
+    grid = free_axes(res, a)
+    xa = a.x or (grid[-1] if grid else None)
+    if xa is None or xa not in res.axes:
+        fail("bifurcation: name the parameter with --x (axes: %s)" % ", ".join(res.axes))
+    node = node_index(res, a.node)
+    pmin, _ = feature_path(res, "min", a.node)
+    pmax, _ = feature_path(res, "max", a.node)
+    at = parse_at(res, a.at)
+    idx, notes = fix_axes(res, {xa}, at, "bifurcation", allow_initial_all=True)
+
+    def take(path):
+        ds = res.f[path]
+        v = ds[idx] if ds.ndim == len(res.axes) else ds[idx + (node,)]
+        v = np.asarray(v, float)
+        kept = [g for g in res.axes if g == xa or (g == "initial" and isinstance(idx[res.axes.index(g)], slice))]
+        if v.ndim == 2 and kept[0] != xa:
+            v = v.T
+        return v if v.ndim == 2 else v[:, None]
+
+    lo, hi = take(pmin), take(pmax)
+    x = res.values[xa]
+    cls = take("features/attractor_class") if res.has("features/attractor_class") else None
+    fig, ax = plt.subplots(figsize=(6.6, 4.4))
+    X = np.repeat(x[:, None], lo.shape[1], axis=1)
+    if cls is None:
+        ax.plot(X, lo, ".", color="#3182bd", ms=3)
+        ax.plot(X, hi, ".", color="#de2d26", ms=3)
+        ax.plot([], [], ".", color="#3182bd", label="min")
+        ax.plot([], [], ".", color="#de2d26", label="max")
+    else:
+        fixed = cls == 0
+        osc = (cls == 1) | (cls == 2) | (cls == 4)
+        ax.plot(X[fixed], 0.5 * (lo[fixed] + hi[fixed]), "o", color="k", ms=2.5, label="fixed point")
+        ax.plot(X[osc], hi[osc], "^", color="#de2d26", ms=3, label="oscillation: max")
+        ax.plot(X[osc], lo[osc], "v", color="#3182bd", ms=3, label="oscillation: min")
+    if lo.shape[1] > 1:
+        notes.append("%d initial conditions" % lo.shape[1])
+    if node is not None:
+        notes.append("node %d" % node)
+    ax.set_xlabel(res.label(xa))
+    obs = res.observable or "observable"
+    ax.set_ylabel(obs + ("" if node is not None else " (network mean)"))
+    set_log_axes(ax, res, xa, xa)
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(a.title or title_of(res, "bifurcation diagram (extrema after the transient)", notes), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_spectrum(res, a):
+    node = node_index(res, a.node)
+    path = "spectra/network_psd" if node is None else "spectra/psd"
+    if not res.has(path):
+        fail("spectrum: %s has no %s (features \"psd\"%s)" % (res.path, path,
+             "" if node is None else ", [output.spectra] per_node = true"))
+    freq = res.f["spectra/freq"][:]
+    at = parse_at(res, a.at)
+    vary = a.vary
+    if vary and vary not in res.axes:
+        fail("--vary %s: no such axis" % vary)
+    fig, ax = plt.subplots(figsize=(6.6, 4.4))
+    vals = range(len(res.values[vary])) if vary else [None]
+    cmap = plt.get_cmap("viridis")
+    notes = []
+    shown = (freq > 0) & (freq <= (a.fmax or np.inf))
+    lo = np.inf
+    for j, k in enumerate(vals):
+        at2 = dict(at)
+        if vary:
+            at2[vary] = k
+        idx, notes = fix_axes(res, set(), at2, "spectrum")
+        ds = res.f[path]
+        p = ds[idx] if node is None else ds[idx + (node,)]
+        p = np.asarray(p, float)
+        label = "%s = %g" % (vary, res.values[vary][k]) if vary else None
+        color = cmap(j / max(1, len(vals) - 1)) if vary else "#08519c"
+        ax.semilogy(freq[shown], p[shown], color=color, lw=1.2, label=label)
+        pos = p[shown][p[shown] > 0]
+        if pos.size:
+            lo = min(lo, pos.min())
+    if vary:
+        notes = [n for n in notes if not n.startswith(vary + " =")]
+        if len(vals) <= 12:
+            ax.legend(fontsize=7)
+    if node is not None:
+        notes.append("node %d" % node)
+    ax.set_xlabel("frequency (Hz)")
+    units = res._attr(path, "units")
+    ax.set_ylabel("PSD" + (" (%s)" % units if units else ""))
+    if a.fmax:
+        ax.set_xlim(0, a.fmax)
+    if np.isfinite(lo):
+        ax.set_ylim(bottom=lo / 2)
+    ax.set_title(a.title or title_of(res, "Welch power spectrum", notes), fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sync(res, a):
+    if not res.has("features/kuramoto_r"):
+        fail("sync: %s has no features/kuramoto_r (features \"kuramoto_r\")" % res.path)
+    grid = [x for x in free_axes(res, a) if x != a.vary]
+    xa = a.x or (grid[-1] if grid else None)
+    if xa not in res.axes:
+        fail("sync: name the parameter with --x (axes: %s)" % ", ".join(res.axes))
+    at = parse_at(res, a.at)
+    vary = a.vary
+    fig, ax = plt.subplots(figsize=(6.6, 4.4))
+    vals = range(len(res.values[vary])) if vary else [None]
+    cmap = plt.get_cmap("viridis")
+    notes = []
+    for j, k in enumerate(vals):
+        at2 = dict(at)
+        if vary:
+            at2[vary] = k
+        idx, notes = fix_axes(res, {xa}, at2, "sync")
+        r = np.asarray(res.f["features/kuramoto_r"][idx], float)
+        color = cmap(j / max(1, len(vals) - 1)) if vary else "#08519c"
+        label = "%s = %g" % (vary, res.values[vary][k]) if vary else "R (time mean)"
+        ax.plot(res.values[xa], r, "-o", ms=3, color=color, label=label)
+        if res.has("features/metastability"):
+            s = np.asarray(res.f["features/metastability"][idx], float)
+            ax.fill_between(res.values[xa], r - s, r + s, color=color, alpha=0.15, lw=0,
+                            label=None if vary else "± metastability (std of R(t))")
+    if vary:
+        notes = [n for n in notes if not n.startswith(vary + " =")]
+    ax.set_xlabel(res.label(xa))
+    ax.set_ylabel("Kuramoto order parameter R")
+    ax.set_ylim(0, 1.05)
+    set_log_axes(ax, res, xa, xa)
+    if not vary or len(vals) <= 12:
+        ax.legend(fontsize=8)
+    ax.set_title(a.title or title_of(res, "synchrony", notes), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_fc(res, a):
+    if not res.has("features/fc"):
+        fail("fc: %s has no features/fc (features \"fc\")" % res.path)
+    at = parse_at(res, a.at)
+    idx, notes = fix_axes(res, set(), at, "fc")
+    fc = np.asarray(res.f["features/fc"][idx], float)
+    fig, ax = plt.subplots(figsize=(5.8, 5.0))
+    m = ax.imshow(fc, cmap=a.cmap or "RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    fig.colorbar(m, ax=ax, label="Pearson correlation")
+    if res.has("features/fc_fit"):
+        notes.append("fit to empirical FC r = %.3f" % float(res.f["features/fc_fit"][idx]))
+    ax.set_xlabel("node")
+    ax.set_ylabel("node")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(a.title or title_of(res, "functional connectivity", notes), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+WHAT = {"map": plot_map, "classes": plot_classes, "bifurcation": plot_bifurcation, "spectrum": plot_spectrum,
+        "sync": plot_sync, "fc": plot_fc}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        prog="nmsweep plot", description="PNG figures of an nmsweep result.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 3)[3])
+    p.add_argument("file", help="result file (HDF5)")
+    p.add_argument("what", choices=sorted(WHAT), help="kind of figure")
+    p.add_argument("feature", nargs="?", help="map: the feature (e.g. network_std, peak_freq, fc_fit)")
+    p.add_argument("-o", "--output", required=True, help="PNG file to write")
+    p.add_argument("--x", help="axis along x")
+    p.add_argument("--y", help="axis along y (map, classes)")
+    p.add_argument("--at", action="append", metavar="AXIS=VALUE", help="fix an axis (repeatable)")
+    p.add_argument("--node", help="node index or region label (default: the network mean)")
+    p.add_argument("--vary", metavar="AXIS", help="spectrum, sync: one curve per value of this axis")
+    p.add_argument("--log", action="store_true", help="map: logarithmic colour scale")
+    p.add_argument("--cmap", help="matplotlib colour map")
+    p.add_argument("--fmax", type=float, help="spectrum: upper frequency limit (Hz)")
+    p.add_argument("--no-boundaries", action="store_true", help="map, classes: do not draw /boundaries")
+    p.add_argument("--title", help="figure title")
+    p.add_argument("--dpi", type=int, default=150)
+    a = p.parse_args(argv)
+    if a.feature and a.what != "map":
+        fail("%s takes no feature argument (got '%s')" % (a.what, a.feature))
+    res = Result(a.file)
+    fig = WHAT[a.what](res, a)
+    try:
+        fig.savefig(a.output, dpi=a.dpi, bbox_inches="tight")
+    except OSError as e:
+        fail("cannot write %s (%s)" % (a.output, e))
+    sys.stderr.write("nmsweep plot: wrote %s\n" % a.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

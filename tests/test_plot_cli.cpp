@@ -1,0 +1,118 @@
+// `nmsweep plot` end to end: every kind of figure from one small result
+// (PNG files with the PNG signature), and clear errors. Skipped where python3
+// lacks numpy, h5py or matplotlib.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string bin = NMS_BIN;
+
+int sh(const std::string& cmd, const fs::path& log, std::string* out = nullptr) {
+    const int rc = std::system((cmd + " > " + log.string() + " 2>&1").c_str());
+    if (out) {
+        std::ifstream f(log);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        *out = ss.str();
+    }
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+bool is_png(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    char sig[8] = {};
+    f.read(sig, 8);
+    return f.good() && std::string(sig, 8) == std::string("\x89PNG\r\n\x1a\n", 8) && fs::file_size(p) > 5000;
+}
+
+class plot_cli : public ::testing::Test {
+  protected:
+    static fs::path dir_;
+    static bool ok_;
+    static void SetUpTestSuite() {
+        // One folder per process: CTest runs the tests of this suite in parallel.
+        dir_ = fs::temp_directory_path() / ("nms_plot_cli_" + std::to_string(getpid()));
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+        ok_ = sh("python3 -c 'import numpy, h5py, matplotlib'", dir_ / "py.txt") == 0;
+        if (!ok_) return;
+        std::ofstream(dir_ / "s.toml") << R"(
+[model]
+name = "jansen_rit"
+preset = "classical"
+[network]
+connectome = "synthetic:4:2"
+speed = 4.0
+normalise = "max"
+[coupling]
+kind = "sigmoidal_jansen_rit"
+[integrator]
+dt = 0.1
+duration = 3000.0
+transient = 1000.0
+noise = { sigma = { y4 = 1e-3 }, seed = 3 }
+[initial]
+random = { n = 2, seed = 1, ranges = { y0 = [0.05, 0.12], y1 = [10.0, 25.0], y2 = [8.0, 16.0], y3 = [0.0, 0.0], y4 = [0.0, 0.0], y5 = [0.0, 0.0] } }
+[[sweep]]
+param = "coupling.a"
+values = [0.0, 5.0, 10.0]
+[[sweep]]
+param = "model.mu"
+linspace = [0.05, 0.35, 7]
+[output]
+features = ["min", "max", "std", "attractor", "psd", "kuramoto_r", "metastability", "fc"]
+sample_every = 10
+[output.attractor]
+regular_tol = 0.2
+)";
+        ok_ = sh(bin + " run -q " + (dir_ / "s.toml").string() + " -o " + (dir_ / "s.h5").string(), dir_ / "run.txt") == 0;
+    }
+    void SetUp() override {
+        if (!fs::exists(dir_ / "s.h5") && !ok_) GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
+        ASSERT_TRUE(ok_) << "the result for the plots was not made (see " << (dir_ / "run.txt") << ")";
+    }
+    static void TearDownTestSuite() { fs::remove_all(dir_); }
+    void plot(const std::string& args, const std::string& png) {
+        std::string out;
+        const auto file = dir_ / png;
+        ASSERT_EQ(sh(bin + " plot " + (dir_ / "s.h5").string() + " " + args + " -o " + file.string(), dir_ / "log.txt", &out), 0)
+            << out;
+        EXPECT_TRUE(is_png(file)) << file;
+    }
+};
+fs::path plot_cli::dir_;
+bool plot_cli::ok_ = false;
+
+} // namespace
+
+TEST_F(plot_cli, map_of_a_feature) { plot("map std --at initial=1", "map.png"); }
+TEST_F(plot_cli, map_of_a_node) { plot("map std --node 2 --x model.mu --y coupling.a", "map_node.png"); }
+TEST_F(plot_cli, classes_2d_with_boundaries) { plot("classes", "classes.png"); }
+TEST_F(plot_cli, classes_1d) { plot("classes --at coupling.a=5", "classes1d.png"); }
+TEST_F(plot_cli, bifurcation_diagram) { plot("bifurcation --at coupling.a=0", "bif.png"); }
+TEST_F(plot_cli, bifurcation_of_a_node) { plot("bifurcation --x model.mu --node 1", "bif_node.png"); }
+TEST_F(plot_cli, spectra) { plot("spectrum --at coupling.a=5 --vary model.mu --fmax 40", "psd.png"); }
+TEST_F(plot_cli, synchrony) { plot("sync --x model.mu --vary coupling.a", "sync.png"); }
+TEST_F(plot_cli, fc_matrix) { plot("fc --at coupling.a=10 --at model.mu=0.2", "fc.png"); }
+
+TEST_F(plot_cli, errors_are_clear) {
+    std::string out;
+    EXPECT_EQ(sh(bin + " plot " + (dir_ / "s.h5").string() + " map no_such_feature -o x.png", dir_ / "e.txt", &out), 2);
+    EXPECT_NE(out.find("no feature 'no_such_feature'"), std::string::npos) << out;
+    EXPECT_EQ(sh(bin + " plot " + (dir_ / "missing.h5").string() + " classes -o x.png", dir_ / "e.txt", &out), 2);
+    EXPECT_NE(out.find("cannot open"), std::string::npos) << out;
+    EXPECT_EQ(sh(bin + " plot " + (dir_ / "s.h5").string() + " map std --at nope=1 -o x.png", dir_ / "e.txt", &out), 2);
+    EXPECT_NE(out.find("no axis 'nope'"), std::string::npos) << out;
+    EXPECT_EQ(sh(bin + " plot -h", dir_ / "e.txt", &out), 0);
+    EXPECT_NE(out.find("bifurcation"), std::string::npos) << out;
+}
