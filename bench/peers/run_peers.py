@@ -162,6 +162,18 @@ class Nmsweep:
         return x
 
 
+def abbreviate(spec_text, keep=6):
+    """For RESULTS.md: shorten TOML arrays of more than `keep` numbers on one line."""
+    import re
+
+    def short(m):
+        items = m.group(1).split(", ")
+        if len(items) <= keep:
+            return m.group(0)
+        return "[" + ", ".join(items[:keep]) + f", ... ({len(items)} values)]"
+    return re.sub(r"\[([-0-9., e]+)\]", short, spec_text)
+
+
 def toml_list(xs):
     return "[" + ", ".join(repr(float(x)) if isinstance(x, float) else str(x) for x in xs) + "]"
 
@@ -749,8 +761,9 @@ def main():
     print(f"\nnmsweep engine-only node-steps/s (from the result files): {engine}")
     print(f"load at start {load_start[0]:.2f}; at the measurements {min(loads):.2f}..{max(loads):.2f}, "
           f"busy cores {min(busy):.2f}..{max(busy):.2f}")
-    specs = "\n".join(f"### {p.name}\n\n```toml\n{p.read_text()}```\n"
-                      for p in sorted(Path(workdir).glob("*.toml")) if "_warm" not in p.name)
+    specs = "\n".join(f"### {p.name}\n\n```toml\n{abbreviate(p.read_text()).replace(str(workdir), '$WORK')}```\n"
+                      for p in sorted(Path(workdir).glob("*_timing.toml")))
+    commands = "\n".join(c.replace(str(workdir), "$WORK") for c in nms.commands)
     if args.keep:
         print(f"specs kept in {workdir}")
     else:
@@ -781,15 +794,31 @@ generated are listed at the end.
 
 nmsweep engine-only node-steps/s (integration loop, from the result files' attributes): {engine}.
 
+Notes on reading the table:
+- Peer rows use one core; compare them with the "1 thread" column for per-core speed.
+- TVB has no numba backend for Jansen-Rit; its only one (`nb_mpr`) is timed on the mpr case. It
+  bakes the parameter values into generated source, so every point pays codegen and JIT; the
+  "integration loop only" row is its floor (a dense loop over all sources, one point at a time).
+- neurolib's WC loop is also dense (every source, zero weights included); nmsweep skips zero
+  weights (27 % of the 76-region weights are non-zero) and carries E and I in its ring (TVB's
+  WilsonCowan couples on both). The trajectories are the same (see below): the work per
+  node-step differs by design, which is what the comparison is meant to show.
+- Peer walls under a second (nb_mpr loop, neurolib) are less precise than the others.
+
 ## Equal work: one point without noise, every step compared
 
 {check_text}
 
-## nmsweep commands (specs below; the temporary folder is deleted after the run)
+## nmsweep commands
+
+`$WORK` is a temporary folder, deleted after the run (`--keep` keeps it). The `*_check_*` specs are
+the timing specs below with one point (the checked value), no noise and the precision named.
+Long arrays are abbreviated here; the script writes them in full.
 
 ```
-{chr(10).join(nms.commands)}
+{commands}
 ```
+
 """
     Path(args.results).write_text(text + specs)
     print(f"wrote {args.results}")
