@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
         c->add_option("-o,--output", req.output, "result file (overrides [output] path)");
         c->add_option("--backend", req.backend, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
         c->add_option("--threads", req.threads, "CPU threads (default: all cores)");
+        c->add_option("--devices", req.devices, "CUDA devices to use, e.g. 0,1 (default: all visible)")
+            ->delimiter(',');
         c->add_option("--precision", req.precision, "float or double")->check(CLI::IsMember({"float", "double"}));
         c->add_flag("--overwrite", req.overwrite, "replace an existing result file");
         c->add_flag("-q,--quiet", req.quiet, "no progress output");

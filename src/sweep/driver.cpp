@@ -116,6 +116,14 @@ void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectom
     w.set_attr("", "backend", backend);
     w.set_attr("", "precision", r.precision);
     w.set_attr("", "threads", long(threads));
+    if (backend == "cuda") {
+        const auto all = cuda_devices();
+        std::vector<std::string> used;
+        if (r.devices.empty()) used = all;
+        else
+            for (int d : r.devices) used.push_back(std::to_string(d) + ": " + all.at(std::size_t(d)));
+        w.set_attr("", "devices", used);
+    }
     w.set_attr("", "noise_stream", std::string("philox4x32-10 v") + std::to_string(noise_stream_version));
     w.set_attr("", "dt_ms", s.dt);
     w.set_attr("", "duration_ms", s.duration);
@@ -150,14 +158,24 @@ bool phase_is_observable(const sweep_spec& s) {
 }
 
 template <class T>
-run_result run_batch(const batch& b, const run_options& opt, observer<T>* obs) {
-    return run_cpu<T>(b, opt, obs);
+run_result run_batch(const batch& b, const run_options& opt, observer<T>* obs, const std::string& backend) {
+    return backend == "cuda" ? run_cuda<T>(b, opt, obs) : run_cpu<T>(b, opt, obs);
 }
 
+// cpu | cuda | auto -> the backend that runs ("auto": the GPU when this
+// build has the CUDA backend and a device is usable, else the CPU).
 std::string choose_backend(const std::string& want) {
-    if (want == "cuda")
-        throw input_error("--backend cuda: this build of nmsweep has no CUDA backend (use --backend cpu or auto)");
-    return "cpu";
+    if (want == "cpu") return "cpu";
+    const bool built = cuda_built();
+    const bool usable = built && !cuda_devices().empty();
+    if (want == "cuda") {
+        if (!built)
+            throw input_error("--backend cuda: this build of nmsweep has no CUDA backend (nvcc was not found when it "
+                              "was built); use --backend cpu or auto");
+        if (!usable) throw input_error("--backend cuda: no usable CUDA device on this machine; use --backend cpu or auto");
+        return "cuda";
+    }
+    return usable ? "cuda" : "cpu";
 }
 
 // Network-level attractor results of every grid point, kept by the driver
@@ -360,6 +378,9 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     std::size_t bs = r.batch_size;
     if (bs == 0) {
         bs = std::max<std::size_t>(std::size_t(threads) * 64, 1024);  // many blocks per thread
+        // A GPU wants every thread of every multiprocessor busy: ~10^5 instances
+        // (the backend splits a batch further to fit device memory).
+        if (backend == "cuda") bs = std::size_t(1) << 17;
         // Spectra, Hilbert phases and FCD keep segments per instance: cap
         // their state at about 2 GiB per batch (but keep 16 instances per thread).
         std::size_t per = 0;
@@ -368,6 +389,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     }
     run_options opt;
     opt.threads = threads;
+    opt.devices = r.devices;
     std::atomic<std::size_t> in_batch{0};
     opt.on_block_done = [&](std::size_t d) { in_batch = d; };
 
@@ -394,7 +416,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
                 if (k >= i && k < j) ts.push_back(k);
         sweep_observer<T> obs(s.observable_coef, transient_steps(s), s.sample_every, rp, i, ts,
                               s.timeseries.enabled ? s.timeseries.every : 0);
-        run_result res = run_batch<T>(b, opt, &obs);
+        run_result res = run_batch<T>(b, opt, &obs, backend);
         node_steps += double(count) * work_per_point;
 
         // Results of this batch.
@@ -459,7 +481,9 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
 }
 
 template <class T> void simulate_t(const sweep_request& r, const sweep_spec& s, const connectome& net, long every) {
-    const std::string backend = choose_backend(r.backend);
+    // One point with every state variable recorded: the CPU backend (a GPU
+    // would idle all but one thread).
+    const std::string backend = "cpu";
     const std::string out = r.output.empty() ? s.output_path : r.output;
     if (r.point >= n_points(s))
         throw input_error("--point " + std::to_string(r.point) + ": the spec has " + std::to_string(n_points(s)) +

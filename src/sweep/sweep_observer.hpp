@@ -8,6 +8,7 @@
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -58,6 +59,44 @@ public:
                 if (it == series_.end()) continue;
                 std::lock_guard<std::mutex> lock(mu_);
                 for (int n = 0; n < nn; ++n) it->second.push_back(obs[std::size_t(n) * L + l]);
+            }
+        }
+    }
+
+    // The GPU backend computes the observable on the device and hands it
+    // over for all instances of a device batch at once; lanes are taken in
+    // chunks, in parallel, as the CPU backend's blocks would be.
+    const std::vector<double>* projection() const override { return &coef_; }
+    long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
+
+    void observe_projected(const projected_state<T>& s) override {
+        const bool reduce = s.step > transient_ && s.step % sample_every_ == 0;
+        const bool record = ts_every_ > 0 && s.step % ts_every_ == 0 && !series_.empty();
+        if (!reduce && !record) return;
+        constexpr int W = 256;
+        const int nn = s.n_nodes;
+        const int n_chunks = (s.n_valid + W - 1) / W;
+#pragma omp parallel for schedule(static)
+        for (int c = 0; c < n_chunks; ++c) {
+            const int l0 = c * W, w = std::min(W, s.n_valid - l0);
+            thread_local std::vector<double> obs, net;
+            obs.assign(std::size_t(nn) * W, 0.0);
+            net.assign(std::size_t(W), 0.0);
+            for (int n = 0; n < nn; ++n)
+                for (int l = 0; l < w; ++l) obs[std::size_t(n) * W + l] = double(s.obs[n * s.stride + l0 + l]);
+            for (int n = 0; n < nn; ++n)
+                for (int l = 0; l < w; ++l) net[std::size_t(l)] += obs[std::size_t(n) * W + l] / nn;
+            if (reduce) {
+                obs_block b{s.step, s.first + std::size_t(l0), W, w, nn, obs.data(), net.data()};
+                for (auto* r : reducers_) r->accumulate(b);
+            }
+            if (record) {
+                for (int l = 0; l < w; ++l) {
+                    auto it = series_.find(batch_first_ + s.first + std::size_t(l0 + l));
+                    if (it == series_.end()) continue;
+                    std::lock_guard<std::mutex> lock(mu_);
+                    for (int n = 0; n < nn; ++n) it->second.push_back(obs[std::size_t(n) * W + l]);
+                }
             }
         }
     }

@@ -77,15 +77,36 @@ template <class T> struct block_state {
     T at(int v, int node, int lane) const { return x[(long(v) * n_nodes + node) * lanes + lane]; }
 };
 
+// What a backend that computes the observable itself (the GPU) hands out
+// instead of whole states: after `step` steps, obs[node * stride + lane]
+// for lanes 0 .. n_valid-1, the instances first .. first+n_valid-1 of the batch.
+template <class T> struct projected_state {
+    long step;
+    std::size_t first;
+    long stride;
+    int n_valid, n_nodes;
+    const T* obs;
+};
+
 template <class T> struct observer {
     long every = 1;  // call after every `every` steps (and never at step 0)
     virtual ~observer() = default;
     // Called concurrently from different threads for different blocks.
     virtual void observe(const block_state<T>& s) = 0;
+    // Observers that need only a linear combination of the state variables
+    // (and of their sines and cosines) give its coefficients over
+    // [part][variable] (part 0: x, 1: sin x, 2: cos x); a backend may then
+    // compute it where the state lives and call observe_projected instead.
+    virtual const std::vector<double>* projection() const { return nullptr; }
+    virtual void observe_projected(const projected_state<T>&) {}
+    // No call is needed before this step (e.g. the transient of a sweep).
+    virtual long first_needed_step() const { return 0; }
 };
 
 struct run_options {
     int threads = 0;        // 0: all cores
+    std::vector<int> devices;  // CUDA devices to use; empty: all visible
+    std::size_t device_batch = 0;  // most instances per device launch; 0: as many as fit
     int lanes = 0;          // instances per CPU block; 0: the SIMD width default
     long progress_every = 0;
     std::function<void(std::size_t instances_done)> on_block_done;  // may be called concurrently
@@ -97,12 +118,24 @@ struct run_result {
     std::vector<long> diverged_step;   // -1: ok; else the first step whose state was not finite
     double wall_seconds = 0;
     double node_steps_per_second = 0;
+    double kernel_seconds = 0;  // CUDA: time inside the stepping kernels (the slowest device)
     int threads = 1;
     int lanes = 0;
     std::string backend = "cpu";
 };
 
 template <class T> run_result run_cpu(const batch& b, const run_options& opt = {}, observer<T>* obs = nullptr);
+
+// The CUDA backend: one thread per instance, state and delay ring in device
+// memory, instances split over the devices of `opt` and batched to fit their
+// memory. Throws input_error when the build has no CUDA backend or no device
+// is usable.
+template <class T> run_result run_cuda(const batch& b, const run_options& opt = {}, observer<T>* obs = nullptr);
+
+// Usable CUDA devices ("" when none, else e.g. "NVIDIA H200 (sm_90, 139 GiB)"
+// per device); never throws.
+std::vector<std::string> cuda_devices();
+bool cuda_built();
 
 // Validates names, lengths and values of a batch without running it.
 void check_batch(const batch& b);

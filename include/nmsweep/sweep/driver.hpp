@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace nms {
 
@@ -13,6 +14,7 @@ struct sweep_request {
     std::string backend = "auto";  // cpu | cuda | auto
     std::string precision;       // float | double; empty: the spec's [integrator] precision
     int threads = 0;             // 0: all cores
+    std::vector<int> devices;    // CUDA devices; empty: all visible
     std::size_t batch_size = 0;  // instances per batch; 0: automatic
     bool resume = false;
     bool overwrite = false;

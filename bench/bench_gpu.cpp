@@ -1,0 +1,171 @@
+// CUDA backend throughput in node-steps/s (instances x nodes x steps / s),
+// with the bytes each node-step must move and the fraction of the device's
+// memory bandwidth that reaches. Default case (issue #4): Jansen-Rit on
+// TVB's 76-region connectome (or the synthetic one when no file is given),
+// delays at 4 mm/ms, stochastic Heun with noise on y4, dt 0.1 ms, float,
+// 16384 and 65536 instances.
+//
+//   bench_gpu [--connectome PATH|synthetic:N] [--instances LIST] [--steps N]
+//             [--model M] [--coupling C] [--noise-var V|none] [--double]
+//             [--speed MM_PER_MS] [--devices LIST]
+//
+// Bytes per node-step (the floor): each input reads its source's coupling
+// channels from the delay ring (device memory: the rings of 10^4 instances
+// are far larger than L2), the node writes its channels once and reads and
+// writes its state. Parameters that do not vary over nodes and the network
+// tables stay in registers and L1. The copy bandwidth is measured in the
+// same run (device-to-device cudaMemcpy, bytes read + written).
+
+#include "nmsweep/engine/batch.hpp"
+#include "nmsweep/engine/prepared.hpp"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+double copy_bandwidth() {
+    const std::size_t bytes = std::size_t(2) << 30;
+    void *a = nullptr, *b = nullptr;
+    if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess) return 0;
+    cudaMemset(a, 1, bytes);
+    cudaEvent_t e0, e1;
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
+    std::vector<float> t;
+    for (int k = 0; k < 7; ++k) {
+        cudaEventRecord(e0);
+        cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
+        cudaEventRecord(e1);
+        cudaEventSynchronize(e1);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, e0, e1);
+        t.push_back(ms);
+    }
+    std::sort(t.begin(), t.end());
+    cudaFree(a);
+    cudaFree(b);
+    return 2.0 * double(bytes) / (double(t[t.size() / 2]) / 1e3);
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string tok;
+    while (std::getline(ss, tok, ',')) out.push_back(tok);
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string conn = "synthetic:76", model = "jansen_rit", coupling = "sigmoidal_jansen_rit",
+                noise_var = "y4";
+    std::string instances = "16384,65536", devices;
+    long steps = 4000;
+    bool dbl = false;
+    double speed = 4.0;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+        if (a == "--connectome")
+            conn = next();
+        else if (a == "--instances")
+            instances = next();
+        else if (a == "--steps")
+            steps = std::stol(next());
+        else if (a == "--model")
+            model = next();
+        else if (a == "--coupling")
+            coupling = next();
+        else if (a == "--noise-var")
+            noise_var = next();
+        else if (a == "--double")
+            dbl = true;
+        else if (a == "--speed")
+            speed = std::stod(next());
+        else if (a == "--devices")
+            devices = next();
+        else {
+            std::fprintf(stderr, "unknown option %s\n", a.c_str());
+            return 2;
+        }
+    }
+    const auto devs = nms::cuda_devices();
+    if (devs.empty()) {
+        std::fprintf(stderr, "bench_gpu: no usable CUDA device\n");
+        return 1;
+    }
+    for (const auto& d : devs) std::printf("device: %s\n", d.c_str());
+    const double bw = copy_bandwidth();
+    std::printf("measured copy bandwidth (read + write): %.2f TB/s\n", bw / 1e12);
+
+    nms::batch b;
+    b.model = model;
+    b.coupling = coupling;
+    b.net = nms::load_connectome(conn);
+    b.speed = speed;
+    b.dt = 0.1;
+    b.n_steps = steps;
+    b.seed = 1;
+    if (!noise_var.empty() && noise_var != "none") b.params["noise." + noise_var] = nms::field::scalar(1e-3);
+    nms::run_options opt;
+    for (const auto& d : split(devices)) opt.devices.push_back(std::stoi(d));
+
+    bool first = true;
+    for (const auto& tok : split(instances)) {
+        const std::size_t n = std::stoul(tok);
+        b.n_instances = n;
+        b.params.erase("model.mu");
+        if (model == "jansen_rit") { // a sweep-like spread of the input, so that instances differ
+            std::vector<double> mu(n);
+            for (std::size_t i = 0; i < n; ++i) mu[i] = 0.1 + 0.2 * double(i) / double(n);
+            b.params["model.mu"] = nms::field::per_instance(mu);
+        }
+        const nms::prepared P = nms::prepare(b);
+        const std::size_t T = dbl ? 8 : 4;
+        const double inputs = double(P.src.size()) / double(P.n_nodes);
+        int n_node_params = 0;
+        for (const auto& f : P.params) n_node_params += f.varies_over_nodes();
+        const double bytes =
+            double(T) * (inputs * P.n_channels + P.n_channels + 2.0 * P.n_state + n_node_params);
+        if (first) {
+            std::printf(
+                "case: %s + %s, %zu nodes, %zu edges (%.1f inputs/node), max delay %d steps, ring %d, %s, "
+                "%ld steps, noise on %s\n",
+                model.c_str(), coupling.c_str(), P.n_nodes, P.src.size(), inputs, P.max_delay, P.ring_len,
+                dbl ? "double" : "float", steps, noise_var.c_str());
+            std::printf("connectome: %s\n", b.net.source.c_str());
+            std::printf("bytes per node-step (floor): %.0f = %zu B x (%.1f inputs x %d channels + %d ring "
+                        "write + 2 x %d "
+                        "state + %d node params)\n",
+                        bytes, T, inputs, P.n_channels, P.n_channels, P.n_state, n_node_params);
+            std::printf("bandwidth ceiling: %.2e node-steps/s at the measured copy bandwidth\n", bw / bytes);
+            first = false;
+            // Warm-up: module load and first allocations stay out of the numbers.
+            nms::batch w = b;
+            w.n_steps = 8;
+            if (dbl)
+                nms::run_cuda<double>(w, opt);
+            else
+                nms::run_cuda<float>(w, opt);
+        }
+        const nms::run_result r = dbl ? nms::run_cuda<double>(b, opt) : nms::run_cuda<float>(b, opt);
+        const double work = double(n) * double(P.n_nodes) * double(steps);
+        const double k_rate = work / r.kernel_seconds;
+        long n_div = 0;
+        for (long d : r.diverged_step) n_div += d >= 0;
+        std::printf(
+            "instances %7zu  devices %d  wall %7.3f s  kernels %7.3f s  node-steps/s %.3e (wall %.3e)  "
+            "%.2f TB/s = %.0f%% of copy bandwidth  diverged %ld\n",
+            n, r.threads, r.wall_seconds, r.kernel_seconds, k_rate, r.node_steps_per_second,
+            k_rate * bytes / 1e12, 100.0 * k_rate * bytes / bw, n_div);
+    }
+    return 0;
+}

@@ -1,0 +1,346 @@
+#pragma once
+
+// CUDA backend: one thread per instance. Each thread steps every node of its
+// own network instance, so the only synchronisation a step needs is program
+// order inside the thread, and the whole time loop runs inside one launch
+// (chunked only to hand observations to the host). All per-instance arrays
+// (state, delay ring, parameters) are instance-fastest, so the threads of a
+// warp touch consecutive words: every state, ring and parameter access is
+// coalesced. The network (CSR inputs, weights, delays) is the same for all
+// threads, so each load is a broadcast from L1.
+//
+// The per-node physics is node_update(), the same NMS_HD function the CPU
+// backend runs in its SIMD loop; the noise is the same Philox stream
+// (core/noise.hpp), keyed by (seed, global instance, node, variable, step).
+//
+// Bytes per node-step (float, one thread per instance, no observation):
+// ring reads 4 B x inputs per node x channels, ring write 4 B x channels,
+// state read + write 8 B x state variables; parameters that vary over nodes
+// 4 B each. Everything else stays in registers. bench/README.md has the
+// arithmetic and the measured fraction of the bandwidth roofline.
+
+#include "cuda_check.hpp"
+#include "cuda_dispatch.hpp"
+
+#include "instance_kernels.hpp"
+#include "instance_tables.hpp"
+#include "nmsweep/core/error.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nms::gpu {
+
+// Threads per block: 128 unless NMS_CUDA_BLOCK (32 .. 256) says otherwise.
+constexpr int max_block_threads = 256;
+inline int block_threads() {
+    static const int b = [] {
+        const char* e = std::getenv("NMS_CUDA_BLOCK");
+        const int v = e ? std::atoi(e) : 128;
+        return v >= 32 && v <= max_block_threads && v % 32 == 0 ? v : 128;
+    }();
+    return b;
+}
+
+template <class M, class C, class T>
+__global__ void __launch_bounds__(max_block_threads) init_kernel(const args_for<M, C, T> a, const T* hist) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < a.n) init_instance<M, C, T>(a, hist, i);
+}
+
+template <class M, class C, scheme S, class T>
+__global__ void __launch_bounds__(max_block_threads)
+    steps_kernel(const args_for<M, C, T> a, long t0, long t1, bool observe) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < a.n) step_instance<M, C, S, T>(a, t0, t1, observe, i);
+}
+
+template <class T> struct device_buffer {
+    T* p = nullptr;
+    std::size_t n = 0;
+    device_buffer() = default;
+    explicit device_buffer(std::size_t count) : n(count) {
+        if (count) NMS_CUDA_CHECK(cudaMalloc(&p, count * sizeof(T)));
+    }
+    device_buffer(const std::vector<T>& h) : device_buffer(h.size()) {
+        if (n) NMS_CUDA_CHECK(cudaMemcpy(p, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
+    }
+    ~device_buffer() {
+        if (p) cudaFree(p);
+    }
+    device_buffer(const device_buffer&) = delete;
+    device_buffer& operator=(const device_buffer&) = delete;
+};
+
+template <class T> struct pinned_buffer {
+    T* p = nullptr;
+    explicit pinned_buffer(std::size_t count) {
+        if (count) NMS_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(T)));
+    }
+    ~pinned_buffer() {
+        if (p) cudaFreeHost(p);
+    }
+    pinned_buffer(const pinned_buffer&) = delete;
+    pinned_buffer& operator=(const pinned_buffer&) = delete;
+};
+
+struct stream_pair {
+    cudaStream_t compute = nullptr, copy = nullptr;
+    cudaEvent_t done_kernel[2] = {}, done_copy[2] = {};
+    stream_pair() {
+        NMS_CUDA_CHECK(cudaStreamCreateWithFlags(&compute, cudaStreamNonBlocking));
+        NMS_CUDA_CHECK(cudaStreamCreateWithFlags(&copy, cudaStreamNonBlocking));
+        for (int k = 0; k < 2; ++k) {
+            NMS_CUDA_CHECK(cudaEventCreateWithFlags(&done_kernel[k], cudaEventDisableTiming));
+            NMS_CUDA_CHECK(cudaEventCreateWithFlags(&done_copy[k], cudaEventDisableTiming));
+        }
+    }
+    ~stream_pair() {
+        for (int k = 0; k < 2; ++k) {
+            cudaEventDestroy(done_kernel[k]);
+            cudaEventDestroy(done_copy[k]);
+        }
+        cudaStreamDestroy(compute);
+        cudaStreamDestroy(copy);
+    }
+};
+
+// Bytes of device memory one instance needs (the observation buffers aside).
+template <class M, class C, class T> std::size_t bytes_per_instance(const prepared& P, int n_node_params) {
+    const std::size_t nn = P.n_nodes;
+    std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
+                        + std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
+                        std::size_t(n_node_params) * nn;
+    std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
+    if (P.per_instance_delay) b += P.src.size() * sizeof(int);
+    return b;
+}
+
+// Runs instances [i0, i0 + n) of the batch on the current device.
+// Returns the seconds spent in the stepping kernels.
+template <class M, class C, scheme S, class T>
+double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_t i0, std::size_t n_sub,
+                 const std::vector<int>& node_slot, int n_node_params, std::size_t obs_samples_cap,
+                 run_result& R) {
+    constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
+    const int nn = int(P.n_nodes);
+    const std::size_t N = P.n_instances;
+    const long n = long(n_sub);
+    const std::size_t cs = std::size_t(nn) * n_sub;
+    auto inst = [&](std::size_t l) { return i0 + l; };
+
+    const instance_tables<T> h = make_tables<T>(P, b, i0, n_sub, node_slot, n_node_params);
+    std::vector<long> div(n_sub, -1);
+    device_buffer<T> d_pinst(h.pinst), d_pnode(h.pnode), d_x(h.x0), d_h(h.h0), d_w(h.weight),
+        d_rowsum(h.rowsum);
+    device_buffer<int> d_row(P.row_ptr), d_src(P.src), d_delay(P.delay), d_dinst(h.dinst);
+    device_buffer<std::uint64_t> d_seed(h.seeds);
+    device_buffer<long> d_div(div);
+    device_buffer<T> d_ring(std::size_t(P.ring_len) * NCH * cs);
+
+    args_for<M, C, T> a;
+    set_args<M, C, T>(a, P, b, i0, n_sub, node_slot, obs ? obs->projection() : nullptr);
+    if (obs && !obs->projection())
+        throw std::logic_error("the CUDA backend needs an observer with a projection");
+    a.x = d_x.p;
+    a.ring = d_ring.p;
+    a.pinst = d_pinst.p;
+    a.pnode = d_pnode.p;
+    a.row_ptr = d_row.p;
+    a.src = d_src.p;
+    a.delay = d_delay.p;
+    a.dinst = P.per_instance_delay ? d_dinst.p : nullptr;
+    a.weight = d_w.p;
+    a.rowsum = d_rowsum.p;
+    a.seed = d_seed.p;
+    a.div_step = d_div.p;
+
+    const int bt = block_threads();
+    const dim3 grid{unsigned((n + bt - 1) / bt)}, block{unsigned(bt)};
+    stream_pair st;
+    init_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, d_h.p);
+    NMS_CUDA_LAUNCHED("init_kernel");
+    cudaEvent_t ev0, ev1;
+    NMS_CUDA_CHECK(cudaEventCreate(&ev0));
+    NMS_CUDA_CHECK(cudaEventCreate(&ev1));
+    NMS_CUDA_CHECK(cudaEventRecord(ev0, st.compute));
+
+    const long steps = b.n_steps;
+    if (!obs) {
+        // Chunks of about 2^31 node-steps keep a launch short enough to interrupt.
+        const long chunk = std::max<long>(1, long((1L << 31) / std::max<long>(1, long(nn) * n)));
+        for (long t = 0; t < steps; t += chunk) {
+            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, std::min(steps, t + chunk), false);
+            NMS_CUDA_LAUNCHED("steps_kernel");
+        }
+    } else {
+        // Observed runs: chunks of whole sampling periods, the observable of
+        // chunk k copied to the host (double-buffered) while chunk k+1 runs.
+        const long every = obs->every;
+        a.every = int(every);
+        const long first_needed = obs->first_needed_step();
+        const long per_sample = long(nn) * n;
+        const long samples = long(std::max<std::size_t>(1, obs_samples_cap));
+        device_buffer<T> d_obs0(std::size_t(samples * per_sample)), d_obs1(std::size_t(samples * per_sample));
+        pinned_buffer<T> h_obs0(std::size_t(samples * per_sample)), h_obs1(std::size_t(samples * per_sample));
+        T* d_obs[2] = {d_obs0.p, d_obs1.p};
+        T* h_obs[2] = {h_obs0.p, h_obs1.p};
+        struct pending {
+            bool active = false;
+            long t0 = 0, n_samples = 0;
+        } pend[2];
+        auto deliver = [&](int k) {
+            if (!pend[k].active) return;
+            NMS_CUDA_CHECK(cudaEventSynchronize(st.done_copy[k]));
+            for (long j = 0; j < pend[k].n_samples; ++j) {
+                const long step = pend[k].t0 + (j + 1) * every;
+                projected_state<T> ps{step, i0, n, int(n), nn, h_obs[k] + j * per_sample};
+                obs->observe_projected(ps);
+            }
+            pend[k].active = false;
+        };
+        // Unobserved lead-in (e.g. a sweep's transient) in one go.
+        long t = std::min(steps, (std::max<long>(first_needed - 1, 0) / every) * every);
+        if (t > 0) {
+            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, 0, t, false);
+            NMS_CUDA_LAUNCHED("steps_kernel");
+        }
+        int k = 0;
+        const long last_sample_step = (steps / every) * every;
+        while (t < last_sample_step) {
+            const long t1 = std::min(last_sample_step, t + samples * every);
+            NMS_CUDA_CHECK(cudaStreamWaitEvent(st.compute, st.done_copy[k], 0));
+            a.obs = d_obs[k];
+            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, t1, true);
+            NMS_CUDA_LAUNCHED("steps_kernel");
+            NMS_CUDA_CHECK(cudaEventRecord(st.done_kernel[k], st.compute));
+            NMS_CUDA_CHECK(cudaStreamWaitEvent(st.copy, st.done_kernel[k], 0));
+            const long ns = (t1 - t) / every;
+            NMS_CUDA_CHECK(cudaMemcpyAsync(h_obs[k], d_obs[k], std::size_t(ns * per_sample) * sizeof(T),
+                                           cudaMemcpyDeviceToHost, st.copy));
+            NMS_CUDA_CHECK(cudaEventRecord(st.done_copy[k], st.copy));
+            pend[k] = {true, t, ns};
+            deliver(1 - k); // the previous chunk, while this one runs
+            k = 1 - k;
+            t = t1;
+        }
+        if (t < steps) {
+            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, steps, false);
+            NMS_CUDA_LAUNCHED("steps_kernel");
+        }
+        deliver(1 - k);
+        deliver(k);
+    }
+    NMS_CUDA_CHECK(cudaEventRecord(ev1, st.compute));
+    NMS_CUDA_CHECK(cudaStreamSynchronize(st.compute));
+    float ms = 0;
+    NMS_CUDA_CHECK(cudaEventElapsedTime(&ms, ev0, ev1));
+    cudaEventDestroy(ev0);
+    cudaEventDestroy(ev1);
+
+    std::vector<T> xf(NS * cs);
+    NMS_CUDA_CHECK(cudaMemcpy(xf.data(), d_x.p, xf.size() * sizeof(T), cudaMemcpyDeviceToHost));
+    NMS_CUDA_CHECK(cudaMemcpy(div.data(), d_div.p, div.size() * sizeof(long), cudaMemcpyDeviceToHost));
+    for (std::size_t l = 0; l < n_sub; ++l) {
+        R.diverged_step[inst(l)] = div[l];
+        for (int v = 0; v < NS; ++v)
+            for (int q = 0; q < nn; ++q)
+                R.final_state[(std::size_t(v) * nn + q) * N + inst(l)] =
+                    double(xf[(std::size_t(v) * nn + q) * n_sub + l]);
+    }
+    return double(ms) / 1e3;
+}
+
+// Splits the batch over the devices (contiguous shares, one host thread
+// each) and each share into sub-batches that fit the device's free memory.
+template <class M, class C, scheme S, class T>
+void run_devices(const prepared& P, const batch& b, const run_options& opt, observer<T>* obs, run_result& R) {
+    std::vector<int> node_slot;
+    const int n_node_params = node_param_slots(P, node_slot);
+    const std::size_t N = P.n_instances;
+    R.final_state.assign(std::size_t(M::n_state) * P.n_nodes * N, 0.0);
+    R.diverged_step.assign(N, -1);
+
+    std::vector<int> devs = opt.devices;
+    if (devs.empty()) {
+        int nd = 0;
+        NMS_CUDA_CHECK(cudaGetDeviceCount(&nd));
+        for (int d = 0; d < nd; ++d) devs.push_back(d);
+    }
+    const std::size_t nd = std::min<std::size_t>(devs.size(), N);
+    std::atomic<std::size_t> done{0};
+    std::vector<std::exception_ptr> errors(nd);
+    std::vector<double> kernel_s(nd, 0.0);
+    auto work = [&](std::size_t k) {
+        try {
+            NMS_CUDA_CHECK(cudaSetDevice(devs[k]));
+            const std::size_t lo = N * k / nd, hi = N * (k + 1) / nd;
+            std::size_t free_b = 0, total_b = 0;
+            NMS_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+            const std::size_t per = bytes_per_instance<M, C, T>(P, n_node_params);
+            // Observation buffers: two device + two pinned host chunks of up
+            // to 256 MiB each, at least one sample.
+            const std::size_t per_sample = P.n_nodes * sizeof(T);
+            const std::size_t budget = std::size_t(free_b * 0.8);
+            std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
+            if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
+            std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));
+            std::size_t samples = 0;
+            if (obs) {
+                samples = std::max<std::size_t>(1, (std::size_t(256) << 20) / (per_sample * sub));
+                const long total_samples = b.n_steps / obs->every;
+                samples = std::min<std::size_t>(samples, std::size_t(std::max<long>(1, total_samples)));
+            }
+            for (std::size_t i = lo; i < hi; i += sub) {
+                const std::size_t m = std::min(sub, hi - i);
+                kernel_s[k] += run_range<M, C, S, T>(P, b, obs, i, m, node_slot, n_node_params, samples, R);
+                const std::size_t d = done.fetch_add(m) + m;
+                if (opt.on_block_done) opt.on_block_done(d);
+            }
+        } catch (...) {
+            errors[k] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t k = 1; k < nd; ++k) pool.emplace_back(work, k);
+    work(0);
+    for (auto& th : pool) th.join();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    R.threads = int(nd);
+    R.kernel_seconds = *std::max_element(kernel_s.begin(), kernel_s.end());
+}
+
+template <class M, class T>
+void run_model(const prepared& P, const batch& b, const run_options& opt, observer<T>* obs, run_result& R) {
+    const auto t0 = std::chrono::steady_clock::now();
+    bool found = visit_coupling<M::n_cvar>(P.coupling.name, [&](auto ct) {
+        using C = typename decltype(ct)::type;
+        switch (b.method) {
+        case scheme::heun:
+            run_devices<M, C, scheme::heun, T>(P, b, opt, obs, R);
+            break;
+        case scheme::euler:
+            run_devices<M, C, scheme::euler, T>(P, b, opt, obs, R);
+            break;
+        case scheme::rk4:
+            run_devices<M, C, scheme::rk4, T>(P, b, opt, obs, R);
+            break;
+        }
+    });
+    if (!found) throw std::logic_error("coupling dispatch failed for " + P.coupling.name);
+    R.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    R.node_steps_per_second =
+        R.wall_seconds > 0 ? double(P.n_instances) * double(P.n_nodes) * double(b.n_steps) / R.wall_seconds
+                           : 0;
+    R.lanes = block_threads();
+    R.backend = "cuda";
+}
+
+} // namespace nms::gpu

@@ -1,0 +1,180 @@
+#pragma once
+
+// The per-instance work of the CUDA backend's kernels, written as NMS_HD
+// functions so that the host can run them too (tests check the kernels'
+// indexing against the CPU backend on machines without a GPU). One call =
+// one GPU thread = one network instance.
+
+#include "nmsweep/core/noise.hpp"
+#include "nmsweep/engine/node_update.hpp"
+
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define NMS_PRAGMA(x) _Pragma(#x)
+#define NMS_UNROLL_BY(n) NMS_PRAGMA(unroll n)
+#else
+#define NMS_UNROLL_BY(n)
+#endif
+
+namespace nms::gpu {
+
+// Read-only loads through the non-coherent cache on the device.
+template <class T> NMS_HD T ldg(const T* p) {
+#if defined(__CUDA_ARCH__)
+    return __ldg(p);
+#else
+    return *p;
+#endif
+}
+
+template <class T, int NP, int NS> struct step_args {
+    int nn = 0, n = 0; // nodes; instances on this device batch
+    int mask = 0;      // ring length - 1
+    long slot = 0;     // ring slot stride: channels x nodes x instances
+    long cs = 0;       // ring channel stride and state variable stride: nodes x instances
+    long ring_size = 0;
+    T* x = nullptr;           // [v][node][instance]
+    T* ring = nullptr;        // [slot][channel][node][instance]
+    const T* pinst = nullptr; // [param][instance]
+    const T* pnode = nullptr; // [node param slot][node][instance]
+    int node_slot[NP];        // -1: the parameter is the same for all nodes
+    const int* row_ptr = nullptr;
+    const int* src = nullptr;
+    const int* delay = nullptr; // steps, per edge
+    const int* dinst = nullptr; // [edge][instance] when delays differ per instance
+    const T* weight = nullptr;
+    const T* rowsum = nullptr;
+    const std::uint64_t* seed = nullptr;
+    std::uint64_t first_instance = 0; // global index of instance 0 (noise key)
+    unsigned noisy_mask = 0;          // bit v: variable v has noise
+    T dt = 0, sqrt_dt = 0;
+    long* div_step = nullptr;
+    // Observation: obs[(sample * nn + node) * n + instance] after every
+    // `every` steps, sample counted from the first step of the launch.
+    T* obs = nullptr;
+    int every = 1;
+    bool trig = false;
+    double coef[3 * NS];
+};
+
+template <class M, class C, class T> using args_for = step_args<T, n_all_params<M, C>, M::n_state>;
+
+// Fills the delay ring of instance i: the channels of the constant history
+// in every slot, those of the initial state in slot 0 (t = 0).
+template <class M, class C, class T>
+NMS_HD void init_instance(const args_for<M, C, T>& a, const T* hist, int i) {
+    constexpr int NS = M::n_state, NCH = C::n_channels, NPC = C::n_params;
+    const long N = a.n;
+    for (int n = 0; n < a.nn; ++n) {
+        T pc[NPC > 0 ? NPC : 1];
+        NMS_UNROLL
+        for (int k = 0; k < NPC; ++k) {
+            const int q = M::n_params + k;
+            pc[k] =
+                a.node_slot[q] < 0 ? a.pinst[q * N + i] : a.pnode[(long(a.node_slot[q]) * a.nn + n) * N + i];
+        }
+        T xv[NS], ch[NCH];
+        NMS_UNROLL
+        for (int v = 0; v < NS; ++v) xv[v] = hist[v * a.cs + n * N + i];
+        ring_channels<M, C>(pc, xv, ch);
+        for (int s = 1; s <= a.mask; ++s) NMS_UNROLL
+        for (int c = 0; c < NCH; ++c) a.ring[s * a.slot + c * a.cs + n * N + i] = ch[c];
+        NMS_UNROLL
+        for (int v = 0; v < NS; ++v) xv[v] = a.x[v * a.cs + n * N + i];
+        ring_channels<M, C>(pc, xv, ch); // slot 0 holds t = 0
+        NMS_UNROLL
+        for (int c = 0; c < NCH; ++c) a.ring[c * a.cs + n * N + i] = ch[c];
+    }
+}
+
+// Steps t0 .. t1-1 of instance i (one GPU thread). t0 is a multiple of
+// a.every when observing.
+template <class M, class C, scheme S, class T>
+NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool observe, int i) {
+    constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
+    constexpr bool noisy_scheme = S != scheme::rk4;
+    constexpr int sig0 = M::n_params + C::n_params;
+    const long N = a.n;
+
+    // Parameters the same over nodes live in registers for the whole run.
+    T p[NP];
+    NMS_UNROLL
+    for (int k = 0; k < NP; ++k) p[k] = a.pinst[k * N + i];
+    const T* pp[NP];
+    NMS_UNROLL
+    for (int k = 0; k < NP; ++k) pp[k] = p + k;
+    bool node_params = false;
+    NMS_UNROLL
+    for (int k = 0; k < NP; ++k) node_params |= a.node_slot[k] >= 0;
+
+    const std::uint64_t seed = a.seed[i];
+    const std::uint32_t inst = std::uint32_t(a.first_instance + std::uint64_t(i));
+    long div = a.div_step[i];
+
+    for (long t = t0; t < t1; ++t) {
+        const long t_off = (t & a.mask) * a.slot;
+        T* const ring_out = a.ring + ((t + 1) & a.mask) * a.slot + i;
+        const bool sample = observe && (t + 1) % a.every == 0;
+        const long sidx = (t + 1 - t0) / a.every - 1;
+        bool ok = true;
+        for (int n = 0; n < a.nn; ++n) {
+            if (node_params) NMS_UNROLL
+            for (int k = 0; k < NP; ++k)
+                if (a.node_slot[k] >= 0) p[k] = a.pnode[(long(a.node_slot[k]) * a.nn + n) * N + i];
+
+            // Delayed input, two accumulators in the CPU backend's order.
+            T s0[NCH], s1[NCH];
+            NMS_UNROLL
+            for (int c = 0; c < NCH; ++c) s0[c] = s1[c] = T(0);
+            const int e1 = ldg(a.row_ptr + n + 1);
+            auto add_edge = [&](int e, T(&acc)[NCH]) {
+                const int d = a.dinst ? a.dinst[long(e) * N + i] : ldg(a.delay + e);
+                const T w = ldg(a.weight + e);
+                long pos = t_off - long(d) * a.slot;
+                pos += pos < 0 ? a.ring_size : 0;
+                const T* r = a.ring + pos + long(ldg(a.src + e)) * N + i;
+                NMS_UNROLL
+                for (int c = 0; c < NCH; ++c) acc[c] += w * r[c * a.cs];
+            };
+            int e = ldg(a.row_ptr + n);
+            // Unrolled so that eight independent ring loads are in flight per
+            // thread: a warp must cover DRAM latency, not wait on each input.
+            NMS_UNROLL_BY(4)
+            for (; e + 1 < e1; e += 2) {
+                add_edge(e, s0);
+                add_edge(e + 1, s1);
+            }
+            if (e < e1) add_edge(e, s0);
+            T acc[NCH];
+            NMS_UNROLL
+            for (int c = 0; c < NCH; ++c) acc[c] = s0[c] + s1[c];
+
+            T dW[NS];
+            NMS_UNROLL
+            for (int v = 0; v < NS; ++v) {
+                dW[v] = T(0);
+                if (noisy_scheme && (a.noisy_mask >> v & 1u))
+                    dW[v] = p[sig0 + v] * a.sqrt_dt *
+                            normal<T>(seed, inst, std::uint32_t(n), std::uint32_t(v), std::uint32_t(t));
+            }
+            T* xn = a.x + n * N + i;
+            ok &= node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, acc, 1, dW, 1, ring_out + n * N, a.cs,
+                                                     ldg(a.rowsum + n), a.nn, a.dt);
+            if (sample) {
+                double o = 0;
+                NMS_UNROLL
+                for (int v = 0; v < NS; ++v) {
+                    const double xv = double(xn[v * a.cs]);
+                    o += a.coef[v] * xv;
+                    if (a.trig) o += a.coef[NS + v] * nsin(xv) + a.coef[2 * NS + v] * ncos(xv);
+                }
+                a.obs[(sidx * a.nn + n) * N + i] = T(o);
+            }
+        }
+        if (!ok && div < 0) div = t + 1;
+    }
+    a.div_step[i] = div;
+}
+
+} // namespace nms::gpu

@@ -1,0 +1,94 @@
+#pragma once
+
+// Host side of the CUDA backend's per-instance layout: the tables a device
+// batch of instances [i0, i0 + n) needs (parameters, initial state, history,
+// seeds, per-instance delays), instance-fastest, and the kernel arguments
+// that do not point into device memory. Plain C++, so that tests can run
+// the kernels' per-instance functions on the host with these tables.
+
+#include "instance_kernels.hpp"
+
+#include "nmsweep/engine/prepared.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace nms::gpu {
+
+template <class T> struct instance_tables {
+    std::vector<T> pinst, pnode, x0, h0, weight, rowsum;
+    std::vector<std::uint64_t> seeds;
+    std::vector<int> dinst;
+};
+
+template <class T>
+instance_tables<T> make_tables(const prepared& P, const batch& b, std::size_t i0, std::size_t n_sub,
+                               const std::vector<int>& node_slot, int n_node_params) {
+    const int nn = int(P.n_nodes), NP = P.n_all, NS = P.n_state;
+    const std::size_t N = P.n_instances, cs = std::size_t(nn) * n_sub;
+    instance_tables<T> h;
+    h.pinst.resize(std::size_t(NP) * n_sub);
+    h.pnode.resize(std::size_t(n_node_params) * cs);
+    for (int k = 0; k < NP; ++k) {
+        const field& f = P.params[k];
+        for (std::size_t l = 0; l < n_sub; ++l) {
+            h.pinst[k * n_sub + l] = T(f.at(0, i0 + l, N));
+            if (node_slot[k] >= 0)
+                for (int q = 0; q < nn; ++q)
+                    h.pnode[(std::size_t(node_slot[k]) * nn + q) * n_sub + l] = T(f.at(q, i0 + l, N));
+        }
+    }
+    h.x0.resize(NS * cs);
+    h.h0.resize(NS * cs);
+    for (int v = 0; v < NS; ++v)
+        for (int q = 0; q < nn; ++q)
+            for (std::size_t l = 0; l < n_sub; ++l) {
+                h.x0[(std::size_t(v) * nn + q) * n_sub + l] = T(P.initial[v].at(q, i0 + l, N));
+                h.h0[(std::size_t(v) * nn + q) * n_sub + l] = T(P.history[v].at(q, i0 + l, N));
+            }
+    h.seeds.resize(n_sub);
+    for (std::size_t l = 0; l < n_sub; ++l)
+        h.seeds[l] = b.seed_per_instance.empty() ? b.seed : b.seed_per_instance[i0 + l];
+    if (P.per_instance_delay) {
+        h.dinst.resize(P.src.size() * n_sub);
+        for (std::size_t e = 0; e < P.src.size(); ++e)
+            for (std::size_t l = 0; l < n_sub; ++l)
+                h.dinst[e * n_sub + l] = delay_steps(P.length[e], P.speed[i0 + l], b.dt);
+    }
+    h.weight.assign(P.weight.begin(), P.weight.end());
+    h.rowsum.assign(P.rowsum.begin(), P.rowsum.end());
+    return h;
+}
+
+// Everything in the kernel arguments but the array pointers.
+template <class M, class C, class T>
+void set_args(args_for<M, C, T>& a, const prepared& P, const batch& b, std::size_t i0, std::size_t n_sub,
+              const std::vector<int>& node_slot, const std::vector<double>* coef) {
+    constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
+    const std::size_t cs = P.n_nodes * n_sub;
+    a.nn = int(P.n_nodes);
+    a.n = int(n_sub);
+    a.mask = P.ring_len - 1;
+    a.slot = long(NCH) * long(cs);
+    a.cs = long(cs);
+    a.ring_size = long(P.ring_len) * a.slot;
+    for (int k = 0; k < NP; ++k) a.node_slot[k] = node_slot[k];
+    a.first_instance = b.first_instance + i0;
+    a.noisy_mask = 0;
+    for (int v : P.noise_vars) a.noisy_mask |= 1u << v;
+    a.dt = T(b.dt);
+    a.sqrt_dt = T(std::sqrt(b.dt));
+    for (int k = 0; k < 3 * NS; ++k) a.coef[k] = coef && std::size_t(k) < coef->size() ? (*coef)[k] : 0.0;
+    a.trig = coef && coef->size() > std::size_t(NS);
+}
+
+// Parameters that vary over nodes get a slot in the per-node table.
+inline int node_param_slots(const prepared& P, std::vector<int>& node_slot) {
+    node_slot.assign(std::size_t(P.n_all), -1);
+    int n = 0;
+    for (int k = 0; k < P.n_all; ++k)
+        if (P.params[k].varies_over_nodes()) node_slot[std::size_t(k)] = n++;
+    return n;
+}
+
+} // namespace nms::gpu
