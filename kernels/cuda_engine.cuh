@@ -145,9 +145,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     device_buffer<T> d_ring(std::size_t(P.ring_len) * NCH * cs);
 
     args_for<M, C, T> a;
-    set_args<M, C, T>(a, P, b, i0, n_sub, node_slot, obs ? obs->projection() : nullptr);
-    if (obs && !obs->projection())
-        throw std::logic_error("the CUDA backend needs an observer with a projection");
+    const auto proj = obs ? obs->projections() : std::vector<std::vector<double>>{};
+    if (obs && proj.empty()) throw std::logic_error("the CUDA backend needs an observer with projections");
+    set_args<M, C, T>(a, P, b, i0, n_sub, node_slot, proj);
     a.x = d_x.p;
     a.ring = d_ring.p;
     a.pinst = d_pinst.p;
@@ -185,7 +185,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         const long every = obs->every;
         a.every = int(every);
         const long first_needed = obs->first_needed_step();
-        const long per_sample = long(nn) * n;
+        const long per_sample = long(a.n_proj) * nn * n;
         const long samples = long(std::max<std::size_t>(1, obs_samples_cap));
         device_buffer<T> d_obs0(std::size_t(samples * per_sample)), d_obs1(std::size_t(samples * per_sample));
         pinned_buffer<T> h_obs0(std::size_t(samples * per_sample)), h_obs1(std::size_t(samples * per_sample));
@@ -200,7 +200,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
             NMS_CUDA_CHECK(cudaEventSynchronize(st.done_copy[k]));
             for (long j = 0; j < pend[k].n_samples; ++j) {
                 const long step = pend[k].t0 + (j + 1) * every;
-                projected_state<T> ps{step, i0, n, int(n), nn, h_obs[k] + j * per_sample};
+                projected_state<T> ps{step, i0, n, int(n), nn, a.n_proj, h_obs[k] + j * per_sample};
                 obs->observe_projected(ps);
             }
             pend[k].active = false;
@@ -286,7 +286,7 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
             const std::size_t per = bytes_per_instance<M, C, T>(P, n_node_params);
             // Observation buffers: two device + two pinned host chunks of up
             // to 256 MiB each, at least one sample.
-            const std::size_t per_sample = P.n_nodes * sizeof(T);
+            const std::size_t per_sample = P.n_nodes * sizeof(T) * (obs ? obs->projections().size() : 0);
             const std::size_t budget = std::size_t(free_b * 0.8);
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);

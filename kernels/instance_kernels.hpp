@@ -6,6 +6,7 @@
 // one GPU thread = one network instance.
 
 #include "nmsweep/core/noise.hpp"
+#include "nmsweep/engine/batch.hpp" // max_projections
 #include "nmsweep/engine/node_update.hpp"
 
 #include <cstdint>
@@ -54,8 +55,9 @@ template <class T, int NP, int NS> struct step_args {
     // `every` steps, sample counted from the first step of the launch.
     T* obs = nullptr;
     int every = 1;
+    int n_proj = 0;
     bool trig = false;
-    double coef[3 * NS];
+    double coef[max_projections][3 * NS];
 };
 
 template <class M, class C, class T> using args_for = step_args<T, n_all_params<M, C>, M::n_state>;
@@ -162,14 +164,19 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
             ok &= node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, acc, 1, dW, 1, ring_out + n * N, a.cs,
                                                      ldg(a.rowsum + n), a.nn, a.dt);
             if (sample) {
-                double o = 0;
+                double xv[NS];
                 NMS_UNROLL
-                for (int v = 0; v < NS; ++v) {
-                    const double xv = double(xn[v * a.cs]);
-                    o += a.coef[v] * xv;
-                    if (a.trig) o += a.coef[NS + v] * nsin(xv) + a.coef[2 * NS + v] * ncos(xv);
+                for (int v = 0; v < NS; ++v) xv[v] = double(xn[v * a.cs]);
+                for (int q = 0; q < a.n_proj; ++q) {
+                    double o = 0;
+                    NMS_UNROLL
+                    for (int v = 0; v < NS; ++v) {
+                        o += a.coef[q][v] * xv[v];
+                        if (a.trig)
+                            o += a.coef[q][NS + v] * nsin(xv[v]) + a.coef[q][2 * NS + v] * ncos(xv[v]);
+                    }
+                    a.obs[((sidx * a.n_proj + q) * a.nn + n) * N + i] = T(o);
                 }
-                a.obs[(sidx * a.nn + n) * N + i] = T(o);
             }
         }
         if (!ok && div < 0) div = t + 1;

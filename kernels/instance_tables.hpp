@@ -11,6 +11,8 @@
 #include "nmsweep/engine/prepared.hpp"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace nms::gpu {
@@ -63,7 +65,7 @@ instance_tables<T> make_tables(const prepared& P, const batch& b, std::size_t i0
 // Everything in the kernel arguments but the array pointers.
 template <class M, class C, class T>
 void set_args(args_for<M, C, T>& a, const prepared& P, const batch& b, std::size_t i0, std::size_t n_sub,
-              const std::vector<int>& node_slot, const std::vector<double>* coef) {
+              const std::vector<int>& node_slot, const std::vector<std::vector<double>>& coef) {
     constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
     const std::size_t cs = P.n_nodes * n_sub;
     a.nn = int(P.n_nodes);
@@ -78,8 +80,16 @@ void set_args(args_for<M, C, T>& a, const prepared& P, const batch& b, std::size
     for (int v : P.noise_vars) a.noisy_mask |= 1u << v;
     a.dt = T(b.dt);
     a.sqrt_dt = T(std::sqrt(b.dt));
-    for (int k = 0; k < 3 * NS; ++k) a.coef[k] = coef && std::size_t(k) < coef->size() ? (*coef)[k] : 0.0;
-    a.trig = coef && coef->size() > std::size_t(NS);
+    if (coef.size() > std::size_t(max_projections))
+        throw std::logic_error("the CUDA backend computes at most " + std::to_string(max_projections) +
+                               " observables per run");
+    a.n_proj = int(coef.size());
+    a.trig = false;
+    for (std::size_t q = 0; q < std::size_t(max_projections); ++q)
+        for (int k = 0; k < 3 * NS; ++k) {
+            a.coef[q][k] = q < coef.size() && std::size_t(k) < coef[q].size() ? coef[q][std::size_t(k)] : 0.0;
+            if (k >= NS && a.coef[q][k] != 0) a.trig = true;
+        }
 }
 
 // Parameters that vary over nodes get a slot in the per-node table.

@@ -175,30 +175,34 @@ TEST(gpu_backend, divergence_flagged_per_instance) {
 
 // An observer that keeps the projected observable of every sampled step.
 template <class T> struct keeper final : nms::observer<T> {
-    std::vector<double> coef;
+    std::vector<std::vector<double>> coefs;
     std::map<std::pair<long, std::size_t>, std::vector<double>> seen; // (step, instance) -> per node
     std::mutex mu;
     void observe(const nms::block_state<T>& s) override {
         std::lock_guard<std::mutex> lock(mu);
         for (int l = 0; l < s.n_valid; ++l) {
             auto& o = seen[{s.step, s.inst0 + std::size_t(l)}];
-            o.assign(std::size_t(s.n_nodes), 0.0);
-            for (int n = 0; n < s.n_nodes; ++n)
-                for (int v = 0; v < s.n_state; ++v) {
-                    const double x = double(s.at(v, n, l));
-                    o[n] += coef[v] * x;
-                    if (coef.size() > std::size_t(s.n_state))
-                        o[n] += coef[s.n_state + v] * std::sin(x) + coef[2 * s.n_state + v] * std::cos(x);
-                }
+            o.assign(coefs.size() * std::size_t(s.n_nodes), 0.0);
+            for (std::size_t p = 0; p < coefs.size(); ++p)
+                for (int n = 0; n < s.n_nodes; ++n)
+                    for (int v = 0; v < s.n_state; ++v) {
+                        const auto& coef = coefs[p];
+                        const double x = double(s.at(v, n, l));
+                        double& out = o[p * std::size_t(s.n_nodes) + std::size_t(n)];
+                        out += coef[v] * x;
+                        if (coef.size() > std::size_t(s.n_state))
+                            out += coef[s.n_state + v] * std::sin(x) + coef[2 * s.n_state + v] * std::cos(x);
+                    }
         }
     }
-    const std::vector<double>* projection() const override { return &coef; }
+    std::vector<std::vector<double>> projections() const override { return coefs; }
     void observe_projected(const nms::projected_state<T>& s) override {
         std::lock_guard<std::mutex> lock(mu);
         for (int l = 0; l < s.n_valid; ++l) {
             auto& o = seen[{s.step, s.first + std::size_t(l)}];
-            o.assign(std::size_t(s.n_nodes), 0.0);
-            for (int n = 0; n < s.n_nodes; ++n) o[n] = double(s.obs[n * s.stride + l]);
+            o.assign(std::size_t(s.n_proj * s.n_nodes), 0.0);
+            for (int k = 0; k < s.n_proj * s.n_nodes; ++k)
+                o[std::size_t(k)] = double(s.obs[k * s.stride + l]);
         }
     }
 };
@@ -211,10 +215,10 @@ TEST(gpu_backend, observed_projection_matches_cpu) {
         const auto& m = nms::find_model(model);
         keeper<double> kc, kg;
         if (m.states.size() == 1)
-            kc.coef = {0.5, 1.0, -2.0}; // 0.5 theta + sin theta - 2 cos theta
+            kc.coefs = {{0.5, 1.0, -2.0}, {0, 0, 1}}; // 0.5 theta + sin theta - 2 cos theta; cos theta
         else
-            kc.coef = {0, 1, -1, 0, 0, 0}; // y1 - y2
-        kg.coef = kc.coef;
+            kc.coefs = {{0, 1, -1, 0, 0, 0}, {1, 0, 0, 0, 0, 0}}; // y1 - y2; y0
+        kg.coefs = kc.coefs;
         kc.every = kg.every = 7;
         nms::run_options opt;
         opt.device_batch = 19; // several device batches, each with several chunks

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,8 @@ template <class M, class C, nms::scheme S, class T> struct host_run {
 // Runs the batch as the CUDA backend would with one device batch, launching
 // steps in chunks of `chunk` sampling periods.
 template <class M, class C, nms::scheme S, class T>
-host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<double>* coef, long every, long chunk) {
+host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector<double>>& coef, long every,
+                              long chunk) {
     const nms::prepared P = nms::prepare(b);
     std::vector<int> node_slot;
     const int n_node_params = nms::gpu::node_param_slots(P, node_slot);
@@ -54,12 +56,12 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<double>* co
     a.div_step = r.div.data();
     for (int i = 0; i < int(n); ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
     const long steps = b.n_steps;
-    if (!coef) {
+    if (coef.empty()) {
         for (int i = 0; i < int(n); ++i) nms::gpu::step_instance<M, C, S, T>(a, 0, steps, false, i);
         return r;
     }
     a.every = int(every);
-    const long per_sample = long(P.n_nodes) * long(n);
+    const long per_sample = long(coef.size()) * long(P.n_nodes) * long(n);
     std::vector<T> buf(std::size_t(chunk * per_sample));
     a.obs = buf.data();
     const long last = (steps / every) * every;
@@ -99,7 +101,7 @@ nms::batch make_batch(const std::string& model, const std::string& coupling, std
 template <class M, class C, nms::scheme S, class T>
 void expect_matches_cpu(const nms::batch& b, double tol, const std::string& what) {
     const auto cpu = nms::run_cpu<T>(b);
-    const auto host = run_host<M, C, S, T>(b, nullptr, 1, 1);
+    const auto host = run_host<M, C, S, T>(b, {}, 1, 1);
     const std::size_t per_var = cpu.n_nodes * cpu.n_instances;
     for (std::size_t v = 0; v < cpu.n_state; ++v) {
         double scale = 1e-6;
@@ -133,7 +135,7 @@ TEST(gpu_kernels_on_host, jansen_rit_stochastic_with_per_node_and_per_instance_p
     nms::batch other = b;
     other.seed = 6;
     const auto cpu = nms::run_cpu<double>(other);
-    const auto host = run_host<M, C, scheme::euler, double>(b, nullptr, 1, 1);
+    const auto host = run_host<M, C, scheme::euler, double>(b, {}, 1, 1);
     double d = 0;
     for (std::size_t k = 0; k < cpu.final_state.size(); ++k)
         d = std::max(d, std::abs(cpu.final_state[k] - host.x[k]));
@@ -169,7 +171,7 @@ TEST(gpu_kernels_on_host, epileptor_and_divergence) {
     d.params["model.gamma"] = nms::field::per_instance({-1.0, 200.0, -0.5});
     d.dt = 0.1;
     d.n_steps = 400;
-    const auto host = run_host<L, CL, scheme::heun, float>(d, nullptr, 1, 1);
+    const auto host = run_host<L, CL, scheme::heun, float>(d, {}, 1, 1);
     EXPECT_EQ(host.div[0], -1);
     EXPECT_GT(host.div[1], 0);
     EXPECT_EQ(host.div[2], -1);
@@ -179,23 +181,29 @@ TEST(gpu_kernels_on_host, epileptor_and_divergence) {
 // Observation samples written by launches of a few sampling periods each
 // equal the observable of the CPU backend's state at the same steps.
 struct recorder final : nms::observer<double> {
-    std::vector<double> coef;
-    std::vector<std::vector<double>> at; // per sample: [node][instance]
+    std::vector<std::vector<double>> coefs;
+    std::vector<std::vector<double>> at; // per sample: [projection][node][instance]
     std::size_t n = 0;
+    std::mutex mu; // blocks are observed from several threads
     void observe(const nms::block_state<double>& s) override {
+        std::lock_guard<std::mutex> lock(mu);
         const std::size_t k = std::size_t(s.step / every - 1);
-        if (at.size() <= k) at.resize(k + 1, std::vector<double>(std::size_t(s.n_nodes) * n, 0.0));
-        for (int l = 0; l < s.n_valid; ++l)
-            for (int q = 0; q < s.n_nodes; ++q) {
-                double o = 0;
-                for (int v = 0; v < s.n_state; ++v) {
-                    const double x = s.at(v, q, l);
-                    o += coef[v] * x;
-                    if (coef.size() > std::size_t(s.n_state))
-                        o += coef[s.n_state + v] * std::sin(x) + coef[2 * s.n_state + v] * std::cos(x);
+        const std::size_t nn = std::size_t(s.n_nodes);
+        if (at.size() <= k) at.resize(k + 1, std::vector<double>(coefs.size() * nn * n, 0.0));
+        for (std::size_t p = 0; p < coefs.size(); ++p) {
+            const auto& coef = coefs[p];
+            for (int l = 0; l < s.n_valid; ++l)
+                for (int q = 0; q < s.n_nodes; ++q) {
+                    double o = 0;
+                    for (int v = 0; v < s.n_state; ++v) {
+                        const double x = s.at(v, q, l);
+                        o += coef[v] * x;
+                        if (coef.size() > std::size_t(s.n_state))
+                            o += coef[s.n_state + v] * std::sin(x) + coef[2 * s.n_state + v] * std::cos(x);
+                    }
+                    at[k][(p * nn + std::size_t(q)) * n + s.inst0 + l] = o;
                 }
-                at[k][std::size_t(q) * n + s.inst0 + l] = o;
-            }
+        }
     }
 };
 
@@ -205,12 +213,12 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
     nms::batch b = make_batch("kuramoto", "kuramoto", 19);
     b.params["noise.theta"] = nms::field::scalar(0.05);
     recorder rec;
-    rec.coef = {0.5, 1.0, -2.0};
+    rec.coefs = {{0.5, 1.0, -2.0}, {0.0, 0.0, 1.0}}; // two observables: 0.5 theta + sin - 2 cos, and cos
     rec.every = 4;
     rec.n = 19;
     nms::run_cpu<double>(b, {}, &rec);
-    const auto host = run_host<M, C, scheme::heun, double>(b, &rec.coef, 4, 7); // 7 samples per launch
-    const std::size_t per = 8 * 19;
+    const auto host = run_host<M, C, scheme::heun, double>(b, rec.coefs, 4, 7); // 7 samples per launch
+    const std::size_t per = 2 * 8 * 19;
     ASSERT_EQ(host.obs.size(), rec.at.size() * per);
     ASSERT_EQ(rec.at.size(), std::size_t(203 / 4));
     for (std::size_t k = 0; k < rec.at.size(); ++k)

@@ -42,6 +42,25 @@ void parse_centres(std::istream& in, const std::string& what, connectome& c) {
     }
 }
 
+// Optional per-region table: one row of `cols` numbers per region.
+std::vector<std::vector<double>> parse_region_rows(std::istream& in, const std::string& what,
+                                                   std::size_t cols) {
+    auto rows = parse_matrix(in, what);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].size() != cols)
+            throw input_error(what + ": row " + std::to_string(i + 1) + " has " +
+                              std::to_string(rows[i].size()) + " values, expected " + std::to_string(cols));
+    return rows;
+}
+
+void parse_orientations(std::istream& in, const std::string& what, connectome& c) {
+    for (const auto& r : parse_region_rows(in, what, 3)) c.orientations.push_back({r[0], r[1], r[2]});
+}
+
+void parse_areas(std::istream& in, const std::string& what, connectome& c) {
+    for (const auto& r : parse_region_rows(in, what, 1)) c.areas.push_back(r[0]);
+}
+
 std::string read_zip_entry(zip_t* z, const std::string& name, const std::string& path, bool required) {
     zip_int64_t idx = zip_name_locate(z, name.c_str(), ZIP_FL_NODIR);
     if (idx < 0) {
@@ -83,6 +102,16 @@ connectome load_tvb_zip(const std::string& path) {
             std::istringstream cs(centres);
             parse_centres(cs, path + ":centres.txt", c);
         }
+        std::string orient = read_zip_entry(z, "average_orientations.txt", path, false);
+        if (!orient.empty()) {
+            std::istringstream os(orient);
+            parse_orientations(os, path + ":average_orientations.txt", c);
+        }
+        std::string areas = read_zip_entry(z, "areas.txt", path, false);
+        if (!areas.empty()) {
+            std::istringstream as(areas);
+            parse_areas(as, path + ":areas.txt", c);
+        }
     } catch (...) {
         zip_close(z);
         throw;
@@ -110,6 +139,14 @@ connectome load_tvb_folder(const std::string& dir) {
     if (fs::exists(fs::path(dir) / "centres.txt")) {
         auto cs = open("centres.txt");
         parse_centres(cs, dir + "/centres.txt", c);
+    }
+    if (fs::exists(fs::path(dir) / "average_orientations.txt")) {
+        auto os = open("average_orientations.txt");
+        parse_orientations(os, dir + "/average_orientations.txt", c);
+    }
+    if (fs::exists(fs::path(dir) / "areas.txt")) {
+        auto as = open("areas.txt");
+        parse_areas(as, dir + "/areas.txt", c);
     }
     c.n = std::size_t(std::lround(std::sqrt(double(c.weights.size()))));
     c.source = dir;
@@ -231,6 +268,12 @@ void validate(const connectome& c) {
     check(c.tract_lengths, "tract_lengths");
     if (!c.centres.empty() && c.centres.size() != n)
         throw input_error(c.source + ": centres has " + std::to_string(c.centres.size()) + " regions, weights " +
+                          std::to_string(n));
+    if (!c.orientations.empty() && c.orientations.size() != n)
+        throw input_error(c.source + ": average_orientations has " + std::to_string(c.orientations.size()) +
+                          " regions, weights " + std::to_string(n));
+    if (!c.areas.empty() && c.areas.size() != n)
+        throw input_error(c.source + ": areas has " + std::to_string(c.areas.size()) + " regions, weights " +
                           std::to_string(n));
 }
 

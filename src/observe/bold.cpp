@@ -73,6 +73,20 @@ std::vector<std::string> bold_presets() {
     return v;
 }
 
+std::vector<std::string> bold_constant_names(const std::string& preset) {
+    std::vector<std::string> v;
+    for (const auto& p : preset_table())
+        if (preset == p.name)
+            for (const auto& b : p.base) v.push_back(b.first);
+    return v;
+}
+
+std::string bold_constant_unit(const std::string& name) {
+    if (name == "kappa" || name == "gamma" || name == "theta0" || name == "r0") return "1/s";
+    if (name == "tau" || name == "TE") return "s";
+    return "";
+}
+
 bold_constants resolve_bold_constants(const std::string& preset,
                                       const std::map<std::string, double>& overrides) {
     const preset_def* def = nullptr;
@@ -202,6 +216,7 @@ class bold_reducer final : public reducer {
             throw input_error("bold: reducer built for " + std::to_string(nn_) + " nodes, reset with " +
                               std::to_string(n_nodes));
         n_ = n;
+        per_.clear();
         const std::size_t N = std::size_t(nn_);
         x_.assign(4 * N * n, 0.0);
         zprev_.assign(N * n, 0.0);
@@ -367,6 +382,21 @@ class bold_reducer final : public reducer {
         const balloon<double> c = c_;
         const long n_sub = gr_.n_sub;
         const double h = gr_.h_s, inv = 1.0 / double(n_sub);
+        if (!per_.empty()) { // swept constants: one set per instance
+            const balloon<double>* cs = &per_[i0];
+            for (long q = 0; q < n_sub; ++q) {
+                const double f0 = double(q) * inv, f1 = double(q + 1) * inv;
+                const bool last = q + 1 == n_sub;
+                for (std::size_t l = 0; l < L; ++l) {
+                    const double dz = z[l] - zp[l];
+                    const double z0 = zp[l] + dz * f0;
+                    const double z1 = last ? z[l] : zp[l] + dz * f1;
+                    advance_lane<RK4>(cs[l], x0, x1, x2, x3, l, z0, z1, h);
+                }
+            }
+            for (std::size_t l = 0; l < L; ++l) out[l] = bold_lane(cs[l], x0, x1, x2, x3, l);
+            return;
+        }
         for (long q = 0; q < n_sub; ++q) { // lanes innermost: GCC vectorises only innermost loops here
             const double f0 = double(q) * inv, f1 = double(q + 1) * inv;
             const bool last = q + 1 == n_sub;
@@ -382,6 +412,20 @@ class bold_reducer final : public reducer {
         for (std::size_t l = 0; l < L; ++l) out[l] = bold_lane(c, x0, x1, x2, x3, l);
     }
 
+  public:
+    void set_instance_constants(const std::vector<bold_constants>& k) {
+        if (k.empty()) {
+            per_.clear();
+            return;
+        }
+        if (k.size() != n_)
+            throw input_error("bold: " + std::to_string(k.size()) + " constant sets for a batch of " +
+                              std::to_string(n_) + " instances");
+        per_.resize(k.size());
+        for (std::size_t i = 0; i < k.size(); ++i) per_[i] = balloon_of<double>(k[i]);
+    }
+
+  private:
     // One lane's step on the instance-fastest state (called in SIMD loops, as
     // the engine's node_update).
     template <bool RK4>
@@ -445,6 +489,7 @@ class bold_reducer final : public reducer {
     int nn_;
     bool rk4_ = true;
     balloon<double> c_;
+    std::vector<balloon<double>> per_; // per instance of the batch, when set
     long n_ts_ = 0;
     std::vector<double> times_;
     std::size_t ntri_ = 0, n_ = 0;
@@ -463,6 +508,12 @@ long bold_sample_count(const bold_options& opt, double sample_ms, long n_samples
 
 std::unique_ptr<reducer> make_bold_reducer(const bold_options& opt, double sample_ms, int n_nodes) {
     return std::make_unique<bold_reducer>(opt, sample_ms, n_nodes);
+}
+
+void set_bold_instance_constants(reducer& r, const std::vector<bold_constants>& per_instance) {
+    auto* b = dynamic_cast<bold_reducer*>(&r);
+    if (!b) throw std::logic_error("set_bold_instance_constants: not a BOLD reducer");
+    b->set_instance_constants(per_instance);
 }
 
 } // namespace nms::observe

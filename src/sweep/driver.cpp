@@ -6,6 +6,7 @@
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 #include "nmsweep/sweep/spec.hpp"
+#include "observation.hpp"
 #include "sweep_observer.hpp"
 
 #include <omp.h>
@@ -339,6 +340,10 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
             }
         }
     }
+    reducer* attractor_red = want_attractor ? reducers.back().get() : nullptr;
+    // [output.bold] and [[output.sensors]]: their reducers join the others.
+    observations obsv(s, net);
+    obsv.take_reducers(reducers);
 
     const auto& model = find_model(s.model);
     const std::size_t nv = model.states.size(), nn = net.n;
@@ -352,9 +357,9 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
             for (const auto& [key, value] : red->output_attrs(k)) w.set_attr(o.name, key, value);
         }
     }
+    if (!r.resume) obsv.write_static(w);
     // The attractor results of every point, for the maps at the end (those
     // of an interrupted run come back from its file).
-    reducer* attractor_red = want_attractor ? reducers.back().get() : nullptr;
     attractor_table atab;
     if (attractor_red) {
         atab.resize(total);
@@ -408,14 +413,17 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
         batch b = make_batch(s, net, i, count);
         b.first_instance = i;
         for (auto& red : reducers) red->reset(count, int(nn));
+        obsv.prepare_batch(i, count);
         std::vector<reducer*> rp;
-        for (auto& red : reducers) rp.push_back(red.get());
+        for (auto& red : reducers)
+            if (obsv.on_observable(red.get())) rp.push_back(red.get());
         std::vector<std::size_t> ts;
         if (s.timeseries.enabled)
             for (auto k : s.timeseries.instances)
                 if (k >= i && k < j) ts.push_back(k);
         sweep_observer<T> obs(s.observable_coef, transient_steps(s), s.sample_every, rp, i, ts,
                               s.timeseries.enabled ? s.timeseries.every : 0);
+        for (auto& [coef, reds] : obsv.channels()) obs.add_channel(coef, reds);
         run_result res = run_batch<T>(b, opt, &obs, backend);
         node_steps += double(count) * work_per_point;
 
@@ -574,6 +582,17 @@ std::string check_spec(const std::string& spec_path) {
     const double rate = 5e7 * omp_get_max_threads();
     os << "  work: " << e.node_steps << " node-steps, about " << human_seconds(e.node_steps / rate) << " on "
        << omp_get_max_threads() << " CPU threads\n";
+    if (s.bold.enabled) {
+        const sampling smp = sampling_of(s);
+        os << "  bold: preset " << s.bold.opt.preset << ", TR " << s.bold.opt.tr_ms << " ms, "
+           << observe::bold_sample_count(s.bold.opt, smp.dt_ms, smp.n_samples)
+           << " samples per point after a " << s.bold.opt.transient_ms << " ms hemodynamic transient\n";
+    }
+    for (const auto& m : s.sensors) {
+        const sensor_model sm = make_sensor_model(s, m, net);
+        os << "  sensors " << m.name << ": " << sm.gain.n_sensors << " sensors x " << sm.gain.n_regions
+           << " regions, gain " << (m.gain_file ? m.gain : m.gain + " (computed)") << "\n";
+    }
     os << "  output: " << s.output_path << "\n";
     return os.str();
 }

@@ -437,6 +437,8 @@ std::string ref_unit(const param_ref& r, const model_info& m, const coupling_inf
         if (auto p = find_param(ci.params, bare)) return p->unit;
         return "";
     case param_ref::kind::speed: return "mm/ms";
+    case param_ref::kind::bold:
+        return observe::bold_constant_unit(bare);
     default: return "";
     }
 }
@@ -459,6 +461,15 @@ std::vector<double> geomspace(double a, double b, long n) {
     v.front() = a;
     v.back() = b;
     return v;
+}
+
+// Every constant name of every BOLD preset (sweepable as bold.<name>).
+std::vector<std::string> all_bold_constants() {
+    std::vector<std::string> out;
+    for (const auto& p : observe::bold_presets())
+        for (const auto& n : observe::bold_constant_names(p))
+            if (!contains(out, n)) out.push_back(n);
+    return out;
 }
 
 struct parsed_ctx {
@@ -1104,6 +1115,324 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
                                    "transient, the run records " + std::to_string(M));
 }
 
+std::string where_of(const sweep_spec& s, const std::string& key);
+
+// "bold: tr = 0 ms must be > 0" -> "tr = 0 ms must be > 0" (the section is in the prefix already).
+std::string strip_bold(const std::string& msg) { return msg.rfind("bold: ", 0) == 0 ? msg.substr(6) : msg; }
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : " ") + x;
+    return out;
+}
+
+// [output.bold]: the Balloon-Windkessel observation (nmsweep/observe/bold.hpp).
+// Runs after [output] observable and the sweeps are known: checks the swept
+// bold.<constant> values against the preset too.
+void parse_bold(const ctx& c, const tval* tv, sweep_spec& s, const parsed_ctx& P) {
+    auto& b = s.bold;
+    const sampling smp = sampling_of(s);
+    const std::string sec = "output.bold";
+    if (tv) {
+        reader t(c, sec, *tv);
+        b.enabled = true;
+        auto& o = b.opt;
+        if (const tval* v = t.get("preset")) {
+            o.preset = t.str(*v, "preset");
+            if (!contains(observe::bold_presets(), o.preset))
+                c.fail(*v, sec, "preset",
+                       "unknown preset" + did_you_mean(o.preset, observe::bold_presets()) +
+                           " (known: " + joined(observe::bold_presets()) + ")");
+        }
+        const auto consts = observe::bold_constant_names(o.preset);
+        std::vector<std::string> allowed{"preset", "drive", "scale",     "offset",     "method",
+                                         "dt",     "tr",    "transient", "timeseries", "empirical_fc"};
+        for (const auto& k : consts) allowed.push_back(k);
+        for (const auto& [k, v] : entries(*tv))
+            if (!contains(allowed, k) && contains(all_bold_constants(), k))
+                c.fail(*v, sec, k,
+                       "not a constant of preset '" + o.preset + "' (its constants: " + joined(consts) + ")");
+        t.only(allowed);
+        for (const auto& k : consts) {
+            const tval* v = t.get(k);
+            if (!v) continue;
+            o.overrides[k] = t.finite(*v, k);
+            try {
+                observe::resolve_bold_constants(o.preset, o.overrides);
+            } catch (const input_error& e) {
+                c.fail(*v, sec, k, strip_bold(e.what()));
+            }
+            c.note(sec + "." + k, *v, sec, k);
+        }
+        if (const tval* v = t.get("drive")) {
+            b.drive = t.str(*v, "drive");
+            std::string err;
+            b.drive_coef = parse_observable(b.drive, *P.m, err);
+            if (!err.empty()) c.fail(*v, sec, "drive", err);
+        }
+        if (const tval* v = t.get("scale")) o.input_gain = t.finite(*v, "scale");
+        if (const tval* v = t.get("offset")) o.input_offset = t.finite(*v, "offset");
+        if (const tval* v = t.get("method")) {
+            o.method = t.str(*v, "method");
+            if (o.method != "rk4" && o.method != "heun")
+                c.fail(*v, sec, "method", "expected rk4 or heun" + did_you_mean(o.method, {"rk4", "heun"}));
+        }
+        auto positive_ms = [&](const char* key, double& dst, bool allow_zero) {
+            if (const tval* v = t.get(key)) {
+                dst = t.finite(*v, key);
+                if (allow_zero ? !(dst >= 0) : !(dst > 0))
+                    c.fail(*v, sec, key, std::string("must be ") + (allow_zero ? ">= 0" : "> 0") + " ms");
+                c.note(sec + "." + key, *v, sec, key);
+            }
+        };
+        positive_ms("dt", o.dt_ms, false);
+        positive_ms("tr", o.tr_ms, false);
+        positive_ms("transient", o.transient_ms, true);
+        if (const tval* v = t.get("timeseries")) {
+            if (!v->is_boolean())
+                c.fail(*v, sec, "timeseries", "expected true or false, got " + type_name(*v));
+            o.keep_timeseries = v->as_boolean();
+        }
+        if (const tval* v = t.get("empirical_fc")) {
+            o.empirical_source = resolve_path(c, t.str(*v, "empirical_fc"));
+            try {
+                std::size_t n = 0;
+                o.empirical_fc = read_square_matrix(o.empirical_source, &n);
+            } catch (const input_error& e) {
+                c.fail(*v, sec, "empirical_fc", e.what(), false);
+            }
+            c.note(sec + ".empirical_fc", *v, sec, "empirical_fc");
+        }
+        o.n_samples = smp.n_samples;
+        o.t0_ms = smp.t0_ms;
+        std::vector<double> emp;
+        std::swap(emp, o.empirical_fc); // the size is checked against the network later
+        try {
+            observe::make_bold_reducer(o, smp.dt_ms, 1);
+        } catch (const input_error& e) {
+            c.fail(*tv, sec, "", strip_bold(e.what()), false);
+        }
+        std::swap(emp, o.empirical_fc);
+        const long nb = observe::bold_sample_count(o, smp.dt_ms, smp.n_samples);
+        if (nb < 2) {
+            const tval* v = t.get("tr") ? t.get("tr") : tv;
+            c.fail(*v, sec, "tr",
+                   "the run gives " + std::to_string(nb) + " BOLD sample(s): the features see " +
+                       num(double(smp.n_samples) * smp.dt_ms) +
+                       " ms (duration - transient), the BOLD transient is " + num(o.transient_ms) +
+                       " ms and TR " + num(o.tr_ms) +
+                       " ms; lengthen [integrator] duration or shorten [output.bold] transient or tr",
+                   false);
+        }
+        c.note(sec, *tv, sec, "");
+    }
+    if (b.drive_coef.empty()) b.drive_coef = s.observable_coef;
+
+    // Swept constants: [output.bold] must exist, the name belong to its
+    // preset, and every value give valid constants.
+    auto check = [&](const param_ref& ref, const std::vector<double>& values, const std::string& note) {
+        if (ref.k != param_ref::kind::bold) return;
+        const std::string w = where_of(s, note);
+        if (!b.enabled)
+            throw input_error(w + ": '" + ref.name +
+                              "' sweeps a BOLD constant, but the spec has no [output.bold]");
+        const std::string k = ref.key.substr(5);
+        const auto consts = observe::bold_constant_names(b.opt.preset);
+        if (!contains(consts, k))
+            throw input_error(w + ": '" + ref.name + "' is not a constant of BOLD preset '" + b.opt.preset +
+                              "' (its constants: " + joined(consts) + ")");
+        for (double x : values) {
+            auto ov = b.opt.overrides;
+            ov[k] = x;
+            try {
+                observe::resolve_bold_constants(b.opt.preset, ov);
+            } catch (const input_error& e) {
+                throw input_error(w + ": " + ref.name + ": " + strip_bold(e.what()) + " (value " + num(x) +
+                                  ")");
+            }
+        }
+    };
+    for (std::size_t a = 0; a < s.axes.size(); ++a)
+        check(s.axis_refs[a], s.axes[a].values, "sweep." + s.axes[a].name);
+    for (std::size_t d = 0; d < s.sampler.params.size(); ++d)
+        check(s.sampler.params[d], s.sampler.ranges[d], "sampler." + s.sampler.params[d].name);
+}
+
+const std::vector<std::string>& sensor_features() {
+    static const std::vector<std::string> f{
+        "mean",       "std",        "min",           "max", "psd", "peak_freq", "peak_power",
+        "band_power", "kuramoto_r", "metastability", "plv", "fc",  "fcd"};
+    return f;
+}
+
+// [[output.sensors]]: one table per modality (nmsweep/observe/leadfield.hpp).
+// Files are read here so that a bad one fails before the run; what needs the
+// network (centres, region count, labels) is checked by make_sensor_model.
+void parse_sensors(const ctx& c, const reader& r, sweep_spec& s, const parsed_ctx& P) {
+    const tval* tv = r.get("sensors");
+    if (!tv) return;
+    const std::string sec = "output.sensors";
+    if (tv->is_table())
+        c.fail(*tv, sec, "",
+               "write each modality as [[output.sensors]] (an array of tables), not [output.sensors]", false);
+    if (!tv->is_array()) c.fail(*tv, sec, "", "expected [[output.sensors]] tables, got " + type_name(*tv));
+    const std::vector<std::string> kinds{"dipole", "magnetic_dipole", "inverse_square"};
+    for (const auto& t : tv->as_array()) {
+        reader rt(c, sec, t);
+        rt.only({"name", "sensors", "gain", "conductivity", "orientations", "region_weights", "reference",
+                 "noise", "observable", "features"});
+        sensor_spec m;
+        const tval& nv = rt.need("name");
+        m.name = rt.str(nv, "name");
+        const bool ok = !m.name.empty() && std::all_of(m.name.begin(), m.name.end(), [](char ch) {
+            return std::isalnum((unsigned char)ch) || ch == '_' || ch == '-';
+        });
+        if (!ok)
+            c.fail(nv, sec, "name", "names may hold letters, digits, '_' and '-' (it names /sensors/<name>)");
+        for (const auto& o : s.sensors)
+            if (o.name == m.name)
+                c.fail(nv, sec, "name", "two [[output.sensors]] tables named '" + m.name + "'");
+        const std::string id = sec + "." + m.name;
+        c.note(id, nv, sec, "name = \"" + m.name + "\"");
+        auto note = [&](const tval& v, const std::string& key) { c.note(id + "." + key, v, sec, key); };
+        if (const tval* v = rt.get("sensors")) {
+            m.sensors = resolve_path(c, rt.str(*v, "sensors"));
+            try {
+                observe::read_sensors(m.sensors);
+            } catch (const input_error& e) {
+                c.fail(*v, sec, "sensors", e.what(), false);
+            }
+            note(*v, "sensors");
+        }
+        const tval* gv = rt.get("gain");
+        if (gv) {
+            const std::string g = rt.str(*gv, "gain");
+            if (contains(kinds, g)) {
+                m.gain = g;
+            } else {
+                const bool looks_like_file =
+                    g.find('.') != std::string::npos || g.find('/') != std::string::npos;
+                if (!looks_like_file)
+                    c.fail(*gv, sec, "gain",
+                           "expected dipole, magnetic_dipole, inverse_square or a gain-matrix file (.csv, "
+                           ".txt, .npy)" +
+                               did_you_mean(g, kinds));
+                m.gain = resolve_path(c, g);
+                m.gain_file = true;
+                try {
+                    observe::read_gain_matrix(m.gain);
+                } catch (const input_error& e) {
+                    c.fail(*gv, sec, "gain", e.what(), false);
+                }
+            }
+            note(*gv, "gain");
+        }
+        if (!m.gain_file && m.sensors.empty())
+            c.fail(t, sec, "sensors",
+                   "required key is missing: gain = \"" + m.gain +
+                       "\" computes the gain from sensor positions (or give gain = \"<matrix file>\")",
+                   false);
+        if (const tval* v = rt.get("conductivity")) {
+            if (m.gain != "dipole") c.fail(*v, sec, "conductivity", "only used by gain = \"dipole\"");
+            m.conductivity = rt.finite(*v, "conductivity");
+            if (!(m.conductivity > 0)) c.fail(*v, sec, "conductivity", "must be > 0 S/m");
+        }
+        if (const tval* v = rt.get("orientations")) {
+            if (m.gain != "dipole" && m.gain != "magnetic_dipole")
+                c.fail(*v, sec, "orientations", "only used by gain = \"dipole\" or \"magnetic_dipole\"");
+            m.orientations = rt.str(*v, "orientations");
+            const std::vector<std::string> okv{"auto", "radial", "connectome"};
+            if (!contains(okv, m.orientations))
+                c.fail(*v, sec, "orientations",
+                       "expected auto, radial or connectome" + did_you_mean(m.orientations, okv));
+            note(*v, "orientations");
+        }
+        if (const tval* v = rt.get("region_weights")) {
+            if (m.gain != "inverse_square")
+                c.fail(*v, sec, "region_weights", "only used by gain = \"inverse_square\"");
+            m.region_weights = rt.str(*v, "region_weights");
+            if (m.region_weights != "none" && m.region_weights != "areas")
+                c.fail(*v, sec, "region_weights",
+                       "expected none or areas" + did_you_mean(m.region_weights, {"none", "areas"}));
+            note(*v, "region_weights");
+        }
+        if (const tval* v = rt.get("reference")) {
+            m.reference = rt.str(*v, "reference");
+            if (m.reference.empty())
+                c.fail(*v, sec, "reference", "empty (use \"average\" or a sensor label)");
+            note(*v, "reference");
+        }
+        if (const tval* v = rt.get("noise")) {
+            reader rn(c, sec, *v);
+            for (const auto& [k, x] : entries(*v))
+                if (k != "sigma" && k != "seed")
+                    c.fail(*x, sec, "noise." + k, "unknown key" + did_you_mean(k, {"sigma", "seed"}), false);
+            if (const tval* x = rn.get("sigma")) {
+                m.noise.sigma = rn.finite(*x, "noise.sigma");
+                if (m.noise.sigma < 0) c.fail(*x, sec, "noise.sigma", "must be >= 0 (sensor units)");
+            }
+            if (const tval* x = rn.get("seed")) {
+                const long sd = rn.integer(*x, "noise.seed");
+                if (sd < 0) c.fail(*x, sec, "noise.seed", "must be >= 0");
+                m.noise.seed = std::uint64_t(sd);
+            }
+        }
+        if (const tval* v = rt.get("observable")) {
+            m.observable = rt.str(*v, "observable");
+            std::string err;
+            m.observable_coef = parse_observable(m.observable, *P.m, err);
+            if (!err.empty()) c.fail(*v, sec, "observable", err);
+        } else {
+            m.observable_coef = s.observable_coef;
+        }
+        m.features = {"psd", "peak_freq", "band_power"};
+        if (const tval* v = rt.get("features")) {
+            m.features.clear();
+            for (const auto& e : rt.array(*v, "features")) {
+                const std::string f = rt.str(e, "features");
+                if (!contains(sensor_features(), f))
+                    c.fail(e, sec, "features",
+                           (contains(known_features(), f)
+                                ? "not available in sensor space"
+                                : "unknown feature" + did_you_mean(f, sensor_features())) +
+                               std::string(" (sensor features: ") + joined(sensor_features()) + ")");
+                if (contains(m.features, f)) c.fail(e, sec, "features", "'" + f + "' listed twice");
+                m.features.push_back(f);
+            }
+            if (m.features.empty()) c.fail(*v, sec, "features", "empty list");
+            note(*v, "features");
+        }
+        const long M = sampling_of(s).n_samples;
+        for (const auto& f : m.features)
+            if (M < 4 && f != "mean" && f != "std" && f != "min" && f != "max" && f != "fc")
+                c.fail(t, sec, "features",
+                       "'" + f + "' needs at least 4 samples after the transient, the run records " +
+                           std::to_string(M),
+                       false);
+        s.sensors.push_back(std::move(m));
+    }
+    // The shared [output.spectra] / [output.synchrony] / [output.fc] options must suit the sensor features
+    // too.
+    const sampling smp = sampling_of(s);
+    try {
+        for (const auto& m : s.sensors) {
+            auto has = [&](std::initializer_list<const char*> names) {
+                for (const char* n : names)
+                    if (contains(m.features, n)) return true;
+                return false;
+            };
+            if (smp.n_samples >= 4 && has({"psd", "peak_freq", "peak_power", "band_power"}))
+                make_spectra_reducer({"psd"}, s.spectra, smp, "");
+            if (smp.n_samples >= 4 && has({"kuramoto_r", "metastability", "plv"}) &&
+                s.synchrony.phase != "observable")
+                make_synchrony_reducer({"kuramoto_r"}, s.synchrony, false, smp);
+            if (smp.n_samples >= 4 && has({"fcd"})) make_fc_reducer({"fcd"}, s.fc, smp);
+        }
+    } catch (const input_error& e) {
+        throw input_error(c.file + ": [output.sensors] " + e.what());
+    }
+}
+
 void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P) {
     s.observable = P.m->observable;
     s.features = {"mean", "std", "min", "max", "final"};
@@ -1115,10 +1444,12 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
     if (!root.contains("output")) {
         s.observable_coef = parse_observable(s.observable, *P.m, err);
         if (!err.empty()) throw input_error(c.file + ": default observable of model " + s.model + ": " + err);
+        parse_bold(c, nullptr, s, P); // a swept bold.<constant> needs [output.bold]
         return;
     }
     reader r(c, "output", root.at("output"));
-    r.only({"path", "observable", "features", "sample_every", "timeseries", "spectra", "synchrony", "fc", "attractor"});
+    r.only({"path", "observable", "features", "sample_every", "timeseries", "spectra", "synchrony", "fc",
+            "attractor", "bold", "sensors"});
     if (const tval* v = r.get("path")) {
         s.output_path = r.str(*v, "path");
         if (s.output_path.empty()) c.fail(*v, "output", "path", "empty");
@@ -1180,6 +1511,8 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
         c.note("output.timeseries", *tv, "output", "timeseries");
     }
     parse_analysis(c, r, s);
+    parse_bold(c, r.get("bold"), s, P);
+    parse_sensors(c, r, s, P);
 }
 
 // The message prefix for a key noted while parsing, or the file alone.
@@ -1232,6 +1565,8 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
     for (const auto& p : m.params) all.push_back("model." + std::string(p.name));
     for (const auto& p : ci.params) all.push_back("coupling." + std::string(p.name));
     for (const auto& st : m.states) all.push_back("noise." + std::string(st.name));
+    const std::vector<std::string> bold_names = all_bold_constants();
+    for (const auto& b : bold_names) all.push_back("bold." + b);
     auto unknown = [&](const std::string& what) -> input_error {
         return input_error("unknown sweepable name '" + what + "'" + did_you_mean(what, all));
     };
@@ -1281,6 +1616,16 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
             if (find_param(m.params, p))
                 throw input_error("coupling " + ci.name + " has no parameter '" + p + "' (did you mean 'model." + p + "'?)");
             throw input_error("coupling " + ci.name + " has no parameter '" + p + "'" + did_you_mean(p, param_names(ci.params)));
+        }
+        r.key = base;
+    } else if (base.rfind("bold.", 0) == 0) {
+        r.k = param_ref::kind::bold;
+        const std::string k = base.substr(5);
+        if (!contains(bold_names, k)) {
+            std::string known;
+            for (const auto& b : bold_names) known += (known.empty() ? "" : " ") + b;
+            throw input_error("no BOLD constant '" + k + "'" + did_you_mean(k, bold_names) +
+                              " (constants: " + known + ")");
         }
         r.key = base;
     } else if (base.rfind("noise.", 0) == 0) {
@@ -1413,6 +1758,14 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
         throw input_error(where_of(s, "output.fc.empirical") + ": " + s.fc.empirical + " is a " + k + " x " + k +
                           " matrix, but the network (" + net.source + ") has " + std::to_string(n) + " nodes");
     }
+    if (!s.bold.opt.empirical_fc.empty() && s.bold.opt.empirical_fc.size() != n * n) {
+        const std::string k =
+            std::to_string(std::size_t(std::llround(std::sqrt(double(s.bold.opt.empirical_fc.size())))));
+        throw input_error(where_of(s, "output.bold.empirical_fc") + ": " + s.bold.opt.empirical_source +
+                          " is a " + k + " x " + k + " matrix, but the network (" + net.source + ") has " +
+                          std::to_string(n) + " nodes");
+    }
+    for (const auto& m : s.sensors) make_sensor_model(s, m, net);
     for (const auto& r : s.axis_refs)
         if (r.node_entry()) node_of(s, r, net);
     for (const auto& r : s.sampler.params)
@@ -1545,6 +1898,8 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
         case param_ref::kind::seed: slot(seed)[j] = x; break;
         case param_ref::kind::initial: slot(ic)[j] = x; break;
         case param_ref::kind::sample: break;
+        case param_ref::kind::bold:
+            break; // the observation, not the engine (bold_instance_constants)
         }
     };
     for (std::size_t j = 0; j < count; ++j) {
@@ -1680,6 +2035,96 @@ estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t r
         e.total_bytes += R * n * std::floor(steps / double(s.timeseries.every)) * double(s.timeseries.instances.size());
     e.node_steps = N * n * steps;
     return e;
+}
+
+sensor_model make_sensor_model(const sweep_spec& s, const sensor_spec& m, const connectome& net) {
+    const std::string id = "output.sensors." + m.name;
+    auto at = [&](const std::string& key) {
+        auto it = s.where.find(id + "." + key);
+        if (it != s.where.end()) return it->second;
+        it = s.where.find(id);
+        return it != s.where.end() ? it->second : s.path + ": [output.sensors] " + key;
+    };
+    sensor_model out;
+    try {
+        if (!m.sensors.empty()) out.sensors = observe::read_sensors(m.sensors);
+    } catch (const input_error& e) {
+        throw input_error(at("sensors") + ": " + e.what());
+    }
+    const std::size_t S = out.sensors.size();
+    if (m.gain_file) {
+        try {
+            out.gain = observe::read_gain_matrix(m.gain, net.n);
+        } catch (const input_error& e) {
+            throw input_error(at("gain") + ": " + e.what());
+        }
+        if (S > 0) {
+            if (out.gain.n_sensors != S)
+                throw input_error(at("gain") + ": " + m.gain + " has " + std::to_string(out.gain.n_sensors) +
+                                  " rows (sensors), but " + m.sensors + " has " + std::to_string(S) +
+                                  " sensors");
+            if (!out.gain.sensor_labels.empty() && out.gain.sensor_labels != out.sensors.labels)
+                throw input_error(at("gain") + ": the sensor labels of " + m.gain + " differ from those of " +
+                                  m.sensors + " (same sensors, same order expected)");
+            out.gain.sensor_labels = out.sensors.labels;
+        }
+    } else {
+        if (net.centres.empty())
+            throw input_error(at("gain") + ": gain = \"" + m.gain +
+                              "\" needs region centres, but the connectome (" + net.source +
+                              ") has none (a TVB zip or folder with centres.txt, or synthetic:N)");
+        observe::gain_options go;
+        go.kind = m.gain;
+        go.sigma = m.conductivity;
+        if (m.gain != "inverse_square") {
+            if (m.orientations == "connectome" && net.orientations.empty())
+                throw input_error(at("orientations") + ": the connectome (" + net.source +
+                                  ") has no region orientations (average_orientations.txt); use \"radial\"");
+            if (m.orientations != "radial") go.orientations = net.orientations;
+        } else if (m.region_weights == "areas") {
+            if (net.areas.empty())
+                throw input_error(at("region_weights") + ": the connectome (" + net.source +
+                                  ") has no region areas (areas.txt); use \"none\"");
+            go.region_weights = net.areas;
+        }
+        try {
+            out.gain = observe::compute_gain(out.sensors, net.centres, go);
+        } catch (const input_error& e) {
+            throw input_error(at("gain") + ": " + e.what());
+        }
+    }
+    if (!m.reference.empty()) {
+        try {
+            observe::rereference(out.gain, m.reference);
+        } catch (const input_error& e) {
+            throw input_error(at("reference") + ": " + e.what());
+        }
+    }
+    return out;
+}
+
+std::vector<observe::bold_constants> bold_instance_constants(const sweep_spec& s, std::size_t first,
+                                                             std::size_t count) {
+    bool any = false;
+    for (const auto& r : s.axis_refs) any = any || r.k == param_ref::kind::bold;
+    for (const auto& r : s.sampler.params) any = any || r.k == param_ref::kind::bold;
+    if (!any || !s.bold.enabled) return {};
+    std::vector<observe::bold_constants> out;
+    out.reserve(count);
+    for (std::size_t j = 0; j < count; ++j) {
+        const auto idx = grid_index(s, first + j);
+        auto ov = s.bold.opt.overrides;
+        for (std::size_t a = 0; a < s.axes.size(); ++a) {
+            const param_ref& r = s.axis_refs[a];
+            if (r.k == param_ref::kind::bold) ov[r.key.substr(5)] = s.axes[a].values[idx[a]];
+            if (r.k == param_ref::kind::sample)
+                for (std::size_t d = 0; d < s.sampler.params.size(); ++d)
+                    if (s.sampler.params[d].k == param_ref::kind::bold)
+                        ov[s.sampler.params[d].key.substr(5)] = s.sampler.values[d][idx[a]];
+        }
+        out.push_back(observe::resolve_bold_constants(s.bold.opt.preset, ov));
+    }
+    return out;
 }
 
 } // namespace nms

@@ -3,7 +3,8 @@
 // Bridges the engine's block observer to the reducers: computes the
 // observable (a linear combination of state variables) per node and its
 // network mean once per sampled step after the transient, feeds every
-// reducer, and keeps decimated time series of chosen instances.
+// reducer (and, through add_channel, other observables to their own
+// reducers), and keeps decimated time series of chosen instances.
 
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/sweep/reducers.hpp"
@@ -28,30 +29,29 @@ public:
         for (auto i : ts_instances) series_[i];
     }
 
+    // Another observable (coefficients as the constructor's) feeding its own
+    // reducers at the same sampled steps: e.g. the BOLD drive, or a sensor
+    // modality's regional observable, when they differ from the main one.
+    void add_channel(std::vector<double> coef, std::vector<reducer*> reducers) {
+        channels_.push_back({std::move(coef), std::move(reducers)});
+    }
+
     void observe(const block_state<T>& s) override {
         const int L = s.lanes, nn = s.n_nodes;
         const bool reduce = s.step > transient_ && s.step % sample_every_ == 0;
         const bool record = ts_every_ > 0 && s.step % ts_every_ == 0 && !series_.empty();
         if (!reduce && !record) return;
         thread_local std::vector<double> obs, net;
-        obs.assign(std::size_t(nn) * L, 0.0);
-        net.assign(std::size_t(L), 0.0);
-        for (std::size_t k = 0; k < coef_.size(); ++k) {
-            const double c = coef_[k];
-            if (c == 0) continue;
-            const int v = int(k % std::size_t(s.n_state));
-            const std::size_t part = k / std::size_t(s.n_state);  // 0: x, 1: sin x, 2: cos x
-            for (int n = 0; n < nn; ++n)
-                for (int l = 0; l < L; ++l) {
-                    const double x = double(s.at(v, n, l));
-                    obs[std::size_t(n) * L + l] += c * (part == 0 ? x : part == 1 ? std::sin(x) : std::cos(x));
-                }
-        }
-        for (int n = 0; n < nn; ++n)
-            for (int l = 0; l < L; ++l) net[std::size_t(l)] += obs[std::size_t(n) * L + l] / nn;
+        compute(coef_, s, obs, net);
         if (reduce) {
             obs_block b{s.step, s.inst0, L, s.n_valid, nn, obs.data(), net.data()};
             for (auto* r : reducers_) r->accumulate(b);
+            thread_local std::vector<double> cobs, cnet;
+            for (const auto& ch : channels_) {
+                compute(ch.coef, s, cobs, cnet);
+                obs_block cb{s.step, s.inst0, L, s.n_valid, nn, cobs.data(), cnet.data()};
+                for (auto* r : ch.reducers) r->accumulate(cb);
+            }
         }
         if (record) {
             for (int l = 0; l < s.n_valid; ++l) {
@@ -66,7 +66,11 @@ public:
     // The GPU backend computes the observable on the device and hands it
     // over for all instances of a device batch at once; lanes are taken in
     // chunks, in parallel, as the CPU backend's blocks would be.
-    const std::vector<double>* projection() const override { return &coef_; }
+    std::vector<std::vector<double>> projections() const override {
+        std::vector<std::vector<double>> out{coef_};
+        for (const auto& ch : channels_) out.push_back(ch.coef);
+        return out;
+    }
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
 
     void observe_projected(const projected_state<T>& s) override {
@@ -89,6 +93,18 @@ public:
             if (reduce) {
                 obs_block b{s.step, s.first + std::size_t(l0), W, w, nn, obs.data(), net.data()};
                 for (auto* r : reducers_) r->accumulate(b);
+                thread_local std::vector<double> cobs, cnet;
+                for (std::size_t p = 0; p < channels_.size() && int(p) + 1 < s.n_proj; ++p) {
+                    const T* src = s.obs + long(p + 1) * nn * s.stride;
+                    cobs.assign(std::size_t(nn) * W, 0.0);
+                    cnet.assign(std::size_t(W), 0.0);
+                    for (int n = 0; n < nn; ++n)
+                        for (int l = 0; l < w; ++l) cobs[std::size_t(n) * W + l] = double(src[n * s.stride + l0 + l]);
+                    for (int n = 0; n < nn; ++n)
+                        for (int l = 0; l < w; ++l) cnet[std::size_t(l)] += cobs[std::size_t(n) * W + l] / nn;
+                    obs_block cb{s.step, s.first + std::size_t(l0), W, w, nn, cobs.data(), cnet.data()};
+                    for (auto* r : channels_[p].reducers) r->accumulate(cb);
+                }
             }
             if (record) {
                 for (int l = 0; l < w; ++l) {
@@ -105,7 +121,34 @@ public:
     const std::map<std::size_t, std::vector<double>>& series() const { return series_; }
 
 private:
+    struct channel {
+        std::vector<double> coef;
+        std::vector<reducer*> reducers;
+    };
+    // obs[node * lanes + lane] = sum_k coef_k term_k, net[lane] = its node mean.
+    static void compute(const std::vector<double>& coef, const block_state<T>& s, std::vector<double>& obs,
+                        std::vector<double>& net) {
+        const int L = s.lanes, nn = s.n_nodes;
+        obs.assign(std::size_t(nn) * L, 0.0);
+        net.assign(std::size_t(L), 0.0);
+        for (std::size_t k = 0; k < coef.size(); ++k) {
+            const double c = coef[k];
+            if (c == 0) continue;
+            const int v = int(k % std::size_t(s.n_state));
+            const std::size_t part = k / std::size_t(s.n_state); // 0: x, 1: sin x, 2: cos x
+            for (int n = 0; n < nn; ++n)
+                for (int l = 0; l < L; ++l) {
+                    const double x = double(s.at(v, n, l));
+                    obs[std::size_t(n) * L + l] += c * (part == 0   ? x
+                                                        : part == 1 ? std::sin(x)
+                                                                    : std::cos(x));
+                }
+        }
+        for (int n = 0; n < nn; ++n)
+            for (int l = 0; l < L; ++l) net[std::size_t(l)] += obs[std::size_t(n) * L + l] / nn;
+    }
     static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
+    std::vector<channel> channels_;
     std::vector<double> coef_;
     long transient_;
     long sample_every_ = 1;

@@ -77,27 +77,30 @@ template <class T> struct block_state {
     T at(int v, int node, int lane) const { return x[(long(v) * n_nodes + node) * lanes + lane]; }
 };
 
-// What a backend that computes the observable itself (the GPU) hands out
-// instead of whole states: after `step` steps, obs[node * stride + lane]
-// for lanes 0 .. n_valid-1, the instances first .. first+n_valid-1 of the batch.
+// What a backend that computes observables itself (the GPU) hands out
+// instead of whole states: after `step` steps, projection p of node n is
+// obs[(p * n_nodes + n) * stride + lane] for lanes 0 .. n_valid-1, the
+// instances first .. first+n_valid-1 of the batch.
 template <class T> struct projected_state {
     long step;
     std::size_t first;
     long stride;
-    int n_valid, n_nodes;
+    int n_valid, n_nodes, n_proj;
     const T* obs;
 };
+constexpr int max_projections = 8;
 
 template <class T> struct observer {
     long every = 1;  // call after every `every` steps (and never at step 0)
     virtual ~observer() = default;
     // Called concurrently from different threads for different blocks.
     virtual void observe(const block_state<T>& s) = 0;
-    // Observers that need only a linear combination of the state variables
-    // (and of their sines and cosines) give its coefficients over
-    // [part][variable] (part 0: x, 1: sin x, 2: cos x); a backend may then
-    // compute it where the state lives and call observe_projected instead.
-    virtual const std::vector<double>* projection() const { return nullptr; }
+    // Observers that need only linear combinations of the state variables
+    // (and of their sines and cosines) give their coefficients, each over
+    // [part][variable] (part 0: x, 1: sin x, 2: cos x; at most
+    // max_projections); a backend may then compute them where the state
+    // lives and call observe_projected instead of observe.
+    virtual std::vector<std::vector<double>> projections() const { return {}; }
     virtual void observe_projected(const projected_state<T>&) {}
     // No call is needed before this step (e.g. the transient of a sweep).
     virtual long first_needed_step() const { return 0; }

@@ -16,6 +16,11 @@ struct connectome {
     std::vector<double> tract_lengths;  // n*n, mm
     std::vector<std::string> labels;
     std::vector<std::array<double, 3>> centres;  // mm, empty when unknown
+    // Optional TVB extras (average_orientations.txt, areas.txt), empty when
+    // the source has none: the mean orientation of each region's surface
+    // normals (for dipole lead fields) and its area (mm^2).
+    std::vector<std::array<double, 3>> orientations;
+    std::vector<double> areas;
     std::string source;                          // where it came from
 
     double w(std::size_t i, std::size_t j) const { return weights[i * n + j]; }
@@ -26,7 +31,8 @@ enum class weight_norm { none, max, row_sum };
 weight_norm parse_weight_norm(const std::string& s);
 
 // "synthetic:N" or "synthetic:N:SEED", a TVB connectivity zip or folder
-// (weights.txt, tract_lengths.txt, centres.txt), or "WEIGHTS,LENGTHS" for two
+// (weights.txt, tract_lengths.txt, centres.txt, and when present
+// average_orientations.txt and areas.txt), or "WEIGHTS,LENGTHS" for two
 // plain whitespace/CSV matrices. Throws nms::input_error on bad input.
 connectome load_connectome(const std::string& spec);
 connectome load_tvb_zip(const std::string& path);

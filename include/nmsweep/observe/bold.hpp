@@ -195,6 +195,17 @@ struct bold_options {
 // Throws input_error for bad options (names the option and value).
 std::unique_ptr<reducer> make_bold_reducer(const bold_options& opt, double sample_ms, int n_nodes);
 
+// Per-instance constants for the current batch of a reducer made by
+// make_bold_reducer (a swept constant such as bold.kappa): call after
+// reset(n) with n sets (resolve_bold_constants per instance); an empty vector
+// goes back to the options' constants. reset() also clears them.
+void set_bold_instance_constants(reducer& r, const std::vector<bold_constants>& per_instance);
+
+// Names of the constants of a preset (the keys resolve_bold_constants
+// accepts as overrides), and their units ("1/s", "s", "" ...).
+std::vector<std::string> bold_constant_names(const std::string& preset);
+std::string bold_constant_unit(const std::string& name);
+
 // The number of BOLD samples a reducer with these options will produce from
 // n_samples inputs (the length of bold/timeseries).
 long bold_sample_count(const bold_options& opt, double sample_ms, long n_samples);

@@ -63,6 +63,10 @@ public:
 // {"mean","std","min","max"}.
 std::unique_ptr<reducer> make_moments_reducer(const std::vector<std::string>& features, const std::string& units);
 
+// Several reducers fed the same samples as one: outputs concatenated in
+// order. Its outputs are known after reset() (the parts size theirs there).
+std::unique_ptr<reducer> make_composite_reducer(std::vector<std::unique_ptr<reducer>> parts);
+
 // The sampled signal every analysis reducer sees: fs = 1000 / (dt *
 // sample_every) Hz (dt in ms), and n_samples samples per instance after the
 // transient (steps t with transient < t <= n_steps and t % sample_every == 0).

@@ -47,6 +47,22 @@
 //                 min_cycles, hysteresis, per_node (bool), cluster_tol
 //                 (meaning and defaults: spectra_options, synchrony_options,
 //                 fc_options, attractor_options in nmsweep/sweep/reducers.hpp)
+//   [output.bold] the Balloon-Windkessel BOLD signal of every node
+//                 (nmsweep/observe/bold.hpp): preset (friston2003 |
+//                 stephan2007), any constant of the preset by name (kappa,
+//                 gamma, tau, alpha, rho, V0, k1, k2, k3; theta0, r0,
+//                 epsilon, TE), drive (expression like observable, default
+//                 the observable), scale, offset (z = scale drive + offset,
+//                 in 1/s^2), method (rk4 | heun), dt (ms, hemodynamic
+//                 step), tr (ms), transient (ms, from the first sample the
+//                 features see), timeseries (bool), empirical_fc = "fc.csv"
+//   [[output.sensors]] one table per modality (nmsweep/observe/leadfield.hpp):
+//                 name, sensors (TVB sensor file), gain (dipole |
+//                 magnetic_dipole | inverse_square | a CSV/text or .npy
+//                 file), conductivity (S/m, dipole), orientations (auto |
+//                 radial | connectome), region_weights (none | areas,
+//                 inverse_square), reference (average | a sensor label),
+//                 noise = { sigma, seed }, observable, features
 //
 // Sweepable NAMEs: model.<p>, coupling.<p>, model.<p>[k] / coupling.<p>[k]
 // (k a node index or a region label, quoted or not: model.x0["rHC"]),
@@ -61,6 +77,8 @@
 
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/network/connectome.hpp"
+#include "nmsweep/observe/bold.hpp"
+#include "nmsweep/observe/leadfield.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
 #include <cstdint>
@@ -86,7 +104,8 @@ struct param_ref {
         noise_var,   // noise.<var>        (key "noise.<var>")
         seed,        // noise.seed
         initial,     // initial
-        sample       // the sampler's "sample" axis
+        sample,      // the sampler's "sample" axis
+        bold         // bold.<constant>    (key "bold.<constant>"; [output.bold])
     };
     kind k = kind::model;
     std::string name;   // as written by the user
@@ -118,6 +137,33 @@ struct timeseries_spec {
     bool enabled = false;
     long every = 1;                       // steps between stored samples
     std::vector<std::size_t> instances;   // grid points whose series are stored
+};
+
+// [output.bold]
+struct bold_spec {
+    bool enabled = false;
+    observe::bold_options
+        opt;           // preset, constants, step, TR, transient, timeseries, drive scale/offset, empirical FC
+    std::string drive; // as written; "" = the [output] observable
+    std::vector<double> drive_coef; // its coefficients (the observable's when drive is "")
+};
+
+// One [[output.sensors]] table: sensor-space signals = gain x the regional
+// observable (+ white measurement noise), fed to the reducers named in
+// features; results under /sensors/<name>/.
+struct sensor_spec {
+    std::string name;
+    std::string sensors;                 // resolved TVB sensor file, "" = none (gain from a file)
+    std::string gain = "dipole";         // dipole | magnetic_dipole | inverse_square | resolved file path
+    bool gain_file = false;              // gain is a file
+    double conductivity = 0.3;           // S/m (dipole)
+    std::string orientations = "auto";   // auto | radial | connectome
+    std::string region_weights = "none"; // none | areas (inverse_square)
+    std::string reference;               // "" (none) | average | a sensor label
+    observe::projection_noise noise;
+    std::vector<std::string> features;
+    std::string observable; // as written; "" = the [output] observable
+    std::vector<double> observable_coef;
 };
 
 struct sweep_spec {
@@ -157,6 +203,8 @@ struct sweep_spec {
     synchrony_options synchrony;  // [output.synchrony]
     fc_options fc;                // [output.fc]
     attractor_options attractor;  // [output.attractor]
+    bold_spec bold;               // [output.bold]
+    std::vector<sensor_spec> sensors;  // [[output.sensors]]
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).
@@ -201,6 +249,20 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
 // Parses a sweepable name against the spec's model and coupling; throws
 // input_error (without a location) with a did-you-mean.
 param_ref parse_param_ref(const std::string& name, const std::string& model, const std::string& coupling);
+
+// The sensors and gain of one [[output.sensors]] table for this network (read
+// or computed, then re-referenced). Throws input_error "FILE:LINE:
+// [output.sensors] KEY: message".
+struct sensor_model {
+    observe::sensor_set sensors; // empty when the gain came from a file without a sensor file
+    observe::gain_matrix gain;
+};
+sensor_model make_sensor_model(const sweep_spec& s, const sensor_spec& m, const connectome& net);
+
+// The BOLD constants of instances first .. first+count-1 when a bold.<c>
+// constant is swept; empty otherwise (every instance has [output.bold]'s).
+std::vector<observe::bold_constants> bold_instance_constants(const sweep_spec& s, std::size_t first,
+                                                             std::size_t count);
 
 // Names accepted in [output].features.
 const std::vector<std::string>& known_features();
