@@ -172,7 +172,25 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     NMS_CUDA_CHECK(cudaEventRecord(ev0, st.compute));
 
     const long steps = b.n_steps;
-    if (!obs) {
+    // Observers that need only the moments of the observable: accumulated on
+    // the device, handed over once per device batch (nothing per sample
+    // leaves the device).
+    const bool dev_moments = obs && obs->moments_only();
+    const std::size_t mom_stride = std::size_t(nn + 1) * n_sub;
+    device_buffer<double> d_mom(dev_moments ? 4 * mom_stride : 0);
+    long mom_count = 0;
+    if (dev_moments) {
+        std::vector<double> m0(4 * mom_stride, 0.0);
+        std::fill(m0.begin() + 2 * mom_stride, m0.begin() + 3 * mom_stride, HUGE_VAL);
+        std::fill(m0.begin() + 3 * mom_stride, m0.end(), -HUGE_VAL);
+        NMS_CUDA_CHECK(cudaMemcpy(d_mom.p, m0.data(), m0.size() * sizeof(double), cudaMemcpyHostToDevice));
+        const long every = obs->every, first = std::max<long>(1, obs->first_needed_step());
+        a.mom = d_mom.p;
+        a.every = int(every);
+        a.mom_first = (first + every - 1) / every * every;
+        mom_count = steps >= a.mom_first ? (steps - a.mom_first) / every + 1 : 0;
+    }
+    if (!obs || dev_moments) {
         // Chunks of about 2^31 node-steps keep a launch short enough to interrupt.
         const long chunk = std::max<long>(1, long((1L << 31) / std::max<long>(1, long(nn) * n)));
         for (long t = 0; t < steps; t += chunk) {
@@ -253,6 +271,12 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
             for (int q = 0; q < nn; ++q)
                 R.final_state[(std::size_t(v) * nn + q) * N + inst(l)] =
                     double(xf[(std::size_t(v) * nn + q) * n_sub + l]);
+    }
+    if (dev_moments) {
+        std::vector<double> m(4 * mom_stride);
+        NMS_CUDA_CHECK(cudaMemcpy(m.data(), d_mom.p, m.size() * sizeof(double), cudaMemcpyDeviceToHost));
+        obs->observe_moments({i0, long(n_sub), int(n_sub), nn, mom_count, m.data(), m.data() + mom_stride,
+                              m.data() + 2 * mom_stride, m.data() + 3 * mom_stride});
     }
     return double(ms) / 1e3;
 }

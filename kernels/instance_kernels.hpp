@@ -57,10 +57,29 @@ template <class T, int NP, int NS> struct step_args {
     int every = 1;
     int n_proj = 0;
     bool trig = false;
+    // Moments of projection 0 on the device: mom[(stat * (nn + 1) + channel)
+    // * n + instance], stat = mean, m2, min, max; channel nn is the node mean;
+    // samples at the multiples of `every` from step mom_first on.
+    double* mom = nullptr;
+    long mom_first = 0;
     double coef[max_projections][3 * NS];
 };
 
 template <class M, class C, class T> using args_for = step_args<T, n_all_params<M, C>, M::n_state>;
+
+// One Welford update of the moments at mom[stat * stride + at] with sample x,
+// the k-th (as the moments reducer on the host does it).
+NMS_HD void welford(double* mom, long stride, long at, double x, double k) {
+    double& mean = mom[at];
+    double& m2 = mom[stride + at];
+    double& mn = mom[2 * stride + at];
+    double& mx = mom[3 * stride + at];
+    const double d = x - mean;
+    mean += d / k;
+    m2 += d * (x - mean);
+    mn = x < mn ? x : mn;
+    mx = mx < x ? x : mx;
+}
 
 // Fills the delay ring of instance i: the channels of the constant history
 // in every slot, those of the initial state in slot 0 (t = 0).
@@ -118,6 +137,9 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
         const long t_off = (t & a.mask) * a.slot;
         T* const ring_out = a.ring + ((t + 1) & a.mask) * a.slot + i;
         const bool sample = observe && (t + 1) % a.every == 0;
+        const bool msample = a.mom && t + 1 >= a.mom_first && (t + 1) % a.every == 0;
+        const double mk = msample ? double((t + 1 - a.mom_first) / a.every + 1) : 1.0;
+        double net = 0;
         const long sidx = (t + 1 - t0) / a.every - 1;
         bool ok = true;
         for (int n = 0; n < a.nn; ++n) {
@@ -163,7 +185,7 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
             T* xn = a.x + n * N + i;
             ok &= node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, acc, 1, dW, 1, ring_out + n * N, a.cs,
                                                      ldg(a.rowsum + n), a.nn, a.dt);
-            if (sample) {
+            if (sample || msample) {
                 double xv[NS];
                 NMS_UNROLL
                 for (int v = 0; v < NS; ++v) xv[v] = double(xn[v * a.cs]);
@@ -175,10 +197,15 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
                         if (a.trig)
                             o += a.coef[q][NS + v] * nsin(xv[v]) + a.coef[q][2 * NS + v] * ncos(xv[v]);
                     }
-                    a.obs[((sidx * a.n_proj + q) * a.nn + n) * N + i] = T(o);
+                    if (sample) a.obs[((sidx * a.n_proj + q) * a.nn + n) * N + i] = T(o);
+                    if (msample && q == 0) {
+                        welford(a.mom, long(a.nn + 1) * N, n * N + i, o, mk);
+                        net += o / a.nn;
+                    }
                 }
             }
         }
+        if (msample) welford(a.mom, long(a.nn + 1) * N, a.nn * N + i, net, mk);
         if (!ok && div < 0) div = t + 1;
     }
     a.div_step[i] = div;

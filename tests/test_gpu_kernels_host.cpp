@@ -7,6 +7,7 @@
 // checks the same on a device.
 
 #include "instance_tables.hpp"
+#include "sweep_observer.hpp"
 
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/models/registry.hpp"
@@ -225,6 +226,77 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
         for (std::size_t j = 0; j < per; ++j)
             ASSERT_NEAR(host.obs[k * per + j], rec.at[k][j], 1e-9 * (1 + std::abs(rec.at[k][j])))
                 << k << " " << j;
+}
+
+// Moments accumulated by the kernels (the device path of moments-only
+// sweeps) equal the host moments reducer fed by the CPU backend.
+TEST(gpu_kernels_on_host, device_moments_match_host_reducer) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    using T = double;
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", 13);
+    b.params["noise.y4"] = nms::field::scalar(1e-2);
+    b.n_steps = 301;
+    const std::vector<std::string> feats{"mean", "std", "min", "max"};
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 52, every = 5;
+
+    auto ref = nms::make_moments_reducer(feats, "");
+    ref->reset(13, 8);
+    nms::sweep_observer<T> cpu_obs(coef, transient, every, {ref.get()}, 0);
+    ASSERT_TRUE(cpu_obs.moments_only());
+    nms::run_cpu<T>(b, {}, &cpu_obs);
+
+    // The kernels with the moments enabled, as run_range sets them up.
+    const nms::prepared P = nms::prepare(b);
+    std::vector<int> node_slot;
+    const int nnp = nms::gpu::node_param_slots(P, node_slot);
+    auto h = nms::gpu::make_tables<T>(P, b, 0, 13, node_slot, nnp);
+    std::vector<T> x = h.x0, ring(std::size_t(P.ring_len) * C::n_channels * 8 * 13);
+    std::vector<long> div(13, -1);
+    const std::size_t ms = 9 * 13;
+    std::vector<double> mom(4 * ms, 0.0);
+    std::fill(mom.begin() + 2 * ms, mom.begin() + 3 * ms, HUGE_VAL);
+    std::fill(mom.begin() + 3 * ms, mom.end(), -HUGE_VAL);
+    nms::gpu::args_for<M, C, T> a;
+    nms::gpu::set_args<M, C, T>(a, P, b, 0, 13, node_slot, cpu_obs.projections());
+    a.x = x.data();
+    a.ring = ring.data();
+    a.pinst = h.pinst.data();
+    a.pnode = h.pnode.data();
+    a.row_ptr = P.row_ptr.data();
+    a.src = P.src.data();
+    a.delay = P.delay.data();
+    a.weight = h.weight.data();
+    a.rowsum = h.rowsum.data();
+    a.seed = h.seeds.data();
+    a.div_step = div.data();
+    a.mom = mom.data();
+    a.every = int(every);
+    a.mom_first = (cpu_obs.first_needed_step() + every - 1) / every * every;
+    ASSERT_EQ(a.mom_first, 55);
+    for (int i = 0; i < 13; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
+    for (int i = 0; i < 13; ++i) nms::gpu::step_instance<M, C, scheme::heun, T>(a, 0, 150, false, i);
+    for (int i = 0; i < 13; ++i) nms::gpu::step_instance<M, C, scheme::heun, T>(a, 150, 301, false, i);
+
+    auto got = nms::make_moments_reducer(feats, "");
+    got->reset(13, 8);
+    nms::sweep_observer<T> dev_obs(coef, transient, every, {got.get()}, 0);
+    const long count = (301 - 55) / 5 + 1;
+    dev_obs.observe_moments(
+        {0, 13, 13, 8, count, mom.data(), mom.data() + ms, mom.data() + 2 * ms, mom.data() + 3 * ms});
+    const auto outs = ref->outputs();
+    ASSERT_EQ(outs.size(), 8u);
+    for (std::size_t k = 0; k < outs.size(); ++k) {
+        const std::size_t m = outs[k].extra_sizes.empty() ? 1 : outs[k].extra_sizes[0];
+        std::vector<double> r(m), g(m);
+        for (std::size_t i = 0; i < 13; ++i) {
+            ref->result(k, i, r.data());
+            got->result(k, i, g.data());
+            for (std::size_t j = 0; j < m; ++j)
+                ASSERT_NEAR(g[j], r[j], 1e-9 * (1 + std::abs(r[j]))) << outs[k].name << " instance " << i;
+        }
+    }
 }
 
 } // namespace

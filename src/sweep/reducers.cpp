@@ -43,6 +43,22 @@ public:
         }
     }
 
+    bool takes_moments() const override { return true; }
+    void load_moments(const moments_state& m) override {
+        const int ch = nn_ + 1;
+        for (int l = 0; l < m.n_valid; ++l) {
+            const std::size_t i = m.first + std::size_t(l);
+            count_[i] = m.count;
+            for (int c = 0; c < ch; ++c) {
+                const std::size_t j = i * ch + c, s = std::size_t(c) * std::size_t(m.stride) + std::size_t(l);
+                mean_[j] = m.mean[s];
+                m2_[j] = m.m2[s];
+                min_[j] = m.min[s];
+                max_[j] = m.max[s];
+            }
+        }
+    }
+
     std::vector<reducer_output> outputs() const override {
         std::vector<reducer_output> out;
         for (const auto& f : want_) {

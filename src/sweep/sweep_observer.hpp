@@ -72,6 +72,15 @@ public:
         return out;
     }
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
+    bool moments_only() const override {
+        if (!channels_.empty() || (ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
+        for (auto* r : reducers_)
+            if (!r->takes_moments()) return false;
+        return this->every == sample_every_;
+    }
+    void observe_moments(const moments_state& m) override {
+        for (auto* r : reducers_) r->load_moments(m);
+    }
 
     void observe_projected(const projected_state<T>& s) override {
         const bool reduce = s.step > transient_ && s.step % sample_every_ == 0;

@@ -90,6 +90,18 @@ template <class T> struct projected_state {
 };
 constexpr int max_projections = 8;
 
+// Running moments of projection 0 accumulated where the state lives (the
+// GPU), for instances first .. first+n_valid-1 of the batch: channel c < n_nodes
+// is node c, channel n_nodes the node mean; arrays [channel * stride + lane];
+// `count` samples each (Welford: mean and the sum of squared deviations m2).
+struct moments_state {
+    std::size_t first;
+    long stride;
+    int n_valid, n_nodes;
+    long count;
+    const double *mean, *m2, *min, *max;
+};
+
 template <class T> struct observer {
     long every = 1;  // call after every `every` steps (and never at step 0)
     virtual ~observer() = default;
@@ -104,6 +116,12 @@ template <class T> struct observer {
     virtual void observe_projected(const projected_state<T>&) {}
     // No call is needed before this step (e.g. the transient of a sweep).
     virtual long first_needed_step() const { return 0; }
+    // True when everything the observer needs is the moments of projection
+    // 0 over the sampled steps (multiples of `every`) from first_needed_step
+    // on: a backend may then accumulate them itself and call
+    // observe_moments once per range of instances instead of observe_projected.
+    virtual bool moments_only() const { return false; }
+    virtual void observe_moments(const moments_state&) {}
 };
 
 struct run_options {

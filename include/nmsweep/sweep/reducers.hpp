@@ -7,6 +7,7 @@
 // reducers touch only the instances of the block they are given, so blocks
 // on different threads never share state.
 
+#include "nmsweep/engine/batch.hpp"  // moments_state
 #include "nmsweep/io/text_table.hpp"  // read_square_matrix (empirical FC)
 
 #include <cstddef>
@@ -43,6 +44,10 @@ public:
     // Called once per batch before any sample: sizes its state for n instances.
     virtual void reset(std::size_t n_instances, int n_nodes) = 0;
     virtual void accumulate(const obs_block& b) = 0;
+    // Reducers whose whole state is the running moments of the observable
+    // (the moments reducer) take them computed elsewhere (on a GPU) instead.
+    virtual bool takes_moments() const { return false; }
+    virtual void load_moments(const moments_state&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
