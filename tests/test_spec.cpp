@@ -199,6 +199,44 @@ TEST(spec, node_entries_speed_noise_scale_and_initial_file) {
     }
 }
 
+// The same per-node initial table as CSV, NumPy .npy (float32, Fortran
+// order) and HDF5 (tests/reference/make_ic_tables.py wrote the binary ones
+// from the CSV).
+TEST(spec, initial_table_from_csv_npy_and_hdf5) {
+    std::ifstream in(dir + "good_nodes.toml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string base = ss.str();
+    const auto at = base.find("\"../conn8\"");
+    ASSERT_NE(at, std::string::npos);
+    base.replace(at, 10, "\"" + dir + "../conn8\"");
+    auto load_with = [&](const std::string& file_line) {
+        std::string text = base;
+        const auto k = text.find("file = \"ic8.csv\"");
+        text.replace(k, 16, file_line);
+        const std::string path = ::testing::TempDir() + "ic_" + std::to_string(std::hash<std::string>{}(file_line)) + ".toml";
+        std::ofstream(path) << text;
+        return load_spec(path);
+    };
+    const auto csv = load_with("file = \"" + dir + "ic8.csv\"").initial.table;
+    const auto npy = load_with("file = \"" + dir + "ic8.npy\"").initial.table;
+    const auto h5 = load_with("file = \"" + dir + "ic8.h5\"\ndataset = \"state\"").initial.table;
+    ASSERT_EQ(csv.size(), 8u);
+    ASSERT_EQ(npy.size(), 8u);
+    ASSERT_EQ(h5, csv);
+    for (std::size_t r = 0; r < 8; ++r)
+        for (std::size_t c = 0; c < 6; ++c) EXPECT_NEAR(npy[r][c], csv[r][c], 1e-6) << r << " " << c;
+    EXPECT_EQ(csv[3][1], 1.3);
+    // A missing dataset and a dataset key on a CSV file are errors naming the key.
+    EXPECT_THROW(load_with("file = \"" + dir + "ic8.h5\"\ndataset = \"nope\""), input_error);
+    try {
+        load_with("file = \"" + dir + "ic8.csv\"\ndataset = \"state\"");
+        FAIL() << "dataset with a CSV file accepted";
+    } catch (const input_error& e) {
+        EXPECT_NE(std::string(e.what()).find("dataset"), std::string::npos) << e.what();
+    }
+}
+
 TEST(spec, latin_hypercube_sampler_is_stratified) {
     const sweep_spec s = load_spec(dir + "good_lhs.toml");
     EXPECT_EQ(s.sampler.kind, "lhs");

@@ -1,5 +1,7 @@
 #include "nmsweep/observe/leadfield.hpp"
 
+#include "nmsweep/io/text_table.hpp"
+
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/core/noise.hpp"
 
@@ -105,80 +107,9 @@ sensor_set read_sensors(const std::string& path) {
 namespace {
 
 gain_matrix read_npy(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw input_error(path + ": cannot open gain matrix file");
-    char magic[8];
-    if (!f.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
-        throw input_error(path + ": not a NumPy .npy file");
-    const int major = static_cast<unsigned char>(magic[6]);
-    std::uint32_t hlen = 0;
-    if (major == 1) {
-        unsigned char b[2];
-        f.read(reinterpret_cast<char*>(b), 2);
-        hlen = b[0] | (std::uint32_t(b[1]) << 8);
-    } else if (major == 2 || major == 3) {
-        unsigned char b[4];
-        f.read(reinterpret_cast<char*>(b), 4);
-        hlen = b[0] | (std::uint32_t(b[1]) << 8) | (std::uint32_t(b[2]) << 16) | (std::uint32_t(b[3]) << 24);
-    } else {
-        throw input_error(path + ": .npy format version " + std::to_string(major) + " not supported");
-    }
-    std::string header(hlen, '\0');
-    if (!f.read(header.data(), hlen)) throw input_error(path + ": truncated .npy header");
-    auto value_of = [&](const std::string& key) {
-        const auto k = header.find("'" + key + "'");
-        if (k == std::string::npos) throw input_error(path + ": .npy header has no '" + key + "'");
-        auto p = header.find(':', k);
-        ++p;
-        while (p < header.size() && header[p] == ' ') ++p;
-        return p;
-    };
-    std::size_t p = value_of("descr");
-    const std::size_t q = header.find('\'', p + 1);
-    const std::string descr = header.substr(p + 1, q - p - 1);
-    p = value_of("fortran_order");
-    const bool fortran = header.compare(p, 4, "True") == 0;
-    p = value_of("shape");
-    const std::size_t close = header.find(')', p);
-    std::vector<std::size_t> shape;
-    for (const auto& fl : fields(header.substr(p + 1, close - p - 1))) shape.push_back(std::stoul(fl));
-    if (shape.size() != 2)
-        throw input_error(path + ": .npy array has " + std::to_string(shape.size()) +
-                          " dimensions, expected 2 (sensors x regions)");
-    std::size_t esz;
-    if (descr == "<f8")
-        esz = 8;
-    else if (descr == "<f4")
-        esz = 4;
-    else
-        throw input_error(path + ": .npy dtype '" + descr +
-                          "' not supported (float64 or float32, little endian)");
     gain_matrix g;
-    g.n_sensors = shape[0];
-    g.n_regions = shape[1];
+    g.values = read_npy_matrix(path, "gain matrix (sensors x regions)", &g.n_sensors, &g.n_regions);
     g.source = path;
-    const std::size_t n = shape[0] * shape[1];
-    std::vector<char> raw(n * esz);
-    if (!f.read(raw.data(), std::streamsize(raw.size())))
-        throw input_error(path + ": truncated .npy data (" + std::to_string(shape[0]) + " x " +
-                          std::to_string(shape[1]) + " expected)");
-    g.values.resize(n);
-    for (std::size_t s = 0; s < shape[0]; ++s)
-        for (std::size_t r = 0; r < shape[1]; ++r) {
-            const std::size_t src = fortran ? r * shape[0] + s : s * shape[1] + r;
-            double x;
-            if (esz == 8) {
-                std::memcpy(&x, &raw[src * 8], 8);
-            } else {
-                float y;
-                std::memcpy(&y, &raw[src * 4], 4);
-                x = y;
-            }
-            if (!std::isfinite(x))
-                throw input_error(path + ": gain[" + std::to_string(s) + "][" + std::to_string(r) +
-                                  "] = " + fmt(x) + " is not finite");
-            g.values[s * shape[1] + r] = x;
-        }
     return g;
 }
 

@@ -7,6 +7,8 @@
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/core/suggest.hpp"
 #include "nmsweep/engine/prepared.hpp"
+#include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/io/text_table.hpp"
 #include "nmsweep/models/registry.hpp"
 
 #include <Random123/philox.h>
@@ -369,6 +371,49 @@ std::vector<std::vector<double>> read_ic_table(const std::string& path, const mo
     return rows;
 }
 
+// Binary per-node tables: a NumPy .npy file or a 2-D HDF5 dataset, one row
+// per node, one column per state variable in the model's order.
+std::vector<std::vector<double>> read_ic_binary(const std::string& path, const std::string& dataset,
+                                                const model_info& m) {
+    std::size_t rows = 0, cols = 0;
+    std::vector<double> v;
+    const auto ext = std::filesystem::path(path).extension().string();
+    if (ext == ".npy") {
+        v = read_npy_matrix(path, "initial state (nodes x state variables)", &rows, &cols);
+    } else {
+        if (!std::filesystem::exists(path)) throw input_error(path + ": cannot open the initial-condition file");
+        std::vector<std::size_t> shape;
+        try {
+            v = h5::read_dataset(path, dataset, &shape);
+        } catch (const std::exception& e) {
+            throw input_error(path + ": cannot read dataset '" + dataset + "' (" + e.what() + ")");
+        }
+        if (shape.size() != 2)
+            throw input_error(path + ": dataset '" + dataset + "' has " + std::to_string(shape.size()) +
+                              " dimensions, expected 2 (nodes x state variables)");
+        rows = shape[0];
+        cols = shape[1];
+    }
+    if (cols != m.states.size())
+        throw input_error(path + ": " + std::to_string(cols) + " columns, expected " +
+                          std::to_string(m.states.size()) + " (one per state variable of " + m.name + ", in the order " +
+                          [&] {
+                              std::string s;
+                              for (const auto& st : m.states) s += (s.empty() ? "" : " ") + std::string(st.name);
+                              return s;
+                          }() + ")");
+    std::vector<std::vector<double>> table(rows, std::vector<double>(cols));
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c) {
+            const double x = v[r * cols + c];
+            if (!std::isfinite(x))
+                throw input_error(path + ": row " + std::to_string(r) + ", " + m.states[c].name + ": not finite");
+            table[r][c] = x;
+        }
+    if (table.empty()) throw input_error(path + ": no rows in the initial-condition file");
+    return table;
+}
+
 // Reproducible uniform deviates (portable, unlike std:: distributions).
 struct uniform_gen {
     std::mt19937_64 g;
@@ -709,14 +754,25 @@ void parse_initial(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
     reader r(c, "initial", root.at("initial"));
     std::vector<std::string> allowed = state_names(*P.m);
     allowed.push_back("file");
+    allowed.push_back("dataset");
     allowed.push_back("random");
     r.only(allowed);
     for (const auto& [k, v] : entries(*r.t)) {
-        if (k == "file") {
+        if (k == "dataset") {
+            if (!r.t->contains("file")) c.fail(*v, "initial", k, "needs file = \"....h5\"");
+        } else if (k == "file") {
             s.initial.file = resolve_path(c, r.str(*v, k));
             c.note("initial.file", *v, "initial", k);
+            const auto ext = std::filesystem::path(s.initial.file).extension().string();
+            const bool h5 = ext == ".h5" || ext == ".hdf5";
+            std::string dataset = "initial";
+            if (r.t->contains("dataset")) {
+                if (!h5) c.fail(r.t->at("dataset"), "initial", "dataset", "only for an HDF5 file (.h5, .hdf5)");
+                dataset = r.str(r.t->at("dataset"), "dataset");
+            }
             try {
-                s.initial.table = read_ic_table(s.initial.file, *P.m);
+                s.initial.table = h5 || ext == ".npy" ? read_ic_binary(s.initial.file, dataset, *P.m)
+                                                      : read_ic_table(s.initial.file, *P.m);
             } catch (const input_error& e) {
                 c.fail(*v, "initial", k, e.what());
             }

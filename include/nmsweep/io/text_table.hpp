@@ -18,4 +18,10 @@ std::vector<double> square_matrix(const std::vector<std::vector<double>>& rows, 
                                   std::size_t* n = nullptr);
 std::vector<double> read_square_matrix(const std::string& path, std::size_t* n = nullptr);
 
+// A 2-D NumPy .npy array (float64 or float32, little endian, C or Fortran
+// order) as a row-major matrix; `what` names its meaning in errors, which
+// name the file and the offending value.
+std::vector<double> read_npy_matrix(const std::string& path, const std::string& what, std::size_t* rows,
+                                    std::size_t* cols);
+
 } // namespace nms
