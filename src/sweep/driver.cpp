@@ -582,6 +582,15 @@ std::string check_spec(const std::string& spec_path) {
     const double rate = 5e7 * omp_get_max_threads();
     os << "  work: " << e.node_steps << " node-steps, about " << human_seconds(e.node_steps / rate) << " on "
        << omp_get_max_threads() << " CPU threads\n";
+    // The GPU: which devices `--backend auto` would use (no throughput
+    // estimate: no GPU number has been measured yet, bench/GPU.md).
+    if (!cuda_built())
+        os << "  gpu: this build has no CUDA backend (runs on the CPU)\n";
+    else {
+        const auto devs = cuda_devices();
+        if (devs.empty()) os << "  gpu: no usable CUDA device (runs on the CPU)\n";
+        for (const auto& d : devs) os << "  gpu: " << d << "\n";
+    }
     if (s.bold.enabled) {
         const sampling smp = sampling_of(s);
         os << "  bold: preset " << s.bold.opt.preset << ", TR " << s.bold.opt.tr_ms << " ms, "
