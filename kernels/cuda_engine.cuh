@@ -94,8 +94,11 @@ struct stream_pair {
     cudaStream_t compute = nullptr, copy = nullptr;
     cudaEvent_t done_kernel[2] = {}, done_copy[2] = {};
     stream_pair() {
-        NMS_CUDA_CHECK(cudaStreamCreateWithFlags(&compute, cudaStreamNonBlocking));
-        NMS_CUDA_CHECK(cudaStreamCreateWithFlags(&copy, cudaStreamNonBlocking));
+        // Blocking streams: they order with the legacy default stream, which
+        // the synchronous uploads (cudaMemcpy from pageable memory may return
+        // before its DMA lands) and the final downloads use.
+        NMS_CUDA_CHECK(cudaStreamCreate(&compute));
+        NMS_CUDA_CHECK(cudaStreamCreate(&copy));
         for (int k = 0; k < 2; ++k) {
             NMS_CUDA_CHECK(cudaEventCreateWithFlags(&done_kernel[k], cudaEventDisableTiming));
             NMS_CUDA_CHECK(cudaEventCreateWithFlags(&done_copy[k], cudaEventDisableTiming));
@@ -163,6 +166,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
 
     const int bt = block_threads();
     const dim3 grid{unsigned((n + bt - 1) / bt)}, block{unsigned(bt)};
+    NMS_CUDA_CHECK(cudaDeviceSynchronize());  // every upload has landed
     stream_pair st;
     init_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, d_h.p);
     NMS_CUDA_LAUNCHED("init_kernel");
