@@ -131,7 +131,7 @@ template <class M, class C, scheme S, class T>
 double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_t i0, std::size_t n_sub,
                  const std::vector<int>& node_slot, int n_node_params, std::size_t obs_samples_cap,
                  run_result& R) {
-    constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
+    constexpr int NS = M::n_state, NCH = C::n_channels;
     const int nn = int(P.n_nodes);
     const std::size_t N = P.n_instances;
     const long n = long(n_sub);
