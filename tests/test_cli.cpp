@@ -25,7 +25,8 @@ struct result {
 // Each test has its own scratch folder: CTest runs them in parallel.
 fs::path scratch() {
     const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
-    fs::path p = fs::temp_directory_path() / "nms_cli" / (std::string(t->test_suite_name()) + "." + t->name());
+    fs::path p =
+        fs::temp_directory_path() / "nms_cli" / (std::string(t->test_suite_name()) + "." + t->name());
     fs::create_directories(p);
     return p;
 }
@@ -46,7 +47,8 @@ fs::path tmp(const std::string& name) {
     return p;
 }
 
-std::vector<double> read(const fs::path& p, const std::string& name, std::vector<std::size_t>* shape = nullptr) {
+std::vector<double> read(const fs::path& p, const std::string& name,
+                         std::vector<std::size_t>* shape = nullptr) {
     return nms::h5::read_dataset(p.string(), name, shape);
 }
 
@@ -78,7 +80,7 @@ TEST(cli, run_writes_grid_shaped_features_with_axes) {
 TEST(cli, sweep_point_equals_simulate) {
     const auto sweep = tmp("sweep.h5"), sim = tmp("sim.h5");
     ASSERT_EQ(sh("run -q --batch-size 5 " + data + "/cli/small_jr.toml -o " + sweep.string()).code, 0);
-    const std::size_t point = 7;  // a = 5, mu = 0.3
+    const std::size_t point = 7; // a = 5, mu = 0.3
     auto r = sh("simulate -q --point 7 " + data + "/cli/small_jr.toml -o " + sim.string());
     ASSERT_EQ(r.code, 0) << r.output;
     std::vector<std::size_t> shape;
@@ -96,14 +98,17 @@ TEST(cli, sweep_point_equals_simulate) {
 TEST(cli, resume_gives_identical_results) {
     const auto full = tmp("full.h5"), part = tmp("part.h5");
     ASSERT_EQ(sh("run -q " + data + "/cli/small_jr.toml -o " + full.string()).code, 0);
-    ASSERT_EQ(sh("run -q --batch-size 4 --stop-after-batches 1 " + data + "/cli/small_jr.toml -o " + part.string()).code, 0);
+    ASSERT_EQ(
+        sh("run -q --batch-size 4 --stop-after-batches 1 " + data + "/cli/small_jr.toml -o " + part.string())
+            .code,
+        0);
     auto done = read(part, "status/done");
     EXPECT_EQ(std::count(done.begin(), done.end(), 1.0), 4);
     EXPECT_NE(sh("info " + part.string()).output.find("INCOMPLETE"), std::string::npos);
     auto r = sh("run -q --resume --batch-size 4 " + data + "/cli/small_jr.toml -o " + part.string());
     ASSERT_EQ(r.code, 0) << r.output;
-    for (const char* name : {"features/mean", "features/std", "features/min", "features/max", "features/network_std",
-                             "features/final_state", "status/diverged_step"})
+    for (const char* name : {"features/mean", "features/std", "features/min", "features/max",
+                             "features/network_std", "features/final_state", "status/diverged_step"})
         EXPECT_EQ(read(full, name), read(part, name)) << name;
     // A finished file cannot be resumed.
     EXPECT_NE(sh("run -q --resume " + data + "/cli/small_jr.toml -o " + part.string()).code, 0);
@@ -112,7 +117,8 @@ TEST(cli, resume_gives_identical_results) {
 TEST(cli, results_do_not_depend_on_threads) {
     const auto one = tmp("t1.h5"), two = tmp("t2.h5");
     ASSERT_EQ(sh("run -q --threads 1 " + data + "/cli/small_jr.toml -o " + one.string()).code, 0);
-    ASSERT_EQ(sh("run -q --threads 2 --batch-size 3 " + data + "/cli/small_jr.toml -o " + two.string()).code, 0);
+    ASSERT_EQ(sh("run -q --threads 2 --batch-size 3 " + data + "/cli/small_jr.toml -o " + two.string()).code,
+              0);
     EXPECT_EQ(read(one, "features/final_state"), read(two, "features/final_state"));
 }
 
@@ -166,4 +172,31 @@ TEST(cli, models_and_check) {
     EXPECT_EQ(r.code, 0) << r.output;
     EXPECT_NE(r.output.find("12 points"), std::string::npos) << r.output;
     EXPECT_NE(sh("--backend cuda run x.toml").code, 0);
+}
+
+// --backend: cpu always works; cuda without a usable device is one clear
+// error (exit 2, no result file); auto falls back to the CPU and says so in
+// the file. With a device, cuda and auto run on it and record it.
+TEST(cli, backend_choice_is_recorded_and_cuda_without_device_fails_cleanly) {
+    const auto spec = data + "/cli/small_jr.toml";
+    const auto cpu = tmp("cpu.h5"), cuda = tmp("cuda.h5"), autob = tmp("auto.h5");
+    ASSERT_EQ(sh("run -q --backend cpu " + spec + " -o " + cpu.string()).code, 0);
+    EXPECT_EQ(nms::h5::read_string_attr(cpu.string(), "", "backend"), "cpu");
+    const auto check = sh("check " + spec);
+    ASSERT_EQ(check.code, 0);
+    const bool gpu = check.output.find("gpu: no usable") == std::string::npos &&
+                     check.output.find("gpu: this build has no CUDA") == std::string::npos;
+    const auto r = sh("run -q --backend cuda " + spec + " -o " + cuda.string());
+    ASSERT_EQ(sh("run -q --backend auto " + spec + " -o " + autob.string()).code, 0);
+    if (gpu) {
+        EXPECT_EQ(r.code, 0) << r.output;
+        EXPECT_EQ(nms::h5::read_string_attr(cuda.string(), "", "backend"), "cuda");
+        EXPECT_EQ(nms::h5::read_string_attr(autob.string(), "", "backend"), "cuda");
+    } else {
+        EXPECT_EQ(r.code, 2) << r.output;
+        EXPECT_NE(r.output.find("--backend cuda"), std::string::npos) << r.output;
+        EXPECT_FALSE(fs::exists(cuda));
+        EXPECT_EQ(nms::h5::read_string_attr(autob.string(), "", "backend"), "cpu");
+        EXPECT_EQ(read(autob, "features/final_state"), read(cpu, "features/final_state"));
+    }
 }
