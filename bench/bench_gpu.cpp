@@ -8,6 +8,13 @@
 //   bench_gpu [--connectome PATH|synthetic:N] [--instances LIST] [--steps N]
 //             [--model M] [--coupling C] [--noise-var V|none] [--double]
 //             [--speed MM_PER_MS] [--devices LIST]
+//   bench_gpu --case jr76|wc80|epileptor76|kuramoto998|mpr76 [--connectome PATH]
+//             [--instances LIST] [--steps N] [--devices LIST]
+//
+// The named cases (bench/cases.hpp) are those of bench_cpu --case with more
+// instances; each run prints a "result" line like bench_cpu's, with the
+// device memory used (peak of cudaMemGetInfo sampled every 2 ms during the
+// run, minus the use before it) and the fraction of the copy bandwidth.
 //
 // Bytes per node-step (the floor): each input reads its source's coupling
 // channels from the delay ring (device memory: the rings of 10^4 instances
@@ -19,10 +26,17 @@
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/engine/prepared.hpp"
 
+#include "cases.hpp"
+
 #include <cuda_runtime.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -62,6 +76,40 @@ std::vector<std::string> split(const std::string& s) {
     return out;
 }
 
+// Peak device memory in use on the current device while it lives, sampled.
+struct mem_sampler {
+    std::atomic<bool> stop{false};
+    std::size_t base_used = 0, peak_used = 0;
+    std::thread th;
+    static std::size_t used() {
+        std::size_t fr = 0, tot = 0;
+        if (cudaMemGetInfo(&fr, &tot) != cudaSuccess) return 0;
+        return tot - fr;
+    }
+    mem_sampler() {
+        base_used = peak_used = used();
+        th = std::thread([this] {
+            while (!stop.load()) {
+                peak_used = std::max(peak_used, used());
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
+        });
+    }
+    double finish_mib() {
+        stop = true;
+        th.join();
+        peak_used = std::max(peak_used, used());
+        return double(peak_used - base_used) / 1048576.0;
+    }
+};
+
+double load1() {
+    std::ifstream f("/proc/loadavg");
+    double l = -1;
+    f >> l;
+    return l;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -69,17 +117,21 @@ int main(int argc, char** argv) {
                 noise_var = "y4";
     std::string instances = "16384,65536", devices;
     long steps = 4000;
+    bool steps_given = false, instances_given = false, conn_given = false;
+    std::string case_name;
     bool dbl = false;
     double speed = 4.0;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
         if (a == "--connectome")
-            conn = next();
+            conn = next(), conn_given = true;
         else if (a == "--instances")
-            instances = next();
+            instances = next(), instances_given = true;
         else if (a == "--steps")
-            steps = std::stol(next());
+            steps = std::stol(next()), steps_given = true;
+        else if (a == "--case")
+            case_name = next();
         else if (a == "--model")
             model = next();
         else if (a == "--coupling")
@@ -117,16 +169,35 @@ int main(int argc, char** argv) {
     if (!noise_var.empty() && noise_var != "none") b.params["noise." + noise_var] = nms::field::scalar(1e-3);
     nms::run_options opt;
     for (const auto& d : split(devices)) opt.devices.push_back(std::stoi(d));
+    if (!case_name.empty()) {
+        try {
+            const auto c = nms_bench::make_case(case_name, conn_given ? conn : "", 0, steps_given ? steps : 0, true);
+            std::printf("case %s: %s\n", case_name.c_str(), c.title.c_str());
+            model = c.b.model, coupling = c.b.coupling, dbl = c.dbl, steps = c.b.n_steps;
+            noise_var = "(the case's)";
+            if (!instances_given) instances = std::to_string(c.b.n_instances);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "bench_gpu: %s\n", e.what());
+            return 2;
+        }
+    }
 
     bool first = true;
     for (const auto& tok : split(instances)) {
         const std::size_t n = std::stoul(tok);
+        if (!case_name.empty()) {
+            auto c = nms_bench::make_case(case_name, conn_given ? conn : "", long(n), steps, true);
+            std::printf("grid: %s = %zu instances\n", c.axes.c_str(), n);
+            b = std::move(c.b);
+        }
         b.n_instances = n;
-        b.params.erase("model.mu");
-        if (model == "jansen_rit") { // a sweep-like spread of the input, so that instances differ
-            std::vector<double> mu(n);
-            for (std::size_t i = 0; i < n; ++i) mu[i] = 0.1 + 0.2 * double(i) / double(n);
-            b.params["model.mu"] = nms::field::per_instance(mu);
+        if (case_name.empty()) {
+            b.params.erase("model.mu");
+            if (model == "jansen_rit") { // a sweep-like spread of the input, so that instances differ
+                std::vector<double> mu(n);
+                for (std::size_t i = 0; i < n; ++i) mu[i] = 0.1 + 0.2 * double(i) / double(n);
+                b.params["model.mu"] = nms::field::per_instance(mu);
+            }
         }
         const nms::prepared P = nms::prepare(b);
         const std::size_t T = dbl ? 8 : 4;
@@ -156,7 +227,10 @@ int main(int argc, char** argv) {
             else
                 nms::run_cuda<float>(w, opt);
         }
+        const double l1 = load1();
+        mem_sampler ms;
         const nms::run_result r = dbl ? nms::run_cuda<double>(b, opt) : nms::run_cuda<float>(b, opt);
+        const double dev_mib = ms.finish_mib();
         const double work = double(n) * double(P.n_nodes) * double(steps);
         const double k_rate = work / r.kernel_seconds;
         long n_div = 0;
@@ -166,6 +240,16 @@ int main(int argc, char** argv) {
             "%.2f TB/s = %.0f%% of copy bandwidth  diverged %ld\n",
             n, r.threads, r.wall_seconds, r.kernel_seconds, k_rate, r.node_steps_per_second,
             k_rate * bytes / 1e12, 100.0 * k_rate * bytes / bw, n_div);
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        std::printf("result case=%s backend=cuda devices=%d precision=%s instances=%zu nodes=%zu steps=%ld "
+                    "wall_s=%.3f kernel_s=%.3f node_steps_per_s=%.3e wall_node_steps_per_s=%.3e "
+                    "bytes_per_node_step=%.0f copy_bw_fraction=%.3f device_MiB=%.1f peak_rss_MiB=%.1f diverged=%ld "
+                    "load1=%.2f\n",
+                    case_name.empty() ? "custom" : case_name.c_str(), r.threads, dbl ? "double" : "float", n,
+                    P.n_nodes, b.n_steps, r.wall_seconds, r.kernel_seconds, k_rate, r.node_steps_per_second, bytes,
+                    k_rate * bytes / bw, dev_mib, double(u.ru_maxrss) / 1024.0, n_div, l1);
+        std::fflush(stdout);
     }
     return 0;
 }

@@ -399,6 +399,7 @@ run_gpu_bench() {
   # Cases: Jansen-Rit on TVB's 76-region connectome (carried under
   # .gpu_deps/data, else the synthetic 76-node one), float, at three batch
   # sizes and three block sizes; double; the 998-region sparse connectome;
+  # the named cases (bench_gpu --case jr76|wc80|epileptor76|kuramoto998|mpr76);
   # an end-to-end 16384-point sweep through the command line on the GPU and
   # on all CPU cores of the same machine; the CPU benchmark for comparison.
   local exe=$BUILD_DIR/bench/bench_gpu nms=$BUILD_DIR/src/nmsweep rc=0
@@ -429,6 +430,18 @@ run_gpu_bench() {
     done
     bench_case "JR 76, double" --connectome "$c76" --instances 65536 --steps 2000 --double
     bench_case "JR 998 sparse, float" --connectome "$c998" --instances 8192 --steps 1000
+    # The named cases of bench/cases.hpp (the same as bench_cpu --case), at
+    # their GPU defaults; "result" lines carry device memory and copy-bandwidth fraction.
+    local nc cc
+    for nc in jr76 wc80 epileptor76 kuramoto998 mpr76; do
+      cc=()
+      case $nc in
+        kuramoto998) [ "$c998" != synthetic:998 ] && cc=(--connectome "$c998") ;;
+        wc80) ;;  # synthetic 80-node connectome
+        *) [ "$c76" != synthetic:76 ] && cc=(--connectome "$c76") ;;
+      esac
+      bench_case "named case $nc" --case "$nc" ${cc[@]+"${cc[@]}"}
+    done
     echo; echo "--- end to end: nmsweep run, 16384 points, GPU then all CPU cores"
     for be in cuda cpu; do
       "${to[@]}" "$nms" run --overwrite --backend "$be" bench/cases/jr76_sweep_16k.toml -o "$WORK/sweep_$be.h5" 2>&1 \
