@@ -37,6 +37,14 @@ conn_for() {  # the TVB file for a case, if present
   [ -n "$f" ] && [ -f "$f" ] && echo "--connectome $f"
 }
 
+busy_cores() {  # cores busy over 1 s before a run (others' jobs: this script is idle then)
+  local a b
+  a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+  awk -v u="$(( (b[1]+b[2]+b[3]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[6]+a[7]) ))" \
+      -v t="$(( (b[1]+b[2]+b[3]+b[4]+b[5]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7]) ))" -v n="$(nproc)" \
+      'BEGIN { printf "%.2f", (t > 0 ? n * u / t : 0) }'
+}
+
 : > "$LOG"
 echo "# $(date -u '+%F %T UTC')  $(lscpu | sed -n 's/^Model name: *//p') x $(nproc)  git $(git describe --always --dirty 2>/dev/null)" | tee -a "$LOG"
 if [ "${CPU:-1}" != 0 ]; then
@@ -46,7 +54,8 @@ if [ "${CPU:-1}" != 0 ]; then
     for ((k = 0; k < REPEAT; ++k)); do
       # shellcheck disable=SC2046
       echo "\$ $exe --case $c $(conn_for "$c") --threads $THREADS" | tee -a "$LOG"
-      "$exe" --case "$c" $(conn_for "$c") --threads "$THREADS" 2>&1 | tee -a "$LOG" | grep -v '^result' || true
+      bz=$(busy_cores)
+      "$exe" --case "$c" $(conn_for "$c") --threads "$THREADS" 2>&1 | sed "/^result /s/\$/ busy=$bz/" | tee -a "$LOG" | grep -v '^result' || true
     done
   done
 fi
@@ -58,8 +67,9 @@ if [ "${GPU:-1}" != 0 ] && [ -n "$gexe" ] && nvidia-smi -L >/dev/null 2>&1; then
   for c in "${CASES[@]}"; do
     for ((k = 0; k < REPEAT; ++k)); do
       echo "\$ $gexe --case $c $(conn_for "$c")" | tee -a "$LOG"
+      bz=$(busy_cores)
       # shellcheck disable=SC2046
-      "$gexe" --case "$c" $(conn_for "$c") 2>&1 | tee -a "$LOG" | grep -v '^result' || true
+      "$gexe" --case "$c" $(conn_for "$c") 2>&1 | sed "/^result /s/\$/ busy=$bz/" | tee -a "$LOG" | grep -v '^result' || true
     done
   done
 elif [ "${GPU:-1}" != 0 ]; then
@@ -68,7 +78,8 @@ fi
 
 echo
 # One row per case, backend and thread count: best node-steps/s of the repeats
-# and the range. per thread = node-steps/s / threads (CPU).
+# and the range. per thread = node-steps/s / threads (CPU). "cores busy before":
+# CPU use by other jobs in the second before each run (from /proc/stat).
 grep '^result ' "$LOG" | awk '
 function kv(s,   a, i, p) { delete F; n = split(s, a, " "); for (i = 2; i <= n; ++i) { p = index(a[i], "="); F[substr(a[i], 1, p - 1)] = substr(a[i], p + 1) } }
 {
@@ -76,7 +87,9 @@ function kv(s,   a, i, p) { delete F; n = split(s, a, " "); for (i = 2; i <= n; 
   par = F["backend"] == "cpu" ? F["threads"] : F["devices"]
   key = F["case"] SUBSEP F["backend"] SUBSEP par SUBSEP F["instances"]
   r = F["node_steps_per_s"] + 0
-  if (!(key in best)) { order[++nk] = key; lo[key] = r; lmin[key] = F["load1"]; lmax[key] = F["load1"] }
+  if (!(key in best)) { order[++nk] = key; lo[key] = r; lmin[key] = F["load1"]; lmax[key] = F["load1"]; bmin[key] = F["busy"]; bmax[key] = F["busy"] }
+  if (F["busy"] < bmin[key]) bmin[key] = F["busy"]
+  if (F["busy"] > bmax[key]) bmax[key] = F["busy"]
   cnt[key]++
   if (r < lo[key]) lo[key] = r
   if (F["load1"] < lmin[key]) lmin[key] = F["load1"]
@@ -90,8 +103,8 @@ function kv(s,   a, i, p) { delete F; n = split(s, a, " "); for (i = 2; i <= n; 
   }
 }
 END {
-  print "| case | backend | threads (cpu) / devices | precision | instances | nodes | steps | wall s (best) | node-steps/s (best) | per thread | range over runs | runs | peak RSS MiB | device MiB / copy-bw fraction | load1 |"
-  print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  print "| case | backend | threads (cpu) / devices | precision | instances | nodes | steps | wall s (best) | node-steps/s (best) | per thread | range over runs | runs | peak RSS MiB | device MiB / copy-bw fraction | load1 | cores busy before |"
+  print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for (i = 1; i <= nk; ++i) { k = order[i]
-    printf "%s | %s | %.3e .. %.3e | %d | %s | %s | %s .. %s |\n", row[k], pt[k], lo[k], best[k], cnt[k], mem[k], dev[k], lmin[k], lmax[k] }
+    printf "%s | %s | %.3e .. %.3e | %d | %s | %s | %s .. %s | %s .. %s |\n", row[k], pt[k], lo[k], best[k], cnt[k], mem[k], dev[k], lmin[k], lmax[k], bmin[k], bmax[k] }
 }'

@@ -10,7 +10,9 @@
 #   bench/scaling.sh [instances|nodes|all]
 #
 # Environment: BUILD (build/release), DATA (../shared/data/tvb), THREADS,
-# WORK (3e8), LOG ($BUILD/scaling.log). The table it prints is in bench/RESULTS.md.
+# WORK (3e8; WORK_NODES 1.5e8 for the nodes series), NS and NODES (the
+# lists), REPEAT (1: runs per point; the table shows the best and the
+# range), LOG ($BUILD/scaling.log). The table it prints is in bench/RESULTS.md.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -18,6 +20,10 @@ BUILD=${BUILD:-build/release}
 DATA=${DATA:-$ROOT/../shared/data/tvb}
 THREADS=${THREADS:-1,$(nproc)}
 WORK=${WORK:-3e8}
+REPEAT=${REPEAT:-1}
+WORK_NODES=${WORK_NODES:-1.5e8}
+NS=${NS:-1 2 4 8 16 32 64 128 256 1024 4096 16384 100000}
+NODES=${NODES:-16 32 76 128 256 512 998}
 LOG=${LOG:-$BUILD/scaling.log}
 WHAT=${1:-all}
 exe=$BUILD/bench/bench_cpu
@@ -28,27 +34,44 @@ c76=synthetic:76
 steps_for() {  # instances nodes
   awk -v w="$WORK" -v n="$1" -v m="$2" 'BEGIN { s = int(w / (n * m)); if (s < 200) s = 200; if (s > 20000) s = 20000; print s }'
 }
-one() {  # series, connectome, instances, nodes
-  local s; s=$(steps_for "$3" "$4")
-  echo "\$ $exe --case jr76 --connectome $2 --instances $3 --steps $s --threads $THREADS" >> "$LOG"
-  "$exe" --case jr76 --connectome "$2" --instances "$3" --steps "$s" --threads "$THREADS" > "$LOG.tmp" 2>&1
-  cat "$LOG.tmp" >> "$LOG"
-  local conn; conn=$(grep '^connectome:' "$LOG.tmp")
-  grep '^result ' "$LOG.tmp" | sed "s|^result |result series=$1 |; s|\$| $(echo "$conn" | sed -E 's/.* ([0-9.]+) inputs\/node.* = ([0-9.]+) MiB.*/inputs=\1 ring_MiB=\2/')|"
+one() {  # series, connectome, instances, nodes: one row per thread count, best of REPEAT runs
+  local s t k bz conn; s=$(steps_for "$3" "$4")
+  for t in ${THREADS//,/ }; do
+    : > "$LOG.best"
+    for ((k = 0; k < REPEAT; ++k)); do
+      echo "\$ $exe --case jr76 --connectome $2 --instances $3 --steps $s --threads $t" >> "$LOG"
+      bz=$(busy_cores)
+      "$exe" --case jr76 --connectome "$2" --instances "$3" --steps "$s" --threads "$t" > "$LOG.tmp" 2>&1
+      cat "$LOG.tmp" >> "$LOG"
+      conn=$(grep '^connectome:' "$LOG.tmp")
+      grep '^result ' "$LOG.tmp" | sed "s|^result |result series=$1 |; s|\$| busy=$bz $(echo "$conn" | sed -E 's/.*\(([0-9.]+) inputs\/node.* = ([0-9.]+) MiB.*/inputs=\1 ring_MiB=\2/')|" >> "$LOG.best"
+    done
+    # the best run, with the range over the repeats
+    awk '{ for (i = 1; i <= NF; ++i) if ($i ~ /^node_steps_per_s=/) r = substr($i, 18) + 0
+           if (NR == 1 || r > b) { b = r; line = $0 } if (NR == 1 || r < lo) lo = r }
+         END { printf "%s range=%.3e..%.3e runs=%d\n", line, lo, b, NR }' "$LOG.best"
+  done
+}
+busy_cores() {  # cores busy over 1 s before a run (others' jobs: this script is idle then)
+  local a b
+  a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+  awk -v u="$(( (b[1]+b[2]+b[3]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[6]+a[7]) ))" \
+      -v t="$(( (b[1]+b[2]+b[3]+b[4]+b[5]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7]) ))" -v n="$(nproc)" \
+      'BEGIN { printf "%.2f", (t > 0 ? n * u / t : 0) }'
 }
 
 : > "$LOG"
 echo "# $(date -u '+%F %T UTC')  $(lscpu | sed -n 's/^Model name: *//p') x $(nproc)  git $(git describe --always --dirty 2>/dev/null)  threads $THREADS  work $WORK" | tee -a "$LOG"
 {
   if [ "$WHAT" = all ] || [ "$WHAT" = instances ]; then
-    for n in 1 2 4 8 16 32 64 128 256 1024 4096 16384 100000; do one instances "$c76" "$n" 76; done
+    for n in $NS; do one instances "$c76" "$n" 76; done
   fi
   if [ "$WHAT" = all ] || [ "$WHAT" = nodes ]; then
-    for m in 16 32 76 128 256 512 998; do one nodes "synthetic:$m" 256 "$m"; done
+    for m in $NODES; do WORK=$WORK_NODES one nodes "synthetic:$m" 256 "$m"; done
   fi
 } | tee -a "$LOG.results" | awk '
 function kv(s,   a, i, p) { delete F; n = split(s, a, " "); for (i = 2; i <= n; ++i) { p = index(a[i], "="); F[substr(a[i], 1, p - 1)] = substr(a[i], p + 1) } }
-BEGIN { print "| series | instances | nodes | inputs/node | ring MiB per block | steps | threads | wall s | node-steps/s | per thread | input-steps/s per thread | load1 |"; print "|---|---|---|---|---|---|---|---|---|---|---|---|" }
+BEGIN { print "| series | instances | nodes | inputs/node | ring MiB per block | steps | threads | wall s | node-steps/s | per thread | input-steps/s per thread | range over runs | load1 | cores busy before |"; print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" }
 { kv($0); r = F["node_steps_per_s"]; t = F["threads"]
-  printf "| %s | %s | %s | %s | %s | %s | %s | %.2f | %.3e | %.3e | %.3e | %s |\n", F["series"], F["instances"], F["nodes"], F["inputs"], F["ring_MiB"], F["steps"], t, F["wall_s"], r, r / t, r / t * F["inputs"], F["load1"]; fflush() }'
-rm -f "$LOG.tmp" "$LOG.results"
+  printf "| %s | %s | %s | %s | %s | %s | %s | %.2f | %.3e | %.3e | %.3e | %s (%s) | %s | %s |\n", F["series"], F["instances"], F["nodes"], F["inputs"], F["ring_MiB"], F["steps"], t, F["wall_s"], r, r / t, r / t * F["inputs"], F["range"], F["runs"], F["load1"], F["busy"]; fflush() }'
+rm -f "$LOG.tmp" "$LOG.results" "$LOG.best"
