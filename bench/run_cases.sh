@@ -16,6 +16,11 @@
 #             best node-steps/s and the range over the repeats
 #   CPU=0     skip the CPU cases;  GPU=0 skip the GPU cases
 #   LOG       raw output (default $BUILD/run_cases.log)
+#   APPEND=1  append to LOG instead of starting it afresh (the table covers all
+#             results in it: runs spread over time, e.g. waiting for a quiet machine)
+#   TABLE_ONLY=1  run nothing, print the table of the results in LOG
+#   QUIET=0.3 wait before each run until other jobs use less than 0.3 cores
+#             (bench/quiet.sh; at most QUIET_MAX_WAIT s, default 900)
 # Arguments: case names (default: all five).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,16 +42,13 @@ conn_for() {  # the TVB file for a case, if present
   [ -n "$f" ] && [ -f "$f" ] && echo "--connectome $f"
 }
 
-busy_cores() {  # cores busy over 1 s before a run (others' jobs: this script is idle then)
-  local a b
-  a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
-  awk -v u="$(( (b[1]+b[2]+b[3]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[6]+a[7]) ))" \
-      -v t="$(( (b[1]+b[2]+b[3]+b[4]+b[5]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7]) ))" -v n="$(nproc)" \
-      'BEGIN { printf "%.2f", (t > 0 ? n * u / t : 0) }'
-}
+# shellcheck source=bench/quiet.sh
+source "$ROOT/bench/quiet.sh"
 
-: > "$LOG"
+if [ "${TABLE_ONLY:-0}" = 1 ]; then CPU=0; GPU=0; else
+[ "${APPEND:-0}" = 1 ] || : > "$LOG"
 echo "# $(date -u '+%F %T UTC')  $(lscpu | sed -n 's/^Model name: *//p') x $(nproc)  git $(git describe --always --dirty 2>/dev/null)" | tee -a "$LOG"
+fi
 if [ "${CPU:-1}" != 0 ]; then
   exe=$BUILD/bench/bench_cpu
   [ -x "$exe" ] || { echo "no $exe (cmake --build $BUILD --target bench_cpu)"; exit 1; }
@@ -54,7 +56,7 @@ if [ "${CPU:-1}" != 0 ]; then
     for ((k = 0; k < REPEAT; ++k)); do
       # shellcheck disable=SC2046
       echo "\$ $exe --case $c $(conn_for "$c") --threads $THREADS" | tee -a "$LOG"
-      bz=$(busy_cores)
+      bz=$(wait_quiet)
       "$exe" --case "$c" $(conn_for "$c") --threads "$THREADS" 2>&1 | sed "/^result /s/\$/ busy=$bz/" | tee -a "$LOG" | grep -v '^result' || true
     done
   done
@@ -67,12 +69,12 @@ if [ "${GPU:-1}" != 0 ] && [ -n "$gexe" ] && nvidia-smi -L >/dev/null 2>&1; then
   for c in "${CASES[@]}"; do
     for ((k = 0; k < REPEAT; ++k)); do
       echo "\$ $gexe --case $c $(conn_for "$c")" | tee -a "$LOG"
-      bz=$(busy_cores)
+      bz=$(wait_quiet)
       # shellcheck disable=SC2046
       "$gexe" --case "$c" $(conn_for "$c") 2>&1 | sed "/^result /s/\$/ busy=$bz/" | tee -a "$LOG" | grep -v '^result' || true
     done
   done
-elif [ "${GPU:-1}" != 0 ]; then
+elif [ "${GPU:-1}" != 0 ] && [ "${TABLE_ONLY:-0}" != 1 ]; then
   echo "GPU cases not run: $([ -z "$gexe" ] && echo "no bench_gpu built (configure with -DNMS_CUDA=ON)" || echo "no device (nvidia-smi -L)")" | tee -a "$LOG"
 fi
 

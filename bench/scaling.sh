@@ -12,7 +12,8 @@
 # Environment: BUILD (build/release), DATA (../shared/data/tvb), THREADS,
 # WORK (3e8; WORK_NODES 1.5e8 for the nodes series), NS and NODES (the
 # lists), REPEAT (1: runs per point; the table shows the best and the
-# range), LOG ($BUILD/scaling.log). The table it prints is in bench/RESULTS.md.
+# range), LOG ($BUILD/scaling.log), QUIET=0.3 (wait before each run until
+# other jobs use less than 0.3 cores; bench/quiet.sh). The table it prints is in bench/RESULTS.md.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -40,7 +41,7 @@ one() {  # series, connectome, instances, nodes: one row per thread count, best 
     : > "$LOG.best"
     for ((k = 0; k < REPEAT; ++k)); do
       echo "\$ $exe --case jr76 --connectome $2 --instances $3 --steps $s --threads $t" >> "$LOG"
-      bz=$(busy_cores)
+      bz=$(wait_quiet)
       "$exe" --case jr76 --connectome "$2" --instances "$3" --steps "$s" --threads "$t" > "$LOG.tmp" 2>&1
       cat "$LOG.tmp" >> "$LOG"
       conn=$(grep '^connectome:' "$LOG.tmp")
@@ -52,13 +53,8 @@ one() {  # series, connectome, instances, nodes: one row per thread count, best 
          END { printf "%s range=%.3e..%.3e runs=%d\n", line, lo, b, NR }' "$LOG.best"
   done
 }
-busy_cores() {  # cores busy over 1 s before a run (others' jobs: this script is idle then)
-  local a b
-  a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
-  awk -v u="$(( (b[1]+b[2]+b[3]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[6]+a[7]) ))" \
-      -v t="$(( (b[1]+b[2]+b[3]+b[4]+b[5]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7]) ))" -v n="$(nproc)" \
-      'BEGIN { printf "%.2f", (t > 0 ? n * u / t : 0) }'
-}
+# shellcheck source=bench/quiet.sh
+source "$ROOT/bench/quiet.sh"
 
 : > "$LOG"
 echo "# $(date -u '+%F %T UTC')  $(lscpu | sed -n 's/^Model name: *//p') x $(nproc)  git $(git describe --always --dirty 2>/dev/null)  threads $THREADS  work $WORK" | tee -a "$LOG"
