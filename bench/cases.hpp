@@ -28,8 +28,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,8 +38,8 @@ namespace nms_bench {
 
 struct named_case {
     std::string name;
-    std::string title;   // one line: what is integrated
-    std::string axes;    // the grid, for the printout
+    std::string title; // one line: what is integrated
+    std::string axes;  // the grid, for the printout
     nms::batch b;
     bool dbl = false;
 };
@@ -48,8 +48,8 @@ inline const char* case_names() { return "jr76|wc80|epileptor76|kuramoto998|mpr7
 
 // instances / steps <= 0: the case's default for the backend (gpu: more
 // instances, so that a device is filled; cpu: each case ~10-30 s on 2 cores).
-inline named_case make_case(const std::string& name, const std::string& connectome, long instances, long steps,
-                            bool gpu) {
+inline named_case make_case(const std::string& name, const std::string& connectome, long instances,
+                            long steps, bool gpu) {
     named_case c;
     c.name = name;
     nms::batch& b = c.b;
@@ -68,8 +68,9 @@ inline named_case make_case(const std::string& name, const std::string& connecto
         b.params["noise.y4"] = nms::field::scalar(1e-3);
         ax1 = "coupling.a", lo1 = 0.0, hi1 = 2.0;
         ax2 = "model.mu", lo2 = 0.05, hi2 = 0.35;
-        def_inst = gpu ? 65536 : 1024, def_steps = 10000;  // 1 s of model time
-        c.title = "Jansen-Rit + sigmoidal coupling, delays at 4 mm/ms, stochastic Heun (noise on y4), dt 0.1 ms, float";
+        def_inst = gpu ? 65536 : 1024, def_steps = 10000; // 1 s of model time
+        c.title = "Jansen-Rit + sigmoidal coupling, delays at 4 mm/ms, stochastic Heun (noise on y4), dt 0.1 "
+                  "ms, float";
     } else if (name == "wc80") {
         b.model = "wilson_cowan";
         b.coupling = "linear";
@@ -80,8 +81,9 @@ inline named_case make_case(const std::string& name, const std::string& connecto
         ax1 = "coupling.a", lo1 = 0.0, hi1 = 0.5;
         ax2 = "model.P", lo2 = 0.0, hi2 = 2.0;
         def_inst = gpu ? 65536 : 1024, def_steps = 10000;
-        c.title = "Wilson-Cowan (TVB defaults) + linear coupling on E and I, delays at 4 mm/ms, stochastic Heun "
-                  "(noise on E, I), dt 0.1 ms, float";
+        c.title =
+            "Wilson-Cowan (TVB defaults) + linear coupling on E and I, delays at 4 mm/ms, stochastic Heun "
+            "(noise on E, I), dt 0.1 ms, float";
     } else if (name == "epileptor76") {
         b.model = "epileptor";
         b.coupling = "difference";
@@ -106,10 +108,11 @@ inline named_case make_case(const std::string& name, const std::string& connecto
         norm = nms::weight_norm::row_sum;
         b.params["noise.theta"] = nms::field::scalar(0.02);
         ax1 = "coupling.a", lo1 = 0.0, hi1 = 0.05;
-        ax2 = "model.omega", lo2 = 0.0314, hi2 = 0.0628;  // 5 .. 10 Hz
+        ax2 = "model.omega", lo2 = 0.0314, hi2 = 0.0628; // 5 .. 10 Hz
         def_inst = gpu ? 8192 : 64, def_steps = 2000;
-        c.title = "Kuramoto + Kuramoto coupling (sin/cos in the ring), row-normalised weights, delays at 4 mm/ms, "
-                  "stochastic Heun (noise on theta), dt 0.1 ms, float";
+        c.title =
+            "Kuramoto + Kuramoto coupling (sin/cos in the ring), row-normalised weights, delays at 4 mm/ms, "
+            "stochastic Heun (noise on theta), dt 0.1 ms, float";
     } else if (name == "mpr76") {
         b.model = "montbrio_pazo_roxin";
         b.coupling = "linear";
@@ -117,11 +120,12 @@ inline named_case make_case(const std::string& name, const std::string& connecto
         conn = "synthetic:76";
         b.params["noise.r"] = nms::field::scalar(1e-3);
         b.params["noise.V"] = nms::field::scalar(1e-3);
-        ax1 = "coupling.a", lo1 = 0.0, hi1 = 0.05;  // no instance diverges on TVB's 76 regions
+        ax1 = "coupling.a", lo1 = 0.0, hi1 = 0.05; // no instance diverges on TVB's 76 regions
         ax2 = "model.eta", lo2 = -6.0, hi2 = -4.0;
         def_inst = gpu ? 65536 : 1024, def_steps = 10000;
-        c.title = "Montbrio-Pazo-Roxin + linear coupling, delays at 4 mm/ms, stochastic Heun (noise on r, V), "
-                  "dt 0.1 ms, float";
+        c.title =
+            "Montbrio-Pazo-Roxin + linear coupling, delays at 4 mm/ms, stochastic Heun (noise on r, V), "
+            "dt 0.1 ms, float";
     } else {
         throw std::invalid_argument("unknown case '" + name + "' (expected " + case_names() + ")");
     }
@@ -154,8 +158,8 @@ inline named_case make_case(const std::string& name, const std::string& connecto
     b.params[ax1] = nms::field::per_instance(v1);
     b.params[ax2] = nms::field::per_instance(v2);
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%s [%g, %g] x %zu  x  %s [%g, %g] x %zu", ax1.c_str(), lo1, hi1, n1, ax2.c_str(),
-                  lo2, hi2, n2);
+    std::snprintf(buf, sizeof buf, "%s [%g, %g] x %zu  x  %s [%g, %g] x %zu", ax1.c_str(), lo1, hi1, n1,
+                  ax2.c_str(), lo2, hi2, n2);
     c.axes = buf;
     return c;
 }
