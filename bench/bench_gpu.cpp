@@ -14,7 +14,8 @@
 // The named cases (bench/cases.hpp) are those of bench_cpu --case with more
 // instances; each run prints a "result" line like bench_cpu's, with the
 // device memory used (peak of cudaMemGetInfo sampled every 2 ms during the
-// run, minus the use before it) and the fraction of the copy bandwidth.
+// run, minus the use before it; device 0 only when several are used) and
+// the fraction of the copy bandwidth.
 //
 // Bytes per node-step (the floor): each input reads its source's coupling
 // channels from the delay ring (device memory: the rings of 10^4 instances
@@ -76,7 +77,8 @@ std::vector<std::string> split(const std::string& s) {
     return out;
 }
 
-// Peak device memory in use on the current device while it lives, sampled.
+// Peak memory in use on device 0 (the sampling thread's current device)
+// while it lives, sampled every 2 ms; other processes' use counts too.
 struct mem_sampler {
     std::atomic<bool> stop{false};
     std::size_t base_used = 0, peak_used = 0;
