@@ -28,11 +28,11 @@ fi
 # Packages whose headers, CMake configs, pkg-config files and link-time .so
 # names the build uses (libhdf5-dev: serial HDF5 with the HL library).
 dev_pkgs=(libhdf5-dev libzip-dev libtoml11-dev libcli11-dev libeigen3-dev libfftw3-dev
-          librandom123-dev libgtest-dev libgmock-dev libbenchmark-dev)
+          librandom123-dev libgtest-dev libgmock-dev libbenchmark-dev libsleef-dev)
 # The runtime libraries those link, plus pkgconf (for an image without
 # pkg-config). Their dependency closure is added below.
 runtime_roots=(libhdf5-103-1 libhdf5-hl-100 libzip4 libfftw3-double3 libfftw3-single3
-               libbenchmark1debian pkgconf-bin libpkgconf3)
+               libbenchmark1debian libsleef3 pkgconf-bin libpkgconf3)
 # Present on every Ubuntu/Debian image that has g++ (and needed by g++
 # itself): never carried.
 skip_pkgs=(libc6 libgcc-s1 libstdc++6 gcc-12-base zlib1g libgomp1 libcrypt1 debconf

@@ -11,6 +11,18 @@ find_package(Eigen3 REQUIRED NO_MODULE)
 find_package(Boost REQUIRED)  # header-only: Boost.Random's Sobol sequences
 # FFTW (double) for the spectra and synchrony reducers (Debian: libfftw3-dev).
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
+# Vector math for the SIMD loops: glibc's libmvec, with the AVX-512 exp taken
+# from SLEEF (Debian: libsleef-dev) where found (src/backends/cpu/sleef_exp.cpp
+# says why and what it gained).
+find_path(NMS_SLEEF_INCLUDE_DIR sleef.h)
+find_library(NMS_SLEEF_LIBRARY sleef)
+if(NMS_SLEEF_INCLUDE_DIR AND NMS_SLEEF_LIBRARY)
+  set(NMS_SLEEF ON)
+  message(STATUS "nmsweep: vector exp from SLEEF (${NMS_SLEEF_LIBRARY}), other vector math from libmvec")
+else()
+  set(NMS_SLEEF OFF)
+  message(STATUS "nmsweep: vector math from libmvec (libsleef-dev not found)")
+endif()
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)
 add_library(nms_random123 INTERFACE)
 target_include_directories(nms_random123 SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR})

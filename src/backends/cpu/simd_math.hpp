@@ -1,7 +1,8 @@
 #pragma once
 
-// Tells GCC that glibc's libmvec has SIMD versions of these functions, so
-// that `#pragma omp simd` loops over instance lanes call the vector variants
+// Tells GCC that SIMD versions of these functions exist (glibc's libmvec;
+// the AVX-512 exp from SLEEF where found: sleef_exp.cpp),
+// so that `#pragma omp simd` loops over instance lanes call the vector variants
 // (glibc only declares them under -ffast-math, which would also switch off
 // NaN/Inf semantics that divergence detection relies on).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
