@@ -27,8 +27,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -45,20 +45,23 @@ double load1() {
 double peak_rss_mib() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
-    return double(u.ru_maxrss) / 1024.0;  // Linux: KiB
+    return double(u.ru_maxrss) / 1024.0; // Linux: KiB
 }
 
-int run_case(const std::string& name, const std::string& conn, long instances, long steps, std::string threads) {
+int run_case(const std::string& name, const std::string& conn, long instances, long steps,
+             std::string threads) {
     const nms_bench::named_case c = nms_bench::make_case(name, conn, instances, steps, false);
     const nms::prepared P = nms::prepare(c.b);
     const int lanes = 64 / (c.dbl ? 8 : 4);
-    const double ring_mib = double(P.ring_len) * P.n_channels * double(P.n_nodes) * lanes * (c.dbl ? 8 : 4) / 1048576.0;
+    const double ring_mib =
+        double(P.ring_len) * P.n_channels * double(P.n_nodes) * lanes * (c.dbl ? 8 : 4) / 1048576.0;
     std::printf("case %s: %s\n", name.c_str(), c.title.c_str());
     std::printf("grid: %s = %zu instances\n", c.axes.c_str(), c.b.n_instances);
-    std::printf("connectome: %s, %zu nodes, %zu edges (%.1f inputs/node), max delay %d steps, ring %d slots x %d "
-                "channels = %.2f MiB per block of %d lanes\n",
-                c.b.net.source.c_str(), P.n_nodes, P.src.size(), double(P.src.size()) / double(P.n_nodes), P.max_delay,
-                P.ring_len, P.n_channels, ring_mib, lanes);
+    std::printf(
+        "connectome: %s, %zu nodes, %zu edges (%.1f inputs/node), max delay %d steps, ring %d slots x %d "
+        "channels = %.2f MiB per block of %d lanes\n",
+        c.b.net.source.c_str(), P.n_nodes, P.src.size(), double(P.src.size()) / double(P.n_nodes),
+        P.max_delay, P.ring_len, P.n_channels, ring_mib, lanes);
     if (threads.empty()) threads = std::to_string(omp_get_max_threads());
     std::stringstream ts(threads);
     std::string tok;
@@ -69,11 +72,12 @@ int run_case(const std::string& name, const std::string& conn, long instances, l
         nms::run_result r = c.dbl ? nms::run_cpu<double>(c.b, opt) : nms::run_cpu<float>(c.b, opt);
         long n_div = 0;
         for (long d : r.diverged_step) n_div += d >= 0;
-        std::printf("result case=%s backend=cpu threads=%d lanes=%d precision=%s instances=%zu nodes=%zu steps=%ld "
-                    "wall_s=%.3f node_steps_per_s=%.3e per_thread=%.3e peak_rss_MiB=%.1f diverged=%ld load1=%.2f\n",
-                    name.c_str(), r.threads, r.lanes, c.dbl ? "double" : "float", c.b.n_instances, P.n_nodes,
-                    c.b.n_steps, r.wall_seconds, r.node_steps_per_second, r.node_steps_per_second / r.threads,
-                    peak_rss_mib(), n_div, l1);
+        std::printf(
+            "result case=%s backend=cpu threads=%d lanes=%d precision=%s instances=%zu nodes=%zu steps=%ld "
+            "wall_s=%.3f node_steps_per_s=%.3e per_thread=%.3e peak_rss_MiB=%.1f diverged=%ld load1=%.2f\n",
+            name.c_str(), r.threads, r.lanes, c.dbl ? "double" : "float", c.b.n_instances, P.n_nodes,
+            c.b.n_steps, r.wall_seconds, r.node_steps_per_second, r.node_steps_per_second / r.threads,
+            peak_rss_mib(), n_div, l1);
         std::fflush(stdout);
     }
     return 0;
@@ -89,13 +93,20 @@ int main(int argc, char** argv) {
             for (int j = 1; j < argc; ++j) {
                 std::string a = argv[j];
                 auto next = [&] { return j + 1 < argc ? std::string(argv[++j]) : std::string(); };
-                if (a == "--case") next();
-                else if (a == "--connectome") conn = next();
-                else if (a == "--instances") instances = std::stol(next());
-                else if (a == "--steps") steps = std::stol(next());
-                else if (a == "--threads") threads = next();
+                if (a == "--case")
+                    next();
+                else if (a == "--connectome")
+                    conn = next();
+                else if (a == "--instances")
+                    instances = std::stol(next());
+                else if (a == "--steps")
+                    steps = std::stol(next());
+                else if (a == "--threads")
+                    threads = next();
                 else {
-                    std::fprintf(stderr, "--case takes --connectome, --instances, --steps, --threads; not %s\n", a.c_str());
+                    std::fprintf(stderr,
+                                 "--case takes --connectome, --instances, --steps, --threads; not %s\n",
+                                 a.c_str());
                     return 2;
                 }
             }
@@ -106,7 +117,8 @@ int main(int argc, char** argv) {
                 return 2;
             }
         }
-    std::string conn = "synthetic:76", model = "jansen_rit", coupling = "sigmoidal_jansen_rit", noise_var = "y4";
+    std::string conn = "synthetic:76", model = "jansen_rit", coupling = "sigmoidal_jansen_rit",
+                noise_var = "y4";
     std::size_t instances = 1024;
     long steps = 2000;
     bool dbl = false;
@@ -115,15 +127,24 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-        if (a == "--connectome") conn = next();
-        else if (a == "--instances") instances = std::stoul(next());
-        else if (a == "--steps") steps = std::stol(next());
-        else if (a == "--threads") threads = next();
-        else if (a == "--model") model = next();
-        else if (a == "--coupling") coupling = next();
-        else if (a == "--noise-var") noise_var = next();
-        else if (a == "--double") dbl = true;
-        else if (a == "--speed") speed = std::stod(next());
+        if (a == "--connectome")
+            conn = next();
+        else if (a == "--instances")
+            instances = std::stoul(next());
+        else if (a == "--steps")
+            steps = std::stol(next());
+        else if (a == "--threads")
+            threads = next();
+        else if (a == "--model")
+            model = next();
+        else if (a == "--coupling")
+            coupling = next();
+        else if (a == "--noise-var")
+            noise_var = next();
+        else if (a == "--double")
+            dbl = true;
+        else if (a == "--speed")
+            speed = std::stod(next());
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
@@ -146,9 +167,11 @@ int main(int argc, char** argv) {
         b.params["model.mu"] = nms::field::per_instance(mu);
     }
     const nms::prepared P = nms::prepare(b);
-    std::printf("case: %s + %s, %zu nodes, %zu edges (%.1f inputs/node), max delay %d steps, ring %d, %s, %zu instances, %ld steps\n",
-                model.c_str(), coupling.c_str(), P.n_nodes, P.src.size(), double(P.src.size()) / double(P.n_nodes),
-                P.max_delay, P.ring_len, dbl ? "double" : "float", instances, steps);
+    std::printf("case: %s + %s, %zu nodes, %zu edges (%.1f inputs/node), max delay %d steps, ring %d, %s, "
+                "%zu instances, %ld steps\n",
+                model.c_str(), coupling.c_str(), P.n_nodes, P.src.size(),
+                double(P.src.size()) / double(P.n_nodes), P.max_delay, P.ring_len, dbl ? "double" : "float",
+                instances, steps);
     std::printf("connectome: %s\n", b.net.source.c_str());
     std::stringstream ts(threads);
     std::string tok;
@@ -156,8 +179,8 @@ int main(int argc, char** argv) {
         nms::run_options opt;
         opt.threads = std::stoi(tok);
         nms::run_result r = dbl ? nms::run_cpu<double>(b, opt) : nms::run_cpu<float>(b, opt);
-        std::printf("threads %2d  lanes %2d  wall %8.3f s  node-steps/s %.3e  per thread %.3e\n", r.threads, r.lanes,
-                    r.wall_seconds, r.node_steps_per_second, r.node_steps_per_second / r.threads);
+        std::printf("threads %2d  lanes %2d  wall %8.3f s  node-steps/s %.3e  per thread %.3e\n", r.threads,
+                    r.lanes, r.wall_seconds, r.node_steps_per_second, r.node_steps_per_second / r.threads);
     }
     return 0;
 }

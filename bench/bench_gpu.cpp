@@ -37,9 +37,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
     for (const auto& d : split(devices)) opt.devices.push_back(std::stoi(d));
     if (!case_name.empty()) {
         try {
-            const auto c = nms_bench::make_case(case_name, conn_given ? conn : "", 0, steps_given ? steps : 0, true);
+            const auto c =
+                nms_bench::make_case(case_name, conn_given ? conn : "", 0, steps_given ? steps : 0, true);
             std::printf("case %s: %s\n", case_name.c_str(), c.title.c_str());
             model = c.b.model, coupling = c.b.coupling, dbl = c.dbl, steps = c.b.n_steps;
             noise_var = "(the case's)";
@@ -244,13 +245,14 @@ int main(int argc, char** argv) {
             k_rate * bytes / 1e12, 100.0 * k_rate * bytes / bw, n_div);
         rusage u{};
         getrusage(RUSAGE_SELF, &u);
-        std::printf("result case=%s backend=cuda devices=%d precision=%s instances=%zu nodes=%zu steps=%ld "
-                    "wall_s=%.3f kernel_s=%.3f node_steps_per_s=%.3e wall_node_steps_per_s=%.3e "
-                    "bytes_per_node_step=%.0f copy_bw_fraction=%.3f device_MiB=%.1f peak_rss_MiB=%.1f diverged=%ld "
-                    "load1=%.2f\n",
-                    case_name.empty() ? "custom" : case_name.c_str(), r.threads, dbl ? "double" : "float", n,
-                    P.n_nodes, b.n_steps, r.wall_seconds, r.kernel_seconds, k_rate, r.node_steps_per_second, bytes,
-                    k_rate * bytes / bw, dev_mib, double(u.ru_maxrss) / 1024.0, n_div, l1);
+        std::printf(
+            "result case=%s backend=cuda devices=%d precision=%s instances=%zu nodes=%zu steps=%ld "
+            "wall_s=%.3f kernel_s=%.3f node_steps_per_s=%.3e wall_node_steps_per_s=%.3e "
+            "bytes_per_node_step=%.0f copy_bw_fraction=%.3f device_MiB=%.1f peak_rss_MiB=%.1f diverged=%ld "
+            "load1=%.2f\n",
+            case_name.empty() ? "custom" : case_name.c_str(), r.threads, dbl ? "double" : "float", n,
+            P.n_nodes, b.n_steps, r.wall_seconds, r.kernel_seconds, k_rate, r.node_steps_per_second, bytes,
+            k_rate * bytes / bw, dev_mib, double(u.ru_maxrss) / 1024.0, n_div, l1);
         std::fflush(stdout);
     }
     return 0;

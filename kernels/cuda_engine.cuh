@@ -166,7 +166,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
 
     const int bt = block_threads();
     const dim3 grid{unsigned((n + bt - 1) / bt)}, block{unsigned(bt)};
-    NMS_CUDA_CHECK(cudaDeviceSynchronize());  // every upload has landed
+    NMS_CUDA_CHECK(cudaDeviceSynchronize()); // every upload has landed
     stream_pair st;
     init_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, d_h.p);
     NMS_CUDA_LAUNCHED("init_kernel");

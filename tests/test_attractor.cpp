@@ -42,14 +42,15 @@ verdict classify(const std::function<double(double)>& x, long n, nms::attractor_
     auto r = nms::make_attractor_reducer(o, smp_ms(n), "");
     nms_test::feed(*r, 1, 1, n, 8, [&](std::size_t, long t, int) { return x(double(t)); });
     return {int(nms_test::result_of(*r, "features/attractor_class", 0)[0]),
-            nms_test::result_of(*r, "features/amplitude", 0)[0], nms_test::result_of(*r, "features/frequency", 0)[0],
+            nms_test::result_of(*r, "features/amplitude", 0)[0],
+            nms_test::result_of(*r, "features/frequency", 0)[0],
             nms_test::result_of(*r, "features/attractor_mean", 0)[0]};
 }
 
 // Lorenz (sigma 10, rho 28, beta 8/3) x(t), RK4, one model time unit per 50 ms.
 std::vector<double> lorenz_x(long n) {
     double x = 1, y = 1, z = 1;
-    const double h = 0.02 / 10;  // 10 sub-steps per 1 ms sample
+    const double h = 0.02 / 10; // 10 sub-steps per 1 ms sample
     auto f = [](double a, double b, double c, double* d) {
         d[0] = 10 * (b - a);
         d[1] = a * (28 - c) - b;
@@ -67,7 +68,7 @@ std::vector<double> lorenz_x(long n) {
             y += h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]);
             z += h / 6 * (k1[2] + 2 * k2[2] + 2 * k3[2] + k4[2]);
         }
-        if (t >= 5000) out.push_back(z);  // z: one maximum per loop, irregular heights (Lorenz map)
+        if (t >= 5000) out.push_back(z); // z: one maximum per loop, irregular heights (Lorenz map)
     }
     return out;
 }
@@ -86,8 +87,8 @@ TEST(attractor, sine_is_periodic_with_its_frequency_and_amplitude) {
     const auto v = classify([](double t) { return 5 + 2 * std::sin(2 * pi * 10.0 * t / 1000 + 0.3); }, 5000);
     EXPECT_EQ(v.cls, nms::periodic);
     EXPECT_NEAR(v.frequency, 10.0, 1e-3);
-    EXPECT_NEAR(v.amplitude, 4.0, 4 * (1 - std::cos(pi * 10 / 1000)) + 1e-9);  // sampled extrema
-    EXPECT_NEAR(v.mean, 5.0, 2.0 / (2 * pi * 10 * 5));                      // 0.3 rad of a partial cycle
+    EXPECT_NEAR(v.amplitude, 4.0, 4 * (1 - std::cos(pi * 10 / 1000)) + 1e-9); // sampled extrema
+    EXPECT_NEAR(v.mean, 5.0, 2.0 / (2 * pi * 10 * 5));                        // 0.3 rad of a partial cycle
 }
 
 TEST(attractor, relaxation_wave_with_a_secondary_bump_is_periodic) {
@@ -111,24 +112,28 @@ TEST(attractor, lorenz_is_irregular) {
 }
 
 TEST(attractor, quasi_periodic_sum_is_irregular) {
-    auto x = [](double t) { return std::sin(2 * pi * 10 * t / 1000) + 0.8 * std::sin(2 * pi * 10 * std::sqrt(2.0) * t / 1000); };
+    auto x = [](double t) {
+        return std::sin(2 * pi * 10 * t / 1000) + 0.8 * std::sin(2 * pi * 10 * std::sqrt(2.0) * t / 1000);
+    };
     EXPECT_EQ(classify(x, 20000).cls, nms::irregular);
 }
 
 TEST(attractor, too_few_cycles_are_unresolved) {
-    const auto v = classify([](double t) { return std::sin(2 * pi * 0.5 * t / 1000); }, 5000);  // 2.5 cycles
+    const auto v = classify([](double t) { return std::sin(2 * pi * 0.5 * t / 1000); }, 5000); // 2.5 cycles
     EXPECT_EQ(v.cls, nms::unresolved);
     EXPECT_TRUE(std::isnan(v.frequency));
 }
 
 TEST(attractor, damped_oscillation_is_a_fixed_point) {
     // Ringing down towards 5 with a 1 s time constant over a 5 s record.
-    const auto v = classify([](double t) { return 5 + std::exp(-t / 1000) * std::sin(2 * pi * 10 * t / 1000); }, 5000);
+    const auto v =
+        classify([](double t) { return 5 + std::exp(-t / 1000) * std::sin(2 * pi * 10 * t / 1000); }, 5000);
     EXPECT_EQ(v.cls, nms::fixed_point);
     EXPECT_TRUE(std::isnan(v.frequency));
-    EXPECT_LT(v.amplitude, 2 * std::exp(-4.5));  // the last cycle's, not the record's
+    EXPECT_LT(v.amplitude, 2 * std::exp(-4.5)); // the last cycle's, not the record's
     // Rung down below the fixed-point tolerance long before the end.
-    const auto w = classify([](double t) { return 5 + std::exp(-t / 100) * std::sin(2 * pi * 10 * t / 1000); }, 5000);
+    const auto w =
+        classify([](double t) { return 5 + std::exp(-t / 100) * std::sin(2 * pi * 10 * t / 1000); }, 5000);
     EXPECT_EQ(w.cls, nms::fixed_point);
 }
 
@@ -149,8 +154,8 @@ TEST(attractor, oscillation_converging_to_a_cycle_is_periodic) {
 }
 
 TEST(attractor, tolerances_are_options) {
-    auto x = [](double t) { return 100 + 0.05 * std::sin(2 * pi * 10 * t / 1000); };  // ptp 0.1
-    EXPECT_EQ(classify(x, 3000).cls, nms::fixed_point);  // 0.1 <= 1e-6 + 1e-3 * 100.05
+    auto x = [](double t) { return 100 + 0.05 * std::sin(2 * pi * 10 * t / 1000); }; // ptp 0.1
+    EXPECT_EQ(classify(x, 3000).cls, nms::fixed_point); // 0.1 <= 1e-6 + 1e-3 * 100.05
     nms::attractor_options o;
     o.rtol = 1e-4;
     EXPECT_EQ(classify(x, 3000, o).cls, nms::periodic);
@@ -192,14 +197,15 @@ TEST(attractor, memory_does_not_grow_with_the_duration) {
     auto a = nms::make_attractor_reducer({}, smp_ms(1000), "");
     auto b = nms::make_attractor_reducer({}, smp_ms(100000000), "");
     EXPECT_EQ(a->bytes_per_instance(76), b->bytes_per_instance(76));
-    EXPECT_LT(a->bytes_per_instance(76), 512u);  // network channel only by default
+    EXPECT_LT(a->bytes_per_instance(76), 512u); // network channel only by default
 }
 
 TEST(attractor, clustering_tells_attractors_apart) {
     nms::attractor_options o;
     using S = nms::attractor_summary;
     // Two fixed points (one still ringing down) at one level, one elsewhere.
-    EXPECT_EQ(nms::count_attractors({S{0, 0.0, NAN, 6.7}, S{0, 0.05, NAN, 6.71}, S{0, 0.0, NAN, 1.2}}, o), 2u);
+    EXPECT_EQ(nms::count_attractors({S{0, 0.0, NAN, 6.7}, S{0, 0.05, NAN, 6.71}, S{0, 0.0, NAN, 1.2}}, o),
+              2u);
     // A cycle and a fixed point.
     EXPECT_EQ(nms::count_attractors({S{1, 2.0, 10.4, 6.8}, S{0, 0.0, NAN, 1.5}}, o), 2u);
     // The same cycle within 5 %; a cycle of another amplitude or frequency.
@@ -279,7 +285,7 @@ cluster_tol = 0.05
         EXPECT_GE(y1, 10.0);
         EXPECT_LE(y1, 25.0);
         EXPECT_EQ(y4, 0.0);
-        EXPECT_GE(y5, -500.0);  // not in ranges: the model's state range
+        EXPECT_GE(y5, -500.0); // not in ranges: the model's state range
         EXPECT_LE(y5, 500.0);
     }
 }
@@ -357,7 +363,8 @@ sample_every = 10
 )";
     const auto out = dir / "s.h5";
     std::string log;
-    ASSERT_EQ(run_cli(bin + " run -q " + (dir / "s.toml").string() + " -o " + out.string(), dir, &log), 0) << log;
+    ASSERT_EQ(run_cli(bin + " run -q " + (dir / "s.toml").string() + " -o " + out.string(), dir, &log), 0)
+        << log;
     std::vector<std::size_t> shape;
     const auto cls = nms::h5::read_dataset(out.string(), "features/attractor_class", &shape);
     EXPECT_EQ(shape, (std::vector<std::size_t>{2, 4, 4}));
@@ -392,7 +399,7 @@ sample_every = 10
         has300 |= std::fabs(b[2 * k + 1] - 0.30) < 1e-12;
     }
     EXPECT_TRUE(has300);
-    (void)has150;  // p = 100 may be dominated by either class (2 of 4 each, ties: fixed point)
+    (void)has150; // p = 100 may be dominated by either class (2 of 4 each, ties: fixed point)
     EXPECT_EQ(nms::h5::read_string_attr(out.string(), "boundaries/fixed_point_periodic", "class_map"),
               "features/dominant_class");
     EXPECT_EQ(nms::h5::read_string_attr(out.string(), "features/attractor_class", "flag_meanings"),
@@ -426,7 +433,8 @@ features = ["attractor", "mean"]
 )";
     const auto out = dir / "s.h5";
     std::string log;
-    ASSERT_EQ(run_cli(bin + " run -q " + (dir / "s.toml").string() + " -o " + out.string(), dir, &log), 0) << log;
+    ASSERT_EQ(run_cli(bin + " run -q " + (dir / "s.toml").string() + " -o " + out.string(), dir, &log), 0)
+        << log;
     const auto cls = nms::h5::read_dataset(out.string(), "features/attractor_class");
     const auto amp = nms::h5::read_dataset(out.string(), "features/amplitude");
     const auto div = nms::h5::read_dataset(out.string(), "status/diverged_step");

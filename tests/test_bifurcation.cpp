@@ -34,7 +34,7 @@ const std::string bin = NMS_BIN;
 struct reference {
     std::vector<double> hopf, fold;
     std::map<std::string, double> value;
-    std::map<std::string, std::map<double, std::vector<double>>> branch;  // name -> input -> row
+    std::map<std::string, std::map<double, std::vector<double>>> branch; // name -> input -> row
 
     explicit reference(const std::string& path) {
         std::ifstream f(path);
@@ -88,7 +88,7 @@ int run_cli(const std::string& args, const fs::path& dir, std::string* out) {
 
 // Attractor results of a 1-D sweep (input axis first, "initial" axis last).
 struct sweep_result {
-    std::vector<double> input;  // in the reference's units
+    std::vector<double> input; // in the reference's units
     std::size_t n_ic = 0;
     std::vector<double> cls, amp, freq, mean, n_att;
     int c(std::size_t i, std::size_t k) const { return int(cls[i * n_ic + k]); }
@@ -100,12 +100,14 @@ struct sweep_result {
     }
 };
 
-sweep_result run_sweep(const std::string& name, const std::string& spec, const std::string& axis, double scale) {
+sweep_result run_sweep(const std::string& name, const std::string& spec, const std::string& axis,
+                       double scale) {
     const auto dir = scratch(name);
     std::ofstream(dir / "s.toml") << spec;
     const auto out = (dir / "s.h5").string();
     std::string log;
-    EXPECT_EQ(run_cli(bin + " run -q --precision double " + (dir / "s.toml").string() + " -o " + out, dir, &log), 0)
+    EXPECT_EQ(
+        run_cli(bin + " run -q --precision double " + (dir / "s.toml").string() + " -o " + out, dir, &log), 0)
         << log;
     sweep_result r;
     std::vector<std::size_t> shape;
@@ -147,8 +149,8 @@ double hopf_from_amplitudes(const std::vector<double>& x, const std::vector<doub
 // inputs that bracket them.
 TEST(bifurcation, jansen_rit_grimbert_faugeras) {
     const reference ref(data + "/bifurcation/jansen_rit_classical.txt");
-    ASSERT_EQ(ref.hopf.size(), 3u);  // -12.15 (upper branch), 89.83, 315.70
-    ASSERT_EQ(ref.fold.size(), 2u);  // -41.30, 113.59
+    ASSERT_EQ(ref.hopf.size(), 3u); // -12.15 (upper branch), 89.83, 315.70
+    ASSERT_EQ(ref.fold.size(), 2u); // -41.30, 113.59
     const double H1 = ref.hopf[1], H2 = ref.hopf[2], F = ref.fold[1], CF = ref.value.at("cycle_fold");
     // Published values (G&F 2006; the fold as AUTO-07p gives it, 113.586, in
     // github.com/pclus/auto-tutorial, docs/2-Examples/Jansen-Rit.md, which
@@ -160,8 +162,9 @@ TEST(bifurcation, jansen_rit_grimbert_faugeras) {
     EXPECT_NEAR(ref.hopf[0], -12.15, 0.006);
     EXPECT_NEAR(ref.fold[0], -41.30, 0.006);
 
-    const std::vector<double> p{80,    85,  86.5,  92,  93,  95,  100, 110, 113.3, 113.8, 114, 115, 120, 130, 137,
-                                137.3, 137.45, 137.6, 138, 150, 200, 250, 300, 308, 310, 312, 320, 325, 330, 340};
+    const std::vector<double> p{80,  85,  86.5, 92,  93,  95,    100,    110,   113.3, 113.8,
+                                114, 115, 120,  130, 137, 137.3, 137.45, 137.6, 138,   150,
+                                200, 250, 300,  308, 310, 312,   320,    325,   330,   340};
     std::ostringstream vals;
     for (std::size_t i = 0; i < p.size(); ++i) vals << (i ? ", " : "") << p[i] / 1000;
     const std::string spec = R"(
@@ -197,7 +200,9 @@ sample_every = 10
         for (std::size_t k = 0; k < r.n_ic; ++k) n += pred(i, k);
         return n;
     };
-    auto lower_fixed = [&](std::size_t i, std::size_t k) { return r.c(i, k) == 0 && r.mean[i * r.n_ic + k] < 4.0; };
+    auto lower_fixed = [&](std::size_t i, std::size_t k) {
+        return r.c(i, k) == 0 && r.mean[i * r.n_ic + k] < 4.0;
+    };
     auto alpha = [&](std::size_t i, std::size_t k) { return r.c(i, k) == 1 && r.amp[i * r.n_ic + k] < 5.0; };
     auto spike = [&](std::size_t i, std::size_t k) { return r.c(i, k) == 1 && r.amp[i * r.n_ic + k] > 5.0; };
     auto fixed = [&](std::size_t i, std::size_t k) { return r.c(i, k) == 0; };
@@ -225,9 +230,10 @@ sample_every = 10
             if (!a && !s) continue;
             const auto row = ref.at(a ? "alpha" : "spike", x);
             if (row.empty()) continue;
-            EXPECT_NEAR(r.amp[i * r.n_ic + k], row[1], 0.01 * row[1]) << (a ? "alpha" : "spike") << " p = " << x;
+            EXPECT_NEAR(r.amp[i * r.n_ic + k], row[1], 0.01 * row[1])
+                << (a ? "alpha" : "spike") << " p = " << x;
             EXPECT_NEAR(r.freq[i * r.n_ic + k], row[4], a ? 0.02 : 0.01 * row[4]) << "p = " << x;
-            if (a) {  // the alpha band
+            if (a) { // the alpha band
                 EXPECT_GT(r.freq[i * r.n_ic + k], 8.0);
                 EXPECT_LT(r.freq[i * r.n_ic + k], 13.0);
             }
@@ -244,7 +250,8 @@ sample_every = 10
     const double h2 = hopf_from_amplitudes({308, 310, 312}, {alpha_amp(308), alpha_amp(310), alpha_amp(312)});
     EXPECT_NEAR(h1, H1, 0.3);
     EXPECT_NEAR(h2, H2, 0.3);
-    std::printf("Jansen-Rit: Hopf points from the amplitudes %.2f and %.2f (reference %.2f, %.2f)\n", h1, h2, H1, H2);
+    std::printf("Jansen-Rit: Hopf points from the amplitudes %.2f and %.2f (reference %.2f, %.2f)\n", h1, h2,
+                H1, H2);
 }
 
 // Wilson-Cowan 1972 (preset wc1972_limit_cycle) against P, 12 random initial
@@ -256,7 +263,8 @@ TEST(bifurcation, wilson_cowan_1972_limit_cycle) {
     ASSERT_EQ(ref.hopf.size(), 1u);
     ASSERT_EQ(ref.fold.size(), 2u);
     const double H = ref.hopf[0], F = ref.fold[1], E = ref.value.at("cycle_end");
-    const std::vector<double> P{0.85, 0.95, 1.0, 1.05, 1.065, 1.09, 1.1, 1.2, 1.4, 1.6, 1.8, 1.84, 1.86, 1.87, 1.9, 1.95, 2.0};
+    const std::vector<double> P{0.85, 0.95, 1.0,  1.05, 1.065, 1.09, 1.1,  1.2, 1.4,
+                                1.6,  1.8,  1.84, 1.86, 1.87,  1.9,  1.95, 2.0};
     std::ostringstream vals;
     for (std::size_t i = 0; i < P.size(); ++i) vals << (i ? ", " : "") << P[i];
     const std::string spec = R"(
@@ -289,7 +297,7 @@ sample_every = 4
         for (std::size_t k = 0; k < r.n_ic; ++k) {
             const int c = r.c(i, k);
             if (x < E || x > H) EXPECT_EQ(c, nms::fixed_point) << "P = " << x;
-            if (x > F && x < H) {  // only the cycle exists
+            if (x > F && x < H) { // only the cycle exists
                 EXPECT_EQ(c, nms::periodic) << "P = " << x;
                 const auto row = ref.at("cycle", x);
                 ASSERT_FALSE(row.empty()) << x;

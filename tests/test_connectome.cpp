@@ -27,8 +27,8 @@ TEST(connectome, synthetic_is_seeded_and_plausible) {
     const double density = double(nz) / double(a.n * (a.n - 1));
     EXPECT_GT(density, 0.1);
     EXPECT_LT(density, 0.5);
-    EXPECT_DOUBLE_EQ(maxw, 1.0);  // normalised by max
-    EXPECT_GT(maxlen, 100.0);     // brain-sized
+    EXPECT_DOUBLE_EQ(maxw, 1.0); // normalised by max
+    EXPECT_GT(maxlen, 100.0);    // brain-sized
     EXPECT_LT(maxlen, 300.0);
     EXPECT_EQ(a.centres.size(), a.n);
 }

@@ -37,7 +37,7 @@ template <class T> void check_splits() {
     // Two batches of 17 and 23 instances.
     const auto c1 = run_cpu<T>(jr_batch(0, 17, N), two);
     const auto c2 = run_cpu<T>(jr_batch(17, 23, N), one);
-    const std::size_t per = a.final_state.size() / N;  // values per instance
+    const std::size_t per = a.final_state.size() / N; // values per instance
     for (std::size_t k = 0; k < per; ++k)
         for (std::size_t i = 0; i < N; ++i) {
             const double got = i < 17 ? c1.final_state[k * 17 + i] : c2.final_state[k * 23 + (i - 17)];

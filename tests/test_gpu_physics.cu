@@ -19,13 +19,15 @@ bool have_gpu() {
     return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
 }
 
-template <class T> __global__ void normals(std::uint64_t seed, int n_inst, int n_node, int n_var, int n_step, T* out) {
+template <class T>
+__global__ void normals(std::uint64_t seed, int n_inst, int n_node, int n_var, int n_step, T* out) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n_inst) return;
     for (int n = 0; n < n_node; ++n)
         for (int v = 0; v < n_var; ++v)
             for (int t = 0; t < n_step; ++t)
-                out[((std::size_t(i) * n_node + n) * n_var + v) * n_step + t] = nms::normal<T>(seed, i, n, v, t);
+                out[((std::size_t(i) * n_node + n) * n_var + v) * n_step + t] =
+                    nms::normal<T>(seed, i, n, v, t);
 }
 
 template <class T> void compare_normals() {
@@ -55,7 +57,8 @@ template <class M, class C, class T>
 __global__ void one_update(const T* par, T* x, const T* acc, const T* dW, T* ring, int* ok) {
     const T* pp[nms::n_all_params<M, C>];
     for (int k = 0; k < nms::n_all_params<M, C>; ++k) pp[k] = par + k;
-    *ok = nms::node_update<M, C, nms::scheme::heun, true, T>(pp, 0, x, 1, acc, 1, dW, 1, ring, 1, T(0.7), 4, T(0.05));
+    *ok = nms::node_update<M, C, nms::scheme::heun, true, T>(pp, 0, x, 1, acc, 1, dW, 1, ring, 1, T(0.7), 4,
+                                                             T(0.05));
 }
 
 template <class M, class C, class T> void compare_update() {
@@ -72,8 +75,8 @@ template <class M, class C, class T> void compare_update() {
     std::vector<T> hx = x, hring(nch);
     std::vector<const T*> hp(np);
     for (int k = 0; k < np; ++k) hp[k] = par.data() + k;
-    nms::node_update<M, C, nms::scheme::heun, true, T>(hp.data(), 0, hx.data(), 1, acc.data(), 1, dW.data(), 1,
-                                                        hring.data(), 1, T(0.7), 4, T(0.05));
+    nms::node_update<M, C, nms::scheme::heun, true, T>(hp.data(), 0, hx.data(), 1, acc.data(), 1, dW.data(),
+                                                       1, hring.data(), 1, T(0.7), 4, T(0.05));
     // Device.
     T *dpar, *dx, *dacc, *ddW, *dring;
     int* dok;
@@ -95,7 +98,8 @@ template <class M, class C, class T> void compare_update() {
     cudaFree(dok);
     const double tol = sizeof(T) == 4 ? 1e-5 : 1e-12;
     for (int v = 0; v < ns; ++v)
-        EXPECT_NEAR(gx[v], hx[v], tol * (1 + std::abs(double(hx[v])))) << M::name << " " << C::name << " var " << v;
+        EXPECT_NEAR(gx[v], hx[v], tol * (1 + std::abs(double(hx[v]))))
+            << M::name << " " << C::name << " var " << v;
     for (int c = 0; c < nch; ++c)
         EXPECT_NEAR(gring[c], hring[c], tol * (1 + std::abs(double(hring[c])))) << M::name << " " << C::name;
 }

@@ -33,23 +33,15 @@ double decay_error(scheme s, double dt, double T = 2.0, double gamma = -1.5) {
     return std::abs(r.final_state[0] - std::exp(gamma * T));
 }
 
-double observed_order(scheme s, double dt) {
-    return std::log2(decay_error(s, dt) / decay_error(s, dt / 2));
-}
+double observed_order(scheme s, double dt) { return std::log2(decay_error(s, dt) / decay_error(s, dt / 2)); }
 
 } // namespace
 
-TEST(integrators, euler_is_first_order) {
-    EXPECT_NEAR(observed_order(scheme::euler, 0.01), 1.0, 0.05);
-}
+TEST(integrators, euler_is_first_order) { EXPECT_NEAR(observed_order(scheme::euler, 0.01), 1.0, 0.05); }
 
-TEST(integrators, heun_is_second_order) {
-    EXPECT_NEAR(observed_order(scheme::heun, 0.01), 2.0, 0.05);
-}
+TEST(integrators, heun_is_second_order) { EXPECT_NEAR(observed_order(scheme::heun, 0.01), 2.0, 0.05); }
 
-TEST(integrators, rk4_is_fourth_order) {
-    EXPECT_NEAR(observed_order(scheme::rk4, 0.05), 4.0, 0.1);
-}
+TEST(integrators, rk4_is_fourth_order) { EXPECT_NEAR(observed_order(scheme::rk4, 0.05), 4.0, 0.1); }
 
 // u'(t) = -u(t - 1), u = 0 before 0, u(0) = 1. Method of steps:
 //   [0,1]: u = 1;  [1,2]: u = 2 - t;  [2,3]: u = t^2/2 - 3t + 4;
@@ -59,7 +51,7 @@ double dde_exact(double t) {
     if (t <= 2) return 2.0 - t;
     if (t <= 3) return t * t / 2 - 3 * t + 4;
     // [3,4]: u' = -u(t-1) = -((t-1)^2/2 - 3(t-1) + 4), u(3) = -0.5
-    auto F = [](double s) {  // antiderivative of -((s-1)^2/2 - 3(s-1) + 4)
+    auto F = [](double s) { // antiderivative of -((s-1)^2/2 - 3(s-1) + 4)
         const double y = s - 1;
         return -(y * y * y / 6 - 1.5 * y * y + 4 * y);
     };
@@ -70,8 +62,8 @@ double dde_error(double dt, double T) {
     batch b;
     b.model = "linear";
     b.coupling = "linear";
-    b.net = single_node(1.0, 1.0);  // self-connection, 1 mm
-    b.speed = 1.0;                  // mm/ms: delay 1 ms = 1/dt steps
+    b.net = single_node(1.0, 1.0); // self-connection, 1 mm
+    b.speed = 1.0;                 // mm/ms: delay 1 ms = 1/dt steps
     b.method = scheme::heun;
     b.dt = dt;
     b.n_steps = std::lround(T / dt);
@@ -97,7 +89,7 @@ TEST(delays, exact_dde_solution_through_the_ring) {
 
 TEST(delays, tvb_rounding_rule) {
     EXPECT_EQ(delay_steps(10.0, 4.0, 0.1), 25);
-    EXPECT_EQ(delay_steps(2.5, 1.0, 1.0), 2);  // rint: half to even, as numpy
+    EXPECT_EQ(delay_steps(2.5, 1.0, 1.0), 2); // rint: half to even, as numpy
     EXPECT_EQ(delay_steps(3.5, 1.0, 1.0), 4);
     EXPECT_EQ(delay_steps(3.4, 1.0, 1.0), 3);
     EXPECT_EQ(delay_steps(100.0, INFINITY, 0.1), 0);
@@ -134,17 +126,18 @@ TEST(validation, required_delays) {
     batch b;
     b.model = "linear";
     b.net = synthetic_connectome(6, 1);
-    b.net.tract_lengths[1] = 0.1;  // node 1 -> node 0: 0.1 mm
+    b.net.tract_lengths[1] = 0.1; // node 1 -> node 0: 0.1 mm
     b.net.weights[1] = 0.5;
     b.speed = 4.0;
     b.dt = 0.1;
-    EXPECT_NO_THROW(check_batch(b));  // zero delays are legal, as in TVB
+    EXPECT_NO_THROW(check_batch(b)); // zero delays are legal, as in TVB
     b.require_delays = true;
     try {
         check_batch(b);
         FAIL() << "no error for a zero delay";
     } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("from node 1 (r1) to node 0 (r0)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("from node 1 (r1) to node 0 (r0)"), std::string::npos)
+            << e.what();
     }
 }
 
@@ -156,7 +149,7 @@ TEST(divergence, a_diverging_instance_is_flagged_and_others_continue) {
     b.dt = 0.1;
     b.n_steps = 2000;
     b.method = scheme::euler;
-    b.params["model.gamma"] = field::per_instance({-1.0, 5.0, -2.0});  // the middle one blows up
+    b.params["model.gamma"] = field::per_instance({-1.0, 5.0, -2.0}); // the middle one blows up
     b.initial["x"] = field::scalar(1.0);
     auto r = run_cpu<float>(b);
     EXPECT_EQ(r.diverged_step[0], -1);

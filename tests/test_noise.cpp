@@ -40,7 +40,8 @@ TEST(noise, standard_normal_moments) {
     const int n = 400000;
     double m1 = 0, m2 = 0, m4 = 0;
     for (int i = 0; i < n; ++i) {
-        double z = normal<double>(1234, std::uint32_t(i % 1000), std::uint32_t(i / 1000), std::uint32_t(i % 6), 9);
+        double z =
+            normal<double>(1234, std::uint32_t(i % 1000), std::uint32_t(i / 1000), std::uint32_t(i % 6), 9);
         m1 += z, m2 += z * z, m4 += z * z * z * z;
     }
     m1 /= n, m2 /= n, m4 /= n;

@@ -75,17 +75,21 @@ sample_every = 10
 [output.attractor]
 regular_tol = 0.2
 )";
-        ok_ = sh(bin + " run -q " + (dir_ / "s.toml").string() + " -o " + (dir_ / "s.h5").string(), dir_ / "run.txt") == 0;
+        ok_ = sh(bin + " run -q " + (dir_ / "s.toml").string() + " -o " + (dir_ / "s.h5").string(),
+                 dir_ / "run.txt") == 0;
     }
     void SetUp() override {
-        if (!fs::exists(dir_ / "s.h5") && !ok_) GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
+        if (!fs::exists(dir_ / "s.h5") && !ok_)
+            GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
         ASSERT_TRUE(ok_) << "the result for the plots was not made (see " << (dir_ / "run.txt") << ")";
     }
     static void TearDownTestSuite() { fs::remove_all(dir_); }
     void plot(const std::string& args, const std::string& png) {
         std::string out;
         const auto file = dir_ / png;
-        ASSERT_EQ(sh(bin + " plot " + (dir_ / "s.h5").string() + " " + args + " -o " + file.string(), dir_ / "log.txt", &out), 0)
+        ASSERT_EQ(sh(bin + " plot " + (dir_ / "s.h5").string() + " " + args + " -o " + file.string(),
+                     dir_ / "log.txt", &out),
+                  0)
             << out;
         EXPECT_TRUE(is_png(file)) << file;
     }
@@ -107,11 +111,16 @@ TEST_F(plot_cli, fc_matrix) { plot("fc --at coupling.a=10 --at model.mu=0.2", "f
 
 TEST_F(plot_cli, errors_are_clear) {
     std::string out;
-    EXPECT_EQ(sh(bin + " plot " + (dir_ / "s.h5").string() + " map no_such_feature -o x.png", dir_ / "e.txt", &out), 2);
+    EXPECT_EQ(
+        sh(bin + " plot " + (dir_ / "s.h5").string() + " map no_such_feature -o x.png", dir_ / "e.txt", &out),
+        2);
     EXPECT_NE(out.find("no feature 'no_such_feature'"), std::string::npos) << out;
-    EXPECT_EQ(sh(bin + " plot " + (dir_ / "missing.h5").string() + " classes -o x.png", dir_ / "e.txt", &out), 2);
+    EXPECT_EQ(sh(bin + " plot " + (dir_ / "missing.h5").string() + " classes -o x.png", dir_ / "e.txt", &out),
+              2);
     EXPECT_NE(out.find("cannot open"), std::string::npos) << out;
-    EXPECT_EQ(sh(bin + " plot " + (dir_ / "s.h5").string() + " map std --at nope=1 -o x.png", dir_ / "e.txt", &out), 2);
+    EXPECT_EQ(
+        sh(bin + " plot " + (dir_ / "s.h5").string() + " map std --at nope=1 -o x.png", dir_ / "e.txt", &out),
+        2);
     EXPECT_NE(out.find("no axis 'nope'"), std::string::npos) << out;
     EXPECT_EQ(sh(bin + " plot -h", dir_ / "e.txt", &out), 0);
     EXPECT_NE(out.find("bifurcation"), std::string::npos) << out;

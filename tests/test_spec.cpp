@@ -79,7 +79,7 @@ TEST(spec, grid_shape_axes_and_settings) {
 
     EXPECT_EQ(s.model, "jansen_rit");
     EXPECT_EQ(s.preset, "classical");
-    EXPECT_DOUBLE_EQ(s.params.at("model.v0").v[0], 6.0);  // from the preset
+    EXPECT_DOUBLE_EQ(s.params.at("model.v0").v[0], 6.0); // from the preset
     EXPECT_DOUBLE_EQ(s.params.at("model.mu").v[0], 0.22);
     EXPECT_EQ(s.params.at("model.A").k, field::kind::per_node);
     EXPECT_DOUBLE_EQ(s.params.at("model.A").v[2], 3.5);
@@ -111,7 +111,7 @@ TEST(spec, make_batch_in_c_order) {
     ASSERT_EQ(net.n, 8u);
     double wmax = 0;
     for (double w : net.weights) wmax = std::max(wmax, w);
-    EXPECT_DOUBLE_EQ(wmax, 1.0);  // normalise = "max"
+    EXPECT_DOUBLE_EQ(wmax, 1.0); // normalise = "max"
 
     const std::size_t first = 7, count = 20;
     const batch b = make_batch(s, net, first, count);
@@ -126,7 +126,7 @@ TEST(spec, make_batch_in_c_order) {
     ASSERT_EQ(b.seed_per_instance.size(), count);
     const double mus[] = {0.1, 0.2, 0.3};
     for (std::size_t j = 0; j < count; ++j) {
-        const std::size_t g = first + j;  // C order over (6, 3, 2)
+        const std::size_t g = first + j; // C order over (6, 3, 2)
         const std::size_t i0 = g / 6, i1 = (g / 2) % 3, i2 = g % 2;
         EXPECT_NEAR(a.v[j], 0.1 * double(i0), 1e-12) << g;
         EXPECT_DOUBLE_EQ(mu.v[j], mus[i1]) << g;
@@ -162,7 +162,7 @@ TEST(spec, node_entries_speed_noise_scale_and_initial_file) {
     EXPECT_EQ(s.axis_refs[0].label, "r3");
     EXPECT_EQ(s.axis_refs[1].node, 5);
     EXPECT_TRUE(std::isinf(s.speed));
-    EXPECT_NE(s.connectome.find("conn8"), std::string::npos);  // resolved against the spec's folder
+    EXPECT_NE(s.connectome.find("conn8"), std::string::npos); // resolved against the spec's folder
     EXPECT_EQ(s.connectome.front(), '/');
     EXPECT_EQ(s.observable_coef, (std::vector<double>{2, 0.5, -0.5, 0, 0, 0}));
 
@@ -214,7 +214,8 @@ TEST(spec, initial_table_from_csv_npy_and_hdf5) {
         std::string text = base;
         const auto k = text.find("file = \"ic8.csv\"");
         text.replace(k, 16, file_line);
-        const std::string path = ::testing::TempDir() + "ic_" + std::to_string(std::hash<std::string>{}(file_line)) + ".toml";
+        const std::string path =
+            ::testing::TempDir() + "ic_" + std::to_string(std::hash<std::string>{}(file_line)) + ".toml";
         std::ofstream(path) << text;
         return load_spec(path);
     };
@@ -244,10 +245,10 @@ TEST(spec, latin_hypercube_sampler_is_stratified) {
     EXPECT_EQ(s.axes[0].name, "sample");
     expect_near_all(s.axes[0].values, np_linspace(0, 49, 50));
     ASSERT_EQ(s.sampler.params.size(), 3u);
-    EXPECT_EQ(s.sampler.params[0].name, "coupling.a");  // file order
+    EXPECT_EQ(s.sampler.params[0].name, "coupling.a"); // file order
     EXPECT_EQ(s.sampler.params[1].name, "model.mu");
     EXPECT_EQ(s.sampler.params[2].name, "network.speed");
-    EXPECT_NEAR(s.noise_sigma.at("y4"), 1e-4, 1e-18);  // sigma = sqrt(2 nsig)
+    EXPECT_NEAR(s.noise_sigma.at("y4"), 1e-4, 1e-18); // sigma = sqrt(2 nsig)
     const std::size_t n = 50;
     for (std::size_t d = 0; d < 3; ++d) {
         const double lo = s.sampler.ranges[d][0], hi = s.sampler.ranges[d][1];
@@ -257,7 +258,7 @@ TEST(spec, latin_hypercube_sampler_is_stratified) {
             EXPECT_LT(x, hi);
             strata.insert(long(std::floor((x - lo) / (hi - lo) * double(n))));
         }
-        EXPECT_EQ(strata.size(), n) << "dimension " << d;  // each stratum hit exactly once
+        EXPECT_EQ(strata.size(), n) << "dimension " << d; // each stratum hit exactly once
         EXPECT_EQ(*strata.begin(), 0);
         EXPECT_EQ(*strata.rbegin(), long(n - 1));
     }
@@ -280,8 +281,9 @@ TEST(spec, latin_hypercube_sampler_is_stratified) {
 
 TEST(spec, uniform_and_sobol_samplers) {
     auto spec = [](const std::string& kind, int n) {
-        return base_spec("[sampler]\nkind = \"" + kind + "\"\nn = " + std::to_string(n) +
-                         "\nseed = 3\nranges = { \"model.mu\" = [0.1, 0.3], \"model.v0[2]\" = [5.0, 7.0] }\n");
+        return base_spec(
+            "[sampler]\nkind = \"" + kind + "\"\nn = " + std::to_string(n) +
+            "\nseed = 3\nranges = { \"model.mu\" = [0.1, 0.3], \"model.v0[2]\" = [5.0, 7.0] }\n");
     };
     const sweep_spec u = parse_spec(spec("uniform", 200), "u.toml");
     EXPECT_EQ(n_points(u), 200u);
@@ -309,7 +311,7 @@ TEST(spec, uniform_and_sobol_samplers) {
         const double lo = s.sampler.ranges[d][0], hi = s.sampler.ranges[d][1];
         std::set<long> strata;
         for (double x : s.sampler.values[d]) strata.insert(long(std::floor((x - lo) / (hi - lo) * 64)));
-        EXPECT_EQ(strata.size(), 64u);  // a (0, m, 2) net: balanced in each dimension
+        EXPECT_EQ(strata.size(), 64u); // a (0, m, 2) net: balanced in each dimension
     }
 }
 
@@ -317,13 +319,13 @@ TEST(spec, random_initial_conditions_axis) {
     const sweep_spec s = load_spec(dir + "good_random_ic.toml");
     EXPECT_EQ(grid_shape(s), (std::vector<std::size_t>{2, 4}));
     EXPECT_EQ(s.axes[1].name, "initial");
-    EXPECT_EQ(s.coupling, "linear");  // default
+    EXPECT_EQ(s.coupling, "linear"); // default
     EXPECT_EQ(n_initial_sets(s), 4u);
     const connectome net = load_network(s);
     const auto sets = initial_sets(s, net);
     ASSERT_EQ(sets.size(), 4u);
     for (const auto& set : sets) {
-        EXPECT_EQ(set.at("y0").k, field::kind::scalar);  // fixed by [initial] y0
+        EXPECT_EQ(set.at("y0").k, field::kind::scalar); // fixed by [initial] y0
         ASSERT_EQ(set.at("y1").k, field::kind::per_node);
         for (double x : set.at("y1").v) {
             EXPECT_GE(x, -500.0);
@@ -331,7 +333,7 @@ TEST(spec, random_initial_conditions_axis) {
         }
     }
     EXPECT_NE(sets[0].at("y1").v, sets[1].at("y1").v);
-    EXPECT_EQ(initial_sets(s, net)[2].at("y3").v, sets[2].at("y3").v);  // reproducible
+    EXPECT_EQ(initial_sets(s, net)[2].at("y3").v, sets[2].at("y3").v); // reproducible
 
     const batch b = make_batch(s, net, 0, 8);
     const field& y1 = b.initial.at("y1");
@@ -342,8 +344,9 @@ TEST(spec, random_initial_conditions_axis) {
     }
     EXPECT_EQ(b.initial.at("y0").k, field::kind::per_instance);
     // An explicit initial axis picks sets in the given order.
-    const sweep_spec s2 = parse_spec(read(dir + "good_random_ic.toml") + "[[sweep]]\nparam = \"initial\"\nvalues = [3, 1]\n",
-                                     dir + "x.toml");
+    const sweep_spec s2 =
+        parse_spec(read(dir + "good_random_ic.toml") + "[[sweep]]\nparam = \"initial\"\nvalues = [3, 1]\n",
+                   dir + "x.toml");
     EXPECT_EQ(grid_shape(s2), (std::vector<std::size_t>{2, 2}));
     const batch b2 = make_batch(s2, net, 0, 4);
     EXPECT_DOUBLE_EQ(b2.initial.at("y1").at(0, 1, 4), sets[1].at("y1").v[0]);
@@ -355,7 +358,7 @@ TEST(spec, no_sweep_is_one_point) {
     EXPECT_EQ(n_points(s), 1u);
     EXPECT_TRUE(grid_shape(s).empty());
     EXPECT_EQ(s.output_path, "one.h5");
-    EXPECT_EQ(s.observable, "y1 - y2");  // the model's default
+    EXPECT_EQ(s.observable, "y1 - y2"); // the model's default
     const batch b = make_batch(s, synthetic_connectome(8), 0, 1);
     EXPECT_NO_THROW(check_batch(b));
 }
@@ -372,10 +375,12 @@ TEST(spec, sweepable_names) {
     EXPECT_EQ(parse_param_ref("noise.y4", "jansen_rit", "linear").k, param_ref::kind::noise_var);
     EXPECT_EQ(parse_param_ref("noise.seed", "jansen_rit", "linear").k, param_ref::kind::seed);
     EXPECT_EQ(parse_param_ref("network.speed", "jansen_rit", "linear").k, param_ref::kind::speed);
-    EXPECT_EQ(parse_param_ref("integrator.noise.sigma", "jansen_rit", "linear").k, param_ref::kind::noise_all);
+    EXPECT_EQ(parse_param_ref("integrator.noise.sigma", "jansen_rit", "linear").k,
+              param_ref::kind::noise_all);
     EXPECT_EQ(parse_param_ref("initial", "jansen_rit", "linear").k, param_ref::kind::initial);
-    EXPECT_NE(error_of([] { parse_param_ref("coupling.midpiont", "jansen_rit", "sigmoidal_jansen_rit"); })
-                  .find("did you mean 'midpoint'"),
+    EXPECT_NE(error_of([] {
+                  parse_param_ref("coupling.midpiont", "jansen_rit", "sigmoidal_jansen_rit");
+              }).find("did you mean 'midpoint'"),
               std::string::npos);
     EXPECT_NE(error_of([] { parse_param_ref("model.a[", "jansen_rit", "linear"); }), "");
     EXPECT_NE(error_of([] { parse_param_ref("netwrk.speed", "jansen_rit", "linear"); }).find("network.speed"),
@@ -388,7 +393,7 @@ TEST(spec, estimate_cost) {
     const connectome net = load_network(s);
     const estimate e = estimate_cost(s, net);
     EXPECT_DOUBLE_EQ(e.node_steps, 36.0 * 8 * 1000);
-    EXPECT_GT(e.bytes_per_instance, 4.0 * 6 * 8);  // at least the state
+    EXPECT_GT(e.bytes_per_instance, 4.0 * 6 * 8); // at least the state
     EXPECT_GE(e.total_bytes, 36 * e.bytes_per_instance);
     EXPECT_GT(estimate_cost(s, net, 8).bytes_per_instance, e.bytes_per_instance);
 }
@@ -398,7 +403,7 @@ TEST(spec, estimate_cost) {
 struct bad_case {
     const char* file;
     const char* key;
-    const char* also;  // another substring the message must have
+    const char* also; // another substring the message must have
 };
 
 void PrintTo(const bad_case& c, std::ostream* os) { *os << c.file; }
@@ -460,21 +465,27 @@ TEST(spec, inline_errors_name_file_line_and_key) {
         std::string extra, integ, key, also;
     };
     const std::vector<item> items = {
-        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\n[[sweep]]\nparam = \"model.mu\"\nvalues = [0.2]\n", "",
-         "param", "swept twice"},
-        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\nlinspace = [0, 1, 3]\n", "", "linspace", "give one of"},
+        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\n[[sweep]]\nparam = \"model.mu\"\nvalues = [0.2]\n",
+         "", "param", "swept twice"},
+        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\nlinspace = [0, 1, 3]\n", "", "linspace",
+         "give one of"},
         {"[[sweep]]\nparam = \"model.mu\"\n", "", "model.mu", "give one of"},
         {"[[sweep]]\nparam = \"model.mu\"\nvalues = []\n", "", "values", "empty"},
         {"[[sweep]]\nparam = \"model.mu\"\nlogspace = [0.0, 1.0, 4]\n", "", "logspace", "non-zero"},
-        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\n[[sweep]]\nparam = \"model.mu[2]\"\nvalues = [0.2]\n", "",
-         "param", "both set model.mu"},
+        {"[[sweep]]\nparam = \"model.mu\"\nvalues = [0.1]\n[[sweep]]\nparam = \"model.mu[2]\"\nvalues = "
+         "[0.2]\n",
+         "", "param", "both set model.mu"},
         {"[[sweep]]\nparam = \"integrator.noise.sigma\"\nvalues = [0.1]\n", "", "param", "names none"},
         {"[[sweep]]\nparam = \"noise.seed\"\nvalues = [1.5]\n", "", "values", "integer"},
         {"[[sweep]]\nparam = \"initial\"\nvalues = [1]\n", "", "values", "outside 0..0"},
-        {"[sampler]\nkind = \"lhs\"\nn = 4\nranges = { \"noise.seed\" = [0, 4] }\n", "", "ranges.noise.seed", "discrete"},
-        {"[sampler]\nkind = \"latin\"\nn = 4\nranges = { \"model.mu\" = [0, 4] }\n", "", "kind", "unknown sampler"},
-        {"[sampler]\nkind = \"lhs\"\nn = 4\nranges = { \"model.mu\" = [0.3, 0.1] }\n", "", "ranges.model.mu", "lo > hi"},
-        {"[output]\ntimeseries = { every = 10, instances = [1] }\n", "", "timeseries.instances", "outside the grid"},
+        {"[sampler]\nkind = \"lhs\"\nn = 4\nranges = { \"noise.seed\" = [0, 4] }\n", "", "ranges.noise.seed",
+         "discrete"},
+        {"[sampler]\nkind = \"latin\"\nn = 4\nranges = { \"model.mu\" = [0, 4] }\n", "", "kind",
+         "unknown sampler"},
+        {"[sampler]\nkind = \"lhs\"\nn = 4\nranges = { \"model.mu\" = [0.3, 0.1] }\n", "", "ranges.model.mu",
+         "lo > hi"},
+        {"[output]\ntimeseries = { every = 10, instances = [1] }\n", "", "timeseries.instances",
+         "outside the grid"},
         {"[output]\ntimeseries = { evry = 10 }\n", "", "timeseries.evry", "did you mean 'every'"},
         {"[output]\nfeatures = [\"mean\", \"mean\"]\n", "", "features", "twice"},
         {"[output]\nsample_every = 0\n", "", "sample_every", ">= 1"},
@@ -502,7 +513,8 @@ TEST(spec, inline_errors_name_file_line_and_key) {
     // A coupling parameter put in [model] params is pointed to [coupling].
     const std::string m = error_of([] {
         parse_spec("[model]\nname = \"jansen_rit\"\nparams = { midpoint = 6.0 }\n[network]\nconnectome = "
-                   "\"synthetic:4\"\n[coupling]\nkind = \"sigmoidal_jansen_rit\"\n[integrator]\ndt = 0.1\nduration = 1.0\n",
+                   "\"synthetic:4\"\n[coupling]\nkind = \"sigmoidal_jansen_rit\"\n[integrator]\ndt = "
+                   "0.1\nduration = 1.0\n",
                    "c.toml");
     });
     EXPECT_NE(m.find("c.toml:3: [model] params.midpoint"), std::string::npos) << m;
@@ -511,7 +523,8 @@ TEST(spec, inline_errors_name_file_line_and_key) {
     EXPECT_NE(error_of([] { parse_spec("[model]\nname = \"jansen_rit\"\n", "m.toml"); }).find("[network]"),
               std::string::npos);
     EXPECT_NE(error_of([] {
-                  parse_spec("[model]\nname = \"jansen_rit\"\n[network]\nconnectome = \"synthetic:4\"\n[integrator]\ndt = 0.1\n",
+                  parse_spec("[model]\nname = \"jansen_rit\"\n[network]\nconnectome = "
+                             "\"synthetic:4\"\n[integrator]\ndt = 0.1\n",
                              "m.toml");
               }).find("m.toml:5: [integrator] duration: required key is missing"),
               std::string::npos);
@@ -532,10 +545,11 @@ TEST(spec, trig_observable_and_precision) {
                              "[integrator]\ndt = 0.1\nduration = 10.0\n";
     // The model's default observable is sin(theta).
     sweep_spec s = parse_spec(base, "k.toml");
-    ASSERT_EQ(s.observable_coef.size(), 3u);  // theta | sin(theta) | cos(theta)
+    ASSERT_EQ(s.observable_coef.size(), 3u); // theta | sin(theta) | cos(theta)
     EXPECT_EQ(s.observable_coef, (std::vector<double>{0.0, 1.0, 0.0}));
     EXPECT_EQ(s.precision, "float");
-    s = parse_spec(base + "precision = \"double\"\n[output]\nobservable = \"theta - 0.5*cos(theta)\"\n", "k.toml");
+    s = parse_spec(base + "precision = \"double\"\n[output]\nobservable = \"theta - 0.5*cos(theta)\"\n",
+                   "k.toml");
     EXPECT_EQ(s.observable_coef, (std::vector<double>{1.0, 0.0, -0.5}));
     EXPECT_EQ(s.precision, "double");
     EXPECT_THROW(parse_spec(base + "[output]\nobservable = \"sin(thet)\"\n", "k.toml"), input_error);

@@ -24,12 +24,12 @@ void print_model(const nms::model_info& m, bool full) {
     std::printf("\n  state: ");
     for (std::size_t i = 0; i < m.states.size(); ++i) std::printf("%s%s", i ? ", " : "", m.states[i].name);
     std::printf("   coupling variables: ");
-    for (std::size_t i = 0; i < m.cvar.size(); ++i) std::printf("%s%s", i ? ", " : "", m.states[m.cvar[i]].name);
+    for (std::size_t i = 0; i < m.cvar.size(); ++i)
+        std::printf("%s%s", i ? ", " : "", m.states[m.cvar[i]].name);
     std::printf("   observable: %s\n", m.observable.c_str());
     if (!full) return;
     std::printf("  parameters:\n");
-    for (const auto& p : m.params)
-        std::printf("    %-12s %12g %-8s %s\n", p.name, p.value, p.unit, p.doc);
+    for (const auto& p : m.params) std::printf("    %-12s %12g %-8s %s\n", p.name, p.value, p.unit, p.doc);
     std::printf("  initial state (default) and TVB's range:\n");
     for (const auto& s : m.states) std::printf("    %-12s %12g   [%g, %g]\n", s.name, s.initial, s.lo, s.hi);
     if (!m.presets.empty()) {
@@ -52,8 +52,10 @@ int exec_plot(const std::vector<std::string>& args) {
     std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
     const std::filesystem::path script = exe.parent_path() / "nmsweep_plot.py";
     if (ec || !std::filesystem::exists(script)) {
-        std::fprintf(stderr, "nmsweep: error: plot: %s not found next to the nmsweep executable (rebuild or reinstall)\n",
-                     script.string().c_str());
+        std::fprintf(
+            stderr,
+            "nmsweep: error: plot: %s not found next to the nmsweep executable (rebuild or reinstall)\n",
+            script.string().c_str());
         return 2;
     }
     std::vector<std::string> all{"python3", script.string()};
@@ -63,10 +65,11 @@ int exec_plot(const std::vector<std::string>& args) {
     cargv.push_back(nullptr);
     std::fflush(stdout);
     execvp("python3", cargv.data());
-    std::fprintf(stderr,
-                 "nmsweep: error: plot needs python3 with matplotlib, h5py and numpy (cannot run python3: %s); "
-                 "install them (cmake/setup-debian.sh does) and retry\n",
-                 std::strerror(errno));
+    std::fprintf(
+        stderr,
+        "nmsweep: error: plot needs python3 with matplotlib, h5py and numpy (cannot run python3: %s); "
+        "install them (cmake/setup-debian.sh does) and retry\n",
+        std::strerror(errno));
     return 2;
 }
 
@@ -81,11 +84,13 @@ int main(int argc, char** argv) {
     auto add_common = [&](CLI::App* c) {
         c->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
         c->add_option("-o,--output", req.output, "result file (overrides [output] path)");
-        c->add_option("--backend", req.backend, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+        c->add_option("--backend", req.backend, "cpu, cuda or auto")
+            ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
         c->add_option("--threads", req.threads, "CPU threads (default: all cores)");
         c->add_option("--devices", req.devices, "CUDA devices to use, e.g. 0,1 (default: all visible)")
             ->delimiter(',');
-        c->add_option("--precision", req.precision, "float or double")->check(CLI::IsMember({"float", "double"}));
+        c->add_option("--precision", req.precision, "float or double")
+            ->check(CLI::IsMember({"float", "double"}));
         c->add_flag("--overwrite", req.overwrite, "replace an existing result file");
         c->add_flag("-q,--quiet", req.quiet, "no progress output");
     };
@@ -93,10 +98,12 @@ int main(int argc, char** argv) {
     add_common(run);
     run->add_flag("--resume", req.resume, "continue an interrupted run in its result file");
     run->add_option("--batch-size", req.batch_size, "instances per batch (default: automatic)");
-    run->add_option("--stop-after-batches", req.stop_after_batches, "testing: stop as if killed after N batches")
+    run->add_option("--stop-after-batches", req.stop_after_batches,
+                    "testing: stop as if killed after N batches")
         ->group("");
     long every = 1;
-    auto* sim = app.add_subcommand("simulate", "one parameter point, full time series of all state variables");
+    auto* sim =
+        app.add_subcommand("simulate", "one parameter point, full time series of all state variables");
     add_common(sim);
     sim->add_option("--every", every, "keep every N-th step (default 1)");
     sim->add_option("--point", req.point, "grid point to simulate (flat index, C order; default 0)");
@@ -108,9 +115,10 @@ int main(int argc, char** argv) {
     std::string model_name;
     auto* models = app.add_subcommand("models", "list models with their variables, parameters and defaults");
     models->add_option("name", model_name, "one model, in full");
-    auto* plot = app.add_subcommand("plot", "PNG plots of a result: nmsweep plot OUT.h5 WHAT [options] -o FILE.png "
-                                            "(WHAT: map, classes, bifurcation, spectrum, sync, fc; "
-                                            "`nmsweep plot -h` for the options)");
+    auto* plot =
+        app.add_subcommand("plot", "PNG plots of a result: nmsweep plot OUT.h5 WHAT [options] -o FILE.png "
+                                   "(WHAT: map, classes, bifurcation, spectrum, sync, fc; "
+                                   "`nmsweep plot -h` for the options)");
     plot->prefix_command();
     plot->set_help_flag();
     plot->allow_extras();
@@ -122,12 +130,17 @@ int main(int argc, char** argv) {
     }
     if (*plot) return exec_plot(plot->remaining());
     try {
-        if (*run) nms::run_sweep(req);
-        else if (*sim) nms::simulate_point(req, every);
-        else if (*check) std::cout << nms::check_spec(req.spec_path);
-        else if (*info) std::cout << nms::h5::describe(file);
+        if (*run)
+            nms::run_sweep(req);
+        else if (*sim)
+            nms::simulate_point(req, every);
+        else if (*check)
+            std::cout << nms::check_spec(req.spec_path);
+        else if (*info)
+            std::cout << nms::h5::describe(file);
         else if (*models) {
-            if (!model_name.empty()) print_model(nms::find_model(model_name), true);
+            if (!model_name.empty())
+                print_model(nms::find_model(model_name), true);
             else
                 for (const auto& m : nms::all_model_infos()) print_model(m, false);
         }

@@ -26,14 +26,25 @@ void check_field(const std::string& what, const field& f, std::size_t n_nodes, s
     std::size_t want = 1;
     const char* shape = "1 value";
     switch (f.k) {
-    case field::kind::scalar: want = 1; break;
-    case field::kind::per_node: want = n_nodes; shape = "one value per node"; break;
-    case field::kind::per_instance: want = n_inst; shape = "one value per instance"; break;
-    case field::kind::per_node_instance: want = n_nodes * n_inst; shape = "nodes x instances values"; break;
+    case field::kind::scalar:
+        want = 1;
+        break;
+    case field::kind::per_node:
+        want = n_nodes;
+        shape = "one value per node";
+        break;
+    case field::kind::per_instance:
+        want = n_inst;
+        shape = "one value per instance";
+        break;
+    case field::kind::per_node_instance:
+        want = n_nodes * n_inst;
+        shape = "nodes x instances values";
+        break;
     }
     if (f.v.size() != want)
-        throw input_error(what + ": has " + std::to_string(f.v.size()) + " values, expected " + std::to_string(want) +
-                          " (" + shape + ", " + std::to_string(n_nodes) + " nodes)");
+        throw input_error(what + ": has " + std::to_string(f.v.size()) + " values, expected " +
+                          std::to_string(want) + " (" + shape + ", " + std::to_string(n_nodes) + " nodes)");
     for (double x : f.v)
         if (!std::isfinite(x)) throw input_error(what + ": value " + num(x) + " is not finite");
 }
@@ -54,7 +65,8 @@ prepared prepare(const batch& b) {
     P.n_channels = P.coupling.n_channels;
     P.n_instances = b.n_instances;
     if (b.n_instances == 0) throw input_error("batch: n_instances must be >= 1");
-    if (!(b.dt > 0) || !std::isfinite(b.dt)) throw input_error("integrator.dt = " + num(b.dt) + ": must be > 0");
+    if (!(b.dt > 0) || !std::isfinite(b.dt))
+        throw input_error("integrator.dt = " + num(b.dt) + ": must be > 0");
     if (b.n_steps < 0) throw input_error("integrator: number of steps " + std::to_string(b.n_steps) + " < 0");
     validate(b.net);
     P.n_nodes = b.net.n;
@@ -74,8 +86,8 @@ prepared prepare(const batch& b) {
     for (const auto& [name, f] : b.params) {
         auto it = std::find(P.param_names.begin(), P.param_names.end(), name);
         if (it == P.param_names.end())
-            throw input_error("unknown parameter '" + name + "' for model " + P.model.name + " with coupling " +
-                              P.coupling.name + did_you_mean(name, P.param_names));
+            throw input_error("unknown parameter '" + name + "' for model " + P.model.name +
+                              " with coupling " + P.coupling.name + did_you_mean(name, P.param_names));
         check_field(name, f, P.n_nodes, P.n_instances);
         P.params[std::size_t(it - P.param_names.begin())] = f;
     }
@@ -83,7 +95,9 @@ prepared prepare(const batch& b) {
         const auto& f = P.params[std::size_t(P.np_model + P.np_coupling + v)];
         bool any = false;
         for (double x : f.v) {
-            if (x < 0) throw input_error("noise." + std::string(P.model.states[v].name) + ": sigma " + num(x) + " < 0");
+            if (x < 0)
+                throw input_error("noise." + std::string(P.model.states[v].name) + ": sigma " + num(x) +
+                                  " < 0");
             any = any || x > 0;
         }
         if (any) P.noise_vars.push_back(v);
@@ -99,8 +113,8 @@ prepared prepare(const batch& b) {
         if (it == P.model.states.end()) {
             std::vector<std::string> names;
             for (const auto& s : P.model.states) names.push_back(s.name);
-            throw input_error("initial state: model " + P.model.name + " has no state variable '" + name + "'" +
-                              did_you_mean(name, names));
+            throw input_error("initial state: model " + P.model.name + " has no state variable '" + name +
+                              "'" + did_you_mean(name, names));
         }
         check_field("initial." + name, f, P.n_nodes, P.n_instances);
         P.initial[std::size_t(it - P.model.states.begin())] = f;
@@ -123,7 +137,8 @@ prepared prepare(const batch& b) {
             throw input_error("network.speed: " + std::to_string(b.speed_per_instance.size()) +
                               " per-instance values, expected " + std::to_string(b.n_instances));
         for (double v : b.speed_per_instance)
-            if (!(v > 0) || std::isinf(v)) throw input_error("network.speed = " + num(v) + ": must be > 0 mm/ms and finite");
+            if (!(v > 0) || std::isinf(v))
+                throw input_error("network.speed = " + num(v) + ": must be > 0 mm/ms and finite");
         P.per_instance_delay = true;
         P.speed = b.speed_per_instance;
     } else if (std::isnan(b.speed)) {

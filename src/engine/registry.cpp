@@ -38,10 +38,17 @@ coupling_info find_coupling(const std::string& name, int n_cvar) {
     };
     bool ok = false;
     switch (n_cvar) {
-    case 1: ok = visit_coupling<1>(name, fill); break;
-    case 2: ok = visit_coupling<2>(name, fill); break;
-    case 3: ok = visit_coupling<3>(name, fill); break;
-    default: break;
+    case 1:
+        ok = visit_coupling<1>(name, fill);
+        break;
+    case 2:
+        ok = visit_coupling<2>(name, fill);
+        break;
+    case 3:
+        ok = visit_coupling<3>(name, fill);
+        break;
+    default:
+        break;
     }
     if (!ok) {
         auto names = coupling_names();

@@ -106,15 +106,16 @@ std::vector<double> read_npy_matrix(const std::string& path, const std::string& 
         for (std::size_t d; is >> d;) shape.push_back(d);
     }
     if (shape.size() != 2)
-        throw input_error(path + ": .npy array has " + std::to_string(shape.size()) + " dimensions, expected 2 (" +
-                          what + ")");
+        throw input_error(path + ": .npy array has " + std::to_string(shape.size()) +
+                          " dimensions, expected 2 (" + what + ")");
     std::size_t esz;
     if (descr == "<f8")
         esz = 8;
     else if (descr == "<f4")
         esz = 4;
     else
-        throw input_error(path + ": .npy dtype '" + descr + "' not supported (float64 or float32, little endian)");
+        throw input_error(path + ": .npy dtype '" + descr +
+                          "' not supported (float64 or float32, little endian)");
     const std::size_t n = shape[0] * shape[1];
     std::vector<char> raw(n * esz);
     if (!f.read(raw.data(), std::streamsize(raw.size())))
@@ -133,8 +134,8 @@ std::vector<double> read_npy_matrix(const std::string& path, const std::string& 
                 x = y;
             }
             if (!std::isfinite(x))
-                throw input_error(path + ": [" + std::to_string(s) + "][" + std::to_string(r) + "] = " +
-                                  std::to_string(x) + " is not finite");
+                throw input_error(path + ": [" + std::to_string(s) + "][" + std::to_string(r) +
+                                  "] = " + std::to_string(x) + " is not finite");
             out[s * shape[1] + r] = x;
         }
     *rows = shape[0];

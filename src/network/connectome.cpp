@@ -182,20 +182,22 @@ connectome load_connectome(const std::string& spec) {
             if (pos != rest.size() || n < 1) throw std::invalid_argument("");
             return synthetic_connectome(std::size_t(n), seed);
         } catch (const std::logic_error&) {
-            throw input_error("connectome '" + spec + "': expected synthetic:N or synthetic:N:SEED with N >= 1");
+            throw input_error("connectome '" + spec +
+                              "': expected synthetic:N or synthetic:N:SEED with N >= 1");
         }
     }
     auto comma = spec.find(',');
     if (comma != std::string::npos) return load_matrix_pair(spec.substr(0, comma), spec.substr(comma + 1));
     if (fs::is_directory(spec)) return load_tvb_folder(spec);
     if (fs::is_regular_file(spec)) return load_tvb_zip(spec);
-    throw input_error("connectome '" + spec + "': no such file or folder (expected a TVB zip or folder, "
+    throw input_error("connectome '" + spec +
+                      "': no such file or folder (expected a TVB zip or folder, "
                       "'WEIGHTS,LENGTHS' matrix files, or synthetic:N)");
 }
 
 connectome synthetic_connectome(std::size_t n, std::uint64_t seed) {
     std::mt19937_64 gen(seed);
-    auto uniform = [&] { return double(gen() >> 11) * 0x1.0p-53; };  // portable, unlike std:: distributions
+    auto uniform = [&] { return double(gen() >> 11) * 0x1.0p-53; }; // portable, unlike std:: distributions
     connectome c;
     c.n = n;
     c.source = "synthetic:" + std::to_string(n) + ":" + std::to_string(seed);
@@ -205,18 +207,20 @@ connectome synthetic_connectome(std::size_t n, std::uint64_t seed) {
         do {
             for (int k = 0; k < 3; ++k) p[k] = (2 * uniform() - 1) * semi[k];
         } while ((p[0] / semi[0]) * (p[0] / semi[0]) + (p[1] / semi[1]) * (p[1] / semi[1]) +
-                     (p[2] / semi[2]) * (p[2] / semi[2]) > 1.0);
+                     (p[2] / semi[2]) * (p[2] / semi[2]) >
+                 1.0);
         c.centres.push_back(p);
         c.labels.push_back("r" + std::to_string(i));
     }
     c.weights.assign(n * n, 0.0);
     c.tract_lengths.assign(n * n, 0.0);
-    const double lambda = 40.0;  // mm, decay length of the distance rule
+    const double lambda = 40.0; // mm, decay length of the distance rule
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < n; ++j) {
             if (i == j) continue;
             double d2 = 0;
-            for (int k = 0; k < 3; ++k) d2 += (c.centres[i][k] - c.centres[j][k]) * (c.centres[i][k] - c.centres[j][k]);
+            for (int k = 0; k < 3; ++k)
+                d2 += (c.centres[i][k] - c.centres[j][k]) * (c.centres[i][k] - c.centres[j][k]);
             const double len = 1.2 * std::sqrt(d2);
             c.tract_lengths[i * n + j] = len;
             const double prob = 0.85 * std::exp(-len / lambda);
@@ -249,8 +253,8 @@ void normalise(connectome& c, weight_norm how) {
 void validate(const connectome& c) {
     const std::size_t n = c.n;
     if (c.weights.size() != n * n)
-        throw input_error(c.source + ": weights has " + std::to_string(c.weights.size()) + " entries, expected " +
-                          std::to_string(n) + "x" + std::to_string(n));
+        throw input_error(c.source + ": weights has " + std::to_string(c.weights.size()) +
+                          " entries, expected " + std::to_string(n) + "x" + std::to_string(n));
     if (c.tract_lengths.size() != n * n)
         throw input_error(c.source + ": tract_lengths is " +
                           std::to_string(std::lround(std::sqrt(double(c.tract_lengths.size())))) +
@@ -267,8 +271,8 @@ void validate(const connectome& c) {
     check(c.weights, "weights");
     check(c.tract_lengths, "tract_lengths");
     if (!c.centres.empty() && c.centres.size() != n)
-        throw input_error(c.source + ": centres has " + std::to_string(c.centres.size()) + " regions, weights " +
-                          std::to_string(n));
+        throw input_error(c.source + ": centres has " + std::to_string(c.centres.size()) +
+                          " regions, weights " + std::to_string(n));
     if (!c.orientations.empty() && c.orientations.size() != n)
         throw input_error(c.source + ": average_orientations has " + std::to_string(c.orientations.size()) +
                           " regions, weights " + std::to_string(n));
@@ -293,7 +297,8 @@ void write_tvb_folder(const connectome& c, const std::string& dir) {
         std::ofstream f(fs::path(dir) / "centres.txt");
         f.precision(17);
         for (std::size_t i = 0; i < c.n; ++i)
-            f << c.labels[i] << " " << c.centres[i][0] << " " << c.centres[i][1] << " " << c.centres[i][2] << "\n";
+            f << c.labels[i] << " " << c.centres[i][0] << " " << c.centres[i][1] << " " << c.centres[i][2]
+              << "\n";
     }
 }
 

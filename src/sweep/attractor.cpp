@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -21,12 +21,18 @@ namespace nms {
 
 const char* attractor_class_name(int code) {
     switch (code) {
-    case fixed_point: return "fixed_point";
-    case periodic: return "periodic";
-    case irregular: return "irregular";
-    case diverged: return "diverged";
-    case unresolved: return "unresolved";
-    default: return "unknown";
+    case fixed_point:
+        return "fixed_point";
+    case periodic:
+        return "periodic";
+    case irregular:
+        return "irregular";
+    case diverged:
+        return "diverged";
+    case unresolved:
+        return "unresolved";
+    default:
+        return "unknown";
     }
 }
 
@@ -70,12 +76,12 @@ struct series {
 struct channel {
     long n = 0;
     double mean = 0, mn = inf, mx = -inf, prev = nan;
-    int st = 0;     // -1 below level - h, +1 above level + h, 0 not yet armed
-    long n_up = 0;  // upward crossings
+    int st = 0;    // -1 below level - h, +1 above level + h, 0 not yet armed
+    long n_up = 0; // upward crossings
     double t_up = 0, cmax = -inf, cmin = inf;
-    double pmax = nan, pmin = nan;  // extrema of the last complete cycle
-    double mx2 = -inf, mn2 = inf;   // extrema over the second half of the record
-    long nc = 0;    // timed cycles
+    double pmax = nan, pmin = nan; // extrema of the last complete cycle
+    double mx2 = -inf, mn2 = inf;  // extrema over the second half of the record
+    long nc = 0;                   // timed cycles
     series T, M, m, A;
     double a_first = nan, a_mid = nan, a_last = nan;
 };
@@ -121,13 +127,22 @@ class attractor_reducer final : public reducer {
             const bool node = pass == 1;
             const std::string pre = node ? "features/node_" : "features/";
             const std::string of = node ? " of each node's observable" : " of the network-mean observable";
-            std::vector<std::string> dims = node ? std::vector<std::string>{"node"} : std::vector<std::string>{};
+            std::vector<std::string> dims =
+                node ? std::vector<std::string>{"node"} : std::vector<std::string>{};
             std::vector<std::size_t> sizes =
                 node ? std::vector<std::size_t>{std::size_t(nn_)} : std::vector<std::size_t>{};
             out.push_back({pre + "attractor_class", dims, sizes, {}, "", "attractor class" + codes + of});
-            out.push_back({pre + "amplitude", dims, sizes, {}, u,
+            out.push_back({pre + "amplitude",
+                           dims,
+                           sizes,
+                           {},
+                           u,
                            "peak-to-peak amplitude (periodic: of the last cycle)" + of});
-            out.push_back({pre + "frequency", dims, sizes, {}, "Hz",
+            out.push_back({pre + "frequency",
+                           dims,
+                           sizes,
+                           {},
+                           "Hz",
                            "1 / mean cycle period (NaN for fixed points and unresolved)" + of});
             out.push_back({pre + "attractor_mean", dims, sizes, {}, u, "time mean after the transient" + of});
         }
@@ -140,12 +155,14 @@ class attractor_reducer final : public reducer {
     std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
         if (k % 4 != 0) return {};
         std::string meanings;
-        for (int c = 0; c < n_attractor_codes; ++c) meanings += std::string(c ? " " : "") + attractor_class_name(c);
+        for (int c = 0; c < n_attractor_codes; ++c)
+            meanings += std::string(c ? " " : "") + attractor_class_name(c);
         char crit[400];
-        std::snprintf(crit, sizeof crit,
-                      "fixed point: max - min <= %g + %g max(|max|, |min|); periodic: >= %ld timed cycles whose "
-                      "periods, maxima and minima (detrended) spread <= %g; level hysteresis %g",
-                      opt_.atol, opt_.rtol, opt_.min_cycles, opt_.regular_tol, opt_.hysteresis);
+        std::snprintf(
+            crit, sizeof crit,
+            "fixed point: max - min <= %g + %g max(|max|, |min|); periodic: >= %ld timed cycles whose "
+            "periods, maxima and minima (detrended) spread <= %g; level hysteresis %g",
+            opt_.atol, opt_.rtol, opt_.min_cycles, opt_.regular_tol, opt_.hysteresis);
         return {{"flag_meanings", meanings},
                 {"codes", "0 fixed point, 1 periodic, 2 irregular, 3 diverged, 4 unresolved (fewer than "
                           "min_cycles cycles in the record)"},
@@ -167,7 +184,9 @@ class attractor_reducer final : public reducer {
     }
 
   private:
-    double fp_tol(double a, double b) const { return opt_.atol + opt_.rtol * std::max(std::fabs(a), std::fabs(b)); }
+    double fp_tol(double a, double b) const {
+        return opt_.atol + opt_.rtol * std::max(std::fabs(a), std::fabs(b));
+    }
 
     void add(channel& c, double x) const {
         if (!std::isfinite(x)) return;
@@ -199,7 +218,7 @@ class attractor_reducer final : public reducer {
                     const double tc = t - dt_ + frac * dt_;
                     ++c.n_up;
                     if (c.n_up >= 2) c.pmax = c.cmax, c.pmin = c.cmin;
-                    if (c.n_up >= 3) {  // the cycle from crossing n_up-1 (>= 2) to this one
+                    if (c.n_up >= 3) { // the cycle from crossing n_up-1 (>= 2) to this one
                         const double a = c.cmax - c.cmin;
                         c.T.add(c.nc, tc - c.t_up);
                         c.M.add(c.nc, c.cmax);
@@ -245,8 +264,8 @@ class attractor_reducer final : public reducer {
         }
         const double f = T > 0 ? 1000.0 / T : nan;
         const double tol = opt_.regular_tol;
-        const bool regular = c.T.spread(c.nc) <= tol * T && c.M.spread(c.nc) <= tol * ptp &&
-                             c.m.spread(c.nc) <= tol * ptp;
+        const bool regular =
+            c.T.spread(c.nc) <= tol * T && c.M.spread(c.nc) <= tol * ptp && c.m.spread(c.nc) <= tol * ptp;
         if (regular) return {periodic, c.a_last, f, c.mean};
         return {irregular, ptp, f, c.mean};
     }
@@ -278,7 +297,8 @@ bool same_attractor(const attractor_summary& a, const attractor_summary& b, cons
     if (std::isfinite(a.amplitude) && std::isfinite(b.amplitude) &&
         std::fabs(a.amplitude - b.amplitude) > opt.cluster_tol * amp + tol_fp)
         return false;
-    if (std::isfinite(a.mean) && std::isfinite(b.mean) && std::fabs(a.mean - b.mean) > opt.cluster_tol * amp + 10 * tol_fp)
+    if (std::isfinite(a.mean) && std::isfinite(b.mean) &&
+        std::fabs(a.mean - b.mean) > opt.cluster_tol * amp + 10 * tol_fp)
         return false;
     if (std::isfinite(a.frequency) && std::isfinite(b.frequency) &&
         std::fabs(a.frequency - b.frequency) > opt.cluster_tol * std::max(a.frequency, b.frequency))
@@ -324,7 +344,8 @@ std::vector<class_boundary> class_boundaries(const std::vector<long>& codes,
                 if (axes.size() == 2) w.push_back(axes[1][j]);
                 pair(p, p + ny, std::move(w));
             }
-            if (axes.size() == 2 && j + 1 < ny) pair(p, p + 1, {axes[0][i], 0.5 * (axes[1][j] + axes[1][j + 1])});
+            if (axes.size() == 2 && j + 1 < ny)
+                pair(p, p + 1, {axes[0][i], 0.5 * (axes[1][j] + axes[1][j + 1])});
         }
     for (auto& [ab, v] : pts) {
         std::sort(v.begin(), v.end());

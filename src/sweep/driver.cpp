@@ -44,15 +44,18 @@ std::string human_bytes(double b) {
 
 std::string human_seconds(double s) {
     char buf[64];
-    if (s < 120) std::snprintf(buf, sizeof buf, "%.0f s", s);
-    else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
-    else std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
+    if (s < 120)
+        std::snprintf(buf, sizeof buf, "%.0f s", s);
+    else if (s < 7200)
+        std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
     return buf;
 }
 
 // Progress: a bar on a terminal, plain lines every 10 s otherwise.
 class progress {
-public:
+  public:
     progress(std::size_t total, double node_steps_per_point, bool quiet)
         : total_(total), work_(node_steps_per_point), quiet_(quiet), tty_(isatty(fileno(stderr))),
           t0_(clock_type::now()), last_(t0_) {}
@@ -68,18 +71,19 @@ public:
         const double frac = total_ ? double(done) / double(total_) : 1;
         if (tty_) {
             const int w = 30, f = int(frac * w);
-            std::fprintf(stderr, "\r[%s%s] %zu/%zu points  %.2e node-steps/s  ETA %s   ", std::string(f, '#').c_str(),
-                         std::string(w - f, '.').c_str(), done, total_, rate, human_seconds(eta).c_str());
+            std::fprintf(stderr, "\r[%s%s] %zu/%zu points  %.2e node-steps/s  ETA %s   ",
+                         std::string(f, '#').c_str(), std::string(w - f, '.').c_str(), done, total_, rate,
+                         human_seconds(eta).c_str());
             if (done == total_) std::fprintf(stderr, "\n");
         } else {
-            std::fprintf(stderr, "nmsweep: %zu/%zu points (%.0f%%), %.2e node-steps/s, ETA %s\n", done, total_,
-                         100 * frac, rate, human_seconds(eta).c_str());
+            std::fprintf(stderr, "nmsweep: %zu/%zu points (%.0f%%), %.2e node-steps/s, ETA %s\n", done,
+                         total_, 100 * frac, rate, human_seconds(eta).c_str());
         }
         std::fflush(stderr);
     }
     void set_start(std::size_t s) { start_ = s; }
 
-private:
+  private:
     std::size_t total_, start_ = 0;
     double work_;
     bool quiet_, tty_;
@@ -101,11 +105,11 @@ std::vector<h5::axis_desc> result_axes(const sweep_spec& s) {
 std::string units_of_observable(const sweep_spec& s) {
     const auto& m = find_model(s.model);
     (void)m;
-    return "";  // the state variables' units are not tabulated per model yet
+    return ""; // the state variables' units are not tabulated per model yet
 }
 
-void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net, const sweep_request& r,
-                      const std::string& backend, int threads) {
+void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net,
+                      const sweep_request& r, const std::string& backend, int threads) {
     w.set_attr("", "model", s.model);
     w.set_attr("", "coupling", s.coupling);
     w.set_attr("", "spec", s.text);
@@ -120,7 +124,8 @@ void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectom
     if (backend == "cuda") {
         const auto all = cuda_devices();
         std::vector<std::string> used;
-        if (r.devices.empty()) used = all;
+        if (r.devices.empty())
+            used = all;
         else
             for (int d : r.devices) used.push_back(std::to_string(d) + ": " + all.at(std::size_t(d)));
         w.set_attr("", "devices", used);
@@ -138,8 +143,10 @@ void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectom
         const field& f = P.params[k];
         if (f.k == field::kind::scalar) {
             std::string units;
-            if (int(k) < P.np_model) units = P.model.params[k].unit;
-            else if (int(k) < P.np_model + P.np_coupling) units = P.coupling.params[k - std::size_t(P.np_model)].unit;
+            if (int(k) < P.np_model)
+                units = P.model.params[k].unit;
+            else if (int(k) < P.np_model + P.np_coupling)
+                units = P.coupling.params[k - std::size_t(P.np_model)].unit;
             w.set_parameter(P.param_names[k], f.v[0], units);
         }
     }
@@ -152,7 +159,7 @@ bool phase_is_observable(const sweep_spec& s) {
     if (s.synchrony.phase == "hilbert") return false;
     if (s.model != "kuramoto") return false;
     const auto& m = find_model(s.model);
-    if (s.observable_coef.size() != m.states.size()) return false;  // sin/cos terms
+    if (s.observable_coef.size() != m.states.size()) return false; // sin/cos terms
     for (std::size_t v = 0; v < m.states.size(); ++v)
         if (s.observable_coef[v] != (std::string(m.states[v].name) == "theta" ? 1.0 : 0.0)) return false;
     return true;
@@ -171,9 +178,12 @@ std::string choose_backend(const std::string& want) {
     const bool usable = built && !cuda_devices().empty();
     if (want == "cuda") {
         if (!built)
-            throw input_error("--backend cuda: this build of nmsweep has no CUDA backend (nvcc was not found when it "
-                              "was built); use --backend cpu or auto");
-        if (!usable) throw input_error("--backend cuda: no usable CUDA device on this machine; use --backend cpu or auto");
+            throw input_error(
+                "--backend cuda: this build of nmsweep has no CUDA backend (nvcc was not found when it "
+                "was built); use --backend cpu or auto");
+        if (!usable)
+            throw input_error(
+                "--backend cuda: no usable CUDA device on this machine; use --backend cpu or auto");
         return "cuda";
     }
     return usable ? "cuda" : "cpu";
@@ -201,7 +211,7 @@ struct attractor_table {
 // with an initial axis /boundaries/monostable_multistable
 // (class_boundaries in nmsweep/sweep/reducers.hpp).
 void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attractor_table& t) {
-    if (!s.sampler.kind.empty()) return;  // scattered samples: no grid to draw on
+    if (!s.sampler.kind.empty()) return; // scattered samples: no grid to draw on
     const std::size_t na = s.axes.size();
     long ia = -1;
     for (std::size_t a = 0; a < na; ++a)
@@ -255,15 +265,17 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
             codes[o] = res.empty() ? -1 : best;
             multi[o] = res.empty() ? -1 : (n > 1 ? 1 : 0);
         }
-        const std::string how = "among the " + std::to_string(n_ic) +
-                                " initial conditions of each point (same class, amplitude, mean and frequency within "
-                                "cluster_tol; see the README)";
+        const std::string how =
+            "among the " + std::to_string(n_ic) +
+            " initial conditions of each point (same class, amplitude, mean and frequency within "
+            "cluster_tol; see the README)";
         w.write_array("features/n_attractors", shape, n_att.data(), names, {}, "",
                       "number of distinct attractors " + how);
         w.write_array("features/multistable", shape, ms.data(), names, {}, "", "1 where n_attractors > 1");
-        w.write_array("features/dominant_class", shape, dom.data(), names, {}, "",
-                      "attractor class reached by most initial conditions (ties: the lower code; 0 fixed point, 1 "
-                      "periodic, 2 irregular, 3 diverged, 4 unresolved)");
+        w.write_array(
+            "features/dominant_class", shape, dom.data(), names, {}, "",
+            "attractor class reached by most initial conditions (ties: the lower code; 0 fixed point, 1 "
+            "periodic, 2 irregular, 3 diverged, 4 unresolved)");
     } else {
         for (std::size_t o = 0; o < n_other; ++o) codes[o] = long(t.cls[o]);
     }
@@ -274,7 +286,8 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
         for (const auto& b : bs) {
             const std::string name = "boundaries/" + b.name;
             const std::size_t d = other.size();
-            w.write_array(name, {b.points.size() / d, d}, b.points.data(), {b.name + "_point", "coordinate"}, {}, "",
+            w.write_array(name, {b.points.size() / d, d}, b.points.data(), {b.name + "_point", "coordinate"},
+                          {}, "",
                           "midpoints between neighbouring grid cells of different class in " + source +
                               " (columns: the axes named in attribute 'axes', in their units)");
             w.set_attr(name, "axes", names);
@@ -284,18 +297,19 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
             w.set_attr(name, "class_map", source);
         }
     };
-    write(class_boundaries(codes, values, class_names), ia >= 0 ? "features/dominant_class" : "features/attractor_class");
-    if (ia >= 0) write(class_boundaries(multi, values, {"monostable", "multistable"}), "features/multistable");
+    write(class_boundaries(codes, values, class_names),
+          ia >= 0 ? "features/dominant_class" : "features/attractor_class");
+    if (ia >= 0)
+        write(class_boundaries(multi, values, {"monostable", "multistable"}), "features/multistable");
 }
 
-template <class T>
-void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& net) {
+template <class T> void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& net) {
     const std::string backend = choose_backend(r.backend);
     const std::string out = r.output.empty() ? s.output_path : r.output;
     const std::size_t total = n_points(s);
     const int threads = r.threads > 0 ? r.threads : omp_get_max_threads();
 
-    long n_div = 0;  // diverged points, including those of an earlier run being resumed
+    long n_div = 0; // diverged points, including those of an earlier run being resumed
     if (r.resume && std::filesystem::exists(out)) {
         const auto d = h5::read_dataset(out, "status/diverged_step");
         const auto dn = h5::read_dataset(out, "status/done");
@@ -308,12 +322,18 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     std::vector<std::string> moments, spectral, synchrony, fcf;
     bool want_final = false, want_attractor = false;
     for (const auto& f : s.features) {
-        if (f == "final") want_final = true;
-        else if (f == "attractor") want_attractor = true;
-        else if (f == "psd" || f == "peak_freq" || f == "peak_power" || f == "band_power") spectral.push_back(f);
-        else if (f == "kuramoto_r" || f == "metastability" || f == "plv") synchrony.push_back(f);
-        else if (f == "fc" || f == "fcd") fcf.push_back(f);
-        else moments.push_back(f);
+        if (f == "final")
+            want_final = true;
+        else if (f == "attractor")
+            want_attractor = true;
+        else if (f == "psd" || f == "peak_freq" || f == "peak_power" || f == "band_power")
+            spectral.push_back(f);
+        else if (f == "kuramoto_r" || f == "metastability" || f == "plv")
+            synchrony.push_back(f);
+        else if (f == "fc" || f == "fcd")
+            fcf.push_back(f);
+        else
+            moments.push_back(f);
     }
     const sampling smp = sampling_of(s);
     std::vector<std::unique_ptr<reducer>> reducers;
@@ -324,13 +344,15 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
         if (!synchrony.empty())
             reducers.push_back(make_synchrony_reducer(synchrony, s.synchrony, phase_is_observable(s), smp));
         if (!fcf.empty()) reducers.push_back(make_fc_reducer(fcf, s.fc, smp));
-        if (want_attractor) reducers.push_back(make_attractor_reducer(s.attractor, smp, units_of_observable(s)));
+        if (want_attractor)
+            reducers.push_back(make_attractor_reducer(s.attractor, smp, units_of_observable(s)));
     } catch (const input_error& e) {
         throw input_error(s.path + ": [output]: " + e.what());
     }
 
-    h5::result_writer w = r.resume ? h5::result_writer::resume(out)
-                                   : h5::result_writer::create(out, result_axes(s), net.n, net.labels, r.overwrite);
+    h5::result_writer w =
+        r.resume ? h5::result_writer::resume(out)
+                 : h5::result_writer::create(out, result_axes(s), net.n, net.labels, r.overwrite);
     if (!r.resume) {
         write_provenance(w, s, net, r, backend, threads);
         if (!s.sampler.kind.empty()) {
@@ -370,8 +392,9 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
             atab.mean = h5::read_dataset(out, "features/attractor_mean");
         }
     }
-    if (want_final) w.add_dataset("features/final_state", {"variable", "node"}, {nv, nn}, false, "",
-                                  "state of every variable at the end of the run (variables in model order)");
+    if (want_final)
+        w.add_dataset("features/final_state", {"variable", "node"}, {nv, nn}, false, "",
+                      "state of every variable at the end of the run (variables in model order)");
 
     std::vector<std::uint8_t> done = w.done_mask();
     std::size_t n_done = std::size_t(std::count(done.begin(), done.end(), 1));
@@ -382,7 +405,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
 
     std::size_t bs = r.batch_size;
     if (bs == 0) {
-        bs = std::max<std::size_t>(std::size_t(threads) * 64, 1024);  // many blocks per thread
+        bs = std::max<std::size_t>(std::size_t(threads) * 64, 1024); // many blocks per thread
         // A GPU wants every thread of every multiprocessor busy: ~10^5 instances
         // (the backend splits a batch further to fit device memory).
         if (backend == "cuda") bs = std::size_t(1) << 17;
@@ -390,7 +413,8 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
         // their state at about 2 GiB per batch (but keep 16 instances per thread).
         std::size_t per = 0;
         for (const auto& red : reducers) per += red->bytes_per_instance(int(nn));
-        if (per > 0) bs = std::min(bs, std::max<std::size_t>((std::size_t(2) << 30) / per, std::size_t(threads) * 16));
+        if (per > 0)
+            bs = std::min(bs, std::max<std::size_t>((std::size_t(2) << 30) / per, std::size_t(threads) * 16));
     }
     run_options opt;
     opt.threads = threads;
@@ -438,10 +462,14 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
                 for (std::size_t q = 0; q < count; ++q) {
                     red->result(k, q, buf.data() + q * m);
                     if (res.diverged_step[q] >= 0)
-                        std::fill(buf.begin() + long(q * m), buf.begin() + long((q + 1) * m), red->diverged_value(k));
+                        std::fill(buf.begin() + long(q * m), buf.begin() + long((q + 1) * m),
+                                  red->diverged_value(k));
                 }
                 if (red.get() == attractor_red && k < 4) {
-                    auto& dst = k == 0 ? atab.cls : k == 1 ? atab.amplitude : k == 2 ? atab.frequency : atab.mean;
+                    auto& dst = k == 0   ? atab.cls
+                                : k == 1 ? atab.amplitude
+                                : k == 2 ? atab.frequency
+                                         : atab.mean;
                     std::copy(buf.begin(), buf.begin() + long(count), dst.begin() + long(i));
                 }
                 w.write_points(outs[k].name, i, count, buf.data());
@@ -473,7 +501,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
         i = j;
         if (r.stop_after_batches >= 0 && ++batches >= r.stop_after_batches && n_done < total) {
             w.flush();
-            return;  // as if killed: the file stays incomplete
+            return; // as if killed: the file stays incomplete
         }
     }
     if (attractor_red) write_attractor_maps(w, s, atab);
@@ -483,19 +511,21 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     w.set_attr("", "diverged_points", n_div);
     w.finish();
     if (!r.quiet) {
-        std::fprintf(stderr, "nmsweep: wrote %s: %zu points, %ld diverged, %.1f s, %.2e node-steps/s\n", out.c_str(),
-                     total, n_div, wall, wall > 0 ? node_steps / wall : 0.0);
+        std::fprintf(stderr, "nmsweep: wrote %s: %zu points, %ld diverged, %.1f s, %.2e node-steps/s\n",
+                     out.c_str(), total, n_div, wall, wall > 0 ? node_steps / wall : 0.0);
     }
 }
 
-template <class T> void simulate_t(const sweep_request& r, const sweep_spec& s, const connectome& net, long every) {
+template <class T>
+void simulate_t(const sweep_request& r, const sweep_spec& s, const connectome& net, long every) {
     // One point with every state variable recorded: the CPU backend (a GPU
     // would idle all but one thread).
     const std::string backend = "cpu";
     const std::string out = r.output.empty() ? s.output_path : r.output;
     if (r.point >= n_points(s))
-        throw input_error("--point " + std::to_string(r.point) + ": the spec has " + std::to_string(n_points(s)) +
-                          " grid points (0 .. " + std::to_string(n_points(s) - 1) + ")");
+        throw input_error("--point " + std::to_string(r.point) + ": the spec has " +
+                          std::to_string(n_points(s)) + " grid points (0 .. " +
+                          std::to_string(n_points(s) - 1) + ")");
     batch b = make_batch(s, net, r.point, 1);
     b.first_instance = r.point;
     const auto& model = find_model(s.model);
@@ -522,7 +552,8 @@ template <class T> void simulate_t(const sweep_request& r, const sweep_spec& s, 
     std::vector<std::string> var_names;
     for (const auto& st : model.states) var_names.push_back(st.name);
     w.write_array("timeseries/time", {rec.time.size()}, rec.time.data(), {"time"});
-    w.write_array("timeseries/state", {rec.time.size(), nv, nn}, rec.data.data(), {"time", "variable", "node"});
+    w.write_array("timeseries/state", {rec.time.size(), nv, nn}, rec.data.data(),
+                  {"time", "variable", "node"});
     w.set_attr("timeseries/state", "variables", var_names);
     w.set_attr("timeseries/time", "units", std::string("ms"));
     w.set_attr("", "diverged_step", res.diverged_step[0]);
@@ -530,7 +561,8 @@ template <class T> void simulate_t(const sweep_request& r, const sweep_spec& s, 
     {
         const auto idx = grid_index(s, r.point);
         const auto axes = result_axes(s);
-        for (std::size_t k = 0; k < axes.size(); ++k) w.set_parameter(axes[k].name, axes[k].values[idx[k]], axes[k].unit);
+        for (std::size_t k = 0; k < axes.size(); ++k)
+            w.set_parameter(axes[k].name, axes[k].values[idx[k]], axes[k].unit);
     }
     w.write_status(0, 1, res.diverged_step.data());
     w.mark_done(0, 1);
@@ -547,8 +579,10 @@ void run_sweep(const sweep_request& req) {
     const connectome net = load_network(s);
     sweep_request r = req;
     if (r.precision.empty()) r.precision = s.precision;
-    if (r.precision == "double") run_sweep_t<double>(r, s, net);
-    else run_sweep_t<float>(r, s, net);
+    if (r.precision == "double")
+        run_sweep_t<double>(r, s, net);
+    else
+        run_sweep_t<float>(r, s, net);
 }
 
 void simulate_point(const sweep_request& req, long every) {
@@ -556,8 +590,10 @@ void simulate_point(const sweep_request& req, long every) {
     const connectome net = load_network(s);
     sweep_request r = req;
     if (r.precision.empty()) r.precision = s.precision;
-    if (r.precision == "double") simulate_t<double>(r, s, net, every);
-    else simulate_t<float>(r, s, net, every);
+    if (r.precision == "double")
+        simulate_t<double>(r, s, net, every);
+    else
+        simulate_t<float>(r, s, net, every);
 }
 
 std::string check_spec(const std::string& spec_path) {
@@ -568,12 +604,13 @@ std::string check_spec(const std::string& spec_path) {
     const prepared P = prepare(b);
     std::ostringstream os;
     os << spec_path << ": OK\n";
-    os << "  model " << s.model << ", coupling " << s.coupling << ", " << net.n << " nodes (" << net.source << "), "
-       << P.src.size() << " connections, longest delay " << P.max_delay << " steps\n";
+    os << "  model " << s.model << ", coupling " << s.coupling << ", " << net.n << " nodes (" << net.source
+       << "), " << P.src.size() << " connections, longest delay " << P.max_delay << " steps\n";
     os << "  grid: ";
     const auto shape = grid_shape(s);
     const auto axes = result_axes(s);
-    for (std::size_t k = 0; k < axes.size(); ++k) os << (k ? " x " : "") << axes[k].name << "[" << shape[k] << "]";
+    for (std::size_t k = 0; k < axes.size(); ++k)
+        os << (k ? " x " : "") << axes[k].name << "[" << shape[k] << "]";
     os << " = " << n_points(s) << " points\n";
     os << "  " << n_steps(s) << " steps of " << s.dt << " ms (" << transient_steps(s) << " transient)\n";
     os << "  memory: " << human_bytes(e.bytes_per_instance) << " per point, " << human_bytes(e.total_bytes)

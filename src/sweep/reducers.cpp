@@ -12,8 +12,9 @@ namespace {
 // the network mean. Welford's update keeps the variance accurate when the
 // mean is large compared with the fluctuations (e.g. Jansen-Rit's y1 - y2).
 class moments_reducer final : public reducer {
-public:
-    moments_reducer(std::vector<std::string> f, std::string units) : want_(std::move(f)), units_(std::move(units)) {}
+  public:
+    moments_reducer(std::vector<std::string> f, std::string units)
+        : want_(std::move(f)), units_(std::move(units)) {}
 
     void reset(std::size_t n, int n_nodes) override {
         n_ = n;
@@ -62,10 +63,21 @@ public:
     std::vector<reducer_output> outputs() const override {
         std::vector<reducer_output> out;
         for (const auto& f : want_) {
-            const std::string what = f == "std" ? "standard deviation" : f == "mean" ? "mean" : f == "min" ? "minimum" : "maximum";
-            out.push_back({"features/" + f, {"node"}, {std::size_t(nn_)}, {}, units_,
+            const std::string what = f == "std"    ? "standard deviation"
+                                     : f == "mean" ? "mean"
+                                     : f == "min"  ? "minimum"
+                                                   : "maximum";
+            out.push_back({"features/" + f,
+                           {"node"},
+                           {std::size_t(nn_)},
+                           {},
+                           units_,
                            what + " of the observable per node after the transient"});
-            out.push_back({"features/network_" + f, {}, {}, {}, units_,
+            out.push_back({"features/network_" + f,
+                           {},
+                           {},
+                           {},
+                           units_,
                            what + " of the network-mean observable after the transient"});
         }
         return out;
@@ -80,7 +92,8 @@ public:
             const std::size_t j = i * ch + c;
             if (count_[i] == 0) return nan;
             if (f == "mean") return mean_[j];
-            if (f == "std") return std::sqrt(m2_[j] / double(count_[i]));  // population std, as numpy's default
+            if (f == "std")
+                return std::sqrt(m2_[j] / double(count_[i])); // population std, as numpy's default
             if (f == "min") return min_[j];
             return max_[j];
         };
@@ -90,7 +103,7 @@ public:
             for (int c = 0; c < nn_; ++c) out[c] = value(c);
     }
 
-private:
+  private:
     std::vector<std::string> want_;
     std::string units_;
     std::size_t n_ = 0;
@@ -150,7 +163,8 @@ std::unique_ptr<reducer> make_composite_reducer(std::vector<std::unique_ptr<redu
     return std::make_unique<composite_reducer>(std::move(parts));
 }
 
-std::unique_ptr<reducer> make_moments_reducer(const std::vector<std::string>& features, const std::string& units) {
+std::unique_ptr<reducer> make_moments_reducer(const std::vector<std::string>& features,
+                                              const std::string& units) {
     return std::make_unique<moments_reducer>(features, units);
 }
 

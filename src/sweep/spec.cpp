@@ -50,10 +50,14 @@ std::string num(double x) {
 // A short rendering of a TOML value for messages.
 std::string show(const tval& v, int depth = 0) {
     switch (v.type()) {
-    case toml::value_t::string: return "\"" + v.as_string().str + "\"";
-    case toml::value_t::integer: return std::to_string(v.as_integer());
-    case toml::value_t::floating: return num(v.as_floating());
-    case toml::value_t::boolean: return v.as_boolean() ? "true" : "false";
+    case toml::value_t::string:
+        return "\"" + v.as_string().str + "\"";
+    case toml::value_t::integer:
+        return std::to_string(v.as_integer());
+    case toml::value_t::floating:
+        return num(v.as_floating());
+    case toml::value_t::boolean:
+        return v.as_boolean() ? "true" : "false";
     case toml::value_t::array: {
         const auto& a = v.as_array();
         std::string out = "[";
@@ -66,20 +70,29 @@ std::string show(const tval& v, int depth = 0) {
         }
         return out + "]";
     }
-    case toml::value_t::table: return "{...}";
-    default: return toml::format(v);
+    case toml::value_t::table:
+        return "{...}";
+    default:
+        return toml::format(v);
     }
 }
 
 std::string type_name(const tval& v) {
     switch (v.type()) {
-    case toml::value_t::string: return "a string";
-    case toml::value_t::integer: return "an integer";
-    case toml::value_t::floating: return "a number";
-    case toml::value_t::boolean: return "a boolean";
-    case toml::value_t::array: return "an array";
-    case toml::value_t::table: return "a table";
-    default: return "a date/time";
+    case toml::value_t::string:
+        return "a string";
+    case toml::value_t::integer:
+        return "an integer";
+    case toml::value_t::floating:
+        return "a number";
+    case toml::value_t::boolean:
+        return "a boolean";
+    case toml::value_t::array:
+        return "an array";
+    case toml::value_t::table:
+        return "a table";
+    default:
+        return "a date/time";
     }
 }
 
@@ -99,18 +112,20 @@ std::vector<std::pair<std::string, const tval*>> entries(const tval& t) {
 // Error context: the file and where each key was, for messages.
 struct ctx {
     std::string file;
-    fs::path dir;  // folder of the spec, for relative paths
+    fs::path dir; // folder of the spec, for relative paths
     std::map<std::string, std::string>* where = nullptr;
 
     std::string at(const tval& v) const { return file + ":" + std::to_string(v.location().line()); }
     std::string prefix(const tval& v, const std::string& section, const std::string& key) const {
         return at(v) + ": [" + section + "]" + (key.empty() ? "" : " " + key);
     }
-    [[noreturn]] void fail(const tval& v, const std::string& section, const std::string& key, const std::string& msg,
-                           bool with_value = true) const {
-        throw input_error(prefix(v, section, key) + ": " + msg + (with_value ? " (value " + show(v) + ")" : ""));
+    [[noreturn]] void fail(const tval& v, const std::string& section, const std::string& key,
+                           const std::string& msg, bool with_value = true) const {
+        throw input_error(prefix(v, section, key) + ": " + msg +
+                          (with_value ? " (value " + show(v) + ")" : ""));
     }
-    void note(const std::string& name, const tval& v, const std::string& section, const std::string& key) const {
+    void note(const std::string& name, const tval& v, const std::string& section,
+              const std::string& key) const {
         (*where)[name] = prefix(v, section, key);
     }
 };
@@ -119,7 +134,7 @@ struct ctx {
 struct reader {
     const ctx& c;
     std::string section;
-    const tval* t;  // the table
+    const tval* t; // the table
 
     reader(const ctx& cx, std::string sec, const tval& table) : c(cx), section(std::move(sec)), t(&table) {
         if (!table.is_table()) c.fail(table, section, "", "expected a table, got " + type_name(table));
@@ -155,8 +170,8 @@ struct reader {
     }
     long integer(const tval& v, const std::string& key) const {
         if (v.is_integer()) return long(v.as_integer());
-        if (v.is_floating() && std::isfinite(v.as_floating()) && v.as_floating() == std::floor(v.as_floating()) &&
-            std::fabs(v.as_floating()) < 9e15)
+        if (v.is_floating() && std::isfinite(v.as_floating()) &&
+            v.as_floating() == std::floor(v.as_floating()) && std::fabs(v.as_floating()) < 9e15)
             return long(v.as_floating());
         c.fail(v, section, key, "expected an integer, got " + type_name(v));
     }
@@ -167,7 +182,8 @@ struct reader {
     std::vector<double> numbers(const tval& v, const std::string& key) const {
         std::vector<double> out;
         const auto& a = array(v, key);
-        for (std::size_t i = 0; i < a.size(); ++i) out.push_back(finite(a[i], key + "[" + std::to_string(i) + "]"));
+        for (std::size_t i = 0; i < a.size(); ++i)
+            out.push_back(finite(a[i], key + "[" + std::to_string(i) + "]"));
         return out;
     }
     // A number (scalar) or an array of numbers (one per node).
@@ -178,7 +194,8 @@ struct reader {
             if (x.empty()) c.fail(v, section, key, "empty per-node array");
             return field::per_node(std::move(x));
         }
-        c.fail(v, section, key, "expected a number or an array of numbers (one per node), got " + type_name(v));
+        c.fail(v, section, key,
+               "expected a number or an array of numbers (one per node), got " + type_name(v));
     }
 };
 
@@ -258,16 +275,17 @@ std::vector<double> parse_observable(const std::string& text, const model_info& 
             if (*p == '*') ++p, skip();
         }
         if (!is_id0(*p)) {
-            err = have_num ? "a constant term has no state variable (the observable is a linear combination of "
-                             "state variables)"
-                           : std::string("expected a state variable at '") + p + "'";
+            err = have_num
+                      ? "a constant term has no state variable (the observable is a linear combination of "
+                        "state variables)"
+                      : std::string("expected a state variable at '") + p + "'";
             return {};
         }
         const char* b = p;
         while (is_id(*p)) ++p;
         std::string var(b, p);
         skip();
-        int part = 0;  // 0: the variable, 1: sin of it, 2: cos of it
+        int part = 0; // 0: the variable, 1: sin of it, 2: cos of it
         if ((var == "sin" || var == "cos") && *p == '(') {
             part = var == "sin" ? 1 : 2;
             ++p;
@@ -277,7 +295,8 @@ std::vector<double> parse_observable(const std::string& text, const model_info& 
             var.assign(vb, p);
             skip();
             if (var.empty() || *p != ')') {
-                err = std::string("expected '") + (part == 1 ? "sin" : "cos") + "(state variable)' at '" + vb + "'";
+                err = std::string("expected '") + (part == 1 ? "sin" : "cos") + "(state variable)' at '" +
+                      vb + "'";
                 return {};
             }
             ++p;
@@ -303,7 +322,8 @@ std::vector<double> parse_observable(const std::string& text, const model_info& 
         }
         const int k = state_index(m, var);
         if (k < 0) {
-            err = "model " + m.name + " has no state variable '" + var + "'" + did_you_mean(var, state_names(m));
+            err = "model " + m.name + " has no state variable '" + var + "'" +
+                  did_you_mean(var, state_names(m));
             return {};
         }
         if (part > 0 && coef.size() == m.states.size()) coef.resize(3 * m.states.size(), 0.0);
@@ -321,7 +341,7 @@ std::vector<double> parse_observable(const std::string& text, const model_info& 
 std::vector<std::vector<double>> read_ic_table(const std::string& path, const model_info& m) {
     std::ifstream f(path);
     if (!f) throw input_error(path + ": cannot open the initial-condition file");
-    std::vector<int> cols;  // column -> state index
+    std::vector<int> cols; // column -> state index
     std::vector<std::vector<double>> rows;
     std::string line;
     int lineno = 0;
@@ -346,7 +366,8 @@ std::vector<std::vector<double>> read_ic_table(const std::string& path, const mo
                     throw input_error(path + ":" + std::to_string(lineno) + ": header: model " + m.name +
                                       " has no state variable '" + t + "'" + did_you_mean(t, state_names(m)));
                 if (std::find(cols.begin(), cols.end(), k) != cols.end())
-                    throw input_error(path + ":" + std::to_string(lineno) + ": header: column '" + t + "' twice");
+                    throw input_error(path + ":" + std::to_string(lineno) + ": header: column '" + t +
+                                      "' twice");
                 cols.push_back(k);
             }
             continue;
@@ -354,15 +375,17 @@ std::vector<std::vector<double>> read_ic_table(const std::string& path, const mo
         if (cols.empty())
             for (std::size_t k = 0; k < m.states.size(); ++k) cols.push_back(int(k));
         if (tok.size() != cols.size())
-            throw input_error(path + ":" + std::to_string(lineno) + ": row has " + std::to_string(tok.size()) +
-                              " columns, expected " + std::to_string(cols.size()) + " (one per state variable)");
+            throw input_error(path + ":" + std::to_string(lineno) + ": row has " +
+                              std::to_string(tok.size()) + " columns, expected " +
+                              std::to_string(cols.size()) + " (one per state variable)");
         std::vector<double> row(m.states.size());
         for (std::size_t k = 0; k < m.states.size(); ++k) row[k] = m.states[k].initial;
         for (std::size_t j = 0; j < tok.size(); ++j) {
             char* end = nullptr;
             double x = std::strtod(tok[j].c_str(), &end);
             if (!end || *end || !std::isfinite(x))
-                throw input_error(path + ":" + std::to_string(lineno) + ": not a finite number: '" + tok[j] + "'");
+                throw input_error(path + ":" + std::to_string(lineno) + ": not a finite number: '" + tok[j] +
+                                  "'");
             row[std::size_t(cols[j])] = x;
         }
         rows.push_back(std::move(row));
@@ -381,7 +404,8 @@ std::vector<std::vector<double>> read_ic_binary(const std::string& path, const s
     if (ext == ".npy") {
         v = read_npy_matrix(path, "initial state (nodes x state variables)", &rows, &cols);
     } else {
-        if (!std::filesystem::exists(path)) throw input_error(path + ": cannot open the initial-condition file");
+        if (!std::filesystem::exists(path))
+            throw input_error(path + ": cannot open the initial-condition file");
         std::vector<std::size_t> shape;
         try {
             v = h5::read_dataset(path, dataset, &shape);
@@ -396,18 +420,22 @@ std::vector<std::vector<double>> read_ic_binary(const std::string& path, const s
     }
     if (cols != m.states.size())
         throw input_error(path + ": " + std::to_string(cols) + " columns, expected " +
-                          std::to_string(m.states.size()) + " (one per state variable of " + m.name + ", in the order " +
+                          std::to_string(m.states.size()) + " (one per state variable of " + m.name +
+                          ", in the order " +
                           [&] {
                               std::string s;
-                              for (const auto& st : m.states) s += (s.empty() ? "" : " ") + std::string(st.name);
+                              for (const auto& st : m.states)
+                                  s += (s.empty() ? "" : " ") + std::string(st.name);
                               return s;
-                          }() + ")");
+                          }() +
+                          ")");
     std::vector<std::vector<double>> table(rows, std::vector<double>(cols));
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c = 0; c < cols; ++c) {
             const double x = v[r * cols + c];
             if (!std::isfinite(x))
-                throw input_error(path + ": row " + std::to_string(r) + ", " + m.states[c].name + ": not finite");
+                throw input_error(path + ": row " + std::to_string(r) + ", " + m.states[c].name +
+                                  ": not finite");
             table[r][c] = x;
         }
     if (table.empty()) throw input_error(path + ": no rows in the initial-condition file");
@@ -419,8 +447,9 @@ struct uniform_gen {
     std::mt19937_64 g;
     explicit uniform_gen(std::uint64_t seed) : g(seed) {}
     double operator()() { return double(g() >> 11) * 0x1.0p-53; }
-    std::uint64_t below(std::uint64_t n) {  // unbiased integer in [0, n)
-        const std::uint64_t lim = std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % n;
+    std::uint64_t below(std::uint64_t n) { // unbiased integer in [0, n)
+        const std::uint64_t lim =
+            std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % n;
         for (;;) {
             std::uint64_t x = g();
             if (x < lim) return x % n;
@@ -453,21 +482,24 @@ std::string check_swept_value(const param_ref& r, double x, std::size_t n_sets) 
     if (!std::isfinite(x)) return "value " + num(x) + " is not finite";
     switch (r.k) {
     case param_ref::kind::speed:
-        if (!(x > 0)) return "conduction speed " + num(x) + " must be > 0 mm/ms (a swept speed cannot be 0 or inf)";
+        if (!(x > 0))
+            return "conduction speed " + num(x) + " must be > 0 mm/ms (a swept speed cannot be 0 or inf)";
         break;
     case param_ref::kind::noise_all:
     case param_ref::kind::noise_var:
         if (x < 0) return "noise sigma " + num(x) + " must be >= 0";
         break;
     case param_ref::kind::seed:
-        if (x < 0 || x != std::floor(x) || x >= 9007199254740992.0) return "seed " + num(x) + " must be an integer >= 0";
+        if (x < 0 || x != std::floor(x) || x >= 9007199254740992.0)
+            return "seed " + num(x) + " must be an integer >= 0";
         break;
     case param_ref::kind::initial:
         if (x < 0 || x != std::floor(x) || x >= double(n_sets))
             return "initial-condition index " + num(x) + " outside 0.." + std::to_string(n_sets - 1) + " (" +
                    std::to_string(n_sets) + " set(s))";
         break;
-    default: break;
+    default:
+        break;
     }
     return "";
 }
@@ -481,10 +513,12 @@ std::string ref_unit(const param_ref& r, const model_info& m, const coupling_inf
     case param_ref::kind::coupling:
         if (auto p = find_param(ci.params, bare)) return p->unit;
         return "";
-    case param_ref::kind::speed: return "mm/ms";
+    case param_ref::kind::speed:
+        return "mm/ms";
     case param_ref::kind::bold:
         return observe::bold_constant_unit(bare);
-    default: return "";
+    default:
+        return "";
     }
 }
 
@@ -502,7 +536,8 @@ std::vector<double> geomspace(double a, double b, long n) {
     std::vector<double> v(static_cast<std::size_t>(n));
     const double sign = a < 0 ? -1.0 : 1.0;
     const double la = std::log10(std::fabs(a)), lb = std::log10(std::fabs(b));
-    for (long i = 0; i < n; ++i) v[std::size_t(i)] = sign * std::pow(10.0, la + (lb - la) * double(i) / double(n - 1));
+    for (long i = 0; i < n; ++i)
+        v[std::size_t(i)] = sign * std::pow(10.0, la + (lb - la) * double(i) / double(n - 1));
     v.front() = a;
     v.back() = b;
     return v;
@@ -523,7 +558,8 @@ struct parsed_ctx {
 };
 
 void parse_model(const ctx& c, const tval& root, sweep_spec& s, parsed_ctx& P) {
-    if (!root.contains("model")) throw input_error(c.file + ": missing section [model] (with name = \"...\")");
+    if (!root.contains("model"))
+        throw input_error(c.file + ": missing section [model] (with name = \"...\")");
     reader r(c, "model", root.at("model"));
     r.only({"name", "preset", "params"});
     const tval& nv = r.need("name");
@@ -531,7 +567,8 @@ void parse_model(const ctx& c, const tval& root, sweep_spec& s, parsed_ctx& P) {
     {
         std::vector<std::string> names;
         for (const auto& mi : all_model_infos()) names.push_back(mi.name);
-        if (!contains(names, s.model)) c.fail(nv, "model", "name", "unknown model" + did_you_mean(s.model, names));
+        if (!contains(names, s.model))
+            c.fail(nv, "model", "name", "unknown model" + did_you_mean(s.model, names));
     }
     P.m = &find_model(s.model);
     c.note("model.name", nv, "model", "name");
@@ -561,23 +598,28 @@ void parse_model(const ctx& c, const tval& root, sweep_spec& s, parsed_ctx& P) {
             names.push_back(p->name);
             if (s.preset == p->name) found = p;
         }
-        if (!found) c.fail(*pv, "model", "preset", "model " + s.model + " has no preset" + did_you_mean(s.preset, names));
+        if (!found)
+            c.fail(*pv, "model", "preset",
+                   "model " + s.model + " has no preset" + did_you_mean(s.preset, names));
         for (const auto& pv2 : found->values) {
-            if (find_param(P.m->params, pv2.name)) s.params["model." + std::string(pv2.name)] = field::scalar(pv2.value);
+            if (find_param(P.m->params, pv2.name))
+                s.params["model." + std::string(pv2.name)] = field::scalar(pv2.value);
             else if (find_param(P.ci.params, pv2.name))
                 s.params["coupling." + std::string(pv2.name)] = field::scalar(pv2.value);
         }
         c.note("model.preset", *pv, "model", "preset");
     }
     if (const tval* pt = r.get("params")) {
-        if (!pt->is_table()) c.fail(*pt, "model", "params", "expected a table { name = value, ... }, got " + type_name(*pt));
+        if (!pt->is_table())
+            c.fail(*pt, "model", "params", "expected a table { name = value, ... }, got " + type_name(*pt));
         reader rp(c, "model", *pt);
         const auto mnames = param_names(P.m->params);
         for (const auto& [k, v] : entries(*pt)) {
             const std::string key = "params." + k;
             if (!find_param(P.m->params, k)) {
                 std::string hint = did_you_mean(k, mnames);
-                if (find_param(P.ci.params, k)) hint = " (it is a parameter of coupling " + P.ci.name + ": set it in [coupling])";
+                if (find_param(P.ci.params, k))
+                    hint = " (it is a parameter of coupling " + P.ci.name + ": set it in [coupling])";
                 c.fail(*v, "model", key, "model " + s.model + " has no parameter '" + k + "'" + hint, false);
             }
             s.params["model." + k] = rp.value_field(*v, key);
@@ -595,8 +637,10 @@ void parse_coupling(const ctx& c, const tval& root, sweep_spec& s, const parsed_
         if (k == "kind") continue;
         if (!find_param(P.ci.params, k)) {
             std::string hint = did_you_mean(k, allowed);
-            if (find_param(P.m->params, k)) hint = " (it is a parameter of model " + s.model + ": set it in [model] params)";
-            c.fail(*v, "coupling", k, "unknown key: coupling " + P.ci.name + " has no parameter '" + k + "'" + hint, false);
+            if (find_param(P.m->params, k))
+                hint = " (it is a parameter of model " + s.model + ": set it in [model] params)";
+            c.fail(*v, "coupling", k,
+                   "unknown key: coupling " + P.ci.name + " has no parameter '" + k + "'" + hint, false);
         }
         s.params["coupling." + k] = r.value_field(*v, k);
         c.note("coupling." + k, *v, "coupling", k);
@@ -605,7 +649,8 @@ void parse_coupling(const ctx& c, const tval& root, sweep_spec& s, const parsed_
 
 void parse_network(const ctx& c, const tval& root, sweep_spec& s) {
     if (!root.contains("network"))
-        throw input_error(c.file + ": missing section [network] (with connectome = \"synthetic:N\" or a path)");
+        throw input_error(c.file +
+                          ": missing section [network] (with connectome = \"synthetic:N\" or a path)");
     reader r(c, "network", root.at("network"));
     r.only({"connectome", "speed", "normalise"});
     const tval& cv = r.need("connectome");
@@ -643,7 +688,8 @@ void parse_network(const ctx& c, const tval& root, sweep_spec& s) {
     if (const tval* v = r.get("normalise")) {
         std::string x = r.str(*v, "normalise");
         const std::vector<std::string> ok{"none", "max", "row_sum"};
-        if (!contains(ok, x)) c.fail(*v, "network", "normalise", "unknown normalisation" + did_you_mean(x, ok));
+        if (!contains(ok, x))
+            c.fail(*v, "network", "normalise", "unknown normalisation" + did_you_mean(x, ok));
         s.normalise = parse_weight_norm(x);
         c.note("network.normalise", *v, "network", "normalise");
     }
@@ -657,7 +703,8 @@ void parse_integrator(const ctx& c, const tval& root, sweep_spec& s, const parse
     if (const tval* v = r.get("precision")) {
         std::string x = r.str(*v, "precision");
         const std::vector<std::string> ok{"float", "double"};
-        if (!contains(ok, x)) c.fail(*v, "integrator", "precision", "expected float or double" + did_you_mean(x, ok));
+        if (!contains(ok, x))
+            c.fail(*v, "integrator", "precision", "expected float or double" + did_you_mean(x, ok));
         s.precision = x;
         c.note("integrator.precision", *v, "integrator", "precision");
     }
@@ -674,29 +721,34 @@ void parse_integrator(const ctx& c, const tval& root, sweep_spec& s, const parse
     c.note("integrator.dt", dtv, "integrator", "dt");
     const tval& duv = r.need("duration");
     s.duration = r.number(duv, "duration");
-    if (!(s.duration > 0) || !std::isfinite(s.duration)) c.fail(duv, "integrator", "duration", "must be > 0 ms");
+    if (!(s.duration > 0) || !std::isfinite(s.duration))
+        c.fail(duv, "integrator", "duration", "must be > 0 ms");
     c.note("integrator.duration", duv, "integrator", "duration");
     const double steps = std::nearbyint(s.duration / s.dt);
     if (steps < 1) c.fail(duv, "integrator", "duration", "shorter than one step dt = " + num(s.dt));
-    if (steps > 2e9) c.fail(duv, "integrator", "duration", num(steps) + " steps of dt = " + num(s.dt) + " is too many");
+    if (steps > 2e9)
+        c.fail(duv, "integrator", "duration", num(steps) + " steps of dt = " + num(s.dt) + " is too many");
     if (const tval* v = r.get("transient")) {
         s.transient = r.number(*v, "transient");
         if (!(s.transient >= 0) || !(s.transient < s.duration))
             c.fail(*v, "integrator", "transient", "must be in [0, duration = " + num(s.duration) + ") ms");
         if (std::nearbyint(s.transient / s.dt) >= steps)
-            c.fail(*v, "integrator", "transient", "leaves no step after the transient (dt = " + num(s.dt) + ")");
+            c.fail(*v, "integrator", "transient",
+                   "leaves no step after the transient (dt = " + num(s.dt) + ")");
         c.note("integrator.transient", *v, "integrator", "transient");
     }
     if (const tval* nv = r.get("noise")) {
         reader rn(c, "integrator", *nv);
         for (const auto& [k, v] : entries(*nv))
             if (!contains({"sigma", "nsig", "vars", "seed"}, k))
-                c.fail(*v, "integrator", "noise." + k, "unknown key" + did_you_mean(k, {"sigma", "nsig", "vars", "seed"}),
-                       false);
+                c.fail(*v, "integrator", "noise." + k,
+                       "unknown key" + did_you_mean(k, {"sigma", "nsig", "vars", "seed"}), false);
         c.note("integrator.noise", *nv, "integrator", "noise");
         const tval* sv = rn.get("sigma");
         const tval* ns = rn.get("nsig");
-        if (sv && ns) c.fail(*ns, "integrator", "noise.nsig", "give either sigma or nsig (sigma = sqrt(2 nsig)), not both");
+        if (sv && ns)
+            c.fail(*ns, "integrator", "noise.nsig",
+                   "give either sigma or nsig (sigma = sqrt(2 nsig)), not both");
         const bool tvb = !sv && ns;
         const std::string skey = tvb ? "noise.nsig" : "noise.sigma";
         const tval* sig = sv ? sv : ns;
@@ -709,13 +761,15 @@ void parse_integrator(const ctx& c, const tval& root, sweep_spec& s, const parse
         std::vector<std::string> vars;
         if (const tval* vv = rn.get("vars")) {
             if (sig && sig->is_table())
-                c.fail(*vv, "integrator", "noise.vars", "not with a per-variable " + skey + " table (its keys name the variables)");
+                c.fail(*vv, "integrator", "noise.vars",
+                       "not with a per-variable " + skey + " table (its keys name the variables)");
             const auto& a = rn.array(*vv, "noise.vars");
             for (std::size_t i = 0; i < a.size(); ++i) {
                 std::string x = rn.str(a[i], "noise.vars");
                 if (state_index(*P.m, x) < 0)
                     c.fail(a[i], "integrator", "noise.vars",
-                           "model " + s.model + " has no state variable '" + x + "'" + did_you_mean(x, snames));
+                           "model " + s.model + " has no state variable '" + x + "'" +
+                               did_you_mean(x, snames));
                 if (contains(vars, x)) c.fail(a[i], "integrator", "noise.vars", "'" + x + "' listed twice");
                 vars.push_back(x);
             }
@@ -725,7 +779,9 @@ void parse_integrator(const ctx& c, const tval& root, sweep_spec& s, const parse
             for (const auto& [k, v] : entries(*sig)) {
                 if (state_index(*P.m, k) < 0)
                     c.fail(*v, "integrator", skey + "." + k,
-                           "model " + s.model + " has no state variable '" + k + "'" + did_you_mean(k, snames), false);
+                           "model " + s.model + " has no state variable '" + k + "'" +
+                               did_you_mean(k, snames),
+                           false);
                 s.noise_sigma[k] = conv(*v, skey + "." + k);
                 c.note("noise." + k, *v, "integrator", skey + "." + k);
             }
@@ -733,7 +789,7 @@ void parse_integrator(const ctx& c, const tval& root, sweep_spec& s, const parse
             const double x = sig ? conv(*sig, skey) : 0.0;
             if (vars.empty()) {
                 if (!sig) c.fail(*nv, "integrator", "noise", "give sigma (or nsig) and/or vars", false);
-                vars = snames;  // TVB: a scalar nsig applies to every state variable
+                vars = snames; // TVB: a scalar nsig applies to every state variable
             }
             for (const auto& v : vars) {
                 s.noise_sigma[v] = x;
@@ -767,7 +823,8 @@ void parse_initial(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
             const bool h5 = ext == ".h5" || ext == ".hdf5";
             std::string dataset = "initial";
             if (r.t->contains("dataset")) {
-                if (!h5) c.fail(r.t->at("dataset"), "initial", "dataset", "only for an HDF5 file (.h5, .hdf5)");
+                if (!h5)
+                    c.fail(r.t->at("dataset"), "initial", "dataset", "only for an HDF5 file (.h5, .hdf5)");
                 dataset = r.str(r.t->at("dataset"), "dataset");
             }
             try {
@@ -780,8 +837,8 @@ void parse_initial(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
             reader rr(c, "initial", *v);
             for (const auto& [k2, v2] : entries(*v))
                 if (k2 != "n" && k2 != "seed" && k2 != "ranges")
-                    c.fail(*v2, "initial", "random." + k2, "unknown key" + did_you_mean(k2, {"n", "seed", "ranges"}),
-                           false);
+                    c.fail(*v2, "initial", "random." + k2,
+                           "unknown key" + did_you_mean(k2, {"n", "seed", "ranges"}), false);
             const tval& nv = rr.need("n");
             long n = rr.integer(nv, "random.n");
             if (n < 1 || n > 100000000) c.fail(nv, "initial", "random.n", "must be >= 1");
@@ -794,16 +851,19 @@ void parse_initial(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
             // ranges = { var = [lo, hi], ... }: draw these variables in [lo, hi]
             // instead of the model's state range (e.g. near the attractors).
             if (const tval* rv = rr.get("ranges")) {
-                if (!rv->is_table()) c.fail(*rv, "initial", "random.ranges", "expected a table { var = [lo, hi], ... }");
+                if (!rv->is_table())
+                    c.fail(*rv, "initial", "random.ranges", "expected a table { var = [lo, hi], ... }");
                 const auto snames = state_names(*P.m);
                 for (const auto& [var, bv] : entries(*rv)) {
                     const std::string key = "random.ranges." + var;
                     if (state_index(*P.m, var) < 0)
                         c.fail(*bv, "initial", key,
-                               "model " + s.model + " has no state variable '" + var + "'" + did_you_mean(var, snames),
+                               "model " + s.model + " has no state variable '" + var + "'" +
+                                   did_you_mean(var, snames),
                                false);
                     const auto x = rr.numbers(*bv, key);
-                    if (x.size() != 2 || !(x[0] <= x[1])) c.fail(*bv, "initial", key, "expected [lo, hi] with lo <= hi");
+                    if (x.size() != 2 || !(x[0] <= x[1]))
+                        c.fail(*bv, "initial", key, "expected [lo, hi] with lo <= hi");
                     s.initial.random_ranges[var] = {x[0], x[1]};
                 }
             }
@@ -822,7 +882,8 @@ void check_conflicts(const ctx& c, const std::vector<located_ref>& refs, const s
     for (const auto& lr : refs) {
         auto id = ref_id(lr.r);
         if (auto it = seen.find(id); it != seen.end())
-            c.fail(*lr.v, lr.section, lr.key, "'" + lr.r.name + "' is swept twice (also at " + c.at(*it->second->v) + ")");
+            c.fail(*lr.v, lr.section, lr.key,
+                   "'" + lr.r.name + "' is swept twice (also at " + c.at(*it->second->v) + ")");
         seen[id] = &lr;
     }
     for (const auto& a : refs) {
@@ -830,17 +891,20 @@ void check_conflicts(const ctx& c, const std::vector<located_ref>& refs, const s
             c.fail(*a.v, a.section, a.key,
                    "integrator.noise.sigma scales the noisy variables, but [integrator] noise names none "
                    "(set noise = { vars = [...] } or sweep noise.<var>)");
-        if ((a.r.k == param_ref::kind::noise_all || a.r.k == param_ref::kind::noise_var) && s.method == scheme::rk4)
+        if ((a.r.k == param_ref::kind::noise_all || a.r.k == param_ref::kind::noise_var) &&
+            s.method == scheme::rk4)
             c.fail(*a.v, a.section, a.key,
                    "noise is swept but integrator.method = rk4 is deterministic; use heun or euler");
         for (const auto& b : refs) {
             if (a.r.k == b.r.k && (a.r.k == param_ref::kind::model || a.r.k == param_ref::kind::coupling) &&
                 a.r.key == b.r.key && !a.r.node_entry() && b.r.node_entry())
-                c.fail(*b.v, b.section, b.key, "'" + b.r.name + "' and '" + a.r.name + "' (at " + c.at(*a.v) +
-                                                   ") both set " + a.r.key + "; sweep one of them");
+                c.fail(*b.v, b.section, b.key,
+                       "'" + b.r.name + "' and '" + a.r.name + "' (at " + c.at(*a.v) + ") both set " +
+                           a.r.key + "; sweep one of them");
             if (a.r.k == param_ref::kind::noise_all && b.r.k == param_ref::kind::noise_var)
-                c.fail(*b.v, b.section, b.key, "'" + b.r.name + "' and 'integrator.noise.sigma' (at " + c.at(*a.v) +
-                                                   ") both set its noise; sweep one of them");
+                c.fail(*b.v, b.section, b.key,
+                       "'" + b.r.name + "' and 'integrator.noise.sigma' (at " + c.at(*a.v) +
+                           ") both set its noise; sweep one of them");
         }
     }
 }
@@ -849,7 +913,8 @@ void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
                   std::vector<located_ref>& all_refs) {
     if (!root.contains("sweep")) return;
     const tval& sw = root.at("sweep");
-    if (sw.is_table()) c.fail(sw, "sweep", "", "write each axis as [[sweep]] (an array of tables), not [sweep]", false);
+    if (sw.is_table())
+        c.fail(sw, "sweep", "", "write each axis as [[sweep]] (an array of tables), not [sweep]", false);
     if (!sw.is_array()) c.fail(sw, "sweep", "", "expected [[sweep]] tables, got " + type_name(sw));
     const std::size_t n_sets = n_initial_sets(s);
     for (const auto& t : sw.as_array()) {
@@ -871,13 +936,18 @@ void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
         for (const char* k : {"linspace", "logspace", "values"}) {
             if (const tval* v = r.get(k)) {
                 if (given)
-                    c.fail(*v, "sweep", k, "give one of linspace, logspace or values (already " + gkey + " at " +
-                                               c.at(*given) + ")", false);
+                    c.fail(*v, "sweep", k,
+                           "give one of linspace, logspace or values (already " + gkey + " at " +
+                               c.at(*given) + ")",
+                           false);
                 given = v;
                 gkey = k;
             }
         }
-        if (!given) c.fail(t, "sweep", ref.name, "give one of linspace = [start, stop, n], logspace = [start, stop, n] or values = [...]", false);
+        if (!given)
+            c.fail(t, "sweep", ref.name,
+                   "give one of linspace = [start, stop, n], logspace = [start, stop, n] or values = [...]",
+                   false);
         if (gkey == "values") {
             ax.values = r.numbers(*given, "values");
             if (ax.values.empty()) c.fail(*given, "sweep", "values", "empty list");
@@ -893,7 +963,8 @@ void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
             } else {
                 if (lo == 0 || hi == 0 || (lo < 0) != (hi < 0))
                     c.fail(*given, "sweep", gkey,
-                           "start and stop are the values themselves (geometric spacing): both non-zero, same sign");
+                           "start and stop are the values themselves (geometric spacing): both non-zero, "
+                           "same sign");
                 ax.values = geomspace(lo, hi, n);
             }
         }
@@ -918,10 +989,12 @@ void parse_sampler(const ctx& c, const tval& root, sweep_spec& s, std::vector<lo
     const tval& kv = r.need("kind");
     s.sampler.kind = r.str(kv, "kind");
     const std::vector<std::string> kinds{"uniform", "lhs", "sobol"};
-    if (!contains(kinds, s.sampler.kind)) c.fail(kv, "sampler", "kind", "unknown sampler" + did_you_mean(s.sampler.kind, kinds));
+    if (!contains(kinds, s.sampler.kind))
+        c.fail(kv, "sampler", "kind", "unknown sampler" + did_you_mean(s.sampler.kind, kinds));
 #if !NMS_HAVE_SOBOL
     if (s.sampler.kind == "sobol")
-        c.fail(kv, "sampler", "kind", "this build has no Sobol sequences (install libboost-random-dev and rebuild)");
+        c.fail(kv, "sampler", "kind",
+               "this build has no Sobol sequences (install libboost-random-dev and rebuild)");
 #endif
     const tval& nv = r.need("n");
     long n = r.integer(nv, "n");
@@ -943,8 +1016,10 @@ void parse_sampler(const ctx& c, const tval& root, sweep_spec& s, std::vector<lo
         } catch (const input_error& e) {
             c.fail(*v, "sampler", key, e.what(), false);
         }
-        if (ref.k == param_ref::kind::seed || ref.k == param_ref::kind::initial || ref.k == param_ref::kind::sample)
-            c.fail(*v, "sampler", key, "'" + k + "' is discrete: sweep it with [[sweep]] values = [...]", false);
+        if (ref.k == param_ref::kind::seed || ref.k == param_ref::kind::initial ||
+            ref.k == param_ref::kind::sample)
+            c.fail(*v, "sampler", key, "'" + k + "' is discrete: sweep it with [[sweep]] values = [...]",
+                   false);
         const auto x = rr.numbers(*v, key);
         if (x.size() != 2) c.fail(*v, "sampler", key, "expected [lo, hi]");
         if (x[0] > x[1]) c.fail(*v, "sampler", key, "lo > hi");
@@ -1027,8 +1102,9 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         if (x.size() != 2) c.fail(v, t.section, key, "expected [lo, hi] in Hz");
         if (!(x[0] >= 0 && x[0] < x[1])) c.fail(v, t.section, key, "need 0 <= lo < hi");
         if (hi_max > 0 && x[0] >= hi_max)
-            c.fail(v, t.section, key, "starts above the Nyquist frequency " + num(hi_max) + " Hz of the samples (fs = " +
-                                          num(smp.fs) + " Hz: 1000 / (dt sample_every))");
+            c.fail(v, t.section, key,
+                   "starts above the Nyquist frequency " + num(hi_max) +
+                       " Hz of the samples (fs = " + num(smp.fs) + " Hz: 1000 / (dt sample_every))");
         return x;
     };
     auto samples = [&](const reader& t, const tval& v, const std::string& key, long lo) {
@@ -1036,7 +1112,8 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         if (n < lo) c.fail(v, t.section, key, "must be >= " + std::to_string(lo) + " samples");
         if (n > M)
             c.fail(v, t.section, key,
-                   "longer than the " + std::to_string(M) + " samples after the transient (duration - transient) / (dt sample_every)");
+                   "longer than the " + std::to_string(M) +
+                       " samples after the transient (duration - transient) / (dt sample_every)");
         return n;
     };
     if (const tval* tv = r.get("spectra")) {
@@ -1053,7 +1130,8 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         if (const tval* v = t.get("window")) {
             o.window = t.str(*v, "window");
             if (o.window != "hann" && o.window != "boxcar")
-                c.fail(*v, t.section, "window", "unknown window" + did_you_mean(o.window, {"hann", "boxcar"}));
+                c.fail(*v, t.section, "window",
+                       "unknown window" + did_you_mean(o.window, {"hann", "boxcar"}));
         }
         if (const tval* v = t.get("per_node")) o.per_node = boolean(t, *v, "per_node");
         if (const tval* v = t.get("fmax")) {
@@ -1072,7 +1150,9 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
                 const bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
                     return std::isalnum((unsigned char)ch) || ch == '_';
                 });
-                if (!ok) c.fail(*bv, t.section, "bands." + name, "band names may hold letters, digits and '_'", false);
+                if (!ok)
+                    c.fail(*bv, t.section, "bands." + name, "band names may hold letters, digits and '_'",
+                           false);
                 const auto x = range(tb, *bv, "bands." + name, 0);
                 o.bands.push_back({name, x[0], x[1]});
             }
@@ -1087,7 +1167,9 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         if (const tval* v = t.get("phase")) {
             o.phase = t.str(*v, "phase");
             const std::vector<std::string> ok{"auto", "observable", "hilbert"};
-            if (!contains(ok, o.phase)) c.fail(*v, t.section, "phase", "expected auto, observable or hilbert" + did_you_mean(o.phase, ok));
+            if (!contains(ok, o.phase))
+                c.fail(*v, t.section, "phase",
+                       "expected auto, observable or hilbert" + did_you_mean(o.phase, ok));
         }
         if (const tval* v = t.get("band")) {
             const auto x = range(t, *v, "band", nyq);
@@ -1115,12 +1197,14 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         if (const tval* v = t.get("fcd_window")) {
             o.fcd_window_ms = t.finite(*v, "fcd_window");
             if (!(o.fcd_window_ms >= 3 * smp.dt_ms) || o.fcd_window_ms > recorded)
-                c.fail(*v, t.section, "fcd_window", "must be 3 samples (" + num(3 * smp.dt_ms) + " ms) .. the recorded " +
-                                                        num(recorded) + " ms");
+                c.fail(*v, t.section, "fcd_window",
+                       "must be 3 samples (" + num(3 * smp.dt_ms) + " ms) .. the recorded " + num(recorded) +
+                           " ms");
         }
         if (const tval* v = t.get("fcd_step")) {
             o.fcd_step_ms = t.finite(*v, "fcd_step");
-            if (!(o.fcd_step_ms >= smp.dt_ms)) c.fail(*v, t.section, "fcd_step", "must be >= one sample (" + num(smp.dt_ms) + " ms)");
+            if (!(o.fcd_step_ms >= smp.dt_ms))
+                c.fail(*v, t.section, "fcd_step", "must be >= one sample (" + num(smp.dt_ms) + " ms)");
         }
         if (const tval* v = t.get("fcd_matrix")) o.fcd_matrix = boolean(t, *v, "fcd_matrix");
         c.note("output.fc", *tv, "output.fc", "");
@@ -1154,7 +1238,8 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         return false;
     };
     try {
-        if (M >= 4 && has({"psd", "peak_freq", "peak_power", "band_power"})) make_spectra_reducer({"psd"}, s.spectra, smp, "");
+        if (M >= 4 && has({"psd", "peak_freq", "peak_power", "band_power"}))
+            make_spectra_reducer({"psd"}, s.spectra, smp, "");
         if (M >= 4 && has({"kuramoto_r", "metastability", "plv"}) && s.synchrony.phase != "observable" &&
             !(s.synchrony.phase == "auto" && s.model == "kuramoto"))
             make_synchrony_reducer({"kuramoto_r"}, s.synchrony, false, smp);
@@ -1167,8 +1252,10 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
             return f == "psd" || f == "peak_freq" || f == "peak_power" || f == "band_power" || f == "plv" ||
                    f == "kuramoto_r" || f == "metastability" || f == "fcd";
         }))
-        throw input_error(c.file + ": [output] features: spectra and synchrony need at least 4 samples after the "
-                                   "transient, the run records " + std::to_string(M));
+        throw input_error(c.file +
+                          ": [output] features: spectra and synchrony need at least 4 samples after the "
+                          "transient, the run records " +
+                          std::to_string(M));
 }
 
 std::string where_of(const sweep_spec& s, const std::string& key);
@@ -1524,7 +1611,8 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
         const auto& a = r.array(*v, "features");
         for (const auto& e : a) {
             std::string f = r.str(e, "features");
-            if (!contains(known_features(), f)) c.fail(e, "output", "features", "unknown feature" + did_you_mean(f, known_features()));
+            if (!contains(known_features(), f))
+                c.fail(e, "output", "features", "unknown feature" + did_you_mean(f, known_features()));
             if (contains(s.features, f)) c.fail(e, "output", "features", "'" + f + "' listed twice");
             s.features.push_back(f);
         }
@@ -1536,14 +1624,16 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
         if (s.sample_every < 1) c.fail(*v, "output", "sample_every", "must be >= 1 step");
         if (s.sample_every > steps - transient_steps(s))
             c.fail(*v, "output", "sample_every",
-                   "longer than the recorded part of the run (" + std::to_string(steps - transient_steps(s)) + " steps)");
+                   "longer than the recorded part of the run (" + std::to_string(steps - transient_steps(s)) +
+                       " steps)");
         c.note("output.sample_every", *v, "output", "sample_every");
     }
     if (const tval* tv = r.get("timeseries")) {
         reader rt(c, "output", *tv);
         for (const auto& [k, v] : entries(*tv))
             if (k != "every" && k != "instances")
-                c.fail(*v, "output", "timeseries." + k, "unknown key" + did_you_mean(k, {"every", "instances"}), false);
+                c.fail(*v, "output", "timeseries." + k,
+                       "unknown key" + did_you_mean(k, {"every", "instances"}), false);
         s.timeseries.enabled = true;
         s.timeseries.every = s.sample_every;
         if (const tval* v = rt.get("every")) {
@@ -1582,8 +1672,9 @@ long node_of(const sweep_spec& s, const param_ref& r, const connectome& net) {
         s.where.count("sweep." + r.name) ? s.where.at("sweep." + r.name) : where_of(s, "sampler." + r.name);
     if (r.node >= 0) {
         if (std::size_t(r.node) >= net.n)
-            throw input_error(w + ": '" + r.name + "': node index " + std::to_string(r.node) + " outside 0.." +
-                              std::to_string(net.n - 1) + " (the network has " + std::to_string(net.n) + " nodes)");
+            throw input_error(w + ": '" + r.name + "': node index " + std::to_string(r.node) +
+                              " outside 0.." + std::to_string(net.n - 1) + " (the network has " +
+                              std::to_string(net.n) + " nodes)");
         return r.node;
     }
     for (std::size_t i = 0; i < net.labels.size(); ++i)
@@ -1595,9 +1686,9 @@ long node_of(const sweep_spec& s, const param_ref& r, const connectome& net) {
 } // namespace
 
 const std::vector<std::string>& known_features() {
-    static const std::vector<std::string> f{"mean",     "std",        "min",       "max",           "final",
-                                            "peak_freq", "peak_power", "psd",      "kuramoto_r",    "metastability",
-                                            "fc",        "band_power", "plv",      "fcd",           "attractor"};
+    static const std::vector<std::string> f{"mean",      "std",        "min", "max",        "final",
+                                            "peak_freq", "peak_power", "psd", "kuramoto_r", "metastability",
+                                            "fc",        "band_power", "plv", "fcd",        "attractor"};
     return f;
 }
 
@@ -1606,7 +1697,7 @@ sampling sampling_of(const sweep_spec& s) {
     const long se = std::max(1L, s.sample_every);
     smp.dt_ms = s.dt * double(se);
     smp.fs = 1000.0 / smp.dt_ms;
-    const long t0 = transient_steps(s) / se + 1;  // first sampled step, in units of sample_every
+    const long t0 = transient_steps(s) / se + 1; // first sampled step, in units of sample_every
     smp.n_samples = std::max(0L, n_steps(s) / se - transient_steps(s) / se);
     smp.t0_ms = double(t0) * smp.dt_ms;
     return smp;
@@ -1641,7 +1732,8 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
         if (k.size() >= 2 && (k.front() == '"' || k.front() == '\'') && k.back() == k.front()) {
             r.label = k.substr(1, k.size() - 2);
             if (r.label.empty()) throw input_error("'" + name + "': empty region label");
-        } else if (!k.empty() && std::all_of(k.begin(), k.end(), [](char ch) { return std::isdigit((unsigned char)ch); })) {
+        } else if (!k.empty() &&
+                   std::all_of(k.begin(), k.end(), [](char ch) { return std::isdigit((unsigned char)ch); })) {
             r.node = std::stol(k);
         } else if (!k.empty()) {
             r.label = k;
@@ -1649,20 +1741,28 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
             throw input_error("'" + name + "': empty node index");
         }
         if (base.rfind("model.", 0) != 0 && base.rfind("coupling.", 0) != 0)
-            throw input_error("'" + name + "': only model.<p>[k] and coupling.<p>[k] select one node's entry");
+            throw input_error("'" + name +
+                              "': only model.<p>[k] and coupling.<p>[k] select one node's entry");
     }
-    if (base == "network.speed") r.k = param_ref::kind::speed;
-    else if (base == "integrator.noise.sigma") r.k = param_ref::kind::noise_all;
-    else if (base == "noise.seed") r.k = param_ref::kind::seed;
-    else if (base == "initial") r.k = param_ref::kind::initial;
-    else if (base == "sample") r.k = param_ref::kind::sample;
+    if (base == "network.speed")
+        r.k = param_ref::kind::speed;
+    else if (base == "integrator.noise.sigma")
+        r.k = param_ref::kind::noise_all;
+    else if (base == "noise.seed")
+        r.k = param_ref::kind::seed;
+    else if (base == "initial")
+        r.k = param_ref::kind::initial;
+    else if (base == "sample")
+        r.k = param_ref::kind::sample;
     else if (base.rfind("model.", 0) == 0) {
         r.k = param_ref::kind::model;
         std::string p = base.substr(6);
         if (!find_param(m.params, p)) {
             if (find_param(ci.params, p))
-                throw input_error("model " + m.name + " has no parameter '" + p + "' (did you mean 'coupling." + p + "'?)");
-            throw input_error("model " + m.name + " has no parameter '" + p + "'" + did_you_mean(p, param_names(m.params)));
+                throw input_error("model " + m.name + " has no parameter '" + p +
+                                  "' (did you mean 'coupling." + p + "'?)");
+            throw input_error("model " + m.name + " has no parameter '" + p + "'" +
+                              did_you_mean(p, param_names(m.params)));
         }
         r.key = base;
     } else if (base.rfind("coupling.", 0) == 0) {
@@ -1670,8 +1770,10 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
         std::string p = base.substr(9);
         if (!find_param(ci.params, p)) {
             if (find_param(m.params, p))
-                throw input_error("coupling " + ci.name + " has no parameter '" + p + "' (did you mean 'model." + p + "'?)");
-            throw input_error("coupling " + ci.name + " has no parameter '" + p + "'" + did_you_mean(p, param_names(ci.params)));
+                throw input_error("coupling " + ci.name + " has no parameter '" + p +
+                                  "' (did you mean 'model." + p + "'?)");
+            throw input_error("coupling " + ci.name + " has no parameter '" + p + "'" +
+                              did_you_mean(p, param_names(ci.params)));
         }
         r.key = base;
     } else if (base.rfind("bold.", 0) == 0) {
@@ -1688,8 +1790,7 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
         r.k = param_ref::kind::noise_var;
         std::string v = base.substr(6);
         if (state_index(m, v) < 0)
-            throw input_error("model " + m.name + " has no state variable '" + v + "'" +
-                              did_you_mean(v, [&] {
+            throw input_error("model " + m.name + " has no state variable '" + v + "'" + did_you_mean(v, [&] {
                                   auto x = state_names(m);
                                   x.push_back("seed");
                                   return x;
@@ -1725,13 +1826,14 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
         if (msg.rfind("[error] ", 0) == 0) msg.erase(0, 8);
         if (msg.rfind("toml::", 0) == 0)
             if (auto colon = msg.find(": "); colon != std::string::npos) msg.erase(0, colon + 2);
-        throw input_error(path_for_messages + ":" + std::to_string(e.location().line()) + ": TOML syntax error: " + msg);
+        throw input_error(path_for_messages + ":" + std::to_string(e.location().line()) +
+                          ": TOML syntax error: " + msg);
     } catch (const std::exception& e) {
         throw input_error(path_for_messages + ": TOML: " + e.what());
     }
 
-    const std::vector<std::string> sections{"description", "model",   "network", "coupling", "integrator",
-                                            "initial",     "sweep",   "sampler", "output"};
+    const std::vector<std::string> sections{"description", "model", "network", "coupling", "integrator",
+                                            "initial",     "sweep", "sampler", "output"};
     for (const auto& [k, v] : entries(root)) {
         if (!contains(sections, k)) c.fail(*v, k, "", "unknown section" + did_you_mean(k, sections), false);
         if (k == "description" && !v->is_string()) c.fail(*v, "description", "", "expected a string");
@@ -1748,8 +1850,9 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
     parse_sampler(c, root, s, refs);
     parse_sweeps(c, root, s, P, refs);
     check_conflicts(c, refs, s);
-    if (s.initial.n_random &&
-        std::none_of(s.axis_refs.begin(), s.axis_refs.end(), [](const param_ref& r) { return r.k == param_ref::kind::initial; })) {
+    if (s.initial.n_random && std::none_of(s.axis_refs.begin(), s.axis_refs.end(), [](const param_ref& r) {
+            return r.k == param_ref::kind::initial;
+        })) {
         axis ax;
         ax.name = "initial";
         ax.values.resize(s.initial.n_random);
@@ -1767,8 +1870,9 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
     }
     if (s.method == scheme::rk4 &&
         std::any_of(s.noise_sigma.begin(), s.noise_sigma.end(), [](const auto& kv) { return kv.second > 0; }))
-        throw input_error(where_of(s, "integrator.method") +
-                          ": rk4 is deterministic, but [integrator] noise is set; use heun or euler (value \"rk4\")");
+        throw input_error(
+            where_of(s, "integrator.method") +
+            ": rk4 is deterministic, but [integrator] noise is set; use heun or euler (value \"rk4\")");
 
     parse_output(c, root, s, P);
     return s;
@@ -1799,20 +1903,22 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
     const std::size_t n = net.n;
     auto check_len = [&](const std::string& key, const field& f) {
         if (f.k == field::kind::per_node && f.v.size() != n)
-            throw input_error(where_of(s, key) + ": has " + std::to_string(f.v.size()) + " values, but the network (" +
-                              net.source + ") has " + std::to_string(n) + " nodes");
+            throw input_error(where_of(s, key) + ": has " + std::to_string(f.v.size()) +
+                              " values, but the network (" + net.source + ") has " + std::to_string(n) +
+                              " nodes");
     };
     for (const auto& [k, f] : s.params) check_len(k, f);
     for (const auto& [k, f] : s.initial.values) check_len("initial." + k, f);
     if (!s.initial.table.empty() && s.initial.table.size() != n)
         throw input_error(where_of(s, "initial.file") + ": " + s.initial.file + " has " +
-                          std::to_string(s.initial.table.size()) + " rows, but the network has " + std::to_string(n) +
-                          " nodes (one row per node)");
-    if (!s.fc.empirical_fc.empty() && s.fc.empirical_fc.size() != n * n)
-    {
-        const std::string k = std::to_string(std::size_t(std::llround(std::sqrt(double(s.fc.empirical_fc.size())))));
-        throw input_error(where_of(s, "output.fc.empirical") + ": " + s.fc.empirical + " is a " + k + " x " + k +
-                          " matrix, but the network (" + net.source + ") has " + std::to_string(n) + " nodes");
+                          std::to_string(s.initial.table.size()) + " rows, but the network has " +
+                          std::to_string(n) + " nodes (one row per node)");
+    if (!s.fc.empirical_fc.empty() && s.fc.empirical_fc.size() != n * n) {
+        const std::string k =
+            std::to_string(std::size_t(std::llround(std::sqrt(double(s.fc.empirical_fc.size())))));
+        throw input_error(where_of(s, "output.fc.empirical") + ": " + s.fc.empirical + " is a " + k + " x " +
+                          k + " matrix, but the network (" + net.source + ") has " + std::to_string(n) +
+                          " nodes");
     }
     if (!s.bold.opt.empirical_fc.empty() && s.bold.opt.empirical_fc.size() != n * n) {
         const std::string k =
@@ -1833,7 +1939,7 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
         std::string msg = e.what(), best;
         for (const auto& [k, w] : s.where)
             if (msg.rfind(k, 0) == 0 && k.size() > best.size()) best = k;
-        if (best.empty()) {  // e.g. "network: the longest delay ..." -> the section's first noted key
+        if (best.empty()) { // e.g. "network: the longest delay ..." -> the section's first noted key
             const std::string sec = msg.substr(0, msg.find_first_of(".: "));
             for (const auto& [k, w] : s.where)
                 if (k.rfind(sec + ".", 0) == 0) {
@@ -1885,8 +1991,8 @@ std::vector<std::map<std::string, field>> initial_sets(const sweep_spec& s, cons
                     lo = rg->second.first, hi = rg->second.second;
                 std::vector<double> col(n);
                 for (std::size_t i = 0; i < n; ++i)
-                    col[i] = lo + (hi - lo) * ic_uniform(s.initial.random_seed, std::uint32_t(k), std::uint32_t(v),
-                                                         std::uint32_t(i));
+                    col[i] = lo + (hi - lo) * ic_uniform(s.initial.random_seed, std::uint32_t(k),
+                                                         std::uint32_t(v), std::uint32_t(i));
                 f = field::per_node(std::move(col));
             }
             sets[k][name] = std::move(f);
@@ -1908,8 +2014,9 @@ std::vector<std::size_t> grid_index(const sweep_spec& s, std::size_t point) {
 batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, std::size_t count) {
     const std::size_t N = n_points(s);
     if (count == 0 || first >= N || count > N - first)
-        throw input_error("make_batch: instances " + std::to_string(first) + " .. " + std::to_string(first + count) +
-                          " - 1 are not inside the grid of " + std::to_string(N) + " points");
+        throw input_error("make_batch: instances " + std::to_string(first) + " .. " +
+                          std::to_string(first + count) + " - 1 are not inside the grid of " +
+                          std::to_string(N) + " points");
     const model_info& m = find_model(s.model);
     const coupling_info ci = find_coupling(s.coupling, int(m.cvar.size()));
     const std::size_t n = net.n;
@@ -1948,12 +2055,23 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
                 slot(whole[r.key])[j] = x;
             }
             break;
-        case param_ref::kind::speed: slot(speed)[j] = x; break;
-        case param_ref::kind::noise_all: slot(noise_all)[j] = x; break;
-        case param_ref::kind::noise_var: slot(noise_var[r.key])[j] = x; break;
-        case param_ref::kind::seed: slot(seed)[j] = x; break;
-        case param_ref::kind::initial: slot(ic)[j] = x; break;
-        case param_ref::kind::sample: break;
+        case param_ref::kind::speed:
+            slot(speed)[j] = x;
+            break;
+        case param_ref::kind::noise_all:
+            slot(noise_all)[j] = x;
+            break;
+        case param_ref::kind::noise_var:
+            slot(noise_var[r.key])[j] = x;
+            break;
+        case param_ref::kind::seed:
+            slot(seed)[j] = x;
+            break;
+        case param_ref::kind::initial:
+            slot(ic)[j] = x;
+            break;
+        case param_ref::kind::sample:
+            break;
         case param_ref::kind::bold:
             break; // the observation, not the engine (bold_instance_constants)
         }
@@ -1979,12 +2097,13 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
             base = it->second;
         } else {
             const std::string bare = key.substr(key.find('.') + 1);
-            const param_info* p = key.rfind("model.", 0) == 0 ? find_param(m.params, bare) : find_param(ci.params, bare);
+            const param_info* p =
+                key.rfind("model.", 0) == 0 ? find_param(m.params, bare) : find_param(ci.params, bare);
             base = field::scalar(p ? p->value : 0.0);
         }
         if (base.k == field::kind::per_node && base.v.size() != n)
-            throw input_error(where_of(s, key) + ": has " + std::to_string(base.v.size()) + " values, the network has " +
-                              std::to_string(n) + " nodes");
+            throw input_error(where_of(s, key) + ": has " + std::to_string(base.v.size()) +
+                              " values, the network has " + std::to_string(n) + " nodes");
         std::vector<double> v(n * count);
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t j = 0; j < count; ++j) v[i * count + j] = base.at(i, j, count);
@@ -2072,15 +2191,18 @@ estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t r
     // Per-instance parameters and initial state.
     double swept = 0;
     auto count_ref = [&](const param_ref& r) {
-        if (r.node_entry()) swept += n;
-        else if (r.k == param_ref::kind::initial) swept += ns * n;
-        else swept += 1;
+        if (r.node_entry())
+            swept += n;
+        else if (r.k == param_ref::kind::initial)
+            swept += ns * n;
+        else
+            swept += 1;
     };
     for (const auto& r : s.axis_refs)
         if (r.k != param_ref::kind::sample) count_ref(r);
     for (const auto& r : s.sampler.params) count_ref(r);
     per_inst += R * (swept + double(ci.params.size() + m.params.size()));
-    if (speed_swept) per_inst += 4 * nnz;  // per-instance integer delays
+    if (speed_swept) per_inst += 4 * nnz; // per-instance integer delays
     // Reducer accumulators (double), a few per feature and node.
     per_inst += 8.0 * 3.0 * double(s.features.size()) * n;
 
@@ -2088,7 +2210,8 @@ estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t r
     e.bytes_per_instance = per_inst;
     e.total_bytes = per_inst * N;
     if (s.timeseries.enabled)
-        e.total_bytes += R * n * std::floor(steps / double(s.timeseries.every)) * double(s.timeseries.instances.size());
+        e.total_bytes +=
+            R * n * std::floor(steps / double(s.timeseries.every)) * double(s.timeseries.instances.size());
     e.node_steps = N * n * steps;
     return e;
 }

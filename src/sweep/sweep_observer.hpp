@@ -18,9 +18,10 @@
 namespace nms {
 
 template <class T> class sweep_observer final : public observer<T> {
-public:
-    sweep_observer(std::vector<double> coef, long transient_steps, long sample_every, std::vector<reducer*> reducers,
-                   std::size_t batch_first, std::vector<std::size_t> ts_instances = {}, long ts_every = 0)
+  public:
+    sweep_observer(std::vector<double> coef, long transient_steps, long sample_every,
+                   std::vector<reducer*> reducers, std::size_t batch_first,
+                   std::vector<std::size_t> ts_instances = {}, long ts_every = 0)
         : coef_(std::move(coef)), transient_(transient_steps), reducers_(std::move(reducers)),
           batch_first_(batch_first), ts_every_(ts_every) {
         this->every = sample_every;
@@ -96,7 +97,8 @@ public:
             obs.assign(std::size_t(nn) * W, 0.0);
             net.assign(std::size_t(W), 0.0);
             for (int n = 0; n < nn; ++n)
-                for (int l = 0; l < w; ++l) obs[std::size_t(n) * W + l] = double(s.obs[n * s.stride + l0 + l]);
+                for (int l = 0; l < w; ++l)
+                    obs[std::size_t(n) * W + l] = double(s.obs[n * s.stride + l0 + l]);
             for (int n = 0; n < nn; ++n)
                 for (int l = 0; l < w; ++l) net[std::size_t(l)] += obs[std::size_t(n) * W + l] / nn;
             if (reduce) {
@@ -108,7 +110,8 @@ public:
                     cobs.assign(std::size_t(nn) * W, 0.0);
                     cnet.assign(std::size_t(W), 0.0);
                     for (int n = 0; n < nn; ++n)
-                        for (int l = 0; l < w; ++l) cobs[std::size_t(n) * W + l] = double(src[n * s.stride + l0 + l]);
+                        for (int l = 0; l < w; ++l)
+                            cobs[std::size_t(n) * W + l] = double(src[n * s.stride + l0 + l]);
                     for (int n = 0; n < nn; ++n)
                         for (int l = 0; l < w; ++l) cnet[std::size_t(l)] += cobs[std::size_t(n) * W + l] / nn;
                     obs_block cb{s.step, s.first + std::size_t(l0), W, w, nn, cobs.data(), cnet.data()};
@@ -129,7 +132,7 @@ public:
     // Decimated observable of the recorded instances: [time][node] flattened.
     const std::map<std::size_t, std::vector<double>>& series() const { return series_; }
 
-private:
+  private:
     struct channel {
         std::vector<double> coef;
         std::vector<reducer*> reducers;

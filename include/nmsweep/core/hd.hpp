@@ -51,11 +51,17 @@ template <class T> NMS_HD T nclamp(T x, T lo, T hi) { return nmin(nmax(x, lo), h
 
 // Finite test on the bit pattern, so that it survives -ffinite-math-only.
 NMS_HD bool nfinite(float x) {
-    union { float f; std::uint32_t u; } v{x};
+    union {
+        float f;
+        std::uint32_t u;
+    } v{x};
     return (v.u & 0x7f800000u) != 0x7f800000u;
 }
 NMS_HD bool nfinite(double x) {
-    union { double f; std::uint64_t u; } v{x};
+    union {
+        double f;
+        std::uint64_t u;
+    } v{x};
     return (v.u & 0x7ff0000000000000ull) != 0x7ff0000000000000ull;
 }
 

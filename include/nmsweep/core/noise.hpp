@@ -24,8 +24,7 @@ namespace nms {
 
 constexpr int noise_stream_version = 2;
 
-template <class T>
-NMS_HD void box_muller(std::uint32_t u0, std::uint32_t u1, T& za, T& zb) {
+template <class T> NMS_HD void box_muller(std::uint32_t u0, std::uint32_t u1, T& za, T& zb) {
     const T ang = T(pi) * r123::uneg11<T>(u0);
     const T r = nsqrt(T(-2) * nlog(r123::u01<T>(u1)));
     za = r * nsin(ang);
@@ -59,8 +58,10 @@ NMS_HD T normal(std::uint64_t seed, std::uint32_t instance, std::uint32_t node, 
                 std::uint32_t step) {
     const auto u = philox_words(seed, instance, node, var, step >> 2);
     T za, zb;
-    if (step & 2u) box_muller<T>(u.v[2], u.v[3], za, zb);
-    else box_muller<T>(u.v[0], u.v[1], za, zb);
+    if (step & 2u)
+        box_muller<T>(u.v[2], u.v[3], za, zb);
+    else
+        box_muller<T>(u.v[0], u.v[1], za, zb);
     return (step & 1u) ? zb : za;
 }
 

@@ -28,8 +28,7 @@ template <int NCV> struct linear {
         NMS_UNROLL
         for (int k = 0; k < NCV; ++k) ch[k] = xj[k];
     }
-    template <class T>
-    NMS_HD static void post(const T* p, const T* s, const T*, T, int, T* c) {
+    template <class T> NMS_HD static void post(const T* p, const T* s, const T*, T, int, T* c) {
         NMS_UNROLL
         for (int k = 0; k < NCV; ++k) c[k] = p[a] * s[k] + p[b];
     }
@@ -48,8 +47,7 @@ template <int NCV> struct difference {
         NMS_UNROLL
         for (int k = 0; k < NCV; ++k) ch[k] = xj[k];
     }
-    template <class T>
-    NMS_HD static void post(const T* p, const T* s, const T* xi, T rowsum, int, T* c) {
+    template <class T> NMS_HD static void post(const T* p, const T* s, const T* xi, T rowsum, int, T* c) {
         NMS_UNROLL
         for (int k = 0; k < NCV; ++k) c[k] = p[a] * (s[k] - rowsum * xi[k]);
     }
@@ -76,8 +74,7 @@ template <int NCV> struct kuramoto {
             ch[2 * k + 1] = nsin(xj[k] + T(pi / 2));
         }
     }
-    template <class T>
-    NMS_HD static void post(const T* p, const T* s, const T* xi, T, int, T* c) {
+    template <class T> NMS_HD static void post(const T* p, const T* s, const T* xi, T, int, T* c) {
         NMS_UNROLL
         for (int k = 0; k < NCV; ++k)
             c[k] = p[a] * (nsin(xi[k] + T(pi / 2)) * s[2 * k] - nsin(xi[k]) * s[2 * k + 1]);
@@ -105,8 +102,7 @@ template <int NCV> struct sigmoidal_jansen_rit {
     template <class T> NMS_HD static void pre(const T* p, const T* xj, T* ch) {
         ch[0] = p[cmin] + (p[cmax] - p[cmin]) / (T(1) + nexp(p[r] * (p[midpoint] - (xj[0] - xj[1]))));
     }
-    template <class T>
-    NMS_HD static void post(const T* p, const T* s, const T*, T, int, T* c) {
+    template <class T> NMS_HD static void post(const T* p, const T* s, const T*, T, int, T* c) {
         c[0] = p[a] * s[0];
         for (int k = 1; k < NCV; ++k) c[k] = T(0);
     }

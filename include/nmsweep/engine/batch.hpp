@@ -19,7 +19,7 @@ namespace nms {
 struct field {
     enum class kind { scalar, per_node, per_instance, per_node_instance };
     kind k = kind::scalar;
-    std::vector<double> v{0.0};  // per_node_instance: [node][instance]
+    std::vector<double> v{0.0}; // per_node_instance: [node][instance]
 
     static field scalar(double x) { return {kind::scalar, {x}}; }
     static field per_node(std::vector<double> x) { return {kind::per_node, std::move(x)}; }
@@ -29,10 +29,14 @@ struct field {
     bool varies_over_nodes() const { return k == kind::per_node || k == kind::per_node_instance; }
     double at(std::size_t node, std::size_t inst, std::size_t n_inst) const {
         switch (k) {
-        case kind::scalar: return v[0];
-        case kind::per_node: return v[node];
-        case kind::per_instance: return v[inst];
-        default: return v[node * n_inst + inst];
+        case kind::scalar:
+            return v[0];
+        case kind::per_node:
+            return v[node];
+        case kind::per_instance:
+            return v[inst];
+        default:
+            return v[node * n_inst + inst];
         }
     }
 };
@@ -41,11 +45,11 @@ struct batch {
     std::string model = "jansen_rit";
     std::string coupling = "linear";
     connectome net;
-    double speed = 4.0;                      // mm/ms; <= 0 or inf: no delays
+    double speed = 4.0; // mm/ms; <= 0 or inf: no delays
     // When true, every connection between two different nodes must be
     // delayed by at least one step (an error names the first that is not).
     bool require_delays = false;
-    std::vector<double> speed_per_instance;  // non-empty: each instance its own delays
+    std::vector<double> speed_per_instance; // non-empty: each instance its own delays
     std::size_t n_instances = 1;
     // Overrides by dotted name: "model.<p>", "coupling.<p>", "noise.<state var>"
     // (additive noise sigma of that variable: increment sigma*sqrt(dt)*N(0,1)).
@@ -55,10 +59,10 @@ struct batch {
     std::map<std::string, field> initial;
     std::map<std::string, field> history;
     scheme method = scheme::heun;
-    double dt = 0.1;  // ms
+    double dt = 0.1; // ms
     long n_steps = 1000;
     std::uint64_t seed = 0;
-    std::vector<std::uint64_t> seed_per_instance;  // non-empty: overrides seed
+    std::vector<std::uint64_t> seed_per_instance; // non-empty: overrides seed
     // Global index of instance 0: the noise of instance i is keyed by
     // first_instance + i, so that a sweep split into batches (or resumed)
     // draws the same numbers as one run of all points.
@@ -69,9 +73,9 @@ struct batch {
 // steps, x[(v * n_nodes + node) * lanes + lane], in the run's precision.
 template <class T> struct block_state {
     long step;
-    std::size_t inst0;  // global index of lane 0
-    int lanes;          // block width (array stride)
-    int n_valid;        // lanes that are real instances
+    std::size_t inst0; // global index of lane 0
+    int lanes;         // block width (array stride)
+    int n_valid;       // lanes that are real instances
     int n_nodes, n_state;
     const T* x;
     T at(int v, int node, int lane) const { return x[(long(v) * n_nodes + node) * lanes + lane]; }
@@ -103,7 +107,7 @@ struct moments_state {
 };
 
 template <class T> struct observer {
-    long every = 1;  // call after every `every` steps (and never at step 0)
+    long every = 1; // call after every `every` steps (and never at step 0)
     virtual ~observer() = default;
     // Called concurrently from different threads for different blocks.
     virtual void observe(const block_state<T>& s) = 0;
@@ -125,33 +129,35 @@ template <class T> struct observer {
 };
 
 struct run_options {
-    int threads = 0;        // 0: all cores
-    std::vector<int> devices;  // CUDA devices to use; empty: all visible
-    std::size_t device_batch = 0;  // most instances per device launch; 0: as many as fit
-    int lanes = 0;          // instances per CPU block; 0: the SIMD width default
+    int threads = 0;              // 0: all cores
+    std::vector<int> devices;     // CUDA devices to use; empty: all visible
+    std::size_t device_batch = 0; // most instances per device launch; 0: as many as fit
+    int lanes = 0;                // instances per CPU block; 0: the SIMD width default
     long progress_every = 0;
-    std::function<void(std::size_t instances_done)> on_block_done;  // may be called concurrently
+    std::function<void(std::size_t instances_done)> on_block_done; // may be called concurrently
 };
 
 struct run_result {
     std::size_t n_instances = 0, n_nodes = 0, n_state = 0;
-    std::vector<double> final_state;   // [v][node][instance]
-    std::vector<long> diverged_step;   // -1: ok; else the first step whose state was not finite
+    std::vector<double> final_state; // [v][node][instance]
+    std::vector<long> diverged_step; // -1: ok; else the first step whose state was not finite
     double wall_seconds = 0;
     double node_steps_per_second = 0;
-    double kernel_seconds = 0;  // CUDA: time inside the stepping kernels (the slowest device)
+    double kernel_seconds = 0; // CUDA: time inside the stepping kernels (the slowest device)
     int threads = 1;
     int lanes = 0;
     std::string backend = "cpu";
 };
 
-template <class T> run_result run_cpu(const batch& b, const run_options& opt = {}, observer<T>* obs = nullptr);
+template <class T>
+run_result run_cpu(const batch& b, const run_options& opt = {}, observer<T>* obs = nullptr);
 
 // The CUDA backend: one thread per instance, state and delay ring in device
 // memory, instances split over the devices of `opt` and batched to fit their
 // memory. Throws input_error when the build has no CUDA backend or no device
 // is usable.
-template <class T> run_result run_cuda(const batch& b, const run_options& opt = {}, observer<T>* obs = nullptr);
+template <class T>
+run_result run_cuda(const batch& b, const run_options& opt = {}, observer<T>* obs = nullptr);
 
 // Usable CUDA devices ("" when none, else e.g. "NVIDIA H200 (sm_90, 139 GiB)"
 // per device); never throws.

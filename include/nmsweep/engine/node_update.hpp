@@ -32,12 +32,12 @@ template <class M, class T> NMS_HD void gather_cvars(const T* xv, T* out) {
 template <class M, class C> constexpr int n_all_params = M::n_params + C::n_params + M::n_state;
 
 template <class M, class C, scheme S, bool Noisy, class T>
-NMS_HD bool node_update(const T* const* pp,  // per-parameter pointers for this node, [lane]
-                        int l,               // lane
-                        T* x, long xs,       // state of this node: x[v * xs + l]
-                        const T* acc, long as,  // channel sums: acc[ch * as + l]
-                        const T* dW, long ds,   // noise increments: dW[v * ds + l]
-                        T* ring_out, long rs,   // ring slot of the new step: ring_out[ch * rs + l]
+NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for this node, [lane]
+                        int l,                 // lane
+                        T* x, long xs,         // state of this node: x[v * xs + l]
+                        const T* acc, long as, // channel sums: acc[ch * as + l]
+                        const T* dW, long ds,  // noise increments: dW[v * ds + l]
+                        T* ring_out, long rs,  // ring slot of the new step: ring_out[ch * rs + l]
                         T rowsum, int n_nodes, T dt) {
     constexpr int np = n_all_params<M, C>;
     constexpr int ncv = M::n_cvar;
@@ -56,9 +56,8 @@ NMS_HD bool node_update(const T* const* pp,  // per-parameter pointers for this 
     T c[ncv];
     C::post(p + M::n_params, s, xi, rowsum, n_nodes, c);
     T w[M::n_state];
-    if constexpr (Noisy)
-        NMS_UNROLL
-        for (int v = 0; v < M::n_state; ++v) w[v] = dW[v * ds + l];
+    if constexpr (Noisy) NMS_UNROLL
+    for (int v = 0; v < M::n_state; ++v) w[v] = dW[v * ds + l];
     integrate_step<S, Noisy, M>(p, xv, c, w, dt);
     bool ok = true;
     NMS_UNROLL

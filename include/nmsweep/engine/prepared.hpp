@@ -13,18 +13,18 @@ struct prepared {
     model_info model;
     coupling_info coupling;
     int np_model = 0, np_coupling = 0, n_all = 0, n_state = 0, n_cvar = 0, n_channels = 0;
-    std::vector<std::string> param_names;  // "model.A", ..., "coupling.a", ..., "noise.y0", ...
-    std::vector<field> params;             // n_all, in kernel order
-    std::vector<field> initial;            // n_state
-    std::vector<field> history;            // n_state, constant state before t = 0
+    std::vector<std::string> param_names; // "model.A", ..., "coupling.a", ..., "noise.y0", ...
+    std::vector<field> params;            // n_all, in kernel order
+    std::vector<field> initial;           // n_state
+    std::vector<field> history;           // n_state, constant state before t = 0
     std::size_t n_nodes = 0, n_instances = 0;
     // Inputs of node i: edges row_ptr[i] .. row_ptr[i+1]-1.
     std::vector<int> row_ptr, src, delay;
     std::vector<double> weight, length, rowsum;
     bool per_instance_delay = false;
-    std::vector<double> speed;  // per instance when per_instance_delay
-    int max_delay = 0;          // over all edges and instances
-    int ring_len = 1;           // power of two >= max_delay + 2
+    std::vector<double> speed; // per instance when per_instance_delay
+    int max_delay = 0;         // over all edges and instances
+    int ring_len = 1;          // power of two >= max_delay + 2
     bool noisy = false;
     std::vector<int> noise_vars;
 };

@@ -30,8 +30,7 @@ NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt) {
         M::bound(xi);
         M::dfun(p, xi, c, f1);
         NMS_UNROLL
-        for (int v = 0; v < n; ++v)
-            x[v] += T(0.5) * dt * (f0[v] + f1[v]) + (Noisy ? dW[v] : T(0));
+        for (int v = 0; v < n; ++v) x[v] += T(0.5) * dt * (f0[v] + f1[v]) + (Noisy ? dW[v] : T(0));
         M::bound(x);
     } else {
         static_assert(!Noisy, "rk4 is deterministic");
@@ -49,8 +48,7 @@ NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt) {
         M::bound(xi);
         M::dfun(p, xi, c, k4);
         NMS_UNROLL
-        for (int v = 0; v < n; ++v)
-            x[v] += dt / T(6) * (f0[v] + T(2) * (k2[v] + k3[v]) + k4[v]);
+        for (int v = 0; v < n; ++v) x[v] += dt / T(6) * (f0[v] + T(2) * (k2[v] + k3[v]) + k4[v]);
         M::bound(x);
     }
 }

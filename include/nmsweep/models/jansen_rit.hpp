@@ -64,8 +64,7 @@ struct jansen_rit {
         dx[1] = y4;
         dx[2] = y5;
         dx[3] = p[A] * p[a] * s12 - T(2) * p[a] * y3 - p[a] * p[a] * y0;
-        dx[4] = p[A] * p[a] * (p[mu] + p[a_2] * p[J] * s01 + c[0]) - T(2) * p[a] * y4 -
-                p[a] * p[a] * y1;
+        dx[4] = p[A] * p[a] * (p[mu] + p[a_2] * p[J] * s01 + c[0]) - T(2) * p[a] * y4 - p[a] * p[a] * y1;
         dx[5] = p[B] * p[b] * (p[a_4] * p[J] * s03) - T(2) * p[b] * y5 - p[b] * p[b] * y2;
     }
 

@@ -31,11 +31,11 @@ using model_list =
               models::reduced_wong_wang, models::reduced_wong_wang_exc_inh, models::generic_2d_oscillator>;
 
 template <int NCV>
-using coupling_list = std::conditional_t<
-    (NCV >= 2),
-    type_list<coupling::linear<NCV>, coupling::difference<NCV>, coupling::kuramoto<NCV>,
-              coupling::sigmoidal_jansen_rit<(NCV >= 2 ? NCV : 2)>>,
-    type_list<coupling::linear<NCV>, coupling::difference<NCV>, coupling::kuramoto<NCV>>>;
+using coupling_list =
+    std::conditional_t<(NCV >= 2),
+                       type_list<coupling::linear<NCV>, coupling::difference<NCV>, coupling::kuramoto<NCV>,
+                                 coupling::sigmoidal_jansen_rit<(NCV >= 2 ? NCV : 2)>>,
+                       type_list<coupling::linear<NCV>, coupling::difference<NCV>, coupling::kuramoto<NCV>>>;
 
 namespace impl {
 template <class F, class... Ms> bool visit_by_name(const std::string& name, F&& f, type_list<Ms...>) {
@@ -86,7 +86,7 @@ template <class M> model_info make_model_info() {
 }
 
 std::vector<model_info> all_model_infos();
-const model_info& find_model(const std::string& name);  // throws input_error with a suggestion
+const model_info& find_model(const std::string& name); // throws input_error with a suggestion
 coupling_info find_coupling(const std::string& name, int n_cvar);
 std::vector<std::string> coupling_names();
 

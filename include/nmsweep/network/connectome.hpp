@@ -12,16 +12,16 @@ namespace nms {
 
 struct connectome {
     std::size_t n = 0;
-    std::vector<double> weights;        // n*n, [target][source]
-    std::vector<double> tract_lengths;  // n*n, mm
+    std::vector<double> weights;       // n*n, [target][source]
+    std::vector<double> tract_lengths; // n*n, mm
     std::vector<std::string> labels;
-    std::vector<std::array<double, 3>> centres;  // mm, empty when unknown
+    std::vector<std::array<double, 3>> centres; // mm, empty when unknown
     // Optional TVB extras (average_orientations.txt, areas.txt), empty when
     // the source has none: the mean orientation of each region's surface
     // normals (for dipole lead fields) and its area (mm^2).
     std::vector<std::array<double, 3>> orientations;
     std::vector<double> areas;
-    std::string source;                          // where it came from
+    std::string source; // where it came from
 
     double w(std::size_t i, std::size_t j) const { return weights[i * n + j]; }
     double len(std::size_t i, std::size_t j) const { return tract_lengths[i * n + j]; }

@@ -10,17 +10,17 @@ namespace nms {
 
 struct sweep_request {
     std::string spec_path;
-    std::string output;          // overrides [output] path when not empty
-    std::string backend = "auto";  // cpu | cuda | auto
-    std::string precision;       // float | double; empty: the spec's [integrator] precision
-    int threads = 0;             // 0: all cores
-    std::vector<int> devices;    // CUDA devices; empty: all visible
-    std::size_t batch_size = 0;  // instances per batch; 0: automatic
+    std::string output;           // overrides [output] path when not empty
+    std::string backend = "auto"; // cpu | cuda | auto
+    std::string precision;        // float | double; empty: the spec's [integrator] precision
+    int threads = 0;              // 0: all cores
+    std::vector<int> devices;     // CUDA devices; empty: all visible
+    std::size_t batch_size = 0;   // instances per batch; 0: automatic
     bool resume = false;
     bool overwrite = false;
     bool quiet = false;
-    std::size_t point = 0;         // simulate: which grid point
-    long stop_after_batches = -1;  // testing: simulate a killed run after this many batches
+    std::size_t point = 0;        // simulate: which grid point
+    long stop_after_batches = -1; // testing: simulate a killed run after this many batches
 };
 
 // `nmsweep run`: all grid points, features streamed to the result file.

@@ -8,7 +8,7 @@
 // on different threads never share state.
 
 #include "nmsweep/engine/batch.hpp"  // moments_state
-#include "nmsweep/io/text_table.hpp"  // read_square_matrix (empirical FC)
+#include "nmsweep/io/text_table.hpp" // read_square_matrix (empirical FC)
 
 #include <cstddef>
 #include <limits>
@@ -21,10 +21,10 @@ namespace nms {
 
 // One output array of a reducer: per grid point, [extra dims...].
 struct reducer_output {
-    std::string name;                      // e.g. "features/mean"
-    std::vector<std::string> extra_dims;   // e.g. {"node"}; empty for network-level
+    std::string name;                    // e.g. "features/mean"
+    std::vector<std::string> extra_dims; // e.g. {"node"}; empty for network-level
     std::vector<std::size_t> extra_sizes;
-    std::vector<std::vector<double>> extra_scales;  // values for non-node extra dims (may be empty)
+    std::vector<std::vector<double>> extra_scales; // values for non-node extra dims (may be empty)
     std::string units, description;
 };
 
@@ -32,14 +32,14 @@ struct reducer_output {
 // obs[node * lanes + lane] and the network mean net[lane].
 struct obs_block {
     long step;
-    std::size_t first;  // index of lane 0 within the batch
+    std::size_t first; // index of lane 0 within the batch
     int lanes, n_valid, n_nodes;
     const double* obs;
     const double* net;
 };
 
 class reducer {
-public:
+  public:
     virtual ~reducer() = default;
     // Called once per batch before any sample: sizes its state for n instances.
     virtual void reset(std::size_t n_instances, int n_nodes) = 0;
@@ -58,15 +58,20 @@ public:
     virtual bool integer_output(std::size_t /*k*/) const { return false; }
     // What output k holds for a point whose integration diverged (its other
     // features are NaN; an integer output needs a code).
-    virtual double diverged_value(std::size_t /*k*/) const { return std::numeric_limits<double>::quiet_NaN(); }
+    virtual double diverged_value(std::size_t /*k*/) const {
+        return std::numeric_limits<double>::quiet_NaN();
+    }
     // Extra string attributes of output k's dataset (e.g. the meaning of codes).
-    virtual std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t /*k*/) const { return {}; }
+    virtual std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t /*k*/) const {
+        return {};
+    }
 };
 
 // mean, std, min, max of the observable per node and of the network mean,
 // over the samples after the transient. `features` picks a subset of
 // {"mean","std","min","max"}.
-std::unique_ptr<reducer> make_moments_reducer(const std::vector<std::string>& features, const std::string& units);
+std::unique_ptr<reducer> make_moments_reducer(const std::vector<std::string>& features,
+                                              const std::string& units);
 
 // Several reducers fed the same samples as one: outputs concatenated in
 // order. Its outputs are known after reset() (the parts size theirs there).

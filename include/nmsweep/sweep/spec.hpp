@@ -83,8 +83,8 @@
 
 #include <cstdint>
 #include <map>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nms {
@@ -97,46 +97,46 @@ struct axis {
 // A sweepable name, parsed.
 struct param_ref {
     enum class kind {
-        model,       // model.<p>          (key "model.<p>")
-        coupling,    // coupling.<p>       (key "coupling.<p>")
-        speed,       // network.speed
-        noise_all,   // integrator.noise.sigma
-        noise_var,   // noise.<var>        (key "noise.<var>")
-        seed,        // noise.seed
-        initial,     // initial
-        sample,      // the sampler's "sample" axis
-        bold         // bold.<constant>    (key "bold.<constant>"; [output.bold])
+        model,     // model.<p>          (key "model.<p>")
+        coupling,  // coupling.<p>       (key "coupling.<p>")
+        speed,     // network.speed
+        noise_all, // integrator.noise.sigma
+        noise_var, // noise.<var>        (key "noise.<var>")
+        seed,      // noise.seed
+        initial,   // initial
+        sample,    // the sampler's "sample" axis
+        bold       // bold.<constant>    (key "bold.<constant>"; [output.bold])
     };
     kind k = kind::model;
-    std::string name;   // as written by the user
-    std::string key;    // batch parameter key, e.g. "model.mu", "noise.y4"
-    long node = -1;     // model/coupling node entry given by index
-    std::string label;  // model/coupling node entry given by region label
+    std::string name;  // as written by the user
+    std::string key;   // batch parameter key, e.g. "model.mu", "noise.y4"
+    long node = -1;    // model/coupling node entry given by index
+    std::string label; // model/coupling node entry given by region label
     bool node_entry() const { return node >= 0 || !label.empty(); }
 };
 
 struct sampler_spec {
-    std::string kind;  // "" when the spec has no [sampler]
+    std::string kind; // "" when the spec has no [sampler]
     std::size_t n = 0;
-    std::uint64_t seed = 0;  // sobol: 0 = plain sequence, else a seeded random digital shift
-    std::vector<param_ref> params;                  // in file order
-    std::vector<std::vector<double>> ranges;        // [param] = {lo, hi}
-    std::vector<std::vector<double>> values;        // [param][sample]
+    std::uint64_t seed = 0;                  // sobol: 0 = plain sequence, else a seeded random digital shift
+    std::vector<param_ref> params;           // in file order
+    std::vector<std::vector<double>> ranges; // [param] = {lo, hi}
+    std::vector<std::vector<double>> values; // [param][sample]
 };
 
 struct initial_spec {
-    std::map<std::string, field> values;     // per state variable: scalar or per_node
-    std::string file;                        // resolved path, "" when none
-    std::vector<std::vector<double>> table;  // from file: [node][state var, model order]
-    std::size_t n_random = 0;                // 0: no random sets
+    std::map<std::string, field> values;    // per state variable: scalar or per_node
+    std::string file;                       // resolved path, "" when none
+    std::vector<std::vector<double>> table; // from file: [node][state var, model order]
+    std::size_t n_random = 0;               // 0: no random sets
     std::uint64_t random_seed = 0;
-    std::map<std::string, std::pair<double, double>> random_ranges;  // var -> [lo, hi] (else the state range)
+    std::map<std::string, std::pair<double, double>> random_ranges; // var -> [lo, hi] (else the state range)
 };
 
 struct timeseries_spec {
     bool enabled = false;
-    long every = 1;                       // steps between stored samples
-    std::vector<std::size_t> instances;   // grid points whose series are stored
+    long every = 1;                     // steps between stored samples
+    std::vector<std::size_t> instances; // grid points whose series are stored
 };
 
 // [output.bold]
@@ -167,44 +167,44 @@ struct sensor_spec {
 };
 
 struct sweep_spec {
-    std::string path;  // the spec file, as given
-    std::string text;  // its full text (stored in the results)
+    std::string path; // the spec file, as given
+    std::string text; // its full text (stored in the results)
 
     std::string model, preset;
     // "model.<p>" and "coupling.<p>" -> value (scalar or per_node): the
     // preset's values, then [model].params, then [coupling] keys.
     std::map<std::string, field> params;
 
-    std::string connectome;  // resolved: absolute paths, or "synthetic:..."
-    double speed = 3.0;      // mm/ms; 0 or inf: no delays
+    std::string connectome; // resolved: absolute paths, or "synthetic:..."
+    double speed = 3.0;     // mm/ms; 0 or inf: no delays
     weight_norm normalise = weight_norm::none;
 
     std::string coupling = "linear";
 
     scheme method = scheme::heun;
-    std::string precision = "float";  // float | double (the command line's --precision overrides)
-    double dt = 0.1, duration = 1000.0, transient = 0.0;  // ms
-    std::map<std::string, double> noise_sigma;  // state var -> sigma; the keys are the noisy variables
+    std::string precision = "float"; // float | double (the command line's --precision overrides)
+    double dt = 0.1, duration = 1000.0, transient = 0.0; // ms
+    std::map<std::string, double> noise_sigma; // state var -> sigma; the keys are the noisy variables
     std::uint64_t seed = 0;
 
     initial_spec initial;
 
-    std::vector<axis> axes;            // the grid, first axis slowest
-    std::vector<param_ref> axis_refs;  // what each axis sets
+    std::vector<axis> axes;           // the grid, first axis slowest
+    std::vector<param_ref> axis_refs; // what each axis sets
     sampler_spec sampler;
 
     std::string output_path;
-    std::string observable;                 // as written (or the model's default)
-    std::vector<double> observable_coef;    // one coefficient per state variable
+    std::string observable;              // as written (or the model's default)
+    std::vector<double> observable_coef; // one coefficient per state variable
     std::vector<std::string> features;
     long sample_every = 1;
     timeseries_spec timeseries;
-    spectra_options spectra;      // [output.spectra]
-    synchrony_options synchrony;  // [output.synchrony]
-    fc_options fc;                // [output.fc]
-    attractor_options attractor;  // [output.attractor]
-    bold_spec bold;               // [output.bold]
-    std::vector<sensor_spec> sensors;  // [[output.sensors]]
+    spectra_options spectra;          // [output.spectra]
+    synchrony_options synchrony;      // [output.synchrony]
+    fc_options fc;                    // [output.fc]
+    attractor_options attractor;      // [output.attractor]
+    bold_spec bold;                   // [output.bold]
+    std::vector<sensor_spec> sensors; // [[output.sensors]]
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).
@@ -231,8 +231,8 @@ connectome load_network(const sweep_spec& s);
 
 std::size_t n_points(const sweep_spec& s);
 std::vector<std::size_t> grid_shape(const sweep_spec& s);
-long n_steps(const sweep_spec& s);          // round(duration / dt)
-long transient_steps(const sweep_spec& s);  // round(transient / dt)
+long n_steps(const sweep_spec& s);         // round(duration / dt)
+long transient_steps(const sweep_spec& s); // round(transient / dt)
 
 // Number of initial-condition sets (the range of the "initial" name).
 std::size_t n_initial_sets(const sweep_spec& s);
@@ -277,7 +277,7 @@ sampling sampling_of(const sweep_spec& s);
 struct estimate {
     double bytes_per_instance = 0;
     double total_bytes = 0;
-    double node_steps = 0;  // instances x nodes x steps
+    double node_steps = 0; // instances x nodes x steps
 };
 estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t real_size = 4);
 

@@ -16,7 +16,7 @@
 #include <omp.h>
 
 #ifndef NMS_CPU_LANE_BYTES
-#define NMS_CPU_LANE_BYTES 64  // instances per block x sizeof(real): one AVX-512 register
+#define NMS_CPU_LANE_BYTES 64 // instances per block x sizeof(real): one AVX-512 register
 #endif
 
 #include <algorithm>
@@ -55,8 +55,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
     const long steps = b.n_steps;
     const T dt = T(b.dt);
     const T sqrt_dt = T(std::sqrt(b.dt));
-    const long xs = long(nn) * L;  // stride between state variables
-    const long rs = long(nn) * L;  // stride between ring channels
+    const long xs = long(nn) * L; // stride between state variables
+    const long rs = long(nn) * L; // stride between ring channels
     const long slot = long(NCH) * rs;
     const int n_edges = int(P.src.size());
 
@@ -103,7 +103,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
         for (long blk = 0; blk < long(n_blocks); ++blk) {
             const std::size_t i0 = std::size_t(blk) * L;
             const int n_valid = int(std::min<std::size_t>(L, N - i0));
-            auto inst = [&](int l) { return std::min<std::size_t>(i0 + l, N - 1); };  // pad with the last
+            auto inst = [&](int l) { return std::min<std::size_t>(i0 + l, N - 1); }; // pad with the last
 
             // Block-local parameter tables.
             for (int k = 0; k < NP; ++k) {
@@ -137,7 +137,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
             // Initial state and constant history.
             for (int v = 0; v < NS; ++v)
                 for (int n = 0; n < nn; ++n)
-                    for (int l = 0; l < L; ++l) x.p[(long(v) * nn + n) * L + l] = T(P.initial[v].at(n, inst(l), N));
+                    for (int l = 0; l < L; ++l)
+                        x.p[(long(v) * nn + n) * L + l] = T(P.initial[v].at(n, inst(l), N));
             for (int n = 0; n < nn; ++n) {
                 node_ptrs(n);
                 for (int l = 0; l < L; ++l) {
@@ -148,7 +149,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     for (int s = 0; s < H; ++s)
                         for (int c = 0; c < NCH; ++c) ring.p[s * slot + c * rs + long(n) * L + l] = ch[c];
                     for (int v = 0; v < NS; ++v) xv[v] = x.p[(long(v) * nn + n) * L + l];
-                    ring_channels<M, C>(pc, xv, ch);  // slot 0 holds t = 0
+                    ring_channels<M, C>(pc, xv, ch); // slot 0 holds t = 0
                     for (int c = 0; c < NCH; ++c) ring.p[c * rs + long(n) * L + l] = ch[c];
                 }
             }
@@ -168,8 +169,9 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                                 const std::uint32_t var = std::uint32_t(P.noise_vars[q]);
 #pragma omp simd
                                 for (int l = 0; l < L; ++l) {
-                                    const auto r = philox_words(sd[l], std::uint32_t(b.first_instance + i0 + l), std::uint32_t(n), var,
-                                                                std::uint32_t(t >> 2));
+                                    const auto r =
+                                        philox_words(sd[l], std::uint32_t(b.first_instance + i0 + l),
+                                                     std::uint32_t(n), var, std::uint32_t(t >> 2));
                                     u[0][l] = r.v[0];
                                     u[1][l] = r.v[1];
                                     u[2][l] = r.v[2];
@@ -214,7 +216,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                         auto add_edge = [&](int e_, vreg(&a)[NCH]) {
                             const T we = w[e_];
                             long pos = t_off - dslot[std::size_t(e_)];
-                            pos += (pos >> 63) & ring_size;  // wrap without a branch
+                            pos += (pos >> 63) & ring_size; // wrap without a branch
                             long pre = pos + kPrefetch * slot;
                             pre -= pre >= ring_size ? ring_size : 0;
                             const T* src = ring.p + pos + col[std::size_t(e_)];
@@ -253,7 +255,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     const T* const* ppd = pp.data();
 #pragma omp simd
                     for (int l = 0; l < L; ++l)
-                        ok[l] &= int(node_update<M, C, S, Noisy>(ppd, l, xn, xs, acc.p, L, dW.p, L, rn, rs, rsum, nn, dt));
+                        ok[l] &= int(node_update<M, C, S, Noisy>(ppd, l, xn, xs, acc.p, L, dW.p, L, rn, rs,
+                                                                 rsum, nn, dt));
                 }
                 for (int l = 0; l < n_valid; ++l)
                     if (!ok[l] && div_step[l] < 0) div_step[l] = t + 1;
@@ -267,7 +270,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                 R.diverged_step[i0 + l] = div_step[l];
                 for (int v = 0; v < NS; ++v)
                     for (int n = 0; n < nn; ++n)
-                        R.final_state[(std::size_t(v) * nn + n) * N + i0 + l] = double(x.p[(long(v) * nn + n) * L + l]);
+                        R.final_state[(std::size_t(v) * nn + n) * N + i0 + l] =
+                            double(x.p[(long(v) * nn + n) * L + l]);
             }
             const std::size_t d = done.fetch_add(std::size_t(n_valid)) + std::size_t(n_valid);
             if (opt.on_block_done) opt.on_block_done(d);
@@ -291,9 +295,15 @@ void run_model(const prepared& P, const batch& b, const run_options& opt, observ
         using yes = std::true_type;
         using no = std::false_type;
         switch (b.method) {
-        case scheme::heun: P.noisy ? go(heun{}, yes{}) : go(heun{}, no{}); break;
-        case scheme::euler: P.noisy ? go(euler{}, yes{}) : go(euler{}, no{}); break;
-        case scheme::rk4: go(rk4{}, no{}); break;
+        case scheme::heun:
+            P.noisy ? go(heun{}, yes{}) : go(heun{}, no{});
+            break;
+        case scheme::euler:
+            P.noisy ? go(euler{}, yes{}) : go(euler{}, no{});
+            break;
+        case scheme::rk4:
+            go(rk4{}, no{});
+            break;
         }
     });
     if (!found) throw std::logic_error("coupling dispatch failed for " + P.coupling.name);
