@@ -615,8 +615,10 @@ std::string check_spec(const std::string& spec_path) {
     os << "  " << n_steps(s) << " steps of " << s.dt << " ms (" << transient_steps(s) << " transient)\n";
     os << "  memory: " << human_bytes(e.bytes_per_instance) << " per point, " << human_bytes(e.total_bytes)
        << " if all points ran at once (they run in batches)\n";
-    // Throughput measured on the CPU backend (README, bench/): ~5e7 node-steps/s per core.
-    const double rate = 5e7 * omp_get_max_threads();
+    // Throughput measured on the CPU backend (bench/RESULTS.md, named cases): about 1e8
+    // node-steps/s per core in float (Jansen-Rit 1.07e8, Wilson-Cowan 8.7e7), 3.4e7 in double
+    // (Epileptor); networks whose delay ring outgrows the caches run slower.
+    const double rate = (s.precision == "double" ? 3e7 : 8e7) * omp_get_max_threads();
     os << "  work: " << e.node_steps << " node-steps, about " << human_seconds(e.node_steps / rate) << " on "
        << omp_get_max_threads() << " CPU threads\n";
     // The GPU: which devices `--backend auto` would use (no throughput
