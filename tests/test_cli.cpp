@@ -1,4 +1,6 @@
 // End-to-end tests of the nmsweep command line on small specs.
+#include "cli_util.hpp"
+
 #include "nmsweep/io/h5_result.hpp"
 
 #include <gtest/gtest.h>
@@ -11,48 +13,7 @@
 #include <string>
 
 namespace fs = std::filesystem;
-
-namespace {
-
-const std::string data = NMS_TEST_DATA;
-const std::string bin = NMS_BIN;
-
-struct result {
-    int code;
-    std::string output;
-};
-
-// Each test has its own scratch folder: CTest runs them in parallel.
-fs::path scratch() {
-    const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
-    fs::path p =
-        fs::temp_directory_path() / "nms_cli" / (std::string(t->test_suite_name()) + "." + t->name());
-    fs::create_directories(p);
-    return p;
-}
-
-result sh(const std::string& args) {
-    const fs::path log = scratch() / "log.txt";
-    const std::string cmd = bin + " " + args + " > " + log.string() + " 2>&1";
-    const int rc = std::system(cmd.c_str());
-    std::ifstream f(log);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ss.str()};
-}
-
-fs::path tmp(const std::string& name) {
-    fs::path p = scratch() / name;
-    fs::remove(p);
-    return p;
-}
-
-std::vector<double> read(const fs::path& p, const std::string& name,
-                         std::vector<std::size_t>* shape = nullptr) {
-    return nms::h5::read_dataset(p.string(), name, shape);
-}
-
-} // namespace
+using namespace nms::cli_test;
 
 TEST(cli, run_writes_grid_shaped_features_with_axes) {
     const auto out = tmp("grid.h5");

@@ -7,6 +7,8 @@
 // test_tvb_match). Tests skip without a CUDA device; the error for
 // --backend cuda without one is checked everywhere.
 
+#include "batch_util.hpp"
+
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/models/registry.hpp"
@@ -24,24 +26,8 @@ namespace {
 bool have_gpu() { return nms::cuda_built() && !nms::cuda_devices().empty(); }
 
 nms::batch base_batch(const std::string& model, const std::string& coupling, std::size_t n) {
-    nms::batch b;
-    b.model = model;
-    b.coupling = coupling;
-    b.net = nms::synthetic_connectome(8, 3);
-    b.speed = 2.0;
-    b.n_instances = n;
-    b.dt = 0.05;
-    b.n_steps = 240;
-    b.seed = 11;
+    nms::batch b = nms::test::spread_batch(model, coupling, n, 240, 11);
     const auto& m = nms::find_model(model);
-    // Start away from the fixed point, different in every node and instance.
-    for (std::size_t v = 0; v < m.states.size(); ++v) {
-        std::vector<double> x(8 * n);
-        const double lo = m.states[v].lo, hi = m.states[v].hi;
-        for (std::size_t k = 0; k < x.size(); ++k)
-            x[k] = lo + (hi - lo) * (0.3 + 0.4 * std::fmod(0.618034 * double(k + 7 * v), 1.0));
-        b.initial[m.states[v].name] = nms::field::per_node_instance(x);
-    }
     // A coupling strength per instance.
     const auto& c = nms::find_coupling(coupling, int(m.cvar.size()));
     std::vector<double> a(n);

@@ -6,6 +6,7 @@
 // samples split over launches) on machines without a GPU; test_gpu_backend
 // checks the same on a device.
 
+#include "batch_util.hpp"
 #include "instance_tables.hpp"
 #include "sweep_observer.hpp"
 
@@ -27,6 +28,25 @@ template <class M, class C, nms::scheme S, class T> struct host_run {
     std::vector<T> obs; // [sample][node][instance]
 };
 
+// The kernel arguments' arrays, on the host (as run_range points them into
+// device memory).
+template <class M, class C, class T>
+void point_args(nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const nms::gpu::instance_tables<T>& h,
+                T* x, T* ring, long* div) {
+    a.x = x;
+    a.ring = ring;
+    a.pinst = h.pinst.data();
+    a.pnode = h.pnode.data();
+    a.row_ptr = P.row_ptr.data();
+    a.src = P.src.data();
+    a.delay = P.delay.data();
+    a.dinst = P.per_instance_delay ? h.dinst.data() : nullptr;
+    a.weight = h.weight.data();
+    a.rowsum = h.rowsum.data();
+    a.seed = h.seeds.data();
+    a.div_step = div;
+}
+
 // Runs the batch as the CUDA backend would with one device batch, launching
 // steps in chunks of `chunk` sampling periods.
 template <class M, class C, nms::scheme S, class T>
@@ -43,18 +63,7 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
     std::vector<T> ring(std::size_t(P.ring_len) * C::n_channels * P.n_nodes * n, T(-12345));
     nms::gpu::args_for<M, C, T> a;
     nms::gpu::set_args<M, C, T>(a, P, b, 0, n, node_slot, coef);
-    a.x = r.x.data();
-    a.ring = ring.data();
-    a.pinst = h.pinst.data();
-    a.pnode = h.pnode.data();
-    a.row_ptr = P.row_ptr.data();
-    a.src = P.src.data();
-    a.delay = P.delay.data();
-    a.dinst = P.per_instance_delay ? h.dinst.data() : nullptr;
-    a.weight = h.weight.data();
-    a.rowsum = h.rowsum.data();
-    a.seed = h.seeds.data();
-    a.div_step = r.div.data();
+    point_args<M, C, T>(a, P, h, r.x.data(), ring.data(), r.div.data());
     for (int i = 0; i < int(n); ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
     const long steps = b.n_steps;
     if (coef.empty()) {
@@ -79,24 +88,7 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
 }
 
 nms::batch make_batch(const std::string& model, const std::string& coupling, std::size_t n) {
-    nms::batch b;
-    b.model = model;
-    b.coupling = coupling;
-    b.net = nms::synthetic_connectome(8, 3);
-    b.speed = 2.0;
-    b.n_instances = n;
-    b.dt = 0.05;
-    b.n_steps = 203;
-    b.seed = 5;
-    const auto& m = nms::find_model(model);
-    for (std::size_t v = 0; v < m.states.size(); ++v) {
-        std::vector<double> x(8 * n);
-        const double lo = m.states[v].lo, hi = m.states[v].hi;
-        for (std::size_t k = 0; k < x.size(); ++k)
-            x[k] = lo + (hi - lo) * (0.3 + 0.4 * std::fmod(0.618034 * double(k + 7 * v), 1.0));
-        b.initial[m.states[v].name] = nms::field::per_node_instance(x);
-    }
-    return b;
+    return nms::test::spread_batch(model, coupling, n, 203, 5);
 }
 
 template <class M, class C, nms::scheme S, class T>
@@ -260,17 +252,7 @@ TEST(gpu_kernels_on_host, device_moments_match_host_reducer) {
     std::fill(mom.begin() + 3 * ms, mom.end(), -HUGE_VAL);
     nms::gpu::args_for<M, C, T> a;
     nms::gpu::set_args<M, C, T>(a, P, b, 0, 13, node_slot, cpu_obs.projections());
-    a.x = x.data();
-    a.ring = ring.data();
-    a.pinst = h.pinst.data();
-    a.pnode = h.pnode.data();
-    a.row_ptr = P.row_ptr.data();
-    a.src = P.src.data();
-    a.delay = P.delay.data();
-    a.weight = h.weight.data();
-    a.rowsum = h.rowsum.data();
-    a.seed = h.seeds.data();
-    a.div_step = div.data();
+    point_args<M, C, T>(a, P, h, x.data(), ring.data(), div.data());
     a.mom = mom.data();
     a.every = int(every);
     a.mom_first = (cpu_obs.first_needed_step() + every - 1) / every * every;

@@ -3,6 +3,8 @@
 // a computation done here independently of the code under test: closed-form
 // gains, the gain file itself, and Welch's PSD by a direct DFT of the
 // projection of the stored region time series.
+#include "cli_util.hpp"
+
 #include "nmsweep/io/h5_result.hpp"
 
 #include <gtest/gtest.h>
@@ -18,46 +20,11 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using namespace nms::cli_test;
 
 namespace {
 
-const std::string data = NMS_TEST_DATA;
-const std::string bin = NMS_BIN;
 const double pi = 3.14159265358979323846;
-
-struct result {
-    int code;
-    std::string output;
-};
-
-fs::path scratch() {
-    const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
-    fs::path p =
-        fs::temp_directory_path() / "nms_cli" / (std::string(t->test_suite_name()) + "." + t->name());
-    fs::create_directories(p);
-    return p;
-}
-
-result sh(const std::string& args) {
-    const fs::path log = scratch() / "log.txt";
-    const std::string cmd = bin + " " + args + " > " + log.string() + " 2>&1";
-    const int rc = std::system(cmd.c_str());
-    std::ifstream f(log);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ss.str()};
-}
-
-fs::path tmp(const std::string& name) {
-    fs::path p = scratch() / name;
-    fs::remove(p);
-    return p;
-}
-
-std::vector<double> read(const fs::path& p, const std::string& name,
-                         std::vector<std::size_t>* shape = nullptr) {
-    return nms::h5::read_dataset(p.string(), name, shape);
-}
 
 std::string slurp(const std::string& path) {
     std::ifstream f(path);

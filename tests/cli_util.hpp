@@ -1,0 +1,63 @@
+#pragma once
+
+// Helpers of the command-line tests: run `nmsweep` with arguments in a
+// per-test scratch folder (CTest runs tests in parallel) and read results.
+// NMS_BIN and NMS_TEST_DATA come from tests/CMakeLists.txt.
+
+#include "nmsweep/io/h5_result.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+namespace nms::cli_test {
+
+namespace fs = std::filesystem;
+
+inline const std::string data = NMS_TEST_DATA;
+inline const std::string bin = NMS_BIN;
+
+struct result {
+    int code;
+    std::string output;
+};
+
+// The current test's own scratch folder.
+inline fs::path scratch() {
+    const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
+    fs::path p =
+        fs::temp_directory_path() / "nms_cli" / (std::string(t->test_suite_name()) + "." + t->name());
+    fs::create_directories(p);
+    return p;
+}
+
+// Runs `nmsweep ARGS`; exit code and stdout + stderr.
+inline result sh(const std::string& args) {
+    const fs::path log = scratch() / "log.txt";
+    const std::string cmd = bin + " " + args + " > " + log.string() + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream f(log);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ss.str()};
+}
+
+// A fresh path in the scratch folder (removed if left from an earlier run).
+inline fs::path tmp(const std::string& name) {
+    fs::path p = scratch() / name;
+    fs::remove(p);
+    return p;
+}
+
+inline std::vector<double> read(const fs::path& p, const std::string& name,
+                                std::vector<std::size_t>* shape = nullptr) {
+    return nms::h5::read_dataset(p.string(), name, shape);
+}
+
+} // namespace nms::cli_test
