@@ -372,7 +372,7 @@ parse_ctest() {
 }
 
 run_gpu_tests() {
-  # ---- TODO(gpu): finish; keep the return code meaningful (0 = all passed).
+  # ctest -L gpu (the GPU-vs-CPU tests and result-file comparisons); 0 = all passed.
   local rc=0 f=$WORK/ctest_gpu.txt
   [ -d "$BUILD_DIR" ] || { echo "no build dir"; return 1; }
   echo "ctest --test-dir $BUILD_DIR -L gpu --output-on-failure --timeout $TEST_TIMEOUT"

@@ -200,7 +200,7 @@ TEST(spec, node_entries_speed_noise_scale_and_initial_file) {
 }
 
 // The same per-node initial table as CSV, NumPy .npy (float32, Fortran
-// order) and HDF5 (tests/reference/make_ic_tables.py wrote the binary ones
+// order) and HDF5 (tests/reference/make_npy_h5_tables.py wrote the binary ones
 // from the CSV).
 TEST(spec, initial_table_from_csv_npy_and_hdf5) {
     std::ifstream in(dir + "good_nodes.toml");
