@@ -60,4 +60,21 @@ inline std::vector<double> read(const fs::path& p, const std::string& name,
     return nms::h5::read_dataset(p.string(), name, shape);
 }
 
+// `nmsweep run` on `base` with its first `from` replaced by `to` (written as
+// bad.toml in the scratch folder, result to bad.h5 there).
+struct modified_run {
+    result r;
+    fs::path spec, out;
+};
+inline modified_run run_modified(const std::string& base, const std::string& from, const std::string& to) {
+    std::string text = base;
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    const auto spec = tmp("bad.toml");
+    std::ofstream(spec) << text;
+    const auto out = tmp("bad.h5");
+    return {sh("run -q " + spec.string() + " -o " + out.string()), spec, out};
+}
+
 } // namespace nms::cli_test

@@ -107,14 +107,7 @@ TEST(cli, malformed_specs_fail_cleanly) {
         {"speed = 4.0", "speed = \"fast\"", "speed"},
     };
     for (const auto& c : cases) {
-        std::string text = good;
-        const auto at = text.find(c.from);
-        ASSERT_NE(at, std::string::npos) << c.from;
-        text.replace(at, c.from.size(), c.to);
-        const auto spec = tmp("bad.toml");
-        std::ofstream(spec) << text;
-        const auto out = tmp("bad.h5");
-        auto r = sh("run -q " + spec.string() + " -o " + out.string());
+        const auto [r, spec, out] = run_modified(good, c.from, c.to);
         EXPECT_EQ(r.code, 2) << c.to << "\n" << r.output;
         EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.to << "\n" << r.output;
         EXPECT_NE(r.output.find("bad.toml"), std::string::npos) << "the error names the file: " << r.output;

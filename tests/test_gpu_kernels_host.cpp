@@ -281,4 +281,48 @@ TEST(gpu_kernels_on_host, device_moments_match_host_reducer) {
     }
 }
 
+// The host side of the GPU path: the sweep observer fed projected
+// observables (as the CUDA backend hands them over: several projections,
+// all instances of a device batch at once) gives every reducer, the main
+// one and an added channel's, the same result as when fed whole states.
+TEST(gpu_kernels_on_host, projected_samples_feed_the_reducers_as_states_do) {
+    const int nn = 3, ns = 2, lanes = 300; // more lanes than one chunk of the observer
+    const std::vector<double> main_coef{1.0, -0.5},
+        chan_coef{0.0, 0.0, 0.3, 0.0, 0.0, 1.0}; // x0 - x1/2; 0.3 sin x0 + cos x1
+    const std::vector<std::string> feats{"mean", "std", "min", "max"};
+    auto r_state = nms::make_moments_reducer(feats, ""), c_state = nms::make_moments_reducer(feats, "");
+    auto r_proj = nms::make_moments_reducer(feats, ""), c_proj = nms::make_moments_reducer(feats, "");
+    for (auto* r : {r_state.get(), c_state.get(), r_proj.get(), c_proj.get()}) r->reset(lanes, nn);
+    nms::sweep_observer<double> by_state(main_coef, 0, 1, {r_state.get()}, 0);
+    nms::sweep_observer<double> by_proj(main_coef, 0, 1, {r_proj.get()}, 0);
+    by_state.add_channel(chan_coef, {c_state.get()});
+    by_proj.add_channel(chan_coef, {c_proj.get()});
+    ASSERT_EQ(by_proj.projections().size(), 2u);
+    std::vector<double> x(std::size_t(ns) * nn * lanes), proj(std::size_t(2) * nn * lanes);
+    for (long step = 1; step <= 20; ++step) {
+        for (std::size_t k = 0; k < x.size(); ++k) x[k] = std::sin(0.37 * double(k) + 0.91 * double(step));
+        for (int n = 0; n < nn; ++n)
+            for (int l = 0; l < lanes; ++l) {
+                const double x0 = x[(0 * nn + n) * lanes + l], x1 = x[(1 * nn + n) * lanes + l];
+                proj[(0 * nn + n) * lanes + l] = x0 - 0.5 * x1;
+                proj[(1 * nn + n) * lanes + l] = 0.3 * std::sin(x0) + std::cos(x1);
+            }
+        by_state.observe(nms::block_state<double>{step, 0, lanes, lanes, nn, ns, x.data()});
+        by_proj.observe_projected(nms::projected_state<double>{step, 0, lanes, lanes, nn, 2, proj.data()});
+    }
+    for (auto [a, b] : {std::pair{r_state.get(), r_proj.get()}, std::pair{c_state.get(), c_proj.get()}}) {
+        const auto outs = a->outputs();
+        for (std::size_t k = 0; k < outs.size(); ++k) {
+            const std::size_t m = outs[k].extra_sizes.empty() ? 1 : outs[k].extra_sizes[0];
+            std::vector<double> ra(m), rb(m);
+            for (std::size_t i = 0; i < std::size_t(lanes); ++i) {
+                a->result(k, i, ra.data());
+                b->result(k, i, rb.data());
+                for (std::size_t j = 0; j < m; ++j)
+                    ASSERT_NEAR(rb[j], ra[j], 1e-12) << outs[k].name << " instance " << i;
+            }
+        }
+    }
+}
+
 } // namespace

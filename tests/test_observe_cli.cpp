@@ -325,14 +325,7 @@ TEST(observe_cli, bad_observation_keys_fail_cleanly) {
          "name = \"eeg_noisy\"\ngain = \"dipole\"", "[output.sensors] sensors: required key is missing"},
     };
     for (const auto& c : cases) {
-        std::string text = base;
-        const auto at = text.find(c.from);
-        ASSERT_NE(at, std::string::npos) << c.from;
-        text.replace(at, c.from.size(), c.to);
-        const auto spec = tmp("bad.toml");
-        std::ofstream(spec) << text;
-        const auto out = tmp("bad.h5");
-        auto r = sh("run -q " + spec.string() + " -o " + out.string());
+        const auto [r, spec, out] = run_modified(base, c.from, c.to);
         EXPECT_EQ(r.code, 2) << c.to << "\n" << r.output;
         EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.to << "\n" << r.output;
         EXPECT_NE(r.output.find(spec.string() + ":"), std::string::npos) << "names the file: " << r.output;

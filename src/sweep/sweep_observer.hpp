@@ -93,27 +93,25 @@ template <class T> class sweep_observer final : public observer<T> {
 #pragma omp parallel for schedule(static)
         for (int c = 0; c < n_chunks; ++c) {
             const int l0 = c * W, w = std::min(W, s.n_valid - l0);
+            // Projection p of lanes l0 .. l0+w-1 in double, and its node mean.
+            auto widen = [&](int p, std::vector<double>& obs, std::vector<double>& net) {
+                const T* src = s.obs + long(p) * nn * s.stride;
+                obs.assign(std::size_t(nn) * W, 0.0);
+                net.assign(std::size_t(W), 0.0);
+                for (int n = 0; n < nn; ++n)
+                    for (int l = 0; l < w; ++l)
+                        obs[std::size_t(n) * W + l] = double(src[n * s.stride + l0 + l]);
+                for (int n = 0; n < nn; ++n)
+                    for (int l = 0; l < w; ++l) net[std::size_t(l)] += obs[std::size_t(n) * W + l] / nn;
+            };
             thread_local std::vector<double> obs, net;
-            obs.assign(std::size_t(nn) * W, 0.0);
-            net.assign(std::size_t(W), 0.0);
-            for (int n = 0; n < nn; ++n)
-                for (int l = 0; l < w; ++l)
-                    obs[std::size_t(n) * W + l] = double(s.obs[n * s.stride + l0 + l]);
-            for (int n = 0; n < nn; ++n)
-                for (int l = 0; l < w; ++l) net[std::size_t(l)] += obs[std::size_t(n) * W + l] / nn;
+            widen(0, obs, net);
             if (reduce) {
                 obs_block b{s.step, s.first + std::size_t(l0), W, w, nn, obs.data(), net.data()};
                 for (auto* r : reducers_) r->accumulate(b);
                 thread_local std::vector<double> cobs, cnet;
                 for (std::size_t p = 0; p < channels_.size() && int(p) + 1 < s.n_proj; ++p) {
-                    const T* src = s.obs + long(p + 1) * nn * s.stride;
-                    cobs.assign(std::size_t(nn) * W, 0.0);
-                    cnet.assign(std::size_t(W), 0.0);
-                    for (int n = 0; n < nn; ++n)
-                        for (int l = 0; l < w; ++l)
-                            cobs[std::size_t(n) * W + l] = double(src[n * s.stride + l0 + l]);
-                    for (int n = 0; n < nn; ++n)
-                        for (int l = 0; l < w; ++l) cnet[std::size_t(l)] += cobs[std::size_t(n) * W + l] / nn;
+                    widen(int(p) + 1, cobs, cnet);
                     obs_block cb{s.step, s.first + std::size_t(l0), W, w, nn, cobs.data(), cnet.data()};
                     for (auto* r : channels_[p].reducers) r->accumulate(cb);
                 }
