@@ -7,9 +7,13 @@
 //
 //   bench_gpu [--connectome PATH|synthetic:N] [--instances LIST] [--steps N]
 //             [--model M] [--coupling C] [--noise-var V|none] [--double]
-//             [--speed MM_PER_MS] [--devices LIST]
+//             [--speed MM_PER_MS] [--devices LIST] [--mapping M]
 //   bench_gpu --case jr76|wc80|epileptor76|kuramoto998|mpr76 [--connectome PATH]
-//             [--instances LIST] [--steps N] [--devices LIST]
+//             [--instances LIST] [--steps N] [--devices LIST] [--mapping M]
+//
+// --mapping auto|instance|node|both (default both): the CUDA backend's
+// thread mapping (one thread per instance, or per (node, instance) with a
+// launch per step); both runs each instance count with each, side by side.
 //
 // The named cases (bench/cases.hpp) are those of bench_cpu --case with more
 // instances; each run prints a "result" line like bench_cpu's, with the
@@ -117,7 +121,7 @@ double load1() {
 int main(int argc, char** argv) {
     std::string conn = "synthetic:76", model = "jansen_rit", coupling = "sigmoidal_jansen_rit",
                 noise_var = "y4";
-    std::string instances = "16384,65536", devices;
+    std::string instances = "16384,65536", devices, mapping = "both";
     long steps = 4000;
     bool steps_given = false, instances_given = false, conn_given = false;
     std::string case_name;
@@ -146,10 +150,20 @@ int main(int argc, char** argv) {
             speed = std::stod(next());
         else if (a == "--devices")
             devices = next();
+        else if (a == "--mapping")
+            mapping = next();
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
         }
+    }
+    std::vector<std::pair<std::string, nms::gpu_mapping>> mappings;
+    if (mapping == "both" || mapping == "instance") mappings.push_back({"instance", nms::gpu_mapping::instance});
+    if (mapping == "both" || mapping == "node") mappings.push_back({"node", nms::gpu_mapping::node});
+    if (mapping == "auto") mappings.push_back({"auto", nms::gpu_mapping::automatic});
+    if (mappings.empty()) {
+        std::fprintf(stderr, "bench_gpu: --mapping %s: expected auto, instance, node or both\n", mapping.c_str());
+        return 2;
     }
     const auto devs = nms::cuda_devices();
     if (devs.empty()) {
@@ -225,35 +239,41 @@ int main(int argc, char** argv) {
             // Warm-up: module load and first allocations stay out of the numbers.
             nms::batch w = b;
             w.n_steps = 8;
-            if (dbl)
-                nms::run_cuda<double>(w, opt);
-            else
-                nms::run_cuda<float>(w, opt);
+            for (const auto& mm : mappings) {
+                opt.mapping = mm.second;
+                if (dbl)
+                    nms::run_cuda<double>(w, opt);
+                else
+                    nms::run_cuda<float>(w, opt);
+            }
         }
-        const double l1 = load1();
-        mem_sampler ms;
-        const nms::run_result r = dbl ? nms::run_cuda<double>(b, opt) : nms::run_cuda<float>(b, opt);
-        const double dev_mib = ms.finish_mib();
-        const double work = double(n) * double(P.n_nodes) * double(steps);
-        const double k_rate = work / r.kernel_seconds;
-        long n_div = 0;
-        for (long d : r.diverged_step) n_div += d >= 0;
-        std::printf(
-            "instances %7zu  devices %d  wall %7.3f s  kernels %7.3f s  node-steps/s %.3e (wall %.3e)  "
-            "%.2f TB/s = %.0f%% of copy bandwidth  diverged %ld\n",
-            n, r.threads, r.wall_seconds, r.kernel_seconds, k_rate, r.node_steps_per_second,
-            k_rate * bytes / 1e12, 100.0 * k_rate * bytes / bw, n_div);
-        rusage u{};
-        getrusage(RUSAGE_SELF, &u);
-        std::printf(
-            "result case=%s backend=cuda devices=%d precision=%s instances=%zu nodes=%zu steps=%ld "
-            "wall_s=%.3f kernel_s=%.3f node_steps_per_s=%.3e wall_node_steps_per_s=%.3e "
-            "bytes_per_node_step=%.0f copy_bw_fraction=%.3f device_MiB=%.1f peak_rss_MiB=%.1f diverged=%ld "
-            "load1=%.2f\n",
-            case_name.empty() ? "custom" : case_name.c_str(), r.threads, dbl ? "double" : "float", n,
-            P.n_nodes, b.n_steps, r.wall_seconds, r.kernel_seconds, k_rate, r.node_steps_per_second, bytes,
-            k_rate * bytes / bw, dev_mib, double(u.ru_maxrss) / 1024.0, n_div, l1);
-        std::fflush(stdout);
+        for (const auto& [mname, m] : mappings) {
+            opt.mapping = m;
+            const double l1 = load1();
+            mem_sampler ms;
+            const nms::run_result r = dbl ? nms::run_cuda<double>(b, opt) : nms::run_cuda<float>(b, opt);
+            const double dev_mib = ms.finish_mib();
+            const double work = double(n) * double(P.n_nodes) * double(steps);
+            const double k_rate = work / r.kernel_seconds;
+            long n_div = 0;
+            for (long d : r.diverged_step) n_div += d >= 0;
+            std::printf("instances %7zu  mapping %-8s devices %d  wall %7.3f s  kernels %7.3f s  node-steps/s "
+                        "%.3e (wall %.3e)  %.2f TB/s = %.0f%% of copy bandwidth  diverged %ld\n",
+                        n, r.mapping.c_str(), r.threads, r.wall_seconds, r.kernel_seconds, k_rate,
+                        r.node_steps_per_second, k_rate * bytes / 1e12, 100.0 * k_rate * bytes / bw, n_div);
+            rusage u{};
+            getrusage(RUSAGE_SELF, &u);
+            std::printf(
+                "result case=%s backend=cuda mapping=%s devices=%d precision=%s instances=%zu nodes=%zu "
+                "steps=%ld wall_s=%.3f kernel_s=%.3f node_steps_per_s=%.3e wall_node_steps_per_s=%.3e "
+                "bytes_per_node_step=%.0f copy_bw_fraction=%.3f device_MiB=%.1f peak_rss_MiB=%.1f "
+                "diverged=%ld load1=%.2f\n",
+                case_name.empty() ? "custom" : case_name.c_str(), r.mapping.c_str(), r.threads,
+                dbl ? "double" : "float", n, P.n_nodes, b.n_steps, r.wall_seconds, r.kernel_seconds, k_rate,
+                r.node_steps_per_second, bytes, k_rate * bytes / bw, dev_mib, double(u.ru_maxrss) / 1024.0,
+                n_div, l1);
+            std::fflush(stdout);
+        }
     }
     return 0;
 }

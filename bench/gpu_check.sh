@@ -424,12 +424,14 @@ run_gpu_bench() {
     # shellcheck disable=SC2086
     bench_case "custom" $BENCH_ARGS
   else
-    bench_case "JR 76, float, batch sizes" --connectome "$c76" --instances 16384,65536,262144 --steps 4000
+    # Both thread mappings side by side (bench_gpu --mapping both, the
+    # default): one thread per instance, one per (node, instance).
+    bench_case "JR 76, float, batch sizes, both mappings" --connectome "$c76" --instances 16384,65536,262144 --steps 4000
     for bt in 64 256; do
       NMS_CUDA_BLOCK=$bt bench_case "JR 76, float, $bt threads per block" --connectome "$c76" --instances 65536 --steps 4000
     done
-    bench_case "JR 76, double" --connectome "$c76" --instances 65536 --steps 2000 --double
-    bench_case "JR 998 sparse, float" --connectome "$c998" --instances 8192 --steps 1000
+    bench_case "JR 76, double" --connectome "$c76" --instances 65536 --steps 2000 --double --mapping auto
+    bench_case "JR 998 sparse, float, both mappings" --connectome "$c998" --instances 1024,8192 --steps 1000
     # The named cases of bench/cases.hpp (the same as bench_cpu --case), at
     # their GPU defaults; "result" lines carry device memory and copy-bandwidth fraction.
     local nc cc
@@ -440,7 +442,7 @@ run_gpu_bench() {
         wc80) ;;  # synthetic 80-node connectome
         *) [ "$c76" != synthetic:76 ] && cc=(--connectome "$c76") ;;
       esac
-      bench_case "named case $nc" --case "$nc" ${cc[@]+"${cc[@]}"}
+      bench_case "named case $nc" --case "$nc" --mapping auto ${cc[@]+"${cc[@]}"}
     done
     echo; echo "--- end to end: nmsweep run, 16384 points, GPU then all CPU cores"
     for be in cuda cpu; do

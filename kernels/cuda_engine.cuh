@@ -61,6 +61,19 @@ __global__ void __launch_bounds__(max_block_threads)
     if (i < a.n) step_instance<M, C, S, T>(a, t0, t1, observe, i);
 }
 
+template <class M, class C, scheme S, class T>
+__global__ void __launch_bounds__(max_block_threads)
+    node_kernel(const args_for<M, C, T> a, long t0, long t, bool observe) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < long(a.nn) * a.n) step_node<M, C, S, T>(a, t0, t, observe, int(g / a.n), int(g % a.n));
+}
+
+template <class M, class C, class T>
+__global__ void __launch_bounds__(max_block_threads) net_kernel(const args_for<M, C, T> a, long t) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < a.n) net_moments(a, t, i);
+}
+
 template <class T> struct device_buffer {
     T* p = nullptr;
     std::size_t n = 0;
@@ -115,13 +128,16 @@ struct stream_pair {
 };
 
 // Bytes of device memory one instance needs (the observation buffers aside).
-template <class M, class C, class T> std::size_t bytes_per_instance(const prepared& P, int n_node_params) {
+template <class M, class C, class T>
+std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
                         + std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
                         std::size_t(n_node_params) * nn;
     std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
+    if (by_node) b += nn * sizeof(double); // node means of the moments
+    b += std::size_t(cycle_channels) * sizeof(cycle_state);
     return b;
 }
 
@@ -130,7 +146,7 @@ template <class M, class C, class T> std::size_t bytes_per_instance(const prepar
 template <class M, class C, scheme S, class T>
 double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_t i0, std::size_t n_sub,
                  const std::vector<int>& node_slot, int n_node_params, std::size_t obs_samples_cap,
-                 run_result& R) {
+                 bool by_node, run_result& R) {
     constexpr int NS = M::n_state, NCH = C::n_channels;
     const int nn = int(P.n_nodes);
     const std::size_t N = P.n_instances;
@@ -166,6 +182,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
 
     const int bt = block_threads();
     const dim3 grid{unsigned((n + bt - 1) / bt)}, block{unsigned(bt)};
+    const dim3 node_grid{unsigned((long(nn) * n + bt - 1) / bt)};
     NMS_CUDA_CHECK(cudaDeviceSynchronize()); // every upload has landed
     stream_pair st;
     init_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, d_h.p);
@@ -182,6 +199,27 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     const bool dev_moments = obs && obs->moments_only();
     const std::size_t mom_stride = std::size_t(nn + 1) * n_sub;
     device_buffer<double> d_mom(dev_moments ? 4 * mom_stride : 0);
+    device_buffer<double> d_net(dev_moments && by_node ? cs : 0);
+    a.net = d_net.p;
+    int cyc_ch = 0;
+    if (dev_moments && obs->device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
+    device_buffer<cycle_state> d_cyc(
+        std::vector<cycle_state>(std::size_t(cyc_ch) * n_sub, cycle_state::start()));
+    a.cyc = cyc_ch ? d_cyc.p : nullptr;
+    // Steps t0 .. t1-1 (t0: the start of the observation buffer's samples).
+    auto advance = [&](long t0, long t1, bool observe) {
+        if (!by_node) {
+            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t0, t1, observe);
+            NMS_CUDA_LAUNCHED("steps_kernel");
+            return;
+        }
+        for (long t = t0; t < t1; ++t) {
+            node_kernel<M, C, S, T><<<node_grid, block, 0, st.compute>>>(a, t0, t, observe);
+            if (a.mom && t + 1 >= a.mom_first && (t + 1) % a.every == 0)
+                net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, t);
+        }
+        NMS_CUDA_LAUNCHED("node_kernel");
+    };
     long mom_count = 0;
     if (dev_moments) {
         std::vector<double> m0(4 * mom_stride, 0.0);
@@ -197,10 +235,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     if (!obs || dev_moments) {
         // Chunks of about 2^31 node-steps keep a launch short enough to interrupt.
         const long chunk = std::max<long>(1, long((1L << 31) / std::max<long>(1, long(nn) * n)));
-        for (long t = 0; t < steps; t += chunk) {
-            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, std::min(steps, t + chunk), false);
-            NMS_CUDA_LAUNCHED("steps_kernel");
-        }
+        for (long t = 0; t < steps; t += chunk) advance(t, std::min(steps, t + chunk), false);
     } else {
         // Observed runs: chunks of whole sampling periods, the observable of
         // chunk k copied to the host (double-buffered) while chunk k+1 runs.
@@ -229,18 +264,14 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         };
         // Unobserved lead-in (e.g. a sweep's transient) in one go.
         long t = std::min(steps, (std::max<long>(first_needed - 1, 0) / every) * every);
-        if (t > 0) {
-            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, 0, t, false);
-            NMS_CUDA_LAUNCHED("steps_kernel");
-        }
+        if (t > 0) advance(0, t, false);
         int k = 0;
         const long last_sample_step = (steps / every) * every;
         while (t < last_sample_step) {
             const long t1 = std::min(last_sample_step, t + samples * every);
             NMS_CUDA_CHECK(cudaStreamWaitEvent(st.compute, st.done_copy[k], 0));
             a.obs = d_obs[k];
-            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, t1, true);
-            NMS_CUDA_LAUNCHED("steps_kernel");
+            advance(t, t1, true);
             NMS_CUDA_CHECK(cudaEventRecord(st.done_kernel[k], st.compute));
             NMS_CUDA_CHECK(cudaStreamWaitEvent(st.copy, st.done_kernel[k], 0));
             const long ns = (t1 - t) / every;
@@ -252,10 +283,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
             k = 1 - k;
             t = t1;
         }
-        if (t < steps) {
-            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, steps, false);
-            NMS_CUDA_LAUNCHED("steps_kernel");
-        }
+        if (t < steps) advance(t, steps, false);
         deliver(1 - k);
         deliver(k);
     }
@@ -279,8 +307,12 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     if (dev_moments) {
         std::vector<double> m(4 * mom_stride);
         NMS_CUDA_CHECK(cudaMemcpy(m.data(), d_mom.p, m.size() * sizeof(double), cudaMemcpyDeviceToHost));
+        std::vector<cycle_state> cyc(std::size_t(cyc_ch) * n_sub);
+        if (cyc_ch)
+            NMS_CUDA_CHECK(
+                cudaMemcpy(cyc.data(), d_cyc.p, cyc.size() * sizeof(cycle_state), cudaMemcpyDeviceToHost));
         obs->observe_moments({i0, long(n_sub), int(n_sub), nn, mom_count, m.data(), m.data() + mom_stride,
-                              m.data() + 2 * mom_stride, m.data() + 3 * mom_stride});
+                              m.data() + 2 * mom_stride, m.data() + 3 * mom_stride, cyc.data(), cyc_ch});
     }
     return double(ms) / 1e3;
 }
@@ -305,17 +337,29 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
     std::atomic<std::size_t> done{0};
     std::vector<std::exception_ptr> errors(nd);
     std::vector<double> kernel_s(nd, 0.0);
+    std::vector<int> used(nd, 0); // bit 0: instance mapping, bit 1: node mapping
     auto work = [&](std::size_t k) {
         try {
             NMS_CUDA_CHECK(cudaSetDevice(devs[k]));
             const std::size_t lo = N * k / nd, hi = N * (k + 1) / nd;
             std::size_t free_b = 0, total_b = 0;
             NMS_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-            const std::size_t per = bytes_per_instance<M, C, T>(P, n_node_params);
+            int sms = 0, per_sm = 0;
+            NMS_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, devs[k]));
+            NMS_CUDA_CHECK(cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, devs[k]));
+            const long resident = long(sms) * per_sm;
             // Observation buffers: two device + two pinned host chunks of up
             // to 256 MiB each, at least one sample.
             const std::size_t per_sample = P.n_nodes * sizeof(T) * (obs ? obs->projections().size() : 0);
             const std::size_t budget = std::size_t(free_b * 0.8);
+            const bool node_any = opt.mapping != gpu_mapping::instance;
+            int cyc_ch = 0;
+            if (obs && obs->moments_only()) {
+                cycle_params cp;
+                bool per_node = false;
+                if (obs->device_cycles(cp, per_node)) cyc_ch = per_node ? int(P.n_nodes) + 1 : 1;
+            }
+            const std::size_t per = bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch);
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));
@@ -327,7 +371,10 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
             }
             for (std::size_t i = lo; i < hi; i += sub) {
                 const std::size_t m = std::min(sub, hi - i);
-                kernel_s[k] += run_range<M, C, S, T>(P, b, obs, i, m, node_slot, n_node_params, samples, R);
+                const bool by_node = use_node_mapping(opt.mapping, m, int(P.n_nodes), resident);
+                used[k] |= by_node ? 2 : 1;
+                kernel_s[k] +=
+                    run_range<M, C, S, T>(P, b, obs, i, m, node_slot, n_node_params, samples, by_node, R);
                 const std::size_t d = done.fetch_add(m) + m;
                 if (opt.on_block_done) opt.on_block_done(d);
             }
@@ -343,6 +390,9 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
         if (e) std::rethrow_exception(e);
     R.threads = int(nd);
     R.kernel_seconds = *std::max_element(kernel_s.begin(), kernel_s.end());
+    int all = 0;
+    for (int u : used) all |= u;
+    R.mapping = all == 3 ? "instance+node" : all == 2 ? "node" : "instance";
 }
 
 template <class M, class T>

@@ -5,6 +5,7 @@
 // indexing against the CPU backend on machines without a GPU). One call =
 // one GPU thread = one network instance.
 
+#include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/core/noise.hpp"
 #include "nmsweep/engine/batch.hpp" // max_projections
 #include "nmsweep/engine/node_update.hpp"
@@ -62,6 +63,15 @@ template <class T, int NP, int NS> struct step_args {
     // samples at the multiples of `every` from step mom_first on.
     double* mom = nullptr;
     long mom_first = 0;
+    // Node mapping: projection 0 of each node at a moments sample,
+    // net[node * n + instance], summed into the node mean by net_moments().
+    double* net = nullptr;
+    // Cycle tracking of projection 0 at the moments samples (the attractor
+    // classification): cyc[channel * n + instance], the node mean last
+    // (channel nn with cyc_nodes, else 0).
+    cycle_state* cyc = nullptr;
+    cycle_params cp;
+    bool cyc_nodes = false;
     double coef[max_projections][3 * NS];
 };
 
@@ -109,106 +119,177 @@ NMS_HD void init_instance(const args_for<M, C, T>& a, const T* hist, int i) {
     }
 }
 
-// Steps t0 .. t1-1 of instance i (one GPU thread). t0 is a multiple of
-// a.every when observing.
+// What a step does besides stepping: sample the observables (index sidx of
+// the launch's buffer) and/or update the device moments (the mk-th sample).
+struct step_flags {
+    bool sample = false, msample = false;
+    double mk = 1.0;
+    long sidx = 0;
+};
+
+template <class A> NMS_HD step_flags flags_at(const A& a, long t, long t0, bool observe) {
+    step_flags f;
+    const bool on_grid = (t + 1) % a.every == 0;
+    f.sample = observe && on_grid;
+    f.msample = a.mom && t + 1 >= a.mom_first && on_grid;
+    f.mk = f.msample ? double((t + 1 - a.mom_first) / a.every + 1) : 1.0;
+    f.sidx = (t + 1 - t0) / a.every - 1;
+    return f;
+}
+
+// Step t of node n of instance i: the parameters p (node-varying ones loaded
+// here), the delayed input, the noise, node_update, the observables. Both
+// mappings call it, so they do the same arithmetic in the same order.
+// Returns whether the new state is finite; o0 = projection 0 of the node.
 template <class M, class C, scheme S, class T>
-NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool observe, int i) {
+NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bool node_params,
+                      std::uint64_t seed, std::uint32_t inst, long t, int n, int i, const step_flags& f,
+                      double& o0) {
     constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
     constexpr bool noisy_scheme = S != scheme::rk4;
     constexpr int sig0 = M::n_params + C::n_params;
     const long N = a.n;
-
-    // Parameters the same over nodes live in registers for the whole run.
-    T p[NP];
-    NMS_UNROLL
-    for (int k = 0; k < NP; ++k) p[k] = a.pinst[k * N + i];
+    if (node_params) NMS_UNROLL
+    for (int k = 0; k < NP; ++k)
+        if (a.node_slot[k] >= 0) p[k] = a.pnode[(long(a.node_slot[k]) * a.nn + n) * N + i];
     const T* pp[NP];
     NMS_UNROLL
     for (int k = 0; k < NP; ++k) pp[k] = p + k;
+
+    // Delayed input, two accumulators in the CPU backend's order.
+    const long t_off = (t & a.mask) * a.slot;
+    T s0[NCH], s1[NCH];
+    NMS_UNROLL
+    for (int c = 0; c < NCH; ++c) s0[c] = s1[c] = T(0);
+    const int e1 = ldg(a.row_ptr + n + 1);
+    auto add_edge = [&](int e, T(&acc)[NCH]) {
+        const int d = a.dinst ? a.dinst[long(e) * N + i] : ldg(a.delay + e);
+        const T w = ldg(a.weight + e);
+        long pos = t_off - long(d) * a.slot;
+        pos += pos < 0 ? a.ring_size : 0;
+        const T* r = a.ring + pos + long(ldg(a.src + e)) * N + i;
+        NMS_UNROLL
+        for (int c = 0; c < NCH; ++c) acc[c] += w * r[c * a.cs];
+    };
+    int e = ldg(a.row_ptr + n);
+    // Unrolled so that eight independent ring loads are in flight per
+    // thread: a warp must cover DRAM latency, not wait on each input.
+    NMS_UNROLL_BY(4)
+    for (; e + 1 < e1; e += 2) {
+        add_edge(e, s0);
+        add_edge(e + 1, s1);
+    }
+    if (e < e1) add_edge(e, s0);
+    T acc[NCH];
+    NMS_UNROLL
+    for (int c = 0; c < NCH; ++c) acc[c] = s0[c] + s1[c];
+
+    T dW[NS];
+    NMS_UNROLL
+    for (int v = 0; v < NS; ++v) {
+        dW[v] = T(0);
+        if (noisy_scheme && (a.noisy_mask >> v & 1u))
+            dW[v] = p[sig0 + v] * a.sqrt_dt *
+                    normal<T>(seed, inst, std::uint32_t(n), std::uint32_t(v), std::uint32_t(t));
+    }
+    T* xn = a.x + n * N + i;
+    T* const ring_out = a.ring + ((t + 1) & a.mask) * a.slot + i;
+    const bool ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, acc, 1, dW, 1, ring_out + n * N, a.cs,
+                                                       ldg(a.rowsum + n), a.nn, a.dt);
+    o0 = 0;
+    if (f.sample || f.msample) {
+        double xv[NS];
+        NMS_UNROLL
+        for (int v = 0; v < NS; ++v) xv[v] = double(xn[v * a.cs]);
+        for (int q = 0; q < a.n_proj; ++q) {
+            double o = 0;
+            NMS_UNROLL
+            for (int v = 0; v < NS; ++v) {
+                o += a.coef[q][v] * xv[v];
+                if (a.trig) o += a.coef[q][NS + v] * nsin(xv[v]) + a.coef[q][2 * NS + v] * ncos(xv[v]);
+            }
+            if (f.sample) a.obs[((f.sidx * a.n_proj + q) * a.nn + n) * N + i] = T(o);
+            if (f.msample && q == 0) {
+                welford(a.mom, long(a.nn + 1) * N, n * N + i, o, f.mk);
+                if (a.cyc && a.cyc_nodes) a.cyc[n * N + i].add(a.cp, o);
+                o0 = o;
+            }
+        }
+    }
+    return ok;
+}
+
+// The node mean of instance i at a moments sample (the mk-th).
+template <class A> NMS_HD void net_sample(const A& a, double net, double mk, int i) {
+    const long N = a.n;
+    welford(a.mom, long(a.nn + 1) * N, a.nn * N + i, net, mk);
+    if (a.cyc) a.cyc[(a.cyc_nodes ? long(a.nn) : 0L) * N + i].add(a.cp, net);
+}
+
+template <class M, class C, class T>
+NMS_HD bool load_params(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], int i) {
+    constexpr int NP = n_all_params<M, C>;
     bool node_params = false;
     NMS_UNROLL
-    for (int k = 0; k < NP; ++k) node_params |= a.node_slot[k] >= 0;
+    for (int k = 0; k < NP; ++k) {
+        p[k] = a.pinst[k * long(a.n) + i];
+        node_params |= a.node_slot[k] >= 0;
+    }
+    return node_params;
+}
 
+// Instance mapping: steps t0 .. t1-1 of instance i (one GPU thread), every
+// node in turn. t0 is a multiple of a.every when observing.
+template <class M, class C, scheme S, class T>
+NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool observe, int i) {
+    // Parameters the same over nodes live in registers for the whole run.
+    T p[n_all_params<M, C>];
+    const bool node_params = load_params<M, C, T>(a, p, i);
     const std::uint64_t seed = a.seed[i];
     const std::uint32_t inst = std::uint32_t(a.first_instance + std::uint64_t(i));
     long div = a.div_step[i];
+    const long N = a.n;
 
     for (long t = t0; t < t1; ++t) {
-        const long t_off = (t & a.mask) * a.slot;
-        T* const ring_out = a.ring + ((t + 1) & a.mask) * a.slot + i;
-        const bool sample = observe && (t + 1) % a.every == 0;
-        const bool msample = a.mom && t + 1 >= a.mom_first && (t + 1) % a.every == 0;
-        const double mk = msample ? double((t + 1 - a.mom_first) / a.every + 1) : 1.0;
+        const step_flags f = flags_at(a, t, t0, observe);
         double net = 0;
-        const long sidx = (t + 1 - t0) / a.every - 1;
         bool ok = true;
         for (int n = 0; n < a.nn; ++n) {
-            if (node_params) NMS_UNROLL
-            for (int k = 0; k < NP; ++k)
-                if (a.node_slot[k] >= 0) p[k] = a.pnode[(long(a.node_slot[k]) * a.nn + n) * N + i];
-
-            // Delayed input, two accumulators in the CPU backend's order.
-            T s0[NCH], s1[NCH];
-            NMS_UNROLL
-            for (int c = 0; c < NCH; ++c) s0[c] = s1[c] = T(0);
-            const int e1 = ldg(a.row_ptr + n + 1);
-            auto add_edge = [&](int e, T(&acc)[NCH]) {
-                const int d = a.dinst ? a.dinst[long(e) * N + i] : ldg(a.delay + e);
-                const T w = ldg(a.weight + e);
-                long pos = t_off - long(d) * a.slot;
-                pos += pos < 0 ? a.ring_size : 0;
-                const T* r = a.ring + pos + long(ldg(a.src + e)) * N + i;
-                NMS_UNROLL
-                for (int c = 0; c < NCH; ++c) acc[c] += w * r[c * a.cs];
-            };
-            int e = ldg(a.row_ptr + n);
-            // Unrolled so that eight independent ring loads are in flight per
-            // thread: a warp must cover DRAM latency, not wait on each input.
-            NMS_UNROLL_BY(4)
-            for (; e + 1 < e1; e += 2) {
-                add_edge(e, s0);
-                add_edge(e + 1, s1);
-            }
-            if (e < e1) add_edge(e, s0);
-            T acc[NCH];
-            NMS_UNROLL
-            for (int c = 0; c < NCH; ++c) acc[c] = s0[c] + s1[c];
-
-            T dW[NS];
-            NMS_UNROLL
-            for (int v = 0; v < NS; ++v) {
-                dW[v] = T(0);
-                if (noisy_scheme && (a.noisy_mask >> v & 1u))
-                    dW[v] = p[sig0 + v] * a.sqrt_dt *
-                            normal<T>(seed, inst, std::uint32_t(n), std::uint32_t(v), std::uint32_t(t));
-            }
-            T* xn = a.x + n * N + i;
-            ok &= node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, acc, 1, dW, 1, ring_out + n * N, a.cs,
-                                                     ldg(a.rowsum + n), a.nn, a.dt);
-            if (sample || msample) {
-                double xv[NS];
-                NMS_UNROLL
-                for (int v = 0; v < NS; ++v) xv[v] = double(xn[v * a.cs]);
-                for (int q = 0; q < a.n_proj; ++q) {
-                    double o = 0;
-                    NMS_UNROLL
-                    for (int v = 0; v < NS; ++v) {
-                        o += a.coef[q][v] * xv[v];
-                        if (a.trig)
-                            o += a.coef[q][NS + v] * nsin(xv[v]) + a.coef[q][2 * NS + v] * ncos(xv[v]);
-                    }
-                    if (sample) a.obs[((sidx * a.n_proj + q) * a.nn + n) * N + i] = T(o);
-                    if (msample && q == 0) {
-                        welford(a.mom, long(a.nn + 1) * N, n * N + i, o, mk);
-                        net += o / a.nn;
-                    }
-                }
-            }
+            double o0;
+            ok &= node_step<M, C, S, T>(a, p, node_params, seed, inst, t, n, i, f, o0);
+            if (f.msample) net += o0 / a.nn;
         }
-        if (msample) welford(a.mom, long(a.nn + 1) * N, a.nn * N + i, net, mk);
+        if (f.msample) net_sample(a, net, f.mk, i);
         if (!ok && div < 0) div = t + 1;
     }
     a.div_step[i] = div;
+}
+
+// Node mapping: step t of node n of instance i, one GPU thread per (node,
+// instance) pair and one launch per step (the launch boundary orders the
+// ring's writes of step t before its reads at t + 1). All threads of an
+// instance that find a non-finite state at step t write the same t + 1.
+template <class M, class C, scheme S, class T>
+NMS_HD void step_node(const args_for<M, C, T>& a, long t0, long t, bool observe, int n, int i) {
+    T p[n_all_params<M, C>];
+    const bool node_params = load_params<M, C, T>(a, p, i);
+    const step_flags f = flags_at(a, t, t0, observe);
+    double o0;
+    const bool ok = node_step<M, C, S, T>(a, p, node_params, a.seed[i],
+                                          std::uint32_t(a.first_instance + std::uint64_t(i)), t, n, i, f, o0);
+    if (f.msample) a.net[long(n) * a.n + i] = o0;
+    if (!ok && a.div_step[i] < 0) a.div_step[i] = t + 1;
+}
+
+// Node mapping, after the step launch of a moments sample: the node mean of
+// instance i, summed in node order as step_instance sums it.
+template <class A> NMS_HD void net_moments(const A& a, long t, int i) {
+    const step_flags f = flags_at(a, t, 0, false);
+    if (!f.msample) return;
+    const long N = a.n;
+    double net = 0;
+    for (int n = 0; n < a.nn; ++n) net += a.net[n * N + i] / a.nn;
+    net_sample(a, net, f.mk, i);
 }
 
 } // namespace nms::gpu

@@ -92,6 +92,16 @@ void set_args(args_for<M, C, T>& a, const prepared& P, const batch& b, std::size
         }
 }
 
+// The automatic choice of gpu_mapping for a device batch of n_sub
+// instances of nn nodes on a device that holds `resident` threads at once
+// (SMs x threads per SM): one thread per instance while that alone fills at
+// least half of them (no launch per step, parameters in registers for the
+// whole run), else one thread per (node, instance).
+inline bool use_node_mapping(gpu_mapping want, std::size_t n_sub, int nn, long resident) {
+    if (want != gpu_mapping::automatic) return want == gpu_mapping::node;
+    return nn > 1 && long(n_sub) < resident / 2;
+}
+
 // Parameters that vary over nodes get a slot in the per-node table.
 inline int node_param_slots(const prepared& P, std::vector<int>& node_slot) {
     node_slot.assign(std::size_t(P.n_all), -1);

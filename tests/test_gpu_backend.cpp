@@ -53,13 +53,25 @@ double max_rel_diff(const nms::run_result& ref, const nms::run_result& got) {
     return worst;
 }
 
+nms::run_options mapped(nms::gpu_mapping m) {
+    nms::run_options o;
+    o.mapping = m;
+    return o;
+}
+const nms::gpu_mapping both_mappings[] = {nms::gpu_mapping::instance, nms::gpu_mapping::node};
+const char* name_of(nms::gpu_mapping m) { return m == nms::gpu_mapping::node ? "node" : "instance"; }
+
+// The CPU backend against the GPU in both thread mappings.
 template <class T> void compare(const nms::batch& b, double tol, const std::string& what) {
     const auto cpu = nms::run_cpu<T>(b);
-    const auto gpu = nms::run_cuda<T>(b);
-    EXPECT_EQ(gpu.backend, "cuda");
-    ASSERT_EQ(cpu.final_state.size(), gpu.final_state.size());
-    EXPECT_LE(max_rel_diff(cpu, gpu), tol) << what;
-    EXPECT_EQ(cpu.diverged_step, gpu.diverged_step) << what;
+    for (auto m : both_mappings) {
+        const auto gpu = nms::run_cuda<T>(b, mapped(m));
+        EXPECT_EQ(gpu.backend, "cuda");
+        EXPECT_EQ(gpu.mapping, name_of(m));
+        ASSERT_EQ(cpu.final_state.size(), gpu.final_state.size());
+        EXPECT_LE(max_rel_diff(cpu, gpu), tol) << what << ", " << name_of(m) << " mapping";
+        EXPECT_EQ(cpu.diverged_step, gpu.diverged_step) << what << ", " << name_of(m) << " mapping";
+    }
 }
 
 // Every model x coupling x scheme, deterministic and stochastic.
@@ -113,8 +125,7 @@ TEST(gpu_backend, noise_streams_identical) {
     b.params["noise.x"] = nms::field::scalar(0.5);
     b.n_steps = 1001; // not a multiple of 4: the Philox call serves 4 steps
     const auto cpu = nms::run_cpu<double>(b);
-    const auto gpu = nms::run_cuda<double>(b);
-    EXPECT_LE(max_rel_diff(cpu, gpu), 1e-11);
+    for (auto m : both_mappings) EXPECT_LE(max_rel_diff(cpu, nms::run_cuda<double>(b, mapped(m))), 1e-11);
     // With another seed the result must differ: the comparison can fail.
     b.seed = 12;
     const auto other = nms::run_cuda<double>(b);
@@ -152,11 +163,13 @@ TEST(gpu_backend, divergence_flagged_per_instance) {
     b.n_steps = 2000;
     b.dt = 0.1;
     const auto cpu = nms::run_cpu<float>(b);
-    const auto gpu = nms::run_cuda<float>(b);
-    EXPECT_EQ(cpu.diverged_step, gpu.diverged_step);
-    EXPECT_EQ(gpu.diverged_step[0], -1);
-    EXPECT_GT(gpu.diverged_step[1], 0);
-    EXPECT_EQ(gpu.diverged_step[2], -1);
+    for (auto m : both_mappings) {
+        const auto gpu = nms::run_cuda<float>(b, mapped(m));
+        EXPECT_EQ(cpu.diverged_step, gpu.diverged_step) << name_of(m);
+        EXPECT_EQ(gpu.diverged_step[0], -1);
+        EXPECT_GT(gpu.diverged_step[1], 0);
+        EXPECT_EQ(gpu.diverged_step[2], -1);
+    }
 }
 
 // An observer that keeps the projected observable of every sampled step.
@@ -199,23 +212,28 @@ TEST(gpu_backend, observed_projection_matches_cpu) {
         const std::string cpl = std::string(model) == "kuramoto" ? "kuramoto" : "sigmoidal_jansen_rit";
         nms::batch b = base_batch(model, cpl, 50);
         const auto& m = nms::find_model(model);
-        keeper<double> kc, kg;
+        keeper<double> kc;
         if (m.states.size() == 1)
             kc.coefs = {{0.5, 1.0, -2.0}, {0, 0, 1}}; // 0.5 theta + sin theta - 2 cos theta; cos theta
         else
             kc.coefs = {{0, 1, -1, 0, 0, 0}, {1, 0, 0, 0, 0, 0}}; // y1 - y2; y0
-        kg.coefs = kc.coefs;
-        kc.every = kg.every = 7;
-        nms::run_options opt;
-        opt.device_batch = 19; // several device batches, each with several chunks
+        kc.every = 7;
         nms::run_cpu<double>(b, {}, &kc);
-        nms::run_cuda<double>(b, opt, &kg);
-        ASSERT_EQ(kc.seen.size(), kg.seen.size()) << model;
         ASSERT_EQ(kc.seen.size(), std::size_t(b.n_steps / 7) * 50);
-        for (const auto& [key, o] : kc.seen) {
-            const auto& g = kg.seen.at(key);
-            for (std::size_t n = 0; n < o.size(); ++n)
-                ASSERT_NEAR(g[n], o[n], 1e-9 * (1 + std::abs(o[n]))) << model << " step " << key.first;
+        for (auto mp : both_mappings) {
+            keeper<double> kg;
+            kg.coefs = kc.coefs;
+            kg.every = 7;
+            nms::run_options opt = mapped(mp);
+            opt.device_batch = 19; // several device batches, each with several chunks
+            nms::run_cuda<double>(b, opt, &kg);
+            ASSERT_EQ(kc.seen.size(), kg.seen.size()) << model;
+            for (const auto& [key, o] : kc.seen) {
+                const auto& g = kg.seen.at(key);
+                for (std::size_t n = 0; n < o.size(); ++n)
+                    ASSERT_NEAR(g[n], o[n], 1e-9 * (1 + std::abs(o[n])))
+                        << model << " step " << key.first << ", " << name_of(mp) << " mapping";
+            }
         }
     }
 }

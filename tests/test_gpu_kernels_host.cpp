@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,11 +48,29 @@ void point_args(nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const nm
     a.div_step = div;
 }
 
+// Steps t0 .. t1-1 of every instance as the CUDA backend's kernels do:
+// one thread per instance, or (by_node) one thread per (node, instance) and
+// one launch per step, the threads of a launch taken here in reverse order
+// (a launch's threads run in any order).
+template <class M, class C, nms::scheme S, class T>
+void advance(const nms::gpu::args_for<M, C, T>& a, long t0, long t1, bool observe, bool by_node) {
+    if (!by_node) {
+        for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T>(a, t0, t1, observe, i);
+        return;
+    }
+    for (long t = t0; t < t1; ++t) {
+        for (long g = long(a.nn) * a.n - 1; g >= 0; --g)
+            nms::gpu::step_node<M, C, S, T>(a, t0, t, observe, int(g / a.n), int(g % a.n));
+        if (a.mom)
+            for (int i = 0; i < a.n; ++i) nms::gpu::net_moments(a, t, i);
+    }
+}
+
 // Runs the batch as the CUDA backend would with one device batch, launching
 // steps in chunks of `chunk` sampling periods.
 template <class M, class C, nms::scheme S, class T>
 host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector<double>>& coef, long every,
-                              long chunk) {
+                              long chunk, bool by_node = false) {
     const nms::prepared P = nms::prepare(b);
     std::vector<int> node_slot;
     const int n_node_params = nms::gpu::node_param_slots(P, node_slot);
@@ -67,7 +86,7 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
     for (int i = 0; i < int(n); ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
     const long steps = b.n_steps;
     if (coef.empty()) {
-        for (int i = 0; i < int(n); ++i) nms::gpu::step_instance<M, C, S, T>(a, 0, steps, false, i);
+        advance<M, C, S, T>(a, 0, steps, false, by_node);
         return r;
     }
     a.every = int(every);
@@ -79,11 +98,11 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
     while (t < last) {
         const long t1 = std::min(last, t + chunk * every);
         std::fill(buf.begin(), buf.end(), T(NAN));
-        for (int i = 0; i < int(n); ++i) nms::gpu::step_instance<M, C, S, T>(a, t, t1, true, i);
+        advance<M, C, S, T>(a, t, t1, true, by_node);
         r.obs.insert(r.obs.end(), buf.begin(), buf.begin() + (t1 - t) / every * per_sample);
         t = t1;
     }
-    for (int i = 0; i < int(n); ++i) nms::gpu::step_instance<M, C, S, T>(a, t, steps, false, i);
+    advance<M, C, S, T>(a, t, steps, false, by_node);
     return r;
 }
 
@@ -105,6 +124,12 @@ void expect_matches_cpu(const nms::batch& b, double tol, const std::string& what
                 << what << " var " << v << " index " << k;
     }
     EXPECT_EQ(host.div, cpu.diverged_step) << what;
+    // The node mapping does the same arithmetic in the same order per node:
+    // bit for bit the instance mapping's result.
+    const auto by_node = run_host<M, C, S, T>(b, {}, 1, 1, true);
+    for (std::size_t k = 0; k < host.x.size(); ++k)
+        ASSERT_EQ(by_node.x[k], host.x[k]) << what << " node mapping, index " << k;
+    EXPECT_EQ(by_node.div, host.div) << what << " node mapping";
 }
 
 using nms::scheme;
@@ -169,6 +194,8 @@ TEST(gpu_kernels_on_host, epileptor_and_divergence) {
     EXPECT_GT(host.div[1], 0);
     EXPECT_EQ(host.div[2], -1);
     EXPECT_EQ(host.div, nms::run_cpu<float>(d).diverged_step);
+    const auto node_div = run_host<L, CL, scheme::heun, float>(d, {}, 1, 1, true).div;
+    EXPECT_EQ(node_div, host.div);
 }
 
 // Observation samples written by launches of a few sampling periods each
@@ -210,14 +237,76 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
     rec.every = 4;
     rec.n = 19;
     nms::run_cpu<double>(b, {}, &rec);
-    const auto host = run_host<M, C, scheme::heun, double>(b, rec.coefs, 4, 7); // 7 samples per launch
-    const std::size_t per = 2 * 8 * 19;
-    ASSERT_EQ(host.obs.size(), rec.at.size() * per);
-    ASSERT_EQ(rec.at.size(), std::size_t(203 / 4));
-    for (std::size_t k = 0; k < rec.at.size(); ++k)
-        for (std::size_t j = 0; j < per; ++j)
-            ASSERT_NEAR(host.obs[k * per + j], rec.at[k][j], 1e-9 * (1 + std::abs(rec.at[k][j])))
-                << k << " " << j;
+    for (bool by_node : {false, true}) {
+        // 7 samples per launch
+        const auto host = run_host<M, C, scheme::heun, double>(b, rec.coefs, 4, 7, by_node);
+        const std::size_t per = 2 * 8 * 19;
+        ASSERT_EQ(host.obs.size(), rec.at.size() * per);
+        ASSERT_EQ(rec.at.size(), std::size_t(203 / 4));
+        for (std::size_t k = 0; k < rec.at.size(); ++k)
+            for (std::size_t j = 0; j < per; ++j)
+                ASSERT_NEAR(host.obs[k * per + j], rec.at[k][j], 1e-9 * (1 + std::abs(rec.at[k][j])))
+                    << (by_node ? "node" : "instance") << " mapping, sample " << k << " " << j;
+    }
+}
+
+// Runs batch b through the kernels with the device reductions that dev_obs
+// asks for (moments, and cycle states when it has an attractor reducer), set
+// up as run_range sets them up, in two launches, and hands them to dev_obs.
+template <class M, class C, nms::scheme S>
+void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs, long every, bool by_node) {
+    using T = double;
+    const nms::prepared P = nms::prepare(b);
+    const int nn = int(P.n_nodes), n = int(P.n_instances);
+    std::vector<int> node_slot;
+    const int nnp = nms::gpu::node_param_slots(P, node_slot);
+    auto h = nms::gpu::make_tables<T>(P, b, 0, std::size_t(n), node_slot, nnp);
+    std::vector<T> x = h.x0, ring(std::size_t(P.ring_len) * C::n_channels * nn * n);
+    std::vector<long> div(std::size_t(n), -1);
+    const std::size_t ms = std::size_t(nn + 1) * n;
+    std::vector<double> mom(4 * ms, 0.0), net(std::size_t(nn) * n, NAN);
+    std::fill(mom.begin() + 2 * ms, mom.begin() + 3 * ms, HUGE_VAL);
+    std::fill(mom.begin() + 3 * ms, mom.end(), -HUGE_VAL);
+    nms::gpu::args_for<M, C, T> a;
+    nms::gpu::set_args<M, C, T>(a, P, b, 0, std::size_t(n), node_slot, dev_obs.projections());
+    point_args<M, C, T>(a, P, h, x.data(), ring.data(), div.data());
+    a.mom = mom.data();
+    a.net = by_node ? net.data() : nullptr;
+    a.every = int(every);
+    a.mom_first = (dev_obs.first_needed_step() + every - 1) / every * every;
+    int cyc_ch = 0;
+    if (dev_obs.device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
+    std::vector<nms::cycle_state> cyc(std::size_t(cyc_ch) * n, nms::cycle_state::start());
+    a.cyc = cyc_ch ? cyc.data() : nullptr;
+    for (int i = 0; i < n; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
+    const long mid = b.n_steps / 2;
+    advance<M, C, S, T>(a, 0, mid, false, by_node);
+    advance<M, C, S, T>(a, mid, b.n_steps, false, by_node);
+    const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
+    dev_obs.observe_moments({0, n, n, nn, count, mom.data(), mom.data() + ms, mom.data() + 2 * ms,
+                             mom.data() + 3 * ms, cyc.data(), cyc_ch});
+}
+
+// Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).
+void expect_same_outputs(const nms::reducer& ref, const nms::reducer& got, std::size_t n, const std::string& what) {
+    const auto outs = ref.outputs();
+    for (std::size_t k = 0; k < outs.size(); ++k) {
+        std::size_t m = 1;
+        for (auto e : outs[k].extra_sizes) m *= e;
+        std::vector<double> r(m), g(m);
+        for (std::size_t i = 0; i < n; ++i) {
+            ref.result(k, i, r.data());
+            got.result(k, i, g.data());
+            for (std::size_t j = 0; j < m; ++j) {
+                if (std::isnan(r[j])) {
+                    ASSERT_TRUE(std::isnan(g[j])) << what << " " << outs[k].name << " instance " << i;
+                    continue;
+                }
+                ASSERT_NEAR(g[j], r[j], 1e-9 * (1 + std::abs(r[j])))
+                    << what << " " << outs[k].name << " instance " << i << " [" << j << "]";
+            }
+        }
+    }
 }
 
 // Moments accumulated by the kernels (the device path of moments-only
@@ -225,7 +314,6 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
 TEST(gpu_kernels_on_host, device_moments_match_host_reducer) {
     using M = nms::models::jansen_rit;
     using C = nms::coupling::sigmoidal_jansen_rit<2>;
-    using T = double;
     nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", 13);
     b.params["noise.y4"] = nms::field::scalar(1e-2);
     b.n_steps = 301;
@@ -235,50 +323,85 @@ TEST(gpu_kernels_on_host, device_moments_match_host_reducer) {
 
     auto ref = nms::make_moments_reducer(feats, "");
     ref->reset(13, 8);
-    nms::sweep_observer<T> cpu_obs(coef, transient, every, {ref.get()}, 0);
+    nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref.get()}, 0);
     ASSERT_TRUE(cpu_obs.moments_only());
-    nms::run_cpu<T>(b, {}, &cpu_obs);
-
-    // The kernels with the moments enabled, as run_range sets them up.
-    const nms::prepared P = nms::prepare(b);
-    std::vector<int> node_slot;
-    const int nnp = nms::gpu::node_param_slots(P, node_slot);
-    auto h = nms::gpu::make_tables<T>(P, b, 0, 13, node_slot, nnp);
-    std::vector<T> x = h.x0, ring(std::size_t(P.ring_len) * C::n_channels * 8 * 13);
-    std::vector<long> div(13, -1);
-    const std::size_t ms = 9 * 13;
-    std::vector<double> mom(4 * ms, 0.0);
-    std::fill(mom.begin() + 2 * ms, mom.begin() + 3 * ms, HUGE_VAL);
-    std::fill(mom.begin() + 3 * ms, mom.end(), -HUGE_VAL);
-    nms::gpu::args_for<M, C, T> a;
-    nms::gpu::set_args<M, C, T>(a, P, b, 0, 13, node_slot, cpu_obs.projections());
-    point_args<M, C, T>(a, P, h, x.data(), ring.data(), div.data());
-    a.mom = mom.data();
-    a.every = int(every);
-    a.mom_first = (cpu_obs.first_needed_step() + every - 1) / every * every;
-    ASSERT_EQ(a.mom_first, 55);
-    for (int i = 0; i < 13; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
-    for (int i = 0; i < 13; ++i) nms::gpu::step_instance<M, C, scheme::heun, T>(a, 0, 150, false, i);
-    for (int i = 0; i < 13; ++i) nms::gpu::step_instance<M, C, scheme::heun, T>(a, 150, 301, false, i);
-
-    auto got = nms::make_moments_reducer(feats, "");
-    got->reset(13, 8);
-    nms::sweep_observer<T> dev_obs(coef, transient, every, {got.get()}, 0);
-    const long count = (301 - 55) / 5 + 1;
-    dev_obs.observe_moments(
-        {0, 13, 13, 8, count, mom.data(), mom.data() + ms, mom.data() + 2 * ms, mom.data() + 3 * ms});
-    const auto outs = ref->outputs();
-    ASSERT_EQ(outs.size(), 8u);
-    for (std::size_t k = 0; k < outs.size(); ++k) {
-        const std::size_t m = outs[k].extra_sizes.empty() ? 1 : outs[k].extra_sizes[0];
-        std::vector<double> r(m), g(m);
-        for (std::size_t i = 0; i < 13; ++i) {
-            ref->result(k, i, r.data());
-            got->result(k, i, g.data());
-            for (std::size_t j = 0; j < m; ++j)
-                ASSERT_NEAR(g[j], r[j], 1e-9 * (1 + std::abs(r[j]))) << outs[k].name << " instance " << i;
-        }
+    ASSERT_EQ((cpu_obs.first_needed_step() + every - 1) / every * every, 55);
+    nms::run_cpu<double>(b, {}, &cpu_obs);
+    ASSERT_EQ(ref->outputs().size(), 8u);
+    // Both mappings (the node mapping sums the node mean in its own kernel).
+    for (bool by_node : {false, true}) {
+        auto got = nms::make_moments_reducer(feats, "");
+        got->reset(13, 8);
+        nms::sweep_observer<double> dev_obs(coef, transient, every, {got.get()}, 0);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        expect_same_outputs(*ref, *got, 13, by_node ? "node mapping" : "instance mapping");
     }
+}
+
+// The attractor classification's cycle states updated by the kernels (the
+// device path of bifurcation sweeps: moments + attractor) give the host
+// reducer's classes, amplitudes and frequencies, per node and of the node
+// mean, in both mappings.
+TEST(gpu_kernels_on_host, device_cycles_match_host_attractor) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    const std::size_t n = 12;
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", n);
+    b.dt = 0.1;
+    b.n_steps = 10000; // 1 s: ~10 alpha cycles
+    std::vector<double> mu(n);
+    for (std::size_t i = 0; i < n; ++i) mu[i] = 0.03 * double(i); // across JR's Hopf points
+    b.params["model.mu"] = nms::field::per_instance(mu);
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 2000, every = 4;
+    nms::sampling smp;
+    smp.dt_ms = b.dt * every;
+    smp.n_samples = (b.n_steps - transient) / every;
+    nms::attractor_options ao;
+    ao.per_node = true;
+    const std::vector<std::string> feats{"mean", "max"};
+
+    auto ref_a = nms::make_attractor_reducer(ao, smp, "mV"), ref_m = nms::make_moments_reducer(feats, "");
+    ref_a->reset(n, 8);
+    ref_m->reset(n, 8);
+    nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref_m.get(), ref_a.get()}, 0);
+    ASSERT_TRUE(cpu_obs.moments_only());
+    nms::run_cpu<double>(b, {}, &cpu_obs);
+    // The check means something only if the batch spans several classes.
+    std::set<double> classes;
+    for (std::size_t i = 0; i < n; ++i) {
+        double c;
+        ref_a->result(0, i, &c);
+        classes.insert(c);
+    }
+    ASSERT_GE(classes.size(), 2u) << "the mu range should cross a bifurcation";
+    ASSERT_TRUE(classes.count(double(nms::periodic)));
+
+    for (bool by_node : {false, true}) {
+        auto got_a = nms::make_attractor_reducer(ao, smp, "mV"), got_m = nms::make_moments_reducer(feats, "");
+        got_a->reset(n, 8);
+        got_m->reset(n, 8);
+        nms::sweep_observer<double> dev_obs(coef, transient, every, {got_m.get(), got_a.get()}, 0);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        const std::string what = by_node ? "node mapping" : "instance mapping";
+        expect_same_outputs(*ref_a, *got_a, n, what);
+        expect_same_outputs(*ref_m, *got_m, n, what);
+    }
+}
+
+// The automatic mapping: one thread per instance once the batch alone fills
+// half the device's resident threads, else one per (node, instance).
+TEST(gpu_kernels_on_host, automatic_mapping_follows_the_device_size) {
+    using nms::gpu::use_node_mapping;
+    using G = nms::gpu_mapping;
+    const long h200 = 132L * 2048; // SMs x resident threads per SM
+    EXPECT_TRUE(use_node_mapping(G::automatic, 16384, 76, h200));
+    EXPECT_TRUE(use_node_mapping(G::automatic, 1000, 998, h200));
+    EXPECT_FALSE(use_node_mapping(G::automatic, 1 << 18, 76, h200));
+    EXPECT_TRUE(use_node_mapping(G::automatic, 1 << 17, 76, h200)); // 131072 < 135168
+    EXPECT_FALSE(use_node_mapping(G::automatic, 100, 1, h200)); // one node: nothing to spread
+    EXPECT_TRUE(use_node_mapping(G::node, 1 << 20, 76, h200));
+    EXPECT_FALSE(use_node_mapping(G::instance, 10, 998, h200));
 }
 
 // The host side of the GPU path: the sweep observer fed projected

@@ -89,6 +89,10 @@ int main(int argc, char** argv) {
         c->add_option("--threads", req.threads, "CPU threads (default: all cores)");
         c->add_option("--devices", req.devices, "CUDA devices to use, e.g. 0,1 (default: all visible)")
             ->delimiter(',');
+        c->add_option("--gpu-mapping", req.gpu_mapping,
+                      "CUDA threads per instance: instance (one), node (one per node), auto (by the device "
+                      "and batch size)")
+            ->check(CLI::IsMember({"auto", "instance", "node"}));
         c->add_option("--precision", req.precision, "float or double")
             ->check(CLI::IsMember({"float", "double"}));
         c->add_flag("--overwrite", req.overwrite, "replace an existing result file");

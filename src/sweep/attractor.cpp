@@ -7,6 +7,7 @@
 // synthetic signals, tests/test_bifurcation.cpp on Jansen-Rit and
 // Wilson-Cowan against independent bifurcation analyses.
 
+#include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
@@ -41,50 +42,7 @@ namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr double inf = std::numeric_limits<double>::infinity();
 
-// Running sums of a series v_k over the cycles k = 0, 1, ..., shifted by the
-// first value (v0) so that slow drifts of a large value lose no precision.
-struct series {
-    double v0 = 0, s = 0, ss = 0, sk = 0;
-    void add(long k, double v) {
-        if (k == 0) v0 = v;
-        const double d = v - v0;
-        s += d;
-        ss += d * d;
-        sk += double(k) * d;
-    }
-    double mean(long n) const { return v0 + s / double(n); }
-    // Slope per cycle of the least-squares line (0 for n < 2).
-    double slope(long n) const {
-        if (n < 2) return 0;
-        const double N = double(n), mk = (N - 1) / 2, vk = (N * N - 1) / 12;
-        return (sk / N - mk * s / N) / vk;
-    }
-    // Standard deviation about the least-squares line over k (about the mean
-    // when fewer than 6 cycles: a line through 3-5 points hides too much).
-    double spread(long n) const {
-        if (n < 2) return 0;
-        const double N = double(n), md = s / N;
-        double var = ss / N - md * md;
-        if (n >= 6) {
-            const double mk = (N - 1) / 2, vk = (N * N - 1) / 12, cov = sk / N - mk * md;
-            var -= cov * cov / vk;
-        }
-        return std::sqrt(std::max(0.0, var));
-    }
-};
-
-struct channel {
-    long n = 0;
-    double mean = 0, mn = inf, mx = -inf, prev = nan;
-    int st = 0;    // -1 below level - h, +1 above level + h, 0 not yet armed
-    long n_up = 0; // upward crossings
-    double t_up = 0, cmax = -inf, cmin = inf;
-    double pmax = nan, pmin = nan; // extrema of the last complete cycle
-    double mx2 = -inf, mn2 = inf;  // extrema over the second half of the record
-    long nc = 0;                   // timed cycles
-    series T, M, m, A;
-    double a_first = nan, a_mid = nan, a_last = nan;
-};
+using channel = cycle_state;
 
 struct verdict {
     int cls;
@@ -96,12 +54,33 @@ class attractor_reducer final : public reducer {
     attractor_reducer(const attractor_options& o, const sampling& smp, std::string units)
         : opt_(o), dt_(smp.dt_ms), n_samples_(smp.n_samples), units_(std::move(units)) {
         if (!(dt_ > 0)) throw input_error("attractor: the sampling interval must be > 0");
+        cp_.atol = o.atol;
+        cp_.rtol = o.rtol;
+        cp_.hysteresis = o.hysteresis;
+        cp_.dt = dt_;
+        cp_.n_samples = n_samples_;
     }
 
     void reset(std::size_t n, int n_nodes) override {
         nn_ = n_nodes;
         ch_ = opt_.per_node ? std::size_t(n_nodes) + 1 : 1;
-        st_.assign(n * ch_, channel{});
+        st_.assign(n * ch_, cycle_state::start());
+    }
+
+    // The per-sample state machine runs on a device as well (cycle_tracker.hpp).
+    bool takes_cycles(cycle_params& p, bool& per_node) const override {
+        p = cp_;
+        per_node = opt_.per_node;
+        return true;
+    }
+    void load_cycles(const moments_state& m) override {
+        for (int l = 0; l < m.n_valid; ++l) {
+            channel* c = st_.data() + (m.first + std::size_t(l)) * ch_;
+            c[ch_ - 1] = m.cycles[std::size_t(m.cycle_channels - 1) * std::size_t(m.stride) + std::size_t(l)];
+            if (opt_.per_node)
+                for (int node = 0; node < nn_; ++node)
+                    c[node] = m.cycles[std::size_t(node) * std::size_t(m.stride) + std::size_t(l)];
+        }
     }
 
     std::size_t bytes_per_instance(int n_nodes) const override {
@@ -184,59 +163,9 @@ class attractor_reducer final : public reducer {
     }
 
   private:
-    double fp_tol(double a, double b) const {
-        return opt_.atol + opt_.rtol * std::max(std::fabs(a), std::fabs(b));
-    }
+    double fp_tol(double a, double b) const { return cycle_state::tolerance(cp_, a, b); }
 
-    void add(channel& c, double x) const {
-        if (!std::isfinite(x)) return;
-        const double t = double(c.n) * dt_;
-        ++c.n;
-        c.mean += (x - c.mean) / double(c.n);
-        c.mn = std::min(c.mn, x);
-        c.mx = std::max(c.mx, x);
-        c.cmax = std::max(c.cmax, x);
-        c.cmin = std::min(c.cmin, x);
-        if (2 * c.n > n_samples_) {
-            c.mx2 = std::max(c.mx2, x);
-            c.mn2 = std::min(c.mn2, x);
-        }
-        // The band follows the last complete cycle (so that a decaying or
-        // growing oscillation keeps being timed), or the running range before.
-        const bool cyc = !std::isnan(c.pmax);
-        const double hi = cyc ? c.pmax : c.mx, lo = cyc ? c.pmin : c.mn;
-        const double range = hi - lo;
-        if (range > fp_tol(hi, lo)) {
-            const double level = 0.5 * (hi + lo), h = opt_.hysteresis * range;
-            const double up = level + h;
-            if (x < level - h) {
-                c.st = -1;
-            } else if (x > up) {
-                if (c.st == -1) {
-                    double frac = x != c.prev ? (up - c.prev) / (x - c.prev) : 1.0;
-                    frac = std::clamp(frac, 0.0, 1.0);
-                    const double tc = t - dt_ + frac * dt_;
-                    ++c.n_up;
-                    if (c.n_up >= 2) c.pmax = c.cmax, c.pmin = c.cmin;
-                    if (c.n_up >= 3) { // the cycle from crossing n_up-1 (>= 2) to this one
-                        const double a = c.cmax - c.cmin;
-                        c.T.add(c.nc, tc - c.t_up);
-                        c.M.add(c.nc, c.cmax);
-                        c.m.add(c.nc, c.cmin);
-                        c.A.add(c.nc, a);
-                        if (c.nc == 0) c.a_first = a;
-                        if (std::isnan(c.a_mid) && 2 * c.n >= n_samples_) c.a_mid = a;
-                        c.a_last = a;
-                        ++c.nc;
-                    }
-                    c.t_up = tc;
-                    c.cmax = c.cmin = x;
-                }
-                c.st = 1;
-            }
-        }
-        c.prev = x;
-    }
+    void add(channel& c, double x) const { c.add(cp_, x); }
 
     verdict classify(const channel& c) const {
         if (c.n == 0) return {fixed_point, nan, nan, nan};
@@ -271,6 +200,7 @@ class attractor_reducer final : public reducer {
     }
 
     attractor_options opt_;
+    cycle_params cp_;
     double dt_;
     long n_samples_;
     std::string units_;

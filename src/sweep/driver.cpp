@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #ifndef NMS_VERSION
@@ -419,6 +420,10 @@ template <class T> void run_sweep_t(const sweep_request& r, const sweep_spec& s,
     run_options opt;
     opt.threads = threads;
     opt.devices = r.devices;
+    opt.mapping = r.gpu_mapping == "node"       ? gpu_mapping::node
+                  : r.gpu_mapping == "instance" ? gpu_mapping::instance
+                                                : gpu_mapping::automatic;
+    std::set<std::string> mappings; // CUDA: the mappings the batches ran with
     std::atomic<std::size_t> in_batch{0};
     opt.on_block_done = [&](std::size_t d) { in_batch = d; };
 
@@ -449,6 +454,7 @@ template <class T> void run_sweep_t(const sweep_request& r, const sweep_spec& s,
                               s.timeseries.enabled ? s.timeseries.every : 0);
         for (auto& [coef, reds] : obsv.channels()) obs.add_channel(coef, reds);
         run_result res = run_batch<T>(b, opt, &obs, backend);
+        if (!res.mapping.empty()) mappings.insert(res.mapping);
         node_steps += double(count) * work_per_point;
 
         // Results of this batch.
@@ -509,6 +515,11 @@ template <class T> void run_sweep_t(const sweep_request& r, const sweep_spec& s,
     w.set_attr("", "wall_seconds", wall);
     w.set_attr("", "node_steps_per_second", wall > 0 ? node_steps / wall : 0.0);
     w.set_attr("", "diverged_points", n_div);
+    if (!mappings.empty()) {
+        std::string m;
+        for (const auto& k : mappings) m += (m.empty() ? "" : ",") + k;
+        w.set_attr("", "gpu_mapping", m);
+    }
     w.finish();
     if (!r.quiet) {
         std::fprintf(stderr, "nmsweep: wrote %s: %zu points, %ld diverged, %.1f s, %.2e node-steps/s\n",

@@ -2,7 +2,8 @@
 """The same sweep run with --backend cpu and --backend cuda must give the same
 result file apart from provenance: every dataset equal within the precision's
 tolerance (float specs: relative 2e-3 of each dataset's range; double: 1e-8),
-integer datasets and the dataset list identical.
+integer datasets and the dataset list identical. The GPU runs once with each
+thread mapping (--gpu-mapping instance and node).
 
 usage: compare_backends.py NMSWEEP OUTDIR SPEC... ; exit 77 (skipped) when
 h5py/numpy are missing or this machine has no usable CUDA device."""
@@ -31,9 +32,10 @@ def main():
     for spec in specs:
         stem = os.path.splitext(os.path.basename(spec))[0]
         files = {}
-        for backend in ("cpu", "cuda"):
-            out = os.path.join(outdir, f"{stem}_{backend}.h5")
-            r = subprocess.run([nms, "run", "-q", "--overwrite", "--backend", backend, spec, "-o", out],
+        for backend, mapping in (("cpu", None), ("cuda", "instance"), ("cuda", "node")):
+            out = os.path.join(outdir, f"{stem}_{backend}{'_' + mapping if mapping else ''}.h5")
+            extra = ["--gpu-mapping", mapping] if mapping else []
+            r = subprocess.run([nms, "run", "-q", "--overwrite", "--backend", backend, *extra, spec, "-o", out],
                                capture_output=True, text=True)
             if r.returncode != 0:
                 if backend == "cuda" and "no usable CUDA device" in r.stderr + r.stdout:
@@ -41,36 +43,43 @@ def main():
                     sys.exit(77)
                 print(f"{spec}: --backend {backend} failed ({r.returncode}): {r.stderr}")
                 sys.exit(1)
-            files[backend] = out
-        with h5py.File(files["cpu"]) as fc, h5py.File(files["cuda"]) as fg:
-            assert fc.attrs["backend"] == "cpu" and fg.attrs["backend"] == "cuda", (fc.attrs["backend"], fg.attrs["backend"])
-            double = fc.attrs["precision"] == "double"
-            dc, dg = datasets(fc), datasets(fg)
-            if sorted(dc) != sorted(dg):
-                print(f"{stem}: dataset lists differ: {sorted(set(dc) ^ set(dg))}")
-                failures += 1
-                continue
-            for name in sorted(dc):
-                a, b = np.asarray(dc[name]), np.asarray(dg[name])
-                if a.shape != b.shape:
-                    print(f"{stem}: {name}: shapes {a.shape} vs {b.shape}")
-                    failures += 1
-                    continue
-                if a.dtype.kind not in "fc":
-                    ok = np.array_equal(a, b)
-                    worst = 0.0 if ok else float(np.count_nonzero(a != b))
-                else:
-                    finite = np.isfinite(a)
-                    ok = np.array_equal(finite, np.isfinite(b))
-                    scale = float(np.max(np.abs(a[finite]))) if finite.any() else 1.0
-                    rtol = 1e-8 if double else 2e-3
-                    worst = float(np.max(np.abs(a[finite] - b[finite]))) / max(scale, 1e-12) if finite.any() else 0.0
-                    ok = ok and worst <= rtol
-                status = "ok " if ok else "BAD"
-                print(f"{status} {stem}: {name} {a.shape} max rel diff {worst:.2e}")
-                failures += not ok
+            files[mapping or backend] = out
+        for mapping in ("instance", "node"):
+            failures += compare(stem + f" [{mapping} mapping]", files["cpu"], files[mapping], mapping)
     print("FAILED" if failures else "all datasets agree")
     sys.exit(1 if failures else 0)
+
+
+def compare(stem, cpu_file, gpu_file, mapping):
+    failures = 0
+    with h5py.File(cpu_file) as fc, h5py.File(gpu_file) as fg:
+        assert fc.attrs["backend"] == "cpu" and fg.attrs["backend"] == "cuda", (fc.attrs["backend"], fg.attrs["backend"])
+        assert fg.attrs["gpu_mapping"] == mapping, fg.attrs["gpu_mapping"]
+        double = fc.attrs["precision"] == "double"
+        dc, dg = datasets(fc), datasets(fg)
+        if sorted(dc) != sorted(dg):
+            print(f"{stem}: dataset lists differ: {sorted(set(dc) ^ set(dg))}")
+            return 1
+        for name in sorted(dc):
+            a, b = np.asarray(dc[name]), np.asarray(dg[name])
+            if a.shape != b.shape:
+                print(f"{stem}: {name}: shapes {a.shape} vs {b.shape}")
+                failures += 1
+                continue
+            if a.dtype.kind not in "fc":
+                ok = np.array_equal(a, b)
+                worst = 0.0 if ok else float(np.count_nonzero(a != b))
+            else:
+                finite = np.isfinite(a)
+                ok = np.array_equal(finite, np.isfinite(b))
+                scale = float(np.max(np.abs(a[finite]))) if finite.any() else 1.0
+                rtol = 1e-8 if double else 2e-3
+                worst = float(np.max(np.abs(a[finite] - b[finite]))) / max(scale, 1e-12) if finite.any() else 0.0
+                ok = ok and worst <= rtol
+            status = "ok " if ok else "BAD"
+            print(f"{status} {stem}: {name} {a.shape} max rel diff {worst:.2e}")
+            failures += not ok
+    return failures
 
 
 if __name__ == "__main__":

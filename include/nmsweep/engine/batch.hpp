@@ -4,6 +4,7 @@
 // one coupling + one network + per-instance parameter values. The sweep
 // layer builds batches; backends run them.
 
+#include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/integrators/schemes.hpp"
 #include "nmsweep/network/connectome.hpp"
 
@@ -98,12 +99,17 @@ constexpr int max_projections = 8;
 // GPU), for instances first .. first+n_valid-1 of the batch: channel c < n_nodes
 // is node c, channel n_nodes the node mean; arrays [channel * stride + lane];
 // `count` samples each (Welford: mean and the sum of squared deviations m2).
+// With cycle tracking, the cycle states of projection 0 likewise:
+// cycles[channel * stride + lane], the node mean last (channel
+// cycle_channels - 1), every node before it when tracked per node.
 struct moments_state {
     std::size_t first;
     long stride;
     int n_valid, n_nodes;
     long count;
     const double *mean, *m2, *min, *max;
+    const cycle_state* cycles = nullptr;
+    int cycle_channels = 0;
 };
 
 template <class T> struct observer {
@@ -122,16 +128,28 @@ template <class T> struct observer {
     virtual long first_needed_step() const { return 0; }
     // True when everything the observer needs is the moments of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
-    // on: a backend may then accumulate them itself and call
-    // observe_moments once per range of instances instead of observe_projected.
+    // on, and perhaps its cycle states (device_cycles): a backend may then
+    // accumulate them itself and call observe_moments once per range of
+    // instances instead of observe_projected.
     virtual bool moments_only() const { return false; }
+    // Cycle tracking wanted with the moments: its parameters, and whether
+    // every node is tracked besides the node mean.
+    virtual bool device_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
     virtual void observe_moments(const moments_state&) {}
 };
+
+// How the CUDA backend spreads a batch over GPU threads: one thread per
+// instance stepping all its nodes (the whole time loop in one launch), or
+// one thread per (node, instance) and one launch per step (enough threads to
+// fill the GPU when the batch has few instances). automatic: instance when
+// the batch alone fills half the device's resident threads, else node.
+enum class gpu_mapping { automatic, instance, node };
 
 struct run_options {
     int threads = 0;              // 0: all cores
     std::vector<int> devices;     // CUDA devices to use; empty: all visible
     std::size_t device_batch = 0; // most instances per device launch; 0: as many as fit
+    gpu_mapping mapping = gpu_mapping::automatic;
     int lanes = 0;                // instances per CPU block; 0: the SIMD width default
     long progress_every = 0;
     std::function<void(std::size_t instances_done)> on_block_done; // may be called concurrently
@@ -147,6 +165,7 @@ struct run_result {
     int threads = 1;
     int lanes = 0;
     std::string backend = "cpu";
+    std::string mapping; // CUDA: "instance", "node" or "instance+node" (sub-batches differed)
 };
 
 template <class T>

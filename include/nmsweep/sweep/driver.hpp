@@ -15,6 +15,7 @@ struct sweep_request {
     std::string precision;        // float | double; empty: the spec's [integrator] precision
     int threads = 0;              // 0: all cores
     std::vector<int> devices;     // CUDA devices; empty: all visible
+    std::string gpu_mapping = "auto"; // auto | instance | node (run_options::mapping)
     std::size_t batch_size = 0;   // instances per batch; 0: automatic
     bool resume = false;
     bool overwrite = false;

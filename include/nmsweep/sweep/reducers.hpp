@@ -48,6 +48,11 @@ class reducer {
     // (the moments reducer) take them computed elsewhere (on a GPU) instead.
     virtual bool takes_moments() const { return false; }
     virtual void load_moments(const moments_state&) {}
+    // Reducers whose state is a cycle_state per channel (the attractor
+    // classification): its parameters (and whether every node is tracked
+    // besides the node mean), and the states computed elsewhere.
+    virtual bool takes_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
+    virtual void load_cycles(const moments_state&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
