@@ -32,6 +32,9 @@
 #include "nmsweep/engine/prepared.hpp"
 
 #include "cases.hpp"
+#include "flop_count.hpp"
+
+#include "nmsweep/models/registry.hpp"
 
 #include <cuda_runtime.h>
 #include <sys/resource.h>
@@ -47,6 +50,47 @@
 #include <vector>
 
 namespace {
+
+// Peak fp32 and fp64 rates of device 0 (FMA = 2 flops): SMs x lanes per SM
+// x 2 x clock; the lanes per SM of the architectures the build targets.
+std::pair<double, double> peak_flops() {
+    int sms = 0, khz = 0, major = 0, minor = 0;
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+    cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, 0);
+    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0);
+    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0);
+    const int f32 = major == 8 && minor == 0 ? 64 : 128;  // sm_80: 64, sm_86/89/90: 128
+    const int f64 = major == 9 || (major == 8 && minor == 0) ? f32 / 2 : 2;
+    const double base = double(sms) * 2.0 * double(khz) * 1e3;
+    return {base * f32, base * f64};
+}
+
+// Counted work of one node-step of the batch's model (flop_count.hpp).
+nms::bench::node_step_work count_work(const nms::batch& b, const nms::prepared& P) {
+    nms::bench::node_step_work w;
+    std::vector<double> par;
+    for (const auto& f : P.params) par.push_back(f.at(0, 0, P.n_instances));
+    const double inputs = double(P.src.size()) / double(P.n_nodes);
+    const int noisy = int(P.noise_vars.size());
+    nms::visit_model(b.model, [&](auto mt) {
+        using M = typename decltype(mt)::type;
+        nms::visit_coupling<M::n_cvar>(b.coupling, [&](auto ct) {
+            using C = typename decltype(ct)::type;
+            switch (b.method) {
+            case nms::scheme::heun:
+                w = nms::bench::count_node_step<M, C, nms::scheme::heun>(par, inputs, noisy);
+                break;
+            case nms::scheme::euler:
+                w = nms::bench::count_node_step<M, C, nms::scheme::euler>(par, inputs, noisy);
+                break;
+            case nms::scheme::rk4:
+                w = nms::bench::count_node_step<M, C, nms::scheme::rk4>(par, inputs, noisy);
+                break;
+            }
+        });
+    });
+    return w;
+}
 
 double copy_bandwidth() {
     const std::size_t bytes = std::size_t(2) << 30;
@@ -158,11 +202,13 @@ int main(int argc, char** argv) {
         }
     }
     std::vector<std::pair<std::string, nms::gpu_mapping>> mappings;
-    if (mapping == "both" || mapping == "instance") mappings.push_back({"instance", nms::gpu_mapping::instance});
+    if (mapping == "both" || mapping == "instance")
+        mappings.push_back({"instance", nms::gpu_mapping::instance});
     if (mapping == "both" || mapping == "node") mappings.push_back({"node", nms::gpu_mapping::node});
     if (mapping == "auto") mappings.push_back({"auto", nms::gpu_mapping::automatic});
     if (mappings.empty()) {
-        std::fprintf(stderr, "bench_gpu: --mapping %s: expected auto, instance, node or both\n", mapping.c_str());
+        std::fprintf(stderr, "bench_gpu: --mapping %s: expected auto, instance, node or both\n",
+                     mapping.c_str());
         return 2;
     }
     const auto devs = nms::cuda_devices();
@@ -200,6 +246,8 @@ int main(int argc, char** argv) {
     }
 
     bool first = true;
+    const auto peak = peak_flops();
+    nms::bench::node_step_work nsw;
     for (const auto& tok : split(instances)) {
         const std::size_t n = std::stoul(tok);
         if (!case_name.empty()) {
@@ -235,6 +283,11 @@ int main(int argc, char** argv) {
                         "state + %d node params)\n",
                         bytes, T, inputs, P.n_channels, P.n_channels, P.n_state, n_node_params);
             std::printf("bandwidth ceiling: %.2e node-steps/s at the measured copy bandwidth\n", bw / bytes);
+            nsw = count_work(b, P);
+            std::printf("flops per node-step (counted, flop_count.hpp): %.0f + %.0f special-function calls; "
+                        "intensity %.2f flop/B; peak %.1f TFLOP/s %s -> compute ceiling %.2e node-steps/s\n",
+                        nsw.flops, nsw.special, nsw.flops / bytes, (dbl ? peak.second : peak.first) / 1e12,
+                        dbl ? "fp64" : "fp32", (dbl ? peak.second : peak.first) / nsw.flops);
             first = false;
             // Warm-up: module load and first allocations stay out of the numbers.
             nms::batch w = b;
@@ -257,21 +310,23 @@ int main(int argc, char** argv) {
             const double k_rate = work / r.kernel_seconds;
             long n_div = 0;
             for (long d : r.diverged_step) n_div += d >= 0;
-            std::printf("instances %7zu  mapping %-8s devices %d  wall %7.3f s  kernels %7.3f s  node-steps/s "
-                        "%.3e (wall %.3e)  %.2f TB/s = %.0f%% of copy bandwidth  diverged %ld\n",
-                        n, r.mapping.c_str(), r.threads, r.wall_seconds, r.kernel_seconds, k_rate,
-                        r.node_steps_per_second, k_rate * bytes / 1e12, 100.0 * k_rate * bytes / bw, n_div);
+            std::printf(
+                "instances %7zu  mapping %-8s devices %d  wall %7.3f s  kernels %7.3f s  node-steps/s "
+                "%.3e (wall %.3e)  %.2f TB/s = %.0f%% of copy bandwidth  diverged %ld\n",
+                n, r.mapping.c_str(), r.threads, r.wall_seconds, r.kernel_seconds, k_rate,
+                r.node_steps_per_second, k_rate * bytes / 1e12, 100.0 * k_rate * bytes / bw, n_div);
             rusage u{};
             getrusage(RUSAGE_SELF, &u);
             std::printf(
                 "result case=%s backend=cuda mapping=%s devices=%d precision=%s instances=%zu nodes=%zu "
                 "steps=%ld wall_s=%.3f kernel_s=%.3f node_steps_per_s=%.3e wall_node_steps_per_s=%.3e "
-                "bytes_per_node_step=%.0f copy_bw_fraction=%.3f device_MiB=%.1f peak_rss_MiB=%.1f "
-                "diverged=%ld load1=%.2f\n",
+                "bytes_per_node_step=%.0f copy_bw_fraction=%.3f flops_per_node_step=%.0f special_per_node_step=%.0f "
+                "peak_flops_fraction=%.3f device_MiB=%.1f peak_rss_MiB=%.1f diverged=%ld load1=%.2f\n",
                 case_name.empty() ? "custom" : case_name.c_str(), r.mapping.c_str(), r.threads,
                 dbl ? "double" : "float", n, P.n_nodes, b.n_steps, r.wall_seconds, r.kernel_seconds, k_rate,
-                r.node_steps_per_second, bytes, k_rate * bytes / bw, dev_mib, double(u.ru_maxrss) / 1024.0,
-                n_div, l1);
+                r.node_steps_per_second, bytes, k_rate * bytes / bw, nsw.flops, nsw.special,
+                k_rate * nsw.flops / (dbl ? peak.second : peak.first), dev_mib, double(u.ru_maxrss) / 1024.0, n_div,
+                l1);
             std::fflush(stdout);
         }
     }

@@ -1,23 +1,29 @@
 #pragma once
 
-// CUDA backend: one thread per instance. Each thread steps every node of its
-// own network instance, so the only synchronisation a step needs is program
-// order inside the thread, and the whole time loop runs inside one launch
-// (chunked only to hand observations to the host). All per-instance arrays
-// (state, delay ring, parameters) are instance-fastest, so the threads of a
-// warp touch consecutive words: every state, ring and parameter access is
-// coalesced. The network (CSR inputs, weights, delays) is the same for all
-// threads, so each load is a broadcast from L1.
+// CUDA backend, two thread mappings (gpu_mapping; bench/GPU.md has the
+// arithmetic behind the automatic choice):
+//
+// - instance: one thread per instance steps every node of its own network,
+//   so a step needs no synchronisation and the whole time loop runs inside
+//   one launch (chunked only to hand observations to the host); parameters
+//   stay in registers. It fills the GPU only with ~10^5 instances.
+// - node: one thread per (node, instance), the same per-node code, and a
+//   launch per K steps, K = the shortest delay + 1 (bounded by the ring,
+//   node_steps_per_launch): within K steps every delayed input was written
+//   before the launch began, so the threads of a launch need no ordering.
+//   nn times more threads: it fills the GPU with ~10^3-10^4 instances.
+//
+// All per-instance arrays (state, delay ring, parameters) are
+// instance-fastest, so the threads of a warp touch consecutive words: every
+// state, ring and parameter access is coalesced. The network (CSR inputs,
+// weights, delays) is the same for all instances: broadcast loads from L1.
 //
 // The per-node physics is node_update(), the same NMS_HD function the CPU
 // backend runs in its SIMD loop; the noise is the same Philox stream
 // (core/noise.hpp), keyed by (seed, global instance, node, variable, step).
-//
-// Bytes per node-step (float, one thread per instance, no observation):
-// ring reads 4 B x inputs per node x channels, ring write 4 B x channels,
-// state read + write 8 B x state variables; parameters that vary over nodes
-// 4 B each. Everything else stays in registers. bench/README.md has the
-// arithmetic and the measured fraction of the bandwidth roofline.
+// Moments and the attractor classification's cycle states of the observable
+// are reduced on the device (only per-instance results leave it); other
+// reducers get the observables, computed on the device, per sample.
 
 #include "cuda_check.hpp"
 #include "cuda_dispatch.hpp"
@@ -63,9 +69,9 @@ __global__ void __launch_bounds__(max_block_threads)
 
 template <class M, class C, scheme S, class T>
 __global__ void __launch_bounds__(max_block_threads)
-    node_kernel(const args_for<M, C, T> a, long t0, long t, bool observe) {
+    node_kernel(const args_for<M, C, T> a, long t0, long ta, long tb, bool observe) {
     const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < long(a.nn) * a.n) step_node<M, C, S, T>(a, t0, t, observe, int(g / a.n), int(g % a.n));
+    if (g < long(a.nn) * a.n) step_node<M, C, S, T>(a, t0, ta, tb, observe, int(g / a.n), int(g % a.n));
 }
 
 template <class M, class C, class T>
@@ -183,6 +189,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     const int bt = block_threads();
     const dim3 grid{unsigned((n + bt - 1) / bt)}, block{unsigned(bt)};
     const dim3 node_grid{unsigned((long(nn) * n + bt - 1) / bt)};
+    const long per_launch = node_steps_per_launch(P, h.dinst, 64);
     NMS_CUDA_CHECK(cudaDeviceSynchronize()); // every upload has landed
     stream_pair st;
     init_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, d_h.p);
@@ -213,10 +220,18 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
             NMS_CUDA_LAUNCHED("steps_kernel");
             return;
         }
-        for (long t = t0; t < t1; ++t) {
-            node_kernel<M, C, S, T><<<node_grid, block, 0, st.compute>>>(a, t0, t, observe);
-            if (a.mom && t + 1 >= a.mom_first && (t + 1) % a.every == 0)
-                net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, t);
+        for (long t = t0; t < t1;) {
+            long tb = std::min(t1, t + per_launch);
+            // A moments sample ends a launch: its node values are summed
+            // before the next sample overwrites them.
+            if (a.mom) {
+                const long next = std::max(a.mom_first, (t + 1 + a.every - 1) / a.every * a.every);
+                tb = std::min(tb, next); // the launch's last step is next - 1
+            }
+            node_kernel<M, C, S, T><<<node_grid, block, 0, st.compute>>>(a, t0, t, tb, observe);
+            if (a.mom && tb >= a.mom_first && tb % a.every == 0)
+                net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
+            t = tb;
         }
         NMS_CUDA_LAUNCHED("node_kernel");
     };

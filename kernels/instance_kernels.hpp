@@ -265,20 +265,37 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
     a.div_step[i] = div;
 }
 
-// Node mapping: step t of node n of instance i, one GPU thread per (node,
-// instance) pair and one launch per step (the launch boundary orders the
-// ring's writes of step t before its reads at t + 1). All threads of an
-// instance that find a non-finite state at step t write the same t + 1.
+// *at = min(*at, step), -1 (no divergence yet) being the largest value as
+// unsigned: the earliest step any node of the instance diverged, whatever
+// the order the threads of a launch ran in.
+NMS_HD void first_divergence(long* at, long step) {
+    static_assert(sizeof(long) == sizeof(unsigned long long), "64-bit long");
+#if defined(__CUDA_ARCH__)
+    atomicMin(reinterpret_cast<unsigned long long*>(at), static_cast<unsigned long long>(step));
+#else
+    if (static_cast<unsigned long long>(*at) > static_cast<unsigned long long>(step)) *at = step;
+#endif
+}
+
+// Node mapping: steps ta .. tb-1 of node n of instance i, one GPU thread
+// per (node, instance) pair. The threads of a launch run in no particular
+// order, so a launch may span only steps whose ring reads were all written
+// before it and whose ring writes overwrite nothing read in it
+// (node_steps_per_launch); launch boundaries order the rest. All threads of
+// an instance that find a non-finite state at step t write the same t + 1.
 template <class M, class C, scheme S, class T>
-NMS_HD void step_node(const args_for<M, C, T>& a, long t0, long t, bool observe, int n, int i) {
+NMS_HD void step_node(const args_for<M, C, T>& a, long t0, long ta, long tb, bool observe, int n, int i) {
     T p[n_all_params<M, C>];
     const bool node_params = load_params<M, C, T>(a, p, i);
-    const step_flags f = flags_at(a, t, t0, observe);
-    double o0;
-    const bool ok = node_step<M, C, S, T>(a, p, node_params, a.seed[i],
-                                          std::uint32_t(a.first_instance + std::uint64_t(i)), t, n, i, f, o0);
-    if (f.msample) a.net[long(n) * a.n + i] = o0;
-    if (!ok && a.div_step[i] < 0) a.div_step[i] = t + 1;
+    const std::uint64_t seed = a.seed[i];
+    const std::uint32_t inst = std::uint32_t(a.first_instance + std::uint64_t(i));
+    for (long t = ta; t < tb; ++t) {
+        const step_flags f = flags_at(a, t, t0, observe);
+        double o0;
+        const bool ok = node_step<M, C, S, T>(a, p, node_params, seed, inst, t, n, i, f, o0);
+        if (f.msample) a.net[long(n) * a.n + i] = o0;
+        if (!ok) first_divergence(a.div_step + i, t + 1);
+    }
 }
 
 // Node mapping, after the step launch of a moments sample: the node mean of

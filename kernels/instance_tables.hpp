@@ -10,6 +10,7 @@
 
 #include "nmsweep/engine/prepared.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -100,6 +101,22 @@ void set_args(args_for<M, C, T>& a, const prepared& P, const batch& b, std::size
 inline bool use_node_mapping(gpu_mapping want, std::size_t n_sub, int nn, long resident) {
     if (want != gpu_mapping::automatic) return want == gpu_mapping::node;
     return nn > 1 && long(n_sub) < resident / 2;
+}
+
+// Node mapping: how many steps one launch may span. A launch covering steps
+// t0 .. t0+K-1 reads ring slots t - d (t0 <= t < t0+K, d between the
+// shortest and the longest delay) and writes slots t0+1 .. t0+K. Its reads
+// were all written before it when K - 1 <= the shortest delay, and its
+// writes destroy nothing it reads when the ring (L slots) holds
+// longest delay + K + 1 slots. cap bounds it (observation samples).
+inline long node_steps_per_launch(const prepared& P, const std::vector<int>& dinst, long cap) {
+    long dmin = cap;
+    if (P.per_instance_delay)
+        for (int d : dinst) dmin = std::min<long>(dmin, d);
+    else
+        for (int d : P.delay) dmin = std::min<long>(dmin, d);
+    const long by_ring = long(P.ring_len) - long(P.max_delay) - 1;
+    return std::max<long>(1, std::min({dmin + 1, by_ring, cap}));
 }
 
 // Parameters that vary over nodes get a slot in the per-node table.

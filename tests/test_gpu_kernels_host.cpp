@@ -49,20 +49,34 @@ void point_args(nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const nm
 }
 
 // Steps t0 .. t1-1 of every instance as the CUDA backend's kernels do:
-// one thread per instance, or (by_node) one thread per (node, instance) and
-// one launch per step, the threads of a launch taken here in reverse order
-// (a launch's threads run in any order).
+// one thread per instance, or (by_node) one thread per (node, instance) in
+// launches of node_steps_per_launch steps (ended at moments samples, as
+// run_range ends them). A launch's threads may run in any order; here each
+// runs all its steps before the previous thread starts (reverse order), the
+// most adverse order there is for the ring (forward_order: the other way
+// round). per_launch > 0 overrides the launch length (to show that too long
+// a launch is caught).
+bool forward_order = false;
+
 template <class M, class C, nms::scheme S, class T>
-void advance(const nms::gpu::args_for<M, C, T>& a, long t0, long t1, bool observe, bool by_node) {
+void advance(const nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const std::vector<int>& dinst,
+             long t0, long t1, bool observe, bool by_node, long per_launch = 0) {
     if (!by_node) {
         for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T>(a, t0, t1, observe, i);
         return;
     }
-    for (long t = t0; t < t1; ++t) {
-        for (long g = long(a.nn) * a.n - 1; g >= 0; --g)
-            nms::gpu::step_node<M, C, S, T>(a, t0, t, observe, int(g / a.n), int(g % a.n));
+    const long K = per_launch > 0 ? per_launch : nms::gpu::node_steps_per_launch(P, dinst, 64);
+    for (long t = t0; t < t1;) {
+        long tb = std::min(t1, t + K);
+        if (a.mom) tb = std::min(tb, std::max(a.mom_first, (t + a.every) / a.every * a.every));
+        const long G = long(a.nn) * a.n;
+        for (long k = 0; k < G; ++k) {
+            const long g = forward_order ? k : G - 1 - k;
+            nms::gpu::step_node<M, C, S, T>(a, t0, t, tb, observe, int(g / a.n), int(g % a.n));
+        }
         if (a.mom)
-            for (int i = 0; i < a.n; ++i) nms::gpu::net_moments(a, t, i);
+            for (int i = 0; i < a.n; ++i) nms::gpu::net_moments(a, tb - 1, i);
+        t = tb;
     }
 }
 
@@ -70,7 +84,7 @@ void advance(const nms::gpu::args_for<M, C, T>& a, long t0, long t1, bool observ
 // steps in chunks of `chunk` sampling periods.
 template <class M, class C, nms::scheme S, class T>
 host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector<double>>& coef, long every,
-                              long chunk, bool by_node = false) {
+                              long chunk, bool by_node = false, long per_launch = 0) {
     const nms::prepared P = nms::prepare(b);
     std::vector<int> node_slot;
     const int n_node_params = nms::gpu::node_param_slots(P, node_slot);
@@ -86,7 +100,7 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
     for (int i = 0; i < int(n); ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
     const long steps = b.n_steps;
     if (coef.empty()) {
-        advance<M, C, S, T>(a, 0, steps, false, by_node);
+        advance<M, C, S, T>(a, P, h.dinst, 0, steps, false, by_node, per_launch);
         return r;
     }
     a.every = int(every);
@@ -98,11 +112,11 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
     while (t < last) {
         const long t1 = std::min(last, t + chunk * every);
         std::fill(buf.begin(), buf.end(), T(NAN));
-        advance<M, C, S, T>(a, t, t1, true, by_node);
+        advance<M, C, S, T>(a, P, h.dinst, t, t1, true, by_node, per_launch);
         r.obs.insert(r.obs.end(), buf.begin(), buf.begin() + (t1 - t) / every * per_sample);
         t = t1;
     }
-    advance<M, C, S, T>(a, t, steps, false, by_node);
+    advance<M, C, S, T>(a, P, h.dinst, t, steps, false, by_node, per_launch);
     return r;
 }
 
@@ -280,15 +294,16 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     a.cyc = cyc_ch ? cyc.data() : nullptr;
     for (int i = 0; i < n; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
     const long mid = b.n_steps / 2;
-    advance<M, C, S, T>(a, 0, mid, false, by_node);
-    advance<M, C, S, T>(a, mid, b.n_steps, false, by_node);
+    advance<M, C, S, T>(a, P, h.dinst, 0, mid, false, by_node);
+    advance<M, C, S, T>(a, P, h.dinst, mid, b.n_steps, false, by_node);
     const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
     dev_obs.observe_moments({0, n, n, nn, count, mom.data(), mom.data() + ms, mom.data() + 2 * ms,
                              mom.data() + 3 * ms, cyc.data(), cyc_ch});
 }
 
 // Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).
-void expect_same_outputs(const nms::reducer& ref, const nms::reducer& got, std::size_t n, const std::string& what) {
+void expect_same_outputs(const nms::reducer& ref, const nms::reducer& got, std::size_t n,
+                         const std::string& what) {
     const auto outs = ref.outputs();
     for (std::size_t k = 0; k < outs.size(); ++k) {
         std::size_t m = 1;
@@ -389,6 +404,60 @@ TEST(gpu_kernels_on_host, device_cycles_match_host_attractor) {
     }
 }
 
+// The node mapping's launches span several steps (the shortest delay + 1,
+// bounded by the ring): the results stay those of the instance mapping when
+// each thread runs all its steps of a launch before the next starts, and a
+// launch one step longer than allowed is caught by the same comparison.
+TEST(gpu_kernels_on_host, node_mapping_launch_length) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", 6);
+    b.params["noise.y4"] = nms::field::scalar(1e-2);
+    b.n_steps = 400;
+    // 18 mm/ms: the shortest delay bounds a launch; 21 mm/ms: the ring does.
+    for (double speed : {18.0, 21.0}) {
+        b.speed = speed;
+        const nms::prepared P = nms::prepare(b);
+        int dmin = P.max_delay;
+        for (int d : P.delay) dmin = std::min(dmin, d);
+        const long K = nms::gpu::node_steps_per_launch(P, {}, 64);
+        const long by_ring = P.ring_len - P.max_delay - 1;
+        ASSERT_EQ(K, std::min<long>({dmin + 1L, by_ring, 64L}));
+        ASSERT_EQ(K == by_ring, speed == 21.0) << "shortest delay " << dmin << ", ring " << P.ring_len;
+        ASSERT_GT(K, 2) << "the test connectome should allow multi-step launches";
+        ASSERT_GT(b.n_steps, 2 * P.max_delay);
+        const auto ref = run_host<M, C, scheme::heun, double>(b, {}, 1, 1);
+        bool caught = false;
+        for (bool fwd : {false, true}) {
+            forward_order = fwd;
+            const auto ok = run_host<M, C, scheme::heun, double>(b, {}, 1, 1, true, K);
+            EXPECT_EQ(ok.x, ref.x) << (fwd ? "forward" : "reverse") << " order, speed " << speed;
+            // A source of a shortest-delay input that runs after its reader
+            // (one of the two orders) hands it a stale slot; a ring write
+            // overwrites a longest-delay input before its reader runs.
+            caught |= run_host<M, C, scheme::heun, double>(b, {}, 1, 1, true, K + 1).x != ref.x;
+        }
+        forward_order = false;
+        EXPECT_TRUE(caught) << "a launch of " << K + 1 << " steps must go wrong, speed " << speed;
+    }
+    // With a per-instance speed the shortest delay is that of the fastest instance.
+    b.speed = 2.0;
+    const nms::prepared P = nms::prepare(b);
+    int dmin = P.max_delay;
+    for (int d : P.delay) dmin = std::min(dmin, d);
+    nms::batch v = b;
+    for (std::size_t i = 0; i < 6; ++i) v.speed_per_instance.push_back(2.0 + 3.0 * double(i));
+    const nms::prepared PV = nms::prepare(v);
+    std::vector<int> node_slot;
+    const int nnp = nms::gpu::node_param_slots(PV, node_slot);
+    const auto hv = nms::gpu::make_tables<double>(PV, v, 0, 6, node_slot, nnp);
+    int vmin = PV.max_delay;
+    for (int d : hv.dinst) vmin = std::min(vmin, d);
+    EXPECT_EQ(nms::gpu::node_steps_per_launch(PV, hv.dinst, 64),
+              std::min<long>({vmin + 1L, long(PV.ring_len - PV.max_delay - 1), 64L}));
+    EXPECT_LT(vmin, dmin);
+}
+
 // The automatic mapping: one thread per instance once the batch alone fills
 // half the device's resident threads, else one per (node, instance).
 TEST(gpu_kernels_on_host, automatic_mapping_follows_the_device_size) {
@@ -399,7 +468,7 @@ TEST(gpu_kernels_on_host, automatic_mapping_follows_the_device_size) {
     EXPECT_TRUE(use_node_mapping(G::automatic, 1000, 998, h200));
     EXPECT_FALSE(use_node_mapping(G::automatic, 1 << 18, 76, h200));
     EXPECT_TRUE(use_node_mapping(G::automatic, 1 << 17, 76, h200)); // 131072 < 135168
-    EXPECT_FALSE(use_node_mapping(G::automatic, 100, 1, h200)); // one node: nothing to spread
+    EXPECT_FALSE(use_node_mapping(G::automatic, 100, 1, h200));     // one node: nothing to spread
     EXPECT_TRUE(use_node_mapping(G::node, 1 << 20, 76, h200));
     EXPECT_FALSE(use_node_mapping(G::instance, 10, 998, h200));
 }

@@ -66,8 +66,8 @@ struct cycle_series {
 struct cycle_state {
     long n;
     double mean, mn, mx, prev;
-    int st;     // -1 below level - h, +1 above level + h, 0 not yet armed
-    long n_up;  // upward crossings
+    int st;    // -1 below level - h, +1 above level + h, 0 not yet armed
+    long n_up; // upward crossings
     double t_up, cmax, cmin;
     double pmax, pmin; // extrema of the last complete cycle
     double mx2, mn2;   // extrema over the second half of the record
@@ -78,8 +78,8 @@ struct cycle_state {
     // The state before the first sample.
     NMS_HD static cycle_state start() {
         const double nan = cycle_nan(), inf = HUGE_VAL;
-        return {0, 0, inf, -inf, nan, 0, 0, 0, -inf, inf, nan, nan, -inf, inf, 0,
-                {}, {}, {}, {}, nan, nan, nan};
+        return {0,   0,    inf, -inf, nan, 0,  0,  0,  -inf, inf, nan,
+                nan, -inf, inf, 0,    {},  {}, {}, {}, nan,  nan, nan};
     }
 
     NMS_HD static double tolerance(const cycle_params& p, double a, double b) {

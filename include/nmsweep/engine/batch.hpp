@@ -150,7 +150,7 @@ struct run_options {
     std::vector<int> devices;     // CUDA devices to use; empty: all visible
     std::size_t device_batch = 0; // most instances per device launch; 0: as many as fit
     gpu_mapping mapping = gpu_mapping::automatic;
-    int lanes = 0;                // instances per CPU block; 0: the SIMD width default
+    int lanes = 0; // instances per CPU block; 0: the SIMD width default
     long progress_every = 0;
     std::function<void(std::size_t instances_done)> on_block_done; // may be called concurrently
 };

@@ -10,13 +10,13 @@ namespace nms {
 
 struct sweep_request {
     std::string spec_path;
-    std::string output;           // overrides [output] path when not empty
-    std::string backend = "auto"; // cpu | cuda | auto
-    std::string precision;        // float | double; empty: the spec's [integrator] precision
-    int threads = 0;              // 0: all cores
-    std::vector<int> devices;     // CUDA devices; empty: all visible
+    std::string output;               // overrides [output] path when not empty
+    std::string backend = "auto";     // cpu | cuda | auto
+    std::string precision;            // float | double; empty: the spec's [integrator] precision
+    int threads = 0;                  // 0: all cores
+    std::vector<int> devices;         // CUDA devices; empty: all visible
     std::string gpu_mapping = "auto"; // auto | instance | node (run_options::mapping)
-    std::size_t batch_size = 0;   // instances per batch; 0: automatic
+    std::size_t batch_size = 0;       // instances per batch; 0: automatic
     bool resume = false;
     bool overwrite = false;
     bool quiet = false;
