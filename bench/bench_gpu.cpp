@@ -59,7 +59,7 @@ std::pair<double, double> peak_flops() {
     cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, 0);
     cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0);
     cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0);
-    const int f32 = major == 8 && minor == 0 ? 64 : 128;  // sm_80: 64, sm_86/89/90: 128
+    const int f32 = major == 8 && minor == 0 ? 64 : 128; // sm_80: 64, sm_86/89/90: 128
     const int f64 = major == 9 || (major == 8 && minor == 0) ? f32 / 2 : 2;
     const double base = double(sms) * 2.0 * double(khz) * 1e3;
     return {base * f32, base * f64};
@@ -320,13 +320,14 @@ int main(int argc, char** argv) {
             std::printf(
                 "result case=%s backend=cuda mapping=%s devices=%d precision=%s instances=%zu nodes=%zu "
                 "steps=%ld wall_s=%.3f kernel_s=%.3f node_steps_per_s=%.3e wall_node_steps_per_s=%.3e "
-                "bytes_per_node_step=%.0f copy_bw_fraction=%.3f flops_per_node_step=%.0f special_per_node_step=%.0f "
+                "bytes_per_node_step=%.0f copy_bw_fraction=%.3f flops_per_node_step=%.0f "
+                "special_per_node_step=%.0f "
                 "peak_flops_fraction=%.3f device_MiB=%.1f peak_rss_MiB=%.1f diverged=%ld load1=%.2f\n",
                 case_name.empty() ? "custom" : case_name.c_str(), r.mapping.c_str(), r.threads,
                 dbl ? "double" : "float", n, P.n_nodes, b.n_steps, r.wall_seconds, r.kernel_seconds, k_rate,
                 r.node_steps_per_second, bytes, k_rate * bytes / bw, nsw.flops, nsw.special,
-                k_rate * nsw.flops / (dbl ? peak.second : peak.first), dev_mib, double(u.ru_maxrss) / 1024.0, n_div,
-                l1);
+                k_rate * nsw.flops / (dbl ? peak.second : peak.first), dev_mib, double(u.ru_maxrss) / 1024.0,
+                n_div, l1);
             std::fflush(stdout);
         }
     }

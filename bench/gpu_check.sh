@@ -444,10 +444,13 @@ run_gpu_bench() {
       esac
       bench_case "named case $nc" --case "$nc" --mapping auto ${cc[@]+"${cc[@]}"}
     done
-    echo; echo "--- end to end: nmsweep run, 16384 points, GPU then all CPU cores"
-    for be in cuda cpu; do
-      "${to[@]}" "$nms" run --overwrite --backend "$be" bench/cases/jr76_sweep_16k.toml -o "$WORK/sweep_$be.h5" 2>&1 \
-        | tr '\r' '\n' | grep -E "wrote|error" | sed "s/^/[$be] /" | tee -a "$WORK/bench.txt"
+    local sw
+    for sw in jr76_sweep_16k jr76_bifurcation_16k; do
+      echo; echo "--- end to end: nmsweep run bench/cases/$sw.toml, 16384 points, GPU then all CPU cores"
+      for be in cuda cpu; do
+        "${to[@]}" "$nms" run --overwrite --backend "$be" "bench/cases/$sw.toml" -o "$WORK/${sw}_$be.h5" 2>&1 \
+          | tr '\r' '\n' | grep -E "wrote|error" | sed "s/^/[$be] /" | tee -a "$WORK/bench.txt"
+      done
     done
     if [ -x "$BUILD_DIR/bench/bench_cpu" ]; then
       echo; echo "--- CPU benchmark on this host, JR 76, all cores"

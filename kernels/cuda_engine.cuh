@@ -31,12 +31,14 @@
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
 #include "nmsweep/core/error.hpp"
+#include "welch_kernels.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -79,6 +81,47 @@ __global__ void __launch_bounds__(max_block_threads) net_kernel(const args_for<M
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < a.n) net_moments(a, t, i);
 }
+
+template <class T>
+__global__ void __launch_bounds__(max_block_threads)
+    welch_prepare_kernel(const T* ring, long length, long first_slot, const double* window, T* seg, long B) {
+    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (b < B) welch_prepare(ring, B, length, first_slot, window, seg, B, b);
+}
+
+template <class T>
+__global__ void __launch_bounds__(max_block_threads)
+    welch_accumulate_kernel(const T* X, long bins, long B, long n, double* psd) {
+    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (b < B) welch_accumulate(X, bins, B, b, n, psd);
+}
+
+// A batched real-to-complex FFT of B series of `length` samples laid out
+// [t * B + b] (output [k * B + b]), in T's precision.
+template <class T> struct welch_fft {
+    cufftHandle plan = 0;
+    welch_fft(long length, long B, cudaStream_t stream) {
+        NMS_CUFFT_CHECK(cufftCreate(&plan));
+        long long n[1] = {length}, in_embed[1] = {length}, out_embed[1] = {length / 2 + 1};
+        std::size_t work = 0;
+        NMS_CUFFT_CHECK(cufftMakePlanMany64(plan, 1, n, in_embed, B, 1, out_embed, B, 1,
+                                            sizeof(T) == 4 ? CUFFT_R2C : CUFFT_D2Z, B, &work));
+        NMS_CUFFT_CHECK(cufftSetStream(plan, stream));
+    }
+    void run(T* in, T* out) {
+        if constexpr (sizeof(T) == 4)
+            NMS_CUFFT_CHECK(
+                cufftExecR2C(plan, reinterpret_cast<cufftReal*>(in), reinterpret_cast<cufftComplex*>(out)));
+        else
+            NMS_CUFFT_CHECK(cufftExecD2Z(plan, reinterpret_cast<cufftDoubleReal*>(in),
+                                         reinterpret_cast<cufftDoubleComplex*>(out)));
+    }
+    ~welch_fft() {
+        if (plan) cufftDestroy(plan);
+    }
+    welch_fft(const welch_fft&) = delete;
+    welch_fft& operator=(const welch_fft&) = delete;
+};
 
 template <class T> struct device_buffer {
     T* p = nullptr;
@@ -135,7 +178,8 @@ struct stream_pair {
 
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
-std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels) {
+std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels,
+                               long welch_length) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
                         + std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
@@ -144,6 +188,10 @@ std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_nod
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
     if (by_node) b += nn * sizeof(double); // node means of the moments
     b += std::size_t(cycle_channels) * sizeof(cycle_state);
+    // Welch: ring, segments, spectra (and as much again for cuFFT's work
+    // area), sums in double; per channel (the nodes and their mean).
+    if (welch_length > 0)
+        b += (nn + 1) * (std::size_t(welch_length) * sizeof(T) * 4 + std::size_t(welch_length / 2 + 1) * 8);
     return b;
 }
 
@@ -213,6 +261,20 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     device_buffer<cycle_state> d_cyc(
         std::vector<cycle_state>(std::size_t(cyc_ch) * n_sub, cycle_state::start()));
     a.cyc = cyc_ch ? d_cyc.p : nullptr;
+    // Welch spectra (welch_kernels.hpp): a segment ends for every instance
+    // at the same sample; its periodograms are summed before the next.
+    spectra_params sp;
+    const bool dev_spectra = dev_moments && obs->device_spectra(sp);
+    const long B = long(nn + 1) * n, bins = dev_spectra ? sp.length / 2 + 1 : 0;
+    const std::size_t ring_words = dev_spectra ? std::size_t(sp.length) * std::size_t(B) : 0;
+    device_buffer<T> d_wring(ring_words), d_seg(ring_words), d_X(2 * std::size_t(bins) * std::size_t(B));
+    device_buffer<double> d_psd(std::size_t(bins) * std::size_t(B)), d_win(sp.window);
+    if (dev_spectra) {
+        NMS_CUDA_CHECK(cudaMemset(d_psd.p, 0, d_psd.n * sizeof(double)));
+        a.seg_ring = d_wring.p;
+        a.seg_len = sp.length;
+    }
+    long n_segments = 0;
     // Steps t0 .. t1-1 (t0: the start of the observation buffer's samples).
     auto advance = [&](long t0, long t1, bool observe) {
         if (!by_node) {
@@ -250,7 +312,27 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     if (!obs || dev_moments) {
         // Chunks of about 2^31 node-steps keep a launch short enough to interrupt.
         const long chunk = std::max<long>(1, long((1L << 31) / std::max<long>(1, long(nn) * n)));
-        for (long t = 0; t < steps; t += chunk) advance(t, std::min(steps, t + chunk), false);
+        auto run_to = [&](long from, long to) {
+            for (long t = from; t < to; t += chunk) advance(t, std::min(to, t + chunk), false);
+        };
+        long t = 0;
+        if (dev_spectra) {
+            std::unique_ptr<welch_fft<T>> fft = std::make_unique<welch_fft<T>>(sp.length, B, st.compute);
+            const int gb = int((B + bt - 1) / bt);
+            // Sample s (0-based) is taken after step mom_first + s * every.
+            for (long smp = sp.length - 1; a.mom_first + smp * a.every <= steps; smp += sp.step) {
+                const long at = a.mom_first + smp * a.every;
+                run_to(t, at);
+                t = at;
+                welch_prepare_kernel<T><<<gb, bt, 0, st.compute>>>(
+                    d_wring.p, sp.length, (smp + 1) % sp.length, d_win.p, d_seg.p, B);
+                fft->run(d_seg.p, d_X.p);
+                welch_accumulate_kernel<T><<<gb, bt, 0, st.compute>>>(d_X.p, bins, B, n, d_psd.p);
+                NMS_CUDA_LAUNCHED("welch kernels");
+                ++n_segments;
+            }
+        }
+        run_to(t, steps);
     } else {
         // Observed runs: chunks of whole sampling periods, the observable of
         // chunk k copied to the host (double-buffered) while chunk k+1 runs.
@@ -326,8 +408,13 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         if (cyc_ch)
             NMS_CUDA_CHECK(
                 cudaMemcpy(cyc.data(), d_cyc.p, cyc.size() * sizeof(cycle_state), cudaMemcpyDeviceToHost));
+        std::vector<double> psd(d_psd.n);
+        if (dev_spectra)
+            NMS_CUDA_CHECK(
+                cudaMemcpy(psd.data(), d_psd.p, psd.size() * sizeof(double), cudaMemcpyDeviceToHost));
         obs->observe_moments({i0, long(n_sub), int(n_sub), nn, mom_count, m.data(), m.data() + mom_stride,
-                              m.data() + 2 * mom_stride, m.data() + 3 * mom_stride, cyc.data(), cyc_ch});
+                              m.data() + 2 * mom_stride, m.data() + 3 * mom_stride, cyc.data(), cyc_ch,
+                              psd.data(), bins, n_segments});
     }
     return double(ms) / 1e3;
 }
@@ -369,12 +456,16 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
             const std::size_t budget = std::size_t(free_b * 0.8);
             const bool node_any = opt.mapping != gpu_mapping::instance;
             int cyc_ch = 0;
+            long welch_len = 0;
             if (obs && obs->moments_only()) {
                 cycle_params cp;
                 bool per_node = false;
                 if (obs->device_cycles(cp, per_node)) cyc_ch = per_node ? int(P.n_nodes) + 1 : 1;
+                spectra_params sp;
+                if (obs->device_spectra(sp)) welch_len = sp.length;
             }
-            const std::size_t per = bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch);
+            const std::size_t per =
+                bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch, welch_len);
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));

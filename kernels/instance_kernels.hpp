@@ -11,6 +11,7 @@
 #include "nmsweep/engine/node_update.hpp"
 
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__CUDACC__)
 #define NMS_PRAGMA(x) _Pragma(#x)
@@ -72,6 +73,11 @@ template <class T, int NP, int NS> struct step_args {
     cycle_state* cyc = nullptr;
     cycle_params cp;
     bool cyc_nodes = false;
+    // Welch spectra: projection 0 at the moments samples into the ring of
+    // the last seg_len samples, seg_ring[(slot * (nn + 1) + channel) * n +
+    // instance] (welch_kernels.hpp).
+    T* seg_ring = nullptr;
+    long seg_len = 0;
     double coef[max_projections][3 * NS];
 };
 
@@ -123,8 +129,9 @@ NMS_HD void init_instance(const args_for<M, C, T>& a, const T* hist, int i) {
 // the launch's buffer) and/or update the device moments (the mk-th sample).
 struct step_flags {
     bool sample = false, msample = false;
-    double mk = 1.0;
+    double mk = 1.0; // moments sample count, 1-based
     long sidx = 0;
+    long slot = 0; // Welch ring slot of the moments sample
 };
 
 template <class A> NMS_HD step_flags flags_at(const A& a, long t, long t0, bool observe) {
@@ -132,7 +139,9 @@ template <class A> NMS_HD step_flags flags_at(const A& a, long t, long t0, bool 
     const bool on_grid = (t + 1) % a.every == 0;
     f.sample = observe && on_grid;
     f.msample = a.mom && t + 1 >= a.mom_first && on_grid;
-    f.mk = f.msample ? double((t + 1 - a.mom_first) / a.every + 1) : 1.0;
+    const long mi = f.msample ? (t + 1 - a.mom_first) / a.every : 0;
+    f.mk = double(mi + 1);
+    f.slot = a.seg_len > 0 ? mi % a.seg_len : 0;
     f.sidx = (t + 1 - t0) / a.every - 1;
     return f;
 }
@@ -212,6 +221,7 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
             if (f.msample && q == 0) {
                 welford(a.mom, long(a.nn + 1) * N, n * N + i, o, f.mk);
                 if (a.cyc && a.cyc_nodes) a.cyc[n * N + i].add(a.cp, o);
+                if (a.seg_ring) a.seg_ring[(f.slot * (a.nn + 1) + n) * N + i] = T(o);
                 o0 = o;
             }
         }
@@ -219,11 +229,13 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
     return ok;
 }
 
-// The node mean of instance i at a moments sample (the mk-th).
-template <class A> NMS_HD void net_sample(const A& a, double net, double mk, int i) {
+// The node mean of instance i at a moments sample.
+template <class A> NMS_HD void net_sample(const A& a, double net, const step_flags& f, int i) {
     const long N = a.n;
-    welford(a.mom, long(a.nn + 1) * N, a.nn * N + i, net, mk);
+    welford(a.mom, long(a.nn + 1) * N, a.nn * N + i, net, f.mk);
     if (a.cyc) a.cyc[(a.cyc_nodes ? long(a.nn) : 0L) * N + i].add(a.cp, net);
+    if (a.seg_ring)
+        a.seg_ring[(f.slot * (a.nn + 1) + a.nn) * N + i] = std::remove_pointer_t<decltype(a.seg_ring)>(net);
 }
 
 template <class M, class C, class T>
@@ -259,7 +271,7 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
             ok &= node_step<M, C, S, T>(a, p, node_params, seed, inst, t, n, i, f, o0);
             if (f.msample) net += o0 / a.nn;
         }
-        if (f.msample) net_sample(a, net, f.mk, i);
+        if (f.msample) net_sample(a, net, f, i);
         if (!ok && div < 0) div = t + 1;
     }
     a.div_step[i] = div;
@@ -306,7 +318,7 @@ template <class A> NMS_HD void net_moments(const A& a, long t, int i) {
     const long N = a.n;
     double net = 0;
     for (int n = 0; n < a.nn; ++n) net += a.net[n * N + i] / a.nn;
-    net_sample(a, net, f.mk, i);
+    net_sample(a, net, f, i);
 }
 
 } // namespace nms::gpu

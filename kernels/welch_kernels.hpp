@@ -23,8 +23,8 @@ NMS_HD bool welch_segment_ends(long sample, long length, long step) {
 }
 
 template <class T>
-NMS_HD void welch_prepare(const T* ring, long channels_x_n, long length, long first_slot, const double* window,
-                          T* seg, long B, long b) {
+NMS_HD void welch_prepare(const T* ring, long channels_x_n, long length, long first_slot,
+                          const double* window, T* seg, long B, long b) {
     double mean = 0;
     for (long t = 0; t < length; ++t) mean += double(ring[((first_slot + t) % length) * channels_x_n + b]);
     mean /= double(length);
@@ -33,8 +33,7 @@ NMS_HD void welch_prepare(const T* ring, long channels_x_n, long length, long fi
 }
 
 // X: interleaved (re, im) pairs, X[2 * (k * B + b)] = re.
-template <class T>
-NMS_HD void welch_accumulate(const T* X, long bins, long B, long b, long n, double* psd) {
+template <class T> NMS_HD void welch_accumulate(const T* X, long bins, long B, long b, long n, double* psd) {
     const long c = b / n, i = b % n;
     for (long k = 0; k < bins; ++k) {
         const double re = double(X[2 * (k * B + b)]), im = double(X[2 * (k * B + b) + 1]);

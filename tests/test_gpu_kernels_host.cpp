@@ -9,16 +9,20 @@
 #include "batch_util.hpp"
 #include "instance_tables.hpp"
 #include "sweep_observer.hpp"
+#include "welch_kernels.hpp"
 
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/models/registry.hpp"
 
+#include <fftw3.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -292,13 +296,47 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     if (dev_obs.device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
     std::vector<nms::cycle_state> cyc(std::size_t(cyc_ch) * n, nms::cycle_state::start());
     a.cyc = cyc_ch ? cyc.data() : nullptr;
+    // Welch spectra as run_range does them, FFTW standing in for cuFFT with
+    // the same strided layout.
+    nms::spectra_params sp;
+    const bool spectra = dev_obs.device_spectra(sp);
+    const long B = long(nn + 1) * n, bins = spectra ? sp.length / 2 + 1 : 0;
+    std::vector<T> wring(spectra ? std::size_t(sp.length * B) : 0), seg(wring.size());
+    std::vector<double> X(std::size_t(2 * bins * B)), psd(std::size_t(bins * B), 0.0);
+    fftw_plan plan = nullptr;
+    if (spectra) {
+        a.seg_ring = wring.data();
+        a.seg_len = sp.length;
+        const int len = int(sp.length), nf = int(bins);
+        plan =
+            fftw_plan_many_dft_r2c(1, &len, int(B), seg.data(), &len, int(B), 1,
+                                   reinterpret_cast<fftw_complex*>(X.data()), &nf, int(B), 1, FFTW_ESTIMATE);
+    }
     for (int i = 0; i < n; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
-    const long mid = b.n_steps / 2;
-    advance<M, C, S, T>(a, P, h.dinst, 0, mid, false, by_node);
-    advance<M, C, S, T>(a, P, h.dinst, mid, b.n_steps, false, by_node);
+    std::vector<std::pair<long, long>> stops; // (step, sample whose segment ends there or -1)
+    stops.push_back({b.n_steps / 2, -1});
+    long n_seg = 0;
+    if (spectra)
+        for (long smp = sp.length - 1; a.mom_first + smp * every <= b.n_steps; smp += sp.step)
+            stops.push_back({a.mom_first + smp * every, smp});
+    std::sort(stops.begin(), stops.end());
+    long t = 0;
+    for (const auto& [at, smp] : stops) {
+        advance<M, C, S, T>(a, P, h.dinst, t, at, false, by_node);
+        t = at;
+        if (smp < 0) continue;
+        for (long q = 0; q < B; ++q)
+            nms::gpu::welch_prepare(wring.data(), B, sp.length, (smp + 1) % sp.length, sp.window.data(),
+                                    seg.data(), B, q);
+        fftw_execute(plan);
+        for (long q = 0; q < B; ++q) nms::gpu::welch_accumulate(X.data(), bins, B, q, long(n), psd.data());
+        ++n_seg;
+    }
+    advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node);
+    if (plan) fftw_destroy_plan(plan);
     const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
     dev_obs.observe_moments({0, n, n, nn, count, mom.data(), mom.data() + ms, mom.data() + 2 * ms,
-                             mom.data() + 3 * ms, cyc.data(), cyc_ch});
+                             mom.data() + 3 * ms, cyc.data(), cyc_ch, psd.data(), bins, n_seg});
 }
 
 // Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).
@@ -401,6 +439,63 @@ TEST(gpu_kernels_on_host, device_cycles_match_host_attractor) {
         const std::string what = by_node ? "node mapping" : "instance mapping";
         expect_same_outputs(*ref_a, *got_a, n, what);
         expect_same_outputs(*ref_m, *got_m, n, what);
+    }
+}
+
+// Welch spectra on the device (ring of samples, prepare, strided batched
+// FFT, periodogram sums; FFTW standing in for cuFFT) give the host spectra
+// reducer's PSDs, peaks and band powers, per node and of the node mean,
+// with moments and the attractor classification in the same run, in both
+// mappings; segment lengths a power of two and not.
+TEST(gpu_kernels_on_host, device_spectra_match_host_welch) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    const std::size_t n = 7;
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", n);
+    b.dt = 0.1;
+    b.n_steps = 3001;
+    b.params["noise.y4"] = nms::field::scalar(2e-2);
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 201, every = 4;
+    nms::sampling smp;
+    smp.dt_ms = b.dt * every;
+    smp.fs = 1000.0 / smp.dt_ms;
+    smp.n_samples = (b.n_steps - transient) / every;
+    for (auto [nperseg, noverlap, window] : {std::tuple{64L, 32L, "hann"}, std::tuple{50L, 10L, "boxcar"}}) {
+        nms::spectra_options so;
+        so.nperseg = nperseg;
+        so.noverlap = noverlap;
+        so.window = window;
+        const std::vector<std::string> sf{"psd", "peak_freq", "peak_power", "band_power"}, mf{"mean", "std"};
+        auto ref_s = nms::make_spectra_reducer(sf, so, smp, "mV");
+        auto ref_m = nms::make_moments_reducer(mf, "");
+        auto ref_a = nms::make_attractor_reducer({}, smp, "mV");
+        for (auto* r : {ref_s.get(), ref_m.get(), ref_a.get()}) r->reset(n, 8);
+        nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref_m.get(), ref_s.get(), ref_a.get()},
+                                            0);
+        ASSERT_TRUE(cpu_obs.moments_only());
+        nms::run_cpu<double>(b, {}, &cpu_obs);
+        for (bool by_node : {false, true}) {
+            auto got_s = nms::make_spectra_reducer(sf, so, smp, "mV");
+            auto got_m = nms::make_moments_reducer(mf, "");
+            auto got_a = nms::make_attractor_reducer({}, smp, "mV");
+            for (auto* r : {got_s.get(), got_m.get(), got_a.get()}) r->reset(n, 8);
+            nms::sweep_observer<double> dev_obs(coef, transient, every,
+                                                {got_m.get(), got_s.get(), got_a.get()}, 0);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            const std::string what =
+                std::string(by_node ? "node" : "instance") + " mapping, nperseg " + std::to_string(nperseg);
+            expect_same_outputs(*ref_s, *got_s, n, what);
+            expect_same_outputs(*ref_m, *got_m, n, what);
+            expect_same_outputs(*ref_a, *got_a, n, what);
+        }
+        // The spectra are not trivially equal: some bin is well above zero.
+        double top = 0, v[64];
+        const auto outs = ref_s->outputs();
+        ASSERT_EQ(outs[1].name, "spectra/network_psd");
+        ref_s->result(1, 0, v);
+        for (std::size_t k = 0; k < outs[1].extra_sizes[0]; ++k) top = std::max(top, v[k]);
+        EXPECT_GT(top, 1e-6);
     }
 }
 

@@ -411,11 +411,13 @@ template <class T> void run_sweep_t(const sweep_request& r, const sweep_spec& s,
         // (the backend splits a batch further to fit device memory).
         if (backend == "cuda") bs = std::size_t(1) << 17;
         // Spectra, Hilbert phases and FCD keep segments per instance: cap
-        // their state at about 2 GiB per batch (but keep 16 instances per thread).
+        // their state at about 2 GiB per batch (but keep 16 instances per thread)
         std::size_t per = 0;
         for (const auto& red : reducers) per += red->bytes_per_instance(int(nn));
-        if (per > 0)
-            bs = std::min(bs, std::max<std::size_t>((std::size_t(2) << 30) / per, std::size_t(threads) * 16));
+        // (8 GiB with a GPU: its batches must be large to fill it, and the host
+        // keeps only the reducers' results then.)
+        const std::size_t budget = backend == "cuda" ? std::size_t(8) << 30 : std::size_t(2) << 30;
+        if (per > 0) bs = std::min(bs, std::max<std::size_t>(budget / per, std::size_t(threads) * 16));
     }
     run_options opt;
     opt.threads = threads;

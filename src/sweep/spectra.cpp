@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace nms {
 
@@ -92,6 +93,28 @@ class spectra_reducer final : public reducer {
 
     std::size_t bytes_per_instance(int n_nodes) const override {
         return sizeof(double) * std::size_t(n_nodes + 1) * std::size_t(L_ + nf_);
+    }
+
+    // The segmenting and periodogram sums run on a device as well
+    // (kernels/welch_kernels.hpp); the outputs are made here from the sums.
+    bool takes_spectra(spectra_params& p) const override {
+        p.length = L_;
+        p.step = step_;
+        p.window = win_;
+        return true;
+    }
+    void load_spectra(const moments_state& m) override {
+        if (m.psd_bins != nf_) throw std::logic_error("spectra: device sums of the wrong length");
+        for (int l = 0; l < m.n_valid; ++l) {
+            const std::size_t i = m.first + std::size_t(l);
+            nseg_[i] = m.psd_segments;
+            count_[i] = m.count;
+            for (std::size_t c = 0; c < ch_; ++c)
+                for (long k = 0; k < nf_; ++k)
+                    acc_[(i * ch_ + c) * std::size_t(nf_) + std::size_t(k)] =
+                        m.psd[(c * std::size_t(nf_) + std::size_t(k)) * std::size_t(m.stride) +
+                              std::size_t(l)];
+        }
     }
 
     void accumulate(const obs_block& b) override {

@@ -110,6 +110,18 @@ struct moments_state {
     const double *mean, *m2, *min, *max;
     const cycle_state* cycles = nullptr;
     int cycle_channels = 0;
+    // Welch spectra: psd[(channel * psd_bins + k) * stride + lane], the sum
+    // of the psd_segments periodograms |X_k|^2 (channels as the moments').
+    const double* psd = nullptr;
+    long psd_bins = 0, psd_segments = 0;
+};
+
+// Welch spectra of projection 0 wanted with the moments: segments of
+// `length` samples every `step` samples, the segment's mean removed, times
+// `window`, |FFT|^2 summed per channel.
+struct spectra_params {
+    long length = 0, step = 0;
+    std::vector<double> window;
 };
 
 template <class T> struct observer {
@@ -128,13 +140,15 @@ template <class T> struct observer {
     virtual long first_needed_step() const { return 0; }
     // True when everything the observer needs is the moments of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
-    // on, and perhaps its cycle states (device_cycles): a backend may then
+    // on, and perhaps its cycle states (device_cycles) and Welch sums
+    // (device_spectra): a backend may then
     // accumulate them itself and call observe_moments once per range of
     // instances instead of observe_projected.
     virtual bool moments_only() const { return false; }
     // Cycle tracking wanted with the moments: its parameters, and whether
     // every node is tracked besides the node mean.
     virtual bool device_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
+    virtual bool device_spectra(spectra_params& /*p*/) const { return false; }
     virtual void observe_moments(const moments_state&) {}
 };
 

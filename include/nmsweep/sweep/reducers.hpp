@@ -53,6 +53,10 @@ class reducer {
     // besides the node mean), and the states computed elsewhere.
     virtual bool takes_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
     virtual void load_cycles(const moments_state&) {}
+    // Reducers whose state is Welch periodogram sums (the spectra): the
+    // segmenting, and the sums computed elsewhere.
+    virtual bool takes_spectra(spectra_params& /*p*/) const { return false; }
+    virtual void load_spectra(const moments_state&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
