@@ -28,6 +28,7 @@
 #include "cuda_check.hpp"
 #include "cuda_dispatch.hpp"
 
+#include "fc_kernels.hpp"
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
 #include "nmsweep/core/error.hpp"
@@ -123,6 +124,21 @@ template <class T> struct welch_fft {
     welch_fft& operator=(const welch_fft&) = delete;
 };
 
+// (Templates, so that every model's translation unit may instantiate them.)
+template <class D>
+__global__ void __launch_bounds__(max_block_threads)
+    fc_means_kernel(const D* x, D* mean, D* d, D* e, D k, long count) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < count) fc_means(x, mean, d, e, k, g);
+}
+
+template <class D>
+__global__ void __launch_bounds__(max_block_threads)
+    fc_rows_kernel(const D* d, const D* e, D* C, long nn, long n) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < nn * n) fc_row(d, e, C, g / n, nn, n, g % n);
+}
+
 template <class T> struct device_buffer {
     T* p = nullptr;
     std::size_t n = 0;
@@ -179,14 +195,15 @@ struct stream_pair {
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
 std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels,
-                               long welch_length) {
+                               long welch_length, bool fc) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
                         + std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
                         std::size_t(n_node_params) * nn;
     std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
-    if (by_node) b += nn * sizeof(double); // node means of the moments
+    if (by_node || fc) b += nn * sizeof(double); // node values at a sample
+    if (fc) b += (3 * nn + std::size_t(fc_pairs(long(nn)))) * sizeof(double);
     b += std::size_t(cycle_channels) * sizeof(cycle_state);
     // Welch: ring, segments, spectra (and as much again for cuFFT's work
     // area), sums in double; per channel (the nodes and their mean).
@@ -254,7 +271,17 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     const bool dev_moments = obs && obs->moments_only();
     const std::size_t mom_stride = std::size_t(nn + 1) * n_sub;
     device_buffer<double> d_mom(dev_moments ? 4 * mom_stride : 0);
-    device_buffer<double> d_net(dev_moments && by_node ? cs : 0);
+    // Functional connectivity (fc_kernels.hpp): co-moments updated after
+    // every sample from the node values the stepping left in d_net.
+    const bool dev_fc = dev_moments && obs->device_fc();
+    const std::size_t fc_words = dev_fc ? std::size_t(fc_pairs(nn)) * n_sub : 0;
+    device_buffer<double> d_net(dev_moments && (by_node || dev_fc) ? cs : 0);
+    device_buffer<double> d_fmean(dev_fc ? cs : 0), d_fd(dev_fc ? cs : 0), d_fe(dev_fc ? cs : 0),
+        d_fc(fc_words);
+    if (dev_fc) {
+        NMS_CUDA_CHECK(cudaMemset(d_fmean.p, 0, cs * sizeof(double)));
+        NMS_CUDA_CHECK(cudaMemset(d_fc.p, 0, fc_words * sizeof(double)));
+    }
     a.net = d_net.p;
     int cyc_ch = 0;
     if (dev_moments && obs->device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
@@ -277,25 +304,35 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     long n_segments = 0;
     // Steps t0 .. t1-1 (t0: the start of the observation buffer's samples).
     auto advance = [&](long t0, long t1, bool observe) {
-        if (!by_node) {
+        if (!by_node && !dev_fc) {
             steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t0, t1, observe);
             NMS_CUDA_LAUNCHED("steps_kernel");
             return;
         }
         for (long t = t0; t < t1;) {
-            long tb = std::min(t1, t + per_launch);
+            long tb = by_node ? std::min(t1, t + per_launch) : t1;
             // A moments sample ends a launch: its node values are summed
-            // before the next sample overwrites them.
+            // (node mean, co-moments) before the next sample overwrites them.
             if (a.mom) {
                 const long next = std::max(a.mom_first, (t + 1 + a.every - 1) / a.every * a.every);
                 tb = std::min(tb, next); // the launch's last step is next - 1
             }
-            node_kernel<M, C, S, T><<<node_grid, block, 0, st.compute>>>(a, t0, t, tb, observe);
-            if (a.mom && tb >= a.mom_first && tb % a.every == 0)
-                net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
+            if (by_node)
+                node_kernel<M, C, S, T><<<node_grid, block, 0, st.compute>>>(a, t0, t, tb, observe);
+            else // observe is false here (FC on the device: no per-sample hand-over)
+                steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, tb, false);
+            if (a.mom && tb >= a.mom_first && tb % a.every == 0) {
+                if (by_node) net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
+                if (dev_fc) {
+                    const double k = double((tb - a.mom_first) / a.every + 1);
+                    fc_means_kernel<<<node_grid, block, 0, st.compute>>>(d_net.p, d_fmean.p, d_fd.p, d_fe.p,
+                                                                         k, long(cs));
+                    fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_fd.p, d_fe.p, d_fc.p, nn, n);
+                }
+            }
             t = tb;
         }
-        NMS_CUDA_LAUNCHED("node_kernel");
+        NMS_CUDA_LAUNCHED("stepping kernels");
     };
     long mom_count = 0;
     if (dev_moments) {
@@ -412,9 +449,16 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         if (dev_spectra)
             NMS_CUDA_CHECK(
                 cudaMemcpy(psd.data(), d_psd.p, psd.size() * sizeof(double), cudaMemcpyDeviceToHost));
+        std::vector<double> fmean(d_fmean.n), fcm(d_fc.n);
+        if (dev_fc) {
+            NMS_CUDA_CHECK(
+                cudaMemcpy(fmean.data(), d_fmean.p, fmean.size() * sizeof(double), cudaMemcpyDeviceToHost));
+            NMS_CUDA_CHECK(
+                cudaMemcpy(fcm.data(), d_fc.p, fcm.size() * sizeof(double), cudaMemcpyDeviceToHost));
+        }
         obs->observe_moments({i0, long(n_sub), int(n_sub), nn, mom_count, m.data(), m.data() + mom_stride,
                               m.data() + 2 * mom_stride, m.data() + 3 * mom_stride, cyc.data(), cyc_ch,
-                              psd.data(), bins, n_segments});
+                              psd.data(), bins, n_segments, fmean.data(), fcm.data()});
     }
     return double(ms) / 1e3;
 }
@@ -464,8 +508,9 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
                 spectra_params sp;
                 if (obs->device_spectra(sp)) welch_len = sp.length;
             }
+            const bool fc = obs && obs->moments_only() && obs->device_fc();
             const std::size_t per =
-                bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch, welch_len);
+                bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch, welch_len, fc);
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));

@@ -64,8 +64,9 @@ template <class T, int NP, int NS> struct step_args {
     // samples at the multiples of `every` from step mom_first on.
     double* mom = nullptr;
     long mom_first = 0;
-    // Node mapping: projection 0 of each node at a moments sample,
-    // net[node * n + instance], summed into the node mean by net_moments().
+    // Projection 0 of each node at a moments sample, net[node * n +
+    // instance]: the node mapping sums it into the node mean (net_moments),
+    // the FC kernels read it (fc_kernels.hpp).
     double* net = nullptr;
     // Cycle tracking of projection 0 at the moments samples (the attractor
     // classification): cyc[channel * n + instance], the node mean last
@@ -222,6 +223,7 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
                 welford(a.mom, long(a.nn + 1) * N, n * N + i, o, f.mk);
                 if (a.cyc && a.cyc_nodes) a.cyc[n * N + i].add(a.cp, o);
                 if (a.seg_ring) a.seg_ring[(f.slot * (a.nn + 1) + n) * N + i] = T(o);
+                if (a.net) a.net[n * N + i] = o;
                 o0 = o;
             }
         }
@@ -305,7 +307,6 @@ NMS_HD void step_node(const args_for<M, C, T>& a, long t0, long ta, long tb, boo
         const step_flags f = flags_at(a, t, t0, observe);
         double o0;
         const bool ok = node_step<M, C, S, T>(a, p, node_params, seed, inst, t, n, i, f, o0);
-        if (f.msample) a.net[long(n) * a.n + i] = o0;
         if (!ok) first_divergence(a.div_step + i, t + 1);
     }
 }

@@ -7,6 +7,7 @@
 // checks the same on a device.
 
 #include "batch_util.hpp"
+#include "fc_kernels.hpp"
 #include "instance_tables.hpp"
 #include "sweep_observer.hpp"
 #include "welch_kernels.hpp"
@@ -19,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -62,24 +64,34 @@ void point_args(nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const nm
 // a launch is caught).
 bool forward_order = false;
 
+// after_sample (FC on the device) runs after every launch that ends at a
+// moments sample, and makes the instance mapping end its launches there too.
 template <class M, class C, nms::scheme S, class T>
 void advance(const nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const std::vector<int>& dinst,
-             long t0, long t1, bool observe, bool by_node, long per_launch = 0) {
-    if (!by_node) {
+             long t0, long t1, bool observe, bool by_node, long per_launch = 0,
+             const std::function<void(long)>& after_sample = {}) {
+    if (!by_node && !after_sample) {
         for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T>(a, t0, t1, observe, i);
         return;
     }
     const long K = per_launch > 0 ? per_launch : nms::gpu::node_steps_per_launch(P, dinst, 64);
     for (long t = t0; t < t1;) {
-        long tb = std::min(t1, t + K);
+        long tb = by_node ? std::min(t1, t + K) : t1;
         if (a.mom) tb = std::min(tb, std::max(a.mom_first, (t + a.every) / a.every * a.every));
-        const long G = long(a.nn) * a.n;
-        for (long k = 0; k < G; ++k) {
-            const long g = forward_order ? k : G - 1 - k;
-            nms::gpu::step_node<M, C, S, T>(a, t0, t, tb, observe, int(g / a.n), int(g % a.n));
+        if (by_node) {
+            const long G = long(a.nn) * a.n;
+            for (long k = 0; k < G; ++k) {
+                const long g = forward_order ? k : G - 1 - k;
+                nms::gpu::step_node<M, C, S, T>(a, t0, t, tb, observe, int(g / a.n), int(g % a.n));
+            }
+        } else {
+            for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T>(a, t, tb, false, i);
         }
-        if (a.mom)
-            for (int i = 0; i < a.n; ++i) nms::gpu::net_moments(a, tb - 1, i);
+        if (a.mom && tb >= a.mom_first && tb % a.every == 0) {
+            if (by_node)
+                for (int i = 0; i < a.n; ++i) nms::gpu::net_moments(a, tb - 1, i);
+            if (after_sample) after_sample(tb);
+        }
         t = tb;
     }
 }
@@ -312,6 +324,21 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
             fftw_plan_many_dft_r2c(1, &len, int(B), seg.data(), &len, int(B), 1,
                                    reinterpret_cast<fftw_complex*>(X.data()), &nf, int(B), 1, FFTW_ESTIMATE);
     }
+    // FC as run_range does it: co-moments after every sample.
+    const bool fc = dev_obs.device_fc();
+    const long cs = long(nn) * n;
+    std::vector<double> xs(fc ? cs : 0), fmean(xs.size(), 0.0), fd(xs.size()), fe(xs.size()),
+        fcm(fc ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0, 0.0);
+    std::function<void(long)> after_sample;
+    if (fc) {
+        if (!by_node) a.net = xs.data();
+        after_sample = [&](long tb) {
+            const double k = double((tb - a.mom_first) / every + 1);
+            for (long g = 0; g < cs; ++g) nms::gpu::fc_means(a.net, fmean.data(), fd.data(), fe.data(), k, g);
+            for (long g = cs - 1; g >= 0; --g)
+                nms::gpu::fc_row(fd.data(), fe.data(), fcm.data(), g / n, nn, n, g % n);
+        };
+    }
     for (int i = 0; i < n; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
     std::vector<std::pair<long, long>> stops; // (step, sample whose segment ends there or -1)
     stops.push_back({b.n_steps / 2, -1});
@@ -322,7 +349,7 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     std::sort(stops.begin(), stops.end());
     long t = 0;
     for (const auto& [at, smp] : stops) {
-        advance<M, C, S, T>(a, P, h.dinst, t, at, false, by_node);
+        advance<M, C, S, T>(a, P, h.dinst, t, at, false, by_node, 0, after_sample);
         t = at;
         if (smp < 0) continue;
         for (long q = 0; q < B; ++q)
@@ -332,11 +359,12 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
         for (long q = 0; q < B; ++q) nms::gpu::welch_accumulate(X.data(), bins, B, q, long(n), psd.data());
         ++n_seg;
     }
-    advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node);
+    advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node, 0, after_sample);
     if (plan) fftw_destroy_plan(plan);
     const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
     dev_obs.observe_moments({0, n, n, nn, count, mom.data(), mom.data() + ms, mom.data() + 2 * ms,
-                             mom.data() + 3 * ms, cyc.data(), cyc_ch, psd.data(), bins, n_seg});
+                             mom.data() + 3 * ms, cyc.data(), cyc_ch, psd.data(), bins, n_seg, fmean.data(),
+                             fcm.data()});
 }
 
 // Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).
@@ -497,6 +525,66 @@ TEST(gpu_kernels_on_host, device_spectra_match_host_welch) {
         for (std::size_t k = 0; k < outs[1].extra_sizes[0]; ++k) top = std::max(top, v[k]);
         EXPECT_GT(top, 1e-6);
     }
+}
+
+// Functional connectivity on the device (co-moments after every sample,
+// fc_kernels.hpp) gives the host FC reducer's FC and its fit to an empirical
+// FC, with moments and spectra in the same run, in both mappings.
+TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    const std::size_t n = 9;
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", n);
+    b.dt = 0.1;
+    b.n_steps = 2001;
+    b.params["noise.y4"] = nms::field::scalar(5e-2);
+    std::vector<double> ca(n);
+    for (std::size_t i = 0; i < n; ++i) ca[i] = 0.5 * double(i);
+    b.params["coupling.a"] = nms::field::per_instance(ca);
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 101, every = 3;
+    nms::sampling smp;
+    smp.dt_ms = b.dt * every;
+    smp.fs = 1000.0 / smp.dt_ms;
+    smp.n_samples = (b.n_steps - transient) / every;
+    nms::fc_options fo;
+    fo.empirical = "synthetic";
+    for (int p = 0; p < 8; ++p)
+        for (int q = 0; q < 8; ++q)
+            fo.empirical_fc.push_back(p == q ? 1.0 : 0.3 + 0.05 * double((p + q) % 5));
+    nms::spectra_options so;
+    so.nperseg = 128;
+    auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r) {
+        r.clear();
+        r.push_back(nms::make_fc_reducer({"fc"}, fo, smp));
+        r.push_back(nms::make_moments_reducer({"mean", "std"}, ""));
+        r.push_back(nms::make_spectra_reducer({"peak_freq"}, so, smp, "mV"));
+        for (auto& x : r) x->reset(n, 8);
+        return std::vector<nms::reducer*>{r[0].get(), r[1].get(), r[2].get()};
+    };
+    std::vector<std::unique_ptr<nms::reducer>> ref, got;
+    nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref), 0);
+    ASSERT_TRUE(cpu_obs.moments_only());
+    ASSERT_TRUE(cpu_obs.device_fc());
+    nms::run_cpu<double>(b, {}, &cpu_obs);
+    for (bool by_node : {false, true}) {
+        nms::sweep_observer<double> dev_obs(coef, transient, every, make(got), 0);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        for (std::size_t k = 0; k < ref.size(); ++k)
+            expect_same_outputs(*ref[k], *got[k], n, by_node ? "node mapping" : "instance mapping");
+    }
+    // Not trivially equal: the FC has off-diagonal entries well away from 0 and 1.
+    double fc[64];
+    ref[0]->result(0, n - 1, fc);
+    double spread = 0;
+    for (int k = 1; k < 8; ++k) spread = std::max(spread, std::abs(fc[k]));
+    EXPECT_GT(spread, 0.05);
+    EXPECT_LT(spread, 0.999);
+    // FCD needs the windows: it stays on the host.
+    auto fcd = nms::make_fc_reducer({"fc", "fcd"}, fo, smp);
+    fcd->reset(n, 8);
+    nms::sweep_observer<double> fcd_obs(coef, transient, every, {fcd.get()}, 0);
+    EXPECT_FALSE(fcd_obs.moments_only());
 }
 
 // The node mapping's launches span several steps (the shortest delay + 1,

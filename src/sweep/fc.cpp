@@ -115,6 +115,23 @@ class fc_reducer final : public reducer {
         return b;
     }
 
+    // The co-moments run on a device as well (kernels/fc_kernels.hpp); FCD's
+    // windows only here.
+    bool takes_fc() const override { return !want_fcd_; }
+    void load_fc(const moments_state& m) override {
+        const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
+        for (int l = 0; l < m.n_valid; ++l) {
+            const std::size_t i = m.first + std::size_t(l);
+            count_[i] = m.count;
+            std::size_t q = 0; // pairs a <= b row by row
+            for (std::size_t a = 0; a < N; ++a) {
+                mean_[i * N + a] = m.fc_mean[a * S + std::size_t(l)];
+                for (std::size_t c = a; c < N; ++c)
+                    C_[(i * N + a) * N + c] = m.fc_c[q++ * S + std::size_t(l)];
+            }
+        }
+    }
+
     void accumulate(const obs_block& b) override {
         static thread_local std::vector<double> x, d, e;
         const std::size_t N = std::size_t(nn_);

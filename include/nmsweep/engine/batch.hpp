@@ -114,6 +114,11 @@ struct moments_state {
     // of the psd_segments periodograms |X_k|^2 (channels as the moments').
     const double* psd = nullptr;
     long psd_bins = 0, psd_segments = 0;
+    // Functional connectivity: the nodes' running means fc_mean[node *
+    // stride + lane] and co-moments fc_c[pair * stride + lane], pairs (a, b)
+    // with a <= b row by row (kernels/fc_kernels.hpp); `count` samples.
+    const double* fc_mean = nullptr;
+    const double* fc_c = nullptr;
 };
 
 // Welch spectra of projection 0 wanted with the moments: segments of
@@ -140,8 +145,8 @@ template <class T> struct observer {
     virtual long first_needed_step() const { return 0; }
     // True when everything the observer needs is the moments of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
-    // on, and perhaps its cycle states (device_cycles) and Welch sums
-    // (device_spectra): a backend may then
+    // on, and perhaps its cycle states (device_cycles), Welch sums
+    // (device_spectra) and co-moments (device_fc): a backend may then
     // accumulate them itself and call observe_moments once per range of
     // instances instead of observe_projected.
     virtual bool moments_only() const { return false; }
@@ -149,6 +154,7 @@ template <class T> struct observer {
     // every node is tracked besides the node mean.
     virtual bool device_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
     virtual bool device_spectra(spectra_params& /*p*/) const { return false; }
+    virtual bool device_fc() const { return false; }
     virtual void observe_moments(const moments_state&) {}
 };
 

@@ -57,6 +57,9 @@ class reducer {
     // segmenting, and the sums computed elsewhere.
     virtual bool takes_spectra(spectra_params& /*p*/) const { return false; }
     virtual void load_spectra(const moments_state&) {}
+    // Reducers whose state is the nodes' co-moments (FC without FCD).
+    virtual bool takes_fc() const { return false; }
+    virtual void load_fc(const moments_state&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
