@@ -470,6 +470,20 @@ TEST(gpu_kernels_on_host, device_cycles_match_host_attractor) {
     }
 }
 
+// Jansen-Rit, dt 0.1 ms, noise on y4, sampled every `every` steps after
+// `transient` steps (the sampling the reducers are made with in smp).
+nms::batch sampled_jr(std::size_t n, long steps, double noise, long transient, long every,
+                      nms::sampling& smp) {
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", n);
+    b.dt = 0.1;
+    b.n_steps = steps;
+    b.params["noise.y4"] = nms::field::scalar(noise);
+    smp.dt_ms = b.dt * double(every);
+    smp.fs = 1000.0 / smp.dt_ms;
+    smp.n_samples = (steps - transient) / every;
+    return b;
+}
+
 // Welch spectra on the device (ring of samples, prepare, strided batched
 // FFT, periodogram sums; FFTW standing in for cuFFT) give the host spectra
 // reducer's PSDs, peaks and band powers, per node and of the node mean,
@@ -479,16 +493,10 @@ TEST(gpu_kernels_on_host, device_spectra_match_host_welch) {
     using M = nms::models::jansen_rit;
     using C = nms::coupling::sigmoidal_jansen_rit<2>;
     const std::size_t n = 7;
-    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", n);
-    b.dt = 0.1;
-    b.n_steps = 3001;
-    b.params["noise.y4"] = nms::field::scalar(2e-2);
     const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
     const long transient = 201, every = 4;
     nms::sampling smp;
-    smp.dt_ms = b.dt * every;
-    smp.fs = 1000.0 / smp.dt_ms;
-    smp.n_samples = (b.n_steps - transient) / every;
+    const nms::batch b = sampled_jr(n, 3001, 2e-2, transient, every, smp);
     for (auto [nperseg, noverlap, window] : {std::tuple{64L, 32L, "hann"}, std::tuple{50L, 10L, "boxcar"}}) {
         nms::spectra_options so;
         so.nperseg = nperseg;
@@ -534,19 +542,13 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
     using M = nms::models::jansen_rit;
     using C = nms::coupling::sigmoidal_jansen_rit<2>;
     const std::size_t n = 9;
-    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", n);
-    b.dt = 0.1;
-    b.n_steps = 2001;
-    b.params["noise.y4"] = nms::field::scalar(5e-2);
-    std::vector<double> ca(n);
-    for (std::size_t i = 0; i < n; ++i) ca[i] = 0.5 * double(i);
-    b.params["coupling.a"] = nms::field::per_instance(ca);
     const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
     const long transient = 101, every = 3;
     nms::sampling smp;
-    smp.dt_ms = b.dt * every;
-    smp.fs = 1000.0 / smp.dt_ms;
-    smp.n_samples = (b.n_steps - transient) / every;
+    nms::batch b = sampled_jr(n, 2001, 5e-2, transient, every, smp);
+    std::vector<double> ca(n);
+    for (std::size_t i = 0; i < n; ++i) ca[i] = 0.5 * double(i);
+    b.params["coupling.a"] = nms::field::per_instance(ca);
     nms::fc_options fo;
     fo.empirical = "synthetic";
     for (int p = 0; p < 8; ++p)
