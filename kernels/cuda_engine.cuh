@@ -32,6 +32,7 @@
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
 #include "nmsweep/core/error.hpp"
+#include "order_kernels.hpp"
 #include "welch_kernels.hpp"
 
 #include <algorithm>
@@ -137,6 +138,13 @@ __global__ void __launch_bounds__(max_block_threads)
     fc_rows_kernel(const D* d, const D* e, D* C, long nn, long n) {
     const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
     if (g < nn * n) fc_row(d, e, C, g / n, nn, n, g % n);
+}
+
+template <class D>
+__global__ void __launch_bounds__(max_block_threads)
+    order_kernel(const D* x, long nn, long n, D k, D* r_mean, D* r_m2) {
+    const long i = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < n) order_sample(x, nn, n, i, k, r_mean, r_m2);
 }
 
 template <class T> struct device_buffer {
@@ -275,7 +283,16 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     // every sample from the node values the stepping left in d_net.
     const bool dev_fc = dev_moments && obs->device_fc();
     const std::size_t fc_words = dev_fc ? std::size_t(fc_pairs(nn)) * n_sub : 0;
-    device_buffer<double> d_net(dev_moments && (by_node || dev_fc) ? cs : 0);
+    // Kuramoto order parameter of phase observables (order_kernels.hpp),
+    // likewise after every sample.
+    const bool dev_order = dev_moments && obs->device_order();
+    const bool per_sample = dev_fc || dev_order; // kernels after every sample
+    device_buffer<double> d_rmean(dev_order ? n_sub : 0), d_rm2(dev_order ? n_sub : 0);
+    if (dev_order) {
+        NMS_CUDA_CHECK(cudaMemset(d_rmean.p, 0, n_sub * sizeof(double)));
+        NMS_CUDA_CHECK(cudaMemset(d_rm2.p, 0, n_sub * sizeof(double)));
+    }
+    device_buffer<double> d_net(dev_moments && (by_node || per_sample) ? cs : 0);
     device_buffer<double> d_fmean(dev_fc ? cs : 0), d_fd(dev_fc ? cs : 0), d_fe(dev_fc ? cs : 0),
         d_fc(fc_words);
     if (dev_fc) {
@@ -304,7 +321,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     long n_segments = 0;
     // Steps t0 .. t1-1 (t0: the start of the observation buffer's samples).
     auto advance = [&](long t0, long t1, bool observe) {
-        if (!by_node && !dev_fc) {
+        if (!by_node && !per_sample) {
             steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t0, t1, observe);
             NMS_CUDA_LAUNCHED("steps_kernel");
             return;
@@ -319,7 +336,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
             }
             if (by_node)
                 node_kernel<M, C, S, T><<<node_grid, block, 0, st.compute>>>(a, t0, t, tb, observe);
-            else // observe is false here (FC on the device: no per-sample hand-over)
+            else // observe is false here (per-sample reducers: no per-sample hand-over)
                 steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, tb, false);
             if (a.mom && tb >= a.mom_first && tb % a.every == 0) {
                 if (by_node) net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
@@ -329,6 +346,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                                                                          k, long(cs));
                     fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_fd.p, d_fe.p, d_fc.p, nn, n);
                 }
+                if (dev_order)
+                    order_kernel<<<grid, block, 0, st.compute>>>(
+                        d_net.p, long(nn), n, double((tb - a.mom_first) / a.every + 1), d_rmean.p, d_rm2.p);
             }
             t = tb;
         }
@@ -449,7 +469,12 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         if (dev_spectra)
             NMS_CUDA_CHECK(
                 cudaMemcpy(psd.data(), d_psd.p, psd.size() * sizeof(double), cudaMemcpyDeviceToHost));
-        std::vector<double> fmean(d_fmean.n), fcm(d_fc.n);
+        std::vector<double> fmean(d_fmean.n), fcm(d_fc.n), rmean(d_rmean.n), rm2(d_rm2.n);
+        if (dev_order) {
+            NMS_CUDA_CHECK(
+                cudaMemcpy(rmean.data(), d_rmean.p, n_sub * sizeof(double), cudaMemcpyDeviceToHost));
+            NMS_CUDA_CHECK(cudaMemcpy(rm2.data(), d_rm2.p, n_sub * sizeof(double), cudaMemcpyDeviceToHost));
+        }
         if (dev_fc) {
             NMS_CUDA_CHECK(
                 cudaMemcpy(fmean.data(), d_fmean.p, fmean.size() * sizeof(double), cudaMemcpyDeviceToHost));
@@ -458,7 +483,8 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         }
         obs->observe_moments({i0, long(n_sub), int(n_sub), nn, mom_count, m.data(), m.data() + mom_stride,
                               m.data() + 2 * mom_stride, m.data() + 3 * mom_stride, cyc.data(), cyc_ch,
-                              psd.data(), bins, n_segments, fmean.data(), fcm.data()});
+                              psd.data(), bins, n_segments, fmean.data(), fcm.data(), rmean.data(),
+                              rm2.data()});
     }
     return double(ms) / 1e3;
 }
@@ -509,8 +535,9 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
                 if (obs->device_spectra(sp)) welch_len = sp.length;
             }
             const bool fc = obs && obs->moments_only() && obs->device_fc();
+            const bool order = obs && obs->moments_only() && obs->device_order();
             const std::size_t per =
-                bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch, welch_len, fc);
+                bytes_per_instance<M, C, T>(P, n_node_params, node_any || order, cyc_ch, welch_len, fc);
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));

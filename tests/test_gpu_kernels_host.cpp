@@ -9,6 +9,7 @@
 #include "batch_util.hpp"
 #include "fc_kernels.hpp"
 #include "instance_tables.hpp"
+#include "order_kernels.hpp"
 #include "sweep_observer.hpp"
 #include "welch_kernels.hpp"
 
@@ -324,19 +325,29 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
             fftw_plan_many_dft_r2c(1, &len, int(B), seg.data(), &len, int(B), 1,
                                    reinterpret_cast<fftw_complex*>(X.data()), &nf, int(B), 1, FFTW_ESTIMATE);
     }
-    // FC as run_range does it: co-moments after every sample.
-    const bool fc = dev_obs.device_fc();
+    // FC and the order parameter as run_range does them: after every sample.
+    const bool fc = dev_obs.device_fc(), order = dev_obs.device_order();
     const long cs = long(nn) * n;
     std::vector<double> xs(fc ? cs : 0), fmean(xs.size(), 0.0), fd(xs.size()), fe(xs.size()),
         fcm(fc ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0, 0.0);
+    std::vector<double> rmean(order ? n : 0, 0.0), rm2(rmean.size(), 0.0);
+    if ((fc || order) && !by_node) {
+        xs.resize(std::size_t(cs));
+        a.net = xs.data();
+    }
     std::function<void(long)> after_sample;
-    if (fc) {
-        if (!by_node) a.net = xs.data();
+    if (fc || order) {
         after_sample = [&](long tb) {
             const double k = double((tb - a.mom_first) / every + 1);
-            for (long g = 0; g < cs; ++g) nms::gpu::fc_means(a.net, fmean.data(), fd.data(), fe.data(), k, g);
-            for (long g = cs - 1; g >= 0; --g)
-                nms::gpu::fc_row(fd.data(), fe.data(), fcm.data(), g / n, nn, n, g % n);
+            if (fc) {
+                for (long g = 0; g < cs; ++g)
+                    nms::gpu::fc_means(a.net, fmean.data(), fd.data(), fe.data(), k, g);
+                for (long g = cs - 1; g >= 0; --g)
+                    nms::gpu::fc_row(fd.data(), fe.data(), fcm.data(), g / n, nn, n, g % n);
+            }
+            if (order)
+                for (long i = 0; i < n; ++i)
+                    nms::gpu::order_sample(a.net, nn, n, i, k, rmean.data(), rm2.data());
         };
     }
     for (int i = 0; i < n; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
@@ -364,7 +375,7 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
     dev_obs.observe_moments({0, n, n, nn, count, mom.data(), mom.data() + ms, mom.data() + 2 * ms,
                              mom.data() + 3 * ms, cyc.data(), cyc_ch, psd.data(), bins, n_seg, fmean.data(),
-                             fcm.data()});
+                             fcm.data(), rmean.data(), rm2.data()});
 }
 
 // Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).
@@ -587,6 +598,49 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
     fcd->reset(n, 8);
     nms::sweep_observer<double> fcd_obs(coef, transient, every, {fcd.get()}, 0);
     EXPECT_FALSE(fcd_obs.moments_only());
+}
+
+// The Kuramoto order parameter of a phase model (the observable is the
+// phase) on the device gives the host synchrony reducer's time mean and
+// metastability, in both mappings; with PLV (pairwise) it stays on the host.
+TEST(gpu_kernels_on_host, device_order_parameter_matches_host_synchrony) {
+    using M = nms::models::kuramoto;
+    using C = nms::coupling::kuramoto<1>;
+    const std::size_t n = 11;
+    nms::batch b = make_batch("kuramoto", "kuramoto", n);
+    b.n_steps = 1501;
+    b.params["noise.theta"] = nms::field::scalar(0.02);
+    std::vector<double> ca(n);
+    for (std::size_t i = 0; i < n; ++i) ca[i] = 0.1 * double(i);
+    b.params["coupling.a"] = nms::field::per_instance(ca);
+    const std::vector<double> coef{1.0}; // theta
+    const long transient = 301, every = 2;
+    nms::sampling smp;
+    smp.dt_ms = b.dt * every;
+    smp.fs = 1000.0 / smp.dt_ms;
+    smp.n_samples = (b.n_steps - transient) / every;
+    const std::vector<std::string> feats{"kuramoto_r", "metastability"};
+    auto ref = nms::make_synchrony_reducer(feats, {}, true, smp);
+    ref->reset(n, 8);
+    nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref.get()}, 0);
+    ASSERT_TRUE(cpu_obs.moments_only());
+    nms::run_cpu<double>(b, {}, &cpu_obs);
+    for (bool by_node : {false, true}) {
+        auto got = nms::make_synchrony_reducer(feats, {}, true, smp);
+        got->reset(n, 8);
+        nms::sweep_observer<double> dev_obs(coef, transient, every, {got.get()}, 0);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        expect_same_outputs(*ref, *got, n, by_node ? "node mapping" : "instance mapping");
+    }
+    // R spans a range over the coupling strengths: the comparison means something.
+    double r0, r1;
+    ref->result(0, 0, &r0);
+    ref->result(0, n - 1, &r1);
+    EXPECT_GT(std::abs(r1 - r0), 0.05) << r0 << " " << r1;
+    auto plv = nms::make_synchrony_reducer({"kuramoto_r", "plv"}, {}, true, smp);
+    plv->reset(n, 8);
+    nms::sweep_observer<double> plv_obs(coef, transient, every, {plv.get()}, 0);
+    EXPECT_FALSE(plv_obs.moments_only());
 }
 
 // The node mapping's launches span several steps (the shortest delay + 1,

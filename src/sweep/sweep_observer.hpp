@@ -73,11 +73,11 @@ template <class T> class sweep_observer final : public observer<T> {
         return out;
     }
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
-    // Moments, at most one cycle-tracking, one spectra and one FC reducer:
-    // all on the device.
+    // Moments, at most one cycle-tracking, one spectra, one FC and one
+    // order-parameter reducer: all on the device.
     bool moments_only() const override {
         if (!channels_.empty() || (ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
-        int cycles = 0, spectra = 0, fc = 0;
+        int cycles = 0, spectra = 0, fc = 0, order = 0;
         for (auto* r : reducers_) {
             cycle_params p;
             spectra_params sp;
@@ -88,14 +88,21 @@ template <class T> class sweep_observer final : public observer<T> {
                 ++spectra;
             else if (r->takes_fc())
                 ++fc;
+            else if (r->takes_order())
+                ++order;
             else if (!r->takes_moments())
                 return false;
         }
-        return cycles <= 1 && spectra <= 1 && fc <= 1 && this->every == sample_every_;
+        return cycles <= 1 && spectra <= 1 && fc <= 1 && order <= 1 && this->every == sample_every_;
     }
     bool device_cycles(cycle_params& p, bool& per_node) const override {
         for (auto* r : reducers_)
             if (r->takes_cycles(p, per_node)) return true;
+        return false;
+    }
+    bool device_order() const override {
+        for (auto* r : reducers_)
+            if (r->takes_order()) return true;
         return false;
     }
     bool device_fc() const override {
@@ -119,6 +126,8 @@ template <class T> class sweep_observer final : public observer<T> {
                 r->load_spectra(m);
             else if (r->takes_fc())
                 r->load_fc(m);
+            else if (r->takes_order())
+                r->load_order(m);
             else
                 r->load_moments(m);
         }

@@ -79,6 +79,18 @@ class synchrony_reducer final : public reducer {
         return b;
     }
 
+    // The order parameter of phase observables runs on a device as well
+    // (kernels/order_kernels.hpp); PLV and Hilbert phases only here.
+    bool takes_order() const override { return phase_obs_ && !want_plv_; }
+    void load_order(const moments_state& m) override {
+        for (int l = 0; l < m.n_valid; ++l) {
+            const std::size_t i = m.first + std::size_t(l);
+            count_[i] = rcount_[i] = m.count;
+            rmean_[i] = m.r_mean[l];
+            rm2_[i] = m.r_m2[l];
+        }
+    }
+
     void accumulate(const obs_block& b) override {
         if (phase_obs_)
             accumulate_phase(b);

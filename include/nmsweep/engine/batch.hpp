@@ -119,6 +119,10 @@ struct moments_state {
     // with a <= b row by row (kernels/fc_kernels.hpp); `count` samples.
     const double* fc_mean = nullptr;
     const double* fc_c = nullptr;
+    // Kuramoto order parameter of phase observables: the time mean and the
+    // sum of squared deviations of R(t), r_mean[lane], r_m2[lane]; `count` samples.
+    const double* r_mean = nullptr;
+    const double* r_m2 = nullptr;
 };
 
 // Welch spectra of projection 0 wanted with the moments: segments of
@@ -146,7 +150,8 @@ template <class T> struct observer {
     // True when everything the observer needs is the moments of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
     // on, and perhaps its cycle states (device_cycles), Welch sums
-    // (device_spectra) and co-moments (device_fc): a backend may then
+    // (device_spectra), co-moments (device_fc) and order parameter moments
+    // (device_order): a backend may then
     // accumulate them itself and call observe_moments once per range of
     // instances instead of observe_projected.
     virtual bool moments_only() const { return false; }
@@ -155,6 +160,7 @@ template <class T> struct observer {
     virtual bool device_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
     virtual bool device_spectra(spectra_params& /*p*/) const { return false; }
     virtual bool device_fc() const { return false; }
+    virtual bool device_order() const { return false; }
     virtual void observe_moments(const moments_state&) {}
 };
 

@@ -60,6 +60,10 @@ class reducer {
     // Reducers whose state is the nodes' co-moments (FC without FCD).
     virtual bool takes_fc() const { return false; }
     virtual void load_fc(const moments_state&) {}
+    // Reducers whose state is the moments of the Kuramoto order parameter of
+    // a phase observable (synchrony without PLV or Hilbert phases).
+    virtual bool takes_order() const { return false; }
+    virtual void load_order(const moments_state&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
