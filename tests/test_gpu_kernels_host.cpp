@@ -141,6 +141,15 @@ nms::batch make_batch(const std::string& model, const std::string& coupling, std
     return nms::test::spread_batch(model, coupling, n, 203, 5);
 }
 
+// What the reducers see of batch b sampled every `every` steps after `transient` steps.
+nms::sampling sampling_of(const nms::batch& b, long transient, long every) {
+    nms::sampling smp;
+    smp.dt_ms = b.dt * double(every);
+    smp.fs = 1000.0 / smp.dt_ms;
+    smp.n_samples = (b.n_steps - transient) / every;
+    return smp;
+}
+
 template <class M, class C, nms::scheme S, class T>
 void expect_matches_cpu(const nms::batch& b, double tol, const std::string& what) {
     const auto cpu = nms::run_cpu<T>(b);
@@ -446,9 +455,7 @@ TEST(gpu_kernels_on_host, device_cycles_match_host_attractor) {
     b.params["model.mu"] = nms::field::per_instance(mu);
     const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
     const long transient = 2000, every = 4;
-    nms::sampling smp;
-    smp.dt_ms = b.dt * every;
-    smp.n_samples = (b.n_steps - transient) / every;
+    const nms::sampling smp = sampling_of(b, transient, every);
     nms::attractor_options ao;
     ao.per_node = true;
     const std::vector<std::string> feats{"mean", "max"};
@@ -489,9 +496,7 @@ nms::batch sampled_jr(std::size_t n, long steps, double noise, long transient, l
     b.dt = 0.1;
     b.n_steps = steps;
     b.params["noise.y4"] = nms::field::scalar(noise);
-    smp.dt_ms = b.dt * double(every);
-    smp.fs = 1000.0 / smp.dt_ms;
-    smp.n_samples = (steps - transient) / every;
+    smp = sampling_of(b, transient, every);
     return b;
 }
 
@@ -615,10 +620,7 @@ TEST(gpu_kernels_on_host, device_order_parameter_matches_host_synchrony) {
     b.params["coupling.a"] = nms::field::per_instance(ca);
     const std::vector<double> coef{1.0}; // theta
     const long transient = 301, every = 2;
-    nms::sampling smp;
-    smp.dt_ms = b.dt * every;
-    smp.fs = 1000.0 / smp.dt_ms;
-    smp.n_samples = (b.n_steps - transient) / every;
+    const nms::sampling smp = sampling_of(b, transient, every);
     const std::vector<std::string> feats{"kuramoto_r", "metastability"};
     auto ref = nms::make_synchrony_reducer(feats, {}, true, smp);
     ref->reset(n, 8);
