@@ -21,13 +21,15 @@
 // The per-node physics is node_update(), the same NMS_HD function the CPU
 // backend runs in its SIMD loop; the noise is the same Philox stream
 // (core/noise.hpp), keyed by (seed, global instance, node, variable, step).
-// Moments and the attractor classification's cycle states of the observable
-// are reduced on the device (only per-instance results leave it); other
-// reducers get the observables, computed on the device, per sample.
+// Moments, the attractor classification's cycle states, Welch spectra, FC,
+// the order parameter of phase observables and BOLD (its FC and kept
+// samples) are reduced on the device (only per-instance results leave it);
+// other reducers get the observables, computed on the device, per sample.
 
 #include "cuda_check.hpp"
 #include "cuda_dispatch.hpp"
 
+#include "bold_kernels.hpp"
 #include "fc_kernels.hpp"
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
@@ -147,6 +149,19 @@ __global__ void __launch_bounds__(max_block_threads)
     if (i < n) order_sample(x, nn, n, i, k, r_mean, r_m2);
 }
 
+template <class A>
+__global__ void __launch_bounds__(max_block_threads) bold_input_kernel(const A a, const double* x, long g) {
+    const long at = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (at < a.cs) bold_input(a, x, at, g);
+}
+
+template <class A>
+__global__ void __launch_bounds__(max_block_threads)
+    bold_sample_kernel(const A a, long j, double w, bool exact) {
+    const long at = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (at < a.cs) bold_sample(a, at, j, w, exact);
+}
+
 template <class T> struct device_buffer {
     T* p = nullptr;
     std::size_t n = 0;
@@ -203,15 +218,20 @@ struct stream_pair {
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
 std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels,
-                               long welch_length, bool fc) {
+                               long welch_length, bool fc, const bold_params* bold) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
                         + std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
                         std::size_t(n_node_params) * nn;
     std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
-    if (by_node || fc) b += nn * sizeof(double); // node values at a sample
+    if (by_node || fc || bold) b += nn * sizeof(double); // node values at a sample
     if (fc) b += (3 * nn + std::size_t(fc_pairs(long(nn)))) * sizeof(double);
+    // BOLD: balloon state, inputs, two BOLD values, the sample, co-moments
+    // as FC's, the kept samples; constants per instance when swept.
+    if (bold)
+        b += (12 * nn + std::size_t(fc_pairs(long(nn))) + std::size_t(bold->n_keep) * nn) * sizeof(double) +
+             (bold->per_instance.empty() ? 0 : sizeof(observe::balloon<double>));
     b += std::size_t(cycle_channels) * sizeof(cycle_state);
     // Welch: ring, segments, spectra (and as much again for cuFFT's work
     // area), sums in double; per channel (the nodes and their mean).
@@ -286,7 +306,11 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     // Kuramoto order parameter of phase observables (order_kernels.hpp),
     // likewise after every sample.
     const bool dev_order = dev_moments && obs->device_order();
-    const bool per_sample = dev_fc || dev_order; // kernels after every sample
+    // BOLD (bold_kernels.hpp): the hemodynamics and the co-moments of the
+    // BOLD samples, likewise.
+    bold_params bp;
+    const bool dev_bold = dev_moments && obs->device_bold(bp);
+    const bool per_sample = dev_fc || dev_order || dev_bold; // kernels after every sample
     device_buffer<double> d_rmean(dev_order ? n_sub : 0), d_rm2(dev_order ? n_sub : 0);
     if (dev_order) {
         NMS_CUDA_CHECK(cudaMemset(d_rmean.p, 0, n_sub * sizeof(double)));
@@ -300,6 +324,40 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         NMS_CUDA_CHECK(cudaMemset(d_fc.p, 0, fc_words * sizeof(double)));
     }
     a.net = d_net.p;
+    const std::size_t bcs = dev_bold ? cs : 0;
+    device_buffer<double> d_bx(4 * bcs), d_bz(bcs), d_bzs(bp.grid.m > 1 ? bcs : 0), d_bb0(bcs), d_bb1(bcs),
+        d_by(bcs), d_bmean(bcs), d_bd(bcs), d_be(bcs), d_bc(dev_bold ? std::size_t(fc_pairs(nn)) * n_sub : 0),
+        d_bts(std::size_t(bp.n_keep) * bcs);
+    const std::vector<observe::balloon<double>> bper =
+        bp.per_instance.empty()
+            ? std::vector<observe::balloon<double>>{}
+            : std::vector<observe::balloon<double>>(bp.per_instance.begin() + long(i0),
+                                                    bp.per_instance.begin() + long(i0 + n_sub));
+    device_buffer<observe::balloon<double>> d_bper(bper);
+    bold_args ba;
+    long bold_k = 0, bold_count = 0;
+    if (dev_bold) {
+        for (auto* d : {&d_bx, &d_bz, &d_bzs, &d_bb0, &d_bb1, &d_bmean, &d_bc})
+            if (d->n) NMS_CUDA_CHECK(cudaMemset(d->p, 0, d->n * sizeof(double)));
+        ba.x = d_bx.p;
+        ba.zprev = d_bz.p;
+        ba.zsum = d_bzs.p;
+        ba.bnow = d_bb0.p;
+        ba.bprev = d_bb1.p;
+        ba.y = d_by.p;
+        ba.ts = d_bts.p;
+        ba.per = bper.empty() ? nullptr : d_bper.p;
+        ba.c = bp.c;
+        ba.cs = long(cs);
+        ba.n = n;
+        ba.m = bp.grid.m;
+        ba.n_sub = bp.grid.n_sub;
+        ba.n_keep = bp.n_keep;
+        ba.gain = bp.gain;
+        ba.offset = bp.offset;
+        ba.h = bp.grid.h_s;
+        ba.rk4 = bp.rk4;
+    }
     int cyc_ch = 0;
     if (dev_moments && obs->device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
     device_buffer<cycle_state> d_cyc(
@@ -349,6 +407,19 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                 if (dev_order)
                     order_kernel<<<grid, block, 0, st.compute>>>(
                         d_net.p, long(nn), n, double((tb - a.mom_first) / a.every + 1), d_rmean.p, d_rm2.p);
+                if (dev_bold)
+                    bold_schedule(
+                        ba, bp.grid, ++bold_k, bold_count,
+                        [&](long g) {
+                            bold_input_kernel<<<node_grid, block, 0, st.compute>>>(ba, d_net.p, g);
+                        },
+                        [&](long j, double w, bool exact, long count) {
+                            bold_sample_kernel<<<node_grid, block, 0, st.compute>>>(ba, j, w, exact);
+                            fc_means_kernel<<<node_grid, block, 0, st.compute>>>(
+                                d_by.p, d_bmean.p, d_bd.p, d_be.p, double(count), long(cs));
+                            fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_bd.p, d_be.p, d_bc.p, nn,
+                                                                                n);
+                        });
             }
             t = tb;
         }
@@ -481,10 +552,33 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
             NMS_CUDA_CHECK(
                 cudaMemcpy(fcm.data(), d_fc.p, fcm.size() * sizeof(double), cudaMemcpyDeviceToHost));
         }
-        obs->observe_moments({i0, long(n_sub), int(n_sub), nn, mom_count, m.data(), m.data() + mom_stride,
-                              m.data() + 2 * mom_stride, m.data() + 3 * mom_stride, cyc.data(), cyc_ch,
-                              psd.data(), bins, n_segments, fmean.data(), fcm.data(), rmean.data(),
-                              rm2.data()});
+        std::vector<double> bmean(d_bmean.n), bc(d_bc.n), bts(d_bts.n);
+        for (auto [h, d] : {std::pair{&bmean, &d_bmean}, std::pair{&bc, &d_bc}, std::pair{&bts, &d_bts}})
+            if (d->n)
+                NMS_CUDA_CHECK(cudaMemcpy(h->data(), d->p, d->n * sizeof(double), cudaMemcpyDeviceToHost));
+        moments_state ms{i0,
+                         long(n_sub),
+                         int(n_sub),
+                         nn,
+                         mom_count,
+                         m.data(),
+                         m.data() + mom_stride,
+                         m.data() + 2 * mom_stride,
+                         m.data() + 3 * mom_stride,
+                         cyc.data(),
+                         cyc_ch,
+                         psd.data(),
+                         bins,
+                         n_segments,
+                         fmean.data(),
+                         fcm.data(),
+                         rmean.data(),
+                         rm2.data()};
+        ms.bold_count = bold_count;
+        ms.bold_mean = bmean.data();
+        ms.bold_c = bc.data();
+        ms.bold_ts = bts.data();
+        obs->observe_moments(ms);
     }
     return double(ms) / 1e3;
 }
@@ -536,8 +630,10 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
             }
             const bool fc = obs && obs->moments_only() && obs->device_fc();
             const bool order = obs && obs->moments_only() && obs->device_order();
-            const std::size_t per =
-                bytes_per_instance<M, C, T>(P, n_node_params, node_any || order, cyc_ch, welch_len, fc);
+            bold_params bp;
+            const bool bold = obs && obs->moments_only() && obs->device_bold(bp);
+            const std::size_t per = bytes_per_instance<M, C, T>(P, n_node_params, node_any || order, cyc_ch,
+                                                                welch_len, fc, bold ? &bp : nullptr);
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));

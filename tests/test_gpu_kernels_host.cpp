@@ -7,6 +7,7 @@
 // checks the same on a device.
 
 #include "batch_util.hpp"
+#include "bold_kernels.hpp"
 #include "fc_kernels.hpp"
 #include "instance_tables.hpp"
 #include "order_kernels.hpp"
@@ -15,6 +16,7 @@
 
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/models/registry.hpp"
+#include "nmsweep/observe/bold.hpp"
 
 #include <fftw3.h>
 #include <gtest/gtest.h>
@@ -340,12 +342,39 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     std::vector<double> xs(fc ? cs : 0), fmean(xs.size(), 0.0), fd(xs.size()), fe(xs.size()),
         fcm(fc ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0, 0.0);
     std::vector<double> rmean(order ? n : 0, 0.0), rm2(rmean.size(), 0.0);
-    if ((fc || order) && !by_node) {
+    // BOLD as run_range does it: the same schedule, the kernels' functions.
+    nms::bold_params bp;
+    const bool bold = dev_obs.device_bold(bp);
+    const std::size_t bcs = bold ? std::size_t(cs) : 0;
+    std::vector<double> bx(4 * bcs, 0.0), bz(bcs, 0.0), bzs(bcs, 0.0), bb0(bcs, 0.0), bb1(bcs, 0.0), by(bcs),
+        bmean(bcs, 0.0), bd(bcs), be(bcs), bc(bold ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0, 0.0),
+        bts(std::size_t(bp.n_keep) * bcs, NAN);
+    nms::gpu::bold_args ba;
+    ba.x = bx.data();
+    ba.zprev = bz.data();
+    ba.zsum = bzs.data();
+    ba.bnow = bb0.data();
+    ba.bprev = bb1.data();
+    ba.y = by.data();
+    ba.ts = bp.n_keep ? bts.data() : nullptr;
+    ba.per = bp.per_instance.empty() ? nullptr : bp.per_instance.data();
+    ba.c = bp.c;
+    ba.cs = cs;
+    ba.n = n;
+    ba.m = bp.grid.m;
+    ba.n_sub = bp.grid.n_sub;
+    ba.n_keep = bp.n_keep;
+    ba.gain = bp.gain;
+    ba.offset = bp.offset;
+    ba.h = bp.grid.h_s;
+    ba.rk4 = bp.rk4;
+    long bold_k = 0, bold_count = 0;
+    if ((fc || order || bold) && !by_node) {
         xs.resize(std::size_t(cs));
         a.net = xs.data();
     }
     std::function<void(long)> after_sample;
-    if (fc || order) {
+    if (fc || order || bold) {
         after_sample = [&](long tb) {
             const double k = double((tb - a.mom_first) / every + 1);
             if (fc) {
@@ -357,6 +386,20 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
             if (order)
                 for (long i = 0; i < n; ++i)
                     nms::gpu::order_sample(a.net, nn, n, i, k, rmean.data(), rm2.data());
+            if (bold)
+                nms::gpu::bold_schedule(
+                    ba, bp.grid, ++bold_k, bold_count,
+                    [&](long g) {
+                        for (long at = 0; at < cs; ++at) nms::gpu::bold_input(ba, a.net, at, g);
+                    },
+                    [&](long j, double w, bool exact, long count) {
+                        for (long at = 0; at < cs; ++at) nms::gpu::bold_sample(ba, at, j, w, exact);
+                        for (long g = 0; g < cs; ++g)
+                            nms::gpu::fc_means(by.data(), bmean.data(), bd.data(), be.data(), double(count),
+                                               g);
+                        for (long g = cs - 1; g >= 0; --g)
+                            nms::gpu::fc_row(bd.data(), be.data(), bc.data(), g / n, nn, n, g % n);
+                    });
         };
     }
     for (int i = 0; i < n; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
@@ -382,9 +425,29 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node, 0, after_sample);
     if (plan) fftw_destroy_plan(plan);
     const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
-    dev_obs.observe_moments({0, n, n, nn, count, mom.data(), mom.data() + ms, mom.data() + 2 * ms,
-                             mom.data() + 3 * ms, cyc.data(), cyc_ch, psd.data(), bins, n_seg, fmean.data(),
-                             fcm.data(), rmean.data(), rm2.data()});
+    nms::moments_state st{0,
+                          n,
+                          n,
+                          nn,
+                          count,
+                          mom.data(),
+                          mom.data() + ms,
+                          mom.data() + 2 * ms,
+                          mom.data() + 3 * ms,
+                          cyc.data(),
+                          cyc_ch,
+                          psd.data(),
+                          bins,
+                          n_seg,
+                          fmean.data(),
+                          fcm.data(),
+                          rmean.data(),
+                          rm2.data()};
+    st.bold_count = bold_count;
+    st.bold_mean = bmean.data();
+    st.bold_c = bc.data();
+    st.bold_ts = bts.data();
+    dev_obs.observe_moments(st);
 }
 
 // Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).
@@ -603,6 +666,96 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
     fcd->reset(n, 8);
     nms::sweep_observer<double> fcd_obs(coef, transient, every, {fcd.get()}, 0);
     EXPECT_FALSE(fcd_obs.moments_only());
+}
+
+// BOLD on the device (balloon per node and instance after every sample,
+// co-moments of the BOLD samples, kept samples; bold_kernels.hpp) gives the
+// host BOLD reducer's FC, fit and time series, with moments and FC in the same
+// run, in both mappings: inputs averaged in pairs (m = 2) with RK4, swept
+// constants and TR off the input grid (interpolated samples); and inputs
+// stepped in thirds (n_sub = 3) with Heun, TR on the grid, samples kept.
+TEST(gpu_kernels_on_host, device_bold_matches_host_bold) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    const std::size_t n = 6;
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 101, every = 5;             // samples 0.5 ms apart
+    nms::sampling smp;
+    nms::batch b = sampled_jr(n, 12001, 5e-2, transient, every, smp);
+    std::vector<double> ca(n);
+    for (std::size_t i = 0; i < n; ++i) ca[i] = 0.4 * double(i);
+    b.params["coupling.a"] = nms::field::per_instance(ca);
+    struct config {
+        double dt_ms, tr_ms;
+        const char* method;
+        bool swept, keep;
+        long m, n_sub;
+    };
+    for (const config& cf :
+         {config{1.0, 37.3, "rk4", true, false, 2, 1}, config{0.2, 20.0, "heun", false, true, 1, 3}}) {
+        nms::observe::bold_options bo;
+        bo.dt_ms = cf.dt_ms;
+        bo.tr_ms = cf.tr_ms;
+        bo.method = cf.method;
+        bo.transient_ms = 90.0;
+        bo.input_gain = 0.2;
+        bo.input_offset = -0.5;
+        bo.keep_timeseries = cf.keep;
+        bo.n_samples = smp.n_samples;
+        for (int p = 0; p < 8; ++p)
+            for (int q = 0; q < 8; ++q)
+                bo.empirical_fc.push_back(p == q ? 1.0 : 0.2 + 0.1 * double((p * q) % 4));
+        const auto grid = nms::observe::make_bold_grid(bo, smp.dt_ms);
+        ASSERT_EQ(grid.m, cf.m);
+        ASSERT_EQ(grid.n_sub, cf.n_sub);
+        std::vector<nms::observe::bold_constants> per;
+        for (std::size_t i = 0; i < n; ++i)
+            per.push_back(nms::observe::resolve_bold_constants(
+                "friston2003", {{"kappa", 0.5 + 0.1 * double(i)}, {"tau", 0.7 + 0.05 * double(i)}}));
+        nms::fc_options fo;
+        auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r) {
+            r.clear();
+            r.push_back(nms::observe::make_bold_reducer(bo, smp.dt_ms, 8));
+            r.push_back(nms::make_moments_reducer({"mean", "std"}, ""));
+            r.push_back(nms::make_fc_reducer({"fc"}, fo, smp));
+            for (auto& x : r) x->reset(n, 8);
+            if (cf.swept) nms::observe::set_bold_instance_constants(*r[0], per);
+            return std::vector<nms::reducer*>{r[0].get(), r[1].get(), r[2].get()};
+        };
+        std::vector<std::unique_ptr<nms::reducer>> ref, got;
+        nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref), 0);
+        nms::bold_params bp;
+        ASSERT_TRUE(cpu_obs.moments_only());
+        ASSERT_TRUE(cpu_obs.device_bold(bp));
+        ASSERT_EQ(bp.per_instance.size(), cf.swept ? n : 0u);
+        nms::run_cpu<double>(b, {}, &cpu_obs);
+        for (bool by_node : {false, true}) {
+            nms::sweep_observer<double> dev_obs(coef, transient, every, make(got), 0);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            const std::string what = std::string(by_node ? "node" : "instance") + " mapping, " + cf.method;
+            for (std::size_t k = 0; k < ref.size(); ++k) expect_same_outputs(*ref[k], *got[k], n, what);
+        }
+        // Not trivially equal: the BOLD FC has off-diagonal entries well away
+        // from 0 and 1, from enough BOLD samples; the kept series moves.
+        const auto outs = ref[0]->outputs();
+        ASSERT_EQ(outs[0].name, "bold/fc");
+        ASSERT_EQ(outs.size(), cf.keep ? 3u : 2u);
+        ASSERT_GE(nms::observe::bold_sample_count(bo, smp.dt_ms, smp.n_samples), 25);
+        double fc[64];
+        ref[0]->result(0, n - 1, fc);
+        double lo = 1, hi = 0;
+        for (int k = 1; k < 8; ++k) {
+            lo = std::min(lo, std::abs(fc[k]));
+            hi = std::max(hi, std::abs(fc[k]));
+        }
+        EXPECT_GT(hi, 0.05) << cf.method;
+        EXPECT_LT(lo, 0.999) << cf.method;
+        if (cf.keep) {
+            std::vector<double> ts(outs[2].extra_sizes[0] * 8);
+            ref[0]->result(2, 0, ts.data());
+            EXPECT_GT(std::abs(ts[8 * 40] - ts[8 * 10]), 1e-6);
+        }
+    }
 }
 
 // The Kuramoto order parameter of a phase model (the observable is the

@@ -144,44 +144,10 @@ bold_constants resolve_bold_constants(const std::string& preset,
 
 namespace {
 
-// The sampling geometry shared by the reducer and bold_sample_count.
-struct grid {
-    long m = 1;        // samples averaged into one input value
-    long n_sub = 1;    // hemodynamic steps per input interval
-    double H = 1.0;    // ms between input values
-    double h_s = 1e-3; // step in seconds
-    double tol = 0;    // ms; time comparisons
-};
-
-grid make_grid(const bold_options& o, double sample_ms) {
-    if (!(sample_ms > 0) || !std::isfinite(sample_ms))
-        throw input_error("bold: sample interval " + fmt(sample_ms) + " ms must be > 0");
-    if (!(o.dt_ms > 0) || !std::isfinite(o.dt_ms))
-        throw input_error("bold: dt = " + fmt(o.dt_ms) + " ms must be > 0");
-    if (!(o.tr_ms > 0) || !std::isfinite(o.tr_ms))
-        throw input_error("bold: tr = " + fmt(o.tr_ms) + " ms must be > 0");
-    if (!(o.transient_ms >= 0) || !std::isfinite(o.transient_ms))
-        throw input_error("bold: transient = " + fmt(o.transient_ms) + " ms must be >= 0");
-    grid g;
-    g.m = sample_ms < o.dt_ms ? std::max(1L, std::lround(o.dt_ms / sample_ms)) : 1L;
-    g.H = double(g.m) * sample_ms;
-    g.n_sub = std::max(1L, long(std::ceil(g.H / o.dt_ms - 1e-9)));
-    g.h_s = g.H / double(g.n_sub) * 1e-3; // ms -> s: the balloon's constants are per second
-    g.tol = 1e-9 * g.H;
-    return g;
-}
-
-// The last BOLD sample index j reached at input value g (time g H), or -1.
-long last_sample_at(const grid& gr, const bold_options& o, long g) {
-    const double t = double(g) * gr.H + gr.tol - o.transient_ms;
-    if (t < 0) return -1;
-    return long(std::floor(t / o.tr_ms));
-}
-
 class bold_reducer final : public reducer {
   public:
     bold_reducer(const bold_options& o, double sample_ms, int n_nodes)
-        : opt_(o), gr_(make_grid(o, sample_ms)), nn_(n_nodes) {
+        : opt_(o), gr_(make_bold_grid(o, sample_ms)), nn_(n_nodes) {
         if (n_nodes <= 0) throw input_error("bold: the network has no nodes");
         if (o.method != "rk4" && o.method != "heun")
             throw input_error("bold: method '" + o.method + "' (expected rk4 or heun)");
@@ -230,6 +196,34 @@ class bold_reducer final : public reducer {
         ts_.assign(opt_.keep_timeseries ? n * std::size_t(n_ts_) * N : 0, nan);
     }
 
+    // The CUDA backend runs the hemodynamics and the co-moments on the device
+    // (kernels/bold_kernels.hpp) and hands over the co-moments and the kept
+    // samples; the outputs are made here either way.
+    bool takes_bold(bold_params& p) const override {
+        p.grid = gr_;
+        p.rk4 = rk4_;
+        p.gain = opt_.input_gain;
+        p.offset = opt_.input_offset;
+        p.c = c_;
+        p.per_instance = per_;
+        p.n_keep = opt_.keep_timeseries ? n_ts_ : 0;
+        return true;
+    }
+    void load_bold(const moments_state& m) override {
+        const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
+        for (int l = 0; l < m.n_valid; ++l) {
+            const std::size_t i = m.first + std::size_t(l);
+            nbold_[i] = m.bold_count;
+            for (std::size_t a = 0; a < N; ++a) mean_[i * N + a] = m.bold_mean[a * S + std::size_t(l)];
+            for (std::size_t q = 0; q < ntri_; ++q) co_[i * ntri_ + q] = m.bold_c[q * S + std::size_t(l)];
+            const long kept = std::min(m.bold_count, n_ts_);
+            for (long j = 0; opt_.keep_timeseries && j < kept; ++j)
+                for (std::size_t a = 0; a < N; ++a)
+                    ts_[(i * std::size_t(n_ts_) + std::size_t(j)) * N + a] =
+                        m.bold_ts[(std::size_t(j) * N + a) * S + std::size_t(l)];
+        }
+    }
+
     // Every lane of a block receives the same sequence of samples, so the
     // counters (and the branches on them) are uniform across the block.
     void accumulate(const obs_block& b) override {
@@ -273,12 +267,10 @@ class bold_reducer final : public reducer {
             }
         }
         // BOLD samples due in (t_{g-1}, t_g]
-        const long jmax = last_sample_at(gr_, opt_, g);
+        const long jmax = gr_.last_sample_at(g);
         for (long j = nbold_[i0]; j <= jmax; ++j) {
-            const double tj = opt_.transient_ms + double(j) * opt_.tr_ms;
-            const double tg = double(g) * gr_.H;
-            const bool exact = g == 0 || std::abs(tj - tg) <= gr_.tol;
-            const double w = exact ? 1.0 : std::clamp((tj - (tg - gr_.H)) / gr_.H, 0.0, 1.0);
+            bool exact = false;
+            const double w = gr_.weight(j, g, exact);
             for (std::size_t l = 0; l < L; ++l) {
                 for (std::size_t nd = 0; nd < N; ++nd) {
                     const double bn = bnow[nd * L + l], bp = bprev_[nd * n + i0 + l];
@@ -485,7 +477,7 @@ class bold_reducer final : public reducer {
     }
 
     bold_options opt_;
-    grid gr_;
+    bold_grid gr_;
     int nn_;
     bool rk4_ = true;
     balloon<double> c_;
@@ -499,11 +491,31 @@ class bold_reducer final : public reducer {
 
 } // namespace
 
+bold_grid make_bold_grid(const bold_options& o, double sample_ms) {
+    if (!(sample_ms > 0) || !std::isfinite(sample_ms))
+        throw input_error("bold: sample interval " + fmt(sample_ms) + " ms must be > 0");
+    if (!(o.dt_ms > 0) || !std::isfinite(o.dt_ms))
+        throw input_error("bold: dt = " + fmt(o.dt_ms) + " ms must be > 0");
+    if (!(o.tr_ms > 0) || !std::isfinite(o.tr_ms))
+        throw input_error("bold: tr = " + fmt(o.tr_ms) + " ms must be > 0");
+    if (!(o.transient_ms >= 0) || !std::isfinite(o.transient_ms))
+        throw input_error("bold: transient = " + fmt(o.transient_ms) + " ms must be >= 0");
+    bold_grid g;
+    g.m = sample_ms < o.dt_ms ? std::max(1L, std::lround(o.dt_ms / sample_ms)) : 1L;
+    g.H = double(g.m) * sample_ms;
+    g.n_sub = std::max(1L, long(std::ceil(g.H / o.dt_ms - 1e-9)));
+    g.h_s = g.H / double(g.n_sub) * 1e-3; // ms -> s: the balloon's constants are per second
+    g.tol = 1e-9 * g.H;
+    g.transient_ms = o.transient_ms;
+    g.tr_ms = o.tr_ms;
+    return g;
+}
+
 long bold_sample_count(const bold_options& opt, double sample_ms, long n_samples) {
-    const grid gr = make_grid(opt, sample_ms);
+    const bold_grid gr = make_bold_grid(opt, sample_ms);
     const long G = n_samples / gr.m;
     if (G <= 0) return 0;
-    return last_sample_at(gr, opt, G - 1) + 1;
+    return gr.last_sample_at(G - 1) + 1;
 }
 
 std::unique_ptr<reducer> make_bold_reducer(const bold_options& opt, double sample_ms, int n_nodes) {

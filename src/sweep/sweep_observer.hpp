@@ -73,14 +73,15 @@ template <class T> class sweep_observer final : public observer<T> {
         return out;
     }
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
-    // Moments, at most one cycle-tracking, one spectra, one FC and one
-    // order-parameter reducer: all on the device.
+    // Moments, at most one cycle-tracking, one spectra, one FC, one
+    // order-parameter and one BOLD reducer: all on the device.
     bool moments_only() const override {
         if (!channels_.empty() || (ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
-        int cycles = 0, spectra = 0, fc = 0, order = 0;
+        int cycles = 0, spectra = 0, fc = 0, order = 0, bold = 0;
         for (auto* r : reducers_) {
             cycle_params p;
             spectra_params sp;
+            bold_params bp;
             bool per_node = false;
             if (r->takes_cycles(p, per_node))
                 ++cycles;
@@ -90,10 +91,18 @@ template <class T> class sweep_observer final : public observer<T> {
                 ++fc;
             else if (r->takes_order())
                 ++order;
+            else if (r->takes_bold(bp))
+                ++bold;
             else if (!r->takes_moments())
                 return false;
         }
-        return cycles <= 1 && spectra <= 1 && fc <= 1 && order <= 1 && this->every == sample_every_;
+        return cycles <= 1 && spectra <= 1 && fc <= 1 && order <= 1 && bold <= 1 &&
+               this->every == sample_every_;
+    }
+    bool device_bold(bold_params& p) const override {
+        for (auto* r : reducers_)
+            if (r->takes_bold(p)) return true;
+        return false;
     }
     bool device_cycles(cycle_params& p, bool& per_node) const override {
         for (auto* r : reducers_)
@@ -128,6 +137,8 @@ template <class T> class sweep_observer final : public observer<T> {
                 r->load_fc(m);
             else if (r->takes_order())
                 r->load_order(m);
+            else if (bold_params bp; r->takes_bold(bp))
+                r->load_bold(m);
             else
                 r->load_moments(m);
         }

@@ -7,6 +7,7 @@
 #include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/integrators/schemes.hpp"
 #include "nmsweep/network/connectome.hpp"
+#include "nmsweep/observe/balloon.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -123,6 +124,28 @@ struct moments_state {
     // sum of squared deviations of R(t), r_mean[lane], r_m2[lane]; `count` samples.
     const double* r_mean = nullptr;
     const double* r_m2 = nullptr;
+    // BOLD of projection 0: bold_count samples per instance, the nodes'
+    // running means bold_mean[node * stride + lane] and co-moments
+    // bold_c[pair * stride + lane] (as fc_c), and the first bold_params::
+    // n_keep samples bold_ts[(j * n_nodes + node) * stride + lane].
+    long bold_count = 0;
+    const double* bold_mean = nullptr;
+    const double* bold_c = nullptr;
+    const double* bold_ts = nullptr;
+};
+
+// BOLD (observe/balloon.hpp) of projection 0 wanted with the moments: per
+// node z = gain x + offset drives a balloon from rest at the first sample,
+// on the grid (input averaging, sub-steps, BOLD samples every TR); RK4 or
+// Heun; the constants, or one set per instance of the batch when swept; the
+// first n_keep BOLD samples kept (0: only their co-moments).
+struct bold_params {
+    observe::bold_grid grid;
+    bool rk4 = true;
+    double gain = 1, offset = 0;
+    observe::balloon<double> c{};
+    std::vector<observe::balloon<double>> per_instance;
+    long n_keep = 0;
 };
 
 // Welch spectra of projection 0 wanted with the moments: segments of
@@ -150,10 +173,10 @@ template <class T> struct observer {
     // True when everything the observer needs is the moments of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
     // on, and perhaps its cycle states (device_cycles), Welch sums
-    // (device_spectra), co-moments (device_fc) and order parameter moments
-    // (device_order): a backend may then
-    // accumulate them itself and call observe_moments once per range of
-    // instances instead of observe_projected.
+    // (device_spectra), co-moments (device_fc), order parameter moments
+    // (device_order) and BOLD (device_bold): a backend may then accumulate
+    // them itself and call observe_moments once per range of instances
+    // instead of observe_projected.
     virtual bool moments_only() const { return false; }
     // Cycle tracking wanted with the moments: its parameters, and whether
     // every node is tracked besides the node mean.
@@ -161,6 +184,7 @@ template <class T> struct observer {
     virtual bool device_spectra(spectra_params& /*p*/) const { return false; }
     virtual bool device_fc() const { return false; }
     virtual bool device_order() const { return false; }
+    virtual bool device_bold(bold_params& /*p*/) const { return false; }
     virtual void observe_moments(const moments_state&) {}
 };
 

@@ -64,6 +64,10 @@ class reducer {
     // a phase observable (synchrony without PLV or Hilbert phases).
     virtual bool takes_order() const { return false; }
     virtual void load_order(const moments_state&) {}
+    // Reducers whose state is per-node hemodynamics driven by the observable
+    // and the co-moments (and kept samples) of their BOLD signal.
+    virtual bool takes_bold(bold_params& /*p*/) const { return false; }
+    virtual void load_bold(const moments_state&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
