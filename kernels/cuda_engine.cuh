@@ -22,7 +22,8 @@
 // backend runs in its SIMD loop; the noise is the same Philox stream
 // (core/noise.hpp), keyed by (seed, global instance, node, variable, step).
 // Moments, the attractor classification's cycle states, Welch spectra, FC,
-// the order parameter of phase observables and BOLD (its FC and kept
+// synchrony (the Kuramoto order parameter and PLV of the observable's
+// phases, or of its analytic signal's: cuFFT) and BOLD (its FC and kept
 // samples) are reduced on the device (only per-instance results leave it);
 // other reducers get the observables, computed on the device, per sample.
 
@@ -34,7 +35,7 @@
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
 #include "nmsweep/core/error.hpp"
-#include "order_kernels.hpp"
+#include "synchrony_kernels.hpp"
 #include "welch_kernels.hpp"
 
 #include <algorithm>
@@ -162,6 +163,84 @@ __global__ void __launch_bounds__(max_block_threads)
     if (at < a.cs) bold_sample(a, at, j, w, exact);
 }
 
+template <class D>
+__global__ void __launch_bounds__(max_block_threads)
+    plv_phase_kernel(const D* x, long nn, long n, D* re, D* im) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < nn * n) plv_phase_row(x, nn, n, g / n, g % n, re, im);
+}
+
+template <class T>
+__global__ void __launch_bounds__(max_block_threads)
+    hilbert_store_kernel(const double* x, T* ring, long B, long slot) {
+    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (b < B) hilbert_store(x, ring, B, slot, b);
+}
+
+template <class T>
+__global__ void __launch_bounds__(max_block_threads)
+    hilbert_prepare_kernel(const T* ring, long L, long first, T* seg, long B) {
+    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (b < B) hilbert_prepare(ring, L, first, seg, B, b);
+}
+
+template <class T>
+__global__ void __launch_bounds__(max_block_threads)
+    hilbert_mask_kernel(T* Z, long L, long B, long k0, long k1) {
+    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (b < B) hilbert_mask(Z, L, B, k0, k1, b);
+}
+
+template <class T>
+__global__ void __launch_bounds__(max_block_threads)
+    hilbert_normalize_kernel(T* z, long B, long off, long hop) {
+    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (b < B) hilbert_normalize(z, B, off, hop, b);
+}
+
+template <class T>
+__global__ void __launch_bounds__(max_block_threads)
+    hilbert_order_kernel(const T* u, long nn, long n, long off, long hop, long base, double* r_mean,
+                         double* r_m2) {
+    const long i = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < n) hilbert_order(u, nn * n, nn, n, off, hop, base, i, r_mean, r_m2);
+}
+
+template <class T>
+__global__ void __launch_bounds__(max_block_threads)
+    hilbert_plv_kernel(const T* u, long nn, long n, long off, long hop, double* re, double* im) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < nn * n) hilbert_plv_row(u, nn * n, nn, n, off, hop, g / n, g % n, re, im);
+}
+
+// A batched inverse complex FFT of B series of `length` values laid out
+// [t * B + b], in place, in T's precision (unnormalised, as FFTW's backward).
+template <class T> struct inverse_fft {
+    cufftHandle plan = 0;
+    inverse_fft(long length, long B, cudaStream_t stream) {
+        NMS_CUFFT_CHECK(cufftCreate(&plan));
+        long long n[1] = {length}, embed[1] = {length};
+        std::size_t work = 0;
+        NMS_CUFFT_CHECK(cufftMakePlanMany64(plan, 1, n, embed, B, 1, embed, B, 1,
+                                            sizeof(T) == 4 ? CUFFT_C2C : CUFFT_Z2Z, B, &work));
+        NMS_CUFFT_CHECK(cufftSetStream(plan, stream));
+    }
+    void run(T* z) {
+        if constexpr (sizeof(T) == 4) {
+            auto* p = reinterpret_cast<cufftComplex*>(z);
+            NMS_CUFFT_CHECK(cufftExecC2C(plan, p, p, CUFFT_INVERSE));
+        } else {
+            auto* p = reinterpret_cast<cufftDoubleComplex*>(z);
+            NMS_CUFFT_CHECK(cufftExecZ2Z(plan, p, p, CUFFT_INVERSE));
+        }
+    }
+    ~inverse_fft() {
+        if (plan) cufftDestroy(plan);
+    }
+    inverse_fft(const inverse_fft&) = delete;
+    inverse_fft& operator=(const inverse_fft&) = delete;
+};
+
 template <class T> struct device_buffer {
     T* p = nullptr;
     std::size_t n = 0;
@@ -218,14 +297,21 @@ struct stream_pair {
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
 std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels,
-                               long welch_length, bool fc, const bold_params* bold) {
+                               long welch_length, bool fc, const bold_params* bold,
+                               const synchrony_params* sync) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
                         + std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
                         std::size_t(n_node_params) * nn;
     std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
-    if (by_node || fc || bold) b += nn * sizeof(double); // node values at a sample
+    if (by_node || fc || bold || sync) b += nn * sizeof(double); // node values at a sample
+    // Synchrony: R's moments; PLV sums; Hilbert ring, segments, spectra (2),
+    // cuFFT's work areas (about 2).
+    if (sync) {
+        b += 2 * sizeof(double) + (sync->plv ? 2 * std::size_t(fc_pairs(long(nn))) * sizeof(double) : 0);
+        if (sync->hilbert) b += 6 * nn * std::size_t(sync->length) * sizeof(T);
+    }
     if (fc) b += (3 * nn + std::size_t(fc_pairs(long(nn)))) * sizeof(double);
     // BOLD: balloon state, inputs, two BOLD values, the sample, co-moments
     // as FC's, the kept samples; constants per instance when swept.
@@ -303,19 +389,28 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     // every sample from the node values the stepping left in d_net.
     const bool dev_fc = dev_moments && obs->device_fc();
     const std::size_t fc_words = dev_fc ? std::size_t(fc_pairs(nn)) * n_sub : 0;
-    // Kuramoto order parameter of phase observables (order_kernels.hpp),
-    // likewise after every sample.
-    const bool dev_order = dev_moments && obs->device_order();
+    // Synchrony (synchrony_kernels.hpp): the order parameter (and PLV) of
+    // phase observables likewise after every sample; Hilbert phases per
+    // segment (ring of samples, R2C, band mask, inverse C2C: cuFFT).
+    synchrony_params yp;
+    const bool dev_sync = dev_moments && obs->device_synchrony(yp);
     // BOLD (bold_kernels.hpp): the hemodynamics and the co-moments of the
     // BOLD samples, likewise.
     bold_params bp;
     const bool dev_bold = dev_moments && obs->device_bold(bp);
-    const bool per_sample = dev_fc || dev_order || dev_bold; // kernels after every sample
-    device_buffer<double> d_rmean(dev_order ? n_sub : 0), d_rm2(dev_order ? n_sub : 0);
-    if (dev_order) {
-        NMS_CUDA_CHECK(cudaMemset(d_rmean.p, 0, n_sub * sizeof(double)));
-        NMS_CUDA_CHECK(cudaMemset(d_rm2.p, 0, n_sub * sizeof(double)));
-    }
+    const bool per_sample = dev_fc || dev_sync || dev_bold; // kernels after every sample
+    const std::size_t plv_words = dev_sync && yp.plv ? std::size_t(fc_pairs(nn)) * n_sub : 0;
+    device_buffer<double> d_rmean(dev_sync ? n_sub : 0), d_rm2(dev_sync ? n_sub : 0), d_plv_re(plv_words),
+        d_plv_im(plv_words);
+    for (auto* d : {&d_rmean, &d_rm2, &d_plv_re, &d_plv_im})
+        if (d->n) NMS_CUDA_CHECK(cudaMemset(d->p, 0, d->n * sizeof(double)));
+    const bool dev_hilbert = dev_sync && yp.hilbert;
+    const long HB = long(nn) * n, hlen = dev_hilbert ? yp.length : 0;
+    device_buffer<T> d_hring(std::size_t(hlen * HB)), d_hseg(std::size_t(hlen * HB)),
+        d_hz(std::size_t(2 * hlen * HB));
+    std::unique_ptr<welch_fft<T>> h_fwd;
+    std::unique_ptr<inverse_fft<T>> h_inv;
+    long r_count = 0, plv_count = 0;
     device_buffer<double> d_net(dev_moments && (by_node || per_sample) ? cs : 0);
     device_buffer<double> d_fmean(dev_fc ? cs : 0), d_fd(dev_fc ? cs : 0), d_fe(dev_fc ? cs : 0),
         d_fc(fc_words);
@@ -377,6 +472,10 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         a.seg_len = sp.length;
     }
     long n_segments = 0;
+    if (dev_hilbert) {
+        h_fwd = std::make_unique<welch_fft<T>>(yp.length, HB, st.compute);
+        h_inv = std::make_unique<inverse_fft<T>>(yp.length, HB, st.compute);
+    }
     // Steps t0 .. t1-1 (t0: the start of the observation buffer's samples).
     auto advance = [&](long t0, long t1, bool observe) {
         if (!by_node && !per_sample) {
@@ -404,9 +503,38 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                                                                          k, long(cs));
                     fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_fd.p, d_fe.p, d_fc.p, nn, n);
                 }
-                if (dev_order)
-                    order_kernel<<<grid, block, 0, st.compute>>>(
-                        d_net.p, long(nn), n, double((tb - a.mom_first) / a.every + 1), d_rmean.p, d_rm2.p);
+                if (dev_sync && !yp.hilbert) {
+                    r_count = (tb - a.mom_first) / a.every + 1;
+                    order_kernel<<<grid, block, 0, st.compute>>>(d_net.p, long(nn), n, double(r_count),
+                                                                 d_rmean.p, d_rm2.p);
+                    if (yp.plv)
+                        plv_phase_kernel<<<node_grid, block, 0, st.compute>>>(d_net.p, long(nn), n,
+                                                                              d_plv_re.p, d_plv_im.p);
+                    plv_count = yp.plv ? r_count : 0;
+                }
+                if (dev_hilbert) {
+                    const long j = (tb - a.mom_first) / a.every, L = yp.length; // this sample, from 0
+                    hilbert_store_kernel<T>
+                        <<<node_grid, block, 0, st.compute>>>(d_net.p, d_hring.p, HB, j % L);
+                    if (j + 1 >= L && (j + 1 - L) % yp.hop == 0) { // a segment ends
+                        hilbert_prepare_kernel<T>
+                            <<<node_grid, block, 0, st.compute>>>(d_hring.p, L, (j + 1) % L, d_hseg.p, HB);
+                        h_fwd->run(d_hseg.p, d_hz.p);
+                        hilbert_mask_kernel<T>
+                            <<<node_grid, block, 0, st.compute>>>(d_hz.p, L, HB, yp.k0, yp.k1);
+                        h_inv->run(d_hz.p);
+                        hilbert_normalize_kernel<T>
+                            <<<node_grid, block, 0, st.compute>>>(d_hz.p, HB, yp.offset, yp.hop);
+                        hilbert_order_kernel<T><<<grid, block, 0, st.compute>>>(
+                            d_hz.p, long(nn), n, yp.offset, yp.hop, r_count, d_rmean.p, d_rm2.p);
+                        r_count += yp.hop;
+                        if (yp.plv) {
+                            hilbert_plv_kernel<T><<<node_grid, block, 0, st.compute>>>(
+                                d_hz.p, long(nn), n, yp.offset, yp.hop, d_plv_re.p, d_plv_im.p);
+                            plv_count += yp.hop;
+                        }
+                    }
+                }
                 if (dev_bold)
                     bold_schedule(
                         ba, bp.grid, ++bold_k, bold_count,
@@ -540,45 +668,41 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         if (dev_spectra)
             NMS_CUDA_CHECK(
                 cudaMemcpy(psd.data(), d_psd.p, psd.size() * sizeof(double), cudaMemcpyDeviceToHost));
-        std::vector<double> fmean(d_fmean.n), fcm(d_fc.n), rmean(d_rmean.n), rm2(d_rm2.n);
-        if (dev_order) {
-            NMS_CUDA_CHECK(
-                cudaMemcpy(rmean.data(), d_rmean.p, n_sub * sizeof(double), cudaMemcpyDeviceToHost));
-            NMS_CUDA_CHECK(cudaMemcpy(rm2.data(), d_rm2.p, n_sub * sizeof(double), cudaMemcpyDeviceToHost));
-        }
-        if (dev_fc) {
-            NMS_CUDA_CHECK(
-                cudaMemcpy(fmean.data(), d_fmean.p, fmean.size() * sizeof(double), cudaMemcpyDeviceToHost));
-            NMS_CUDA_CHECK(
-                cudaMemcpy(fcm.data(), d_fc.p, fcm.size() * sizeof(double), cudaMemcpyDeviceToHost));
-        }
-        std::vector<double> bmean(d_bmean.n), bc(d_bc.n), bts(d_bts.n);
-        for (auto [h, d] : {std::pair{&bmean, &d_bmean}, std::pair{&bc, &d_bc}, std::pair{&bts, &d_bts}})
+        std::vector<double> fmean(d_fmean.n), fcm(d_fc.n), rmean(d_rmean.n), rm2(d_rm2.n), pre(d_plv_re.n),
+            pim(d_plv_im.n), bmean(d_bmean.n), bc(d_bc.n), bts(d_bts.n);
+        using dl = std::pair<std::vector<double>*, device_buffer<double>*>;
+        for (auto [h, d] : {dl{&fmean, &d_fmean}, dl{&fcm, &d_fc}, dl{&rmean, &d_rmean}, dl{&rm2, &d_rm2},
+                            dl{&pre, &d_plv_re}, dl{&pim, &d_plv_im}, dl{&bmean, &d_bmean}, dl{&bc, &d_bc},
+                            dl{&bts, &d_bts}})
             if (d->n)
                 NMS_CUDA_CHECK(cudaMemcpy(h->data(), d->p, d->n * sizeof(double), cudaMemcpyDeviceToHost));
-        moments_state ms{i0,
-                         long(n_sub),
-                         int(n_sub),
-                         nn,
-                         mom_count,
-                         m.data(),
-                         m.data() + mom_stride,
-                         m.data() + 2 * mom_stride,
-                         m.data() + 3 * mom_stride,
-                         cyc.data(),
-                         cyc_ch,
-                         psd.data(),
-                         bins,
-                         n_segments,
-                         fmean.data(),
-                         fcm.data(),
-                         rmean.data(),
-                         rm2.data()};
-        ms.bold_count = bold_count;
-        ms.bold_mean = bmean.data();
-        ms.bold_c = bc.data();
-        ms.bold_ts = bts.data();
-        obs->observe_moments(ms);
+        moments_state mst{i0,
+                          long(n_sub),
+                          int(n_sub),
+                          nn,
+                          mom_count,
+                          m.data(),
+                          m.data() + mom_stride,
+                          m.data() + 2 * mom_stride,
+                          m.data() + 3 * mom_stride,
+                          cyc.data(),
+                          cyc_ch};
+        mst.psd = psd.data();
+        mst.psd_bins = bins;
+        mst.psd_segments = n_segments;
+        mst.fc_mean = fmean.data();
+        mst.fc_c = fcm.data();
+        mst.r_count = r_count;
+        mst.plv_count = plv_count;
+        mst.r_mean = rmean.data();
+        mst.r_m2 = rm2.data();
+        mst.plv_re = pre.data();
+        mst.plv_im = pim.data();
+        mst.bold_count = bold_count;
+        mst.bold_mean = bmean.data();
+        mst.bold_c = bc.data();
+        mst.bold_ts = bts.data();
+        obs->observe_moments(mst);
     }
     return double(ms) / 1e3;
 }
@@ -629,11 +753,13 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
                 if (obs->device_spectra(sp)) welch_len = sp.length;
             }
             const bool fc = obs && obs->moments_only() && obs->device_fc();
-            const bool order = obs && obs->moments_only() && obs->device_order();
+            synchrony_params yp;
+            const bool sync = obs && obs->moments_only() && obs->device_synchrony(yp);
             bold_params bp;
             const bool bold = obs && obs->moments_only() && obs->device_bold(bp);
-            const std::size_t per = bytes_per_instance<M, C, T>(P, n_node_params, node_any || order, cyc_ch,
-                                                                welch_len, fc, bold ? &bp : nullptr);
+            const std::size_t per =
+                bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch, welch_len, fc,
+                                            bold ? &bp : nullptr, sync ? &yp : nullptr);
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));

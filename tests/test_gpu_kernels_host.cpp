@@ -10,8 +10,8 @@
 #include "bold_kernels.hpp"
 #include "fc_kernels.hpp"
 #include "instance_tables.hpp"
-#include "order_kernels.hpp"
 #include "sweep_observer.hpp"
+#include "synchrony_kernels.hpp"
 #include "welch_kernels.hpp"
 
 #include "nmsweep/engine/batch.hpp"
@@ -336,12 +336,28 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
             fftw_plan_many_dft_r2c(1, &len, int(B), seg.data(), &len, int(B), 1,
                                    reinterpret_cast<fftw_complex*>(X.data()), &nf, int(B), 1, FFTW_ESTIMATE);
     }
-    // FC and the order parameter as run_range does them: after every sample.
-    const bool fc = dev_obs.device_fc(), order = dev_obs.device_order();
+    // FC and synchrony as run_range does them: after every sample (Hilbert
+    // phases per segment, FFTW standing in for cuFFT with the same layout).
+    nms::synchrony_params yp;
+    const bool fc = dev_obs.device_fc(), order = dev_obs.device_synchrony(yp);
     const long cs = long(nn) * n;
     std::vector<double> xs(fc ? cs : 0), fmean(xs.size(), 0.0), fd(xs.size()), fe(xs.size()),
         fcm(fc ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0, 0.0);
     std::vector<double> rmean(order ? n : 0, 0.0), rm2(rmean.size(), 0.0);
+    const std::size_t plv_words = order && yp.plv ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0;
+    std::vector<double> plv_re(plv_words, 0.0), plv_im(plv_words, 0.0);
+    long r_count = 0, plv_count = 0;
+    const long HB = long(nn) * n, hlen = order && yp.hilbert ? yp.length : 0;
+    std::vector<T> hring(std::size_t(hlen * HB)), hseg(hring.size()), hz(2 * hring.size());
+    fftw_plan h_fwd = nullptr, h_inv = nullptr;
+    if (hlen) {
+        const int len = int(hlen);
+        auto* z = reinterpret_cast<fftw_complex*>(hz.data());
+        h_fwd = fftw_plan_many_dft_r2c(1, &len, int(HB), hseg.data(), &len, int(HB), 1, z, &len, int(HB), 1,
+                                       FFTW_ESTIMATE);
+        h_inv = fftw_plan_many_dft(1, &len, int(HB), z, &len, int(HB), 1, z, &len, int(HB), 1, FFTW_BACKWARD,
+                                   FFTW_ESTIMATE);
+    }
     // BOLD as run_range does it: the same schedule, the kernels' functions.
     nms::bold_params bp;
     const bool bold = dev_obs.device_bold(bp);
@@ -383,9 +399,37 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
                 for (long g = cs - 1; g >= 0; --g)
                     nms::gpu::fc_row(fd.data(), fe.data(), fcm.data(), g / n, nn, n, g % n);
             }
-            if (order)
+            if (order && !yp.hilbert) {
+                r_count = long(k);
                 for (long i = 0; i < n; ++i)
                     nms::gpu::order_sample(a.net, nn, n, i, k, rmean.data(), rm2.data());
+                for (long g = 0; g < cs && yp.plv; ++g)
+                    nms::gpu::plv_phase_row(a.net, nn, n, g / n, g % n, plv_re.data(), plv_im.data());
+                plv_count = yp.plv ? r_count : 0;
+            }
+            if (order && yp.hilbert) {
+                const long j = long(k) - 1, L = yp.length;
+                for (long q = 0; q < HB; ++q) nms::gpu::hilbert_store(a.net, hring.data(), HB, j % L, q);
+                if (j + 1 >= L && (j + 1 - L) % yp.hop == 0) {
+                    for (long q = 0; q < HB; ++q)
+                        nms::gpu::hilbert_prepare(hring.data(), L, (j + 1) % L, hseg.data(), HB, q);
+                    fftw_execute(h_fwd);
+                    for (long q = 0; q < HB; ++q) nms::gpu::hilbert_mask(hz.data(), L, HB, yp.k0, yp.k1, q);
+                    fftw_execute(h_inv);
+                    for (long q = 0; q < HB; ++q)
+                        nms::gpu::hilbert_normalize(hz.data(), HB, yp.offset, yp.hop, q);
+                    for (long i = 0; i < n; ++i)
+                        nms::gpu::hilbert_order(hz.data(), HB, nn, n, yp.offset, yp.hop, r_count, i,
+                                                rmean.data(), rm2.data());
+                    r_count += yp.hop;
+                    if (yp.plv) {
+                        for (long g = 0; g < cs; ++g)
+                            nms::gpu::hilbert_plv_row(hz.data(), HB, nn, n, yp.offset, yp.hop, g / n, g % n,
+                                                      plv_re.data(), plv_im.data());
+                        plv_count += yp.hop;
+                    }
+                }
+            }
             if (bold)
                 nms::gpu::bold_schedule(
                     ba, bp.grid, ++bold_k, bold_count,
@@ -423,7 +467,8 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
         ++n_seg;
     }
     advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node, 0, after_sample);
-    if (plan) fftw_destroy_plan(plan);
+    for (fftw_plan p : {plan, h_fwd, h_inv})
+        if (p) fftw_destroy_plan(p);
     const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
     nms::moments_state st{0,
                           n,
@@ -435,14 +480,18 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
                           mom.data() + 2 * ms,
                           mom.data() + 3 * ms,
                           cyc.data(),
-                          cyc_ch,
-                          psd.data(),
-                          bins,
-                          n_seg,
-                          fmean.data(),
-                          fcm.data(),
-                          rmean.data(),
-                          rm2.data()};
+                          cyc_ch};
+    st.psd = psd.data();
+    st.psd_bins = bins;
+    st.psd_segments = n_seg;
+    st.fc_mean = fmean.data();
+    st.fc_c = fcm.data();
+    st.r_count = r_count;
+    st.plv_count = plv_count;
+    st.r_mean = rmean.data();
+    st.r_m2 = rm2.data();
+    st.plv_re = plv_re.data();
+    st.plv_im = plv_im.data();
     st.bold_count = bold_count;
     st.bold_mean = bmean.data();
     st.bold_c = bc.data();
@@ -759,8 +808,8 @@ TEST(gpu_kernels_on_host, device_bold_matches_host_bold) {
 }
 
 // The Kuramoto order parameter of a phase model (the observable is the
-// phase) on the device gives the host synchrony reducer's time mean and
-// metastability, in both mappings; with PLV (pairwise) it stays on the host.
+// phase) on the device gives the host synchrony reducer's time mean,
+// metastability and PLV, in both mappings.
 TEST(gpu_kernels_on_host, device_order_parameter_matches_host_synchrony) {
     using M = nms::models::kuramoto;
     using C = nms::coupling::kuramoto<1>;
@@ -774,28 +823,94 @@ TEST(gpu_kernels_on_host, device_order_parameter_matches_host_synchrony) {
     const std::vector<double> coef{1.0}; // theta
     const long transient = 301, every = 2;
     const nms::sampling smp = sampling_of(b, transient, every);
-    const std::vector<std::string> feats{"kuramoto_r", "metastability"};
-    auto ref = nms::make_synchrony_reducer(feats, {}, true, smp);
-    ref->reset(n, 8);
-    nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref.get()}, 0);
-    ASSERT_TRUE(cpu_obs.moments_only());
-    nms::run_cpu<double>(b, {}, &cpu_obs);
-    for (bool by_node : {false, true}) {
-        auto got = nms::make_synchrony_reducer(feats, {}, true, smp);
-        got->reset(n, 8);
-        nms::sweep_observer<double> dev_obs(coef, transient, every, {got.get()}, 0);
-        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
-        expect_same_outputs(*ref, *got, n, by_node ? "node mapping" : "instance mapping");
+    for (const std::vector<std::string>& feats :
+         {std::vector<std::string>{"kuramoto_r", "metastability"},
+          std::vector<std::string>{"kuramoto_r", "metastability", "plv"}}) {
+        auto ref = nms::make_synchrony_reducer(feats, {}, true, smp);
+        ref->reset(n, 8);
+        nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref.get()}, 0);
+        ASSERT_TRUE(cpu_obs.moments_only());
+        nms::run_cpu<double>(b, {}, &cpu_obs);
+        for (bool by_node : {false, true}) {
+            auto got = nms::make_synchrony_reducer(feats, {}, true, smp);
+            got->reset(n, 8);
+            nms::sweep_observer<double> dev_obs(coef, transient, every, {got.get()}, 0);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            expect_same_outputs(*ref, *got, n, by_node ? "node mapping" : "instance mapping");
+        }
+        // R spans a range over the coupling strengths: the comparison means something.
+        double r0, r1;
+        ref->result(0, 0, &r0);
+        ref->result(0, n - 1, &r1);
+        EXPECT_GT(std::abs(r1 - r0), 0.05) << r0 << " " << r1;
+        if (feats.size() == 3) { // PLV entries spread between 0 and 1
+            double plv[64], lo = 1, hi = 0;
+            ref->result(2, n / 2, plv);
+            for (int k = 1; k < 8; ++k) {
+                lo = std::min(lo, plv[k]);
+                hi = std::max(hi, plv[k]);
+            }
+            EXPECT_GT(hi - lo, 0.02) << lo << " " << hi;
+        }
     }
-    // R spans a range over the coupling strengths: the comparison means something.
-    double r0, r1;
-    ref->result(0, 0, &r0);
-    ref->result(0, n - 1, &r1);
-    EXPECT_GT(std::abs(r1 - r0), 0.05) << r0 << " " << r1;
-    auto plv = nms::make_synchrony_reducer({"kuramoto_r", "plv"}, {}, true, smp);
-    plv->reset(n, 8);
-    nms::sweep_observer<double> plv_obs(coef, transient, every, {plv.get()}, 0);
-    EXPECT_FALSE(plv_obs.moments_only());
+}
+
+// Hilbert phases on the device (ring of samples, strided batched R2C FFT,
+// band mask, inverse C2C, middle halves; FFTW standing in for cuFFT) give
+// the host synchrony reducer's R, metastability and PLV of a Jansen-Rit
+// network, with moments in the same run, in both mappings; an even segment
+// whose band reaches the Nyquist bin, and an odd one.
+TEST(gpu_kernels_on_host, device_hilbert_synchrony_matches_host) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    const std::size_t n = 7;
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 1001, every = 10;           // fs = 1 kHz
+    nms::sampling smp;
+    nms::batch b = sampled_jr(n, 12001, 5e-2, transient, every, smp);
+    std::vector<double> ca(n);
+    for (std::size_t i = 0; i < n; ++i) ca[i] = 0.8 * double(i);
+    b.params["coupling.a"] = nms::field::per_instance(ca);
+    const std::vector<std::string> feats{"kuramoto_r", "metastability", "plv"};
+    for (auto [segment, lo, hi] : {std::tuple{100L, 4.0, 500.0}, std::tuple{75L, 8.0, 40.0}}) {
+        nms::synchrony_options so;
+        so.phase = "hilbert";
+        so.segment = segment;
+        so.band_lo = lo;
+        so.band_hi = hi;
+        auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r) {
+            r.clear();
+            r.push_back(nms::make_synchrony_reducer(feats, so, false, smp));
+            r.push_back(nms::make_moments_reducer({"mean", "std"}, ""));
+            for (auto& x : r) x->reset(n, 8);
+            return std::vector<nms::reducer*>{r[0].get(), r[1].get()};
+        };
+        std::vector<std::unique_ptr<nms::reducer>> ref, got;
+        nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref), 0);
+        nms::synchrony_params yp;
+        ASSERT_TRUE(cpu_obs.moments_only());
+        ASSERT_TRUE(cpu_obs.device_synchrony(yp));
+        ASSERT_TRUE(yp.hilbert);
+        ASSERT_EQ(yp.k1 - 1 == segment / 2, segment == 100) << "the first band should reach the Nyquist bin";
+        nms::run_cpu<double>(b, {}, &cpu_obs);
+        for (bool by_node : {false, true}) {
+            nms::sweep_observer<double> dev_obs(coef, transient, every, make(got), 0);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            const std::string what =
+                std::string(by_node ? "node" : "instance") + " mapping, segment " + std::to_string(segment);
+            for (std::size_t k = 0; k < ref.size(); ++k) expect_same_outputs(*ref[k], *got[k], n, what);
+        }
+        double r, plv[64], pl = 1, ph = 0;
+        ref[0]->result(0, n - 1, &r);
+        EXPECT_GT(r, 0.05);
+        EXPECT_LT(r, 0.999);
+        ref[0]->result(2, n - 1, plv);
+        for (int k = 1; k < 8; ++k) {
+            pl = std::min(pl, plv[k]);
+            ph = std::max(ph, plv[k]);
+        }
+        EXPECT_GT(ph - pl, 0.01) << pl << " " << ph;
+    }
 }
 
 // The node mapping's launches span several steps (the shortest delay + 1,

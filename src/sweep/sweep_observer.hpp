@@ -74,7 +74,7 @@ template <class T> class sweep_observer final : public observer<T> {
     }
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
     // Moments, at most one cycle-tracking, one spectra, one FC, one
-    // order-parameter and one BOLD reducer: all on the device.
+    // synchrony and one BOLD reducer: all on the device.
     bool moments_only() const override {
         if (!channels_.empty() || (ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
         int cycles = 0, spectra = 0, fc = 0, order = 0, bold = 0;
@@ -82,6 +82,7 @@ template <class T> class sweep_observer final : public observer<T> {
             cycle_params p;
             spectra_params sp;
             bold_params bp;
+            synchrony_params yp;
             bool per_node = false;
             if (r->takes_cycles(p, per_node))
                 ++cycles;
@@ -89,7 +90,7 @@ template <class T> class sweep_observer final : public observer<T> {
                 ++spectra;
             else if (r->takes_fc())
                 ++fc;
-            else if (r->takes_order())
+            else if (r->takes_synchrony(yp))
                 ++order;
             else if (r->takes_bold(bp))
                 ++bold;
@@ -109,9 +110,9 @@ template <class T> class sweep_observer final : public observer<T> {
             if (r->takes_cycles(p, per_node)) return true;
         return false;
     }
-    bool device_order() const override {
+    bool device_synchrony(synchrony_params& p) const override {
         for (auto* r : reducers_)
-            if (r->takes_order()) return true;
+            if (r->takes_synchrony(p)) return true;
         return false;
     }
     bool device_fc() const override {
@@ -135,8 +136,8 @@ template <class T> class sweep_observer final : public observer<T> {
                 r->load_spectra(m);
             else if (r->takes_fc())
                 r->load_fc(m);
-            else if (r->takes_order())
-                r->load_order(m);
+            else if (synchrony_params yp; r->takes_synchrony(yp))
+                r->load_synchrony(m);
             else if (bold_params bp; r->takes_bold(bp))
                 r->load_bold(m);
             else

@@ -79,15 +79,36 @@ class synchrony_reducer final : public reducer {
         return b;
     }
 
-    // The order parameter of phase observables runs on a device as well
-    // (kernels/order_kernels.hpp); PLV and Hilbert phases only here.
-    bool takes_order() const override { return phase_obs_ && !want_plv_; }
-    void load_order(const moments_state& m) override {
+    // The CUDA backend makes the phases, R and the PLV sums on the device
+    // (kernels/synchrony_kernels.hpp, the same segments and band) and hands
+    // over the state; the outputs are made here either way.
+    bool takes_synchrony(synchrony_params& p) const override {
+        p.hilbert = !phase_obs_;
+        p.length = L_;
+        p.hop = H_;
+        p.offset = off_;
+        p.k0 = k0_;
+        p.k1 = k1_;
+        p.plv = want_plv_;
+        return true;
+    }
+    void load_synchrony(const moments_state& m) override {
+        const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
         for (int l = 0; l < m.n_valid; ++l) {
             const std::size_t i = m.first + std::size_t(l);
-            count_[i] = rcount_[i] = m.count;
+            count_[i] = m.count;
+            rcount_[i] = m.r_count;
             rmean_[i] = m.r_mean[l];
             rm2_[i] = m.r_m2[l];
+            if (!want_plv_) continue;
+            plv_count_[i] = m.plv_count;
+            for (std::size_t a = 0; a < N; ++a)
+                for (std::size_t c = a + 1; c < N; ++c) {
+                    const std::size_t q =
+                        std::size_t(long(a) * long(N) - long(a) * (long(a) - 1) / 2) + (c - a);
+                    plv_[(i * N + a) * N + c] =
+                        cplx(m.plv_re[q * S + std::size_t(l)], m.plv_im[q * S + std::size_t(l)]);
+                }
         }
     }
 

@@ -120,10 +120,16 @@ struct moments_state {
     // with a <= b row by row (kernels/fc_kernels.hpp); `count` samples.
     const double* fc_mean = nullptr;
     const double* fc_c = nullptr;
-    // Kuramoto order parameter of phase observables: the time mean and the
-    // sum of squared deviations of R(t), r_mean[lane], r_m2[lane]; `count` samples.
+    // Synchrony (synchrony_params): the time mean and the sum of squared
+    // deviations of the Kuramoto order parameter R(t), r_mean[lane],
+    // r_m2[lane], over r_count values; with PLV the sums over plv_count
+    // times of exp(i (phi_a - phi_b)), plv_re / plv_im[pair * stride +
+    // lane], pairs (a, b) a < b laid out as fc_c's (the diagonal unused).
+    long r_count = 0, plv_count = 0;
     const double* r_mean = nullptr;
     const double* r_m2 = nullptr;
+    const double* plv_re = nullptr;
+    const double* plv_im = nullptr;
     // BOLD of projection 0: bold_count samples per instance, the nodes'
     // running means bold_mean[node * stride + lane] and co-moments
     // bold_c[pair * stride + lane] (as fc_c), and the first bold_params::
@@ -132,6 +138,16 @@ struct moments_state {
     const double* bold_mean = nullptr;
     const double* bold_c = nullptr;
     const double* bold_ts = nullptr;
+};
+
+// Synchrony of projection 0 wanted with the moments: the phases are the
+// observable itself, or (hilbert) those of its analytic signal band-passed
+// to the bins [k0, k1) of segments of `length` samples every `hop` samples,
+// of which the times [offset, offset + hop) are kept; PLV too when plv.
+struct synchrony_params {
+    bool hilbert = false;
+    long length = 0, hop = 0, offset = 0, k0 = 0, k1 = 0;
+    bool plv = false;
 };
 
 // BOLD (observe/balloon.hpp) of projection 0 wanted with the moments: per
@@ -173,8 +189,8 @@ template <class T> struct observer {
     // True when everything the observer needs is the moments of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
     // on, and perhaps its cycle states (device_cycles), Welch sums
-    // (device_spectra), co-moments (device_fc), order parameter moments
-    // (device_order) and BOLD (device_bold): a backend may then accumulate
+    // (device_spectra), co-moments (device_fc), synchrony
+    // (device_synchrony) and BOLD (device_bold): a backend may then accumulate
     // them itself and call observe_moments once per range of instances
     // instead of observe_projected.
     virtual bool moments_only() const { return false; }
@@ -183,7 +199,7 @@ template <class T> struct observer {
     virtual bool device_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
     virtual bool device_spectra(spectra_params& /*p*/) const { return false; }
     virtual bool device_fc() const { return false; }
-    virtual bool device_order() const { return false; }
+    virtual bool device_synchrony(synchrony_params& /*p*/) const { return false; }
     virtual bool device_bold(bold_params& /*p*/) const { return false; }
     virtual void observe_moments(const moments_state&) {}
 };

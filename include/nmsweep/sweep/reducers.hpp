@@ -60,10 +60,10 @@ class reducer {
     // Reducers whose state is the nodes' co-moments (FC without FCD).
     virtual bool takes_fc() const { return false; }
     virtual void load_fc(const moments_state&) {}
-    // Reducers whose state is the moments of the Kuramoto order parameter of
-    // a phase observable (synchrony without PLV or Hilbert phases).
-    virtual bool takes_order() const { return false; }
-    virtual void load_order(const moments_state&) {}
+    // Reducers whose state is the moments of the Kuramoto order parameter
+    // and PLV sums (synchrony): how the phases are made, and the state.
+    virtual bool takes_synchrony(synchrony_params& /*p*/) const { return false; }
+    virtual void load_synchrony(const moments_state&) {}
     // Reducers whose state is per-node hemodynamics driven by the observable
     // and the co-moments (and kept samples) of their BOLD signal.
     virtual bool takes_bold(bold_params& /*p*/) const { return false; }
