@@ -145,6 +145,13 @@ __global__ void __launch_bounds__(max_block_threads)
 
 template <class D>
 __global__ void __launch_bounds__(max_block_threads)
+    fcd_close_kernel(const D* C, float* fc, long nn, long n) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < nn * n) fcd_close_row(C, fc, g / n, nn, n, g % n);
+}
+
+template <class D>
+__global__ void __launch_bounds__(max_block_threads)
     order_kernel(const D* x, long nn, long n, D k, D* r_mean, D* r_m2) {
     const long i = long(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i < n) order_sample(x, nn, n, i, k, r_mean, r_m2);
@@ -297,7 +304,7 @@ struct stream_pair {
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
 std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels,
-                               long welch_length, bool fc, const bold_params* bold,
+                               long welch_length, const fc_params* fc, const bold_params* bold,
                                const synchrony_params* sync) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
@@ -313,6 +320,10 @@ std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_nod
         if (sync->hilbert) b += 6 * nn * std::size_t(sync->length) * sizeof(T);
     }
     if (fc) b += (3 * nn + std::size_t(fc_pairs(long(nn)))) * sizeof(double);
+    // FCD: the open windows' means and co-moments, the closed windows' FCs.
+    if (fc && fc->fcd)
+        b += std::size_t(fc->slots) * (nn + std::size_t(fc_pairs(long(nn)))) * sizeof(double) +
+             std::size_t(fc->n_windows) * std::size_t(fcd_pairs(long(nn))) * sizeof(float);
     // BOLD: balloon state, inputs, two BOLD values, the sample, co-moments
     // as FC's, the kept samples; constants per instance when swept.
     if (bold)
@@ -387,8 +398,18 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     device_buffer<double> d_mom(dev_moments ? 4 * mom_stride : 0);
     // Functional connectivity (fc_kernels.hpp): co-moments updated after
     // every sample from the node values the stepping left in d_net.
-    const bool dev_fc = dev_moments && obs->device_fc();
+    fc_params fp;
+    const bool dev_fc = dev_moments && obs->device_fc(fp);
     const std::size_t fc_words = dev_fc ? std::size_t(fc_pairs(nn)) * n_sub : 0;
+    // FCD: windows' co-moments likewise (at most fp.slots open at once); a
+    // closing window's FC kept (float, as the host keeps it).
+    const bool dev_fcd = dev_fc && fp.fcd;
+    const std::size_t fcd_words = dev_fcd ? std::size_t(fcd_pairs(nn)) * n_sub : 0;
+    device_buffer<double> d_wmean(dev_fcd ? std::size_t(fp.slots) * cs : 0),
+        d_wc(dev_fcd ? std::size_t(fp.slots) * fc_words : 0);
+    device_buffer<float> d_fcd(std::size_t(fp.n_windows) * fcd_words);
+    std::vector<long> wcount(std::size_t(fp.slots), 0);
+    long fcd_closed = 0;
     // Synchrony (synchrony_kernels.hpp): the order parameter (and PLV) of
     // phase observables likewise after every sample; Hilbert phases per
     // segment (ring of samples, R2C, band mask, inverse C2C: cuFFT).
@@ -502,6 +523,29 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                     fc_means_kernel<<<node_grid, block, 0, st.compute>>>(d_net.p, d_fmean.p, d_fd.p, d_fe.p,
                                                                          k, long(cs));
                     fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_fd.p, d_fe.p, d_fc.p, nn, n);
+                }
+                if (dev_fcd) {
+                    const long j = (tb - a.mom_first) / a.every; // this sample, from 0
+                    long k_lo, k_hi;
+                    fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
+                    for (long k = k_lo; k <= k_hi; ++k) {
+                        const std::size_t s = std::size_t(k % fp.slots);
+                        double* wm = d_wmean.p + s * cs;
+                        double* wc = d_wc.p + s * fc_words;
+                        if (j == k * fp.step) { // the window opens
+                            wcount[s] = 0;
+                            NMS_CUDA_CHECK(cudaMemsetAsync(wm, 0, cs * sizeof(double), st.compute));
+                            NMS_CUDA_CHECK(cudaMemsetAsync(wc, 0, fc_words * sizeof(double), st.compute));
+                        }
+                        fc_means_kernel<<<node_grid, block, 0, st.compute>>>(d_net.p, wm, d_fd.p, d_fe.p,
+                                                                             double(++wcount[s]), long(cs));
+                        fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_fd.p, d_fe.p, wc, nn, n);
+                        if (j == k * fp.step + fp.window - 1) { // the window closes
+                            fcd_close_kernel<<<node_grid, block, 0, st.compute>>>(
+                                wc, d_fcd.p + std::size_t(k) * fcd_words, long(nn), n);
+                            ++fcd_closed;
+                        }
+                    }
                 }
                 if (dev_sync && !yp.hilbert) {
                     r_count = (tb - a.mom_first) / a.every + 1;
@@ -692,6 +736,12 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         mst.psd_segments = n_segments;
         mst.fc_mean = fmean.data();
         mst.fc_c = fcm.data();
+        std::vector<float> fcd_fc(d_fcd.n);
+        if (d_fcd.n)
+            NMS_CUDA_CHECK(
+                cudaMemcpy(fcd_fc.data(), d_fcd.p, d_fcd.n * sizeof(float), cudaMemcpyDeviceToHost));
+        mst.fcd_fc = fcd_fc.data();
+        mst.fcd_closed = fcd_closed;
         mst.r_count = r_count;
         mst.plv_count = plv_count;
         mst.r_mean = rmean.data();
@@ -752,13 +802,14 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
                 spectra_params sp;
                 if (obs->device_spectra(sp)) welch_len = sp.length;
             }
-            const bool fc = obs && obs->moments_only() && obs->device_fc();
+            fc_params fp;
+            const bool fc = obs && obs->moments_only() && obs->device_fc(fp);
             synchrony_params yp;
             const bool sync = obs && obs->moments_only() && obs->device_synchrony(yp);
             bold_params bp;
             const bool bold = obs && obs->moments_only() && obs->device_bold(bp);
             const std::size_t per =
-                bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch, welch_len, fc,
+                bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch, welch_len, fc ? &fp : nullptr,
                                             bold ? &bp : nullptr, sync ? &yp : nullptr);
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);

@@ -9,6 +9,9 @@
 //   fc_row:   C(a, b) += d_a e_b for b >= a                 (row a, instance)
 // C holds the upper triangle with the diagonal, row by row:
 // C[(fc_pair(a, b, nn)) * n + instance].
+// FCD: each open window keeps such co-moments; at its close
+//   fcd_close_row: its FC's strict upper triangle as float, row a, instance
+//                  i, pairs fcd_pair(a, b, nn), b > a (the host's store).
 
 #include "nmsweep/core/hd.hpp"
 
@@ -30,6 +33,16 @@ NMS_HD void fc_row(const double* d, const double* e, double* C, long a, long nn,
     const double da = d[a * n + i];
     double* row = C + fc_pair(a, a, nn) * n + i;
     for (long b = a; b < nn; ++b) row[(b - a) * n] += da * e[b * n + i];
+}
+
+NMS_HD long fcd_pair(long a, long b, long nn) { return a * nn - a * (a + 1) / 2 + (b - a - 1); }
+NMS_HD long fcd_pairs(long nn) { return nn * (nn - 1) / 2; }
+
+NMS_HD void fcd_close_row(const double* C, float* fc, long a, long nn, long n, long i) {
+    const double caa = C[fc_pair(a, a, nn) * n + i];
+    for (long b = a + 1; b < nn; ++b)
+        fc[fcd_pair(a, b, nn) * n + i] =
+            float(C[fc_pair(a, b, nn) * n + i] / nsqrt(caa * C[fc_pair(b, b, nn) * n + i]));
 }
 
 } // namespace nms::gpu

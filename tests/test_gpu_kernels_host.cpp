@@ -339,11 +339,19 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     // FC and synchrony as run_range does them: after every sample (Hilbert
     // phases per segment, FFTW standing in for cuFFT with the same layout).
     nms::synchrony_params yp;
-    const bool fc = dev_obs.device_fc(), order = dev_obs.device_synchrony(yp);
+    nms::fc_params fp;
+    const bool fc = dev_obs.device_fc(fp), order = dev_obs.device_synchrony(yp);
     const long cs = long(nn) * n;
     std::vector<double> xs(fc ? cs : 0), fmean(xs.size(), 0.0), fd(xs.size()), fe(xs.size()),
         fcm(fc ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0, 0.0);
     std::vector<double> rmean(order ? n : 0, 0.0), rm2(rmean.size(), 0.0);
+    const bool fcd = fc && fp.fcd;
+    const std::size_t fc_words = fcm.size(), fcd_words = fcd ? std::size_t(nms::gpu::fcd_pairs(nn) * n) : 0;
+    std::vector<double> wmean(fcd ? std::size_t(fp.slots * cs) : 0),
+        wc(fcd ? std::size_t(fp.slots) * fc_words : 0);
+    std::vector<float> fcd_fc(std::size_t(fp.n_windows) * fcd_words, NAN);
+    std::vector<long> wcount(std::size_t(fp.slots), 0);
+    long fcd_closed = 0;
     const std::size_t plv_words = order && yp.plv ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0;
     std::vector<double> plv_re(plv_words, 0.0), plv_im(plv_words, 0.0);
     long r_count = 0, plv_count = 0;
@@ -398,6 +406,31 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
                     nms::gpu::fc_means(a.net, fmean.data(), fd.data(), fe.data(), k, g);
                 for (long g = cs - 1; g >= 0; --g)
                     nms::gpu::fc_row(fd.data(), fe.data(), fcm.data(), g / n, nn, n, g % n);
+            }
+            if (fcd) {
+                const long j = long(k) - 1;
+                long k_lo, k_hi;
+                nms::fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
+                for (long w = k_lo; w <= k_hi; ++w) {
+                    const std::size_t sl = std::size_t(w % fp.slots);
+                    double* wm = wmean.data() + sl * std::size_t(cs);
+                    double* cw = wc.data() + sl * fc_words;
+                    if (j == w * fp.step) {
+                        wcount[sl] = 0;
+                        std::fill(wm, wm + cs, 0.0);
+                        std::fill(cw, cw + fc_words, 0.0);
+                    }
+                    const double kw = double(++wcount[sl]);
+                    for (long g = 0; g < cs; ++g) nms::gpu::fc_means(a.net, wm, fd.data(), fe.data(), kw, g);
+                    for (long g = cs - 1; g >= 0; --g)
+                        nms::gpu::fc_row(fd.data(), fe.data(), cw, g / n, nn, n, g % n);
+                    if (j == w * fp.step + fp.window - 1) {
+                        for (long g = 0; g < cs; ++g)
+                            nms::gpu::fcd_close_row(cw, fcd_fc.data() + std::size_t(w) * fcd_words, g / n, nn,
+                                                    n, g % n);
+                        ++fcd_closed;
+                    }
+                }
             }
             if (order && !yp.hilbert) {
                 r_count = long(k);
@@ -486,6 +519,8 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     st.psd_segments = n_seg;
     st.fc_mean = fmean.data();
     st.fc_c = fcm.data();
+    st.fcd_fc = fcd_fc.data();
+    st.fcd_closed = fcd_closed;
     st.r_count = r_count;
     st.plv_count = plv_count;
     st.r_mean = rmean.data();
@@ -684,37 +719,53 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
             fo.empirical_fc.push_back(p == q ? 1.0 : 0.3 + 0.05 * double((p + q) % 5));
     nms::spectra_options so;
     so.nperseg = 128;
-    auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r) {
-        r.clear();
-        r.push_back(nms::make_fc_reducer({"fc"}, fo, smp));
-        r.push_back(nms::make_moments_reducer({"mean", "std"}, ""));
-        r.push_back(nms::make_spectra_reducer({"peak_freq"}, so, smp, "mV"));
-        for (auto& x : r) x->reset(n, 8);
-        return std::vector<nms::reducer*>{r[0].get(), r[1].get(), r[2].get()};
-    };
-    std::vector<std::unique_ptr<nms::reducer>> ref, got;
-    nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref), 0);
-    ASSERT_TRUE(cpu_obs.moments_only());
-    ASSERT_TRUE(cpu_obs.device_fc());
-    nms::run_cpu<double>(b, {}, &cpu_obs);
-    for (bool by_node : {false, true}) {
-        nms::sweep_observer<double> dev_obs(coef, transient, every, make(got), 0);
-        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
-        for (std::size_t k = 0; k < ref.size(); ++k)
-            expect_same_outputs(*ref[k], *got[k], n, by_node ? "node mapping" : "instance mapping");
+    // With FCD: windows of 60 samples every 20 (three open at once), the
+    // FCD matrix kept.
+    fo.fcd_window_ms = 60 * smp.dt_ms;
+    fo.fcd_step_ms = 20 * smp.dt_ms;
+    fo.fcd_matrix = true;
+    for (const std::vector<std::string>& feats :
+         {std::vector<std::string>{"fc"}, std::vector<std::string>{"fc", "fcd"}}) {
+        auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r) {
+            r.clear();
+            r.push_back(nms::make_fc_reducer(feats, fo, smp));
+            r.push_back(nms::make_moments_reducer({"mean", "std"}, ""));
+            r.push_back(nms::make_spectra_reducer({"peak_freq"}, so, smp, "mV"));
+            for (auto& x : r) x->reset(n, 8);
+            return std::vector<nms::reducer*>{r[0].get(), r[1].get(), r[2].get()};
+        };
+        std::vector<std::unique_ptr<nms::reducer>> ref, got;
+        nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref), 0);
+        ASSERT_TRUE(cpu_obs.moments_only());
+        nms::fc_params fp;
+        ASSERT_TRUE(cpu_obs.device_fc(fp));
+        ASSERT_EQ(fp.fcd, feats.size() == 2);
+        if (fp.fcd) {
+            ASSERT_EQ(fp.slots, 3);
+            ASSERT_GE(fp.n_windows, 20);
+        }
+        nms::run_cpu<double>(b, {}, &cpu_obs);
+        for (bool by_node : {false, true}) {
+            nms::sweep_observer<double> dev_obs(coef, transient, every, make(got), 0);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            for (std::size_t k = 0; k < ref.size(); ++k)
+                expect_same_outputs(*ref[k], *got[k], n, by_node ? "node mapping" : "instance mapping");
+        }
+        // Not trivially equal: the FC has off-diagonal entries well away from 0 and 1.
+        double fc[64];
+        ref[0]->result(0, n - 1, fc);
+        double spread = 0;
+        for (int k = 1; k < 8; ++k) spread = std::max(spread, std::abs(fc[k]));
+        EXPECT_GT(spread, 0.05);
+        EXPECT_LT(spread, 0.999);
+        if (fp.fcd) { // the windows' FCs differ: FCD entries spread below 1
+            const auto outs = ref[0]->outputs();
+            ASSERT_EQ(outs[2].name, "features/fcd_var");
+            double var;
+            ref[0]->result(2, n - 1, &var);
+            EXPECT_GT(var, 1e-4);
+        }
     }
-    // Not trivially equal: the FC has off-diagonal entries well away from 0 and 1.
-    double fc[64];
-    ref[0]->result(0, n - 1, fc);
-    double spread = 0;
-    for (int k = 1; k < 8; ++k) spread = std::max(spread, std::abs(fc[k]));
-    EXPECT_GT(spread, 0.05);
-    EXPECT_LT(spread, 0.999);
-    // FCD needs the windows: it stays on the host.
-    auto fcd = nms::make_fc_reducer({"fc", "fcd"}, fo, smp);
-    fcd->reset(n, 8);
-    nms::sweep_observer<double> fcd_obs(coef, transient, every, {fcd.get()}, 0);
-    EXPECT_FALSE(fcd_obs.moments_only());
 }
 
 // BOLD on the device (balloon per node and instance after every sample,

@@ -115,9 +115,17 @@ class fc_reducer final : public reducer {
         return b;
     }
 
-    // The co-moments run on a device as well (kernels/fc_kernels.hpp); FCD's
-    // windows only here.
-    bool takes_fc() const override { return !want_fcd_; }
+    // The co-moments, those of the FCD windows and the windows' FCs run on a
+    // device as well (kernels/fc_kernels.hpp, the same windows: fcd_windows);
+    // the FCD matrix is made here from the windows' FCs either way.
+    bool takes_fc(fc_params& p) const override {
+        p.fcd = want_fcd_;
+        p.window = W_;
+        p.step = S_;
+        p.n_windows = nw_;
+        p.slots = slots_;
+        return true;
+    }
     void load_fc(const moments_state& m) override {
         const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
         for (int l = 0; l < m.n_valid; ++l) {
@@ -129,6 +137,12 @@ class fc_reducer final : public reducer {
                 for (std::size_t c = a; c < N; ++c)
                     C_[(i * N + a) * N + c] = m.fc_c[q++ * S + std::size_t(l)];
             }
+            if (!want_fcd_) continue;
+            done_[i] = m.fcd_closed;
+            for (long k = 0; k < m.fcd_closed; ++k)
+                for (std::size_t p = 0; p < np_; ++p)
+                    store_[(i * std::size_t(nw_) + std::size_t(k)) * np_ + p] =
+                        m.fcd_fc[(std::size_t(k) * np_ + p) * S + std::size_t(l)];
         }
     }
 
@@ -145,9 +159,8 @@ class fc_reducer final : public reducer {
             comoments::add(N, count_[i], mean_.data() + i * N, C_.data() + i * N * N, x.data(), d.data(),
                            e.data());
             if (!want_fcd_) continue;
-            // Windows k with kS <= j < kS + W (and k < nw) see this sample.
-            const long k_hi = std::min(j / S_, nw_ - 1);
-            const long k_lo = std::max(0L, (j - W_ + S_) / S_); // smallest k with kS + W > j
+            long k_lo, k_hi; // the windows that see this sample
+            fcd_windows(j, W_, S_, nw_, k_lo, k_hi);
             for (long k = k_lo; k <= k_hi; ++k) {
                 const std::size_t s = i * std::size_t(slots_) + std::size_t(k % slots_);
                 if (j == k * S_) { // the window opens: a fresh slot

@@ -88,7 +88,7 @@ template <class T> class sweep_observer final : public observer<T> {
                 ++cycles;
             else if (r->takes_spectra(sp))
                 ++spectra;
-            else if (r->takes_fc())
+            else if (fc_params fp; r->takes_fc(fp))
                 ++fc;
             else if (r->takes_synchrony(yp))
                 ++order;
@@ -115,9 +115,9 @@ template <class T> class sweep_observer final : public observer<T> {
             if (r->takes_synchrony(p)) return true;
         return false;
     }
-    bool device_fc() const override {
+    bool device_fc(fc_params& p) const override {
         for (auto* r : reducers_)
-            if (r->takes_fc()) return true;
+            if (r->takes_fc(p)) return true;
         return false;
     }
     bool device_spectra(spectra_params& p) const override {
@@ -134,7 +134,7 @@ template <class T> class sweep_observer final : public observer<T> {
                 r->load_cycles(m);
             else if (r->takes_spectra(sp))
                 r->load_spectra(m);
-            else if (r->takes_fc())
+            else if (fc_params fp; r->takes_fc(fp))
                 r->load_fc(m);
             else if (synchrony_params yp; r->takes_synchrony(yp))
                 r->load_synchrony(m);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The same sweep run with --backend cpu and --backend cuda must give the same
 result file apart from provenance: every dataset equal within the precision's
-tolerance (float specs: relative 2e-3 of each dataset's range; double: 1e-8),
+tolerance (float specs: relative 2e-3 of each dataset's range; double: 1e-8, FCD 1e-6),
 integer datasets and the dataset list identical. The GPU runs once with each
 thread mapping (--gpu-mapping instance and node).
 
@@ -74,6 +74,8 @@ def compare(stem, cpu_file, gpu_file, mapping):
                 ok = np.array_equal(finite, np.isfinite(b))
                 scale = float(np.max(np.abs(a[finite]))) if finite.any() else 1.0
                 rtol = 1e-8 if double else 2e-3
+                if double and "fcd" in name:
+                    rtol = 1e-6  # both backends keep the windows' FCs in float (a rounding flip is 6e-8)
                 worst = float(np.max(np.abs(a[finite] - b[finite]))) / max(scale, 1e-12) if finite.any() else 0.0
                 ok = ok and worst <= rtol
             status = "ok " if ok else "BAD"

@@ -9,6 +9,7 @@
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/observe/balloon.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -120,6 +121,11 @@ struct moments_state {
     // with a <= b row by row (kernels/fc_kernels.hpp); `count` samples.
     const double* fc_mean = nullptr;
     const double* fc_c = nullptr;
+    // FCD (fc_params::fcd): the upper triangles (diagonal excluded, row by
+    // row) of the windowed FCs, fcd_fc[(window * pairs + q) * stride +
+    // lane], of the fcd_closed windows closed.
+    const float* fcd_fc = nullptr;
+    long fcd_closed = 0;
     // Synchrony (synchrony_params): the time mean and the sum of squared
     // deviations of the Kuramoto order parameter R(t), r_mean[lane],
     // r_m2[lane], over r_count values; with PLV the sums over plv_count
@@ -139,6 +145,22 @@ struct moments_state {
     const double* bold_c = nullptr;
     const double* bold_ts = nullptr;
 };
+
+// FC of projection 0 wanted with the moments; with FCD, also the FCs of
+// windows of `window` samples every `step` samples (n_windows in all, at
+// most `slots` open at once).
+struct fc_params {
+    bool fcd = false;
+    long window = 0, step = 1, n_windows = 0, slots = 1;
+};
+
+// The FCD windows (W samples every S, nw in all) that sample j (counted from
+// 0) falls in: k_lo .. k_hi (empty when k_lo > k_hi). Window k opens at
+// sample k S and closes at k S + W - 1.
+inline void fcd_windows(long j, long W, long S, long nw, long& k_lo, long& k_hi) {
+    k_hi = std::min(j / S, nw - 1);
+    k_lo = std::max(0L, (j - W + S) / S); // the smallest k with k S + W > j
+}
 
 // Synchrony of projection 0 wanted with the moments: the phases are the
 // observable itself, or (hilbert) those of its analytic signal band-passed
@@ -198,7 +220,7 @@ template <class T> struct observer {
     // every node is tracked besides the node mean.
     virtual bool device_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
     virtual bool device_spectra(spectra_params& /*p*/) const { return false; }
-    virtual bool device_fc() const { return false; }
+    virtual bool device_fc(fc_params& /*p*/) const { return false; }
     virtual bool device_synchrony(synchrony_params& /*p*/) const { return false; }
     virtual bool device_bold(bold_params& /*p*/) const { return false; }
     virtual void observe_moments(const moments_state&) {}

@@ -57,8 +57,9 @@ class reducer {
     // segmenting, and the sums computed elsewhere.
     virtual bool takes_spectra(spectra_params& /*p*/) const { return false; }
     virtual void load_spectra(const moments_state&) {}
-    // Reducers whose state is the nodes' co-moments (FC without FCD).
-    virtual bool takes_fc() const { return false; }
+    // Reducers whose state is the nodes' co-moments (FC; with FCD also those
+    // of the open windows and the closed windows' FCs).
+    virtual bool takes_fc(fc_params& /*p*/) const { return false; }
     virtual void load_fc(const moments_state&) {}
     // Reducers whose state is the moments of the Kuramoto order parameter
     // and PLV sums (synchrony): how the phases are made, and the state.
