@@ -445,8 +445,8 @@ run_gpu_bench() {
       bench_case "named case $nc" --case "$nc" --mapping auto ${cc[@]+"${cc[@]}"}
     done
     local sw
-    for sw in jr76_sweep_16k jr76_bifurcation_16k; do
-      echo; echo "--- end to end: nmsweep run bench/cases/$sw.toml, 16384 points, GPU then all CPU cores"
+    for sw in jr76_sweep_16k jr76_bifurcation_16k jr76_bold_4k; do
+      echo; echo "--- end to end: nmsweep run bench/cases/$sw.toml, GPU then all CPU cores"
       for be in cuda cpu; do
         "${to[@]}" "$nms" run --overwrite --backend "$be" "bench/cases/$sw.toml" -o "$WORK/${sw}_$be.h5" 2>&1 \
           | tr '\r' '\n' | grep -E "wrote|error" | sed "s/^/[$be] /" | tee -a "$WORK/bench.txt"
