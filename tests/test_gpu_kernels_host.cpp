@@ -678,6 +678,7 @@ TEST(gpu_kernels_on_host, device_spectra_match_host_welch) {
             auto got_s = nms::make_spectra_reducer(sf, so, smp, "mV");
             auto got_m = nms::make_moments_reducer(mf, "");
             auto got_a = nms::make_attractor_reducer({}, smp, "mV");
+            got_s->set_results_only(true); // no ring of samples on the host: the device's sums suffice
             for (auto* r : {got_s.get(), got_m.get(), got_a.get()}) r->reset(n, 8);
             nms::sweep_observer<double> dev_obs(coef, transient, every,
                                                 {got_m.get(), got_s.get(), got_a.get()}, 0);
@@ -726,16 +727,20 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
     fo.fcd_matrix = true;
     for (const std::vector<std::string>& feats :
          {std::vector<std::string>{"fc"}, std::vector<std::string>{"fc", "fcd"}}) {
-        auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r) {
+        // (on the device side, results_only: no open windows on the host)
+        auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r, bool dev) {
             r.clear();
             r.push_back(nms::make_fc_reducer(feats, fo, smp));
             r.push_back(nms::make_moments_reducer({"mean", "std"}, ""));
             r.push_back(nms::make_spectra_reducer({"peak_freq"}, so, smp, "mV"));
-            for (auto& x : r) x->reset(n, 8);
+            for (auto& x : r) {
+                x->set_results_only(dev);
+                x->reset(n, 8);
+            }
             return std::vector<nms::reducer*>{r[0].get(), r[1].get(), r[2].get()};
         };
         std::vector<std::unique_ptr<nms::reducer>> ref, got;
-        nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref), 0);
+        nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref, false), 0);
         ASSERT_TRUE(cpu_obs.moments_only());
         nms::fc_params fp;
         ASSERT_TRUE(cpu_obs.device_fc(fp));
@@ -746,7 +751,7 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
         }
         nms::run_cpu<double>(b, {}, &cpu_obs);
         for (bool by_node : {false, true}) {
-            nms::sweep_observer<double> dev_obs(coef, transient, every, make(got), 0);
+            nms::sweep_observer<double> dev_obs(coef, transient, every, make(got, true), 0);
             reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
             for (std::size_t k = 0; k < ref.size(); ++k)
                 expect_same_outputs(*ref[k], *got[k], n, by_node ? "node mapping" : "instance mapping");
@@ -929,15 +934,19 @@ TEST(gpu_kernels_on_host, device_hilbert_synchrony_matches_host) {
         so.segment = segment;
         so.band_lo = lo;
         so.band_hi = hi;
-        auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r) {
+        // (on the device side, results_only: no ring of samples on the host)
+        auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r, bool dev) {
             r.clear();
             r.push_back(nms::make_synchrony_reducer(feats, so, false, smp));
             r.push_back(nms::make_moments_reducer({"mean", "std"}, ""));
-            for (auto& x : r) x->reset(n, 8);
+            for (auto& x : r) {
+                x->set_results_only(dev);
+                x->reset(n, 8);
+            }
             return std::vector<nms::reducer*>{r[0].get(), r[1].get()};
         };
         std::vector<std::unique_ptr<nms::reducer>> ref, got;
-        nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref), 0);
+        nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref, false), 0);
         nms::synchrony_params yp;
         ASSERT_TRUE(cpu_obs.moments_only());
         ASSERT_TRUE(cpu_obs.device_synchrony(yp));
@@ -945,7 +954,7 @@ TEST(gpu_kernels_on_host, device_hilbert_synchrony_matches_host) {
         ASSERT_EQ(yp.k1 - 1 == segment / 2, segment == 100) << "the first band should reach the Nyquist bin";
         nms::run_cpu<double>(b, {}, &cpu_obs);
         for (bool by_node : {false, true}) {
-            nms::sweep_observer<double> dev_obs(coef, transient, every, make(got), 0);
+            nms::sweep_observer<double> dev_obs(coef, transient, every, make(got, true), 0);
             reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
             const std::string what =
                 std::string(by_node ? "node" : "instance") + " mapping, segment " + std::to_string(segment);
@@ -962,6 +971,15 @@ TEST(gpu_kernels_on_host, device_hilbert_synchrony_matches_host) {
         }
         EXPECT_GT(ph - pl, 0.01) << pl << " " << ph;
     }
+    // A results-only reducer (what the driver makes when the device reduces)
+    // keeps no ring of samples, counts fewer bytes, and refuses samples.
+    auto ro = nms::make_synchrony_reducer(feats, {}, false, smp);
+    const std::size_t full = ro->bytes_per_instance(8);
+    ro->set_results_only(true);
+    EXPECT_LT(ro->bytes_per_instance(8), full);
+    ro->reset(n, 8);
+    std::vector<double> obs(8 * n, 0.0), net(n, 0.0);
+    EXPECT_THROW(ro->accumulate({1, 0, int(n), int(n), 8, obs.data(), net.data()}), std::logic_error);
 }
 
 // The node mapping's launches span several steps (the shortest delay + 1,

@@ -404,6 +404,20 @@ template <class T> void run_sweep_t(const sweep_request& r, const sweep_spec& s,
     progress prog(total, work_per_point, r.quiet);
     prog.set_start(n_done);
 
+    // A GPU that reduces every feature on the device hands the host reducers
+    // only the state their outputs need: they then keep no working state
+    // (sample rings, open FCD windows), which also lets the batches grow.
+    bool device_reduced = false;
+    if (backend == "cuda" && !s.timeseries.enabled) {
+        std::vector<reducer*> rp;
+        for (auto& red : reducers)
+            if (obsv.on_observable(red.get())) rp.push_back(red.get());
+        sweep_observer<T> probe(s.observable_coef, transient_steps(s), s.sample_every, rp, 0);
+        for (auto& [coef, reds] : obsv.channels()) probe.add_channel(coef, reds);
+        device_reduced = probe.moments_only();
+    }
+    for (auto& red : reducers) red->set_results_only(device_reduced);
+
     std::size_t bs = r.batch_size;
     if (bs == 0) {
         bs = std::max<std::size_t>(std::size_t(threads) * 64, 1024); // many blocks per thread

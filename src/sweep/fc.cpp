@@ -12,6 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 namespace nms {
 
@@ -98,9 +99,10 @@ class fc_reducer final : public reducer {
         mean_.assign(n * N, 0.0);
         C_.assign(n * N * N, 0.0);
         if (want_fcd_) {
-            wcount_.assign(n * std::size_t(slots_), 0);
-            wmean_.assign(n * std::size_t(slots_) * N, 0.0);
-            wC_.assign(n * std::size_t(slots_) * N * N, 0.0);
+            const std::size_t open = results_only() ? 0 : n * std::size_t(slots_); // windows open at once
+            wcount_.assign(open, 0);
+            wmean_.assign(open * N, 0.0);
+            wC_.assign(open * N * N, 0.0);
             store_.assign(n * std::size_t(nw_) * np_, 0.0f);
             done_.assign(n, 0);
         }
@@ -110,7 +112,7 @@ class fc_reducer final : public reducer {
         const std::size_t N = std::size_t(n_nodes);
         std::size_t b = sizeof(double) * N * (N + 1);
         if (want_fcd_)
-            b += sizeof(double) * std::size_t(slots_) * N * (N + 1) +
+            b += sizeof(double) * (results_only() ? 0 : std::size_t(slots_)) * N * (N + 1) +
                  sizeof(float) * std::size_t(nw_) * N * (N - 1) / 2;
         return b;
     }
@@ -147,6 +149,7 @@ class fc_reducer final : public reducer {
     }
 
     void accumulate(const obs_block& b) override {
+        if (results_only()) throw std::logic_error("fc: samples for a results-only reducer");
         static thread_local std::vector<double> x, d, e;
         const std::size_t N = std::size_t(nn_);
         x.resize(N);

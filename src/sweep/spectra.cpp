@@ -87,12 +87,12 @@ class spectra_reducer final : public reducer {
         ch_ = std::size_t(n_nodes) + 1;
         count_.assign(n, 0);
         nseg_.assign(n, 0);
-        ring_.assign(n * ch_ * std::size_t(L_), 0.0);
+        ring_.assign(results_only() ? 0 : n * ch_ * std::size_t(L_), 0.0);
         acc_.assign(n * ch_ * std::size_t(nf_), 0.0);
     }
 
     std::size_t bytes_per_instance(int n_nodes) const override {
-        return sizeof(double) * std::size_t(n_nodes + 1) * std::size_t(L_ + nf_);
+        return sizeof(double) * std::size_t(n_nodes + 1) * std::size_t((results_only() ? 0 : L_) + nf_);
     }
 
     // The segmenting and periodogram sums run on a device as well
@@ -118,6 +118,7 @@ class spectra_reducer final : public reducer {
     }
 
     void accumulate(const obs_block& b) override {
+        if (results_only()) throw std::logic_error("spectra: samples for a results-only reducer");
         static thread_local impl::fftw_buffer<double> seg_buf;
         static thread_local impl::fftw_buffer<fftw_complex> out_buf;
         const std::size_t L = std::size_t(L_);

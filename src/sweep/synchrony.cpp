@@ -13,6 +13,7 @@
 #include <cmath>
 #include <complex>
 #include <limits>
+#include <stdexcept>
 
 namespace nms {
 
@@ -65,7 +66,7 @@ class synchrony_reducer final : public reducer {
         rcount_.assign(n, 0);
         rmean_.assign(n, 0.0);
         rm2_.assign(n, 0.0);
-        if (!phase_obs_) ring_.assign(n * std::size_t(nn_) * std::size_t(L_), 0.0);
+        ring_.assign(phase_obs_ || results_only() ? 0 : n * std::size_t(nn_) * std::size_t(L_), 0.0);
         if (want_plv_) {
             plv_.assign(n * std::size_t(nn_) * std::size_t(nn_), cplx(0, 0));
             plv_count_.assign(n, 0);
@@ -74,7 +75,7 @@ class synchrony_reducer final : public reducer {
 
     std::size_t bytes_per_instance(int n_nodes) const override {
         std::size_t b = 0;
-        if (!phase_obs_) b += sizeof(double) * std::size_t(n_nodes) * std::size_t(L_);
+        if (!phase_obs_ && !results_only()) b += sizeof(double) * std::size_t(n_nodes) * std::size_t(L_);
         if (want_plv_) b += sizeof(cplx) * std::size_t(n_nodes) * std::size_t(n_nodes);
         return b;
     }
@@ -113,6 +114,7 @@ class synchrony_reducer final : public reducer {
     }
 
     void accumulate(const obs_block& b) override {
+        if (results_only()) throw std::logic_error("synchrony: samples for a results-only reducer");
         if (phase_obs_)
             accumulate_phase(b);
         else

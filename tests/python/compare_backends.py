@@ -6,7 +6,8 @@ integer datasets and the dataset list identical. The GPU runs once with each
 thread mapping (--gpu-mapping instance and node).
 
 usage: compare_backends.py NMSWEEP OUTDIR SPEC... ; exit 77 (skipped) when
-h5py/numpy are missing or this machine has no usable CUDA device."""
+h5py/numpy are missing, this machine has no usable CUDA device or the build
+has no CUDA backend."""
 import os
 import subprocess
 import sys
@@ -40,6 +41,9 @@ def main():
             if r.returncode != 0:
                 if backend == "cuda" and "no usable CUDA device" in r.stderr + r.stdout:
                     print("no CUDA device: skipped")
+                    sys.exit(77)
+                if backend == "cuda" and "has no CUDA backend" in r.stderr + r.stdout:
+                    print("a build without the CUDA backend: skipped")
                     sys.exit(77)
                 print(f"{spec}: --backend {backend} failed ({r.returncode}): {r.stderr}")
                 sys.exit(1)

@@ -75,6 +75,12 @@ class reducer {
     // Memory of the per-instance state (bytes), so that the driver can size
     // batches; 0 when small.
     virtual std::size_t bytes_per_instance(int /*n_nodes*/) const { return 0; }
+    // When a device reduces and hands over (load_*) only the state the
+    // outputs need, the driver says so before reset(): the reducer then keeps
+    // no working state (sample rings, open FCD windows), bytes_per_instance
+    // counts none, and accumulate() is a logic error.
+    void set_results_only(bool v) { results_only_ = v; }
+    bool results_only() const { return results_only_; }
     // Output k is stored as int64 (codes, counts) rather than float64.
     virtual bool integer_output(std::size_t /*k*/) const { return false; }
     // What output k holds for a point whose integration diverged (its other
@@ -86,6 +92,9 @@ class reducer {
     virtual std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t /*k*/) const {
         return {};
     }
+
+  private:
+    bool results_only_ = false;
 };
 
 // mean, std, min, max of the observable per node and of the network mean,
