@@ -21,11 +21,13 @@
 // The per-node physics is node_update(), the same NMS_HD function the CPU
 // backend runs in its SIMD loop; the noise is the same Philox stream
 // (core/noise.hpp), keyed by (seed, global instance, node, variable, step).
-// Moments, the attractor classification's cycle states, Welch spectra, FC,
-// synchrony (the Kuramoto order parameter and PLV of the observable's
-// phases, or of its analytic signal's: cuFFT) and BOLD (its FC and kept
-// samples) are reduced on the device (only per-instance results leave it);
-// other reducers get the observables, computed on the device, per sample.
+// Moments, the attractor classification's cycle states, Welch spectra, FC
+// and FCD, synchrony (the Kuramoto order parameter and PLV of the
+// observable's phases, or of its analytic signal's: cuFFT), BOLD (its FC and
+// kept samples) and sensor modalities (projected signals, reduced as the
+// nodes are) are reduced on the device (only per-instance results leave
+// it); other reducers get the observables, computed on the device, per
+// sample.
 
 #include "cuda_check.hpp"
 #include "cuda_dispatch.hpp"
@@ -35,6 +37,7 @@
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
 #include "nmsweep/core/error.hpp"
+#include "sensor_kernels.hpp"
 #include "synchrony_kernels.hpp"
 #include "welch_kernels.hpp"
 
@@ -258,6 +261,20 @@ template <class T> struct device_buffer {
     device_buffer(const std::vector<T>& h) : device_buffer(h.size()) {
         if (n) NMS_CUDA_CHECK(cudaMemcpy(p, h.data(), n * sizeof(T), cudaMemcpyHostToDevice));
     }
+    // (Re)allocates `count` elements set to zero bytes.
+    void zeros(std::size_t count) {
+        if (p) cudaFree(p);
+        p = nullptr;
+        n = count;
+        if (!count) return;
+        NMS_CUDA_CHECK(cudaMalloc(&p, count * sizeof(T)));
+        NMS_CUDA_CHECK(cudaMemset(p, 0, count * sizeof(T)));
+    }
+    std::vector<T> download() const {
+        std::vector<T> h(n);
+        if (n) NMS_CUDA_CHECK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
+        return h;
+    }
     ~device_buffer() {
         if (p) cudaFree(p);
     }
@@ -301,29 +318,245 @@ struct stream_pair {
     }
 };
 
+template <class D>
+__global__ void __launch_bounds__(max_block_threads) moments_kernel(const D* x, D* mom, long count, D k) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < count) welford(mom, count, g, x[g], k);
+}
+
+template <class A>
+__global__ void __launch_bounds__(max_block_threads)
+    project_kernel(const A a, const double* x, double* y, long step) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < a.S * a.n) project_sensor(a, x, y, g / a.n, g % a.n, step);
+}
+
+template <class A>
+__global__ void __launch_bounds__(max_block_threads) sensor_mean_kernel(const A a, double* y) {
+    const long i = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < a.n) sensor_mean(a, y, i);
+}
+
+// The reductions of one set of channels after every sample, from their
+// values x[c * n + i] (c < nch) and, with moments or spectra, their mean
+// x[nch * n + i]: FC (+FCD) and synchrony of the nodes' observable (whose
+// moments and Welch ring the stepping kernels keep), or all of `plan` for a
+// sensor modality's signals. The host's arithmetic and schedules
+// (fc_kernels.hpp, synchrony_kernels.hpp, welch_kernels.hpp).
+template <class T> struct channel_reductions {
+    long nch, n, cs, B; // channels, instances, nch x n, (nch + 1) x n
+    channel_plan plan;
+    cudaStream_t st;
+    int bt;
+    long count = 0; // samples seen
+    device_buffer<double> mom, psd, win, fmean, fd, fe, fcm, wmean, wc, rmean, rm2, pre, pim;
+    device_buffer<T> wring, wseg, wX, hring, hseg, hz;
+    device_buffer<float> fcd;
+    std::unique_ptr<welch_fft<T>> wfft, hfwd;
+    std::unique_ptr<inverse_fft<T>> hinv;
+    std::vector<long> wcount;
+    long pairs, fcd_words, bins = 0, n_segments = 0, fcd_closed = 0, r_count = 0, plv_count = 0;
+
+    channel_reductions(long nch_, long n_, const channel_plan& p, cudaStream_t s, int threads)
+        : nch(nch_), n(n_), cs(nch_ * n_), B((nch_ + 1) * n_), plan(p), st(s), bt(threads),
+          pairs(fc_pairs(nch_)), fcd_words(fcd_pairs(nch_) * n_) {
+        if (plan.moments) {
+            std::vector<double> m0(4 * std::size_t(B), 0.0);
+            std::fill(m0.begin() + 2 * B, m0.begin() + 3 * B, HUGE_VAL);
+            std::fill(m0.begin() + 3 * B, m0.end(), -HUGE_VAL);
+            mom.zeros(m0.size());
+            NMS_CUDA_CHECK(cudaMemcpy(mom.p, m0.data(), m0.size() * sizeof(double), cudaMemcpyHostToDevice));
+        }
+        if (plan.spectra) {
+            const long L = plan.sp.length;
+            bins = L / 2 + 1;
+            wring.zeros(std::size_t(L * B));
+            wseg.zeros(std::size_t(L * B));
+            wX.zeros(std::size_t(2 * bins * B));
+            psd.zeros(std::size_t(bins * B));
+            win.zeros(plan.sp.window.size());
+            NMS_CUDA_CHECK(
+                cudaMemcpy(win.p, plan.sp.window.data(), win.n * sizeof(double), cudaMemcpyHostToDevice));
+            wfft = std::make_unique<welch_fft<T>>(L, B, st);
+        }
+        if (plan.fc) {
+            fmean.zeros(std::size_t(cs));
+            fd.zeros(std::size_t(cs));
+            fe.zeros(std::size_t(cs));
+            fcm.zeros(std::size_t(pairs * n));
+            if (plan.fp.fcd) {
+                wmean.zeros(std::size_t(plan.fp.slots * cs));
+                wc.zeros(std::size_t(plan.fp.slots * pairs * n));
+                fcd.zeros(std::size_t(plan.fp.n_windows * fcd_words));
+                wcount.assign(std::size_t(plan.fp.slots), 0);
+            }
+        }
+        if (plan.sync) {
+            rmean.zeros(std::size_t(n));
+            rm2.zeros(std::size_t(n));
+            if (plan.yp.plv) {
+                pre.zeros(std::size_t(pairs * n));
+                pim.zeros(std::size_t(pairs * n));
+            }
+            if (plan.yp.hilbert) {
+                const long L = plan.yp.length;
+                hring.zeros(std::size_t(L * cs));
+                hseg.zeros(std::size_t(L * cs));
+                hz.zeros(std::size_t(2 * L * cs));
+                hfwd = std::make_unique<welch_fft<T>>(L, cs, st);
+                hinv = std::make_unique<inverse_fft<T>>(L, cs, st);
+            }
+        }
+    }
+
+    // Bytes per instance on the device for nch channels.
+    static std::size_t bytes(long nch, const channel_plan& p) {
+        const std::size_t c = std::size_t(nch), pr = std::size_t(fc_pairs(nch));
+        std::size_t b = 0;
+        if (p.moments) b += 4 * (c + 1) * sizeof(double);
+        if (p.spectra) // ring, segments, spectra and about as much for cuFFT's work area, sums in double
+            b += (c + 1) * (std::size_t(p.sp.length) * sizeof(T) * 4 + std::size_t(p.sp.length / 2 + 1) * 8);
+        if (p.fc) b += (3 * c + pr) * sizeof(double);
+        if (p.fc && p.fp.fcd)
+            b += std::size_t(p.fp.slots) * (c + pr) * sizeof(double) +
+                 std::size_t(p.fp.n_windows) * std::size_t(fcd_pairs(nch)) * sizeof(float);
+        if (p.sync) { // R's moments; PLV sums; Hilbert ring, segments, spectra (2), cuFFT's work areas (~2)
+            b += 2 * sizeof(double) + (p.yp.plv ? 2 * pr * sizeof(double) : 0);
+            if (p.yp.hilbert) b += 6 * c * std::size_t(p.yp.length) * sizeof(T);
+        }
+        return b;
+    }
+
+    void after_sample(const double* x) {
+        const long j = count++; // this sample, from 0
+        const unsigned gc = unsigned((cs + bt - 1) / bt), gb = unsigned((B + bt - 1) / bt),
+                       gi = unsigned((n + bt - 1) / bt);
+        if (plan.moments) moments_kernel<<<gb, bt, 0, st>>>(x, mom.p, B, double(j + 1));
+        if (plan.spectra) { // segments of L samples every `step` (Welch)
+            const long L = plan.sp.length;
+            hilbert_store_kernel<T><<<gb, bt, 0, st>>>(x, wring.p, B, j % L);
+            if (j >= L - 1 && (j - (L - 1)) % plan.sp.step == 0) {
+                welch_prepare_kernel<T><<<gb, bt, 0, st>>>(wring.p, L, (j + 1) % L, win.p, wseg.p, B);
+                wfft->run(wseg.p, wX.p);
+                welch_accumulate_kernel<T><<<gb, bt, 0, st>>>(wX.p, bins, B, n, psd.p);
+                ++n_segments;
+            }
+        }
+        if (plan.fc) {
+            fc_means_kernel<<<gc, bt, 0, st>>>(x, fmean.p, fd.p, fe.p, double(j + 1), cs);
+            fc_rows_kernel<<<gc, bt, 0, st>>>(fd.p, fe.p, fcm.p, nch, n);
+        }
+        if (plan.fc && plan.fp.fcd) {
+            const fc_params& fp = plan.fp;
+            long k_lo, k_hi;
+            fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
+            for (long k = k_lo; k <= k_hi; ++k) {
+                const std::size_t s = std::size_t(k % fp.slots);
+                double* wm = wmean.p + s * std::size_t(cs);
+                double* C = wc.p + s * std::size_t(pairs * n);
+                if (j == k * fp.step) { // the window opens
+                    wcount[s] = 0;
+                    NMS_CUDA_CHECK(cudaMemsetAsync(wm, 0, std::size_t(cs) * sizeof(double), st));
+                    NMS_CUDA_CHECK(cudaMemsetAsync(C, 0, std::size_t(pairs * n) * sizeof(double), st));
+                }
+                fc_means_kernel<<<gc, bt, 0, st>>>(x, wm, fd.p, fe.p, double(++wcount[s]), cs);
+                fc_rows_kernel<<<gc, bt, 0, st>>>(fd.p, fe.p, C, nch, n);
+                if (j == k * fp.step + fp.window - 1) { // the window closes
+                    fcd_close_kernel<<<gc, bt, 0, st>>>(C, fcd.p + std::size_t(k * fcd_words), nch, n);
+                    ++fcd_closed;
+                }
+            }
+        }
+        if (plan.sync && !plan.yp.hilbert) { // the observable is the phase
+            r_count = j + 1;
+            order_kernel<<<gi, bt, 0, st>>>(x, nch, n, double(r_count), rmean.p, rm2.p);
+            if (plan.yp.plv) plv_phase_kernel<<<gc, bt, 0, st>>>(x, nch, n, pre.p, pim.p);
+            plv_count = plan.yp.plv ? r_count : 0;
+        }
+        if (plan.sync && plan.yp.hilbert) {
+            const synchrony_params& yp = plan.yp;
+            const long L = yp.length;
+            hilbert_store_kernel<T><<<gc, bt, 0, st>>>(x, hring.p, cs, j % L);
+            if (j + 1 >= L && (j + 1 - L) % yp.hop == 0) { // a segment ends
+                hilbert_prepare_kernel<T><<<gc, bt, 0, st>>>(hring.p, L, (j + 1) % L, hseg.p, cs);
+                hfwd->run(hseg.p, hz.p);
+                hilbert_mask_kernel<T><<<gc, bt, 0, st>>>(hz.p, L, cs, yp.k0, yp.k1);
+                hinv->run(hz.p);
+                hilbert_normalize_kernel<T><<<gc, bt, 0, st>>>(hz.p, cs, yp.offset, yp.hop);
+                hilbert_order_kernel<T>
+                    <<<gi, bt, 0, st>>>(hz.p, nch, n, yp.offset, yp.hop, r_count, rmean.p, rm2.p);
+                r_count += yp.hop;
+                if (yp.plv) {
+                    hilbert_plv_kernel<T><<<gc, bt, 0, st>>>(hz.p, nch, n, yp.offset, yp.hop, pre.p, pim.p);
+                    plv_count += yp.hop;
+                }
+            }
+        }
+        NMS_CUDA_LAUNCHED("per-sample reductions");
+    }
+
+    // The state, downloaded (h keeps it), into m's fields.
+    struct host_state {
+        std::vector<double> mom, psd, fmean, fcm, rmean, rm2, pre, pim;
+        std::vector<float> fcd;
+    };
+    void hand_over(host_state& h, moments_state& m) const {
+        h.mom = mom.download();
+        h.psd = psd.download();
+        h.fmean = fmean.download();
+        h.fcm = fcm.download();
+        h.rmean = rmean.download();
+        h.rm2 = rm2.download();
+        h.pre = pre.download();
+        h.pim = pim.download();
+        h.fcd = fcd.download();
+        if (plan.moments) {
+            m.count = count;
+            m.mean = h.mom.data();
+            m.m2 = h.mom.data() + B;
+            m.min = h.mom.data() + 2 * B;
+            m.max = h.mom.data() + 3 * B;
+        }
+        if (plan.spectra) {
+            m.psd = h.psd.data();
+            m.psd_bins = bins;
+            m.psd_segments = n_segments;
+        }
+        if (plan.fc) {
+            m.fc_mean = h.fmean.data();
+            m.fc_c = h.fcm.data();
+            m.fcd_fc = h.fcd.data();
+            m.fcd_closed = fcd_closed;
+        }
+        if (plan.sync) {
+            m.r_count = r_count;
+            m.plv_count = plv_count;
+            m.r_mean = h.rmean.data();
+            m.r_m2 = h.rm2.data();
+            m.plv_re = h.pre.data();
+            m.plv_im = h.pim.data();
+        }
+    }
+};
+
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
 std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels,
-                               long welch_length, const fc_params* fc, const bold_params* bold,
-                               const synchrony_params* sync) {
+                               long welch_length, const channel_plan& plan0, const bold_params* bold,
+                               const std::vector<sensor_params>& sensors) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
                         + std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
                         std::size_t(n_node_params) * nn;
     std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
-    if (by_node || fc || bold || sync) b += nn * sizeof(double); // node values at a sample
-    // Synchrony: R's moments; PLV sums; Hilbert ring, segments, spectra (2),
-    // cuFFT's work areas (about 2).
-    if (sync) {
-        b += 2 * sizeof(double) + (sync->plv ? 2 * std::size_t(fc_pairs(long(nn))) * sizeof(double) : 0);
-        if (sync->hilbert) b += 6 * nn * std::size_t(sync->length) * sizeof(T);
-    }
-    if (fc) b += (3 * nn + std::size_t(fc_pairs(long(nn)))) * sizeof(double);
-    // FCD: the open windows' means and co-moments, the closed windows' FCs.
-    if (fc && fc->fcd)
-        b += std::size_t(fc->slots) * (nn + std::size_t(fc_pairs(long(nn)))) * sizeof(double) +
-             std::size_t(fc->n_windows) * std::size_t(fcd_pairs(long(nn))) * sizeof(float);
+    const bool per_sample = plan0.fc || plan0.sync || bold || !sensors.empty();
+    if (by_node || per_sample) b += nn * sizeof(double); // node values at a sample
+    b += channel_reductions<T>::bytes(long(nn), plan0);
+    // Sensor modalities: their signals and mean, and their reductions.
+    for (const auto& sp : sensors)
+        b += std::size_t(sp.n_sensors + 1) * sizeof(double) +
+             channel_reductions<T>::bytes(sp.n_sensors, sp.plan);
     // BOLD: balloon state, inputs, two BOLD values, the sample, co-moments
     // as FC's, the kept samples; constants per instance when swept.
     if (bold)
@@ -396,49 +629,40 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     const bool dev_moments = obs && obs->moments_only();
     const std::size_t mom_stride = std::size_t(nn + 1) * n_sub;
     device_buffer<double> d_mom(dev_moments ? 4 * mom_stride : 0);
-    // Functional connectivity (fc_kernels.hpp): co-moments updated after
-    // every sample from the node values the stepping left in d_net.
-    fc_params fp;
-    const bool dev_fc = dev_moments && obs->device_fc(fp);
-    const std::size_t fc_words = dev_fc ? std::size_t(fc_pairs(nn)) * n_sub : 0;
-    // FCD: windows' co-moments likewise (at most fp.slots open at once); a
-    // closing window's FC kept (float, as the host keeps it).
-    const bool dev_fcd = dev_fc && fp.fcd;
-    const std::size_t fcd_words = dev_fcd ? std::size_t(fcd_pairs(nn)) * n_sub : 0;
-    device_buffer<double> d_wmean(dev_fcd ? std::size_t(fp.slots) * cs : 0),
-        d_wc(dev_fcd ? std::size_t(fp.slots) * fc_words : 0);
-    device_buffer<float> d_fcd(std::size_t(fp.n_windows) * fcd_words);
-    std::vector<long> wcount(std::size_t(fp.slots), 0);
-    long fcd_closed = 0;
-    // Synchrony (synchrony_kernels.hpp): the order parameter (and PLV) of
-    // phase observables likewise after every sample; Hilbert phases per
-    // segment (ring of samples, R2C, band mask, inverse C2C: cuFFT).
-    synchrony_params yp;
-    const bool dev_sync = dev_moments && obs->device_synchrony(yp);
+    // FC (+FCD) and synchrony of the nodes' observable, after every sample
+    // from the node values the stepping left in d_net (channel_reductions).
+    channel_plan plan0;
+    plan0.fc = dev_moments && obs->device_fc(plan0.fp);
+    plan0.sync = dev_moments && obs->device_synchrony(plan0.yp);
+    channel_reductions<T> red0(nn, n, plan0, st.compute, block_threads());
+    // Sensor modalities: signals projected from the node values, then every
+    // reduction of their plan, likewise.
+    const std::vector<sensor_params> sens =
+        dev_moments ? obs->device_sensors() : std::vector<sensor_params>{};
+    struct sensor_set {
+        sensor_args sa;
+        device_buffer<double> gain, y;
+        std::unique_ptr<channel_reductions<T>> red;
+    };
+    std::vector<std::unique_ptr<sensor_set>> sdev;
+    for (const auto& sp : sens) {
+        auto ss = std::make_unique<sensor_set>();
+        ss->gain.zeros(sp.gain.size());
+        NMS_CUDA_CHECK(
+            cudaMemcpy(ss->gain.p, sp.gain.data(), sp.gain.size() * sizeof(double), cudaMemcpyHostToDevice));
+        ss->y.zeros(std::size_t((sp.n_sensors + 1) * n));
+        ss->sa = {ss->gain.p,     long(nn),      sp.n_sensors, n,
+                  sp.noise_sigma, sp.noise_seed, sp.noise_var, std::uint64_t(sp.instance_offset + i0)};
+        ss->red =
+            std::make_unique<channel_reductions<T>>(sp.n_sensors, n, sp.plan, st.compute, block_threads());
+        sdev.push_back(std::move(ss));
+    }
     // BOLD (bold_kernels.hpp): the hemodynamics and the co-moments of the
     // BOLD samples, likewise.
     bold_params bp;
     const bool dev_bold = dev_moments && obs->device_bold(bp);
-    const bool per_sample = dev_fc || dev_sync || dev_bold; // kernels after every sample
-    const std::size_t plv_words = dev_sync && yp.plv ? std::size_t(fc_pairs(nn)) * n_sub : 0;
-    device_buffer<double> d_rmean(dev_sync ? n_sub : 0), d_rm2(dev_sync ? n_sub : 0), d_plv_re(plv_words),
-        d_plv_im(plv_words);
-    for (auto* d : {&d_rmean, &d_rm2, &d_plv_re, &d_plv_im})
-        if (d->n) NMS_CUDA_CHECK(cudaMemset(d->p, 0, d->n * sizeof(double)));
-    const bool dev_hilbert = dev_sync && yp.hilbert;
-    const long HB = long(nn) * n, hlen = dev_hilbert ? yp.length : 0;
-    device_buffer<T> d_hring(std::size_t(hlen * HB)), d_hseg(std::size_t(hlen * HB)),
-        d_hz(std::size_t(2 * hlen * HB));
-    std::unique_ptr<welch_fft<T>> h_fwd;
-    std::unique_ptr<inverse_fft<T>> h_inv;
-    long r_count = 0, plv_count = 0;
+    const bool per_sample = plan0.fc || plan0.sync || dev_bold || !sdev.empty(); // kernels after every sample
     device_buffer<double> d_net(dev_moments && (by_node || per_sample) ? cs : 0);
-    device_buffer<double> d_fmean(dev_fc ? cs : 0), d_fd(dev_fc ? cs : 0), d_fe(dev_fc ? cs : 0),
-        d_fc(fc_words);
-    if (dev_fc) {
-        NMS_CUDA_CHECK(cudaMemset(d_fmean.p, 0, cs * sizeof(double)));
-        NMS_CUDA_CHECK(cudaMemset(d_fc.p, 0, fc_words * sizeof(double)));
-    }
     a.net = d_net.p;
     const std::size_t bcs = dev_bold ? cs : 0;
     device_buffer<double> d_bx(4 * bcs), d_bz(bcs), d_bzs(bp.grid.m > 1 ? bcs : 0), d_bb0(bcs), d_bb1(bcs),
@@ -493,10 +717,6 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         a.seg_len = sp.length;
     }
     long n_segments = 0;
-    if (dev_hilbert) {
-        h_fwd = std::make_unique<welch_fft<T>>(yp.length, HB, st.compute);
-        h_inv = std::make_unique<inverse_fft<T>>(yp.length, HB, st.compute);
-    }
     // Steps t0 .. t1-1 (t0: the start of the observation buffer's samples).
     auto advance = [&](long t0, long t1, bool observe) {
         if (!by_node && !per_sample) {
@@ -518,66 +738,12 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                 steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, tb, false);
             if (a.mom && tb >= a.mom_first && tb % a.every == 0) {
                 if (by_node) net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
-                if (dev_fc) {
-                    const double k = double((tb - a.mom_first) / a.every + 1);
-                    fc_means_kernel<<<node_grid, block, 0, st.compute>>>(d_net.p, d_fmean.p, d_fd.p, d_fe.p,
-                                                                         k, long(cs));
-                    fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_fd.p, d_fe.p, d_fc.p, nn, n);
-                }
-                if (dev_fcd) {
-                    const long j = (tb - a.mom_first) / a.every; // this sample, from 0
-                    long k_lo, k_hi;
-                    fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
-                    for (long k = k_lo; k <= k_hi; ++k) {
-                        const std::size_t s = std::size_t(k % fp.slots);
-                        double* wm = d_wmean.p + s * cs;
-                        double* wc = d_wc.p + s * fc_words;
-                        if (j == k * fp.step) { // the window opens
-                            wcount[s] = 0;
-                            NMS_CUDA_CHECK(cudaMemsetAsync(wm, 0, cs * sizeof(double), st.compute));
-                            NMS_CUDA_CHECK(cudaMemsetAsync(wc, 0, fc_words * sizeof(double), st.compute));
-                        }
-                        fc_means_kernel<<<node_grid, block, 0, st.compute>>>(d_net.p, wm, d_fd.p, d_fe.p,
-                                                                             double(++wcount[s]), long(cs));
-                        fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_fd.p, d_fe.p, wc, nn, n);
-                        if (j == k * fp.step + fp.window - 1) { // the window closes
-                            fcd_close_kernel<<<node_grid, block, 0, st.compute>>>(
-                                wc, d_fcd.p + std::size_t(k) * fcd_words, long(nn), n);
-                            ++fcd_closed;
-                        }
-                    }
-                }
-                if (dev_sync && !yp.hilbert) {
-                    r_count = (tb - a.mom_first) / a.every + 1;
-                    order_kernel<<<grid, block, 0, st.compute>>>(d_net.p, long(nn), n, double(r_count),
-                                                                 d_rmean.p, d_rm2.p);
-                    if (yp.plv)
-                        plv_phase_kernel<<<node_grid, block, 0, st.compute>>>(d_net.p, long(nn), n,
-                                                                              d_plv_re.p, d_plv_im.p);
-                    plv_count = yp.plv ? r_count : 0;
-                }
-                if (dev_hilbert) {
-                    const long j = (tb - a.mom_first) / a.every, L = yp.length; // this sample, from 0
-                    hilbert_store_kernel<T>
-                        <<<node_grid, block, 0, st.compute>>>(d_net.p, d_hring.p, HB, j % L);
-                    if (j + 1 >= L && (j + 1 - L) % yp.hop == 0) { // a segment ends
-                        hilbert_prepare_kernel<T>
-                            <<<node_grid, block, 0, st.compute>>>(d_hring.p, L, (j + 1) % L, d_hseg.p, HB);
-                        h_fwd->run(d_hseg.p, d_hz.p);
-                        hilbert_mask_kernel<T>
-                            <<<node_grid, block, 0, st.compute>>>(d_hz.p, L, HB, yp.k0, yp.k1);
-                        h_inv->run(d_hz.p);
-                        hilbert_normalize_kernel<T>
-                            <<<node_grid, block, 0, st.compute>>>(d_hz.p, HB, yp.offset, yp.hop);
-                        hilbert_order_kernel<T><<<grid, block, 0, st.compute>>>(
-                            d_hz.p, long(nn), n, yp.offset, yp.hop, r_count, d_rmean.p, d_rm2.p);
-                        r_count += yp.hop;
-                        if (yp.plv) {
-                            hilbert_plv_kernel<T><<<node_grid, block, 0, st.compute>>>(
-                                d_hz.p, long(nn), n, yp.offset, yp.hop, d_plv_re.p, d_plv_im.p);
-                            plv_count += yp.hop;
-                        }
-                    }
+                red0.after_sample(d_net.p);
+                for (auto& ss : sdev) {
+                    project_kernel<<<unsigned((ss->sa.S * n + bt - 1) / bt), block, 0, st.compute>>>(
+                        ss->sa, d_net.p, ss->y.p, tb);
+                    sensor_mean_kernel<<<grid, block, 0, st.compute>>>(ss->sa, ss->y.p);
+                    ss->red->after_sample(ss->y.p);
                 }
                 if (dev_bold)
                     bold_schedule(
@@ -712,12 +878,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         if (dev_spectra)
             NMS_CUDA_CHECK(
                 cudaMemcpy(psd.data(), d_psd.p, psd.size() * sizeof(double), cudaMemcpyDeviceToHost));
-        std::vector<double> fmean(d_fmean.n), fcm(d_fc.n), rmean(d_rmean.n), rm2(d_rm2.n), pre(d_plv_re.n),
-            pim(d_plv_im.n), bmean(d_bmean.n), bc(d_bc.n), bts(d_bts.n);
+        std::vector<double> bmean(d_bmean.n), bc(d_bc.n), bts(d_bts.n);
         using dl = std::pair<std::vector<double>*, device_buffer<double>*>;
-        for (auto [h, d] : {dl{&fmean, &d_fmean}, dl{&fcm, &d_fc}, dl{&rmean, &d_rmean}, dl{&rm2, &d_rm2},
-                            dl{&pre, &d_plv_re}, dl{&pim, &d_plv_im}, dl{&bmean, &d_bmean}, dl{&bc, &d_bc},
-                            dl{&bts, &d_bts}})
+        for (auto [h, d] : {dl{&bmean, &d_bmean}, dl{&bc, &d_bc}, dl{&bts, &d_bts}})
             if (d->n)
                 NMS_CUDA_CHECK(cudaMemcpy(h->data(), d->p, d->n * sizeof(double), cudaMemcpyDeviceToHost));
         moments_state mst{i0,
@@ -734,20 +897,19 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         mst.psd = psd.data();
         mst.psd_bins = bins;
         mst.psd_segments = n_segments;
-        mst.fc_mean = fmean.data();
-        mst.fc_c = fcm.data();
-        std::vector<float> fcd_fc(d_fcd.n);
-        if (d_fcd.n)
-            NMS_CUDA_CHECK(
-                cudaMemcpy(fcd_fc.data(), d_fcd.p, d_fcd.n * sizeof(float), cudaMemcpyDeviceToHost));
-        mst.fcd_fc = fcd_fc.data();
-        mst.fcd_closed = fcd_closed;
-        mst.r_count = r_count;
-        mst.plv_count = plv_count;
-        mst.r_mean = rmean.data();
-        mst.r_m2 = rm2.data();
-        mst.plv_re = pre.data();
-        mst.plv_im = pim.data();
+        typename channel_reductions<T>::host_state h0;
+        red0.hand_over(h0, mst);
+        // The sensor modalities' states: the sensors as channels.
+        std::vector<typename channel_reductions<T>::host_state> hs(sdev.size());
+        std::vector<moments_state> sms;
+        for (std::size_t k = 0; k < sdev.size(); ++k) {
+            moments_state sm{i0,      long(n_sub), int(n_sub), int(sdev[k]->sa.S), 0, nullptr,
+                             nullptr, nullptr,     nullptr};
+            sdev[k]->red->hand_over(hs[k], sm);
+            sms.push_back(sm);
+        }
+        mst.sensors = sms.data();
+        mst.n_sensor_sets = int(sms.size());
         mst.bold_count = bold_count;
         mst.bold_mean = bmean.data();
         mst.bold_c = bc.data();
@@ -802,15 +964,15 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
                 spectra_params sp;
                 if (obs->device_spectra(sp)) welch_len = sp.length;
             }
-            fc_params fp;
-            const bool fc = obs && obs->moments_only() && obs->device_fc(fp);
-            synchrony_params yp;
-            const bool sync = obs && obs->moments_only() && obs->device_synchrony(yp);
+            const bool dev = obs && obs->moments_only();
+            channel_plan plan0;
+            plan0.fc = dev && obs->device_fc(plan0.fp);
+            plan0.sync = dev && obs->device_synchrony(plan0.yp);
             bold_params bp;
-            const bool bold = obs && obs->moments_only() && obs->device_bold(bp);
-            const std::size_t per =
-                bytes_per_instance<M, C, T>(P, n_node_params, node_any, cyc_ch, welch_len, fc ? &fp : nullptr,
-                                            bold ? &bp : nullptr, sync ? &yp : nullptr);
+            const bool bold = dev && obs->device_bold(bp);
+            const std::size_t per = bytes_per_instance<M, C, T>(
+                P, n_node_params, node_any, cyc_ch, welch_len, plan0, bold ? &bp : nullptr,
+                dev ? obs->device_sensors() : std::vector<sensor_params>{});
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));

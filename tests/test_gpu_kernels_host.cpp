@@ -10,6 +10,7 @@
 #include "bold_kernels.hpp"
 #include "fc_kernels.hpp"
 #include "instance_tables.hpp"
+#include "sensor_kernels.hpp"
 #include "sweep_observer.hpp"
 #include "synchrony_kernels.hpp"
 #include "welch_kernels.hpp"
@@ -17,6 +18,7 @@
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/models/registry.hpp"
 #include "nmsweep/observe/bold.hpp"
+#include "nmsweep/observe/leadfield.hpp"
 
 #include <fftw3.h>
 #include <gtest/gtest.h>
@@ -295,6 +297,189 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
 // Runs batch b through the kernels with the device reductions that dev_obs
 // asks for (moments, and cycle states when it has an attractor reducer), set
 // up as run_range sets them up, in two launches, and hands them to dev_obs.
+// The CUDA backend's channel_reductions (kernels/cuda_engine.cuh) on the
+// host: the same kernels' functions after every sample, one loop iteration
+// per GPU thread, FFTW standing in for cuFFT with the same strided layouts.
+struct host_channel_reductions {
+    using T = double;
+    long nch, n, cs, B, pairs, fcd_words, bins = 0, count = 0;
+    nms::channel_plan plan;
+    std::vector<double> mom, psd, fmean, fd, fe, fcm, wmean, wc, rmean, rm2, pre, pim;
+    std::vector<T> wring, wseg, wX, hring, hseg, hz;
+    std::vector<float> fcd;
+    std::vector<long> wcount;
+    long n_segments = 0, fcd_closed = 0, r_count = 0, plv_count = 0;
+    fftw_plan wfft = nullptr, hfwd = nullptr, hinv = nullptr;
+
+    host_channel_reductions(long nch_, long n_, const nms::channel_plan& p)
+        : nch(nch_), n(n_), cs(nch_ * n_), B((nch_ + 1) * n_), pairs(nms::gpu::fc_pairs(nch_)),
+          fcd_words(nms::gpu::fcd_pairs(nch_) * n_), plan(p) {
+        if (plan.moments) {
+            mom.assign(4 * std::size_t(B), 0.0);
+            std::fill(mom.begin() + 2 * B, mom.begin() + 3 * B, HUGE_VAL);
+            std::fill(mom.begin() + 3 * B, mom.end(), -HUGE_VAL);
+        }
+        if (plan.spectra) {
+            const int L = int(plan.sp.length);
+            bins = L / 2 + 1;
+            const int nf = int(bins);
+            wring.assign(std::size_t(L * B), 0.0);
+            wseg.assign(wring.size(), 0.0);
+            wX.assign(std::size_t(2 * bins * B), 0.0);
+            psd.assign(std::size_t(bins * B), 0.0);
+            wfft = fftw_plan_many_dft_r2c(1, &L, int(B), wseg.data(), &L, int(B), 1,
+                                          reinterpret_cast<fftw_complex*>(wX.data()), &nf, int(B), 1,
+                                          FFTW_ESTIMATE);
+        }
+        if (plan.fc) {
+            fmean.assign(std::size_t(cs), 0.0);
+            fd.assign(std::size_t(cs), 0.0);
+            fe.assign(std::size_t(cs), 0.0);
+            fcm.assign(std::size_t(pairs * n), 0.0);
+            if (plan.fp.fcd) {
+                wmean.assign(std::size_t(plan.fp.slots * cs), 0.0);
+                wc.assign(std::size_t(plan.fp.slots * pairs * n), 0.0);
+                fcd.assign(std::size_t(plan.fp.n_windows * fcd_words), NAN);
+                wcount.assign(std::size_t(plan.fp.slots), 0);
+            }
+        }
+        if (plan.sync) {
+            rmean.assign(std::size_t(n), 0.0);
+            rm2.assign(std::size_t(n), 0.0);
+            if (plan.yp.plv) {
+                pre.assign(std::size_t(pairs * n), 0.0);
+                pim.assign(std::size_t(pairs * n), 0.0);
+            }
+            if (plan.yp.hilbert) {
+                const int L = int(plan.yp.length);
+                hring.assign(std::size_t(L * cs), 0.0);
+                hseg.assign(hring.size(), 0.0);
+                hz.assign(2 * hring.size(), 0.0);
+                auto* z = reinterpret_cast<fftw_complex*>(hz.data());
+                hfwd = fftw_plan_many_dft_r2c(1, &L, int(cs), hseg.data(), &L, int(cs), 1, z, &L, int(cs), 1,
+                                              FFTW_ESTIMATE);
+                hinv = fftw_plan_many_dft(1, &L, int(cs), z, &L, int(cs), 1, z, &L, int(cs), 1, FFTW_BACKWARD,
+                                          FFTW_ESTIMATE);
+            }
+        }
+    }
+    ~host_channel_reductions() {
+        for (fftw_plan q : {wfft, hfwd, hinv})
+            if (q) fftw_destroy_plan(q);
+    }
+    host_channel_reductions(const host_channel_reductions&) = delete;
+    host_channel_reductions& operator=(const host_channel_reductions&) = delete;
+
+    void after_sample(const double* x) {
+        const long j = count++;
+        if (plan.moments)
+            for (long g = 0; g < B; ++g) nms::gpu::welford(mom.data(), B, g, x[g], double(j + 1));
+        if (plan.spectra) {
+            const long L = plan.sp.length;
+            for (long q = 0; q < B; ++q) nms::gpu::hilbert_store(x, wring.data(), B, j % L, q);
+            if (j >= L - 1 && (j - (L - 1)) % plan.sp.step == 0) {
+                for (long q = 0; q < B; ++q)
+                    nms::gpu::welch_prepare(wring.data(), B, L, (j + 1) % L, plan.sp.window.data(),
+                                            wseg.data(), B, q);
+                fftw_execute(wfft);
+                for (long q = 0; q < B; ++q) nms::gpu::welch_accumulate(wX.data(), bins, B, q, n, psd.data());
+                ++n_segments;
+            }
+        }
+        if (plan.fc) {
+            for (long g = 0; g < cs; ++g)
+                nms::gpu::fc_means(x, fmean.data(), fd.data(), fe.data(), double(j + 1), g);
+            for (long g = cs - 1; g >= 0; --g)
+                nms::gpu::fc_row(fd.data(), fe.data(), fcm.data(), g / n, nch, n, g % n);
+        }
+        if (plan.fc && plan.fp.fcd) {
+            const nms::fc_params& fp = plan.fp;
+            long k_lo, k_hi;
+            nms::fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
+            for (long w = k_lo; w <= k_hi; ++w) {
+                const std::size_t sl = std::size_t(w % fp.slots);
+                double* wm = wmean.data() + sl * std::size_t(cs);
+                double* cw = wc.data() + sl * std::size_t(pairs * n);
+                if (j == w * fp.step) {
+                    wcount[sl] = 0;
+                    std::fill(wm, wm + cs, 0.0);
+                    std::fill(cw, cw + pairs * n, 0.0);
+                }
+                const double kw = double(++wcount[sl]);
+                for (long g = 0; g < cs; ++g) nms::gpu::fc_means(x, wm, fd.data(), fe.data(), kw, g);
+                for (long g = cs - 1; g >= 0; --g)
+                    nms::gpu::fc_row(fd.data(), fe.data(), cw, g / n, nch, n, g % n);
+                if (j == w * fp.step + fp.window - 1) {
+                    for (long g = 0; g < cs; ++g)
+                        nms::gpu::fcd_close_row(cw, fcd.data() + w * fcd_words, g / n, nch, n, g % n);
+                    ++fcd_closed;
+                }
+            }
+        }
+        if (plan.sync && !plan.yp.hilbert) {
+            r_count = j + 1;
+            for (long i = 0; i < n; ++i)
+                nms::gpu::order_sample(x, nch, n, i, double(r_count), rmean.data(), rm2.data());
+            for (long g = 0; g < cs && plan.yp.plv; ++g)
+                nms::gpu::plv_phase_row(x, nch, n, g / n, g % n, pre.data(), pim.data());
+            plv_count = plan.yp.plv ? r_count : 0;
+        }
+        if (plan.sync && plan.yp.hilbert) {
+            const nms::synchrony_params& yp = plan.yp;
+            const long L = yp.length;
+            for (long q = 0; q < cs; ++q) nms::gpu::hilbert_store(x, hring.data(), cs, j % L, q);
+            if (j + 1 >= L && (j + 1 - L) % yp.hop == 0) {
+                for (long q = 0; q < cs; ++q)
+                    nms::gpu::hilbert_prepare(hring.data(), L, (j + 1) % L, hseg.data(), cs, q);
+                fftw_execute(hfwd);
+                for (long q = 0; q < cs; ++q) nms::gpu::hilbert_mask(hz.data(), L, cs, yp.k0, yp.k1, q);
+                fftw_execute(hinv);
+                for (long q = 0; q < cs; ++q)
+                    nms::gpu::hilbert_normalize(hz.data(), cs, yp.offset, yp.hop, q);
+                for (long i = 0; i < n; ++i)
+                    nms::gpu::hilbert_order(hz.data(), cs, nch, n, yp.offset, yp.hop, r_count, i,
+                                            rmean.data(), rm2.data());
+                r_count += yp.hop;
+                if (yp.plv) {
+                    for (long g = 0; g < cs; ++g)
+                        nms::gpu::hilbert_plv_row(hz.data(), cs, nch, n, yp.offset, yp.hop, g / n, g % n,
+                                                  pre.data(), pim.data());
+                    plv_count += yp.hop;
+                }
+            }
+        }
+    }
+
+    void hand_over(nms::moments_state& m) const {
+        if (plan.moments) {
+            m.count = count;
+            m.mean = mom.data();
+            m.m2 = mom.data() + B;
+            m.min = mom.data() + 2 * B;
+            m.max = mom.data() + 3 * B;
+        }
+        if (plan.spectra) {
+            m.psd = psd.data();
+            m.psd_bins = bins;
+            m.psd_segments = n_segments;
+        }
+        if (plan.fc) {
+            m.fc_mean = fmean.data();
+            m.fc_c = fcm.data();
+            m.fcd_fc = fcd.data();
+            m.fcd_closed = fcd_closed;
+        }
+        if (plan.sync) {
+            m.r_count = r_count;
+            m.plv_count = plv_count;
+            m.r_mean = rmean.data();
+            m.r_m2 = rm2.data();
+            m.plv_re = pre.data();
+            m.plv_im = pim.data();
+        }
+    }
+};
+
 template <class M, class C, nms::scheme S>
 void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs, long every, bool by_node) {
     using T = double;
@@ -336,36 +521,24 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
             fftw_plan_many_dft_r2c(1, &len, int(B), seg.data(), &len, int(B), 1,
                                    reinterpret_cast<fftw_complex*>(X.data()), &nf, int(B), 1, FFTW_ESTIMATE);
     }
-    // FC and synchrony as run_range does them: after every sample (Hilbert
-    // phases per segment, FFTW standing in for cuFFT with the same layout).
-    nms::synchrony_params yp;
-    nms::fc_params fp;
-    const bool fc = dev_obs.device_fc(fp), order = dev_obs.device_synchrony(yp);
+    // FC and synchrony of the nodes, and the sensor modalities, as run_range
+    // does them: after every sample.
     const long cs = long(nn) * n;
-    std::vector<double> xs(fc ? cs : 0), fmean(xs.size(), 0.0), fd(xs.size()), fe(xs.size()),
-        fcm(fc ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0, 0.0);
-    std::vector<double> rmean(order ? n : 0, 0.0), rm2(rmean.size(), 0.0);
-    const bool fcd = fc && fp.fcd;
-    const std::size_t fc_words = fcm.size(), fcd_words = fcd ? std::size_t(nms::gpu::fcd_pairs(nn) * n) : 0;
-    std::vector<double> wmean(fcd ? std::size_t(fp.slots * cs) : 0),
-        wc(fcd ? std::size_t(fp.slots) * fc_words : 0);
-    std::vector<float> fcd_fc(std::size_t(fp.n_windows) * fcd_words, NAN);
-    std::vector<long> wcount(std::size_t(fp.slots), 0);
-    long fcd_closed = 0;
-    const std::size_t plv_words = order && yp.plv ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0;
-    std::vector<double> plv_re(plv_words, 0.0), plv_im(plv_words, 0.0);
-    long r_count = 0, plv_count = 0;
-    const long HB = long(nn) * n, hlen = order && yp.hilbert ? yp.length : 0;
-    std::vector<T> hring(std::size_t(hlen * HB)), hseg(hring.size()), hz(2 * hring.size());
-    fftw_plan h_fwd = nullptr, h_inv = nullptr;
-    if (hlen) {
-        const int len = int(hlen);
-        auto* z = reinterpret_cast<fftw_complex*>(hz.data());
-        h_fwd = fftw_plan_many_dft_r2c(1, &len, int(HB), hseg.data(), &len, int(HB), 1, z, &len, int(HB), 1,
-                                       FFTW_ESTIMATE);
-        h_inv = fftw_plan_many_dft(1, &len, int(HB), z, &len, int(HB), 1, z, &len, int(HB), 1, FFTW_BACKWARD,
-                                   FFTW_ESTIMATE);
+    nms::channel_plan plan0;
+    plan0.fc = dev_obs.device_fc(plan0.fp);
+    plan0.sync = dev_obs.device_synchrony(plan0.yp);
+    host_channel_reductions red0(nn, n, plan0);
+    const std::vector<nms::sensor_params> sens = dev_obs.device_sensors();
+    std::vector<std::unique_ptr<host_channel_reductions>> sred;
+    std::vector<nms::gpu::sensor_args> sargs;
+    std::vector<std::vector<double>> sy;
+    for (const auto& sp : sens) {
+        sred.push_back(std::make_unique<host_channel_reductions>(sp.n_sensors, n, sp.plan));
+        sargs.push_back({sp.gain.data(), long(nn), sp.n_sensors, n, sp.noise_sigma, sp.noise_seed,
+                         sp.noise_var, std::uint64_t(sp.instance_offset)});
+        sy.emplace_back(std::size_t((sp.n_sensors + 1) * n), 0.0);
     }
+    std::vector<double> xs;
     // BOLD as run_range does it: the same schedule, the kernels' functions.
     nms::bold_params bp;
     const bool bold = dev_obs.device_bold(bp);
@@ -393,75 +566,21 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     ba.h = bp.grid.h_s;
     ba.rk4 = bp.rk4;
     long bold_k = 0, bold_count = 0;
-    if ((fc || order || bold) && !by_node) {
+    const bool per_sample = plan0.fc || plan0.sync || bold || !sens.empty();
+    if (per_sample && !by_node) {
         xs.resize(std::size_t(cs));
         a.net = xs.data();
     }
     std::function<void(long)> after_sample;
-    if (fc || order || bold) {
+    if (per_sample) {
         after_sample = [&](long tb) {
-            const double k = double((tb - a.mom_first) / every + 1);
-            if (fc) {
-                for (long g = 0; g < cs; ++g)
-                    nms::gpu::fc_means(a.net, fmean.data(), fd.data(), fe.data(), k, g);
-                for (long g = cs - 1; g >= 0; --g)
-                    nms::gpu::fc_row(fd.data(), fe.data(), fcm.data(), g / n, nn, n, g % n);
-            }
-            if (fcd) {
-                const long j = long(k) - 1;
-                long k_lo, k_hi;
-                nms::fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
-                for (long w = k_lo; w <= k_hi; ++w) {
-                    const std::size_t sl = std::size_t(w % fp.slots);
-                    double* wm = wmean.data() + sl * std::size_t(cs);
-                    double* cw = wc.data() + sl * fc_words;
-                    if (j == w * fp.step) {
-                        wcount[sl] = 0;
-                        std::fill(wm, wm + cs, 0.0);
-                        std::fill(cw, cw + fc_words, 0.0);
-                    }
-                    const double kw = double(++wcount[sl]);
-                    for (long g = 0; g < cs; ++g) nms::gpu::fc_means(a.net, wm, fd.data(), fe.data(), kw, g);
-                    for (long g = cs - 1; g >= 0; --g)
-                        nms::gpu::fc_row(fd.data(), fe.data(), cw, g / n, nn, n, g % n);
-                    if (j == w * fp.step + fp.window - 1) {
-                        for (long g = 0; g < cs; ++g)
-                            nms::gpu::fcd_close_row(cw, fcd_fc.data() + std::size_t(w) * fcd_words, g / n, nn,
-                                                    n, g % n);
-                        ++fcd_closed;
-                    }
-                }
-            }
-            if (order && !yp.hilbert) {
-                r_count = long(k);
-                for (long i = 0; i < n; ++i)
-                    nms::gpu::order_sample(a.net, nn, n, i, k, rmean.data(), rm2.data());
-                for (long g = 0; g < cs && yp.plv; ++g)
-                    nms::gpu::plv_phase_row(a.net, nn, n, g / n, g % n, plv_re.data(), plv_im.data());
-                plv_count = yp.plv ? r_count : 0;
-            }
-            if (order && yp.hilbert) {
-                const long j = long(k) - 1, L = yp.length;
-                for (long q = 0; q < HB; ++q) nms::gpu::hilbert_store(a.net, hring.data(), HB, j % L, q);
-                if (j + 1 >= L && (j + 1 - L) % yp.hop == 0) {
-                    for (long q = 0; q < HB; ++q)
-                        nms::gpu::hilbert_prepare(hring.data(), L, (j + 1) % L, hseg.data(), HB, q);
-                    fftw_execute(h_fwd);
-                    for (long q = 0; q < HB; ++q) nms::gpu::hilbert_mask(hz.data(), L, HB, yp.k0, yp.k1, q);
-                    fftw_execute(h_inv);
-                    for (long q = 0; q < HB; ++q)
-                        nms::gpu::hilbert_normalize(hz.data(), HB, yp.offset, yp.hop, q);
-                    for (long i = 0; i < n; ++i)
-                        nms::gpu::hilbert_order(hz.data(), HB, nn, n, yp.offset, yp.hop, r_count, i,
-                                                rmean.data(), rm2.data());
-                    r_count += yp.hop;
-                    if (yp.plv) {
-                        for (long g = 0; g < cs; ++g)
-                            nms::gpu::hilbert_plv_row(hz.data(), HB, nn, n, yp.offset, yp.hop, g / n, g % n,
-                                                      plv_re.data(), plv_im.data());
-                        plv_count += yp.hop;
-                    }
-                }
+            red0.after_sample(a.net);
+            for (std::size_t q = 0; q < sens.size(); ++q) {
+                const auto& sa = sargs[q];
+                for (long g = 0; g < sa.S * n; ++g)
+                    nms::gpu::project_sensor(sa, a.net, sy[q].data(), g / n, g % n, tb);
+                for (long i = 0; i < n; ++i) nms::gpu::sensor_mean(sa, sy[q].data(), i);
+                sred[q]->after_sample(sy[q].data());
             }
             if (bold)
                 nms::gpu::bold_schedule(
@@ -500,8 +619,7 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
         ++n_seg;
     }
     advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node, 0, after_sample);
-    for (fftw_plan p : {plan, h_fwd, h_inv})
-        if (p) fftw_destroy_plan(p);
+    if (plan) fftw_destroy_plan(plan);
     const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
     nms::moments_state st{0,
                           n,
@@ -517,16 +635,15 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     st.psd = psd.data();
     st.psd_bins = bins;
     st.psd_segments = n_seg;
-    st.fc_mean = fmean.data();
-    st.fc_c = fcm.data();
-    st.fcd_fc = fcd_fc.data();
-    st.fcd_closed = fcd_closed;
-    st.r_count = r_count;
-    st.plv_count = plv_count;
-    st.r_mean = rmean.data();
-    st.r_m2 = rm2.data();
-    st.plv_re = plv_re.data();
-    st.plv_im = plv_im.data();
+    red0.hand_over(st);
+    std::vector<nms::moments_state> sms;
+    for (std::size_t q = 0; q < sens.size(); ++q) {
+        nms::moments_state sm{0, n, n, int(sens[q].n_sensors), 0, nullptr, nullptr, nullptr, nullptr};
+        sred[q]->hand_over(sm);
+        sms.push_back(sm);
+    }
+    st.sensors = sms.data();
+    st.n_sensor_sets = int(sms.size());
     st.bold_count = bold_count;
     st.bold_mean = bmean.data();
     st.bold_c = bc.data();
@@ -980,6 +1097,96 @@ TEST(gpu_kernels_on_host, device_hilbert_synchrony_matches_host) {
     ro->reset(n, 8);
     std::vector<double> obs(8 * n, 0.0), net(n, 0.0);
     EXPECT_THROW(ro->accumulate({1, 0, int(n), int(n), 8, obs.data(), net.data()}), std::logic_error);
+}
+
+// Sensor modalities on the device (signals projected from the node values
+// with measurement noise keyed as the host keys it, their mean, and the
+// sensor-space moments, Welch spectra, FC + FCD and Hilbert synchrony + PLV
+// by the same reductions as the nodes') give the host's projected reducers'
+// outputs, two modalities in one run with the nodes' moments, in both
+// mappings.
+TEST(gpu_kernels_on_host, device_sensors_match_host_projection) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    const std::size_t n = 5;
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 501, every = 10;            // fs = 1 kHz
+    nms::sampling smp;
+    nms::batch b = sampled_jr(n, 8001, 5e-2, transient, every, smp);
+    std::vector<double> ca(n);
+    for (std::size_t i = 0; i < n; ++i) ca[i] = 1.0 * double(i);
+    b.params["coupling.a"] = nms::field::per_instance(ca);
+    nms::observe::gain_matrix G;
+    G.n_sensors = 3;
+    G.n_regions = 8;
+    for (int s = 0; s < 3; ++s)
+        for (int r = 0; r < 8; ++r)
+            G.values.push_back(s == 1 && r == 4 ? 0.0 : 1.0 / (1.0 + double((s + 2 * r) % 7)));
+    nms::spectra_options so;
+    so.nperseg = 128;
+    nms::synchrony_options yo;
+    yo.phase = "hilbert";
+    yo.segment = 100;
+    yo.band_lo = 5;
+    yo.band_hi = 30;
+    nms::fc_options fo;
+    fo.fcd_window_ms = 150;
+    fo.fcd_step_ms = 50;
+    auto make = [&](std::vector<std::unique_ptr<nms::reducer>>& r, bool dev) {
+        r.clear();
+        for (double sigma : {0.0, 20.0}) {
+            std::vector<std::unique_ptr<nms::reducer>> parts;
+            parts.push_back(nms::make_moments_reducer({"mean", "std", "min", "max"}, ""));
+            parts.push_back(nms::make_spectra_reducer({"psd", "peak_freq", "band_power"}, so, smp, ""));
+            parts.push_back(nms::make_synchrony_reducer({"kuramoto_r", "plv"}, yo, false, smp));
+            parts.push_back(nms::make_fc_reducer({"fc", "fcd"}, fo, smp));
+            nms::observe::projection_options po;
+            po.group = sigma > 0 ? "sensors/noisy" : "sensors/eeg";
+            po.noise.sigma = sigma;
+            po.noise.seed = 17;
+            auto pr =
+                nms::observe::make_projected_reducer(G, nms::make_composite_reducer(std::move(parts)), po);
+            pr->set_instance_offset(40); // the global index of the batch's first point keys the noise
+            r.push_back(std::move(pr));
+        }
+        r.push_back(nms::make_moments_reducer({"mean", "std"}, ""));
+        std::vector<nms::reducer*> out;
+        for (auto& x : r) {
+            x->set_results_only(dev);
+            x->reset(n, 8);
+            out.push_back(x.get());
+        }
+        return out;
+    };
+    std::vector<std::unique_ptr<nms::reducer>> ref, got;
+    nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref, false), 0);
+    ASSERT_TRUE(cpu_obs.moments_only());
+    const auto sens = cpu_obs.device_sensors();
+    ASSERT_EQ(sens.size(), 2u);
+    ASSERT_TRUE(sens[0].plan.moments && sens[0].plan.spectra && sens[0].plan.fc && sens[0].plan.fp.fcd &&
+                sens[0].plan.sync && sens[0].plan.yp.hilbert && sens[0].plan.yp.plv);
+    nms::run_cpu<double>(b, {}, &cpu_obs);
+    for (bool by_node : {false, true}) {
+        nms::sweep_observer<double> dev_obs(coef, transient, every, make(got, true), 0);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        for (std::size_t k = 0; k < ref.size(); ++k)
+            expect_same_outputs(*ref[k], *got[k], n, by_node ? "node mapping" : "instance mapping");
+    }
+    // Not trivially equal: the noise changes the sensors' std; their FC spreads.
+    const auto outs = ref[0]->outputs();
+    ASSERT_EQ(outs[2].name, "sensors/eeg/std");
+    double clean[3], noisy[3];
+    ref[0]->result(2, n - 1, clean);
+    ref[1]->result(2, n - 1, noisy);
+    EXPECT_GT(noisy[0], clean[0] + 1.0);
+    // A modality whose parts cannot all go to the device keeps the sweep on the host.
+    std::vector<std::unique_ptr<nms::reducer>> parts;
+    parts.push_back(nms::make_attractor_reducer({}, smp, ""));
+    auto host_only =
+        nms::observe::make_projected_reducer(G, nms::make_composite_reducer(std::move(parts)), {});
+    host_only->reset(n, 8);
+    nms::sweep_observer<double> mixed(coef, transient, every, std::vector<nms::reducer*>{host_only.get()}, 0);
+    EXPECT_FALSE(mixed.moments_only());
 }
 
 // The node mapping's launches span several steps (the shortest delay + 1,

@@ -343,6 +343,17 @@ std::size_t projected_reducer::bytes_per_instance(int) const {
     return inner_->bytes_per_instance(int(gain_.n_sensors));
 }
 
+bool projected_reducer::takes_sensors(sensor_params& p) const {
+    if (!inner_->takes_channels(p.plan)) return false;
+    p.gain = gain_.values;
+    p.n_sensors = long(gain_.n_sensors);
+    p.noise_sigma = opt_.noise.sigma;
+    p.noise_seed = opt_.noise.seed;
+    p.noise_var = projection_noise::noise_stream_var;
+    p.instance_offset = offset_;
+    return true;
+}
+
 std::unique_ptr<projected_reducer> make_projected_reducer(gain_matrix gain, std::unique_ptr<reducer> inner,
                                                           projection_options opt) {
     return std::make_unique<projected_reducer>(std::move(gain), std::move(inner), std::move(opt));

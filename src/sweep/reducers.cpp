@@ -151,6 +151,46 @@ class composite_reducer final : public reducer {
     std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
         return parts_[index_[k].first]->output_attrs(index_[k].second);
     }
+    // Every part takes device state of one kind (moments any number of
+    // times, the others once).
+    bool takes_channels(channel_plan& p) const override {
+        p = {};
+        for (const auto& r : parts_) {
+            spectra_params sp;
+            fc_params fp;
+            synchrony_params yp;
+            if (r->takes_moments())
+                p.moments = true;
+            else if (!p.spectra && r->takes_spectra(sp))
+                p.spectra = true, p.sp = sp;
+            else if (!p.fc && r->takes_fc(fp))
+                p.fc = true, p.fp = fp;
+            else if (!p.sync && r->takes_synchrony(yp))
+                p.sync = true, p.yp = yp;
+            else
+                return false;
+        }
+        return true;
+    }
+    void load_channels(const moments_state& m) override {
+        for (auto& r : parts_) {
+            spectra_params sp;
+            fc_params fp;
+            synchrony_params yp;
+            if (r->takes_moments())
+                r->load_moments(m);
+            else if (r->takes_spectra(sp))
+                r->load_spectra(m);
+            else if (r->takes_fc(fp))
+                r->load_fc(m);
+            else if (r->takes_synchrony(yp))
+                r->load_synchrony(m);
+        }
+    }
+    void set_results_only(bool v) override {
+        reducer::set_results_only(v);
+        for (auto& r : parts_) r->set_results_only(v);
+    }
 
   private:
     std::vector<std::unique_ptr<reducer>> parts_;

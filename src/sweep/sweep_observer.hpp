@@ -74,7 +74,8 @@ template <class T> class sweep_observer final : public observer<T> {
     }
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
     // Moments, at most one cycle-tracking, one spectra, one FC, one
-    // synchrony and one BOLD reducer: all on the device.
+    // synchrony and one BOLD reducer, any number of sensor modalities: all on
+    // the device.
     bool moments_only() const override {
         if (!channels_.empty() || (ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
         int cycles = 0, spectra = 0, fc = 0, order = 0, bold = 0;
@@ -94,11 +95,19 @@ template <class T> class sweep_observer final : public observer<T> {
                 ++order;
             else if (r->takes_bold(bp))
                 ++bold;
+            else if (sensor_params sn; r->takes_sensors(sn))
+                continue; // any number of modalities
             else if (!r->takes_moments())
                 return false;
         }
         return cycles <= 1 && spectra <= 1 && fc <= 1 && order <= 1 && bold <= 1 &&
                this->every == sample_every_;
+    }
+    std::vector<sensor_params> device_sensors() const override {
+        std::vector<sensor_params> out;
+        for (auto* r : reducers_)
+            if (sensor_params sn; r->takes_sensors(sn)) out.push_back(std::move(sn));
+        return out;
     }
     bool device_bold(bold_params& p) const override {
         for (auto* r : reducers_)
@@ -126,6 +135,7 @@ template <class T> class sweep_observer final : public observer<T> {
         return false;
     }
     void observe_moments(const moments_state& m) override {
+        int k = 0; // sensor modalities in device_sensors' order
         for (auto* r : reducers_) {
             cycle_params p;
             spectra_params sp;
@@ -140,6 +150,8 @@ template <class T> class sweep_observer final : public observer<T> {
                 r->load_synchrony(m);
             else if (bold_params bp; r->takes_bold(bp))
                 r->load_bold(m);
+            else if (sensor_params sn; r->takes_sensors(sn))
+                r->load_sensors(m.sensors[k++]);
             else
                 r->load_moments(m);
         }

@@ -144,6 +144,11 @@ struct moments_state {
     const double* bold_mean = nullptr;
     const double* bold_c = nullptr;
     const double* bold_ts = nullptr;
+    // Sensor modalities (observer::device_sensors, in that order): each its
+    // own state, with the sensors as the channels (n_nodes = sensors, their
+    // mean last).
+    const moments_state* sensors = nullptr;
+    int n_sensor_sets = 0;
 };
 
 // FC of projection 0 wanted with the moments; with FCD, also the FCs of
@@ -194,6 +199,30 @@ struct spectra_params {
     std::vector<double> window;
 };
 
+// What a device reduces for a set of channels other than the nodes (a
+// sensor modality): moments, Welch spectra, FC (+FCD), Hilbert synchrony.
+struct channel_plan {
+    bool moments = false, spectra = false, fc = false, sync = false;
+    spectra_params sp;
+    fc_params fp;
+    synchrony_params yp;
+};
+
+// A sensor modality of projection 0 wanted with the moments: signals =
+// gain (n_sensors x n_nodes, row major) x the nodes' values + white noise of
+// noise_sigma keyed (noise_seed, instance_offset + instance, sensor,
+// noise_var, step) as observe::project keys it; their mean over sensors is
+// channel n_sensors; reduced as `plan` says.
+struct sensor_params {
+    std::vector<double> gain;
+    long n_sensors = 0;
+    double noise_sigma = 0;
+    std::uint64_t noise_seed = 0;
+    std::uint32_t noise_var = 0;
+    std::size_t instance_offset = 0;
+    channel_plan plan;
+};
+
 template <class T> struct observer {
     long every = 1; // call after every `every` steps (and never at step 0)
     virtual ~observer() = default;
@@ -212,7 +241,8 @@ template <class T> struct observer {
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
     // on, and perhaps its cycle states (device_cycles), Welch sums
     // (device_spectra), co-moments (device_fc), synchrony
-    // (device_synchrony) and BOLD (device_bold): a backend may then accumulate
+    // (device_synchrony), BOLD (device_bold) and sensor modalities
+    // (device_sensors): a backend may then accumulate
     // them itself and call observe_moments once per range of instances
     // instead of observe_projected.
     virtual bool moments_only() const { return false; }
@@ -223,6 +253,7 @@ template <class T> struct observer {
     virtual bool device_fc(fc_params& /*p*/) const { return false; }
     virtual bool device_synchrony(synchrony_params& /*p*/) const { return false; }
     virtual bool device_bold(bold_params& /*p*/) const { return false; }
+    virtual std::vector<sensor_params> device_sensors() const { return {}; }
     virtual void observe_moments(const moments_state&) {}
 };
 

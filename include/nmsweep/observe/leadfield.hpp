@@ -122,6 +122,14 @@ class projected_reducer final : public reducer {
     std::vector<reducer_output> outputs() const override;
     void result(std::size_t k, std::size_t i, double* out) const override;
     std::size_t bytes_per_instance(int n_nodes) const override;
+    // The CUDA backend projects and reduces on the device when every part of
+    // `inner` can take device state; the outputs are made here either way.
+    bool takes_sensors(sensor_params& p) const override;
+    void load_sensors(const moments_state& m) override { inner_->load_channels(m); }
+    void set_results_only(bool v) override {
+        reducer::set_results_only(v);
+        inner_->set_results_only(v);
+    }
     // The global index of the current batch's first instance (the driver's
     // batch start), for the measurement noise; 0 by default.
     void set_instance_offset(std::size_t first) { offset_ = first; }

@@ -69,6 +69,15 @@ class reducer {
     // and the co-moments (and kept samples) of their BOLD signal.
     virtual bool takes_bold(bold_params& /*p*/) const { return false; }
     virtual void load_bold(const moments_state&) {}
+    // Reducers made of parts that each take one kind of the above, for a set
+    // of channels (the composite reducer): what the parts need, and their
+    // state (the channels in place of the nodes).
+    virtual bool takes_channels(channel_plan& /*p*/) const { return false; }
+    virtual void load_channels(const moments_state&) {}
+    // Reducers of a sensor modality (the projected reducer): its projection
+    // and what its parts need, and their state.
+    virtual bool takes_sensors(sensor_params& /*p*/) const { return false; }
+    virtual void load_sensors(const moments_state&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
@@ -79,7 +88,7 @@ class reducer {
     // outputs need, the driver says so before reset(): the reducer then keeps
     // no working state (sample rings, open FCD windows), bytes_per_instance
     // counts none, and accumulate() is a logic error.
-    void set_results_only(bool v) { results_only_ = v; }
+    virtual void set_results_only(bool v) { results_only_ = v; }
     bool results_only() const { return results_only_; }
     // Output k is stored as int64 (codes, counts) rather than float64.
     virtual bool integer_output(std::size_t /*k*/) const { return false; }
