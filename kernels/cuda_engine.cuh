@@ -331,6 +331,14 @@ __global__ void __launch_bounds__(max_block_threads)
     if (g < a.S * a.n) project_sensor(a, x, y, g / a.n, g % a.n, step);
 }
 
+// Projection q of every node from the state between launches (the node
+// values of an observer channel other than the observable).
+template <class A>
+__global__ void __launch_bounds__(max_block_threads) project_nodes_kernel(const A a, int q, double* out) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < long(a.nn) * a.n) out[g] = project_node(a, q, int(g / a.n), int(g % a.n));
+}
+
 template <class A>
 __global__ void __launch_bounds__(max_block_threads) sensor_mean_kernel(const A a, double* y) {
     const long i = long(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -554,9 +562,11 @@ std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_nod
     if (by_node || per_sample) b += nn * sizeof(double); // node values at a sample
     b += channel_reductions<T>::bytes(long(nn), plan0);
     // Sensor modalities: their signals and mean, and their reductions.
+    // (Another projection's node values: at most one buffer per observer.)
     for (const auto& sp : sensors)
         b += std::size_t(sp.n_sensors + 1) * sizeof(double) +
-             channel_reductions<T>::bytes(sp.n_sensors, sp.plan);
+             channel_reductions<T>::bytes(sp.n_sensors, sp.plan) + (sp.source > 0 ? nn * sizeof(double) : 0);
+    if (bold && bold->source > 0) b += nn * sizeof(double);
     // BOLD: balloon state, inputs, two BOLD values, the sample, co-moments
     // as FC's, the kept samples; constants per instance when swept.
     if (bold)
@@ -664,6 +674,16 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     const bool per_sample = plan0.fc || plan0.sync || dev_bold || !sdev.empty(); // kernels after every sample
     device_buffer<double> d_net(dev_moments && (by_node || per_sample) ? cs : 0);
     a.net = d_net.p;
+    // Node values of the other projections that BOLD or a sensor modality
+    // observe, computed from the state after every sample.
+    std::vector<std::unique_ptr<device_buffer<double>>> d_proj(std::size_t(std::max(1, a.n_proj)));
+    auto need_source = [&](int q) {
+        if (q > 0 && !d_proj[std::size_t(q)])
+            d_proj[std::size_t(q)] = std::make_unique<device_buffer<double>>(cs);
+    };
+    if (dev_bold) need_source(bp.source);
+    for (const auto& sp : sens) need_source(sp.source);
+    auto source = [&](int q) { return q == 0 ? d_net.p : d_proj[std::size_t(q)]->p; };
     const std::size_t bcs = dev_bold ? cs : 0;
     device_buffer<double> d_bx(4 * bcs), d_bz(bcs), d_bzs(bp.grid.m > 1 ? bcs : 0), d_bb0(bcs), d_bb1(bcs),
         d_by(bcs), d_bmean(bcs), d_bd(bcs), d_be(bcs), d_bc(dev_bold ? std::size_t(fc_pairs(nn)) * n_sub : 0),
@@ -739,9 +759,13 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
             if (a.mom && tb >= a.mom_first && tb % a.every == 0) {
                 if (by_node) net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
                 red0.after_sample(d_net.p);
-                for (auto& ss : sdev) {
+                for (std::size_t q = 1; q < d_proj.size(); ++q)
+                    if (d_proj[q])
+                        project_nodes_kernel<<<node_grid, block, 0, st.compute>>>(a, int(q), d_proj[q]->p);
+                for (std::size_t k = 0; k < sdev.size(); ++k) {
+                    auto& ss = sdev[k];
                     project_kernel<<<unsigned((ss->sa.S * n + bt - 1) / bt), block, 0, st.compute>>>(
-                        ss->sa, d_net.p, ss->y.p, tb);
+                        ss->sa, source(sens[k].source), ss->y.p, tb);
                     sensor_mean_kernel<<<grid, block, 0, st.compute>>>(ss->sa, ss->y.p);
                     ss->red->after_sample(ss->y.p);
                 }
@@ -749,7 +773,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                     bold_schedule(
                         ba, bp.grid, ++bold_k, bold_count,
                         [&](long g) {
-                            bold_input_kernel<<<node_grid, block, 0, st.compute>>>(ba, d_net.p, g);
+                            bold_input_kernel<<<node_grid, block, 0, st.compute>>>(ba, source(bp.source), g);
                         },
                         [&](long j, double w, bool exact, long count) {
                             bold_sample_kernel<<<node_grid, block, 0, st.compute>>>(ba, j, w, exact);

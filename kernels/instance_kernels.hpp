@@ -32,6 +32,7 @@ template <class T> NMS_HD T ldg(const T* p) {
 }
 
 template <class T, int NP, int NS> struct step_args {
+    static constexpr int n_state = NS;
     int nn = 0, n = 0; // nodes; instances on this device batch
     int mask = 0;      // ring length - 1
     long slot = 0;     // ring slot stride: channels x nodes x instances
@@ -96,6 +97,21 @@ NMS_HD void welford(double* mom, long stride, long at, double x, double k) {
     m2 += d * (x - mean);
     mn = x < mn ? x : mn;
     mx = mx < x ? x : mx;
+}
+
+// Projection q of node n of instance i from the state in a.x (between
+// launches), as the stepping computes it at a sample.
+template <class A> NMS_HD double project_node(const A& a, int q, int n, int i) {
+    constexpr int NS = std::remove_reference_t<decltype(a)>::n_state;
+    const long N = a.n;
+    double o = 0;
+    NMS_UNROLL
+    for (int v = 0; v < NS; ++v) {
+        const double xv = double(a.x[v * a.cs + n * N + i]);
+        o += a.coef[q][v] * xv;
+        if (a.trig) o += a.coef[q][NS + v] * nsin(xv) + a.coef[q][2 * NS + v] * ncos(xv);
+    }
+    return o;
 }
 
 // Fills the delay ring of instance i: the channels of the constant history

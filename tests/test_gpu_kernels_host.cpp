@@ -567,6 +567,12 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     ba.rk4 = bp.rk4;
     long bold_k = 0, bold_count = 0;
     const bool per_sample = plan0.fc || plan0.sync || bold || !sens.empty();
+    // Node values of the other projections BOLD or sensors observe.
+    std::vector<std::vector<double>> src(std::size_t(std::max(1, a.n_proj)));
+    if (bold && bp.source > 0) src[std::size_t(bp.source)].resize(std::size_t(cs));
+    for (const auto& sp : sens)
+        if (sp.source > 0) src[std::size_t(sp.source)].resize(std::size_t(cs));
+    auto source = [&](int q) { return q == 0 ? a.net : src[std::size_t(q)].data(); };
     if (per_sample && !by_node) {
         xs.resize(std::size_t(cs));
         a.net = xs.data();
@@ -575,10 +581,13 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     if (per_sample) {
         after_sample = [&](long tb) {
             red0.after_sample(a.net);
+            for (std::size_t q = 1; q < src.size(); ++q)
+                for (long g = 0; g < cs && !src[q].empty(); ++g)
+                    src[q][std::size_t(g)] = nms::gpu::project_node(a, int(q), int(g / n), int(g % n));
             for (std::size_t q = 0; q < sens.size(); ++q) {
                 const auto& sa = sargs[q];
                 for (long g = 0; g < sa.S * n; ++g)
-                    nms::gpu::project_sensor(sa, a.net, sy[q].data(), g / n, g % n, tb);
+                    nms::gpu::project_sensor(sa, source(sens[q].source), sy[q].data(), g / n, g % n, tb);
                 for (long i = 0; i < n; ++i) nms::gpu::sensor_mean(sa, sy[q].data(), i);
                 sred[q]->after_sample(sy[q].data());
             }
@@ -586,7 +595,7 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
                 nms::gpu::bold_schedule(
                     ba, bp.grid, ++bold_k, bold_count,
                     [&](long g) {
-                        for (long at = 0; at < cs; ++at) nms::gpu::bold_input(ba, a.net, at, g);
+                        for (long at = 0; at < cs; ++at) nms::gpu::bold_input(ba, source(bp.source), at, g);
                     },
                     [&](long j, double w, bool exact, long count) {
                         for (long at = 0; at < cs; ++at) nms::gpu::bold_sample(ba, at, j, w, exact);
@@ -944,16 +953,30 @@ TEST(gpu_kernels_on_host, device_bold_matches_host_bold) {
             if (cf.swept) nms::observe::set_bold_instance_constants(*r[0], per);
             return std::vector<nms::reducer*>{r[0].get(), r[1].get(), r[2].get()};
         };
+        // The Heun case drives BOLD with another observable (y0, an observer
+        // channel: computed from the state on the device).
+        const bool channel = !cf.swept;
+        const std::vector<double> drive{1, 0, 0, 0, 0, 0};
+        auto observer = [&](std::vector<std::unique_ptr<nms::reducer>>& r) {
+            auto all = make(r);
+            if (!channel)
+                return std::make_unique<nms::sweep_observer<double>>(coef, transient, every, all, 0);
+            auto o = std::make_unique<nms::sweep_observer<double>>(
+                coef, transient, every, std::vector<nms::reducer*>{all[1], all[2]}, 0);
+            o->add_channel(drive, {all[0]});
+            return o;
+        };
         std::vector<std::unique_ptr<nms::reducer>> ref, got;
-        nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref), 0);
+        auto cpu_obs = observer(ref);
         nms::bold_params bp;
-        ASSERT_TRUE(cpu_obs.moments_only());
-        ASSERT_TRUE(cpu_obs.device_bold(bp));
+        ASSERT_TRUE(cpu_obs->moments_only());
+        ASSERT_TRUE(cpu_obs->device_bold(bp));
+        ASSERT_EQ(bp.source, channel ? 1 : 0);
         ASSERT_EQ(bp.per_instance.size(), cf.swept ? n : 0u);
-        nms::run_cpu<double>(b, {}, &cpu_obs);
+        nms::run_cpu<double>(b, {}, cpu_obs.get());
         for (bool by_node : {false, true}) {
-            nms::sweep_observer<double> dev_obs(coef, transient, every, make(got), 0);
-            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            auto dev_obs = observer(got);
+            reduce_on_device<M, C, scheme::heun>(b, *dev_obs, every, by_node);
             const std::string what = std::string(by_node ? "node" : "instance") + " mapping, " + cf.method;
             for (std::size_t k = 0; k < ref.size(); ++k) expect_same_outputs(*ref[k], *got[k], n, what);
         }
@@ -1158,27 +1181,39 @@ TEST(gpu_kernels_on_host, device_sensors_match_host_projection) {
         }
         return out;
     };
+    // The noisy modality observes another observable (y0: an observer
+    // channel, computed from the state on the device).
+    const std::vector<double> y0{1, 0, 0, 0, 0, 0};
+    auto observer = [&](std::vector<std::unique_ptr<nms::reducer>>& r, bool dev) {
+        auto all = make(r, dev);
+        auto o = std::make_unique<nms::sweep_observer<double>>(coef, transient, every,
+                                                               std::vector<nms::reducer*>{all[0], all[2]}, 0);
+        o->add_channel(y0, {all[1]});
+        return o;
+    };
     std::vector<std::unique_ptr<nms::reducer>> ref, got;
-    nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref, false), 0);
+    auto cpu_obs_p = observer(ref, false);
+    auto& cpu_obs = *cpu_obs_p;
     ASSERT_TRUE(cpu_obs.moments_only());
     const auto sens = cpu_obs.device_sensors();
     ASSERT_EQ(sens.size(), 2u);
+    ASSERT_EQ(sens[1].source, 1);
     ASSERT_TRUE(sens[0].plan.moments && sens[0].plan.spectra && sens[0].plan.fc && sens[0].plan.fp.fcd &&
                 sens[0].plan.sync && sens[0].plan.yp.hilbert && sens[0].plan.yp.plv);
     nms::run_cpu<double>(b, {}, &cpu_obs);
     for (bool by_node : {false, true}) {
-        nms::sweep_observer<double> dev_obs(coef, transient, every, make(got, true), 0);
-        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        auto dev_obs = observer(got, true);
+        reduce_on_device<M, C, scheme::heun>(b, *dev_obs, every, by_node);
         for (std::size_t k = 0; k < ref.size(); ++k)
             expect_same_outputs(*ref[k], *got[k], n, by_node ? "node mapping" : "instance mapping");
     }
-    // Not trivially equal: the noise changes the sensors' std; their FC spreads.
+    // Not trivially equal: the two modalities see different signals.
     const auto outs = ref[0]->outputs();
     ASSERT_EQ(outs[2].name, "sensors/eeg/std");
     double clean[3], noisy[3];
     ref[0]->result(2, n - 1, clean);
     ref[1]->result(2, n - 1, noisy);
-    EXPECT_GT(noisy[0], clean[0] + 1.0);
+    EXPECT_GT(std::abs(noisy[0] - clean[0]), 1.0);
     // A modality whose parts cannot all go to the device keeps the sweep on the host.
     std::vector<std::unique_ptr<nms::reducer>> parts;
     parts.push_back(nms::make_attractor_reducer({}, smp, ""));

@@ -75,10 +75,20 @@ template <class T> class sweep_observer final : public observer<T> {
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
     // Moments, at most one cycle-tracking, one spectra, one FC, one
     // synchrony and one BOLD reducer, any number of sensor modalities: all on
-    // the device.
+    // the device; the other channels (another observable) may hold the BOLD
+    // reducer and sensor modalities.
     bool moments_only() const override {
-        if (!channels_.empty() || (ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
+        if ((ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
         int cycles = 0, spectra = 0, fc = 0, order = 0, bold = 0;
+        for (const auto& ch : channels_)
+            for (auto* r : ch.reducers) {
+                bold_params bp;
+                sensor_params sn;
+                if (r->takes_bold(bp))
+                    ++bold;
+                else if (!r->takes_sensors(sn))
+                    return false;
+            }
         for (auto* r : reducers_) {
             cycle_params p;
             spectra_params sp;
@@ -103,16 +113,27 @@ template <class T> class sweep_observer final : public observer<T> {
         return cycles <= 1 && spectra <= 1 && fc <= 1 && order <= 1 && bold <= 1 &&
                this->every == sample_every_;
     }
+    // (Sensor modalities of the observable first, then those of the other
+    // channels, each with its source projection.)
     std::vector<sensor_params> device_sensors() const override {
         std::vector<sensor_params> out;
-        for (auto* r : reducers_)
-            if (sensor_params sn; r->takes_sensors(sn)) out.push_back(std::move(sn));
+        for_each_source([&](reducer* r, int source) {
+            if (sensor_params sn; r->takes_sensors(sn)) {
+                sn.source = source;
+                out.push_back(std::move(sn));
+            }
+        });
         return out;
     }
     bool device_bold(bold_params& p) const override {
-        for (auto* r : reducers_)
-            if (r->takes_bold(p)) return true;
-        return false;
+        bool found = false;
+        for_each_source([&](reducer* r, int source) {
+            if (!found && r->takes_bold(p)) {
+                p.source = source;
+                found = true;
+            }
+        });
+        return found;
     }
     bool device_cycles(cycle_params& p, bool& per_node) const override {
         for (auto* r : reducers_)
@@ -136,6 +157,14 @@ template <class T> class sweep_observer final : public observer<T> {
     }
     void observe_moments(const moments_state& m) override {
         int k = 0; // sensor modalities in device_sensors' order
+        for (const auto& ch : channels_)
+            for (auto* r : ch.reducers) {
+                bold_params bp;
+                if (r->takes_bold(bp)) r->load_bold(m);
+            }
+        for_each_source([&](reducer* r, int) {
+            if (sensor_params sn; r->takes_sensors(sn)) r->load_sensors(m.sensors[k++]);
+        });
         for (auto* r : reducers_) {
             cycle_params p;
             spectra_params sp;
@@ -151,7 +180,7 @@ template <class T> class sweep_observer final : public observer<T> {
             else if (bold_params bp; r->takes_bold(bp))
                 r->load_bold(m);
             else if (sensor_params sn; r->takes_sensors(sn))
-                r->load_sensors(m.sensors[k++]);
+                continue; // loaded above, in device_sensors' order
             else
                 r->load_moments(m);
         }
@@ -205,6 +234,13 @@ template <class T> class sweep_observer final : public observer<T> {
     const std::map<std::size_t, std::vector<double>>& series() const { return series_; }
 
   private:
+    // Every reducer with the projection it observes (0: the observable; k:
+    // channel k - 1).
+    template <class F> void for_each_source(F&& f) const {
+        for (auto* r : reducers_) f(r, 0);
+        for (std::size_t c = 0; c < channels_.size(); ++c)
+            for (auto* r : channels_[c].reducers) f(r, int(c) + 1);
+    }
     struct channel {
         std::vector<double> coef;
         std::vector<reducer*> reducers;

@@ -189,6 +189,7 @@ struct bold_params {
     observe::balloon<double> c{};
     std::vector<observe::balloon<double>> per_instance;
     long n_keep = 0;
+    int source = 0; // the projection driving it (0: the observable; k: observer channel k - 1)
 };
 
 // Welch spectra of projection 0 wanted with the moments: segments of
@@ -221,6 +222,7 @@ struct sensor_params {
     std::uint32_t noise_var = 0;
     std::size_t instance_offset = 0;
     channel_plan plan;
+    int source = 0; // the projection observed (0: the observable; k: observer channel k - 1)
 };
 
 template <class T> struct observer {
