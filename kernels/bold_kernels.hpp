@@ -15,6 +15,7 @@
 // sample, not per step.
 
 #include "nmsweep/core/hd.hpp"
+#include "nmsweep/engine/batch.hpp" // bold_params
 #include "nmsweep/observe/balloon.hpp"
 
 #include <utility>
@@ -35,6 +36,21 @@ struct bold_args {
     double gain = 1, offset = 0, h = 1e-3; // h in seconds
     bool rk4 = true;
 };
+
+// The constants and sizes of `a` from the observer's request, for cs = nodes
+// x n instances (the buffers are the caller's).
+inline void set_bold_params(bold_args& a, const bold_params& p, long cs, long n) {
+    a.c = p.c;
+    a.cs = cs;
+    a.n = n;
+    a.m = p.grid.m;
+    a.n_sub = p.grid.n_sub;
+    a.n_keep = p.n_keep;
+    a.gain = p.gain;
+    a.offset = p.offset;
+    a.h = p.grid.h_s;
+    a.rk4 = p.rk4;
+}
 
 // After an input sample; g: the input value it completes, -1 when it does not
 // end a block of m.

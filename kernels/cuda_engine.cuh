@@ -182,9 +182,9 @@ __global__ void __launch_bounds__(max_block_threads)
 
 template <class T>
 __global__ void __launch_bounds__(max_block_threads)
-    hilbert_store_kernel(const double* x, T* ring, long B, long slot) {
+    ring_store_kernel(const double* x, T* ring, long B, long slot) {
     const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (b < B) hilbert_store(x, ring, B, slot, b);
+    if (b < B) ring_store(x, ring, B, slot, b);
 }
 
 template <class T>
@@ -442,8 +442,8 @@ template <class T> struct channel_reductions {
         if (plan.moments) moments_kernel<<<gb, bt, 0, st>>>(x, mom.p, B, double(j + 1));
         if (plan.spectra) { // segments of L samples every `step` (Welch)
             const long L = plan.sp.length;
-            hilbert_store_kernel<T><<<gb, bt, 0, st>>>(x, wring.p, B, j % L);
-            if (j >= L - 1 && (j - (L - 1)) % plan.sp.step == 0) {
+            ring_store_kernel<T><<<gb, bt, 0, st>>>(x, wring.p, B, j % L);
+            if (segment_ends(j, L, plan.sp.step)) {
                 welch_prepare_kernel<T><<<gb, bt, 0, st>>>(wring.p, L, (j + 1) % L, win.p, wseg.p, B);
                 wfft->run(wseg.p, wX.p);
                 welch_accumulate_kernel<T><<<gb, bt, 0, st>>>(wX.p, bins, B, n, psd.p);
@@ -484,8 +484,8 @@ template <class T> struct channel_reductions {
         if (plan.sync && plan.yp.hilbert) {
             const synchrony_params& yp = plan.yp;
             const long L = yp.length;
-            hilbert_store_kernel<T><<<gc, bt, 0, st>>>(x, hring.p, cs, j % L);
-            if (j + 1 >= L && (j + 1 - L) % yp.hop == 0) { // a segment ends
+            ring_store_kernel<T><<<gc, bt, 0, st>>>(x, hring.p, cs, j % L);
+            if (segment_ends(j, L, yp.hop)) { // a segment ends
                 hilbert_prepare_kernel<T><<<gc, bt, 0, st>>>(hring.p, L, (j + 1) % L, hseg.p, cs);
                 hfwd->run(hseg.p, hz.p);
                 hilbert_mask_kernel<T><<<gc, bt, 0, st>>>(hz.p, L, cs, yp.k0, yp.k1);
@@ -707,16 +707,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         ba.y = d_by.p;
         ba.ts = d_bts.p;
         ba.per = bper.empty() ? nullptr : d_bper.p;
-        ba.c = bp.c;
-        ba.cs = long(cs);
-        ba.n = n;
-        ba.m = bp.grid.m;
-        ba.n_sub = bp.grid.n_sub;
-        ba.n_keep = bp.n_keep;
-        ba.gain = bp.gain;
-        ba.offset = bp.offset;
-        ba.h = bp.grid.h_s;
-        ba.rk4 = bp.rk4;
+        set_bold_params(ba, bp, long(cs), n);
     }
     int cyc_ch = 0;
     if (dev_moments && obs->device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
@@ -892,21 +883,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                     double(xf[(std::size_t(v) * nn + q) * n_sub + l]);
     }
     if (dev_moments) {
-        std::vector<double> m(4 * mom_stride);
-        NMS_CUDA_CHECK(cudaMemcpy(m.data(), d_mom.p, m.size() * sizeof(double), cudaMemcpyDeviceToHost));
-        std::vector<cycle_state> cyc(std::size_t(cyc_ch) * n_sub);
-        if (cyc_ch)
-            NMS_CUDA_CHECK(
-                cudaMemcpy(cyc.data(), d_cyc.p, cyc.size() * sizeof(cycle_state), cudaMemcpyDeviceToHost));
-        std::vector<double> psd(d_psd.n);
-        if (dev_spectra)
-            NMS_CUDA_CHECK(
-                cudaMemcpy(psd.data(), d_psd.p, psd.size() * sizeof(double), cudaMemcpyDeviceToHost));
-        std::vector<double> bmean(d_bmean.n), bc(d_bc.n), bts(d_bts.n);
-        using dl = std::pair<std::vector<double>*, device_buffer<double>*>;
-        for (auto [h, d] : {dl{&bmean, &d_bmean}, dl{&bc, &d_bc}, dl{&bts, &d_bts}})
-            if (d->n)
-                NMS_CUDA_CHECK(cudaMemcpy(h->data(), d->p, d->n * sizeof(double), cudaMemcpyDeviceToHost));
+        const std::vector<double> m = d_mom.download(), psd = d_psd.download(), bmean = d_bmean.download(),
+                                  bc = d_bc.download(), bts = d_bts.download();
+        const std::vector<cycle_state> cyc = d_cyc.download();
         moments_state mst{i0,
                           long(n_sub),
                           int(n_sub),

@@ -12,7 +12,7 @@
 // Hilbert phases, on segments of L samples every `hop` samples, laid out
 // [t * B + b], b = node * n + instance (B = nodes x instances series, so that
 // one strided batched FFT takes them all):
-//   hilbert_store:     the sample into ring slot t = sample % L;
+//   ring_store:        the sample into ring slot t = sample % L;
 //   hilbert_prepare:   the segment in time order;
 //   (R2C FFT into Z)   hilbert_mask: the band's bins doubled (DC and Nyquist
 //                      once), the rest zeroed: the analytic signal's spectrum;
@@ -51,7 +51,12 @@ NMS_HD void plv_phase_row(const double* x, long nn, long n, long a, long i, doub
     }
 }
 
-template <class T> NMS_HD void hilbert_store(const double* x, T* ring, long B, long slot, long b) {
+// Whether sample j (from 0) ends a segment of L samples, segments every hop
+// samples from the first L (Hilbert and Welch segments alike).
+NMS_HD bool segment_ends(long j, long L, long hop) { return j + 1 >= L && (j + 1 - L) % hop == 0; }
+
+// A ring of samples, any channel set: slot t = sample % L, [t * B + b].
+template <class T> NMS_HD void ring_store(const double* x, T* ring, long B, long slot, long b) {
     ring[slot * B + b] = T(x[b]);
 }
 

@@ -376,8 +376,8 @@ struct host_channel_reductions {
             for (long g = 0; g < B; ++g) nms::gpu::welford(mom.data(), B, g, x[g], double(j + 1));
         if (plan.spectra) {
             const long L = plan.sp.length;
-            for (long q = 0; q < B; ++q) nms::gpu::hilbert_store(x, wring.data(), B, j % L, q);
-            if (j >= L - 1 && (j - (L - 1)) % plan.sp.step == 0) {
+            for (long q = 0; q < B; ++q) nms::gpu::ring_store(x, wring.data(), B, j % L, q);
+            if (nms::gpu::segment_ends(j, L, plan.sp.step)) {
                 for (long q = 0; q < B; ++q)
                     nms::gpu::welch_prepare(wring.data(), B, L, (j + 1) % L, plan.sp.window.data(),
                                             wseg.data(), B, q);
@@ -427,8 +427,8 @@ struct host_channel_reductions {
         if (plan.sync && plan.yp.hilbert) {
             const nms::synchrony_params& yp = plan.yp;
             const long L = yp.length;
-            for (long q = 0; q < cs; ++q) nms::gpu::hilbert_store(x, hring.data(), cs, j % L, q);
-            if (j + 1 >= L && (j + 1 - L) % yp.hop == 0) {
+            for (long q = 0; q < cs; ++q) nms::gpu::ring_store(x, hring.data(), cs, j % L, q);
+            if (nms::gpu::segment_ends(j, L, yp.hop)) {
                 for (long q = 0; q < cs; ++q)
                     nms::gpu::hilbert_prepare(hring.data(), L, (j + 1) % L, hseg.data(), cs, q);
                 fftw_execute(hfwd);
@@ -555,16 +555,7 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     ba.y = by.data();
     ba.ts = bp.n_keep ? bts.data() : nullptr;
     ba.per = bp.per_instance.empty() ? nullptr : bp.per_instance.data();
-    ba.c = bp.c;
-    ba.cs = cs;
-    ba.n = n;
-    ba.m = bp.grid.m;
-    ba.n_sub = bp.grid.n_sub;
-    ba.n_keep = bp.n_keep;
-    ba.gain = bp.gain;
-    ba.offset = bp.offset;
-    ba.h = bp.grid.h_s;
-    ba.rk4 = bp.rk4;
+    nms::gpu::set_bold_params(ba, bp, cs, n);
     long bold_k = 0, bold_count = 0;
     const bool per_sample = plan0.fc || plan0.sync || bold || !sens.empty();
     // Node values of the other projections BOLD or sensors observe.
