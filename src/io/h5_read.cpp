@@ -1,0 +1,348 @@
+// Reading result files: dataset and attribute helpers, and the plain-language
+// description behind `nmsweep info`.
+#include "nmsweep/io/h5_result.hpp"
+
+#include "h5_common.hpp"
+#include "nmsweep/core/error.hpp"
+
+#include <hdf5_hl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace nms::h5 {
+
+using namespace detail;
+
+// ---------------------------------------------------------------- reading
+
+std::vector<double> read_dataset(const std::string& path, const std::string& name,
+                                 std::vector<std::size_t>* shape) {
+    handle f = open_read(path);
+    handle ds = open_dataset(f, path, name);
+    auto dims = dataset_dims(ds, path, normalise(name));
+    std::vector<double> out(static_cast<std::size_t>(product(dims)));
+    if (!out.empty())
+        check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), path,
+              "cannot read '/" + normalise(name) + "'");
+    if (shape) shape->assign(dims.begin(), dims.end());
+    return out;
+}
+
+std::string read_string_attr(const std::string& path, const std::string& object, const std::string& key) {
+    handle f = open_read(path);
+    handle o = open_object(f, path, object);
+    return attr_string(o, key, path, where_str(object));
+}
+
+double read_number_attr(const std::string& path, const std::string& object, const std::string& key) {
+    handle f = open_read(path);
+    handle o = open_object(f, path, object);
+    return attr_number(o, key, path, where_str(object));
+}
+
+std::vector<std::string> dimension_names(const std::string& path, const std::string& name) {
+    handle f = open_read(path);
+    handle ds = open_dataset(f, path, name);
+    return dim_names_of(ds, dataset_dims(ds, path, normalise(name)).size());
+}
+
+// ---------------------------------------------------------------- describe
+
+namespace {
+
+std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+std::string list_values(const std::vector<double>& v) {
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + num(v[i]);
+    return s;
+}
+
+std::string describe_values(const std::vector<double>& v) {
+    if (v.empty()) return "no values";
+    if (v.size() == 1) return "1 value: " + num(v[0]);
+    std::string s = std::to_string(v.size()) + " values";
+    if (v.size() <= 6) return s + ": " + list_values(v);
+    double lo = *std::min_element(v.begin(), v.end()), hi = *std::max_element(v.begin(), v.end());
+    s += " from " + num(v.front()) + " to " + num(v.back());
+    double step = (v.back() - v.front()) / double(v.size() - 1);
+    bool even = true, geom = v.front() > 0;
+    for (std::size_t i = 1; i < v.size(); ++i) {
+        if (std::abs((v[i] - v[i - 1]) - step) > 1e-9 * std::max(std::abs(hi), std::abs(lo)) + 1e-300)
+            even = false;
+        if (!(v[i] > 0) || std::abs(v[i] / v[i - 1] - v[1] / v[0]) > 1e-9) geom = false;
+    }
+    if (even)
+        s += ", evenly spaced (step " + num(step) + ")";
+    else if (geom)
+        s += ", log-spaced (ratio " + num(v[1] / v[0]) + ")";
+    return s;
+}
+
+std::string attr_text(const attr_value& v) {
+    std::string s;
+    auto open = v.scalar ? "" : "[", close = v.scalar ? "" : "]";
+    s += open;
+    switch (v.kind) {
+    case attr_value::text:
+        for (std::size_t i = 0; i < v.strings.size(); ++i) s += (i ? ", " : "") + v.strings[i];
+        break;
+    case attr_value::integer:
+        for (std::size_t i = 0; i < v.ints.size(); ++i) s += (i ? ", " : "") + std::to_string(v.ints[i]);
+        break;
+    case attr_value::real:
+        for (std::size_t i = 0; i < v.reals.size(); ++i) s += (i ? ", " : "") + num(v.reals[i]);
+        break;
+    default:
+        return "(a value of a type not shown here)";
+    }
+    return s + close;
+}
+
+struct attr_list_ctx {
+    std::vector<std::string> names;
+};
+herr_t collect_attr(hid_t, const char* name, const H5A_info_t*, void* data) {
+    static_cast<attr_list_ctx*>(data)->names.emplace_back(name);
+    return 0;
+}
+std::vector<std::string> attr_names(hid_t obj) {
+    attr_list_ctx ctx;
+    hsize_t idx = 0;
+    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr, &ctx);
+    H5Eclear2(H5E_DEFAULT);
+    return ctx.names;
+}
+
+struct link_list_ctx {
+    std::vector<std::string> names;
+};
+herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* data) {
+    static_cast<link_list_ctx*>(data)->names.emplace_back(name);
+    return 0;
+}
+
+// All datasets below `group` (depth first, by name).
+void walk(hid_t file, const std::string& group, std::vector<std::string>& out) {
+    handle g(H5Gopen2(file, group.empty() ? "/" : abs_path(group).c_str(), H5P_DEFAULT), H5Gclose);
+    if (!g) return;
+    link_list_ctx ctx;
+    hsize_t idx = 0;
+    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, &ctx);
+    for (auto& n : ctx.names) {
+        std::string p = join(group, n);
+        handle o(H5Oopen(file, abs_path(p).c_str(), H5P_DEFAULT), H5Oclose);
+        if (!o) continue;
+        H5I_type_t t = H5Iget_type(o);
+        if (t == H5I_GROUP)
+            walk(file, p, out);
+        else if (t == H5I_DATASET)
+            out.push_back(p);
+    }
+    H5Eclear2(H5E_DEFAULT);
+}
+
+std::string type_name(hid_t ds) {
+    handle t(H5Dget_type(ds), H5Tclose);
+    if (!t) return "?";
+    std::size_t sz = H5Tget_size(t);
+    switch (H5Tget_class(t)) {
+    case H5T_FLOAT:
+        return sz == 4 ? "float32" : "float64";
+    case H5T_INTEGER:
+        return std::string(H5Tget_sign(t) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(8 * sz);
+    case H5T_STRING:
+        return "string";
+    default:
+        return "other";
+    }
+}
+
+} // namespace
+
+std::string describe(const std::string& path) {
+    handle f = open_read(path);
+    std::ostringstream o;
+    auto root_has = [&](const char* k) { return has_attr(f, k); };
+    bool ours = root_has("format") && attr_string(f, "format", path, "the root group") == format_name;
+    if (!ours) {
+        o << path << ": an HDF5 file, but not an nmsweep result (no format=\"" << format_name
+          << "\" attribute); its contents:\n";
+    } else {
+        long ver =
+            root_has("format_version") ? long(attr_number(f, "format_version", path, "the root group")) : 0;
+        o << path << ": an nmsweep sweep result (format version " << ver << ").\n";
+    }
+
+    // Axes and grid.
+    std::vector<axis_desc> axes;
+    if (root_has("axes")) {
+        for (auto& n : get_attr(f, "axes", path, "the root group").strings) {
+            axis_desc a;
+            a.name = n;
+            std::string norm = "axes/" + n;
+            if (exists(f, norm)) {
+                handle ds = open_dataset(f, path, norm);
+                auto d = dataset_dims(ds, path, norm);
+                a.values.resize(static_cast<std::size_t>(product(d)));
+                if (!a.values.empty())
+                    H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data());
+                if (has_attr(ds, "units")) a.unit = attr_string(ds, "units", path, "'/" + norm + "'");
+            }
+            axes.push_back(std::move(a));
+        }
+    }
+    std::size_t n_points = 1;
+    for (auto& a : axes) n_points *= a.values.size();
+
+    // Progress.
+    std::size_t done = 0, diverged = 0;
+    bool have_done = exists(f, "status/done");
+    if (have_done) {
+        handle ds = open_dataset(f, path, "status/done");
+        std::vector<std::uint8_t> m(static_cast<std::size_t>(product(dataset_dims(ds, path, "status/done"))));
+        if (!m.empty()) H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data());
+        std::vector<long long> dv;
+        if (exists(f, "status/diverged_step")) {
+            handle dd = open_dataset(f, path, "status/diverged_step");
+            dv.resize(static_cast<std::size_t>(product(dataset_dims(dd, path, "status/diverged_step"))));
+            if (!dv.empty()) H5Dread(dd, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, dv.data());
+        }
+        for (std::size_t i = 0; i < m.size(); ++i) {
+            if (!m[i]) continue;
+            ++done;
+            if (i < dv.size() && dv[i] >= 0) ++diverged;
+        }
+        n_points = m.size();
+    }
+    H5Eclear2(H5E_DEFAULT);
+    if (ours) {
+        bool complete = root_has("complete") && attr_number(f, "complete", path, "the root group") != 0;
+        char pct[32];
+        std::snprintf(pct, sizeof pct, "%.1f%%", n_points ? 100.0 * double(done) / double(n_points) : 0.0);
+        if (complete)
+            o << "State: complete; " << done << " of " << n_points << " parameter points finished.\n";
+        else
+            o << "State: INCOMPLETE (the run stopped or is still running); " << done << " of " << n_points
+              << " parameter points finished (" << pct << "). Resuming the run fills in the rest.\n";
+        if (have_done) {
+            if (diverged)
+                o << "Diverged: " << diverged << " of the " << done
+                  << " finished points blew up numerically (see /status/diverged_step for the step); their "
+                     "features are not meaningful.\n";
+            else if (done)
+                o << "Diverged: none of the finished points.\n";
+        }
+    }
+    for (const char* k : {"model", "coupling"})
+        if (root_has(k))
+            o << (k[0] == 'm' ? "Model: " : "Coupling: ") << attr_text(get_attr(f, k, path, "/")) << "\n";
+
+    if (!axes.empty()) {
+        o << "Grid: " << n_points << " parameter points = ";
+        for (std::size_t i = 0; i < axes.size(); ++i) o << (i ? " x " : "") << axes[i].values.size();
+        o << " (" << (axes.size() == 1 ? "one axis" : "axes in storage order, the first varies slowest")
+          << "):\n";
+        for (auto& a : axes)
+            o << "  " << a.name << " [" << (a.unit.empty() ? "no unit" : a.unit)
+              << "]: " << describe_values(a.values) << "\n";
+    }
+    if (exists(f, "axes/node")) {
+        handle ds = open_dataset(f, path, "axes/node");
+        auto d = dataset_dims(ds, path, "axes/node");
+        o << "Nodes: " << product(d) << " regions";
+        if (has_attr(ds, "labels")) {
+            auto labels = get_attr(ds, "labels", path, "'/axes/node'").strings;
+            o << ": ";
+            std::size_t show = labels.size() <= 10 ? labels.size() : 8;
+            for (std::size_t i = 0; i < show; ++i) o << (i ? ", " : "") << labels[i];
+            if (show < labels.size()) o << ", ... , " << labels.back();
+        }
+        o << "\n";
+    }
+
+    // Datasets (coordinates linked from /axes are already described above).
+    std::vector<std::string> names;
+    walk(f, "", names);
+    o << "Data (name, type, shape, dimensions, units, meaning):\n";
+    for (auto& n : names) {
+        if (n.rfind("axes/", 0) == 0) continue;
+        handle ds = open_dataset(f, path, n);
+        bool scale = H5DSis_scale(ds) > 0;
+        H5Eclear2(H5E_DEFAULT);
+        std::string leaf = leaf_of(n);
+        if (scale && (leaf == "node" ||
+                      std::any_of(axes.begin(), axes.end(), [&](auto& a) { return a.name == leaf; })))
+            continue;
+        auto dims = dataset_dims(ds, path, n);
+        o << "  /" << n << "  " << type_name(ds) << "  " << shape_str(dims);
+        auto dn = dim_names_of(ds, dims.size());
+        if (!dims.empty() && !scale) {
+            o << "  (";
+            for (std::size_t i = 0; i < dn.size(); ++i) o << (i ? ", " : "") << (dn[i].empty() ? "?" : dn[i]);
+            o << ")";
+        }
+        if (has_attr(ds, "units")) {
+            std::string u = attr_string(ds, "units", path, "'/" + n + "'");
+            if (!u.empty()) o << "  [" << u << "]";
+        }
+        if (scale) {
+            std::vector<double> v(static_cast<std::size_t>(product(dims)));
+            if (!v.empty()) H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+            o << "  coordinate: " << describe_values(v);
+        }
+        if (has_attr(ds, "description")) o << "  - " << attr_string(ds, "description", path, "'/" + n + "'");
+        o << "\n";
+    }
+
+    if (exists(f, "parameters")) {
+        handle g = open_object(f, path, "parameters");
+        std::vector<std::string> keys;
+        for (auto& k : attr_names(g))
+            if (k != "description" && (k.size() < 6 || k.compare(k.size() - 6, 6, ".units") != 0))
+                keys.push_back(k);
+        if (!keys.empty()) {
+            o << "Fixed parameters:\n";
+            for (auto& k : keys) {
+                o << "  " << k << " = " << attr_text(get_attr(g, k, path, "'/parameters'"));
+                if (has_attr(g, k + ".units"))
+                    o << " " << attr_string(g, k + ".units", path, "'/parameters'");
+                o << "\n";
+            }
+        }
+    }
+
+    // Provenance: every other root attribute; multi-line text last.
+    std::vector<std::pair<std::string, std::string>> long_text;
+    bool header = false;
+    for (auto& k : attr_names(f)) {
+        if (ours && (k == "format" || k == "format_version" || k == "complete" || k == "axes" ||
+                     k == "model" || k == "coupling"))
+            continue;
+        attr_value v = get_attr(f, k, path, "the root group");
+        std::string t = attr_text(v);
+        if (v.kind == attr_value::text && t.find('\n') != std::string::npos) {
+            long_text.emplace_back(k, t);
+            continue;
+        }
+        if (!header) o << "Provenance and other attributes:\n";
+        header = true;
+        o << "  " << k << ": " << t << "\n";
+    }
+    for (auto& [k, t] : long_text) {
+        o << k << ":\n";
+        std::istringstream in(t);
+        std::string line;
+        while (std::getline(in, line)) o << "  | " << line << "\n";
+    }
+    return o.str();
+}
+
+} // namespace nms::h5
