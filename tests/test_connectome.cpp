@@ -74,7 +74,7 @@ TEST(connectome, bad_matrices_name_the_problem) {
     write("weights.txt", "0 1\n-1 0\n");
     expect_error("weights[1][0] = -1");
     write("weights.txt", "0 nan\n1 0\n");
-    expect_error("weights[0][1] = nan");
+    expect_error("weights.txt:1:3: 'nan' is not a finite number"); // file:line:column
     write("weights.txt", "0 1\n1 x\n");
     expect_error("weights.txt:2");
     write("weights.txt", "0 1 1\n1 0 1\n1 1 0\n");

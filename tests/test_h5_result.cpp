@@ -311,7 +311,10 @@ TEST(h5_result, every_dimension_is_attached_to_its_scale) {
 TEST(h5_result, create_refuses_an_existing_file_unless_overwriting) {
     scratch tmp;
     auto path = tmp.file("exists.h5");
-    { auto w = result_writer::create(path, axes_3x4, 5, labels5, false); }
+    {
+        auto w = result_writer::create(path, axes_3x4, 5, labels5, false);
+        w.finish();
+    }
     auto msg = error_of([&] { result_writer::create(path, axes_3x4, 5, labels5, false); });
     EXPECT_NE(msg.find(path), std::string::npos) << msg;
     EXPECT_NE(msg.find("already exists"), std::string::npos) << msg;
@@ -447,11 +450,11 @@ TEST(h5_result, xarray_sample) {
         auto w = result_writer::create(path, axes_3x4, 5, labels5, true);
         add_sample_datasets(w);
         w.set_attr("", "model", "jansen_rit");
-        write_batch(w, 0, 12);
         std::vector<double> t = {0.0, 0.5, 1.0};
         w.write_array("timeseries/time", {3}, t.data(), {"time"}, {}, "ms");
         std::vector<double> x(3 * 5, 1.0);
         w.write_array("timeseries/state", {3, 5}, x.data(), {"time", "node"});
+        write_batch(w, 0, 12);
         w.finish();
     }
     expect_sample_values(path);

@@ -74,7 +74,7 @@ TEST(leadfield, sensor_file_errors_name_file_line_and_value) {
     const auto empty = scratch_file("empty.txt", "# nothing\n\n");
     EXPECT_CONTAINS(error_of([&] { read_sensors(empty); }), empty + ": no sensors");
     EXPECT_CONTAINS(error_of([&] { read_sensors(dir + "missing.txt"); }),
-                    "missing.txt: cannot open sensor file");
+                    "missing.txt: cannot open the sensor file");
 }
 
 TEST(leadfield, reads_gain_text_and_npy) {

@@ -5,6 +5,7 @@
 #include "nmsweep/sweep/driver.hpp"
 
 #include <CLI/CLI.hpp>
+#include <hdf5.h>
 
 #include <unistd.h>
 
@@ -76,6 +77,12 @@ int exec_plot(const std::vector<std::string>& args) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // HDF5: no library clean-up at exit (after a failed write it crashes
+    // closing the file again; every result is made durable explicitly
+    // before, see h5_result.hpp), and no HDF5 file locks, whatever the
+    // environment says: nmsweep holds its own (they would clash).
+    H5dont_atexit();
+    setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
     CLI::App app{"nmsweep: parameter sweeps of neural mass network models"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string(NMS_VERSION));

@@ -37,6 +37,17 @@ std::string hdf5_reason() {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
     std::string reason = hdf5_reason();
+    // The file drivers report a failed system call as "... errno = N, error
+    // message = '...', ..." with times and offsets: keep the message.
+    if (auto k = reason.find("error message = '"); k != std::string::npos) {
+        const auto b = k + 17, e = reason.find('\'', b);
+        reason = reason.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    }
+    if (reason.find("No space left on device") != std::string::npos)
+        throw input_error(
+            path + ": " + what +
+            ": the disk is full (no space left on device): free space, then run again with --resume "
+            "(points already finished are kept)");
     throw input_error(path + ": " + what + (reason.empty() ? "" : " (HDF5: " + reason + ")"));
 }
 
@@ -247,13 +258,12 @@ double attr_number(hid_t obj, const std::string& key, const std::string& path, c
 handle file_access(const std::string& path, bool writer) {
     handle fapl = make_plist(H5P_FILE_ACCESS, path);
 #if H5_VERSION_GE(1, 10, 7)
-    // Writers lock the file (ignored on file systems without locks, as on
-    // some parallel file systems); readers do not, so `nmsweep info` works on
-    // a file that a run is writing (it sees the last flushed state).
-    check(H5Pset_file_locking(fapl, writer, true), path, "cannot set file locking");
+    // No HDF5 locks: writers hold their own (file_lock, see h5_result.hpp),
+    // which HDF5's would clash with; readers see the last flushed state.
+    check(H5Pset_file_locking(fapl, false, true), path, "cannot set file locking");
 #endif
     if (writer) {
-        // Metadata reaches the disk only at a flush (see the header).
+        // Metadata reaches the disk only at a flush.
         H5AC_cache_config_t cfg;
         cfg.version = H5AC__CURR_CACHE_CONFIG_VERSION;
         check(H5Pget_mdc_config(fapl, &cfg), path, "cannot configure the metadata cache");

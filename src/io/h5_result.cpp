@@ -1,14 +1,17 @@
-// HDF5 result file: see include/nmsweep/io/h5_result.hpp for the layout.
+// HDF5 result file: see include/nmsweep/io/h5_result.hpp for the layout and
+// the crash-safety protocol.
 //
 // Decisions:
 // - Every dimension is a dimension scale (H5DS). Groups holding grid data get
 //   hard links to the /axes scales they use, because h5netcdf/xarray look up
 //   a variable's dimensions (and load coordinates) in the variable's group.
-// - Grid datasets are chunked in C order (whole trailing dims, then as many
-//   rows of the preceding axis as fit ~256 KiB), so a run of consecutive
-//   grid points touches few chunks; shuffle + deflate level 1 (zlib levels
-//   1-3 share the fast path; higher levels cost much more for little gain
-//   on floating-point data).
+// - Datasets are contiguous and allocated (and filled) when created, so that
+//   writing points later only overwrites raw bytes at fixed places: HDF5 then
+//   never rewrites its own structures during a run, and a run killed at any
+//   instant, even inside a write, leaves a file whose structure is intact
+//   (h5_result.hpp, "Crash safety"). The price is no compression: on the
+//   float64 features it saved 10-20 %, and a run now needs its whole file's
+//   space up front (checked before starting).
 // - A run of flattened points is split into at most ~2 x rank hyperslab
 //   boxes (a partial row, whole blocks, a partial row ...) joined into one
 //   selection and written with one H5Dwrite. Hyperslab unions are iterated
@@ -19,68 +22,76 @@
 
 #include "nmsweep/io/h5_result.hpp"
 
-#include "h5_common.hpp"
+#include "h5_writer_state.hpp"
 #include "nmsweep/core/error.hpp"
+#include "undo_journal.hpp"
 
 #include <hdf5_hl.h>
 
+#include <unistd.h>
+
 #include <algorithm>
-#include <cmath>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <limits>
-#include <map>
-#include <numeric>
+#include <stdexcept>
 
 namespace nms::h5 {
 
 using namespace detail;
+namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t chunk_target_bytes = 256 * 1024;
-constexpr unsigned deflate_level = 1;
+std::string partial_of(const std::string& path) { return path + ".partial"; }
 
-// Chunk shape covering a C-order-contiguous block of about target bytes:
-// whole trailing dims, then part of the first dim that does not fit.
-std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t elem_size) {
-    std::vector<hsize_t> chunk(dims.size(), 1);
-    hsize_t remaining = std::max<hsize_t>(1, chunk_target_bytes / elem_size);
-    for (std::size_t i = dims.size(); i-- > 0;) {
-        chunk[i] = std::max<hsize_t>(1, std::min(dims[i], remaining));
-        remaining = std::max<hsize_t>(1, remaining / chunk[i]);
-        if (chunk[i] < dims[i]) break;
-    }
-    return chunk;
+// Where the raw data of every allocated contiguous dataset lies in the file.
+std::vector<byte_range> raw_extents(hid_t file, const std::string& path) {
+    struct ctx {
+        hid_t file;
+        std::vector<byte_range> out;
+    } c{file, {}};
+    auto visit = [](hid_t, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+        auto* c = static_cast<ctx*>(data);
+        if (info->type != H5O_TYPE_DATASET) return 0;
+        handle ds(H5Dopen2(c->file, name, H5P_DEFAULT), H5Dclose);
+        if (!ds) return 0;
+        const haddr_t off = H5Dget_offset(ds);
+        if (off != HADDR_UNDEF) c->out.push_back({off, H5Dget_storage_size(ds)});
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    };
+    check(H5Ovisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, visit, &c), path, "cannot list the datasets");
+    return c.out;
 }
 
-// Shuffle + deflate when the filter is there, chunked, with a fill value.
-handle chunked_dcpl(const std::vector<hsize_t>& dims, std::size_t elem_size, hid_t mem_type, const void* fill,
-                    const std::string& path) {
-    handle dcpl = make_plist(H5P_DATASET_CREATE, path);
-    if (dims.empty() || product(dims) == 0) {
-        if (fill) check(H5Pset_fill_value(dcpl, mem_type, fill), path, "cannot set a fill value");
-        return dcpl;
-    }
-    auto chunk = chunk_shape(dims, elem_size);
-    check(H5Pset_chunk(dcpl, static_cast<int>(dims.size()), chunk.data()), path, "cannot set chunking");
-    unsigned cfg = 0;
-    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 && H5Zget_filter_info(H5Z_FILTER_DEFLATE, &cfg) >= 0 &&
-        (cfg & H5Z_FILTER_CONFIG_ENCODE_ENABLED)) {
-        check(H5Pset_shuffle(dcpl), path, "cannot set the shuffle filter");
-        check(H5Pset_deflate(dcpl, deflate_level), path, "cannot set compression");
-    }
-    H5Eclear2(H5E_DEFAULT);
-    if (fill) check(H5Pset_fill_value(dcpl, mem_type, fill), path, "cannot set a fill value");
-    return dcpl;
+std::string locked_message(const std::string& path) {
+    return path +
+           ": another nmsweep run is writing this result (it holds the file's lock); wait for it to end, or "
+           "choose another output path";
 }
 
-handle dataset_access(const std::vector<hsize_t>& dims, std::size_t elem_size, const std::string& path) {
-    handle dapl = make_plist(H5P_DATASET_ACCESS, path);
-    std::size_t chunk_bytes = elem_size * static_cast<std::size_t>(product(chunk_shape(dims, elem_size)));
-    std::size_t cache = std::max<std::size_t>(std::size_t(8) << 20, 4 * chunk_bytes);
-    check(H5Pset_chunk_cache(dapl, 12421, cache, 1.0), path, "cannot set the chunk cache");
-    return dapl;
+// A lock on `p` (created when missing), or the error that another run holds it.
+file_lock lock_partial(const std::string& path, const std::string& p) {
+    file_lock l = file_lock::try_acquire(p, true);
+    if (!l.held() || !l.still_at(p))
+        throw input_error(path + ": another nmsweep run is starting or finishing this result (" + p +
+                          " is locked); wait for it to end, or choose another output path");
+    return l;
+}
+
+handle create_file(const std::string& work, const std::string& path) {
+    handle fcpl = make_plist(H5P_FILE_CREATE, path);
+    check(H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1), path,
+          "cannot set file space strategy");
+    handle fapl = file_access(path, true);
+    return checked(H5Fcreate(work.c_str(), H5F_ACC_TRUNC, fcpl, fapl), H5Fclose, path,
+                   "cannot create the result file");
+}
+
+handle open_file(const std::string& work, const std::string& path) {
+    handle fapl = file_access(path, true);
+    return checked(H5Fopen(work.c_str(), H5F_ACC_RDWR, fapl), H5Fclose, path, "cannot open the result file");
 }
 
 } // namespace
@@ -88,234 +99,106 @@ handle dataset_access(const std::vector<hsize_t>& dims, std::size_t elem_size, c
 // ---------------------------------------------------------------- writer state
 
 namespace impl {
-struct writer_state {
-    std::string path;
-    std::vector<axis_desc> axes;
-    std::vector<hsize_t> grid;
-    std::size_t n_points = 1;
-    std::size_t n_nodes = 0;
-    std::vector<std::string> node_labels; // only used while creating
-    handle file;
-    std::map<std::string, handle> datasets; // open grid datasets (keep their chunk caches)
 
-    ~writer_state() { close(); }
-    void close() {
-        datasets.clear(); // before the file
-        file.reset();
+writer_state::~writer_state() { abandon(); }
+
+void writer_state::close() {
+    datasets.clear(); // before the file
+    file.reset();
+}
+
+void writer_state::abandon() {
+    close();
+    if (!published && work_lock.held() && work_lock.still_at(work_path)) ::unlink(work_path.c_str());
+    if (journal_lock.held()) { // the final writes failed: back to the sealed file
+        try {
+            apply_undo_journal(path, partial_of(path));
+        } catch (const std::exception&) {
+            // --resume restores it
+        }
     }
+    journal_lock.release();
+    work_lock.release();
+    old_lock.release();
+}
 
-    void require_open() const {
-        if (!file) throw input_error(path + ": the result writer is closed");
+void writer_state::require_open() const {
+    if (!file) throw input_error(path + ": the result writer is closed");
+}
+
+void writer_state::require_unsealed(const char* what) const {
+    require_open();
+    if (sealed)
+        throw std::logic_error(path + ": cannot " + std::string(what) +
+                               " in a sealed result file (its structure is final; see h5_result.hpp)");
+}
+
+void writer_state::select_run(hid_t space, const std::vector<hsize_t>& dims, std::size_t first,
+                              std::size_t count, const std::string& name) {
+    const std::size_t k = grid.size();
+    if (k == 0) {
+        check(H5Sselect_all(space), path, "cannot select in '" + name + "'");
+        return;
     }
-
-    // The dataset (kept open), for writes along the grid.
-    hid_t grid_dataset(const std::string& name) {
-        std::string norm = normalise(name);
-        auto it = datasets.find(norm);
-        if (it != datasets.end()) return it->second;
-        if (norm.empty() || !exists(file, norm)) throw input_error(path + ": no dataset '/" + norm + "'");
-        handle probe = open_dataset(file, path, norm);
-        auto dims = dataset_dims(probe, path, norm);
-        handle ft = checked(H5Dget_type(probe), H5Tclose, path, "cannot read the type of '/" + norm + "'");
-        std::size_t esz = H5Tget_size(ft);
-        probe.reset();
-        handle dapl = dataset_access(dims, esz, path);
-        handle ds = open_dataset(file, path, norm, dapl);
-        if (dims.size() < grid.size() || !std::equal(grid.begin(), grid.end(), dims.begin()))
-            throw input_error(path + ": dataset '/" + norm + "' (" + shape_str(dims) +
-                              ") is not shaped like the grid (" + shape_str(grid) + ")");
-        return datasets.emplace(norm, std::move(ds)).first->second;
-    }
-
-    // A dimension scale named `dim` of length `len` visible in `group`:
-    // one already there; else /axes/<dim> (hard-linked into the group); else
-    // a new one from `values` (float64) or an index 0..len-1 (int64).
-    handle scale_for(const std::string& group, const std::string& dim, hsize_t len,
-                     const std::vector<double>* values) {
-        if (dim.empty() || dim.find('/') != std::string::npos || dim == "." || dim == "..")
-            throw input_error(path + ": invalid dimension name '" + dim + "'");
-        std::string here = join(group, dim);
-        std::string in_axes = join("axes", dim);
-        if (!exists(file, here) && exists(file, in_axes) && !(values && !values->empty())) {
-            handle ax = open_dataset(file, path, in_axes);
-            if (dataset_dims(ax, path, in_axes) == std::vector<hsize_t>{len} && H5DSis_scale(ax) > 0) {
-                ensure_group(file, path, group);
-                check(H5Lcreate_hard(file, abs_path(in_axes).c_str(), file, abs_path(here).c_str(),
-                                     H5P_DEFAULT, H5P_DEFAULT),
-                      path, "cannot link '/" + in_axes + "' into '/" + group + "'");
+    std::vector<hsize_t> stride(k, 1);
+    for (std::size_t d = k - 1; d-- > 0;) stride[d] = stride[d + 1] * grid[d + 1];
+    std::vector<hsize_t> start(dims.size(), 0), cnt(dims);
+    hsize_t p = first, end = first + count;
+    bool first_box = true;
+    while (p < end) {
+        for (std::size_t d = 0; d < k; ++d) {
+            if (p % stride[d] != 0 || end - p < stride[d]) continue;
+            hsize_t rest = p;
+            for (std::size_t j = 0; j < k; ++j) {
+                start[j] = rest / stride[j];
+                rest %= stride[j];
             }
-            H5Eclear2(H5E_DEFAULT);
+            hsize_t n = std::min((end - p) / stride[d], grid[d] - start[d]);
+            for (std::size_t j = 0; j < k; ++j) cnt[j] = j < d ? 1 : j == d ? n : grid[j];
+            check(H5Sselect_hyperslab(space, first_box ? H5S_SELECT_SET : H5S_SELECT_OR, start.data(),
+                                      nullptr, cnt.data(), nullptr),
+                  path, "cannot select points in '" + name + "'");
+            first_box = false;
+            p += n * stride[d];
+            break;
         }
-        if (exists(file, here)) {
-            handle s = open_dataset(file, path, here);
-            auto d = dataset_dims(s, path, here);
-            if (d != std::vector<hsize_t>{len})
-                throw input_error(path + ": dimension '" + dim + "' has length " + std::to_string(len) +
-                                  " but '/" + here + "' has shape " + shape_str(d));
-            if (H5DSis_scale(s) <= 0) {
-                H5Eclear2(H5E_DEFAULT);
-                throw input_error(path + ": '/" + here + "' exists and is not a dimension scale for '" + dim +
-                                  "'");
-            }
-            return s;
-        }
-        ensure_group(file, path, group);
-        handle sp = checked(H5Screate_simple(1, &len, nullptr), H5Sclose, path, "cannot create a dataspace");
-        handle s;
-        if (values && !values->empty()) {
-            if (values->size() != len)
-                throw input_error(path + ": " + std::to_string(values->size()) +
-                                  " values given for dimension '" + dim + "' of length " +
-                                  std::to_string(len));
-            s = checked(H5Dcreate2(file, abs_path(here).c_str(), H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
-                                   H5P_DEFAULT),
-                        H5Dclose, path, "cannot create scale '/" + here + "'");
-            check(H5Dwrite(s, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values->data()), path,
-                  "cannot write scale '/" + here + "'");
-        } else {
-            std::vector<long> idx(len);
-            std::iota(idx.begin(), idx.end(), 0L);
-            s = checked(H5Dcreate2(file, abs_path(here).c_str(), H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
-                                   H5P_DEFAULT),
-                        H5Dclose, path, "cannot create scale '/" + here + "'");
-            if (len)
-                check(H5Dwrite(s, H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx.data()), path,
-                      "cannot write scale '/" + here + "'");
-        }
-        check(H5DSset_scale(s, dim.c_str()), path, "cannot make '/" + here + "' a dimension scale");
-        return s;
     }
+}
 
-    void attach(hid_t ds, const std::string& norm, const std::vector<std::string>& dims,
-                const std::vector<hsize_t>& shape, const std::vector<const std::vector<double>*>& values) {
-        std::string group = parent_of(norm);
-        for (std::size_t i = 0; i < dims.size(); ++i) {
-            handle s = scale_for(group, dims[i], shape[i], values[i]);
-            unsigned idx = static_cast<unsigned>(i);
-            check(H5DSattach_scale(ds, s, idx), path,
-                  "cannot attach scale '" + dims[i] + "' to '/" + norm + "'");
-            check(H5DSset_label(ds, idx, dims[i].c_str()), path, "cannot label dimension of '/" + norm + "'");
-        }
-    }
+template <class T>
+void writer_state::write_run(const std::string& name, std::size_t first, std::size_t count, const T* data) {
+    require_open();
+    if (count == 0) return;
+    if (first > n_points || count > n_points - first)
+        throw input_error(path + ": points " + std::to_string(first) + ".." +
+                          std::to_string(first + count - 1) + " are outside the grid of " +
+                          std::to_string(n_points) + " points");
+    hid_t ds = grid_dataset(name);
+    std::string what = "'/" + normalise(name) + "'";
+    handle fs = checked(H5Dget_space(ds), H5Sclose, path, "cannot get the shape of " + what);
+    int rank = H5Sget_simple_extent_ndims(fs);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+    if (rank > 0) H5Sget_simple_extent_dims(fs, dims.data(), nullptr);
+    select_run(fs, dims, first, count, what);
+    hsize_t n = static_cast<hsize_t>(count) * product(dims, grid.size());
+    handle ms = checked(H5Screate_simple(1, &n, nullptr), H5Sclose, path, "cannot create a dataspace");
+    check(H5Dwrite(ds, mem_type_of<T>(), ms, fs, H5P_DEFAULT, data), path,
+          "cannot write points " + std::to_string(first) + ".." + std::to_string(first + count - 1) + " of " +
+              what);
+}
 
-    void create_grid_dataset(const std::string& name, const std::vector<std::string>& extra_dims,
-                             const std::vector<std::size_t>& extra_sizes, elem type, const std::string& units,
-                             const std::string& description,
-                             const std::vector<std::vector<double>>& extra_values) {
-        require_open();
-        std::string norm = normalise(name);
-        if (norm.empty()) throw input_error(path + ": empty dataset name");
-        if (extra_dims.size() != extra_sizes.size())
-            throw input_error(path + ": dataset '/" + norm + "': " + std::to_string(extra_dims.size()) +
-                              " extra dim names but " + std::to_string(extra_sizes.size()) + " sizes");
-        if (!extra_values.empty() && extra_values.size() != extra_dims.size())
-            throw input_error(path + ": dataset '/" + norm +
-                              "': scale values must be given for every extra dim");
-        std::vector<hsize_t> dims = grid;
-        std::vector<std::string> names;
-        for (auto& a : axes) names.push_back(a.name);
-        for (std::size_t i = 0; i < extra_dims.size(); ++i) {
-            if (extra_sizes[i] == 0)
-                throw input_error(path + ": dataset '/" + norm + "': extra dim of size 0");
-            dims.push_back(extra_sizes[i]);
-            names.push_back(extra_dims[i]);
-        }
-        if (exists(file, norm)) { // resume: keep it, but it must match
-            handle ds = open_dataset(file, path, norm);
-            auto have = dataset_dims(ds, path, norm);
-            if (have != dims)
-                throw input_error(path + ": dataset '/" + norm + "' exists with shape " + shape_str(have) +
-                                  ", expected " + shape_str(dims));
-            return;
-        }
-        hid_t ft = type == elem::f64 ? H5T_IEEE_F64LE : type == elem::i64 ? H5T_STD_I64LE : H5T_STD_U8LE;
-        hid_t mt = type == elem::f64   ? H5T_NATIVE_DOUBLE
-                   : type == elem::i64 ? H5T_NATIVE_LONG
-                                       : H5T_NATIVE_UINT8;
-        std::size_t esz = type == elem::u8 ? 1 : 8;
-        double nan = std::numeric_limits<double>::quiet_NaN();
-        long minus1 = -1;
-        std::uint8_t zero = 0;
-        const void* fill = type == elem::f64   ? static_cast<const void*>(&nan)
-                           : type == elem::i64 ? static_cast<const void*>(&minus1)
-                                               : static_cast<const void*>(&zero);
-        handle dcpl = chunked_dcpl(dims, esz, mt, fill, path);
-        handle sp = dims.empty()
-                        ? checked(H5Screate(H5S_SCALAR), H5Sclose, path, "cannot create a dataspace")
-                        : checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                                  H5Sclose, path, "cannot create a dataspace");
-        handle lcpl = make_plist(H5P_LINK_CREATE, path);
-        H5Pset_create_intermediate_group(lcpl, 1);
-        handle ds = checked(H5Dcreate2(file, abs_path(norm).c_str(), ft, sp, lcpl, dcpl, H5P_DEFAULT),
-                            H5Dclose, path, "cannot create dataset '/" + norm + "'");
-        std::vector<const std::vector<double>*> vals(names.size(), nullptr);
-        for (std::size_t i = 0; i < extra_values.size(); ++i) vals[axes.size() + i] = &extra_values[i];
-        attach(ds, norm, names, dims, vals);
-        if (!units.empty()) put_string_attr(ds, "units", units, path, "'/" + norm + "'");
-        if (!description.empty()) put_string_attr(ds, "description", description, path, "'/" + norm + "'");
-    }
+void writer_state::flush() {
+    require_open();
+    check(H5Fflush(file, H5F_SCOPE_LOCAL), path, "cannot flush the file");
+}
 
-    // Selects grid points [first, first+count) (flattened C order) and all
-    // their extra elements: at most ~2 x rank hyperslab boxes.
-    void select_run(hid_t space, const std::vector<hsize_t>& dims, std::size_t first, std::size_t count,
-                    const std::string& name) {
-        const std::size_t k = grid.size();
-        if (k == 0) {
-            check(H5Sselect_all(space), path, "cannot select in '" + name + "'");
-            return;
-        }
-        std::vector<hsize_t> stride(k, 1);
-        for (std::size_t d = k - 1; d-- > 0;) stride[d] = stride[d + 1] * grid[d + 1];
-        std::vector<hsize_t> start(dims.size(), 0), cnt(dims);
-        hsize_t p = first, end = first + count;
-        bool first_box = true;
-        while (p < end) {
-            for (std::size_t d = 0; d < k; ++d) {
-                if (p % stride[d] != 0 || end - p < stride[d]) continue;
-                hsize_t rest = p;
-                for (std::size_t j = 0; j < k; ++j) {
-                    start[j] = rest / stride[j];
-                    rest %= stride[j];
-                }
-                hsize_t n = std::min((end - p) / stride[d], grid[d] - start[d]);
-                for (std::size_t j = 0; j < k; ++j) cnt[j] = j < d ? 1 : j == d ? n : grid[j];
-                check(H5Sselect_hyperslab(space, first_box ? H5S_SELECT_SET : H5S_SELECT_OR, start.data(),
-                                          nullptr, cnt.data(), nullptr),
-                      path, "cannot select points in '" + name + "'");
-                first_box = false;
-                p += n * stride[d];
-                break;
-            }
-        }
-    }
+void writer_state::sync() {
+    flush();
+    if (::fsync(work_lock.fd()) != 0)
+        throw input_error(path + ": cannot write the result to disk (" + std::string(std::strerror(errno)) +
+                          ")");
+}
 
-    template <class T>
-    void write_run(const std::string& name, std::size_t first, std::size_t count, const T* data) {
-        require_open();
-        if (count == 0) return;
-        if (first > n_points || count > n_points - first)
-            throw input_error(path + ": points " + std::to_string(first) + ".." +
-                              std::to_string(first + count - 1) + " are outside the grid of " +
-                              std::to_string(n_points) + " points");
-        hid_t ds = grid_dataset(name);
-        std::string what = "'/" + normalise(name) + "'";
-        handle fs = checked(H5Dget_space(ds), H5Sclose, path, "cannot get the shape of " + what);
-        int rank = H5Sget_simple_extent_ndims(fs);
-        std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
-        if (rank > 0) H5Sget_simple_extent_dims(fs, dims.data(), nullptr);
-        select_run(fs, dims, first, count, what);
-        hsize_t n = static_cast<hsize_t>(count) * product(dims, grid.size());
-        handle ms = checked(H5Screate_simple(1, &n, nullptr), H5Sclose, path, "cannot create a dataspace");
-        check(H5Dwrite(ds, mem_type_of<T>(), ms, fs, H5P_DEFAULT, data), path,
-              "cannot write points " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
-                  " of " + what);
-    }
-
-    void flush() {
-        require_open();
-        check(H5Fflush(file, H5F_SCOPE_LOCAL), path, "cannot flush the file");
-    }
-};
 } // namespace impl
 
 // ---------------------------------------------------------------- writer
@@ -331,17 +214,8 @@ impl::writer_state& live(const std::unique_ptr<impl::writer_state>& s) {
     if (!s) throw input_error("result writer used after it was moved from");
     return *s;
 }
-void init_new_file(impl::writer_state& s);
-} // namespace
 
-result_writer result_writer::create(const std::string& path, const std::vector<axis_desc>& axes,
-                                    std::size_t n_nodes, const std::vector<std::string>& node_labels,
-                                    bool overwrite) {
-    quiet();
-    if (n_nodes == 0) throw input_error(path + ": a result needs at least one node");
-    if (!node_labels.empty() && node_labels.size() != n_nodes)
-        throw input_error(path + ": " + std::to_string(node_labels.size()) + " node labels for " +
-                          std::to_string(n_nodes) + " nodes");
+void check_axes(const std::string& path, const std::vector<axis_desc>& axes) {
     for (std::size_t i = 0; i < axes.size(); ++i) {
         const auto& a = axes[i];
         if (a.name.empty() || a.name.find('/') != std::string::npos || a.name == "." || a.name == "..")
@@ -352,13 +226,29 @@ result_writer result_writer::create(const std::string& path, const std::vector<a
         for (std::size_t j = 0; j < i; ++j)
             if (axes[j].name == a.name) throw input_error(path + ": axis '" + a.name + "' given twice");
     }
+}
+} // namespace
+
+result_writer result_writer::create(const std::string& path, const std::vector<axis_desc>& axes,
+                                    std::size_t n_nodes, const std::vector<std::string>& node_labels,
+                                    bool overwrite) {
+    quiet();
+    if (n_nodes == 0) throw input_error(path + ": a result needs at least one node");
+    if (!node_labels.empty() && node_labels.size() != n_nodes)
+        throw input_error(path + ": " + std::to_string(node_labels.size()) + " node labels for " +
+                          std::to_string(n_nodes) + " nodes");
+    check_axes(path, axes);
     std::error_code ec;
-    if (!overwrite && std::filesystem::exists(path, ec))
+    const bool present = fs::exists(fs::symlink_status(path, ec));
+    if (present && !overwrite)
         throw input_error(path + ": the result file already exists (choose another output path, remove it, "
                                  "or allow overwriting)");
+    if (present && !fs::is_regular_file(path, ec))
+        throw input_error(path + ": exists and is not a regular file; choose another output path");
 
     auto s = std::make_unique<impl::writer_state>();
     s->path = path;
+    s->work_path = partial_of(path);
     s->axes = axes;
     s->n_nodes = n_nodes;
     s->node_labels = node_labels;
@@ -366,80 +256,41 @@ result_writer result_writer::create(const std::string& path, const std::vector<a
         s->grid.push_back(a.values.size());
         s->n_points *= a.values.size();
     }
-    handle fcpl = make_plist(H5P_FILE_CREATE, path);
-    // Never reuse space freed in this session (see the header).
-    check(H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1), path,
-          "cannot set file space strategy");
-    handle fapl = file_access(path, true);
-    s->file = checked(
-        H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, fcpl, fapl), H5Fclose, path,
-        overwrite ? "cannot create the result file" : "cannot create the result file (does it exist?)");
-    try {
-        init_new_file(*s);
-    } catch (...) {
-        s->close(); // leave no half-made result behind
-        std::filesystem::remove(path, ec);
-        throw;
+    // The file being replaced stays untouched (and locked against other
+    // writers) until this run publishes its first finished points.
+    if (present) {
+        s->old_lock = file_lock::try_acquire(path, false);
+        if (!s->old_lock.held()) throw input_error(locked_message(path));
     }
+    s->work_lock = lock_partial(path, s->work_path);
+    s->file = create_file(s->work_path, path);
+    s->init_new_file(); // on failure ~writer_state removes the partial file
     return result_writer(std::move(s));
 }
 
-namespace {
-void init_new_file(impl::writer_state& st) {
-    auto* s = &st;
-    const std::string& path = s->path;
-    const auto& axes = s->axes;
-    const std::size_t n_nodes = s->n_nodes;
-    const std::vector<std::string>& node_labels = s->node_labels;
-    hid_t f = s->file;
-    put_string_attr(f, "format", format_name, path, "the root group");
-    long v = format_version, zero = 0;
-    put_num_attr(f, "format_version", &v, 1, true, H5T_STD_I64LE, H5T_NATIVE_LONG, path, "the root group");
-    put_num_attr(f, "complete", &zero, 1, true, H5T_STD_I64LE, H5T_NATIVE_LONG, path, "the root group");
-    std::vector<std::string> names;
-    for (auto& a : axes) names.push_back(a.name);
-    put_strings_attr(f, "axes", names, path, "the root group");
-    put_string_attr(f, "created", now_iso(), path, "the root group");
-
-    handle axes_group = ensure_group(f, path, "axes");
-    put_string_attr(
-        axes_group, "description",
-        "the sweep's parameter axes (grid in C order: the first axis varies slowest) and the node index",
-        path, "'/axes'");
-    for (auto& a : axes) {
-        std::string norm = "axes/" + a.name;
-        s->scale_for("axes", a.name, a.values.size(), &a.values);
-        handle ds = open_dataset(f, path, norm);
-        put_string_attr(ds, "units", a.unit, path, "'/" + norm + "'");
-    }
-    {
-        handle ds = s->scale_for("axes", "node", n_nodes, nullptr);
-        if (!node_labels.empty()) put_strings_attr(ds, "labels", node_labels, path, "'/axes/node'");
-        put_string_attr(ds, "description", "node (region) index; attribute labels holds the region names",
-                        path, "'/axes/node'");
-    }
-    s->create_grid_dataset(
-        "status/diverged_step", {}, {}, elem::i64, "step",
-        "integration step at which the point diverged (non-finite or runaway state); -1 = ok", {});
-    s->create_grid_dataset("status/done", {}, {}, elem::u8, "",
-                           "1 = the point finished and its results are in the file; 0 = not yet", {});
-    s->flush();
-}
-} // namespace
-
 result_writer result_writer::resume(const std::string& path) {
     quiet();
-    if (!std::filesystem::exists(path)) throw input_error(path + ": cannot resume: no such file");
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw input_error(path + ": cannot resume: no such file");
+    auto s = std::make_unique<impl::writer_state>();
+    s->path = s->work_path = path;
+    s->work_lock = file_lock::try_acquire(path, false);
+    if (!s->work_lock.held()) throw input_error(locked_message(path));
+    // What a run killed while starting or finishing left behind: a
+    // half-made new file (removed), or the journal of unfinished final
+    // writes (undone: the file is sealed again, and they are redone).
+    if (fs::exists(partial_of(path), ec)) {
+        file_lock stale = lock_partial(path, partial_of(path));
+        if (!is_undo_journal(partial_of(path)) || !apply_undo_journal(path, partial_of(path)))
+            ::unlink(partial_of(path).c_str());
+    }
+    s->published = s->sealed = true;
     htri_t is = H5Fis_hdf5(path.c_str());
     if (is <= 0) {
         H5Eclear2(H5E_DEFAULT);
         throw input_error(path + ": cannot resume: not an HDF5 file");
     }
-    auto s = std::make_unique<impl::writer_state>();
-    s->path = path;
-    handle fapl = file_access(path, true);
-    s->file = checked(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose, path,
-                      "cannot open the result for resuming (is another run writing it?)");
+    s->file = open_file(path, path);
     hid_t f = s->file;
     if (!has_attr(f, "format") || attr_string(f, "format", path, "the root group") != format_name)
         throw input_error(path + ": cannot resume: not an nmsweep result file");
@@ -498,10 +349,45 @@ void result_writer::write_status(std::size_t first, std::size_t count, const lon
     write_points_impl("status/diverged_step", first, count, diverged_step);
 }
 
+void result_writer::seal() {
+    quiet();
+    auto& s = live(s_);
+    s.require_open();
+    s.sync();
+    s.sealed = true;
+}
+
 void result_writer::mark_done(std::size_t first, std::size_t count) {
+    quiet();
+    auto& s = live(s_);
+    s.require_open();
+    // The points' data reach the disk before the flags that call them done.
+    if (!s.sealed)
+        seal();
+    else
+        s.sync();
     std::vector<std::uint8_t> ones(count, 1);
-    write_points_impl("status/done", first, count, ones.data());
-    live(s_).flush();
+    s.write_run("status/done", first, count, ones.data());
+    if (s.published) return s.flush();
+    s.sync();
+    publish();
+}
+
+void result_writer::publish() {
+    auto& s = live(s_);
+    std::error_code ec;
+    const bool replacing = s.old_lock.held() && s.old_lock.still_at(s.path);
+    if (!replacing && fs::exists(fs::symlink_status(s.path, ec))) {
+        // A file appeared at the path since this run started.
+        file_lock other = file_lock::try_acquire(s.path, false);
+        if (!other.held()) throw input_error(locked_message(s.path));
+        throw input_error(s.path + ": a file appeared at the output path while this run was starting; "
+                                   "not replacing it (remove it, or choose another output path)");
+    }
+    replace_file(s.work_path, s.path); // the caller made the file durable
+    s.work_path = s.path;
+    s.published = true;
+    s.old_lock.release();
 }
 
 std::vector<std::uint8_t> result_writer::done_mask() const {
@@ -513,6 +399,29 @@ std::vector<std::uint8_t> result_writer::done_mask() const {
     check(H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, mask.data()), s.path,
           "cannot read '/status/done'");
     return mask;
+}
+
+std::vector<double> result_writer::read_all(const std::string& name) const {
+    quiet();
+    auto& s = live(s_);
+    s.require_open();
+    const std::string norm = normalise(name);
+    handle ds = open_dataset(s.file, s.path, norm);
+    std::vector<double> out(static_cast<std::size_t>(product(dataset_dims(ds, s.path, norm))));
+    if (!out.empty())
+        check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), s.path,
+              "cannot read '/" + norm + "'");
+    return out;
+}
+
+std::string result_writer::string_attr(const std::string& object, const std::string& key,
+                                       const std::string& fallback) const {
+    quiet();
+    auto& s = live(s_);
+    s.require_open();
+    handle o = open_object(s.file, s.path, object);
+    if (!has_attr(o, key)) return fallback;
+    return attr_string(o, key, s.path, where_str(object));
 }
 
 void result_writer::write_array(const std::string& name, const std::vector<std::size_t>& shape,
@@ -531,7 +440,6 @@ void result_writer::write_array(const std::string& name, const std::vector<std::
     if (!dim_values.empty() && dim_values.size() != shape.size())
         throw input_error(path + ": array '/" + norm + "': dim values must be given for every dim (or none)");
     std::vector<hsize_t> dims(shape.begin(), shape.end());
-    const bool coordinate = shape.size() == 1 && dim_names[0] == leaf_of(norm);
     const std::string what = "'/" + norm + "'";
     s.datasets.erase(norm);
     handle ds;
@@ -547,78 +455,60 @@ void result_writer::write_array(const std::string& name, const std::vector<std::
                               " already exists as an integer index; write coordinate arrays "
                               "before the arrays that use them");
     } else {
-        handle dcpl = product(dims) * 8 > (1u << 20) ? chunked_dcpl(dims, 8, H5T_NATIVE_DOUBLE, nullptr, path)
-                                                     : make_plist(H5P_DATASET_CREATE, path);
-        handle sp = dims.empty()
-                        ? checked(H5Screate(H5S_SCALAR), H5Sclose, path, "cannot create a dataspace")
-                        : checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                                  H5Sclose, path, "cannot create a dataspace");
-        handle lcpl = make_plist(H5P_LINK_CREATE, path);
-        H5Pset_create_intermediate_group(lcpl, 1);
-        ds = checked(H5Dcreate2(s.file, abs_path(norm).c_str(), H5T_IEEE_F64LE, sp, lcpl, dcpl, H5P_DEFAULT),
-                     H5Dclose, path, "cannot create array " + what);
-        if (coordinate) {
-            check(H5DSset_scale(ds, dim_names[0].c_str()), path,
-                  "cannot make " + what + " a dimension scale");
-        } else {
-            std::vector<const std::vector<double>*> vals(dims.size(), nullptr);
-            for (std::size_t i = 0; i < dim_values.size(); ++i) vals[i] = &dim_values[i];
-            s.attach(ds, norm, dim_names, dims, vals);
-        }
+        s.require_unsealed("create an array");
+        ds = s.create_array(norm, dims, dim_names, dim_values);
     }
     if (product(dims) > 0)
         check(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), path,
               "cannot write " + what);
+    if (!units.empty() || !description.empty()) s.require_unsealed("set an array's units or description");
     if (!units.empty()) put_string_attr(ds, "units", units, path, what);
     if (!description.empty()) put_string_attr(ds, "description", description, path, what);
 }
 
-void result_writer::set_attr(const std::string& object, const std::string& key, const std::string& value) {
+template <class F> void result_writer::with_object(const std::string& object, F&& put) {
     quiet();
     auto& s = live(s_);
-    s.require_open();
+    s.require_unsealed("set an attribute");
     handle o = open_object(s.file, s.path, object);
-    put_string_attr(o, key, value, s.path, where_str(object));
+    put(o.get(), s.path, where_str(object));
+}
+
+void result_writer::set_attr(const std::string& object, const std::string& key, const std::string& value) {
+    with_object(object, [&](hid_t o, const std::string& p, const std::string& w) {
+        put_string_attr(o, key, value, p, w);
+    });
 }
 void result_writer::set_attr(const std::string& object, const std::string& key, const char* value) {
     set_attr(object, key, std::string(value ? value : ""));
 }
 void result_writer::set_attr(const std::string& object, const std::string& key, double value) {
-    quiet();
-    auto& s = live(s_);
-    s.require_open();
-    handle o = open_object(s.file, s.path, object);
-    put_num_attr(o, key, &value, 1, true, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.path, where_str(object));
+    with_object(object, [&](hid_t o, const std::string& p, const std::string& w) {
+        put_num_attr(o, key, &value, 1, true, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, p, w);
+    });
 }
 void result_writer::set_attr(const std::string& object, const std::string& key, long value) {
-    quiet();
-    auto& s = live(s_);
-    s.require_open();
-    handle o = open_object(s.file, s.path, object);
-    put_num_attr(o, key, &value, 1, true, H5T_STD_I64LE, H5T_NATIVE_LONG, s.path, where_str(object));
+    with_object(object, [&](hid_t o, const std::string& p, const std::string& w) {
+        put_num_attr(o, key, &value, 1, true, H5T_STD_I64LE, H5T_NATIVE_LONG, p, w);
+    });
 }
 void result_writer::set_attr(const std::string& object, const std::string& key,
                              const std::vector<std::string>& value) {
-    quiet();
-    auto& s = live(s_);
-    s.require_open();
-    handle o = open_object(s.file, s.path, object);
-    put_strings_attr(o, key, value, s.path, where_str(object));
+    with_object(object, [&](hid_t o, const std::string& p, const std::string& w) {
+        put_strings_attr(o, key, value, p, w);
+    });
 }
 void result_writer::set_attr(const std::string& object, const std::string& key,
                              const std::vector<double>& value) {
-    quiet();
-    auto& s = live(s_);
-    s.require_open();
-    handle o = open_object(s.file, s.path, object);
-    put_num_attr(o, key, value.data(), value.size(), false, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.path,
-                 where_str(object));
+    with_object(object, [&](hid_t o, const std::string& p, const std::string& w) {
+        put_num_attr(o, key, value.data(), value.size(), false, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, p, w);
+    });
 }
 
 void result_writer::set_parameter(const std::string& name, double value, const std::string& units) {
     quiet();
     auto& s = live(s_);
-    s.require_open();
+    s.require_unsealed("set a parameter");
     handle g = ensure_group(s.file, s.path, "parameters");
     if (!has_attr(g, "description"))
         put_string_attr(g, "description", "fixed (not swept) parameters of the run, one attribute each",
@@ -632,17 +522,56 @@ void result_writer::flush() {
     live(s_).flush();
 }
 
+void result_writer::begin_final_writes() {
+    quiet();
+    auto& s = live(s_);
+    s.require_open();
+    if (!s.sealed) return;
+    s.sync();
+    const auto raw = raw_extents(s.file, s.path);
+    s.close();
+    // The final writes change the structure in place: first the bytes they
+    // may change go to an undo journal (the datasets' data stay as they are),
+    // so that a run killed meanwhile gets back its sealed file (resume).
+    const std::string journal = partial_of(s.path);
+    s.journal_lock = lock_partial(s.path, journal);
+    try {
+        write_undo_journal(s.path, journal, raw);
+    } catch (const input_error& e) {
+        ::unlink(journal.c_str());
+        s.journal_lock.release();
+        throw input_error(s.path +
+                          ": every point is finished and kept, but the end of the run (maps, totals) "
+                          "could not start: " +
+                          e.what() + "; then run again with --resume to finish it");
+    }
+    s.file = open_file(s.path, s.path);
+    s.sealed = false;
+}
+
 void result_writer::finish() {
     quiet();
     auto& s = live(s_);
     s.require_open();
+    if (s.sealed) begin_final_writes();
     long one = 1;
     put_num_attr(s.file.get(), "complete", &one, 1, true, H5T_STD_I64LE, H5T_NATIVE_LONG, s.path,
                  "the root group");
     put_string_attr(s.file, "finished", now_iso(), s.path, "the root group");
-    s.flush();
+    s.sync();
     s.datasets.clear();
     check(H5Fclose(s.file.release()), s.path, "cannot close the file");
+    if (::fsync(s.work_lock.fd()) != 0)
+        throw input_error(s.path + ": cannot write the result to disk (" + std::string(std::strerror(errno)) +
+                          ")");
+    if (!s.published) publish();
+    if (s.journal_lock.held()) {
+        ::unlink(partial_of(s.path).c_str());
+        fsync_parent_dir(s.path);
+        s.journal_lock.release();
+    }
+    s.work_lock.release();
+    s.old_lock.release();
 }
 
 const std::string& result_writer::path() const { return live(s_).path; }
@@ -653,5 +582,6 @@ std::vector<std::size_t> result_writer::grid_shape() const {
 std::size_t result_writer::n_points() const { return live(s_).n_points; }
 std::size_t result_writer::n_nodes() const { return live(s_).n_nodes; }
 bool result_writer::is_open() const { return s_ && s_->file; }
+bool result_writer::sealed() const { return s_ && s_->sealed; }
 
 } // namespace nms::h5

@@ -1,6 +1,8 @@
 #include "nmsweep/network/connectome.hpp"
 
 #include "nmsweep/core/error.hpp"
+#include "nmsweep/io/file_ops.hpp"
+#include "nmsweep/io/input_file.hpp"
 #include "nmsweep/io/text_table.hpp"
 
 #include <zip.h>
@@ -18,15 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::vector<double>> parse_matrix(std::istream& in, const std::string& what) {
-    return parse_text_table(in, what);
+std::vector<std::vector<double>> parse_matrix(const std::string& text, const std::string& what) {
+    return parse_text_table(text, what);
 }
 
 std::vector<double> square(const std::vector<std::vector<double>>& rows, const std::string& what) {
     return square_matrix(rows, what);
 }
 
-void parse_centres(std::istream& in, const std::string& what, connectome& c) {
+void parse_centres(const std::string& text, const std::string& what, connectome& c) {
+    std::istringstream in(text);
     std::string line;
     int lineno = 0;
     while (std::getline(in, line)) {
@@ -37,13 +40,17 @@ void parse_centres(std::istream& in, const std::string& what, connectome& c) {
         if (!(ls >> label)) continue;
         if (!(ls >> xyz[0] >> xyz[1] >> xyz[2]))
             throw input_error(what + ":" + std::to_string(lineno) + ": expected 'label x y z'");
+        for (double x : xyz)
+            if (!std::isfinite(x))
+                throw input_error(what + ":" + std::to_string(lineno) + ": the centre of '" + label +
+                                  "' is not finite");
         c.labels.push_back(label);
         c.centres.push_back(xyz);
     }
 }
 
 // Optional per-region table: one row of `cols` numbers per region.
-std::vector<std::vector<double>> parse_region_rows(std::istream& in, const std::string& what,
+std::vector<std::vector<double>> parse_region_rows(const std::string& in, const std::string& what,
                                                    std::size_t cols) {
     auto rows = parse_matrix(in, what);
     for (std::size_t i = 0; i < rows.size(); ++i)
@@ -53,11 +60,11 @@ std::vector<std::vector<double>> parse_region_rows(std::istream& in, const std::
     return rows;
 }
 
-void parse_orientations(std::istream& in, const std::string& what, connectome& c) {
+void parse_orientations(const std::string& in, const std::string& what, connectome& c) {
     for (const auto& r : parse_region_rows(in, what, 3)) c.orientations.push_back({r[0], r[1], r[2]});
 }
 
-void parse_areas(std::istream& in, const std::string& what, connectome& c) {
+void parse_areas(const std::string& in, const std::string& what, connectome& c) {
     for (const auto& r : parse_region_rows(in, what, 1)) c.areas.push_back(r[0]);
 }
 
@@ -68,13 +75,22 @@ std::string read_zip_entry(zip_t* z, const std::string& name, const std::string&
         return {};
     }
     zip_stat_t st;
-    zip_stat_index(z, idx, 0, &st);
-    zip_file_t* f = zip_fopen_index(z, idx, 0);
-    if (!f) throw input_error(path + ": cannot read " + name + " from the zip");
+    zip_stat_init(&st);
+    if (zip_stat_index(z, zip_uint64_t(idx), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
+        throw input_error(path + ": cannot read " + name + " from the zip (damaged archive)");
+    // The size is what the archive claims: cap it before allocating.
+    if (st.size > default_input_limit)
+        throw input_error(path + ": " + name + " in the zip claims " + std::to_string(st.size) +
+                          " bytes, more than the 1 GiB allowed");
+    zip_file_t* f = zip_fopen_index(z, zip_uint64_t(idx), 0);
+    if (!f) throw input_error(path + ": cannot read " + name + " from the zip (" + zip_strerror(z) + ")");
     std::string buf(st.size, '\0');
-    zip_int64_t got = zip_fread(f, buf.data(), st.size);
+    zip_int64_t got = st.size ? zip_fread(f, buf.data(), st.size) : 0;
+    char extra;
+    const bool longer = got == zip_int64_t(st.size) && zip_fread(f, &extra, 1) > 0;
     zip_fclose(f);
-    if (got != zip_int64_t(st.size)) throw input_error(path + ": truncated " + name + " in the zip");
+    if (got != zip_int64_t(st.size) || longer)
+        throw input_error(path + ": " + name + " in the zip is damaged (its size or checksum is wrong)");
     return buf;
 }
 
@@ -88,30 +104,32 @@ weight_norm parse_weight_norm(const std::string& s) {
 }
 
 connectome load_tvb_zip(const std::string& path) {
-    int err = 0;
-    zip_t* z = zip_open(path.c_str(), ZIP_RDONLY, &err);
-    if (!z) throw input_error(path + ": cannot open as a zip archive");
+    // The archive is read once (regular file, size cap, SHA-256 recorded) and
+    // opened from memory.
+    const std::string bytes = read_input_file(path, "connectome archive");
+    zip_error_t zerr;
+    zip_error_init(&zerr);
+    zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &zerr);
+    zip_t* z = src ? zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &zerr) : nullptr;
+    if (!z) {
+        if (src) zip_source_free(src);
+        const std::string why = zip_error_strerror(&zerr);
+        zip_error_fini(&zerr);
+        throw input_error(path + ": cannot open as a zip archive (" + why + ")");
+    }
+    zip_error_fini(&zerr);
     connectome c;
     try {
-        std::istringstream w(read_zip_entry(z, "weights.txt", path, true));
-        std::istringstream t(read_zip_entry(z, "tract_lengths.txt", path, true));
+        const std::string w = read_zip_entry(z, "weights.txt", path, true);
+        const std::string t = read_zip_entry(z, "tract_lengths.txt", path, true);
         c.weights = square(parse_matrix(w, path + ":weights.txt"), path + ":weights.txt");
         c.tract_lengths = square(parse_matrix(t, path + ":tract_lengths.txt"), path + ":tract_lengths.txt");
         std::string centres = read_zip_entry(z, "centres.txt", path, false);
-        if (!centres.empty()) {
-            std::istringstream cs(centres);
-            parse_centres(cs, path + ":centres.txt", c);
-        }
+        if (!centres.empty()) parse_centres(centres, path + ":centres.txt", c);
         std::string orient = read_zip_entry(z, "average_orientations.txt", path, false);
-        if (!orient.empty()) {
-            std::istringstream os(orient);
-            parse_orientations(os, path + ":average_orientations.txt", c);
-        }
+        if (!orient.empty()) parse_orientations(orient, path + ":average_orientations.txt", c);
         std::string areas = read_zip_entry(z, "areas.txt", path, false);
-        if (!areas.empty()) {
-            std::istringstream as(areas);
-            parse_areas(as, path + ":areas.txt", c);
-        }
+        if (!areas.empty()) parse_areas(areas, path + ":areas.txt", c);
     } catch (...) {
         zip_close(z);
         throw;
@@ -125,29 +143,18 @@ connectome load_tvb_zip(const std::string& path) {
 
 connectome load_tvb_folder(const std::string& dir) {
     auto open = [&](const std::string& name) {
-        std::ifstream f(fs::path(dir) / name);
-        if (!f) throw input_error(dir + ": no readable " + name);
-        return f;
+        return read_input_file((fs::path(dir) / name).string(), "connectome file");
     };
     connectome c;
-    {
-        auto w = open("weights.txt");
-        c.weights = square(parse_matrix(w, dir + "/weights.txt"), dir + "/weights.txt");
-        auto t = open("tract_lengths.txt");
-        c.tract_lengths = square(parse_matrix(t, dir + "/tract_lengths.txt"), dir + "/tract_lengths.txt");
-    }
-    if (fs::exists(fs::path(dir) / "centres.txt")) {
-        auto cs = open("centres.txt");
-        parse_centres(cs, dir + "/centres.txt", c);
-    }
-    if (fs::exists(fs::path(dir) / "average_orientations.txt")) {
-        auto os = open("average_orientations.txt");
-        parse_orientations(os, dir + "/average_orientations.txt", c);
-    }
-    if (fs::exists(fs::path(dir) / "areas.txt")) {
-        auto as = open("areas.txt");
-        parse_areas(as, dir + "/areas.txt", c);
-    }
+    c.weights = square(parse_matrix(open("weights.txt"), dir + "/weights.txt"), dir + "/weights.txt");
+    c.tract_lengths = square(parse_matrix(open("tract_lengths.txt"), dir + "/tract_lengths.txt"),
+                             dir + "/tract_lengths.txt");
+    std::error_code ec;
+    if (fs::exists(fs::path(dir) / "centres.txt", ec))
+        parse_centres(open("centres.txt"), dir + "/centres.txt", c);
+    if (fs::exists(fs::path(dir) / "average_orientations.txt", ec))
+        parse_orientations(open("average_orientations.txt"), dir + "/average_orientations.txt", c);
+    if (fs::exists(fs::path(dir) / "areas.txt", ec)) parse_areas(open("areas.txt"), dir + "/areas.txt", c);
     c.n = std::size_t(std::lround(std::sqrt(double(c.weights.size()))));
     c.source = dir;
     validate(c);
@@ -155,12 +162,9 @@ connectome load_tvb_folder(const std::string& dir) {
 }
 
 connectome load_matrix_pair(const std::string& wp, const std::string& lp) {
-    std::ifstream w(wp), l(lp);
-    if (!w) throw input_error(wp + ": cannot open weights file");
-    if (!l) throw input_error(lp + ": cannot open tract-lengths file");
     connectome c;
-    c.weights = square(parse_matrix(w, wp), wp);
-    c.tract_lengths = square(parse_matrix(l, lp), lp);
+    c.weights = square(parse_matrix(read_input_file(wp, "weights file"), wp), wp);
+    c.tract_lengths = square(parse_matrix(read_input_file(lp, "tract-lengths file"), lp), lp);
     c.n = std::size_t(std::lround(std::sqrt(double(c.weights.size()))));
     c.source = wp + "," + lp;
     validate(c);
@@ -180,6 +184,12 @@ connectome load_connectome(const std::string& spec) {
             std::size_t pos = 0;
             long n = std::stol(rest, &pos);
             if (pos != rest.size() || n < 1) throw std::invalid_argument("");
+            if (n > long(max_synthetic_nodes))
+                throw input_error("connectome '" + spec + "': at most " +
+                                  std::to_string(max_synthetic_nodes) +
+                                  " nodes in a synthetic connectome (its dense matrices would need " +
+                                  human_bytes(16.0 * double(n) * double(n)) + ")");
+            require_memory(16.0 * double(n) * double(n), "the synthetic connectome's weights and lengths");
             return synthetic_connectome(std::size_t(n), seed);
         } catch (const std::logic_error&) {
             throw input_error("connectome '" + spec +
@@ -188,8 +198,9 @@ connectome load_connectome(const std::string& spec) {
     }
     auto comma = spec.find(',');
     if (comma != std::string::npos) return load_matrix_pair(spec.substr(0, comma), spec.substr(comma + 1));
-    if (fs::is_directory(spec)) return load_tvb_folder(spec);
-    if (fs::is_regular_file(spec)) return load_tvb_zip(spec);
+    std::error_code ec;
+    if (fs::is_directory(spec, ec)) return load_tvb_folder(spec);
+    if (fs::exists(spec, ec)) return load_tvb_zip(spec); // refuses what is not a regular file
     throw input_error("connectome '" + spec +
                       "': no such file or folder (expected a TVB zip or folder, "
                       "'WEIGHTS,LENGTHS' matrix files, or synthetic:N)");

@@ -3,6 +3,7 @@
 #include "nmsweep/io/text_table.hpp"
 
 #include "nmsweep/core/error.hpp"
+#include "nmsweep/io/input_file.hpp"
 #include "nmsweep/core/noise.hpp"
 
 #include <algorithm>
@@ -54,10 +55,8 @@ bool parse_number(const std::string& s, double& x) {
 
 double norm(const vec3& a) { return std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]); }
 
-std::ifstream open_text(const std::string& path, const char* what) {
-    std::ifstream f(path);
-    if (!f) throw input_error(path + ": cannot open " + what + " file");
-    return f;
+std::istringstream open_text(const std::string& path, const char* what) {
+    return std::istringstream(read_input_file(path, std::string(what) + " file"));
 }
 
 } // namespace

@@ -8,8 +8,10 @@
 #include "nmsweep/core/suggest.hpp"
 #include "nmsweep/engine/prepared.hpp"
 #include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/io/input_file.hpp"
 #include "nmsweep/io/text_table.hpp"
 #include "nmsweep/models/registry.hpp"
+#include "toml_guard.hpp"
 
 #include <Random123/philox.h>
 #include <toml.hpp>
@@ -50,8 +52,10 @@ std::string num(double x) {
 // A short rendering of a TOML value for messages.
 std::string show(const tval& v, int depth = 0) {
     switch (v.type()) {
-    case toml::value_t::string:
-        return "\"" + v.as_string().str + "\"";
+    case toml::value_t::string: {
+        const std::string& t = v.as_string().str;
+        return "\"" + (t.size() > 200 ? t.substr(0, 200) + "...\" (" + std::to_string(t.size()) + " characters)" : t + "\"");
+    }
     case toml::value_t::integer:
         return std::to_string(v.as_integer());
     case toml::value_t::floating:
@@ -102,7 +106,7 @@ std::vector<std::pair<std::string, const tval*>> entries(const tval& t) {
     for (const auto& [k, v] : t.as_table()) out.emplace_back(k, &v);
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
         const auto la = a.second->location(), lb = b.second->location();
-        if (la.line() != lb.line()) return la.line() < lb.line();
+        if (la.line() != lb.line()) return la.line() < lb.line(); // toml11 lines: order is kept
         if (la.column() != lb.column()) return la.column() < lb.column();
         return a.first < b.first;
     });
@@ -114,8 +118,13 @@ struct ctx {
     std::string file;
     fs::path dir; // folder of the spec, for relative paths
     std::map<std::string, std::string>* where = nullptr;
+    const guarded_toml* text = nullptr; // original line numbers
 
-    std::string at(const tval& v) const { return file + ":" + std::to_string(v.location().line()); }
+    int line(const tval& v) const {
+        const int l = int(v.location().line());
+        return text ? text->original_line(std::size_t(l)) : l;
+    }
+    std::string at(const tval& v) const { return file + ":" + std::to_string(line(v)); }
     std::string prefix(const tval& v, const std::string& section, const std::string& key) const {
         return at(v) + ": [" + section + "]" + (key.empty() ? "" : " " + key);
     }
@@ -339,8 +348,7 @@ std::vector<double> parse_observable(const std::string& text, const model_info& 
 
 // Per-node table: one row per node, one column per state variable.
 std::vector<std::vector<double>> read_ic_table(const std::string& path, const model_info& m) {
-    std::ifstream f(path);
-    if (!f) throw input_error(path + ": cannot open the initial-condition file");
+    std::istringstream f(read_input_file(path, "initial-condition file"));
     std::vector<int> cols; // column -> state index
     std::vector<std::vector<double>> rows;
     std::string line;
@@ -1685,6 +1693,8 @@ long node_of(const sweep_spec& s, const param_ref& r, const connectome& net) {
 
 } // namespace
 
+std::string where_of_key(const sweep_spec& s, const std::string& key) { return where_of(s, key); }
+
 const std::vector<std::string>& known_features() {
     static const std::vector<std::string> f{"mean",      "std",        "min", "max",        "final",
                                             "peak_freq", "peak_power", "psd", "kuramoto_r", "metastability",
@@ -1817,16 +1827,18 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
         c.dir = path_for_messages.empty() ? abs : abs.parent_path();
     }
 
+    const guarded_toml guarded = guard_toml(text, path_for_messages);
+    c.text = &guarded;
     tval root;
     try {
-        std::istringstream is(text);
+        std::istringstream is(guarded.text);
         root = toml::parse(is, path_for_messages);
     } catch (const toml::syntax_error& e) {
         std::string msg = e.what();
         if (msg.rfind("[error] ", 0) == 0) msg.erase(0, 8);
         if (msg.rfind("toml::", 0) == 0)
             if (auto colon = msg.find(": "); colon != std::string::npos) msg.erase(0, colon + 2);
-        throw input_error(path_for_messages + ":" + std::to_string(e.location().line()) +
+        throw input_error(path_for_messages + ":" + std::to_string(guarded.original_line(e.location().line())) +
                           ": TOML syntax error: " + msg);
     } catch (const std::exception& e) {
         throw input_error(path_for_messages + ": TOML: " + e.what());
@@ -1879,11 +1891,7 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
 }
 
 sweep_spec load_spec(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw input_error(path + ": cannot open the spec file");
-    std::ostringstream os;
-    os << f.rdbuf();
-    sweep_spec s = parse_spec(os.str(), path);
+    sweep_spec s = parse_spec(read_input_file(path, "spec file", max_spec_bytes), path);
     connectome net = load_network(s);
     validate_with_network(s, net);
     return s;

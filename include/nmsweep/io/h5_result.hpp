@@ -14,7 +14,7 @@
 //   /status/done           uint8 G, 1 = point finished and flushed
 //   /<group>/<name>        grid-shaped data (add_dataset): float64 or int64,
 //                          shape G + extra dims, NaN / -1 where not yet written,
-//                          chunked in C order, shuffle + deflate(1)
+//                          contiguous, allocated and filled when created
 //   /parameters            one float64 attribute per fixed parameter
 //
 // Every dimension of every dataset is attached to a dimension scale. So that
@@ -24,12 +24,31 @@
 // same HDF5 object as /axes/<axis>, not a copy); extra dims other than
 // "node" (e.g. "freq") get their own scale in that group.
 //
-// Crash safety: mark_done() flushes the file. The file is opened with
-// metadata-cache evictions off (metadata reaches the disk only at a flush)
-// and with file-space reuse off within a session (a chunk rewritten after a
-// flush never lands on the space the last flushed index still points to),
-// so a run killed between flushes leaves the last flushed state readable
-// and loses at most the points written since.
+// Crash safety (nothing a run computed is lost, nothing unfinished is called
+// done; proven by tests/robustness/kill_harness.py with SIGKILL at random
+// instants and inside HDF5's own writes):
+// - create() builds the file at "<path>.partial" (locked, see below) and
+//   leaves an existing file at <path> untouched; the first mark_done()
+//   renames it into place (publish). A run that fails before its first
+//   finished points leaves no file.
+// - The first mark_done() seals the file: its structure (groups, datasets,
+//   attributes) is final and reaches the disk (fsync). Datasets are allocated
+//   when created, so a sealed file only ever receives raw bytes at fixed
+//   places, and a kill, even inside a write, cannot damage its structure.
+//   Structure calls on a sealed file throw std::logic_error.
+// - mark_done() writes the points' data to disk (flush + fsync) before the
+//   flags that call them done: a flag never precedes its data.
+// - begin_final_writes() (called by finish() when needed) unseals the file
+//   for the results written at the end (maps, totals, complete=1): first the
+//   bytes those writes may change (everything but the datasets' data, a few
+//   KiB to MiB) go to an undo journal at "<path>.partial" (undo_journal.hpp).
+//   A run killed while finishing leaves the journal; resume() restores the
+//   sealed file from it, and the end is redone.
+// - Locks: each writer holds an exclusive flock(2) on its file (and on the
+//   partial file), so a second writer (create with overwrite, resume) is
+//   refused with a clear message; flock locks die with their process.
+//   HDF5's own file locking is off (it would clash with these locks);
+//   readers take no lock and see the last flushed state.
 //
 // Not thread-safe: one writer per file, used from one thread at a time.
 
@@ -58,15 +77,18 @@ class result_writer {
     static result_writer create(const std::string& path, const std::vector<axis_desc>& axes,
                                 std::size_t n_nodes, const std::vector<std::string>& node_labels,
                                 bool overwrite);
-    // Re-opens an incomplete result (input_error if missing, complete, or not
-    // an nmsweep result). The caller compares axes() with its spec.
+    // Re-opens an incomplete result, sealed (input_error if missing, complete,
+    // locked by another writer, or not an nmsweep result). The caller
+    // compares axes() and the provenance with its spec.
     static result_writer resume(const std::string& path);
 
     result_writer(result_writer&&) noexcept;
     result_writer& operator=(result_writer&&) noexcept;
     result_writer(const result_writer&) = delete;
     result_writer& operator=(const result_writer&) = delete;
-    ~result_writer(); // closes without finishing (complete stays 0)
+    // Closes without finishing (complete stays 0); a file never published
+    // (no mark_done) is removed, unfinished final writes are undone.
+    ~result_writer();
 
     // Grid-shaped dataset [axes..., extra...] at `name` ("features/mean").
     // Extra dim "node" uses /axes/node; an extra dim with values in
@@ -85,16 +107,26 @@ class result_writer {
     void write_points(const std::string& name, std::size_t first, std::size_t count, const long* data);
 
     void write_status(std::size_t first, std::size_t count, const long* diverged_step);
-    // done=1 for these points, then H5Fflush.
+    // The structure is final: flush, fsync, and from now on raw data only.
+    void seal();
+    bool sealed() const;
+    // Commits these points: their data to disk first (seals the file the
+    // first time), then done=1 for them; the first commit publishes the file.
     void mark_done(std::size_t first, std::size_t count);
     std::vector<std::uint8_t> done_mask() const;
+    // A whole dataset, converted to double (e.g. results kept from an earlier run).
+    std::vector<double> read_all(const std::string& name) const;
+    // A string attribute ("" or "/" for the root), or `fallback` when absent.
+    std::string string_attr(const std::string& object, const std::string& key,
+                            const std::string& fallback = "") const;
 
     // A whole array (float64) with named dims. A 1-D array whose own name
     // equals its dim name becomes that dim's scale (a coordinate: write it
     // before the arrays that use it). Other dims attach to a scale of that
     // name in the array's group or in /axes; failing that, to a new scale
     // from `dim_values[i]` if given, else to an int64 index scale.
-    // Rewrites the data if the array exists with the same shape.
+    // Rewrites the data if the array exists with the same shape (the only
+    // use on a sealed file, and then without units or description).
     void write_array(const std::string& name, const std::vector<std::size_t>& shape, const double* data,
                      const std::vector<std::string>& dim_names,
                      const std::vector<std::vector<double>>& dim_values = {}, const std::string& units = "",
@@ -119,7 +151,12 @@ class result_writer {
     void set_parameter(const std::string& name, double value, const std::string& units = "");
 
     void flush();
-    void finish(); // complete=1, flush, close; the writer is then closed
+    // After the last mark_done(): structure may be written again (maps,
+    // boundaries, run totals), under an undo journal; finish() ends it.
+    void begin_final_writes();
+    // complete=1, to disk, close, and (when not yet) publish; the writer is
+    // then closed. On a sealed file it calls begin_final_writes() first.
+    void finish();
 
     const std::string& path() const;
     const std::vector<axis_desc>& axes() const;
@@ -132,6 +169,8 @@ class result_writer {
     explicit result_writer(std::unique_ptr<impl::writer_state> s);
     template <class T>
     void write_points_impl(const std::string& name, std::size_t first, std::size_t count, const T* data);
+    template <class F> void with_object(const std::string& object, F&& put);
+    void publish(); // rename the work file to path()
     std::unique_ptr<impl::writer_state> s_;
 };
 

@@ -44,6 +44,8 @@ connectome load_matrix_pair(const std::string& weights_path, const std::string& 
 // 1.2 x Euclidean distance (fibres are not straight), connection probability
 // and weight falling off exponentially with length (exponential distance
 // rule, Ercsey-Ravasz et al. 2013), about 30% density, no self-connections.
+// At most this many nodes (dense N x N matrices: 16 N^2 bytes; 4 GiB here).
+inline constexpr std::size_t max_synthetic_nodes = 16384;
 connectome synthetic_connectome(std::size_t n, std::uint64_t seed = 42);
 
 void normalise(connectome& c, weight_norm how);

@@ -274,6 +274,11 @@ sampling sampling_of(const sweep_spec& s);
 // Rough memory and work of a run, for a float32 run (real_size = 4): delay
 // ring, state and stage buffers, per-instance parameters and reducer
 // accumulators per instance.
+// "file:line: [section] key" of a key noted while parsing ("output.path"),
+// or the spec's path when the key was not in the spec: the prefix of errors
+// found after parsing.
+std::string where_of_key(const sweep_spec& s, const std::string& key);
+
 struct estimate {
     double bytes_per_instance = 0;
     double total_bytes = 0;

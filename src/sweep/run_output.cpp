@@ -1,0 +1,146 @@
+#include "run_output.hpp"
+
+#include "nmsweep/core/error.hpp"
+#include "nmsweep/core/noise.hpp"
+#include "nmsweep/engine/prepared.hpp"
+#include "nmsweep/io/file_ops.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+#ifndef NMS_VERSION
+#define NMS_VERSION "unknown"
+#endif
+#ifndef NMS_GIT_REVISION
+#define NMS_GIT_REVISION "unknown"
+#endif
+
+namespace nms {
+
+namespace fs = std::filesystem;
+
+run_identity identity_of(const sweep_spec& s, const std::string& precision,
+                         const std::vector<input_record>& inputs) {
+    run_identity id;
+    id.precision = precision.empty() ? s.precision : precision;
+    id.noise_stream = std::string("philox4x32-10 v") + std::to_string(noise_stream_version);
+    for (const auto& f : inputs) {
+        std::error_code ec;
+        const fs::path abs = fs::absolute(f.path, ec);
+        id.input_digests += f.sha256 + "  " + (ec ? f.path : abs.lexically_normal().string()) + "\n";
+    }
+    return id;
+}
+
+void check_output_path(const std::string& out, const sweep_spec& s, const std::vector<input_record>& inputs) {
+    const std::string where = where_of_key(s, "output.path");
+    if (out.empty()) throw input_error(where + ": the output path is empty");
+    std::error_code ec;
+    const fs::path p(out);
+    if (out.back() == '/' || fs::is_directory(p, ec))
+        throw input_error(where + ": the output path '" + out + "' is a folder; give a file name (e.g. " +
+                          (p / "result.h5").lexically_normal().string() + ")");
+    const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+    if (!fs::is_directory(dir, ec))
+        throw input_error(where + ": the folder '" + dir.string() + "' of the output path does not exist");
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw input_error(where + ": cannot write in the folder '" + dir.string() + "' of the output path");
+    if (same_file(out, s.path))
+        throw input_error(where + ": the output path '" + out + "' is the spec itself; choose another path");
+    for (const auto& f : inputs)
+        if (same_file(out, f.path))
+            throw input_error(where + ": the output path '" + out + "' is an input file of the run (" +
+                              f.path + "); choose another path");
+}
+
+void check_resumable(const h5::result_writer& w, const sweep_spec& s, const run_identity& id) {
+    const std::string& out = w.path();
+    auto attr = [&](const char* key) { return w.string_attr("", key, "(none recorded)"); };
+    const std::string fix = "; run without --resume (and with --overwrite) to start again";
+    if (attr("spec") != s.text)
+        throw input_error(out + ": --resume: the result was made from a different spec than " + s.path + fix);
+    if (attr("precision") != id.precision)
+        throw input_error(out + ": --resume: the result was computed in " + attr("precision") +
+                          " precision, this run would use " + id.precision + " (give --precision " +
+                          attr("precision") + ")" + fix);
+    if (attr("noise_stream") != id.noise_stream)
+        throw input_error(out + ": --resume: the result used the noise stream " + attr("noise_stream") +
+                          ", this nmsweep generates " + id.noise_stream + fix);
+    const std::string old = attr("input_sha256");
+    if (old != id.input_digests) {
+        std::string what;
+        std::istringstream a(old), b(id.input_digests);
+        for (std::string x, y; std::getline(b, y);) {
+            bool same = false;
+            std::istringstream a2(old);
+            while (std::getline(a2, x)) same = same || x == y;
+            if (!same) what += "\n  now:    " + y;
+        }
+        throw input_error(out +
+                          ": --resume: the input files differ from those the result was made from "
+                          "(SHA-256  file):" +
+                          what + "\n  recorded:\n" + old + "restore the inputs" + fix);
+    }
+}
+
+void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net,
+                      const sweep_request& r, const run_identity& id, const std::string& backend,
+                      int threads) {
+    w.set_attr("", "model", s.model);
+    w.set_attr("", "coupling", s.coupling);
+    w.set_attr("", "spec", s.text);
+    w.set_attr("", "spec_path", std::filesystem::absolute(s.path).string());
+    w.set_attr("", "connectome", net.source);
+    w.set_attr("", "observable", s.observable);
+    w.set_attr("", "nmsweep_version", std::string(NMS_VERSION));
+    w.set_attr("", "git_revision", std::string(NMS_GIT_REVISION));
+    w.set_attr("", "backend", backend);
+    w.set_attr("", "precision", id.precision);
+    w.set_attr("", "input_sha256", id.input_digests);
+    w.set_attr("", "threads", long(threads));
+    if (backend == "cuda") {
+        const auto all = cuda_devices();
+        std::vector<std::string> used;
+        if (r.devices.empty())
+            used = all;
+        else
+            for (int d : r.devices) used.push_back(std::to_string(d) + ": " + all.at(std::size_t(d)));
+        w.set_attr("", "devices", used);
+    }
+    w.set_attr("", "noise_stream", id.noise_stream);
+    w.set_attr("", "dt_ms", s.dt);
+    w.set_attr("", "duration_ms", s.duration);
+    w.set_attr("", "transient_ms", s.transient);
+    w.set_attr("", "speed_mm_per_ms", s.speed);
+    // The fixed parameter table: every model and coupling parameter of the
+    // first point (swept ones vary; see /axes).
+    batch b0 = make_batch(s, net, 0, 1);
+    prepared P = prepare(b0);
+    for (std::size_t k = 0; k < P.param_names.size(); ++k) {
+        const field& f = P.params[k];
+        if (f.k == field::kind::scalar) {
+            std::string units;
+            if (int(k) < P.np_model)
+                units = P.model.params[k].unit;
+            else if (int(k) < P.np_model + P.np_coupling)
+                units = P.coupling.params[k - std::size_t(P.np_model)].unit;
+            w.set_parameter(P.param_names[k], f.v[0], units);
+        }
+    }
+}
+
+std::vector<h5::axis_desc> result_axes(const sweep_spec& s) {
+    std::vector<h5::axis_desc> axes;
+    if (!s.sampler.kind.empty()) {
+        std::vector<double> idx(s.sampler.n);
+        for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = double(i);
+        axes.push_back({"sample", "", idx});
+    } else {
+        for (const auto& a : s.axes) axes.push_back({a.name, a.unit, a.values});
+    }
+    return axes;
+}
+
+} // namespace nms

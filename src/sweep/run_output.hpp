@@ -1,0 +1,43 @@
+#pragma once
+
+// The result file of a run, seen from the driver: where it may be written,
+// what it records about the run and its inputs, and when an earlier file
+// may be continued (--resume) without mixing results of different runs.
+
+#include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/io/input_file.hpp"
+#include "nmsweep/network/connectome.hpp"
+#include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/spec.hpp"
+
+#include <string>
+#include <vector>
+
+namespace nms {
+
+// What makes two runs give the same numbers for the same point.
+struct run_identity {
+    std::string precision;     // float | double
+    std::string noise_stream;  // generator and stream revision
+    std::string input_digests; // "sha256  path" per line, as sha256sum writes them
+};
+run_identity identity_of(const sweep_spec& s, const std::string& precision,
+                         const std::vector<input_record>& inputs);
+
+// Refuses (input_error, before anything is created) an output path that
+// cannot be a result: a directory, a missing or unwritable folder, the spec
+// itself or one of the run's input files.
+void check_output_path(const std::string& out, const sweep_spec& s, const std::vector<input_record>& inputs);
+
+// Refuses to continue `out` unless it was made by the same spec with the
+// same precision, noise stream and input file contents; the message says
+// what differs and what to do.
+void check_resumable(const h5::result_writer& w, const sweep_spec& s, const run_identity& id);
+
+void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net,
+                      const sweep_request& r, const run_identity& id, const std::string& backend,
+                      int threads);
+
+std::vector<h5::axis_desc> result_axes(const sweep_spec& s);
+
+} // namespace nms
