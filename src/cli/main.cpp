@@ -7,8 +7,10 @@
 #include <CLI/CLI.hpp>
 #include <hdf5.h>
 
+#include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -59,6 +61,15 @@ int exec_plot(const std::vector<std::string>& args) {
             script.string().c_str());
         return 2;
     }
+    // A damaged file crashes HDF5 (also inside h5py): read it once safely here.
+    if (!args.empty() && args[0].size() && args[0][0] != '-' && std::filesystem::is_regular_file(args[0], ec)) {
+        try {
+            nms::h5::describe(args[0]);
+        } catch (const nms::input_error& e) {
+            std::fprintf(stderr, "nmsweep: error: plot: %s\n", e.what());
+            return 2;
+        }
+    }
     std::vector<std::string> all{"python3", script.string()};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> cargv;
@@ -93,7 +104,11 @@ int main(int argc, char** argv) {
         c->add_option("-o,--output", req.output, "result file (overrides [output] path)");
         c->add_option("--backend", req.backend, "cpu, cuda or auto")
             ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
-        c->add_option("--threads", req.threads, "CPU threads (default: all cores)");
+        // More threads than cores only adds contention; the bound keeps a typo
+        // (40000) from exhausting the OpenMP runtime.
+        const int max_threads = std::max(64, 8 * omp_get_num_procs());
+        c->add_option("--threads", req.threads, "CPU threads (default: all cores)")
+            ->check(CLI::Range(1, max_threads));
         c->add_option("--devices", req.devices, "CUDA devices to use, e.g. 0,1 (default: all visible)")
             ->delimiter(',');
         c->add_option("--gpu-mapping", req.gpu_mapping,
@@ -137,7 +152,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version exit 0; every bad option is bad input (2).
+        return app.exit(e) == 0 ? 0 : 2;
     }
     if (*plot) return exec_plot(plot->remaining());
     try {
@@ -157,6 +173,10 @@ int main(int argc, char** argv) {
         }
     } catch (const nms::input_error& e) {
         std::fprintf(stderr, "nmsweep: error: %s\n", e.what());
+        return 2;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "nmsweep: error: out of memory; use a smaller --batch-size or grid, or a machine with "
+                             "more memory (finished points are kept: --resume continues)\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nmsweep: internal error: %s\n", e.what());

@@ -64,7 +64,8 @@ def split_pair(name):
 class Result:
     def __init__(self, path):
         try:
-            self.f = h5py.File(path, "r")
+            # No lock: the file may be one a run is still writing.
+            self.f = h5py.File(path, "r", locking=False)
         except OSError as e:
             fail("%s: cannot open (%s)" % (path, e))
         self.path = path
@@ -575,7 +576,11 @@ def main(argv=None):
     if a.feature and a.what != "map":
         fail("%s takes no feature argument (got '%s')" % (a.what, a.feature))
     res = Result(a.file)
-    fig = WHAT[a.what](res, a)
+    try:
+        fig = WHAT[a.what](res, a)
+    except (KeyError, ValueError, OSError, TypeError, IndexError) as e:
+        # A damaged or unexpected file: one line, not a traceback.
+        fail("%s: cannot draw '%s' from this file (%s: %s)" % (a.file, a.what, type(e).__name__, e))
     try:
         fig.savefig(a.output, dpi=a.dpi, bbox_inches="tight")
     except OSError as e:

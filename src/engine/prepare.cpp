@@ -9,11 +9,6 @@
 
 namespace nms {
 
-int delay_steps(double length, double speed, double dt) {
-    if (!(speed > 0) || std::isinf(speed)) return 0;
-    return int(std::nearbyint(length / speed / dt));
-}
-
 namespace {
 
 std::string num(double x) {
@@ -21,6 +16,22 @@ std::string num(double x) {
     os << x;
     return os.str();
 }
+
+} // namespace
+
+int delay_steps(double length, double speed, double dt) {
+    if (!(speed > 0) || std::isinf(speed)) return 0;
+    const double d = std::nearbyint(length / speed / dt);
+    // Checked before the cast: a tiny speed or a huge length must not wrap.
+    if (!(d <= double(max_delay_steps)))
+        throw input_error("network: a tract of " + num(length) + " mm at " + num(speed) + " mm/ms is a delay of " +
+                          num(d) + " steps of " + num(dt) + " ms, more than the " + std::to_string(max_delay_steps) +
+                          " allowed; increase network.speed or dt");
+    return int(d);
+}
+
+namespace {
+
 
 void check_field(const std::string& what, const field& f, std::size_t n_nodes, std::size_t n_inst) {
     std::size_t want = 1;
@@ -180,7 +191,7 @@ prepared prepare(const batch& b) {
         }
         P.row_ptr.push_back(int(P.src.size()));
     }
-    if (P.max_delay > (1 << 24))
+    if (P.max_delay > max_delay_steps)
         throw input_error("network: the longest delay is " + std::to_string(P.max_delay) +
                           " steps; increase network.speed or dt");
     P.ring_len = 1;

@@ -4,12 +4,18 @@
 
 #include "h5_common.hpp"
 #include "nmsweep/core/error.hpp"
+#include "nmsweep/io/input_file.hpp"
+#include "nmsweep/io/isolated.hpp"
+#include "undo_journal.hpp"
 
 #include <hdf5_hl.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <set>
 #include <sstream>
 
 namespace nms::h5 {
@@ -130,9 +136,15 @@ herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* data) {
 }
 
 // All datasets below `group` (depth first, by name).
-void walk(hid_t file, const std::string& group, std::vector<std::string>& out) {
+// A damaged file may link a group into itself: each object is visited
+// once (by address), and no deeper than 32 groups.
+void walk(hid_t file, const std::string& group, std::vector<std::string>& out, std::set<haddr_t>& seen,
+          int depth = 0) {
+    if (depth > 32) return;
     handle g(H5Gopen2(file, group.empty() ? "/" : abs_path(group).c_str(), H5P_DEFAULT), H5Gclose);
     if (!g) return;
+    H5O_info_t gi;
+    if (H5Oget_info2(g, &gi, H5O_INFO_BASIC) < 0 || !seen.insert(gi.addr).second) return;
     link_list_ctx ctx;
     hsize_t idx = 0;
     H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, &ctx);
@@ -142,7 +154,7 @@ void walk(hid_t file, const std::string& group, std::vector<std::string>& out) {
         if (!o) continue;
         H5I_type_t t = H5Iget_type(o);
         if (t == H5I_GROUP)
-            walk(file, p, out);
+            walk(file, p, out, seen, depth + 1);
         else if (t == H5I_DATASET)
             out.push_back(p);
     }
@@ -167,7 +179,7 @@ std::string type_name(hid_t ds) {
 
 } // namespace
 
-std::string describe(const std::string& path) {
+std::string describe_in_process(const std::string& path) {
     handle f = open_read(path);
     std::ostringstream o;
     auto root_has = [&](const char* k) { return has_attr(f, k); };
@@ -270,7 +282,8 @@ std::string describe(const std::string& path) {
 
     // Datasets (coordinates linked from /axes are already described above).
     std::vector<std::string> names;
-    walk(f, "", names);
+    std::set<haddr_t> seen;
+    walk(f, "", names, seen);
     o << "Data (name, type, shape, dimensions, units, meaning):\n";
     for (auto& n : names) {
         if (n.rfind("axes/", 0) == 0) continue;
@@ -343,6 +356,65 @@ std::string describe(const std::string& path) {
         while (std::getline(in, line)) o << "  | " << line << "\n";
     }
     return o.str();
+}
+
+std::string describe(const std::string& path) {
+    std::error_code ec;
+    // The end of a run killed while finishing is undone by --resume, not here:
+    // until then the file may not open.
+    const std::string journal = path + ".partial";
+    if (std::filesystem::exists(path, ec) && std::filesystem::exists(journal, ec) && is_undo_journal(journal))
+        return path + ": an nmsweep result whose run was stopped while writing its final results (maps, "
+                      "totals); every point is finished. `nmsweep run SPEC --resume -o " +
+               path + "` restores the file from " + journal + " and finishes it.\n";
+    return run_isolated([&] { return describe_in_process(path); }, path);
+}
+
+std::vector<double> read_input_dataset(const std::string& path, const std::string& name,
+                                       std::vector<std::size_t>* shape) {
+    const std::string bytes = read_input_file(path, "HDF5 data file");
+    // Parsed in a child (a damaged file may crash HDF5), from the very bytes
+    // that were read and hashed: [rank][dims...][values], native u64/doubles.
+    const std::string packed = run_isolated(
+        [&] {
+            quiet();
+            handle f(H5LTopen_file_image(const_cast<char*>(bytes.data()), bytes.size(),
+                                         H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
+                     H5Fclose);
+            if (!f) fail(path, "not a readable HDF5 file");
+            handle ds = open_dataset(f, path, name);
+            auto dims = dataset_dims(ds, path, normalise(name));
+            double n = 1;
+            for (auto d : dims) n *= double(d);
+            if (n > double(bytes.size())) // a value takes at least one byte of the file
+                throw input_error(path + ": dataset '" + name + "' claims " + std::to_string(n) +
+                                  " values, more than the file can hold");
+            std::vector<double> v(static_cast<std::size_t>(n));
+            if (!v.empty())
+                check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), path,
+                      "cannot read '" + name + "'");
+            std::string out;
+            const std::uint64_t rank = dims.size();
+            out.append(reinterpret_cast<const char*>(&rank), 8);
+            for (std::uint64_t d : dims) out.append(reinterpret_cast<const char*>(&d), 8);
+            out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+            return out;
+        },
+        path);
+    std::uint64_t rank = 0;
+    std::memcpy(&rank, packed.data(), 8);
+    std::vector<std::size_t> dims(rank);
+    std::size_t n = 1;
+    for (std::size_t k = 0; k < rank; ++k) {
+        std::uint64_t d;
+        std::memcpy(&d, packed.data() + 8 + 8 * k, 8);
+        dims[k] = std::size_t(d);
+        n *= dims[k];
+    }
+    std::vector<double> out(n);
+    std::memcpy(out.data(), packed.data() + 8 + 8 * rank, n * sizeof(double));
+    if (shape) *shape = dims;
+    return out;
 }
 
 } // namespace nms::h5

@@ -290,6 +290,12 @@ result_writer result_writer::resume(const std::string& path) {
         H5Eclear2(H5E_DEFAULT);
         throw input_error(path + ": cannot resume: not an HDF5 file");
     }
+    // A first read in a child: a damaged file is refused here, not crashed on.
+    try {
+        describe(path);
+    } catch (const input_error& e) {
+        throw input_error(std::string("cannot resume: ") + e.what());
+    }
     s->file = open_file(path, path);
     hid_t f = s->file;
     if (!has_attr(f, "format") || attr_string(f, "format", path, "the root group") != format_name)

@@ -544,8 +544,17 @@ void simulate_point(const sweep_request& req, long every) {
 }
 
 std::string check_spec(const std::string& spec_path) {
+    input_log log;
     const sweep_spec s = load_spec(spec_path);
     const connectome net = load_network(s);
+    // What `run` refuses before creating anything, `check` refuses too.
+    check_output_path(s.output_path, s, log.records());
+    run_reducers R = make_reducers(s);
+    observations obsv(s, net);
+    obsv.take_reducers(R.all);
+    for (auto& red : R.all) red->reset(1, int(net.n));
+    const double file_bytes = result_bytes(s, net, R.all, R.want_final);
+    check_resources(s, s.output_path, file_bytes, false, R.attractor != nullptr);
     const estimate e = estimate_cost(s, net);
     const batch b = make_batch(s, net, 0, 1);
     const prepared P = prepare(b);
@@ -588,7 +597,7 @@ std::string check_spec(const std::string& spec_path) {
         os << "  sensors " << m.name << ": " << sm.gain.n_sensors << " sensors x " << sm.gain.n_regions
            << " regions, gain " << (m.gain_file ? m.gain : m.gain + " (computed)") << "\n";
     }
-    os << "  output: " << s.output_path << "\n";
+    os << "  output: " << s.output_path << " (" << human_bytes(file_bytes) << " on disk, allocated when the run starts)\n";
     return os.str();
 }
 

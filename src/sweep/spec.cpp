@@ -8,12 +8,14 @@
 #include "nmsweep/core/suggest.hpp"
 #include "nmsweep/engine/prepared.hpp"
 #include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/io/file_ops.hpp"
 #include "nmsweep/io/input_file.hpp"
 #include "nmsweep/io/text_table.hpp"
 #include "nmsweep/models/registry.hpp"
 #include "toml_guard.hpp"
 
 #include <Random123/philox.h>
+#include <omp.h>
 #include <toml.hpp>
 
 // Sobol sequences come from Boost.Random (Debian: libboost-random-dev, header
@@ -412,11 +414,9 @@ std::vector<std::vector<double>> read_ic_binary(const std::string& path, const s
     if (ext == ".npy") {
         v = read_npy_matrix(path, "initial state (nodes x state variables)", &rows, &cols);
     } else {
-        if (!std::filesystem::exists(path))
-            throw input_error(path + ": cannot open the initial-condition file");
         std::vector<std::size_t> shape;
         try {
-            v = h5::read_dataset(path, dataset, &shape);
+            v = h5::read_input_dataset(path, dataset, &shape);
         } catch (const std::exception& e) {
             throw input_error(path + ": cannot read dataset '" + dataset + "' (" + e.what() + ")");
         }
@@ -1667,6 +1667,10 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
     parse_analysis(c, r, s);
     parse_bold(c, r.get("bold"), s, P);
     parse_sensors(c, r, s, P);
+    if (s.features.empty() && !s.bold.enabled && s.sensors.empty() && !s.timeseries.enabled)
+        throw input_error(where_of(s, "output.features") +
+                          ": empty: the run would store nothing; list at least one feature (e.g. [\"mean\", "
+                          "\"std\"]), or add [output.bold], [[output.sensors]] or timeseries");
 }
 
 // The message prefix for a key noted while parsing, or the file alone.
@@ -1907,6 +1911,46 @@ connectome load_network(const sweep_spec& s) {
     }
 }
 
+namespace {
+
+// Every speed the run uses (the fixed one, each value of a speed axis, the
+// low end of a sampled range): its longest delay must fit the ring limit,
+// and the rings of the CPU threads must fit in memory. Named by its key.
+void check_delays(const sweep_spec& s, const connectome& net) {
+    double maxlen = 0;
+    for (std::size_t k = 0; k < net.weights.size(); ++k)
+        if (net.weights[k] != 0 && k / net.n != k % net.n) maxlen = std::max(maxlen, net.tract_lengths[k]);
+    if (maxlen == 0) return;
+    const auto& m = find_model(s.model);
+    auto check = [&](double v, const std::string& where) {
+        if (!(v > 0) || std::isinf(v)) return;
+        const double d = std::nearbyint(maxlen / v / s.dt);
+        if (!(d <= double(max_delay_steps)))
+            throw input_error(where + ": at " + num(v) + " mm/ms the longest tract (" + num(maxlen) +
+                              " mm) is a delay of " + num(d) + " steps of " + num(s.dt) + " ms, more than the " +
+                              std::to_string(max_delay_steps) + " allowed; increase the speed or dt");
+        double ring = 1;
+        while (ring < d + 2) ring *= 2;
+        // CPU: one ring of 16 lanes per thread, in the run's precision.
+        const double bytes = ring * double(m.cvar.size()) * double(net.n) * 16.0 *
+                             (s.precision == "double" ? 8.0 : 4.0) * double(omp_get_max_threads());
+        try {
+            require_memory(bytes, "the delay rings (" + num(d) + " steps at " + num(v) + " mm/ms)");
+        } catch (const input_error& e) {
+            throw input_error(where + ": " + e.what() + "; increase the speed or dt");
+        }
+    };
+    check(s.speed, where_of(s, "network.speed"));
+    for (std::size_t a = 0; a < s.axes.size(); ++a)
+        if (s.axis_refs[a].k == param_ref::kind::speed)
+            for (double v : s.axes[a].values) check(v, where_of(s, "sweep." + s.axes[a].name));
+    for (std::size_t d = 0; d < s.sampler.params.size(); ++d)
+        if (s.sampler.params[d].k == param_ref::kind::speed)
+            check(s.sampler.ranges[d][0], where_of(s, "sampler." + s.sampler.params[d].name));
+}
+
+} // namespace
+
 void validate_with_network(const sweep_spec& s, const connectome& net) {
     const std::size_t n = net.n;
     auto check_len = [&](const std::string& key, const field& f) {
@@ -1936,6 +1980,7 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
                           std::to_string(n) + " nodes");
     }
     for (const auto& m : s.sensors) make_sensor_model(s, m, net);
+    check_delays(s, net);
     for (const auto& r : s.axis_refs)
         if (r.node_entry()) node_of(s, r, net);
     for (const auto& r : s.sampler.params)

@@ -32,6 +32,9 @@ struct prepared {
 prepared prepare(const batch& b);
 
 // TVB's rule: d = rint((L / v) / dt); no delays when v is infinite or <= 0.
+// Delays longer than this many steps are refused (the ring would not fit).
+inline constexpr int max_delay_steps = 1 << 24;
+// Delay in steps, rounded as TVB does; input_error beyond max_delay_steps.
 int delay_steps(double length, double speed, double dt);
 
 } // namespace nms

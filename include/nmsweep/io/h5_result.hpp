@@ -175,7 +175,15 @@ class result_writer {
 };
 
 // Plain-language description of a result file, for `nmsweep info FILE`.
+// Read in a child process (nmsweep/io/isolated.hpp): a damaged file gives
+// an input_error, never a crash of the caller.
 std::string describe(const std::string& path);
+
+// One dataset of a user's HDF5 data file (e.g. initial states), converted to
+// double: read through read_input_file (regular file, recorded SHA-256) and
+// parsed in a child process from those bytes.
+std::vector<double> read_input_dataset(const std::string& path, const std::string& name,
+                                       std::vector<std::size_t>* shape = nullptr);
 
 // Reading helpers (tests, merge). read_dataset converts to double.
 std::vector<double> read_dataset(const std::string& path, const std::string& name,
