@@ -6,6 +6,10 @@ set_property(CACHE NMS_CUDA PROPERTY STRINGS AUTO ON OFF)
 option(NMS_NATIVE "Optimise the CPU backend for this machine (-march=native)" ON)
 option(NMS_BUILD_TESTS "Build the tests" ON)
 option(NMS_BUILD_BENCH "Build the benchmarks" ON)
+# The `sanitize` preset: ASan + UBSan with clang; builds the libFuzzer
+# targets (tests/fuzz) and leaves out the tests that LD_PRELOAD a library.
+option(NMS_SANITIZE "Sanitizer build with the fuzz targets" OFF)
+set(NMS_HOT_OPT "-O3" CACHE STRING "Optimisation of the hot loops (the sanitizer build uses -O1)")
 
 if(NMS_CUDA STREQUAL "AUTO")
   check_language(CUDA)
@@ -19,7 +23,7 @@ endif()
 # Flags for the hot loops: vectorise across instance lanes (OpenMP simd),
 # allow libmvec's vector exp/log/sin, keep IEEE NaN/Inf semantics so that
 # diverging instances are detected.
-set(NMS_HOT_FLAGS -O3 -fopenmp-simd -fno-math-errno -fno-trapping-math)
+set(NMS_HOT_FLAGS ${NMS_HOT_OPT} -fopenmp-simd -fno-math-errno -fno-trapping-math)
 if(NMS_NATIVE)
   list(APPEND NMS_HOT_FLAGS -march=native -mprefer-vector-width=512)
 endif()

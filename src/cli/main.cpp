@@ -62,7 +62,8 @@ int exec_plot(const std::vector<std::string>& args) {
         return 2;
     }
     // A damaged file crashes HDF5 (also inside h5py): read it once safely here.
-    if (!args.empty() && args[0].size() && args[0][0] != '-' && std::filesystem::is_regular_file(args[0], ec)) {
+    if (!args.empty() && args[0].size() && args[0][0] != '-' &&
+        std::filesystem::is_regular_file(args[0], ec)) {
         try {
             nms::h5::describe(args[0]);
         } catch (const nms::input_error& e) {
@@ -175,8 +176,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "nmsweep: error: %s\n", e.what());
         return 2;
     } catch (const std::bad_alloc&) {
-        std::fprintf(stderr, "nmsweep: error: out of memory; use a smaller --batch-size or grid, or a machine with "
-                             "more memory (finished points are kept: --resume continues)\n");
+        std::fprintf(stderr,
+                     "nmsweep: error: out of memory; use a smaller --batch-size or grid, or a machine with "
+                     "more memory (finished points are kept: --resume continues)\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nmsweep: internal error: %s\n", e.what());

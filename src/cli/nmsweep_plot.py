@@ -575,11 +575,10 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.feature and a.what != "map":
         fail("%s takes no feature argument (got '%s')" % (a.what, a.feature))
-    res = Result(a.file)
     try:
+        res = Result(a.file)
         fig = WHAT[a.what](res, a)
-    except (KeyError, ValueError, OSError, TypeError, IndexError) as e:
-        # A damaged or unexpected file: one line, not a traceback.
+    except Exception as e:  # a damaged or unexpected file: one line, not a traceback
         fail("%s: cannot draw '%s' from this file (%s: %s)" % (a.file, a.what, type(e).__name__, e))
     try:
         fig.savefig(a.output, dpi=a.dpi, bbox_inches="tight")

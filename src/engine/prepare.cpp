@@ -24,14 +24,13 @@ int delay_steps(double length, double speed, double dt) {
     const double d = std::nearbyint(length / speed / dt);
     // Checked before the cast: a tiny speed or a huge length must not wrap.
     if (!(d <= double(max_delay_steps)))
-        throw input_error("network: a tract of " + num(length) + " mm at " + num(speed) + " mm/ms is a delay of " +
-                          num(d) + " steps of " + num(dt) + " ms, more than the " + std::to_string(max_delay_steps) +
-                          " allowed; increase network.speed or dt");
+        throw input_error("network: a tract of " + num(length) + " mm at " + num(speed) +
+                          " mm/ms is a delay of " + num(d) + " steps of " + num(dt) + " ms, more than the " +
+                          std::to_string(max_delay_steps) + " allowed; increase network.speed or dt");
     return int(d);
 }
 
 namespace {
-
 
 void check_field(const std::string& what, const field& f, std::size_t n_nodes, std::size_t n_inst) {
     std::size_t want = 1;

@@ -364,10 +364,14 @@ std::string describe(const std::string& path) {
     // until then the file may not open.
     const std::string journal = path + ".partial";
     if (std::filesystem::exists(path, ec) && std::filesystem::exists(journal, ec) && is_undo_journal(journal))
-        return path + ": an nmsweep result whose run was stopped while writing its final results (maps, "
-                      "totals); every point is finished. `nmsweep run SPEC --resume -o " +
+        return path +
+               ": an nmsweep result whose run was stopped while writing its final results (maps, "
+               "totals); every point is finished. `nmsweep run SPEC --resume -o " +
                path + "` restores the file from " + journal + " and finishes it.\n";
-    return run_isolated([&] { return describe_in_process(path); }, path);
+    // Some damaged files send HDF5 into an endless loop: a minute, plus
+    // time to read the status datasets of a huge file, is plenty.
+    const auto size = std::filesystem::file_size(path, ec);
+    return run_isolated([&] { return describe_in_process(path); }, path, 60.0 + double(ec ? 0 : size) / 1e8);
 }
 
 std::vector<double> read_input_dataset(const std::string& path, const std::string& name,

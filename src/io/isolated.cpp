@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,7 +49,9 @@ void write_all(int fd, const std::string& s) {
 
 std::string run_isolated(const std::function<std::string()>& fn, const std::string& what, double timeout_s) {
     int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) throw input_error(what + ": cannot create a pipe (" + std::strerror(errno) + ")");
+    if (::pipe2(p, O_CLOEXEC) != 0)
+        throw input_error(what + ": cannot create a pipe (" + std::strerror(errno) + ")");
+    const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
         ::close(p[0]);
@@ -56,6 +59,10 @@ std::string run_isolated(const std::function<std::string()>& fn, const std::stri
         throw input_error(what + ": cannot start a process (" + std::string(std::strerror(errno)) + ")");
     }
     if (pid == 0) {
+        // The child dies with its parent (killed by a timeout or Ctrl-C):
+        // an endless read inside HDF5 must not outlive the command.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) _exit(1);
         ::close(p[0]);
         child(p[1], fn);
     }
@@ -65,7 +72,8 @@ std::string run_isolated(const std::function<std::string()>& fn, const std::stri
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
     bool timed_out = false;
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
             break;
@@ -90,7 +98,8 @@ std::string run_isolated(const std::function<std::string()>& fn, const std::stri
     if (WIFSIGNALED(status))
         throw input_error(what + ": the file is damaged (reading it crashed the HDF5 library: " +
                           std::string(strsignal(WTERMSIG(status))) + ")");
-    if (got.empty()) throw input_error(what + ": reading it failed (exit status " + std::to_string(status) + ")");
+    if (got.empty())
+        throw input_error(what + ": reading it failed (exit status " + std::to_string(status) + ")");
     const char tag = got[0];
     got.erase(0, 1);
     if (tag == 'O') return got;

@@ -106,7 +106,10 @@ weight_norm parse_weight_norm(const std::string& s) {
 connectome load_tvb_zip(const std::string& path) {
     // The archive is read once (regular file, size cap, SHA-256 recorded) and
     // opened from memory.
-    const std::string bytes = read_input_file(path, "connectome archive");
+    return load_tvb_zip_bytes(read_input_file(path, "connectome archive"), path);
+}
+
+connectome load_tvb_zip_bytes(const std::string& bytes, const std::string& path) {
     zip_error_t zerr;
     zip_error_init(&zerr);
     zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &zerr);

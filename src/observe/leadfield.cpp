@@ -3,8 +3,8 @@
 #include "nmsweep/io/text_table.hpp"
 
 #include "nmsweep/core/error.hpp"
-#include "nmsweep/io/input_file.hpp"
 #include "nmsweep/core/noise.hpp"
+#include "nmsweep/io/input_file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -55,14 +55,14 @@ bool parse_number(const std::string& s, double& x) {
 
 double norm(const vec3& a) { return std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]); }
 
-std::istringstream open_text(const std::string& path, const char* what) {
-    return std::istringstream(read_input_file(path, std::string(what) + " file"));
-}
-
 } // namespace
 
 sensor_set read_sensors(const std::string& path) {
-    auto f = open_text(path, "sensor");
+    return parse_sensors(read_input_file(path, "sensor file"), path);
+}
+
+sensor_set parse_sensors(const std::string& text, const std::string& path) {
+    std::istringstream f(text);
     sensor_set s;
     s.source = path;
     std::string line;
@@ -112,8 +112,10 @@ gain_matrix read_npy(const std::string& path) {
     return g;
 }
 
-gain_matrix read_gain_text(const std::string& path) {
-    auto f = open_text(path, "gain matrix");
+} // namespace
+
+gain_matrix parse_gain_text(const std::string& text, const std::string& path) {
+    std::istringstream f(text);
     gain_matrix g;
     g.source = path;
     std::string line;
@@ -153,11 +155,9 @@ gain_matrix read_gain_text(const std::string& path) {
     return g;
 }
 
-} // namespace
-
 gain_matrix read_gain_matrix(const std::string& path, std::size_t expect_regions) {
     const bool npy = path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
-    gain_matrix g = npy ? read_npy(path) : read_gain_text(path);
+    gain_matrix g = npy ? read_npy(path) : parse_gain_text(read_input_file(path, "gain matrix file"), path);
     if (expect_regions > 0 && g.n_regions != expect_regions)
         throw input_error(path + ": the gain matrix has " + std::to_string(g.n_regions) +
                           " columns (regions), but the network has " + std::to_string(expect_regions) +

@@ -597,7 +597,8 @@ std::string check_spec(const std::string& spec_path) {
         os << "  sensors " << m.name << ": " << sm.gain.n_sensors << " sensors x " << sm.gain.n_regions
            << " regions, gain " << (m.gain_file ? m.gain : m.gain + " (computed)") << "\n";
     }
-    os << "  output: " << s.output_path << " (" << human_bytes(file_bytes) << " on disk, allocated when the run starts)\n";
+    os << "  output: " << s.output_path << " (" << human_bytes(file_bytes)
+       << " on disk, allocated when the run starts)\n";
     return os.str();
 }
 

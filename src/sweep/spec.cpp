@@ -7,8 +7,8 @@
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/core/suggest.hpp"
 #include "nmsweep/engine/prepared.hpp"
-#include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/io/file_ops.hpp"
+#include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/io/input_file.hpp"
 #include "nmsweep/io/text_table.hpp"
 #include "nmsweep/models/registry.hpp"
@@ -56,7 +56,9 @@ std::string show(const tval& v, int depth = 0) {
     switch (v.type()) {
     case toml::value_t::string: {
         const std::string& t = v.as_string().str;
-        return "\"" + (t.size() > 200 ? t.substr(0, 200) + "...\" (" + std::to_string(t.size()) + " characters)" : t + "\"");
+        return "\"" + (t.size() > 200
+                           ? t.substr(0, 200) + "...\" (" + std::to_string(t.size()) + " characters)"
+                           : t + "\"");
     }
     case toml::value_t::integer:
         return std::to_string(v.as_integer());
@@ -1842,7 +1844,8 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
         if (msg.rfind("[error] ", 0) == 0) msg.erase(0, 8);
         if (msg.rfind("toml::", 0) == 0)
             if (auto colon = msg.find(": "); colon != std::string::npos) msg.erase(0, colon + 2);
-        throw input_error(path_for_messages + ":" + std::to_string(guarded.original_line(e.location().line())) +
+        throw input_error(path_for_messages + ":" +
+                          std::to_string(guarded.original_line(e.location().line())) +
                           ": TOML syntax error: " + msg);
     } catch (const std::exception& e) {
         throw input_error(path_for_messages + ": TOML: " + e.what());
@@ -1927,8 +1930,9 @@ void check_delays(const sweep_spec& s, const connectome& net) {
         const double d = std::nearbyint(maxlen / v / s.dt);
         if (!(d <= double(max_delay_steps)))
             throw input_error(where + ": at " + num(v) + " mm/ms the longest tract (" + num(maxlen) +
-                              " mm) is a delay of " + num(d) + " steps of " + num(s.dt) + " ms, more than the " +
-                              std::to_string(max_delay_steps) + " allowed; increase the speed or dt");
+                              " mm) is a delay of " + num(d) + " steps of " + num(s.dt) +
+                              " ms, more than the " + std::to_string(max_delay_steps) +
+                              " allowed; increase the speed or dt");
         double ring = 1;
         while (ring < d + 2) ring *= 2;
         // CPU: one ring of 16 lanes per thread, in the run's precision.

@@ -2,6 +2,8 @@
 
 #include "nmsweep/core/error.hpp"
 
+#include <algorithm>
+
 namespace nms {
 
 namespace {
@@ -173,12 +175,34 @@ class scanner {
     }
 };
 
+// Offset of the first byte that is not valid UTF-8 (TOML is UTF-8; toml11
+// misreads other bytes), or npos.
+std::size_t invalid_utf8(const std::string& t) {
+    std::size_t i = 0;
+    while (i < t.size()) {
+        const auto c = static_cast<unsigned char>(t[i]);
+        std::size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+        if (n == 9 || (n == 1 && c < 0xc2) || i + n >= t.size() + (n ? 0 : 1)) return i;
+        for (std::size_t k = 1; k <= n; ++k)
+            if ((static_cast<unsigned char>(t[i + k]) >> 6) != 2) return i;
+        i += n + 1;
+    }
+    return std::string::npos;
+}
+
 } // namespace
 
 guarded_toml guard_toml(const std::string& text, const std::string& path) {
     if (text.size() > max_spec_bytes)
         throw input_error(path + ": the spec is " + std::to_string(text.size()) + " bytes, more than the " +
                           std::to_string(max_spec_bytes >> 20) + " MiB allowed");
+    if (const auto bad = invalid_utf8(text); bad != std::string::npos) {
+        const auto nl = text.rfind('\n', bad);
+        const std::size_t line = 1 + std::size_t(std::count(text.begin(), text.begin() + long(bad), '\n'));
+        const std::size_t col = bad - (nl == std::string::npos ? 0 : nl + 1) + 1;
+        throw input_error(path + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                          ": a byte that is not UTF-8 (a TOML spec must be UTF-8 text)");
+    }
     return scanner(text, path).run();
 }
 

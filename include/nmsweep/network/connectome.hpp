@@ -36,6 +36,8 @@ weight_norm parse_weight_norm(const std::string& s);
 // plain whitespace/CSV matrices. Throws nms::input_error on bad input.
 connectome load_connectome(const std::string& spec);
 connectome load_tvb_zip(const std::string& path);
+// A TVB zip from its bytes (`path` names it in messages).
+connectome load_tvb_zip_bytes(const std::string& bytes, const std::string& path);
 connectome load_tvb_folder(const std::string& path);
 connectome load_matrix_pair(const std::string& weights_path, const std::string& lengths_path);
 

@@ -36,6 +36,8 @@ struct sensor_set {
 // Throws input_error naming the file, line and offending value (a field that
 // is not a number, a wrong field count, a duplicate label, no sensors).
 sensor_set read_sensors(const std::string& path);
+// The same from the file's text (`path` names it in messages).
+sensor_set parse_sensors(const std::string& text, const std::string& path);
 
 // A gain (lead-field) matrix: row s, column r = contribution of region r's
 // observable to sensor s.
@@ -52,6 +54,8 @@ struct gain_matrix {
 // float64 or float32, C or Fortran order). expect_regions > 0 checks the
 // number of columns. Throws input_error naming the file, line and value.
 gain_matrix read_gain_matrix(const std::string& path, std::size_t expect_regions = 0);
+// A text gain matrix from its text (`path` names it in messages).
+gain_matrix parse_gain_text(const std::string& text, const std::string& path);
 
 // Gain computed from geometry.
 //   "dipole": potential of a unit current dipole in an infinite homogeneous
