@@ -9,6 +9,7 @@ option(NMS_BUILD_BENCH "Build the benchmarks" ON)
 # The `sanitize` preset: ASan + UBSan with clang; builds the libFuzzer
 # targets (tests/fuzz) and leaves out the tests that LD_PRELOAD a library.
 option(NMS_SANITIZE "Sanitizer build with the fuzz targets" OFF)
+set(NMS_SANITIZE_MODELS "jansen_rit;linear" CACHE STRING "Models whose CPU engine the sanitizer build instruments")
 set(NMS_HOT_OPT "-O3" CACHE STRING "Optimisation of the hot loops (the sanitizer build uses -O1)")
 
 if(NMS_CUDA STREQUAL "AUTO")

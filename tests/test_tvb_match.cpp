@@ -260,8 +260,9 @@ tvb_case load_case(const std::string& name) {
     // Model parameters: every TVB parameter must exist in nmsweep under the
     // same name (or be one TVB's dfun does not use).
     for (const auto& [k, v] : m["model_parameters"].obj) {
-        const bool known =
-            std::any_of(mi.params.begin(), mi.params.end(), [&](const param_info& p) { return k == p.name; });
+        const std::string& key = k; // (a structured binding cannot be captured in C++17)
+        const bool known = std::any_of(mi.params.begin(), mi.params.end(),
+                                       [&](const param_info& p) { return key == p.name; });
         if (!known) {
             if (!kUnusedTvbParams.count(k))
                 throw std::runtime_error(model + ": TVB parameter " + k + " missing");

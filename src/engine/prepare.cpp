@@ -118,8 +118,9 @@ prepared prepare(const batch& b) {
 
     for (const auto& s : P.model.states) P.initial.push_back(field::scalar(s.initial));
     for (const auto& [name, f] : b.initial) {
+        const std::string& key = name; // (a structured binding cannot be captured in C++17)
         auto it = std::find_if(P.model.states.begin(), P.model.states.end(),
-                               [&](const state_info& s) { return name == s.name; });
+                               [&](const state_info& s) { return key == s.name; });
         if (it == P.model.states.end()) {
             std::vector<std::string> names;
             for (const auto& s : P.model.states) names.push_back(s.name);
@@ -132,8 +133,9 @@ prepared prepare(const batch& b) {
 
     P.history = P.initial;
     for (const auto& [name, f] : b.history) {
+        const std::string& key = name;
         auto it = std::find_if(P.model.states.begin(), P.model.states.end(),
-                               [&](const state_info& s) { return name == s.name; });
+                               [&](const state_info& s) { return key == s.name; });
         if (it == P.model.states.end())
             throw input_error("history: model " + P.model.name + " has no state variable '" + name + "'");
         check_field("history." + name, f, P.n_nodes, P.n_instances);

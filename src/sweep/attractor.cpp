@@ -40,7 +40,6 @@ const char* attractor_class_name(int code) {
 namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-constexpr double inf = std::numeric_limits<double>::infinity();
 
 using channel = cycle_state;
 

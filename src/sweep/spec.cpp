@@ -351,8 +351,9 @@ std::vector<double> parse_observable(const std::string& text, const model_info& 
 }
 
 // Per-node table: one row per node, one column per state variable.
-std::vector<std::vector<double>> read_ic_table(const std::string& path, const model_info& m) {
-    std::istringstream f(read_input_file(path, "initial-condition file"));
+std::vector<std::vector<double>> parse_ic_table(const std::string& text, const std::string& path,
+                                                const model_info& m) {
+    std::istringstream f(text);
     std::vector<int> cols; // column -> state index
     std::vector<std::vector<double>> rows;
     std::string line;
@@ -838,8 +839,11 @@ void parse_initial(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
                 dataset = r.str(r.t->at("dataset"), "dataset");
             }
             try {
-                s.initial.table = h5 || ext == ".npy" ? read_ic_binary(s.initial.file, dataset, *P.m)
-                                                      : read_ic_table(s.initial.file, *P.m);
+                s.initial.table =
+                    h5 || ext == ".npy"
+                        ? read_ic_binary(s.initial.file, dataset, *P.m)
+                        : parse_ic_table(read_input_file(s.initial.file, "initial-condition file"),
+                                         s.initial.file, *P.m);
             } catch (const input_error& e) {
                 c.fail(*v, "initial", k, e.what());
             }
@@ -1700,6 +1704,11 @@ long node_of(const sweep_spec& s, const param_ref& r, const connectome& net) {
 } // namespace
 
 std::string where_of_key(const sweep_spec& s, const std::string& key) { return where_of(s, key); }
+
+std::vector<std::vector<double>> parse_initial_table(const std::string& text, const std::string& path,
+                                                     const std::string& model) {
+    return parse_ic_table(text, path, find_model(model));
+}
 
 const std::vector<std::string>& known_features() {
     static const std::vector<std::string> f{"mean",      "std",        "min", "max",        "final",

@@ -1,10 +1,12 @@
 // libFuzzer target: the data-file readers that parse bytes (the first byte
 // picks one): text tables (weights, lengths, empirical FC), .npy arrays,
-// sensor files, text gain matrices, TVB connectivity zips.
+// sensor files, text gain matrices, TVB connectivity zips, initial-state
+// tables. (HDF5 data files are read in a child process: fuzz_result.)
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/io/text_table.hpp"
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/observe/leadfield.hpp"
+#include "nmsweep/sweep/spec.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     const std::string in(reinterpret_cast<const char*>(data) + 1, size - 1);
     try {
-        switch (data[0] % 5) {
+        switch (data[0] % 6) {
         case 0: {
             auto rows = nms::parse_text_table(in, "fuzz.txt");
             std::size_t n = 0;
@@ -32,8 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 3:
             nms::observe::parse_gain_text(in, "fuzz_gain.txt");
             break;
-        default:
+        case 4:
             nms::load_tvb_zip_bytes(in, "fuzz.zip");
+            break;
+        default:
+            nms::parse_initial_table(in, "fuzz_ic.csv", "jansen_rit");
         }
     } catch (const nms::input_error&) {
     }

@@ -37,6 +37,8 @@ def main():
     for i, p in enumerate(sorted(glob.glob(os.path.join(root, "tests", "data", "observe", "*.txt")) +
                                  glob.glob(os.path.join(root, "examples", "data", "*.txt")))):
         write(os.path.join(out, "tables"), f"sensors_{i}", b"\x02" + open(p, "rb").read()[:20000])
+    for i, p in enumerate(sorted(glob.glob(os.path.join(root, "tests", "data", "specs", "*.csv")))):
+        write(os.path.join(out, "tables"), f"ic_{i}", b"\x05" + open(p, "rb").read())
     conn = os.path.join(root, "tests", "data", "conn8")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:

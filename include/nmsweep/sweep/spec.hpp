@@ -279,6 +279,11 @@ sampling sampling_of(const sweep_spec& s);
 // found after parsing.
 std::string where_of_key(const sweep_spec& s, const std::string& key);
 
+// An initial-state table (`[initial] file` as CSV/text): one row per node,
+// columns in the model's order or named by a header; from the file's text.
+std::vector<std::vector<double>> parse_initial_table(const std::string& text, const std::string& path,
+                                                     const std::string& model);
+
 struct estimate {
     double bytes_per_instance = 0;
     double total_bytes = 0;
