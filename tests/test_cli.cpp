@@ -54,6 +54,38 @@ TEST(cli, sweep_point_equals_simulate) {
             EXPECT_EQ(fin[(point * nv + v) * nn + n], state[((nt - 1) * nv + v) * nn + n]) << v << " " << n;
 }
 
+// A sampler besides a grid axis: the result's axes are the samples, then the
+// grid axis; the sampled values are stored; a point equals `simulate` of it.
+TEST(cli, sampler_with_a_grid_axis) {
+    const auto spec = tmp("lhs.toml"), out = tmp("lhs.h5"), sim = tmp("sim.h5");
+    std::ofstream(spec) << "[model]\nname = \"jansen_rit\"\n[network]\nconnectome = \"synthetic:8:3\"\n"
+                           "[coupling]\nkind = \"sigmoidal_jansen_rit\"\n"
+                           "[integrator]\ndt = 0.1\nduration = 50.0\n"
+                           "[sampler]\nkind = \"lhs\"\nn = 5\nseed = 2\n"
+                           "ranges = { \"coupling.a\" = [0.0, 5.0], \"model.mu\" = [0.1, 0.3] }\n"
+                           "[[sweep]]\nparam = \"model.A\"\nvalues = [3.0, 3.5]\n"
+                           "[output]\nfeatures = [\"mean\", \"final\"]\n";
+    auto r = sh("run -q --precision double --batch-size 3 " + spec.string() + " -o " + out.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(read(out, "axes/sample"), (std::vector<double>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(read(out, "axes/model.A"), (std::vector<double>{3.0, 3.5}));
+    std::vector<std::size_t> shape;
+    read(out, "features/mean", &shape);
+    EXPECT_EQ(shape, (std::vector<std::size_t>{5, 2, 8}));
+    const auto a = read(out, "samples/coupling.a");
+    ASSERT_EQ(a.size(), 5u);
+    for (double x : a) EXPECT_TRUE(x >= 0.0 && x <= 5.0) << x;
+    // Point 7 = sample 3, A = 3.5.
+    r = sh("simulate -q --precision double --point 7 " + spec.string() + " -o " + sim.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    auto state = read(sim, "timeseries/state", &shape);
+    const std::size_t nt = shape[0], nv = shape[1], nn = shape[2];
+    const auto fin = read(out, "features/final_state");
+    for (std::size_t v = 0; v < nv; ++v)
+        for (std::size_t n = 0; n < nn; ++n)
+            EXPECT_EQ(fin[(7 * nv + v) * nn + n], state[((nt - 1) * nv + v) * nn + n]) << v << " " << n;
+}
+
 // A run stopped after one batch and resumed gives the same datasets as an
 // uninterrupted run.
 TEST(cli, resume_gives_identical_results) {

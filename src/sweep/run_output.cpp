@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -46,7 +48,8 @@ void check_output_path(const std::string& out, const sweep_spec& s, const std::v
     if (!fs::is_directory(dir, ec))
         throw input_error(where + ": the folder '" + dir.string() + "' of the output path does not exist");
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
-        throw input_error(where + ": cannot write in the folder '" + dir.string() + "' of the output path");
+        throw input_error(where + ": cannot write in the folder '" + dir.string() + "' of the output path (" +
+                          std::strerror(errno) + ")");
     if (same_file(out, s.path))
         throw input_error(where + ": the output path '" + out + "' is the spec itself; choose another path");
     for (const auto& f : inputs)
@@ -132,14 +135,9 @@ void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectom
 }
 
 std::vector<h5::axis_desc> result_axes(const sweep_spec& s) {
+    // With a sampler, its "sample" axis (0 .. n-1) leads the grid axes.
     std::vector<h5::axis_desc> axes;
-    if (!s.sampler.kind.empty()) {
-        std::vector<double> idx(s.sampler.n);
-        for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = double(i);
-        axes.push_back({"sample", "", idx});
-    } else {
-        for (const auto& a : s.axes) axes.push_back({a.name, a.unit, a.values});
-    }
+    for (const auto& a : s.axes) axes.push_back({a.name, a.unit, a.values});
     return axes;
 }
 
