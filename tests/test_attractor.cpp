@@ -6,8 +6,8 @@
 #include "analysis_test_util.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/sweep/plan.hpp"
 #include "nmsweep/sweep/reducers.hpp"
-#include "nmsweep/sweep/spec.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Sweep specs: good specs give the right grid, values and batches; bad specs
 // give an input_error that names the file, the line and the key.
 
-#include "nmsweep/sweep/spec.hpp"
+#include "nmsweep/sweep/plan.hpp"
 
 #include "nmsweep/core/error.hpp"
 

@@ -24,7 +24,9 @@ const model_info& find_model(const std::string& name) {
 }
 
 std::vector<std::string> coupling_names() {
-    return {"linear", "difference", "kuramoto", "sigmoidal_jansen_rit"};
+    std::vector<std::string> out; // coupling_list<2> holds every coupling
+    impl::visit_all([&](auto t) { out.push_back(decltype(t)::type::name); }, coupling_list<2>{});
+    return out;
 }
 
 coupling_info find_coupling(const std::string& name, int n_cvar) {

@@ -6,7 +6,7 @@
 // boundaries (README, "attractor").
 
 #include "nmsweep/io/h5_result.hpp"
-#include "nmsweep/sweep/spec.hpp"
+#include "nmsweep/sweep/plan.hpp"
 
 #include <cmath>
 #include <vector>

@@ -6,8 +6,9 @@
 #include "nmsweep/engine/prepared.hpp"
 #include "nmsweep/io/file_ops.hpp"
 #include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/sweep/features.hpp"
+#include "nmsweep/sweep/plan.hpp"
 #include "nmsweep/sweep/reducers.hpp"
-#include "nmsweep/sweep/spec.hpp"
 #include "observation.hpp"
 #include "run_output.hpp"
 #include "sweep_observer.hpp"
@@ -84,19 +85,6 @@ std::string units_of_observable(const sweep_spec& s) {
     return ""; // the state variables' units are not tabulated per model yet
 }
 
-// Whether the synchrony reducer takes the observable as the phase: asked
-// for, or ("auto") a phase model whose observable is its phase variable.
-bool phase_is_observable(const sweep_spec& s) {
-    if (s.synchrony.phase == "observable") return true;
-    if (s.synchrony.phase == "hilbert") return false;
-    if (s.model != "kuramoto") return false;
-    const auto& m = find_model(s.model);
-    if (s.observable_coef.size() != m.states.size()) return false; // sin/cos terms
-    for (std::size_t v = 0; v < m.states.size(); ++v)
-        if (s.observable_coef[v] != (std::string(m.states[v].name) == "theta" ? 1.0 : 0.0)) return false;
-    return true;
-}
-
 template <class T>
 run_result run_batch(const batch& b, const run_options& opt, observer<T>* obs, const std::string& backend) {
     return backend == "cuda" ? run_cuda<T>(b, opt, obs) : run_cpu<T>(b, opt, obs);
@@ -129,34 +117,16 @@ struct run_reducers {
 };
 
 run_reducers make_reducers(const sweep_spec& s) {
-    std::vector<std::string> moments, spectral, synchrony, fcf;
     run_reducers R;
-    bool want_attractor = false;
-    for (const auto& f : s.features) {
-        if (f == "final")
-            R.want_final = true;
-        else if (f == "attractor")
-            want_attractor = true;
-        else if (f == "psd" || f == "peak_freq" || f == "peak_power" || f == "band_power")
-            spectral.push_back(f);
-        else if (f == "kuramoto_r" || f == "metastability" || f == "plv")
-            synchrony.push_back(f);
-        else if (f == "fc" || f == "fcd")
-            fcf.push_back(f);
-        else
-            moments.push_back(f);
-    }
-    const sampling smp = sampling_of(s);
+    R.want_final = std::find(s.features.begin(), s.features.end(), "final") != s.features.end();
+    feature_context fc;
+    fc.smp = sampling_of(s);
+    fc.units = units_of_observable(s);
+    fc.phase_is_observable = phase_is_observable(s);
     try {
-        if (!moments.empty()) R.all.push_back(make_moments_reducer(moments, units_of_observable(s)));
-        if (!spectral.empty())
-            R.all.push_back(make_spectra_reducer(spectral, s.spectra, smp, units_of_observable(s)));
-        if (!synchrony.empty())
-            R.all.push_back(make_synchrony_reducer(synchrony, s.synchrony, phase_is_observable(s), smp));
-        if (!fcf.empty()) R.all.push_back(make_fc_reducer(fcf, s.fc, smp));
-        if (want_attractor) {
-            R.all.push_back(make_attractor_reducer(s.attractor, smp, units_of_observable(s)));
-            R.attractor = R.all.back().get();
+        for (auto& m : make_feature_reducers(s, fc, s.features)) {
+            if (m.family->name == "attractor") R.attractor = m.r.get();
+            R.all.push_back(std::move(m.r));
         }
     } catch (const input_error& e) {
         throw input_error(s.path + ": [output]: " + e.what());

@@ -59,6 +59,28 @@ struct comoments {
     }
 };
 
+} // namespace
+
+fc_params plan_fcd(const fc_options& o, const sampling& smp) {
+    fc_params p;
+    p.fcd = true;
+    const long M = smp.n_samples;
+    const long W = o.fcd_window_ms > 0 ? long(std::llround(o.fcd_window_ms / smp.dt_ms)) : M / 8;
+    const long S = o.fcd_step_ms > 0 ? long(std::llround(o.fcd_step_ms / smp.dt_ms)) : W / 2;
+    if (W < 3) throw input_error("fc: the FCD window holds fewer than 3 samples");
+    if (S < 1) throw input_error("fc: the FCD step is shorter than one sample");
+    if (W > M)
+        throw input_error("fc: the FCD window (" + std::to_string(W) + " samples) is longer than the " +
+                          std::to_string(M) + " samples after the transient");
+    p.window = W;
+    p.step = S;
+    p.n_windows = (M - W) / S + 1;
+    p.slots = (W + S - 1) / S;
+    return p;
+}
+
+namespace {
+
 class fc_reducer final : public reducer {
   public:
     fc_reducer(const std::vector<std::string>& features, const fc_options& o, const sampling& smp)
@@ -73,17 +95,11 @@ class fc_reducer final : public reducer {
         }
         want_fit_ = want_fc_ && !o.empirical_fc.empty();
         if (want_fcd_) {
-            const long M = smp.n_samples;
-            W_ = o.fcd_window_ms > 0 ? long(std::llround(o.fcd_window_ms / smp.dt_ms)) : M / 8;
-            S_ = o.fcd_step_ms > 0 ? long(std::llround(o.fcd_step_ms / smp.dt_ms)) : W_ / 2;
-            if (W_ < 3) throw input_error("fc: the FCD window holds fewer than 3 samples");
-            if (S_ < 1) throw input_error("fc: the FCD step is shorter than one sample");
-            if (W_ > M)
-                throw input_error("fc: the FCD window (" + std::to_string(W_) +
-                                  " samples) is longer than the " + std::to_string(M) +
-                                  " samples after the transient");
-            nw_ = (M - W_) / S_ + 1;
-            slots_ = (W_ + S_ - 1) / S_;
+            const fc_params p = plan_fcd(o, smp);
+            W_ = p.window;
+            S_ = p.step;
+            nw_ = p.n_windows;
+            slots_ = p.slots;
         }
     }
 

@@ -1,28 +1,11 @@
 #include "observation.hpp"
 
 #include "nmsweep/core/error.hpp"
+#include "nmsweep/sweep/features.hpp"
 
 #include <algorithm>
 
 namespace nms {
-
-namespace {
-
-bool has_any(const std::vector<std::string>& f, std::initializer_list<const char*> names) {
-    for (const char* n : names)
-        if (std::find(f.begin(), f.end(), n) != f.end()) return true;
-    return false;
-}
-
-std::vector<std::string> pick(const std::vector<std::string>& f, std::initializer_list<const char*> names) {
-    std::vector<std::string> out;
-    for (const auto& x : f)
-        for (const char* n : names)
-            if (x == n) out.push_back(x);
-    return out;
-}
-
-} // namespace
 
 observations::observations(const sweep_spec& s, const connectome& net) : s_(s) {
     const sampling smp = sampling_of(s);
@@ -40,24 +23,11 @@ observations::observations(const sweep_spec& s, const connectome& net) : s_(s) {
     for (const auto& m : s.sensors) {
         sensor_model sm = make_sensor_model(s, m, net);
         std::vector<std::unique_ptr<reducer>> parts;
-        const auto& f = m.features;
         try {
-            const auto mom = pick(f, {"mean", "std", "min", "max"});
-            if (!mom.empty()) parts.push_back(make_moments_reducer(mom, ""));
-            const auto spec = pick(f, {"psd", "peak_freq", "peak_power", "band_power"});
-            if (!spec.empty()) parts.push_back(make_spectra_reducer(spec, s.spectra, smp, ""));
-            const auto syn = pick(f, {"kuramoto_r", "metastability", "plv"});
-            if (!syn.empty()) {
-                synchrony_options so = s.synchrony;
-                so.phase = "hilbert"; // sensor signals are not phases
-                parts.push_back(make_synchrony_reducer(syn, so, false, smp));
-            }
-            if (has_any(f, {"fc", "fcd"})) {
-                fc_options fo = s.fc;
-                fo.empirical.clear(); // an empirical FC is region space: no fc_fit in sensor space
-                fo.empirical_fc.clear();
-                parts.push_back(make_fc_reducer(pick(f, {"fc", "fcd"}), fo, smp));
-            }
+            feature_context fc;
+            fc.smp = smp;
+            fc.sensor_space = true;
+            for (auto& made : make_feature_reducers(s, fc, m.features)) parts.push_back(std::move(made.r));
         } catch (const input_error& e) {
             auto it = s.where.find("output.sensors." + m.name);
             throw input_error((it != s.where.end() ? it->second : s.path + ": [output.sensors]") + ": " +

@@ -8,7 +8,7 @@
 // BOLD constants). The driver treats their reducers like its own.
 
 #include "nmsweep/io/h5_result.hpp"
-#include "nmsweep/sweep/spec.hpp"
+#include "nmsweep/sweep/plan.hpp"
 
 #include <memory>
 #include <utility>

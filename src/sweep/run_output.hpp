@@ -8,7 +8,7 @@
 #include "nmsweep/io/input_file.hpp"
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/sweep/driver.hpp"
-#include "nmsweep/sweep/spec.hpp"
+#include "nmsweep/sweep/plan.hpp"
 
 #include <string>
 #include <vector>

@@ -21,33 +21,38 @@ std::vector<freq_band> default_bands() {
     return {{"delta", 1, 4}, {"theta", 4, 8}, {"alpha", 8, 13}, {"beta", 13, 30}, {"gamma", 30, 80}};
 }
 
-namespace {
+spectra_params plan_spectra(const spectra_options& o, const sampling& smp) {
+    spectra_params p;
+    p.length = o.nperseg > 0 ? o.nperseg : std::min<long>(1024, smp.n_samples);
+    const long L = p.length;
+    if (L < 2)
+        throw input_error("spectra: fewer than 2 samples per segment (nperseg " + std::to_string(L) + ")");
+    const long nov = o.noverlap >= 0 ? o.noverlap : L / 2;
+    if (nov >= L) throw input_error("spectra: noverlap must be smaller than nperseg");
+    p.step = L - nov;
+    if (o.window != "hann" && o.window != "boxcar")
+        throw input_error("spectra: unknown window '" + o.window + "' (hann or boxcar)");
+    p.window.resize(std::size_t(L));
+    for (long n = 0; n < L; ++n) // scipy.signal.get_window("hann", L) is the periodic (DFT-even) Hann window.
+        p.window[std::size_t(n)] =
+            o.window == "hann" ? 0.5 - 0.5 * std::cos(2 * pi * double(n) / double(L)) : 1.0;
+    return p;
+}
 
-constexpr double pi = 3.14159265358979323846;
+namespace {
 
 class spectra_reducer final : public reducer {
   public:
     spectra_reducer(const std::vector<std::string>& features, const spectra_options& o, const sampling& smp,
                     std::string units)
         : opt_(o), fs_(smp.fs), units_(std::move(units)) {
-        L_ = o.nperseg > 0 ? o.nperseg : std::min<long>(1024, smp.n_samples);
-        if (L_ < 2)
-            throw input_error("spectra: fewer than 2 samples per segment (nperseg " + std::to_string(L_) +
-                              ")");
-        const long nov = o.noverlap >= 0 ? o.noverlap : L_ / 2;
-        if (nov >= L_) throw input_error("spectra: noverlap must be smaller than nperseg");
-        step_ = L_ - nov;
+        const spectra_params p = plan_spectra(o, smp);
+        L_ = p.length;
+        step_ = p.step;
         nf_ = L_ / 2 + 1;
-        if (o.window != "hann" && o.window != "boxcar")
-            throw input_error("spectra: unknown window '" + o.window + "' (hann or boxcar)");
-        win_.resize(std::size_t(L_));
+        win_ = p.window;
         double s2 = 0;
-        for (long n = 0; n < L_; ++n) {
-            // scipy.signal.get_window("hann", L) is the periodic (DFT-even) Hann window.
-            win_[std::size_t(n)] =
-                o.window == "hann" ? 0.5 - 0.5 * std::cos(2 * pi * double(n) / double(L_)) : 1.0;
-            s2 += win_[std::size_t(n)] * win_[std::size_t(n)];
-        }
+        for (long n = 0; n < L_; ++n) s2 += win_[std::size_t(n)] * win_[std::size_t(n)];
         scale_ = 1.0 / (fs_ * s2);
         df_ = fs_ / double(L_);
         nf_store_ = nf_;

@@ -21,6 +21,36 @@ namespace {
 
 using cplx = std::complex<double>;
 
+} // namespace
+
+synchrony_params plan_hilbert(const synchrony_options& o, const sampling& smp) {
+    synchrony_params p;
+    p.hilbert = true;
+    const long L = o.segment > 0 ? o.segment : std::min<long>(1024, smp.n_samples);
+    if (L < 4) throw input_error("synchrony: the Hilbert segment needs at least 4 samples");
+    p.length = L;
+    p.hop = L / 2;
+    p.offset = L / 4;
+    p.k0 = -1;
+    p.k1 = 0;
+    const long nf = L / 2 + 1;
+    for (long k = 0; k < nf; ++k) {
+        const double f = double(k) * smp.fs / double(L);
+        if (f >= o.band_lo && f <= o.band_hi) {
+            if (p.k0 < 0) p.k0 = k;
+            p.k1 = k + 1;
+        }
+    }
+    if (p.k0 < 0)
+        throw input_error("synchrony: the band " + std::to_string(o.band_lo) + " - " +
+                          std::to_string(o.band_hi) + " Hz holds no frequency bin of a " + std::to_string(L) +
+                          "-sample segment at fs = " + std::to_string(smp.fs) +
+                          " Hz (widen the band or lengthen the segment)");
+    return p;
+}
+
+namespace {
+
 class synchrony_reducer final : public reducer {
   public:
     synchrony_reducer(const std::vector<std::string>& features, const synchrony_options& o, bool phase_obs,
@@ -37,23 +67,12 @@ class synchrony_reducer final : public reducer {
                 throw input_error("synchrony: not a synchrony feature: '" + f + "'");
         }
         if (!phase_obs_) {
-            L_ = o.segment > 0 ? o.segment : std::min<long>(1024, smp.n_samples);
-            if (L_ < 4) throw input_error("synchrony: the Hilbert segment needs at least 4 samples");
-            H_ = L_ / 2;
-            off_ = L_ / 4;
-            const long nf = L_ / 2 + 1;
-            for (long k = 0; k < nf; ++k) {
-                const double f = double(k) * fs_ / double(L_);
-                if (f >= o.band_lo && f <= o.band_hi) {
-                    if (k0_ < 0) k0_ = k;
-                    k1_ = k + 1;
-                }
-            }
-            if (k0_ < 0)
-                throw input_error("synchrony: the band " + std::to_string(o.band_lo) + " - " +
-                                  std::to_string(o.band_hi) + " Hz holds no frequency bin of a " +
-                                  std::to_string(L_) + "-sample segment at fs = " + std::to_string(fs_) +
-                                  " Hz (widen the band or lengthen the segment)");
+            const synchrony_params p = plan_hilbert(o, smp);
+            L_ = p.length;
+            H_ = p.hop;
+            off_ = p.offset;
+            k0_ = p.k0;
+            k1_ = p.k1;
             fwd_.make_r2c(int(L_));
             inv_.make_c2c(int(L_), FFTW_BACKWARD);
         }

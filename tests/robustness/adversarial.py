@@ -143,7 +143,7 @@ def mutate(text, rng):
         return bytes(b)
     elif m == 11:  # truncated
         t = "\n".join(lines).encode()
-        return t[: rng.randrange(len(t))]
+        return t[: rng.randrange(len(t))] if len(t) > 1 else t
     elif m == 12:  # a section removed
         heads = [i for i, l in enumerate(lines) if l.startswith("[")]
         if heads:

@@ -29,6 +29,10 @@ struct kuramoto {
     static constexpr int n_state = 1;
     static constexpr state_info states[n_state] = {{"theta", 0.0, 0.0, 2.0 * pi}};
 
+    // A phase model: synchrony takes theta itself as the phase (no Hilbert
+    // transform) when the observable is theta.
+    static constexpr int phase_variable = 0;
+
     static constexpr int n_cvar = 1;
     static constexpr int cvar[n_cvar] = {0};
 

@@ -1,7 +1,8 @@
 #pragma once
 
 // The list of models and couplings. Adding a model = one header in models/
-// plus one entry in model_list below.
+// plus one entry in model_list below (CMake reads the list from here: one
+// backend translation unit per model, cmake/nms_models.cmake).
 
 #include "nmsweep/coupling/couplings.hpp"
 #include "nmsweep/models/epileptor.hpp"
@@ -65,12 +66,19 @@ struct model_info {
     std::vector<state_info> states;
     std::vector<int> cvar;
     std::vector<const preset*> presets;
+    int phase_variable = -1; // a phase model: the state variable that is a phase (M::phase_variable)
 };
 struct coupling_info {
     std::string name, doc;
     std::vector<param_info> params;
     int n_channels = 0;
 };
+
+// M::phase_variable when the model declares one (phase models), else -1.
+template <class M, class = void> struct phase_variable_of : std::integral_constant<int, -1> {};
+template <class M>
+struct phase_variable_of<M, std::void_t<decltype(M::phase_variable)>>
+    : std::integral_constant<int, M::phase_variable> {};
 
 template <class M> model_info make_model_info() {
     model_info m;
@@ -82,12 +90,13 @@ template <class M> model_info make_model_info() {
     m.states.assign(M::states, M::states + M::n_state);
     m.cvar.assign(M::cvar, M::cvar + M::n_cvar);
     for (const auto& p : M::presets) m.presets.push_back(&p);
+    m.phase_variable = phase_variable_of<M>::value;
     return m;
 }
 
 std::vector<model_info> all_model_infos();
 const model_info& find_model(const std::string& name); // throws input_error with a suggestion
 coupling_info find_coupling(const std::string& name, int n_cvar);
-std::vector<std::string> coupling_names();
+std::vector<std::string> coupling_names(); // every coupling of coupling_list
 
 } // namespace nms

@@ -149,6 +149,11 @@ struct spectra_options {
     std::vector<freq_band> bands = default_bands();
 };
 
+// The Welch segmenting (length, step) and window for these options and
+// sampling; input_error "spectra: ..." when they do not fit (the reducer
+// makes the same checks; the spec reader calls this to check statically).
+spectra_params plan_spectra(const spectra_options& o, const sampling& smp);
+
 // `features` picks from {"psd", "peak_freq", "peak_power", "band_power"}.
 // Outputs (G = grid axes, N = nodes, F = stored frequency bins):
 //   spectra/psd [G, node, freq] (per_node), spectra/network_psd [G, freq],
@@ -180,6 +185,10 @@ struct synchrony_options {
     double band_lo = 8.0, band_hi = 13.0; // Hz, Hilbert path
     long segment = 0;                     // 0: min(1024, n_samples)
 };
+// The Hilbert path's segments (length, hop, offset) and band bins [k0, k1)
+// (hilbert = true, plv = false); input_error "synchrony: ..." when they do not fit.
+synchrony_params plan_hilbert(const synchrony_options& o, const sampling& smp);
+
 // `features` picks from {"kuramoto_r", "metastability", "plv"}.
 std::unique_ptr<reducer> make_synchrony_reducer(const std::vector<std::string>& features,
                                                 const synchrony_options& opt, bool phase_is_observable,
@@ -202,6 +211,9 @@ struct fc_options {
     double fcd_step_ms = 0;           // 0: half the window
     bool fcd_matrix = false;
 };
+// The FCD windows (fcd = true); input_error "fc: ..." when they do not fit.
+fc_params plan_fcd(const fc_options& o, const sampling& smp);
+
 // `features` picks from {"fc", "fcd"}; fc_fit comes with "fc" when
 // empirical_fc is given.
 std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& features, const fc_options& opt,

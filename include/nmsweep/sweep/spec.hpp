@@ -222,58 +222,14 @@ sweep_spec load_spec(const std::string& path);
 // relative paths.
 sweep_spec parse_spec(const std::string& text, const std::string& path_for_messages);
 
-// The checks that need the network (per-node array lengths, region labels,
-// the initial-condition file's row count), then check_batch on instance 0.
-void validate_with_network(const sweep_spec& s, const connectome& net);
-
-// Loads and normalises the spec's connectome.
-connectome load_network(const sweep_spec& s);
-
-std::size_t n_points(const sweep_spec& s);
-std::vector<std::size_t> grid_shape(const sweep_spec& s);
-long n_steps(const sweep_spec& s);         // round(duration / dt)
-long transient_steps(const sweep_spec& s); // round(transient / dt)
-
-// Number of initial-condition sets (the range of the "initial" name).
-std::size_t n_initial_sets(const sweep_spec& s);
-// The initial-condition sets, each complete (every state variable), as
-// scalar or per_node fields.
-std::vector<std::map<std::string, field>> initial_sets(const sweep_spec& s, const connectome& net);
-
-// Grid point -> index along each axis (C order).
-std::vector<std::size_t> grid_index(const sweep_spec& s, std::size_t point);
-
-// Instances first .. first+count-1 of the grid.
-batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, std::size_t count);
-
 // Parses a sweepable name against the spec's model and coupling; throws
 // input_error (without a location) with a did-you-mean.
 param_ref parse_param_ref(const std::string& name, const std::string& model, const std::string& coupling);
-
-// The sensors and gain of one [[output.sensors]] table for this network (read
-// or computed, then re-referenced). Throws input_error "FILE:LINE:
-// [output.sensors] KEY: message".
-struct sensor_model {
-    observe::sensor_set sensors; // empty when the gain came from a file without a sensor file
-    observe::gain_matrix gain;
-};
-sensor_model make_sensor_model(const sweep_spec& s, const sensor_spec& m, const connectome& net);
-
-// The BOLD constants of instances first .. first+count-1 when a bold.<c>
-// constant is swept; empty otherwise (every instance has [output.bold]'s).
-std::vector<observe::bold_constants> bold_instance_constants(const sweep_spec& s, std::size_t first,
-                                                             std::size_t count);
-
-// Names accepted in [output].features.
-const std::vector<std::string>& known_features();
 
 // The sampled signal the features see: fs, number of samples after the
 // transient, time of the first sample.
 sampling sampling_of(const sweep_spec& s);
 
-// Rough memory and work of a run, for a float32 run (real_size = 4): delay
-// ring, state and stage buffers, per-instance parameters and reducer
-// accumulators per instance.
 // "file:line: [section] key" of a key noted while parsing ("output.path"),
 // or the spec's path when the key was not in the spec: the prefix of errors
 // found after parsing.
@@ -283,12 +239,5 @@ std::string where_of_key(const sweep_spec& s, const std::string& key);
 // columns in the model's order or named by a header; from the file's text.
 std::vector<std::vector<double>> parse_initial_table(const std::string& text, const std::string& path,
                                                      const std::string& model);
-
-struct estimate {
-    double bytes_per_instance = 0;
-    double total_bytes = 0;
-    double node_steps = 0; // instances x nodes x steps
-};
-estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t real_size = 4);
 
 } // namespace nms

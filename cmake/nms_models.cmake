@@ -1,0 +1,22 @@
+# nms_models_from_registry(REGISTRY OUT): the model names in REGISTRY's
+# `using model_list = type_list<models::a, models::b, ...>;`, in order.
+# Each must have its header include/nmsweep/models/<name>.hpp.
+function(nms_models_from_registry registry out)
+  file(READ ${registry} text)
+  string(REGEX MATCH "using model_list[ \t\r\n]*=[ \t\r\n]*type_list<[^>]*>" list "${text}")
+  if(NOT list)
+    message(FATAL_ERROR "${registry}: no `using model_list = type_list<...>`")
+  endif()
+  string(REGEX MATCHALL "models::[A-Za-z0-9_]+" entries "${list}")
+  set(models)
+  get_filename_component(dir ${registry} DIRECTORY)
+  foreach(e IN LISTS entries)
+    string(REPLACE "models::" "" name ${e})
+    if(NOT EXISTS ${dir}/${name}.hpp)
+      message(FATAL_ERROR "${registry}: models::${name} has no header ${dir}/${name}.hpp")
+    endif()
+    list(APPEND models ${name})
+  endforeach()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${registry})
+  set(${out} ${models} PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,80 @@
+#pragma once
+
+// The feature table: every name [output].features (and [[output.sensors]]
+// features) accepts, grouped into the analysis that computes it, with its
+// options table, where it is allowed, how many samples it needs, how its
+// options are checked (statically: no reducer is built) and how its reducer
+// is made. The spec reader, the driver and the observation models read this
+// table and nothing else (src/sweep/features.cpp).
+
+#include "nmsweep/sweep/reducers.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nms {
+
+struct sweep_spec;
+
+// What a reducer is made for: the sampled signal, its units, and whether it
+// observes a sensor modality's signals (no region-space extras such as an
+// empirical FC; phases from the Hilbert transform).
+struct feature_context {
+    sampling smp;
+    std::string units;
+    bool sensor_space = false;
+    bool phase_is_observable = false; // synchrony of a phase model's phase variable
+};
+
+struct feature_family {
+    std::string name;                  // "spectra"
+    std::vector<std::string> features; // the names it computes, in the order `features` lists them
+    std::string options;               // its options table ("output.spectra"); "" when none
+    bool sensor_space = false;         // allowed in [[output.sensors]] features
+    // Features that need segments or windows: at least 4 samples after the transient.
+    std::vector<std::string> segmented;
+    // Checks the options against the sampled signal without building
+    // anything; throws input_error "<family>: ..." (nullptr: nothing to check).
+    void (*check)(const sweep_spec& s, const feature_context& fc,
+                  const std::vector<std::string>& picked) = nullptr;
+    // The reducer of the `picked` features (nullptr: written by the driver, e.g. final).
+    std::unique_ptr<reducer> (*make)(const sweep_spec& s, const feature_context& fc,
+                                     const std::vector<std::string>& picked) = nullptr;
+};
+
+// Every family, in the order its reducers run and write.
+const std::vector<feature_family>& feature_table();
+
+// The family computing feature f; nullptr when none.
+const feature_family* family_of(const std::string& f);
+
+// The features of `features` that `fam` computes, in their order.
+std::vector<std::string> picked_of(const feature_family& fam, const std::vector<std::string>& features);
+
+// Every name in the table, and those allowed in sensor space.
+const std::vector<std::string>& known_features();
+const std::vector<std::string>& sensor_features();
+
+// Checks the options of every family `features` uses against the sampled
+// signal (at least 4 samples for segmented features: else the names of
+// those it found, in `short_of_samples`, and no other check); throws
+// input_error "<family>: ..." from a family's check.
+void check_features(const sweep_spec& s, const feature_context& fc, const std::vector<std::string>& features,
+                    std::vector<std::string>& short_of_samples);
+
+// The reducers of `features` (their families', in table order), each made
+// for `fc`; throws input_error "<family>: ...".
+struct made_reducer {
+    const feature_family* family;
+    std::unique_ptr<reducer> r;
+};
+std::vector<made_reducer> make_feature_reducers(const sweep_spec& s, const feature_context& fc,
+                                                const std::vector<std::string>& features);
+
+// Whether synchrony takes the observable itself as the phase: asked for
+// ([output.synchrony] phase = "observable"), or ("auto") the observable is
+// the phase variable of a phase model.
+bool phase_is_observable(const sweep_spec& s);
+
+} // namespace nms

@@ -1,0 +1,165 @@
+// The feature table (include/nmsweep/sweep/features.hpp). A new analysis is
+// one row here plus its own files.
+
+#include "nmsweep/sweep/features.hpp"
+
+#include "nmsweep/core/error.hpp"
+#include "nmsweep/models/registry.hpp"
+#include "nmsweep/sweep/spec.hpp"
+
+#include <algorithm>
+
+namespace nms {
+
+namespace {
+
+bool has(const std::vector<std::string>& v, const char* x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::unique_ptr<reducer> make_moments(const sweep_spec&, const feature_context& fc,
+                                      const std::vector<std::string>& picked) {
+    return make_moments_reducer(picked, fc.units);
+}
+
+void check_spectra(const sweep_spec& s, const feature_context& fc, const std::vector<std::string>&) {
+    plan_spectra(s.spectra, fc.smp);
+}
+std::unique_ptr<reducer> make_spectra(const sweep_spec& s, const feature_context& fc,
+                                      const std::vector<std::string>& picked) {
+    return make_spectra_reducer(picked, s.spectra, fc.smp, fc.units);
+}
+
+// Sensor signals are not phases: their synchrony always takes the phases of
+// the analytic signal.
+synchrony_options synchrony_for(const sweep_spec& s, const feature_context& fc) {
+    synchrony_options o = s.synchrony;
+    if (fc.sensor_space) o.phase = "hilbert";
+    return o;
+}
+void check_synchrony(const sweep_spec& s, const feature_context& fc, const std::vector<std::string>&) {
+    if (!fc.phase_is_observable) plan_hilbert(synchrony_for(s, fc), fc.smp);
+}
+std::unique_ptr<reducer> make_synchrony(const sweep_spec& s, const feature_context& fc,
+                                        const std::vector<std::string>& picked) {
+    return make_synchrony_reducer(picked, synchrony_for(s, fc), fc.phase_is_observable, fc.smp);
+}
+
+// An empirical FC is region space: no fc_fit in sensor space.
+fc_options fc_for(const sweep_spec& s, const feature_context& fc) {
+    fc_options o = s.fc;
+    if (fc.sensor_space) {
+        o.empirical.clear();
+        o.empirical_fc.clear();
+    }
+    return o;
+}
+void check_fc(const sweep_spec& s, const feature_context& fc, const std::vector<std::string>& picked) {
+    if (has(picked, "fcd")) plan_fcd(fc_for(s, fc), fc.smp);
+}
+std::unique_ptr<reducer> make_fc(const sweep_spec& s, const feature_context& fc,
+                                 const std::vector<std::string>& picked) {
+    return make_fc_reducer(picked, fc_for(s, fc), fc.smp);
+}
+
+std::unique_ptr<reducer> make_attractor(const sweep_spec& s, const feature_context& fc,
+                                        const std::vector<std::string>&) {
+    return make_attractor_reducer(s.attractor, fc.smp, fc.units);
+}
+
+} // namespace
+
+const std::vector<feature_family>& feature_table() {
+    static const std::vector<feature_family> t = {
+        // name, features, options table, sensor space, segmented, check, make
+        {"moments", {"mean", "std", "min", "max"}, "", true, {}, nullptr, make_moments},
+        {"final", {"final"}, "", false, {}, nullptr, nullptr},
+        {"spectra",
+         {"psd", "peak_freq", "peak_power", "band_power"},
+         "output.spectra",
+         true,
+         {"psd", "peak_freq", "peak_power", "band_power"},
+         check_spectra,
+         make_spectra},
+        {"synchrony",
+         {"kuramoto_r", "metastability", "plv"},
+         "output.synchrony",
+         true,
+         {"kuramoto_r", "metastability", "plv"},
+         check_synchrony,
+         make_synchrony},
+        {"fc", {"fc", "fcd"}, "output.fc", true, {"fcd"}, check_fc, make_fc},
+        {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
+    };
+    return t;
+}
+
+const feature_family* family_of(const std::string& f) {
+    for (const auto& fam : feature_table())
+        if (std::find(fam.features.begin(), fam.features.end(), f) != fam.features.end()) return &fam;
+    return nullptr;
+}
+
+std::vector<std::string> picked_of(const feature_family& fam, const std::vector<std::string>& features) {
+    std::vector<std::string> out;
+    for (const auto& f : features)
+        if (std::find(fam.features.begin(), fam.features.end(), f) != fam.features.end()) out.push_back(f);
+    return out;
+}
+
+const std::vector<std::string>& known_features() {
+    static const std::vector<std::string> all = [] {
+        std::vector<std::string> v;
+        for (const auto& fam : feature_table()) v.insert(v.end(), fam.features.begin(), fam.features.end());
+        return v;
+    }();
+    return all;
+}
+
+const std::vector<std::string>& sensor_features() {
+    static const std::vector<std::string> all = [] {
+        std::vector<std::string> v;
+        for (const auto& fam : feature_table())
+            if (fam.sensor_space) v.insert(v.end(), fam.features.begin(), fam.features.end());
+        return v;
+    }();
+    return all;
+}
+
+void check_features(const sweep_spec& s, const feature_context& fc, const std::vector<std::string>& features,
+                    std::vector<std::string>& short_of_samples) {
+    short_of_samples.clear();
+    if (fc.smp.n_samples < 4)
+        for (const auto& f : features)
+            if (const auto* fam = family_of(f); fam && has(fam->segmented, f.c_str()))
+                short_of_samples.push_back(f);
+    if (!short_of_samples.empty()) return;
+    for (const auto& fam : feature_table()) {
+        const auto picked = picked_of(fam, features);
+        if (!picked.empty() && fam.check) fam.check(s, fc, picked);
+    }
+}
+
+bool phase_is_observable(const sweep_spec& s) {
+    if (s.synchrony.phase == "observable") return true;
+    if (s.synchrony.phase == "hilbert") return false;
+    const auto& m = find_model(s.model);
+    if (m.phase_variable < 0) return false;
+    if (s.observable_coef.size() != m.states.size()) return false; // sin/cos terms
+    for (std::size_t v = 0; v < m.states.size(); ++v)
+        if (s.observable_coef[v] != (int(v) == m.phase_variable ? 1.0 : 0.0)) return false;
+    return true;
+}
+
+std::vector<made_reducer> make_feature_reducers(const sweep_spec& s, const feature_context& fc,
+                                                const std::vector<std::string>& features) {
+    std::vector<made_reducer> out;
+    for (const auto& fam : feature_table()) {
+        const auto picked = picked_of(fam, features);
+        if (picked.empty() || !fam.make) continue;
+        out.push_back({&fam, fam.make(s, fc, picked)});
+    }
+    return out;
+}
+
+} // namespace nms
