@@ -33,6 +33,7 @@
 #include "cuda_dispatch.hpp"
 
 #include "bold_kernels.hpp"
+#include "channel_schedule.hpp"
 #include "fc_kernels.hpp"
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
@@ -90,20 +91,6 @@ __global__ void __launch_bounds__(max_block_threads) net_kernel(const args_for<M
     if (i < a.n) net_moments(a, t, i);
 }
 
-template <class T>
-__global__ void __launch_bounds__(max_block_threads)
-    welch_prepare_kernel(const T* ring, long length, long first_slot, const double* window, T* seg, long B) {
-    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (b < B) welch_prepare(ring, B, length, first_slot, window, seg, B, b);
-}
-
-template <class T>
-__global__ void __launch_bounds__(max_block_threads)
-    welch_accumulate_kernel(const T* X, long bins, long B, long n, double* psd) {
-    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (b < B) welch_accumulate(X, bins, B, b, n, psd);
-}
-
 // A batched real-to-complex FFT of B series of `length` samples laid out
 // [t * B + b] (output [k * B + b]), in T's precision.
 template <class T> struct welch_fft {
@@ -131,35 +118,6 @@ template <class T> struct welch_fft {
     welch_fft& operator=(const welch_fft&) = delete;
 };
 
-// (Templates, so that every model's translation unit may instantiate them.)
-template <class D>
-__global__ void __launch_bounds__(max_block_threads)
-    fc_means_kernel(const D* x, D* mean, D* d, D* e, D k, long count) {
-    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < count) fc_means(x, mean, d, e, k, g);
-}
-
-template <class D>
-__global__ void __launch_bounds__(max_block_threads)
-    fc_rows_kernel(const D* d, const D* e, D* C, long nn, long n) {
-    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < nn * n) fc_row(d, e, C, g / n, nn, n, g % n);
-}
-
-template <class D>
-__global__ void __launch_bounds__(max_block_threads)
-    fcd_close_kernel(const D* C, float* fc, long nn, long n) {
-    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < nn * n) fcd_close_row(C, fc, g / n, nn, n, g % n);
-}
-
-template <class D>
-__global__ void __launch_bounds__(max_block_threads)
-    order_kernel(const D* x, long nn, long n, D k, D* r_mean, D* r_m2) {
-    const long i = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i < n) order_sample(x, nn, n, i, k, r_mean, r_m2);
-}
-
 template <class A>
 __global__ void __launch_bounds__(max_block_threads) bold_input_kernel(const A a, const double* x, long g) {
     const long at = long(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -171,56 +129,6 @@ __global__ void __launch_bounds__(max_block_threads)
     bold_sample_kernel(const A a, long j, double w, bool exact) {
     const long at = long(blockIdx.x) * blockDim.x + threadIdx.x;
     if (at < a.cs) bold_sample(a, at, j, w, exact);
-}
-
-template <class D>
-__global__ void __launch_bounds__(max_block_threads)
-    plv_phase_kernel(const D* x, long nn, long n, D* re, D* im) {
-    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < nn * n) plv_phase_row(x, nn, n, g / n, g % n, re, im);
-}
-
-template <class T>
-__global__ void __launch_bounds__(max_block_threads)
-    ring_store_kernel(const double* x, T* ring, long B, long slot) {
-    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (b < B) ring_store(x, ring, B, slot, b);
-}
-
-template <class T>
-__global__ void __launch_bounds__(max_block_threads)
-    hilbert_prepare_kernel(const T* ring, long L, long first, T* seg, long B) {
-    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (b < B) hilbert_prepare(ring, L, first, seg, B, b);
-}
-
-template <class T>
-__global__ void __launch_bounds__(max_block_threads)
-    hilbert_mask_kernel(T* Z, long L, long B, long k0, long k1) {
-    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (b < B) hilbert_mask(Z, L, B, k0, k1, b);
-}
-
-template <class T>
-__global__ void __launch_bounds__(max_block_threads)
-    hilbert_normalize_kernel(T* z, long B, long off, long hop) {
-    const long b = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (b < B) hilbert_normalize(z, B, off, hop, b);
-}
-
-template <class T>
-__global__ void __launch_bounds__(max_block_threads)
-    hilbert_order_kernel(const T* u, long nn, long n, long off, long hop, long base, double* r_mean,
-                         double* r_m2) {
-    const long i = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i < n) hilbert_order(u, nn * n, nn, n, off, hop, base, i, r_mean, r_m2);
-}
-
-template <class T>
-__global__ void __launch_bounds__(max_block_threads)
-    hilbert_plv_kernel(const T* u, long nn, long n, long off, long hop, double* re, double* im) {
-    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < nn * n) hilbert_plv_row(u, nn * n, nn, n, off, hop, g / n, g % n, re, im);
 }
 
 // A batched inverse complex FFT of B series of `length` values laid out
@@ -318,12 +226,6 @@ struct stream_pair {
     }
 };
 
-template <class D>
-__global__ void __launch_bounds__(max_block_threads) moments_kernel(const D* x, D* mom, long count, D k) {
-    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < count) welford(mom, count, g, x[g], k);
-}
-
 template <class A>
 __global__ void __launch_bounds__(max_block_threads)
     project_kernel(const A a, const double* x, double* y, long step) {
@@ -345,207 +247,42 @@ __global__ void __launch_bounds__(max_block_threads) sensor_mean_kernel(const A 
     if (i < a.n) sensor_mean(a, y, i);
 }
 
-// The reductions of one set of channels after every sample, from their
-// values x[c * n + i] (c < nch) and, with moments or spectra, their mean
-// x[nch * n + i]: FC (+FCD) and synchrony of the nodes' observable (whose
-// moments and Welch ring the stepping kernels keep), or all of `plan` for a
-// sensor modality's signals. The host's arithmetic and schedules
-// (fc_kernels.hpp, synchrony_kernels.hpp, welch_kernels.hpp).
-template <class T> struct channel_reductions {
-    long nch, n, cs, B; // channels, instances, nch x n, (nch + 1) x n
-    channel_plan plan;
+// One GPU thread per index g < count: op(g) (the operations of
+// channel_schedule.hpp).
+template <class Op>
+__global__ void __launch_bounds__(max_block_threads) each_kernel(long count, const Op op) {
+    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (g < count) op(g);
+}
+
+// The executor of the per-sample schedule (channel_schedule.hpp) on a
+// device stream: a launch per operation, cuFFT for the transforms.
+template <class T> struct cuda_executor {
+    template <class V> struct buffer : device_buffer<V> {
+        void assign(const std::vector<V>& h) {
+            this->zeros(h.size());
+            if (!h.empty())
+                NMS_CUDA_CHECK(cudaMemcpy(this->p, h.data(), h.size() * sizeof(V), cudaMemcpyHostToDevice));
+        }
+    };
+    using r2c = welch_fft<T>;
+    using inverse = inverse_fft<T>;
     cudaStream_t st;
     int bt;
-    long count = 0; // samples seen
-    device_buffer<double> mom, psd, win, fmean, fd, fe, fcm, wmean, wc, rmean, rm2, pre, pim;
-    device_buffer<T> wring, wseg, wX, hring, hseg, hz;
-    device_buffer<float> fcd;
-    std::unique_ptr<welch_fft<T>> wfft, hfwd;
-    std::unique_ptr<inverse_fft<T>> hinv;
-    std::vector<long> wcount;
-    long pairs, fcd_words, bins = 0, n_segments = 0, fcd_closed = 0, r_count = 0, plv_count = 0;
-
-    channel_reductions(long nch_, long n_, const channel_plan& p, cudaStream_t s, int threads)
-        : nch(nch_), n(n_), cs(nch_ * n_), B((nch_ + 1) * n_), plan(p), st(s), bt(threads),
-          pairs(fc_pairs(nch_)), fcd_words(fcd_pairs(nch_) * n_) {
-        if (plan.moments) {
-            std::vector<double> m0(4 * std::size_t(B), 0.0);
-            std::fill(m0.begin() + 2 * B, m0.begin() + 3 * B, HUGE_VAL);
-            std::fill(m0.begin() + 3 * B, m0.end(), -HUGE_VAL);
-            mom.zeros(m0.size());
-            NMS_CUDA_CHECK(cudaMemcpy(mom.p, m0.data(), m0.size() * sizeof(double), cudaMemcpyHostToDevice));
-        }
-        if (plan.spectra) {
-            const long L = plan.sp.length;
-            bins = L / 2 + 1;
-            wring.zeros(std::size_t(L * B));
-            wseg.zeros(std::size_t(L * B));
-            wX.zeros(std::size_t(2 * bins * B));
-            psd.zeros(std::size_t(bins * B));
-            win.zeros(plan.sp.window.size());
-            NMS_CUDA_CHECK(
-                cudaMemcpy(win.p, plan.sp.window.data(), win.n * sizeof(double), cudaMemcpyHostToDevice));
-            wfft = std::make_unique<welch_fft<T>>(L, B, st);
-        }
-        if (plan.fc) {
-            fmean.zeros(std::size_t(cs));
-            fd.zeros(std::size_t(cs));
-            fe.zeros(std::size_t(cs));
-            fcm.zeros(std::size_t(pairs * n));
-            if (plan.fp.fcd) {
-                wmean.zeros(std::size_t(plan.fp.slots * cs));
-                wc.zeros(std::size_t(plan.fp.slots * pairs * n));
-                fcd.zeros(std::size_t(plan.fp.n_windows * fcd_words));
-                wcount.assign(std::size_t(plan.fp.slots), 0);
-            }
-        }
-        if (plan.sync) {
-            rmean.zeros(std::size_t(n));
-            rm2.zeros(std::size_t(n));
-            if (plan.yp.plv) {
-                pre.zeros(std::size_t(pairs * n));
-                pim.zeros(std::size_t(pairs * n));
-            }
-            if (plan.yp.hilbert) {
-                const long L = plan.yp.length;
-                hring.zeros(std::size_t(L * cs));
-                hseg.zeros(std::size_t(L * cs));
-                hz.zeros(std::size_t(2 * L * cs));
-                hfwd = std::make_unique<welch_fft<T>>(L, cs, st);
-                hinv = std::make_unique<inverse_fft<T>>(L, cs, st);
-            }
-        }
-    }
-
-    // Bytes per instance on the device for nch channels.
-    static std::size_t bytes(long nch, const channel_plan& p) {
-        const std::size_t c = std::size_t(nch), pr = std::size_t(fc_pairs(nch));
-        std::size_t b = 0;
-        if (p.moments) b += 4 * (c + 1) * sizeof(double);
-        if (p.spectra) // ring, segments, spectra and about as much for cuFFT's work area, sums in double
-            b += (c + 1) * (std::size_t(p.sp.length) * sizeof(T) * 4 + std::size_t(p.sp.length / 2 + 1) * 8);
-        if (p.fc) b += (3 * c + pr) * sizeof(double);
-        if (p.fc && p.fp.fcd)
-            b += std::size_t(p.fp.slots) * (c + pr) * sizeof(double) +
-                 std::size_t(p.fp.n_windows) * std::size_t(fcd_pairs(nch)) * sizeof(float);
-        if (p.sync) { // R's moments; PLV sums; Hilbert ring, segments, spectra (2), cuFFT's work areas (~2)
-            b += 2 * sizeof(double) + (p.yp.plv ? 2 * pr * sizeof(double) : 0);
-            if (p.yp.hilbert) b += 6 * c * std::size_t(p.yp.length) * sizeof(T);
-        }
-        return b;
-    }
-
-    void after_sample(const double* x) {
-        const long j = count++; // this sample, from 0
-        const unsigned gc = unsigned((cs + bt - 1) / bt), gb = unsigned((B + bt - 1) / bt),
-                       gi = unsigned((n + bt - 1) / bt);
-        if (plan.moments) moments_kernel<<<gb, bt, 0, st>>>(x, mom.p, B, double(j + 1));
-        if (plan.spectra) { // segments of L samples every `step` (Welch)
-            const long L = plan.sp.length;
-            ring_store_kernel<T><<<gb, bt, 0, st>>>(x, wring.p, B, j % L);
-            if (segment_ends(j, L, plan.sp.step)) {
-                welch_prepare_kernel<T><<<gb, bt, 0, st>>>(wring.p, L, (j + 1) % L, win.p, wseg.p, B);
-                wfft->run(wseg.p, wX.p);
-                welch_accumulate_kernel<T><<<gb, bt, 0, st>>>(wX.p, bins, B, n, psd.p);
-                ++n_segments;
-            }
-        }
-        if (plan.fc) {
-            fc_means_kernel<<<gc, bt, 0, st>>>(x, fmean.p, fd.p, fe.p, double(j + 1), cs);
-            fc_rows_kernel<<<gc, bt, 0, st>>>(fd.p, fe.p, fcm.p, nch, n);
-        }
-        if (plan.fc && plan.fp.fcd) {
-            const fc_params& fp = plan.fp;
-            long k_lo, k_hi;
-            fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
-            for (long k = k_lo; k <= k_hi; ++k) {
-                const std::size_t s = std::size_t(k % fp.slots);
-                double* wm = wmean.p + s * std::size_t(cs);
-                double* C = wc.p + s * std::size_t(pairs * n);
-                if (j == k * fp.step) { // the window opens
-                    wcount[s] = 0;
-                    NMS_CUDA_CHECK(cudaMemsetAsync(wm, 0, std::size_t(cs) * sizeof(double), st));
-                    NMS_CUDA_CHECK(cudaMemsetAsync(C, 0, std::size_t(pairs * n) * sizeof(double), st));
-                }
-                fc_means_kernel<<<gc, bt, 0, st>>>(x, wm, fd.p, fe.p, double(++wcount[s]), cs);
-                fc_rows_kernel<<<gc, bt, 0, st>>>(fd.p, fe.p, C, nch, n);
-                if (j == k * fp.step + fp.window - 1) { // the window closes
-                    fcd_close_kernel<<<gc, bt, 0, st>>>(C, fcd.p + std::size_t(k * fcd_words), nch, n);
-                    ++fcd_closed;
-                }
-            }
-        }
-        if (plan.sync && !plan.yp.hilbert) { // the observable is the phase
-            r_count = j + 1;
-            order_kernel<<<gi, bt, 0, st>>>(x, nch, n, double(r_count), rmean.p, rm2.p);
-            if (plan.yp.plv) plv_phase_kernel<<<gc, bt, 0, st>>>(x, nch, n, pre.p, pim.p);
-            plv_count = plan.yp.plv ? r_count : 0;
-        }
-        if (plan.sync && plan.yp.hilbert) {
-            const synchrony_params& yp = plan.yp;
-            const long L = yp.length;
-            ring_store_kernel<T><<<gc, bt, 0, st>>>(x, hring.p, cs, j % L);
-            if (segment_ends(j, L, yp.hop)) { // a segment ends
-                hilbert_prepare_kernel<T><<<gc, bt, 0, st>>>(hring.p, L, (j + 1) % L, hseg.p, cs);
-                hfwd->run(hseg.p, hz.p);
-                hilbert_mask_kernel<T><<<gc, bt, 0, st>>>(hz.p, L, cs, yp.k0, yp.k1);
-                hinv->run(hz.p);
-                hilbert_normalize_kernel<T><<<gc, bt, 0, st>>>(hz.p, cs, yp.offset, yp.hop);
-                hilbert_order_kernel<T>
-                    <<<gi, bt, 0, st>>>(hz.p, nch, n, yp.offset, yp.hop, r_count, rmean.p, rm2.p);
-                r_count += yp.hop;
-                if (yp.plv) {
-                    hilbert_plv_kernel<T><<<gc, bt, 0, st>>>(hz.p, nch, n, yp.offset, yp.hop, pre.p, pim.p);
-                    plv_count += yp.hop;
-                }
-            }
-        }
+    template <class Op> void each(long count, const Op& op) const {
+        if (count <= 0) return;
+        each_kernel<<<unsigned((count + bt - 1) / bt), bt, 0, st>>>(count, op);
         NMS_CUDA_LAUNCHED("per-sample reductions");
     }
-
-    // The state, downloaded (h keeps it), into m's fields.
-    struct host_state {
-        std::vector<double> mom, psd, fmean, fcm, rmean, rm2, pre, pim;
-        std::vector<float> fcd;
-    };
-    void hand_over(host_state& h, moments_state& m) const {
-        h.mom = mom.download();
-        h.psd = psd.download();
-        h.fmean = fmean.download();
-        h.fcm = fcm.download();
-        h.rmean = rmean.download();
-        h.rm2 = rm2.download();
-        h.pre = pre.download();
-        h.pim = pim.download();
-        h.fcd = fcd.download();
-        if (plan.moments) {
-            m.count = count;
-            m.mean = h.mom.data();
-            m.m2 = h.mom.data() + B;
-            m.min = h.mom.data() + 2 * B;
-            m.max = h.mom.data() + 3 * B;
-        }
-        if (plan.spectra) {
-            m.psd = h.psd.data();
-            m.psd_bins = bins;
-            m.psd_segments = n_segments;
-        }
-        if (plan.fc) {
-            m.fc_mean = h.fmean.data();
-            m.fc_c = h.fcm.data();
-            m.fcd_fc = h.fcd.data();
-            m.fcd_closed = fcd_closed;
-        }
-        if (plan.sync) {
-            m.r_count = r_count;
-            m.plv_count = plv_count;
-            m.r_mean = h.rmean.data();
-            m.r_m2 = h.rm2.data();
-            m.plv_re = h.pre.data();
-            m.plv_im = h.pim.data();
-        }
+    void zero(double* p, std::size_t n) const {
+        NMS_CUDA_CHECK(cudaMemsetAsync(p, 0, n * sizeof(double), st));
+    }
+    std::unique_ptr<r2c> make_r2c(long L, long B) const { return std::make_unique<r2c>(L, B, st); }
+    std::unique_ptr<inverse> make_inverse(long L, long B) const {
+        return std::make_unique<inverse>(L, B, st);
     }
 };
+template <class T> using device_reductions = channel_reductions<T, cuda_executor<T>>;
 
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
@@ -560,12 +297,12 @@ std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_nod
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
     const bool per_sample = plan0.fc || plan0.sync || bold || !sensors.empty();
     if (by_node || per_sample) b += nn * sizeof(double); // node values at a sample
-    b += channel_reductions<T>::bytes(long(nn), plan0);
+    b += device_reductions<T>::bytes(long(nn), plan0);
     // Sensor modalities: their signals and mean, and their reductions.
     // (Another projection's node values: at most one buffer per observer.)
     for (const auto& sp : sensors)
         b += std::size_t(sp.n_sensors + 1) * sizeof(double) +
-             channel_reductions<T>::bytes(sp.n_sensors, sp.plan) + (sp.source > 0 ? nn * sizeof(double) : 0);
+             device_reductions<T>::bytes(sp.n_sensors, sp.plan) + (sp.source > 0 ? nn * sizeof(double) : 0);
     if (bold && bold->source > 0) b += nn * sizeof(double);
     // BOLD: balloon state, inputs, two BOLD values, the sample, co-moments
     // as FC's, the kept samples; constants per instance when swept.
@@ -644,7 +381,8 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     channel_plan plan0;
     plan0.fc = dev_moments && obs->device_fc(plan0.fp);
     plan0.sync = dev_moments && obs->device_synchrony(plan0.yp);
-    channel_reductions<T> red0(nn, n, plan0, st.compute, block_threads());
+    cuda_executor<T> ex{st.compute, bt};
+    device_reductions<T> red0(ex, nn, n, plan0);
     // Sensor modalities: signals projected from the node values, then every
     // reduction of their plan, likewise.
     const std::vector<sensor_params> sens =
@@ -652,7 +390,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     struct sensor_set {
         sensor_args sa;
         device_buffer<double> gain, y;
-        std::unique_ptr<channel_reductions<T>> red;
+        std::unique_ptr<device_reductions<T>> red;
     };
     std::vector<std::unique_ptr<sensor_set>> sdev;
     for (const auto& sp : sens) {
@@ -663,8 +401,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         ss->y.zeros(std::size_t((sp.n_sensors + 1) * n));
         ss->sa = {ss->gain.p,     long(nn),      sp.n_sensors, n,
                   sp.noise_sigma, sp.noise_seed, sp.noise_var, std::uint64_t(sp.instance_offset + i0)};
-        ss->red =
-            std::make_unique<channel_reductions<T>>(sp.n_sensors, n, sp.plan, st.compute, block_threads());
+        ss->red = std::make_unique<device_reductions<T>>(ex, sp.n_sensors, n, sp.plan);
         sdev.push_back(std::move(ss));
     }
     // BOLD (bold_kernels.hpp): the hemodynamics and the co-moments of the
@@ -768,10 +505,8 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                         },
                         [&](long j, double w, bool exact, long count) {
                             bold_sample_kernel<<<node_grid, block, 0, st.compute>>>(ba, j, w, exact);
-                            fc_means_kernel<<<node_grid, block, 0, st.compute>>>(
-                                d_by.p, d_bmean.p, d_bd.p, d_be.p, double(count), long(cs));
-                            fc_rows_kernel<<<node_grid, block, 0, st.compute>>>(d_bd.p, d_be.p, d_bc.p, nn,
-                                                                                n);
+                            ex.each(long(cs), fc_means_op{d_by.p, d_bmean.p, d_bd.p, d_be.p, double(count)});
+                            ex.each(long(cs), fc_rows_op{d_bd.p, d_be.p, d_bc.p, nn, n});
                         });
             }
             t = tb;
@@ -799,17 +534,15 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         long t = 0;
         if (dev_spectra) {
             std::unique_ptr<welch_fft<T>> fft = std::make_unique<welch_fft<T>>(sp.length, B, st.compute);
-            const int gb = int((B + bt - 1) / bt);
             // Sample s (0-based) is taken after step mom_first + s * every.
             for (long smp = sp.length - 1; a.mom_first + smp * a.every <= steps; smp += sp.step) {
                 const long at = a.mom_first + smp * a.every;
                 run_to(t, at);
                 t = at;
-                welch_prepare_kernel<T><<<gb, bt, 0, st.compute>>>(
-                    d_wring.p, sp.length, (smp + 1) % sp.length, d_win.p, d_seg.p, B);
+                ex.each(
+                    B, welch_prepare_op<T>{d_wring.p, sp.length, (smp + 1) % sp.length, d_win.p, d_seg.p, B});
                 fft->run(d_seg.p, d_X.p);
-                welch_accumulate_kernel<T><<<gb, bt, 0, st.compute>>>(d_X.p, bins, B, n, d_psd.p);
-                NMS_CUDA_LAUNCHED("welch kernels");
+                ex.each(B, welch_accumulate_op<T>{d_X.p, bins, B, n, d_psd.p});
                 ++n_segments;
             }
         }
@@ -900,10 +633,10 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         mst.psd = psd.data();
         mst.psd_bins = bins;
         mst.psd_segments = n_segments;
-        typename channel_reductions<T>::host_state h0;
+        typename device_reductions<T>::host_state h0;
         red0.hand_over(h0, mst);
         // The sensor modalities' states: the sensors as channels.
-        std::vector<typename channel_reductions<T>::host_state> hs(sdev.size());
+        std::vector<typename device_reductions<T>::host_state> hs(sdev.size());
         std::vector<moments_state> sms;
         for (std::size_t k = 0; k < sdev.size(); ++k) {
             moments_state sm{i0,      long(n_sub), int(n_sub), int(sdev[k]->sa.S), 0, nullptr,

@@ -8,7 +8,9 @@
 
 #include "batch_util.hpp"
 #include "bold_kernels.hpp"
+#include "channel_schedule.hpp"
 #include "fc_kernels.hpp"
+#include "host_executor.hpp"
 #include "instance_tables.hpp"
 #include "sensor_kernels.hpp"
 #include "sweep_observer.hpp"
@@ -297,188 +299,10 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
 // Runs batch b through the kernels with the device reductions that dev_obs
 // asks for (moments, and cycle states when it has an attractor reducer), set
 // up as run_range sets them up, in two launches, and hands them to dev_obs.
-// The CUDA backend's channel_reductions (kernels/cuda_engine.cuh) on the
-// host: the same kernels' functions after every sample, one loop iteration
-// per GPU thread, FFTW standing in for cuFFT with the same strided layouts.
-struct host_channel_reductions {
-    using T = double;
-    long nch, n, cs, B, pairs, fcd_words, bins = 0, count = 0;
-    nms::channel_plan plan;
-    std::vector<double> mom, psd, fmean, fd, fe, fcm, wmean, wc, rmean, rm2, pre, pim;
-    std::vector<T> wring, wseg, wX, hring, hseg, hz;
-    std::vector<float> fcd;
-    std::vector<long> wcount;
-    long n_segments = 0, fcd_closed = 0, r_count = 0, plv_count = 0;
-    fftw_plan wfft = nullptr, hfwd = nullptr, hinv = nullptr;
-
-    host_channel_reductions(long nch_, long n_, const nms::channel_plan& p)
-        : nch(nch_), n(n_), cs(nch_ * n_), B((nch_ + 1) * n_), pairs(nms::gpu::fc_pairs(nch_)),
-          fcd_words(nms::gpu::fcd_pairs(nch_) * n_), plan(p) {
-        if (plan.moments) {
-            mom.assign(4 * std::size_t(B), 0.0);
-            std::fill(mom.begin() + 2 * B, mom.begin() + 3 * B, HUGE_VAL);
-            std::fill(mom.begin() + 3 * B, mom.end(), -HUGE_VAL);
-        }
-        if (plan.spectra) {
-            const int L = int(plan.sp.length);
-            bins = L / 2 + 1;
-            const int nf = int(bins);
-            wring.assign(std::size_t(L * B), 0.0);
-            wseg.assign(wring.size(), 0.0);
-            wX.assign(std::size_t(2 * bins * B), 0.0);
-            psd.assign(std::size_t(bins * B), 0.0);
-            wfft = fftw_plan_many_dft_r2c(1, &L, int(B), wseg.data(), &L, int(B), 1,
-                                          reinterpret_cast<fftw_complex*>(wX.data()), &nf, int(B), 1,
-                                          FFTW_ESTIMATE);
-        }
-        if (plan.fc) {
-            fmean.assign(std::size_t(cs), 0.0);
-            fd.assign(std::size_t(cs), 0.0);
-            fe.assign(std::size_t(cs), 0.0);
-            fcm.assign(std::size_t(pairs * n), 0.0);
-            if (plan.fp.fcd) {
-                wmean.assign(std::size_t(plan.fp.slots * cs), 0.0);
-                wc.assign(std::size_t(plan.fp.slots * pairs * n), 0.0);
-                fcd.assign(std::size_t(plan.fp.n_windows * fcd_words), NAN);
-                wcount.assign(std::size_t(plan.fp.slots), 0);
-            }
-        }
-        if (plan.sync) {
-            rmean.assign(std::size_t(n), 0.0);
-            rm2.assign(std::size_t(n), 0.0);
-            if (plan.yp.plv) {
-                pre.assign(std::size_t(pairs * n), 0.0);
-                pim.assign(std::size_t(pairs * n), 0.0);
-            }
-            if (plan.yp.hilbert) {
-                const int L = int(plan.yp.length);
-                hring.assign(std::size_t(L * cs), 0.0);
-                hseg.assign(hring.size(), 0.0);
-                hz.assign(2 * hring.size(), 0.0);
-                auto* z = reinterpret_cast<fftw_complex*>(hz.data());
-                hfwd = fftw_plan_many_dft_r2c(1, &L, int(cs), hseg.data(), &L, int(cs), 1, z, &L, int(cs), 1,
-                                              FFTW_ESTIMATE);
-                hinv = fftw_plan_many_dft(1, &L, int(cs), z, &L, int(cs), 1, z, &L, int(cs), 1, FFTW_BACKWARD,
-                                          FFTW_ESTIMATE);
-            }
-        }
-    }
-    ~host_channel_reductions() {
-        for (fftw_plan q : {wfft, hfwd, hinv})
-            if (q) fftw_destroy_plan(q);
-    }
-    host_channel_reductions(const host_channel_reductions&) = delete;
-    host_channel_reductions& operator=(const host_channel_reductions&) = delete;
-
-    void after_sample(const double* x) {
-        const long j = count++;
-        if (plan.moments)
-            for (long g = 0; g < B; ++g) nms::gpu::welford(mom.data(), B, g, x[g], double(j + 1));
-        if (plan.spectra) {
-            const long L = plan.sp.length;
-            for (long q = 0; q < B; ++q) nms::gpu::ring_store(x, wring.data(), B, j % L, q);
-            if (nms::gpu::segment_ends(j, L, plan.sp.step)) {
-                for (long q = 0; q < B; ++q)
-                    nms::gpu::welch_prepare(wring.data(), B, L, (j + 1) % L, plan.sp.window.data(),
-                                            wseg.data(), B, q);
-                fftw_execute(wfft);
-                for (long q = 0; q < B; ++q) nms::gpu::welch_accumulate(wX.data(), bins, B, q, n, psd.data());
-                ++n_segments;
-            }
-        }
-        if (plan.fc) {
-            for (long g = 0; g < cs; ++g)
-                nms::gpu::fc_means(x, fmean.data(), fd.data(), fe.data(), double(j + 1), g);
-            for (long g = cs - 1; g >= 0; --g)
-                nms::gpu::fc_row(fd.data(), fe.data(), fcm.data(), g / n, nch, n, g % n);
-        }
-        if (plan.fc && plan.fp.fcd) {
-            const nms::fc_params& fp = plan.fp;
-            long k_lo, k_hi;
-            nms::fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
-            for (long w = k_lo; w <= k_hi; ++w) {
-                const std::size_t sl = std::size_t(w % fp.slots);
-                double* wm = wmean.data() + sl * std::size_t(cs);
-                double* cw = wc.data() + sl * std::size_t(pairs * n);
-                if (j == w * fp.step) {
-                    wcount[sl] = 0;
-                    std::fill(wm, wm + cs, 0.0);
-                    std::fill(cw, cw + pairs * n, 0.0);
-                }
-                const double kw = double(++wcount[sl]);
-                for (long g = 0; g < cs; ++g) nms::gpu::fc_means(x, wm, fd.data(), fe.data(), kw, g);
-                for (long g = cs - 1; g >= 0; --g)
-                    nms::gpu::fc_row(fd.data(), fe.data(), cw, g / n, nch, n, g % n);
-                if (j == w * fp.step + fp.window - 1) {
-                    for (long g = 0; g < cs; ++g)
-                        nms::gpu::fcd_close_row(cw, fcd.data() + w * fcd_words, g / n, nch, n, g % n);
-                    ++fcd_closed;
-                }
-            }
-        }
-        if (plan.sync && !plan.yp.hilbert) {
-            r_count = j + 1;
-            for (long i = 0; i < n; ++i)
-                nms::gpu::order_sample(x, nch, n, i, double(r_count), rmean.data(), rm2.data());
-            for (long g = 0; g < cs && plan.yp.plv; ++g)
-                nms::gpu::plv_phase_row(x, nch, n, g / n, g % n, pre.data(), pim.data());
-            plv_count = plan.yp.plv ? r_count : 0;
-        }
-        if (plan.sync && plan.yp.hilbert) {
-            const nms::synchrony_params& yp = plan.yp;
-            const long L = yp.length;
-            for (long q = 0; q < cs; ++q) nms::gpu::ring_store(x, hring.data(), cs, j % L, q);
-            if (nms::gpu::segment_ends(j, L, yp.hop)) {
-                for (long q = 0; q < cs; ++q)
-                    nms::gpu::hilbert_prepare(hring.data(), L, (j + 1) % L, hseg.data(), cs, q);
-                fftw_execute(hfwd);
-                for (long q = 0; q < cs; ++q) nms::gpu::hilbert_mask(hz.data(), L, cs, yp.k0, yp.k1, q);
-                fftw_execute(hinv);
-                for (long q = 0; q < cs; ++q)
-                    nms::gpu::hilbert_normalize(hz.data(), cs, yp.offset, yp.hop, q);
-                for (long i = 0; i < n; ++i)
-                    nms::gpu::hilbert_order(hz.data(), cs, nch, n, yp.offset, yp.hop, r_count, i,
-                                            rmean.data(), rm2.data());
-                r_count += yp.hop;
-                if (yp.plv) {
-                    for (long g = 0; g < cs; ++g)
-                        nms::gpu::hilbert_plv_row(hz.data(), cs, nch, n, yp.offset, yp.hop, g / n, g % n,
-                                                  pre.data(), pim.data());
-                    plv_count += yp.hop;
-                }
-            }
-        }
-    }
-
-    void hand_over(nms::moments_state& m) const {
-        if (plan.moments) {
-            m.count = count;
-            m.mean = mom.data();
-            m.m2 = mom.data() + B;
-            m.min = mom.data() + 2 * B;
-            m.max = mom.data() + 3 * B;
-        }
-        if (plan.spectra) {
-            m.psd = psd.data();
-            m.psd_bins = bins;
-            m.psd_segments = n_segments;
-        }
-        if (plan.fc) {
-            m.fc_mean = fmean.data();
-            m.fc_c = fcm.data();
-            m.fcd_fc = fcd.data();
-            m.fcd_closed = fcd_closed;
-        }
-        if (plan.sync) {
-            m.r_count = r_count;
-            m.plv_count = plv_count;
-            m.r_mean = rmean.data();
-            m.r_m2 = rm2.data();
-            m.plv_re = pre.data();
-            m.plv_im = pim.data();
-        }
-    }
-};
+// The device's per-sample schedule (kernels/channel_schedule.hpp) runs
+// here with the host executor: one loop iteration per GPU thread, FFTW
+// standing in for cuFFT with the same strided layouts.
+using host_channel_reductions = nms::gpu::channel_reductions<double, nms::gpu::host_executor<double>>;
 
 template <class M, class C, nms::scheme S>
 void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs, long every, bool by_node) {
@@ -527,13 +351,14 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     nms::channel_plan plan0;
     plan0.fc = dev_obs.device_fc(plan0.fp);
     plan0.sync = dev_obs.device_synchrony(plan0.yp);
-    host_channel_reductions red0(nn, n, plan0);
+    nms::gpu::host_executor<double> ex;
+    host_channel_reductions red0(ex, nn, n, plan0);
     const std::vector<nms::sensor_params> sens = dev_obs.device_sensors();
     std::vector<std::unique_ptr<host_channel_reductions>> sred;
     std::vector<nms::gpu::sensor_args> sargs;
     std::vector<std::vector<double>> sy;
     for (const auto& sp : sens) {
-        sred.push_back(std::make_unique<host_channel_reductions>(sp.n_sensors, n, sp.plan));
+        sred.push_back(std::make_unique<host_channel_reductions>(ex, sp.n_sensors, n, sp.plan));
         sargs.push_back({sp.gain.data(), long(nn), sp.n_sensors, n, sp.noise_sigma, sp.noise_seed,
                          sp.noise_var, std::uint64_t(sp.instance_offset)});
         sy.emplace_back(std::size_t((sp.n_sensors + 1) * n), 0.0);
@@ -635,11 +460,13 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     st.psd = psd.data();
     st.psd_bins = bins;
     st.psd_segments = n_seg;
-    red0.hand_over(st);
+    host_channel_reductions::host_state h0;
+    red0.hand_over(h0, st);
+    std::vector<host_channel_reductions::host_state> hs(sens.size());
     std::vector<nms::moments_state> sms;
     for (std::size_t q = 0; q < sens.size(); ++q) {
         nms::moments_state sm{0, n, n, int(sens[q].n_sensors), 0, nullptr, nullptr, nullptr, nullptr};
-        sred[q]->hand_over(sm);
+        sred[q]->hand_over(hs[q], sm);
         sms.push_back(sm);
     }
     st.sensors = sms.data();

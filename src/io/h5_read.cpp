@@ -177,25 +177,10 @@ std::string type_name(hid_t ds) {
     }
 }
 
-} // namespace
-
-std::string describe_in_process(const std::string& path) {
-    handle f = open_read(path);
-    std::ostringstream o;
-    auto root_has = [&](const char* k) { return has_attr(f, k); };
-    bool ours = root_has("format") && attr_string(f, "format", path, "the root group") == format_name;
-    if (!ours) {
-        o << path << ": an HDF5 file, but not an nmsweep result (no format=\"" << format_name
-          << "\" attribute); its contents:\n";
-    } else {
-        long ver =
-            root_has("format_version") ? long(attr_number(f, "format_version", path, "the root group")) : 0;
-        o << path << ": an nmsweep sweep result (format version " << ver << ").\n";
-    }
-
-    // Axes and grid.
+// The axes named by the root's "axes" attribute, with their values and units.
+std::vector<axis_desc> read_axes(hid_t f, const std::string& path) {
     std::vector<axis_desc> axes;
-    if (root_has("axes")) {
+    if (has_attr(f, "axes")) {
         for (auto& n : get_attr(f, "axes", path, "the root group").strings) {
             axis_desc a;
             a.name = n;
@@ -211,10 +196,13 @@ std::string describe_in_process(const std::string& path) {
             axes.push_back(std::move(a));
         }
     }
-    std::size_t n_points = 1;
-    for (auto& a : axes) n_points *= a.values.size();
+    return axes;
+}
 
-    // Progress.
+// Done and diverged points, and the state line of our own files.
+void describe_progress(hid_t f, const std::string& path, bool ours, std::size_t& n_points,
+                       std::ostringstream& o) {
+    auto root_has = [&](const char* k) { return has_attr(f, k); };
     std::size_t done = 0, diverged = 0;
     bool have_done = exists(f, "status/done");
     if (have_done) {
@@ -253,10 +241,11 @@ std::string describe_in_process(const std::string& path) {
                 o << "Diverged: none of the finished points.\n";
         }
     }
-    for (const char* k : {"model", "coupling"})
-        if (root_has(k))
-            o << (k[0] == 'm' ? "Model: " : "Coupling: ") << attr_text(get_attr(f, k, path, "/")) << "\n";
+}
 
+// The grid's axes and the network's nodes.
+void describe_grid(hid_t f, const std::string& path, const std::vector<axis_desc>& axes, std::size_t n_points,
+                   std::ostringstream& o) {
     if (!axes.empty()) {
         o << "Grid: " << n_points << " parameter points = ";
         for (std::size_t i = 0; i < axes.size(); ++i) o << (i ? " x " : "") << axes[i].values.size();
@@ -279,8 +268,11 @@ std::string describe_in_process(const std::string& path) {
         }
         o << "\n";
     }
+}
 
-    // Datasets (coordinates linked from /axes are already described above).
+// Every dataset but the coordinates already described.
+void describe_datasets(hid_t f, const std::string& path, const std::vector<axis_desc>& axes,
+                       std::ostringstream& o) {
     std::vector<std::string> names;
     std::set<haddr_t> seen;
     walk(f, "", names, seen);
@@ -314,7 +306,10 @@ std::string describe_in_process(const std::string& path) {
         if (has_attr(ds, "description")) o << "  - " << attr_string(ds, "description", path, "'/" + n + "'");
         o << "\n";
     }
+}
 
+// The fixed parameters' group.
+void describe_parameters(hid_t f, const std::string& path, std::ostringstream& o) {
     if (exists(f, "parameters")) {
         handle g = open_object(f, path, "parameters");
         std::vector<std::string> keys;
@@ -331,8 +326,10 @@ std::string describe_in_process(const std::string& path) {
             }
         }
     }
+}
 
-    // Provenance: every other root attribute; multi-line text last.
+// Provenance: every other root attribute; multi-line text last.
+void describe_provenance(hid_t f, const std::string& path, bool ours, std::ostringstream& o) {
     std::vector<std::pair<std::string, std::string>> long_text;
     bool header = false;
     for (auto& k : attr_names(f)) {
@@ -355,6 +352,34 @@ std::string describe_in_process(const std::string& path) {
         std::string line;
         while (std::getline(in, line)) o << "  | " << line << "\n";
     }
+}
+
+} // namespace
+
+std::string describe_in_process(const std::string& path) {
+    handle f = open_read(path);
+    std::ostringstream o;
+    auto root_has = [&](const char* k) { return has_attr(f, k); };
+    bool ours = root_has("format") && attr_string(f, "format", path, "the root group") == format_name;
+    if (!ours) {
+        o << path << ": an HDF5 file, but not an nmsweep result (no format=\"" << format_name
+          << "\" attribute); its contents:\n";
+    } else {
+        long ver =
+            root_has("format_version") ? long(attr_number(f, "format_version", path, "the root group")) : 0;
+        o << path << ": an nmsweep sweep result (format version " << ver << ").\n";
+    }
+    const std::vector<axis_desc> axes = read_axes(f, path);
+    std::size_t n_points = 1;
+    for (auto& a : axes) n_points *= a.values.size();
+    describe_progress(f, path, ours, n_points, o);
+    for (const char* k : {"model", "coupling"})
+        if (root_has(k))
+            o << (k[0] == 'm' ? "Model: " : "Coupling: ") << attr_text(get_attr(f, k, path, "/")) << "\n";
+    describe_grid(f, path, axes, n_points, o);
+    describe_datasets(f, path, axes, o);
+    describe_parameters(f, path, o);
+    describe_provenance(f, path, ours, o);
     return o.str();
 }
 
