@@ -41,6 +41,122 @@ template <class T> struct aligned_buffer {
     aligned_buffer& operator=(const aligned_buffer&) = delete;
 };
 
+// The block's parameter tables: pinst[k * L + l] for parameters the same
+// over nodes, pnode[(slot * nn + n) * L + l] for those that vary (slot =
+// node_slot[k]); lanes past the batch's end repeat its last instance.
+template <class T, int L>
+void load_parameters(const prepared& P, const std::vector<int>& node_slot, std::size_t i0, T* pinst,
+                     T* pnode) {
+    const std::size_t N = P.n_instances;
+    const int nn = int(P.n_nodes);
+    for (std::size_t k = 0; k < node_slot.size(); ++k) {
+        const field& f = P.params[k];
+        for (int l = 0; l < L; ++l) {
+            const std::size_t i = std::min<std::size_t>(i0 + l, N - 1);
+            if (node_slot[k] < 0)
+                pinst[k * L + l] = T(f.at(0, i, N));
+            else
+                for (int n = 0; n < nn; ++n) pnode[(long(node_slot[k]) * nn + n) * L + l] = T(f.at(n, i, N));
+        }
+    }
+}
+
+// The block's initial state x, and its constant history in every slot of
+// the delay ring (slot 0: the channels of the state at t = 0).
+template <class M, class C, class T, int L>
+void load_initial(const prepared& P, const std::vector<int>& node_slot, std::size_t i0, const T* pinst,
+                  const T* pnode, T* x, T* ring, long slot, long rs) {
+    constexpr int NS = M::n_state, NCH = C::n_channels;
+    const std::size_t N = P.n_instances;
+    const int nn = int(P.n_nodes), H = P.ring_len;
+    for (int v = 0; v < NS; ++v)
+        for (int n = 0; n < nn; ++n)
+            for (int l = 0; l < L; ++l)
+                x[(long(v) * nn + n) * L + l] =
+                    T(P.initial[v].at(n, std::min<std::size_t>(i0 + l, N - 1), N));
+    for (int n = 0; n < nn; ++n)
+        for (int l = 0; l < L; ++l) {
+            const std::size_t i = std::min<std::size_t>(i0 + l, N - 1);
+            T xv[NS], ch[NCH], pc[C::n_params > 0 ? C::n_params : 1];
+            for (int k = 0; k < C::n_params; ++k) {
+                const int q = M::n_params + k;
+                pc[k] = node_slot[q] < 0 ? pinst[q * L + l] : pnode[(long(node_slot[q]) * nn + n) * L + l];
+            }
+            for (int v = 0; v < NS; ++v) xv[v] = T(P.history[v].at(n, i, N));
+            ring_channels<M, C>(pc, xv, ch);
+            for (int s = 0; s < H; ++s)
+                for (int c = 0; c < NCH; ++c) ring[s * slot + c * rs + long(n) * L + l] = ch[c];
+            for (int v = 0; v < NS; ++v) xv[v] = x[(long(v) * nn + n) * L + l];
+            ring_channels<M, C>(pc, xv, ch); // slot 0 holds t = 0
+            for (int c = 0; c < NCH; ++c) ring[c * rs + long(n) * L + l] = ch[c];
+        }
+}
+
+// The noise increments of node n at step t, dW[v * L + l] = sigma sqrt(dt)
+// z. Every 4th step draws the next four deviates of each noisy variable of
+// the node into zn: Philox words per lane, then Box-Muller, both vectorised.
+template <class M, class C, class T, int L>
+inline void node_noise(const prepared& P, const batch& b, const std::uint64_t* sd, std::size_t i0, int n,
+                       long t, T* zn, const T* const* pp, T sqrt_dt, T* dW) {
+    const int n_noisy = int(P.noise_vars.size());
+    if ((t & 3) == 0) {
+        for (int q = 0; q < n_noisy; ++q) {
+            alignas(64) std::uint32_t u[4][L];
+            const std::uint32_t var = std::uint32_t(P.noise_vars[q]);
+#pragma omp simd
+            for (int l = 0; l < L; ++l) {
+                const auto r = philox_words(sd[l], std::uint32_t(b.first_instance + i0 + l), std::uint32_t(n),
+                                            var, std::uint32_t(t >> 2));
+                u[0][l] = r.v[0];
+                u[1][l] = r.v[1];
+                u[2][l] = r.v[2];
+                u[3][l] = r.v[3];
+            }
+            T* z = zn + long(q) * 4 * L;
+#pragma omp simd
+            for (int l = 0; l < L; ++l) {
+                box_muller<T>(u[0][l], u[1][l], z[l], z[L + l]);
+                box_muller<T>(u[2][l], u[3][l], z[2 * L + l], z[3 * L + l]);
+            }
+        }
+    }
+    for (int q = 0; q < n_noisy; ++q) {
+        const int v = P.noise_vars[q];
+        const T* sg = pp[M::n_params + C::n_params + v];
+        const T* z = zn + (long(q) * 4 + (t & 3)) * L;
+#pragma omp simd
+        for (int l = 0; l < L; ++l) dW[v * L + l] = sg[l] * sqrt_dt * z[l];
+    }
+}
+
+// The delayed input of node n when every instance has its own delays
+// (dinst[e * L + l]): acc[c * L + l] += w_e ring[t - d_e,l][c][src_e][l].
+template <class T, int L, int NCH>
+inline void gather_per_instance(const prepared& P, const T* w, const int* dinst, const T* ring, int n, long t,
+                                int mask, long slot, long rs, T* acc) {
+    for (int e = P.row_ptr[n]; e < P.row_ptr[n + 1]; ++e) {
+        const T we = w[e];
+        const int* de = dinst + std::size_t(e) * L;
+        const T* src = ring + long(P.src[e]) * L;
+        for (int c = 0; c < NCH; ++c)
+#pragma omp simd
+            for (int l = 0; l < L; ++l) acc[c * L + l] += we * src[((t - de[l]) & mask) * slot + c * rs + l];
+    }
+}
+
+// A finished block's final state and divergence steps into the run result.
+template <class T, int L>
+void store_block(const T* x, const long* div_step, std::size_t i0, int n_valid, int NS, int nn,
+                 run_result& R) {
+    const std::size_t N = R.diverged_step.size();
+    for (int l = 0; l < n_valid; ++l) {
+        R.diverged_step[i0 + l] = div_step[l];
+        for (int v = 0; v < NS; ++v)
+            for (int n = 0; n < nn; ++n)
+                R.final_state[(std::size_t(v) * nn + n) * N + i0 + l] = double(x[(long(v) * nn + n) * L + l]);
+    }
+}
+
 template <class M, class C, scheme S, bool Noisy, class T>
 void run_blocks(const prepared& P, const batch& b, const run_options& opt, observer<T>* obs, run_result& R) {
     constexpr int L = lanes_for<T>;
@@ -105,17 +221,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
             const int n_valid = int(std::min<std::size_t>(L, N - i0));
             auto inst = [&](int l) { return std::min<std::size_t>(i0 + l, N - 1); }; // pad with the last
 
-            // Block-local parameter tables.
-            for (int k = 0; k < NP; ++k) {
-                const field& f = P.params[k];
-                for (int l = 0; l < L; ++l) {
-                    if (node_param_slot[k] < 0)
-                        pinst.p[k * L + l] = T(f.at(0, inst(l), N));
-                    else
-                        for (int n = 0; n < nn; ++n)
-                            pnode.p[(long(node_param_slot[k]) * nn + n) * L + l] = T(f.at(n, inst(l), N));
-                }
-            }
+            load_parameters<T, L>(P, node_param_slot, i0, pinst.p, pnode.p);
             for (int l = 0; l < L; ++l) {
                 seed[l] = b.seed_per_instance.empty() ? b.seed : b.seed_per_instance[inst(l)];
                 ok[l] = 1;
@@ -134,65 +240,15 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     if (node_param_slot[k] >= 0) pp[k] = pnode.p + (long(node_param_slot[k]) * nn + n) * L;
             };
 
-            // Initial state and constant history.
-            for (int v = 0; v < NS; ++v)
-                for (int n = 0; n < nn; ++n)
-                    for (int l = 0; l < L; ++l)
-                        x.p[(long(v) * nn + n) * L + l] = T(P.initial[v].at(n, inst(l), N));
-            for (int n = 0; n < nn; ++n) {
-                node_ptrs(n);
-                for (int l = 0; l < L; ++l) {
-                    T xv[NS], ch[NCH], pc[C::n_params];
-                    for (int k = 0; k < C::n_params; ++k) pc[k] = pp[M::n_params + k][l];
-                    for (int v = 0; v < NS; ++v) xv[v] = T(P.history[v].at(n, inst(l), N));
-                    ring_channels<M, C>(pc, xv, ch);
-                    for (int s = 0; s < H; ++s)
-                        for (int c = 0; c < NCH; ++c) ring.p[s * slot + c * rs + long(n) * L + l] = ch[c];
-                    for (int v = 0; v < NS; ++v) xv[v] = x.p[(long(v) * nn + n) * L + l];
-                    ring_channels<M, C>(pc, xv, ch); // slot 0 holds t = 0
-                    for (int c = 0; c < NCH; ++c) ring.p[c * rs + long(n) * L + l] = ch[c];
-                }
-            }
+            load_initial<M, C, T, L>(P, node_param_slot, i0, pinst.p, pnode.p, x.p, ring.p, slot, rs);
 
             for (long t = 0; t < steps; ++t) {
                 T* const ring_out = ring.p + ((t + 1) & mask) * slot;
                 for (int n = 0; n < nn; ++n) {
                     if (n_node_params > 0) node_ptrs(n);
-                    if constexpr (Noisy) {
-                        // Every 4th step, the next four deviates of each noisy variable of
-                        // this node: Philox words per lane, then Box-Muller, both vectorised.
-                        T* zn = zbuf.p + long(n) * n_noisy * 4 * L;
-                        if ((t & 3) == 0) {
-                            const std::uint64_t* sd = seed.data();
-                            for (int q = 0; q < n_noisy; ++q) {
-                                alignas(64) std::uint32_t u[4][L];
-                                const std::uint32_t var = std::uint32_t(P.noise_vars[q]);
-#pragma omp simd
-                                for (int l = 0; l < L; ++l) {
-                                    const auto r =
-                                        philox_words(sd[l], std::uint32_t(b.first_instance + i0 + l),
-                                                     std::uint32_t(n), var, std::uint32_t(t >> 2));
-                                    u[0][l] = r.v[0];
-                                    u[1][l] = r.v[1];
-                                    u[2][l] = r.v[2];
-                                    u[3][l] = r.v[3];
-                                }
-                                T* z = zn + long(q) * 4 * L;
-#pragma omp simd
-                                for (int l = 0; l < L; ++l) {
-                                    box_muller<T>(u[0][l], u[1][l], z[l], z[L + l]);
-                                    box_muller<T>(u[2][l], u[3][l], z[2 * L + l], z[3 * L + l]);
-                                }
-                            }
-                        }
-                        for (int q = 0; q < n_noisy; ++q) {
-                            const int v = P.noise_vars[q];
-                            const T* sg = pp[M::n_params + C::n_params + v];
-                            const T* z = zn + (long(q) * 4 + (t & 3)) * L;
-#pragma omp simd
-                            for (int l = 0; l < L; ++l) dW.p[v * L + l] = sg[l] * sqrt_dt * z[l];
-                        }
-                    }
+                    if constexpr (Noisy)
+                        node_noise<M, C, T, L>(P, b, seed.data(), i0, n, t,
+                                               zbuf.p + long(n) * n_noisy * 4 * L, pp.data(), sqrt_dt, dW.p);
                     // Delayed input: sum over the inputs of node n.
                     for (int c = 0; c < NCH; ++c)
 #pragma omp simd
@@ -239,15 +295,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                             std::memcpy(acc.p + c * L, &s, sizeof s);
                         }
                     } else {
-                        for (int e = P.row_ptr[n]; e < e1; ++e) {
-                            const T we = w[e];
-                            const int* de = dinst.data() + std::size_t(e) * L;
-                            const T* src = ring.p + long(P.src[e]) * L;
-                            for (int c = 0; c < NCH; ++c)
-#pragma omp simd
-                                for (int l = 0; l < L; ++l)
-                                    acc.p[c * L + l] += we * src[((t - de[l]) & mask) * slot + c * rs + l];
-                        }
+                        gather_per_instance<T, L, NCH>(P, w.data(), dinst.data(), ring.p, n, t, mask, slot,
+                                                       rs, acc.p);
                     }
                     T* xn = x.p + long(n) * L;
                     T* rn = ring_out + long(n) * L;
@@ -266,13 +315,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                 }
             }
 
-            for (int l = 0; l < n_valid; ++l) {
-                R.diverged_step[i0 + l] = div_step[l];
-                for (int v = 0; v < NS; ++v)
-                    for (int n = 0; n < nn; ++n)
-                        R.final_state[(std::size_t(v) * nn + n) * N + i0 + l] =
-                            double(x.p[(long(v) * nn + n) * L + l]);
-            }
+            store_block<T, L>(x.p, div_step, i0, n_valid, NS, nn, R);
             const std::size_t d = done.fetch_add(std::size_t(n_valid)) + std::size_t(n_valid);
             if (opt.on_block_done) opt.on_block_done(d);
         }
