@@ -235,6 +235,17 @@ TEST(durability, resume_refuses_to_mix_runs) {
     EXPECT_EQ(std::count(done.begin(), done.end(), 1.0), 4);
 }
 
+// A damaged result whose int64 status dataset crashed HDF5 when read as
+// double (found by adversarial.py): --resume refuses it before opening it.
+TEST(durability, resume_refuses_a_file_that_crashes_hdf5) {
+    const fs::path out = tmp("damaged.h5");
+    fs::copy_file(fs::path(NMS_FUZZ_REGRESSIONS) / "result" / "resume_int_to_double_conversion", out);
+    const auto r = sh("run -q --batch-size 4 --resume " + data + "/cli/small_jr.toml -o " + out.string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("damaged.h5: the file is damaged"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("stack smashing"), std::string::npos) << r.output; // the child's noise stays quiet
+}
+
 TEST(durability, bad_command_lines_and_outputs_exit_2_and_leave_nothing) {
     const std::string spec = data + "/cli/small_jr.toml";
     EXPECT_EQ(sh("run --no-such-option " + spec).code, 2);

@@ -383,6 +383,43 @@ std::string describe_in_process(const std::string& path) {
     return o.str();
 }
 
+// Every attribute of the root and of every dataset, and every dataset's
+// values, read as the writer and the readers read them (integers as int64,
+// flags as uint8, the rest as double): what --resume will touch.
+static std::string read_through_in_process(const std::string& path) {
+    handle f = open_read(path);
+    std::vector<std::string> names;
+    std::set<haddr_t> seen;
+    walk(f, "", names, seen);
+    const auto size = std::filesystem::file_size(path);
+    auto attrs = [&](hid_t obj, const std::string& where) {
+        for (auto& k : attr_names(obj)) get_attr(obj, k, path, where);
+    };
+    attrs(f, "the root group");
+    for (auto& n : names) {
+        handle ds = open_dataset(f, path, n);
+        attrs(ds, "'/" + n + "'");
+        double count = 1;
+        for (auto d : dataset_dims(ds, path, n)) count *= double(d);
+        if (count > double(size)) fail(path, "'/" + n + "' claims more values than the file holds");
+        handle t(H5Dget_type(ds), H5Tclose);
+        const H5T_class_t cls = t ? H5Tget_class(t) : H5T_NO_CLASS;
+        if (cls != H5T_INTEGER && cls != H5T_FLOAT) continue; // strings: read by their attributes' readers
+        // As double (read_all, plots) and, integers, as int64 or uint8 flags:
+        // a damaged datatype may crash one conversion and not another.
+        std::vector<double> v(static_cast<std::size_t>(count));
+        std::vector<long long> iv(cls == H5T_INTEGER ? v.size() : 0);
+        const hid_t as_int = H5Tget_size(t) == 1 ? H5T_NATIVE_UINT8 : H5T_NATIVE_LLONG;
+        if (v.empty()) continue;
+        check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), path,
+              "cannot read '/" + n + "'");
+        if (!iv.empty())
+            check(H5Dread(ds, as_int, H5S_ALL, H5S_ALL, H5P_DEFAULT, iv.data()), path,
+                  "cannot read '/" + n + "'");
+    }
+    return "";
+}
+
 std::string describe(const std::string& path) {
     std::error_code ec;
     // The end of a run killed while finishing is undone by --resume, not here:
@@ -397,6 +434,12 @@ std::string describe(const std::string& path) {
     // time to read the status datasets of a huge file, is plenty.
     const auto size = std::filesystem::file_size(path, ec);
     return run_isolated([&] { return describe_in_process(path); }, path, 60.0 + double(ec ? 0 : size) / 1e8);
+}
+
+void read_through(const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    run_isolated([&] { return read_through_in_process(path); }, path, 60.0 + double(ec ? 0 : size) / 1e8);
 }
 
 std::vector<double> read_input_dataset(const std::string& path, const std::string& name,

@@ -293,6 +293,7 @@ result_writer result_writer::resume(const std::string& path) {
     // A first read in a child: a damaged file is refused here, not crashed on.
     try {
         describe(path);
+        read_through(path);
     } catch (const input_error& e) {
         throw input_error(std::string("cannot resume: ") + e.what());
     }

@@ -64,6 +64,10 @@ std::string run_isolated(const std::function<std::string()>& fn, const std::stri
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) _exit(1);
         ::close(p[0]);
+        // Its result and errors go through the pipe; what a crash prints
+        // (libc, HDF5) would only repeat the parent's message.
+        const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null_fd >= 0) ::dup2(null_fd, STDERR_FILENO);
         child(p[1], fn);
     }
     ::close(p[1]);

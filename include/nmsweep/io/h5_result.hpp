@@ -179,6 +179,11 @@ class result_writer {
 // an input_error, never a crash of the caller.
 std::string describe(const std::string& path);
 
+// Reads every attribute and dataset of a file in a child process, as a
+// resumed run will; input_error "the file is damaged ..." when that fails or
+// crashes (HDF5 may crash on damaged metadata).
+void read_through(const std::string& path);
+
 // One dataset of a user's HDF5 data file (e.g. initial states), converted to
 // double: read through read_input_file (regular file, recorded SHA-256) and
 // parsed in a child process from those bytes.
