@@ -22,7 +22,6 @@
 #include "nmsweep/observe/bold.hpp"
 #include "nmsweep/observe/leadfield.hpp"
 
-#include <fftw3.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -329,21 +328,19 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     if (dev_obs.device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
     std::vector<nms::cycle_state> cyc(std::size_t(cyc_ch) * n, nms::cycle_state::start());
     a.cyc = cyc_ch ? cyc.data() : nullptr;
-    // Welch spectra as run_range does them, FFTW standing in for cuFFT with
-    // the same strided layout.
+    // Welch spectra as run_range does them: the same operations, with the
+    // host executor (FFTW standing in for cuFFT with the same strided layout).
+    nms::gpu::host_executor<double> ex;
     nms::spectra_params sp;
     const bool spectra = dev_obs.device_spectra(sp);
     const long B = long(nn + 1) * n, bins = spectra ? sp.length / 2 + 1 : 0;
     std::vector<T> wring(spectra ? std::size_t(sp.length * B) : 0), seg(wring.size());
     std::vector<double> X(std::size_t(2 * bins * B)), psd(std::size_t(bins * B), 0.0);
-    fftw_plan plan = nullptr;
+    std::unique_ptr<nms::gpu::host_executor<double>::r2c> fft;
     if (spectra) {
         a.seg_ring = wring.data();
         a.seg_len = sp.length;
-        const int len = int(sp.length), nf = int(bins);
-        plan =
-            fftw_plan_many_dft_r2c(1, &len, int(B), seg.data(), &len, int(B), 1,
-                                   reinterpret_cast<fftw_complex*>(X.data()), &nf, int(B), 1, FFTW_ESTIMATE);
+        fft = ex.make_r2c(sp.length, B);
     }
     // FC and synchrony of the nodes, and the sensor modalities, as run_range
     // does them: after every sample.
@@ -351,7 +348,6 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     nms::channel_plan plan0;
     plan0.fc = dev_obs.device_fc(plan0.fp);
     plan0.sync = dev_obs.device_synchrony(plan0.yp);
-    nms::gpu::host_executor<double> ex;
     host_channel_reductions red0(ex, nn, n, plan0);
     const std::vector<nms::sensor_params> sens = dev_obs.device_sensors();
     std::vector<std::unique_ptr<host_channel_reductions>> sred;
@@ -415,11 +411,9 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
                     },
                     [&](long j, double w, bool exact, long count) {
                         for (long at = 0; at < cs; ++at) nms::gpu::bold_sample(ba, at, j, w, exact);
-                        for (long g = 0; g < cs; ++g)
-                            nms::gpu::fc_means(by.data(), bmean.data(), bd.data(), be.data(), double(count),
-                                               g);
-                        for (long g = cs - 1; g >= 0; --g)
-                            nms::gpu::fc_row(bd.data(), be.data(), bc.data(), g / n, nn, n, g % n);
+                        ex.each(cs, nms::gpu::fc_means_op{by.data(), bmean.data(), bd.data(), be.data(),
+                                                          double(count)});
+                        ex.each(cs, nms::gpu::fc_rows_op{bd.data(), be.data(), bc.data(), long(nn), long(n)});
                     });
         };
     }
@@ -436,15 +430,13 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
         advance<M, C, S, T>(a, P, h.dinst, t, at, false, by_node, 0, after_sample);
         t = at;
         if (smp < 0) continue;
-        for (long q = 0; q < B; ++q)
-            nms::gpu::welch_prepare(wring.data(), B, sp.length, (smp + 1) % sp.length, sp.window.data(),
-                                    seg.data(), B, q);
-        fftw_execute(plan);
-        for (long q = 0; q < B; ++q) nms::gpu::welch_accumulate(X.data(), bins, B, q, long(n), psd.data());
+        ex.each(B, nms::gpu::welch_prepare_op<T>{wring.data(), sp.length, (smp + 1) % sp.length,
+                                                 sp.window.data(), seg.data(), B});
+        fft->run(seg.data(), X.data());
+        ex.each(B, nms::gpu::welch_accumulate_op<T>{X.data(), bins, B, long(n), psd.data()});
         ++n_seg;
     }
     advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node, 0, after_sample);
-    if (plan) fftw_destroy_plan(plan);
     const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
     nms::moments_state st{0,
                           n,
