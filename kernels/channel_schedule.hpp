@@ -21,6 +21,7 @@
 #include "synchrony_kernels.hpp"
 #include "welch_kernels.hpp"
 
+#include "nmsweep/analysis/units.hpp"
 #include "nmsweep/engine/batch.hpp"
 
 #include <cmath>
@@ -121,6 +122,62 @@ template <class T> struct hilbert_plv_op {
     }
 };
 
+// ---- Analysis units (nmsweep/analysis/unit.hpp) ----------------------------
+
+// Sample x[c * n + i] of every channel c (the mean last) into the units.
+struct units_op {
+    const double* x;
+    unit_slots u;
+    long n;
+    NMS_HD void operator()(long g) const { update_units<analysis_units>(u, int(g / n), n, g % n, x[g]); }
+};
+
+// The params and states of the units `req` asks for, for nch channels and
+// their mean of n instances, where the executor keeps them.
+template <class X> struct unit_buffers {
+    template <class V> using buf = typename X::template buffer<V>;
+    std::vector<unit_request> req;
+    long nch, n;
+    buf<unsigned char> params[max_device_units], state[max_device_units];
+    unit_slots slots;
+
+    unit_buffers(const std::vector<unit_request>& r, long nch_, long n_) : req(r), nch(nch_), n(n_) {
+        slots.n = int(req.size());
+        for (int k = 0; k < slots.n; ++k) {
+            const auto& q = req[std::size_t(k)];
+            params[k].assign(q.params);
+            state[k].assign(
+                unit_start_states<analysis_units>(q.id, q.params.data(), std::size_t(channels(k) * n)));
+            slots.id[k] = q.id;
+            slots.ch0[k] = q.nodes ? 0 : int(nch);
+            slots.params[k] = params[k].p;
+            slots.state[k] = state[k].p;
+        }
+    }
+    long channels(int k) const { return req[std::size_t(k)].nodes ? nch + 1 : 1; }
+
+    // Bytes per instance.
+    static std::size_t bytes(long nch, const std::vector<unit_request>& r) {
+        std::size_t b = 0;
+        for (const auto& q : r)
+            b += std::size_t(q.nodes ? nch + 1 : 1) * unit_state_bytes<analysis_units>(q.id);
+        return b;
+    }
+
+    // The states, downloaded (h keeps them), as views for instances first ..
+    // first + n - 1.
+    void hand_over(std::vector<std::vector<unsigned char>>& h, std::vector<unit_states>& out,
+                   std::size_t first) const {
+        h.assign(req.size(), {});
+        out.clear();
+        for (int k = 0; k < slots.n; ++k) {
+            h[std::size_t(k)] = state[k].download();
+            out.push_back(
+                {req[std::size_t(k)].id, first, n, int(n), int(channels(k)), h[std::size_t(k)].data()});
+        }
+    }
+};
+
 // ---- The schedule ----------------------------------------------------------
 
 template <class T, class X> struct channel_reductions {
@@ -135,6 +192,7 @@ template <class T, class X> struct channel_reductions {
     std::unique_ptr<typename X::r2c> wfft, hfwd;
     std::unique_ptr<typename X::inverse> hinv;
     std::vector<long> wcount;
+    std::unique_ptr<unit_buffers<X>> units;
     long pairs, fcd_words, bins = 0, n_segments = 0, fcd_closed = 0, r_count = 0, plv_count = 0;
 
     channel_reductions(X& x, long nch_, long n_, const channel_plan& p)
@@ -168,6 +226,7 @@ template <class T, class X> struct channel_reductions {
                 wcount.assign(std::size_t(plan.fp.slots), 0);
             }
         }
+        if (!plan.units.empty()) units = std::make_unique<unit_buffers<X>>(plan.units, nch, n);
         if (plan.sync) {
             rmean.zeros(std::size_t(n));
             rm2.zeros(std::size_t(n));
@@ -191,6 +250,7 @@ template <class T, class X> struct channel_reductions {
         const std::size_t c = std::size_t(nch), pr = std::size_t(fc_pairs(nch));
         std::size_t b = 0;
         if (p.moments) b += 4 * (c + 1) * sizeof(double);
+        b += unit_buffers<X>::bytes(nch, p.units);
         if (p.spectra) // ring, segments, spectra and about as much for cuFFT's work area, sums in double
             b += (c + 1) * (std::size_t(p.sp.length) * sizeof(T) * 4 + std::size_t(p.sp.length / 2 + 1) * 8);
         if (p.fc) b += (3 * c + pr) * sizeof(double);
@@ -207,6 +267,7 @@ template <class T, class X> struct channel_reductions {
     void after_sample(const double* x) {
         const long j = count++; // this sample, from 0
         if (plan.moments) ex.each(B, moments_op{x, mom.p, B, double(j + 1)});
+        if (units) ex.each(B, units_op{x, units->slots, n});
         if (plan.spectra) welch_after(x, j);
         if (plan.fc) fc_after(x, j);
         if (plan.sync && !plan.yp.hilbert) { // the observable is the phase
@@ -222,6 +283,8 @@ template <class T, class X> struct channel_reductions {
     struct host_state {
         std::vector<double> mom, psd, fmean, fcm, rmean, rm2, pre, pim;
         std::vector<float> fcd;
+        std::vector<std::vector<unsigned char>> units;
+        std::vector<unit_states> unit_views;
     };
     void hand_over(host_state& h, moments_state& m) const {
         h.mom = mom.download();
@@ -250,6 +313,11 @@ template <class T, class X> struct channel_reductions {
             m.fc_c = h.fcm.data();
             m.fcd_fc = h.fcd.data();
             m.fcd_closed = fcd_closed;
+        }
+        if (units) {
+            units->hand_over(h.units, h.unit_views, m.first);
+            m.units = h.unit_views.data();
+            m.n_units = int(h.unit_views.size());
         }
         if (plan.sync) {
             m.r_count = r_count;

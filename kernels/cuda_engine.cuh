@@ -21,13 +21,11 @@
 // The per-node physics is node_update(), the same NMS_HD function the CPU
 // backend runs in its SIMD loop; the noise is the same Philox stream
 // (core/noise.hpp), keyed by (seed, global instance, node, variable, step).
-// Moments, the attractor classification's cycle states, Welch spectra, FC
-// and FCD, synchrony (the Kuramoto order parameter and PLV of the
-// observable's phases, or of its analytic signal's: cuFFT), BOLD (its FC and
-// kept samples) and sensor modalities (projected signals, reduced as the
-// nodes are) are reduced on the device (only per-instance results leave
-// it); other reducers get the observables, computed on the device, per
-// sample.
+// Moments, analysis units (nmsweep/analysis/units.hpp), the attractor classification's cycle states, Welch
+// spectra, FC and FCD, synchrony (the Kuramoto order parameter and PLV of the observable's phases, or of its
+// analytic signal's: cuFFT), BOLD (its FC and kept samples) and sensor modalities (projected signals, reduced
+// as the nodes are) are reduced on the device (only per-instance results leave it); other reducers get the
+// observables, computed on the device, per sample.
 
 #include "cuda_check.hpp"
 #include "cuda_dispatch.hpp"
@@ -451,6 +449,11 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     device_buffer<cycle_state> d_cyc(
         std::vector<cycle_state>(std::size_t(cyc_ch) * n_sub, cycle_state::start()));
     a.cyc = cyc_ch ? d_cyc.p : nullptr;
+    // Analysis units of projection 0: the stepping kernels update them at
+    // every moments sample, as they do the moments.
+    const unit_buffers<cuda_executor<T>> units0(
+        dev_moments ? obs->device_units() : std::vector<unit_request>{}, nn, n);
+    a.units = units0.slots;
     // Welch spectra (welch_kernels.hpp): a segment ends for every instance
     // at the same sample; its periodograms are summed before the next.
     spectra_params sp;
@@ -633,6 +636,11 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         mst.psd = psd.data();
         mst.psd_bins = bins;
         mst.psd_segments = n_segments;
+        std::vector<std::vector<unsigned char>> uh;
+        std::vector<unit_states> uv;
+        units0.hand_over(uh, uv, i0);
+        mst.units = uv.data();
+        mst.n_units = int(uv.size());
         typename device_reductions<T>::host_state h0;
         red0.hand_over(h0, mst);
         // The sensor modalities' states: the sensors as channels.
@@ -709,7 +717,10 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
             const std::size_t per = bytes_per_instance<M, C, T>(
                 P, n_node_params, node_any, cyc_ch, welch_len, plan0, bold ? &bp : nullptr,
                 dev ? obs->device_sensors() : std::vector<sensor_params>{});
-            std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
+            const std::size_t per_all =
+                per + unit_buffers<cuda_executor<T>>::bytes(
+                          long(P.n_nodes), dev ? obs->device_units() : std::vector<unit_request>{});
+            std::size_t cap = std::max<std::size_t>(1, budget / (per_all + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));
             std::size_t samples = 0;

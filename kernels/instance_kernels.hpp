@@ -5,6 +5,7 @@
 // indexing against the CPU backend on machines without a GPU). One call =
 // one GPU thread = one network instance.
 
+#include "nmsweep/analysis/units.hpp"
 #include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/core/noise.hpp"
 #include "nmsweep/engine/batch.hpp" // max_projections
@@ -80,6 +81,9 @@ template <class T, int NP, int NS> struct step_args {
     // instance] (welch_kernels.hpp).
     T* seg_ring = nullptr;
     long seg_len = 0;
+    // Analysis units of projection 0 at the moments samples (the channels:
+    // the nodes, then the node mean).
+    unit_slots units;
     double coef[max_projections][3 * NS];
 };
 
@@ -240,6 +244,7 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
                 if (a.cyc && a.cyc_nodes) a.cyc[n * N + i].add(a.cp, o);
                 if (a.seg_ring) a.seg_ring[(f.slot * (a.nn + 1) + n) * N + i] = T(o);
                 if (a.net) a.net[n * N + i] = o;
+                update_units<analysis_units>(a.units, n, N, i, o);
                 o0 = o;
             }
         }
@@ -252,6 +257,7 @@ template <class A> NMS_HD void net_sample(const A& a, double net, const step_fla
     const long N = a.n;
     welford(a.mom, long(a.nn + 1) * N, a.nn * N + i, net, f.mk);
     if (a.cyc) a.cyc[(a.cyc_nodes ? long(a.nn) : 0L) * N + i].add(a.cp, net);
+    update_units<analysis_units>(a.units, a.nn, N, i, net);
     if (a.seg_ring)
         a.seg_ring[(f.slot * (a.nn + 1) + a.nn) * N + i] = std::remove_pointer_t<decltype(a.seg_ring)>(net);
 }

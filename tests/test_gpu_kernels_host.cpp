@@ -17,6 +17,7 @@
 #include "synchrony_kernels.hpp"
 #include "welch_kernels.hpp"
 
+#include "nmsweep/analysis/unit_reducer.hpp"
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/models/registry.hpp"
 #include "nmsweep/observe/bold.hpp"
@@ -328,6 +329,8 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     if (dev_obs.device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
     std::vector<nms::cycle_state> cyc(std::size_t(cyc_ch) * n, nms::cycle_state::start());
     a.cyc = cyc_ch ? cyc.data() : nullptr;
+    const nms::gpu::unit_buffers<nms::gpu::host_executor<double>> units0(dev_obs.device_units(), nn, n);
+    a.units = units0.slots;
     // Welch spectra as run_range does them: the same operations, with the
     // host executor (FFTW standing in for cuFFT with the same strided layout).
     nms::gpu::host_executor<double> ex;
@@ -452,6 +455,11 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     st.psd = psd.data();
     st.psd_bins = bins;
     st.psd_segments = n_seg;
+    std::vector<std::vector<unsigned char>> uh;
+    std::vector<nms::unit_states> uv;
+    units0.hand_over(uh, uv, 0);
+    st.units = uv.data();
+    st.n_units = int(uv.size());
     host_channel_reductions::host_state h0;
     red0.hand_over(h0, st);
     std::vector<host_channel_reductions::host_state> hs(sens.size());
@@ -519,6 +527,46 @@ TEST(gpu_kernels_on_host, device_moments_match_host_reducer) {
         nms::sweep_observer<double> dev_obs(coef, transient, every, {got.get()}, 0);
         reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
         expect_same_outputs(*ref, *got, 13, by_node ? "node mapping" : "instance mapping");
+    }
+}
+
+// Analysis units (here line length, with the moments) updated by the
+// stepping kernels at every sample equal the host unit reducer fed by the
+// CPU backend, per node and of the node mean, in both mappings.
+TEST(gpu_kernels_on_host, device_units_match_host_unit_reducer) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    const std::size_t n = 11;
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", n);
+    b.params["noise.y4"] = nms::field::scalar(1e-2);
+    b.n_steps = 2001;
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 300, every = 3;
+    const nms::sampling smp = sampling_of(b, transient, every);
+    auto make = [&](std::unique_ptr<nms::reducer>& u, std::unique_ptr<nms::reducer>& m) {
+        u = std::make_unique<nms::unit_reducer<nms::line_length>>(std::vector<std::string>{"line_length"},
+                                                                  smp, "mV");
+        m = nms::make_moments_reducer({"std"}, "");
+        u->reset(n, 8);
+        m->reset(n, 8);
+    };
+    std::unique_ptr<nms::reducer> ref_u, ref_m;
+    make(ref_u, ref_m);
+    nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref_m.get(), ref_u.get()}, 0);
+    ASSERT_TRUE(cpu_obs.moments_only());
+    ASSERT_EQ(cpu_obs.device_units().size(), 1u);
+    nms::run_cpu<double>(b, {}, &cpu_obs);
+    ASSERT_EQ(ref_u->outputs().size(), 2u);
+    double L[8];
+    ref_u->result(0, 0, L);
+    EXPECT_GT(L[0], 0.0); // the signal moves: the comparison below means something
+    for (bool by_node : {false, true}) {
+        std::unique_ptr<nms::reducer> got_u, got_m;
+        make(got_u, got_m);
+        nms::sweep_observer<double> dev_obs(coef, transient, every, {got_m.get(), got_u.get()}, 0);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        expect_same_outputs(*ref_u, *got_u, n, by_node ? "node mapping" : "instance mapping");
+        expect_same_outputs(*ref_m, *got_m, n, by_node ? "node mapping" : "instance mapping");
     }
 }
 
@@ -973,6 +1021,8 @@ TEST(gpu_kernels_on_host, device_sensors_match_host_projection) {
             parts.push_back(nms::make_spectra_reducer({"psd", "peak_freq", "band_power"}, so, smp, ""));
             parts.push_back(nms::make_synchrony_reducer({"kuramoto_r", "plv"}, yo, false, smp));
             parts.push_back(nms::make_fc_reducer({"fc", "fcd"}, fo, smp));
+            parts.push_back(std::make_unique<nms::unit_reducer<nms::line_length>>(
+                std::vector<std::string>{"line_length"}, smp, ""));
             nms::observe::projection_options po;
             po.group = sigma > 0 ? "sensors/noisy" : "sensors/eeg";
             po.noise.sigma = sigma;
@@ -1009,7 +1059,8 @@ TEST(gpu_kernels_on_host, device_sensors_match_host_projection) {
     ASSERT_EQ(sens.size(), 2u);
     ASSERT_EQ(sens[1].source, 1);
     ASSERT_TRUE(sens[0].plan.moments && sens[0].plan.spectra && sens[0].plan.fc && sens[0].plan.fp.fcd &&
-                sens[0].plan.sync && sens[0].plan.yp.hilbert && sens[0].plan.yp.plv);
+                sens[0].plan.sync && sens[0].plan.yp.hilbert && sens[0].plan.yp.plv &&
+                sens[0].plan.units.size() == 1);
     nms::run_cpu<double>(b, {}, &cpu_obs);
     for (bool by_node : {false, true}) {
         auto dev_obs = observer(got, true);

@@ -3,6 +3,7 @@
 
 #include "nmsweep/sweep/features.hpp"
 
+#include "nmsweep/analysis/unit_reducer.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/models/registry.hpp"
 #include "nmsweep/sweep/spec.hpp"
@@ -67,30 +68,49 @@ std::unique_ptr<reducer> make_attractor(const sweep_spec& s, const feature_conte
     return make_attractor_reducer(s.attractor, fc.smp, fc.units);
 }
 
+// The family of an analysis unit: its features, where allowed, its reducer.
+template <class U>
+std::unique_ptr<reducer> make_unit(const sweep_spec&, const feature_context& fc,
+                                   const std::vector<std::string>& picked) {
+    return std::make_unique<unit_reducer<U>>(picked, fc.smp, fc.units);
+}
+template <class U> feature_family unit_family() {
+    feature_family f{U::name, {}, "", U::sensor_space, {}, nullptr, make_unit<U>};
+    for (const auto& v : U::values("")) f.features.push_back(v.feature);
+    return f;
+}
+template <class... U> void add_units(std::vector<feature_family>& t, unit_list<U...>) {
+    (t.push_back(unit_family<U>()), ...);
+}
+
 } // namespace
 
 const std::vector<feature_family>& feature_table() {
-    static const std::vector<feature_family> t = {
-        // name, features, options table, sensor space, segmented, check, make
-        {"moments", {"mean", "std", "min", "max"}, "", true, {}, nullptr, make_moments},
-        {"final", {"final"}, "", false, {}, nullptr, nullptr},
-        {"spectra",
-         {"psd", "peak_freq", "peak_power", "band_power"},
-         "output.spectra",
-         true,
-         {"psd", "peak_freq", "peak_power", "band_power"},
-         check_spectra,
-         make_spectra},
-        {"synchrony",
-         {"kuramoto_r", "metastability", "plv"},
-         "output.synchrony",
-         true,
-         {"kuramoto_r", "metastability", "plv"},
-         check_synchrony,
-         make_synchrony},
-        {"fc", {"fc", "fcd"}, "output.fc", true, {"fcd"}, check_fc, make_fc},
-        {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
-    };
+    static const std::vector<feature_family> t = [] {
+        std::vector<feature_family> v = {
+            // name, features, options table, sensor space, segmented, check, make
+            {"moments", {"mean", "std", "min", "max"}, "", true, {}, nullptr, make_moments},
+            {"final", {"final"}, "", false, {}, nullptr, nullptr},
+            {"spectra",
+             {"psd", "peak_freq", "peak_power", "band_power"},
+             "output.spectra",
+             true,
+             {"psd", "peak_freq", "peak_power", "band_power"},
+             check_spectra,
+             make_spectra},
+            {"synchrony",
+             {"kuramoto_r", "metastability", "plv"},
+             "output.synchrony",
+             true,
+             {"kuramoto_r", "metastability", "plv"},
+             check_synchrony,
+             make_synchrony},
+            {"fc", {"fc", "fcd"}, "output.fc", true, {"fcd"}, check_fc, make_fc},
+            {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
+        };
+        add_units(v, analysis_units{});
+        return v;
+    }();
     return t;
 }
 

@@ -152,7 +152,7 @@ class composite_reducer final : public reducer {
         return parts_[index_[k].first]->output_attrs(index_[k].second);
     }
     // Every part takes device state of one kind (moments any number of
-    // times, the others once).
+    // times, units up to max_device_units, the others once).
     bool takes_channels(channel_plan& p) const override {
         p = {};
         for (const auto& r : parts_) {
@@ -167,12 +167,15 @@ class composite_reducer final : public reducer {
                 p.fc = true, p.fp = fp;
             else if (!p.sync && r->takes_synchrony(yp))
                 p.sync = true, p.yp = yp;
+            else if (unit_request u; int(p.units.size()) < max_device_units && r->takes_unit(u))
+                p.units.push_back(std::move(u));
             else
                 return false;
         }
         return true;
     }
     void load_channels(const moments_state& m) override {
+        int u = 0; // units in takes_channels' order
         for (auto& r : parts_) {
             spectra_params sp;
             fc_params fp;
@@ -185,6 +188,8 @@ class composite_reducer final : public reducer {
                 r->load_fc(m);
             else if (r->takes_synchrony(yp))
                 r->load_synchrony(m);
+            else if (unit_request ur; r->takes_unit(ur))
+                r->load_unit(m.units[u++]);
         }
     }
     void set_results_only(bool v) override {

@@ -79,7 +79,7 @@ template <class T> class sweep_observer final : public observer<T> {
     // reducer and sensor modalities.
     bool moments_only() const override {
         if ((ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
-        int cycles = 0, spectra = 0, fc = 0, order = 0, bold = 0;
+        int cycles = 0, spectra = 0, fc = 0, order = 0, bold = 0, units = 0;
         for (const auto& ch : channels_)
             for (auto* r : ch.reducers) {
                 bold_params bp;
@@ -107,11 +107,13 @@ template <class T> class sweep_observer final : public observer<T> {
                 ++bold;
             else if (sensor_params sn; r->takes_sensors(sn))
                 continue; // any number of modalities
+            else if (unit_request u; r->takes_unit(u))
+                ++units;
             else if (!r->takes_moments())
                 return false;
         }
         return cycles <= 1 && spectra <= 1 && fc <= 1 && order <= 1 && bold <= 1 &&
-               this->every == sample_every_;
+               units <= max_device_units && this->every == sample_every_;
     }
     // (Sensor modalities of the observable first, then those of the other
     // channels, each with its source projection.)
@@ -123,6 +125,12 @@ template <class T> class sweep_observer final : public observer<T> {
                 out.push_back(std::move(sn));
             }
         });
+        return out;
+    }
+    std::vector<unit_request> device_units() const override {
+        std::vector<unit_request> out;
+        for (auto* r : reducers_)
+            if (unit_request u; r->takes_unit(u)) out.push_back(std::move(u));
         return out;
     }
     bool device_bold(bold_params& p) const override {
@@ -156,7 +164,7 @@ template <class T> class sweep_observer final : public observer<T> {
         return false;
     }
     void observe_moments(const moments_state& m) override {
-        int k = 0; // sensor modalities in device_sensors' order
+        int k = 0, u = 0; // sensor modalities and units in device_sensors' and device_units' order
         for (const auto& ch : channels_)
             for (auto* r : ch.reducers) {
                 bold_params bp;
@@ -181,6 +189,8 @@ template <class T> class sweep_observer final : public observer<T> {
                 r->load_bold(m);
             else if (sensor_params sn; r->takes_sensors(sn))
                 continue; // loaded above, in device_sensors' order
+            else if (unit_request ur; r->takes_unit(ur))
+                r->load_unit(m.units[u++]);
             else
                 r->load_moments(m);
         }

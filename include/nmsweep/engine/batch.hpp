@@ -4,6 +4,7 @@
 // one coupling + one network + per-instance parameter values. The sweep
 // layer builds batches; backends run them.
 
+#include "nmsweep/analysis/unit.hpp" // unit_request, unit_states (no unit by name)
 #include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/integrators/schemes.hpp"
 #include "nmsweep/network/connectome.hpp"
@@ -97,6 +98,26 @@ template <class T> struct projected_state {
 };
 constexpr int max_projections = 8;
 
+// A per-channel analysis unit (nmsweep/analysis/units.hpp) of projection 0
+// that a backend may run where the state lives: index `id` in
+// analysis_units, its params as bytes, and whether the nodes are channels
+// besides their mean (else the mean only).
+struct unit_request {
+    int id = -1;
+    std::vector<unsigned char> params;
+    bool nodes = true;
+};
+// Its states after the run, for instances first .. first+n_valid-1:
+// state[channel * stride + lane] (the unit's state struct), `channels` of
+// them (the nodes, then the mean; or the mean alone).
+struct unit_states {
+    int id = -1;
+    std::size_t first = 0;
+    long stride = 0;
+    int n_valid = 0, channels = 0;
+    const void* state = nullptr;
+};
+
 // Running moments of projection 0 accumulated where the state lives (the
 // GPU), for instances first .. first+n_valid-1 of the batch: channel c < n_nodes
 // is node c, channel n_nodes the node mean; arrays [channel * stride + lane];
@@ -149,6 +170,9 @@ struct moments_state {
     // mean last).
     const moments_state* sensors = nullptr;
     int n_sensor_sets = 0;
+    // Analysis units (observer::device_units, in that order).
+    const unit_states* units = nullptr;
+    int n_units = 0;
 };
 
 // FC of projection 0 wanted with the moments; with FCD, also the FCs of
@@ -204,6 +228,7 @@ struct spectra_params {
 // sensor modality): moments, Welch spectra, FC (+FCD), Hilbert synchrony.
 struct channel_plan {
     bool moments = false, spectra = false, fc = false, sync = false;
+    std::vector<unit_request> units;
     spectra_params sp;
     fc_params fp;
     synchrony_params yp;
@@ -241,7 +266,7 @@ template <class T> struct observer {
     virtual long first_needed_step() const { return 0; }
     // True when everything the observer needs is the moments of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
-    // on, and perhaps its cycle states (device_cycles), Welch sums
+    // on, and perhaps analysis units (device_units), its cycle states (device_cycles), Welch sums
     // (device_spectra), co-moments (device_fc), synchrony
     // (device_synchrony), BOLD (device_bold) and sensor modalities
     // (device_sensors): a backend may then accumulate
@@ -256,6 +281,7 @@ template <class T> struct observer {
     virtual bool device_synchrony(synchrony_params& /*p*/) const { return false; }
     virtual bool device_bold(bold_params& /*p*/) const { return false; }
     virtual std::vector<sensor_params> device_sensors() const { return {}; }
+    virtual std::vector<unit_request> device_units() const { return {}; }
     virtual void observe_moments(const moments_state&) {}
 };
 

@@ -7,6 +7,7 @@
 // reducers touch only the instances of the block they are given, so blocks
 // on different threads never share state.
 
+#include "nmsweep/analysis/sampling.hpp"
 #include "nmsweep/engine/batch.hpp"  // moments_state
 #include "nmsweep/io/text_table.hpp" // read_square_matrix (empirical FC)
 
@@ -78,6 +79,10 @@ class reducer {
     // and what its parts need, and their state.
     virtual bool takes_sensors(sensor_params& /*p*/) const { return false; }
     virtual void load_sensors(const moments_state&) {}
+    // Reducers that are an analysis unit (nmsweep/analysis/unit.hpp): what a
+    // backend needs to run it, and the states it ran.
+    virtual bool takes_unit(unit_request& /*r*/) const { return false; }
+    virtual void load_unit(const unit_states&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
@@ -115,16 +120,6 @@ std::unique_ptr<reducer> make_moments_reducer(const std::vector<std::string>& fe
 // Several reducers fed the same samples as one: outputs concatenated in
 // order. Its outputs are known after reset() (the parts size theirs there).
 std::unique_ptr<reducer> make_composite_reducer(std::vector<std::unique_ptr<reducer>> parts);
-
-// The sampled signal every analysis reducer sees: fs = 1000 / (dt *
-// sample_every) Hz (dt in ms), and n_samples samples per instance after the
-// transient (steps t with transient < t <= n_steps and t % sample_every == 0).
-struct sampling {
-    double fs = 1000.0; // Hz
-    long n_samples = 0;
-    double t0_ms = 0;   // time of the first sample (ms)
-    double dt_ms = 1.0; // time between samples (ms)
-};
 
 // ---- Spectra (src/sweep/spectra.cpp) --------------------------------------
 // Welch's power spectral density exactly as scipy.signal.welch with its
