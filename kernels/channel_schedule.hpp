@@ -4,12 +4,12 @@
 // written once and run by an executor X: the CUDA backend's (a launch per
 // step, cuFFT; cuda_engine.cuh) or the host's (a loop with one iteration per
 // GPU thread, FFTW; host_executor.hpp, which the tests use). From the
-// channels' values x[c * n + i] (c < nch) and, with moments or spectra,
+// channels' values x[c * n + i] (c < nch) and, with units or spectra,
 // their mean x[nch * n + i], after every sample: FC (+FCD) and synchrony of
-// the nodes' observable (whose moments and Welch ring the stepping kernels
-// keep), or all of `plan` for a sensor modality's signals. The arithmetic
-// is the per-thread NMS_HD functions of fc_kernels.hpp, synchrony_kernels.hpp
-// and welch_kernels.hpp.
+// the nodes' observable (whose analysis units and Welch ring the stepping
+// kernels keep), or all of `plan` for a sensor modality's signals. The
+// arithmetic is the units' update and the per-thread NMS_HD functions of
+// fc_kernels.hpp, synchrony_kernels.hpp and welch_kernels.hpp.
 //
 // An executor X provides: X::buffer<V> (zeros(n), assign(host vector), p,
 // n, download()), each(count, op) calling op(g) for g < count (a GPU thread
@@ -17,7 +17,6 @@
 // of B series laid out [t * B + b] (run(in, out) / run(z), in place).
 
 #include "fc_kernels.hpp"
-#include "instance_kernels.hpp" // welford
 #include "synchrony_kernels.hpp"
 #include "welch_kernels.hpp"
 
@@ -32,13 +31,6 @@ namespace nms::gpu {
 
 // ---- One operation per GPU thread (g: the thread's index) -----------------
 
-struct moments_op {
-    const double* x;
-    double* mom;
-    long count;
-    double k;
-    NMS_HD void operator()(long g) const { welford(mom, count, g, x[g], k); }
-};
 template <class T> struct ring_store_op {
     const double* x;
     T* ring;
@@ -186,7 +178,7 @@ template <class T, class X> struct channel_reductions {
     long nch, n, cs, B; // channels, instances, nch x n, (nch + 1) x n
     channel_plan plan;
     long count = 0; // samples seen
-    buf<double> mom, psd, win, fmean, fd, fe, fcm, wmean, wc, rmean, rm2, pre, pim;
+    buf<double> psd, win, fmean, fd, fe, fcm, wmean, wc, rmean, rm2, pre, pim;
     buf<T> wring, wseg, wX, hring, hseg, hz;
     buf<float> fcd;
     std::unique_ptr<typename X::r2c> wfft, hfwd;
@@ -198,12 +190,6 @@ template <class T, class X> struct channel_reductions {
     channel_reductions(X& x, long nch_, long n_, const channel_plan& p)
         : ex(x), nch(nch_), n(n_), cs(nch_ * n_), B((nch_ + 1) * n_), plan(p), pairs(fc_pairs(nch_)),
           fcd_words(fcd_pairs(nch_) * n_) {
-        if (plan.moments) {
-            std::vector<double> m0(4 * std::size_t(B), 0.0);
-            std::fill(m0.begin() + 2 * B, m0.begin() + 3 * B, HUGE_VAL);
-            std::fill(m0.begin() + 3 * B, m0.end(), -HUGE_VAL);
-            mom.assign(m0);
-        }
         if (plan.spectra) {
             const long L = plan.sp.length;
             bins = L / 2 + 1;
@@ -249,7 +235,6 @@ template <class T, class X> struct channel_reductions {
     static std::size_t bytes(long nch, const channel_plan& p) {
         const std::size_t c = std::size_t(nch), pr = std::size_t(fc_pairs(nch));
         std::size_t b = 0;
-        if (p.moments) b += 4 * (c + 1) * sizeof(double);
         b += unit_buffers<X>::bytes(nch, p.units);
         if (p.spectra) // ring, segments, spectra and about as much for cuFFT's work area, sums in double
             b += (c + 1) * (std::size_t(p.sp.length) * sizeof(T) * 4 + std::size_t(p.sp.length / 2 + 1) * 8);
@@ -266,7 +251,6 @@ template <class T, class X> struct channel_reductions {
 
     void after_sample(const double* x) {
         const long j = count++; // this sample, from 0
-        if (plan.moments) ex.each(B, moments_op{x, mom.p, B, double(j + 1)});
         if (units) ex.each(B, units_op{x, units->slots, n});
         if (plan.spectra) welch_after(x, j);
         if (plan.fc) fc_after(x, j);
@@ -281,13 +265,12 @@ template <class T, class X> struct channel_reductions {
 
     // The state, downloaded (h keeps it), into m's fields.
     struct host_state {
-        std::vector<double> mom, psd, fmean, fcm, rmean, rm2, pre, pim;
+        std::vector<double> psd, fmean, fcm, rmean, rm2, pre, pim;
         std::vector<float> fcd;
         std::vector<std::vector<unsigned char>> units;
         std::vector<unit_states> unit_views;
     };
-    void hand_over(host_state& h, moments_state& m) const {
-        h.mom = mom.download();
+    void hand_over(host_state& h, reduced_state& m) const {
         h.psd = psd.download();
         h.fmean = fmean.download();
         h.fcm = fcm.download();
@@ -296,13 +279,7 @@ template <class T, class X> struct channel_reductions {
         h.pre = pre.download();
         h.pim = pim.download();
         h.fcd = fcd.download();
-        if (plan.moments) {
-            m.count = count;
-            m.mean = h.mom.data();
-            m.m2 = h.mom.data() + B;
-            m.min = h.mom.data() + 2 * B;
-            m.max = h.mom.data() + 3 * B;
-        }
+        m.count = count;
         if (plan.spectra) {
             m.psd = h.psd.data();
             m.psd_bins = bins;

@@ -21,11 +21,11 @@
 // The per-node physics is node_update(), the same NMS_HD function the CPU
 // backend runs in its SIMD loop; the noise is the same Philox stream
 // (core/noise.hpp), keyed by (seed, global instance, node, variable, step).
-// Moments, analysis units (nmsweep/analysis/units.hpp), the attractor classification's cycle states, Welch
-// spectra, FC and FCD, synchrony (the Kuramoto order parameter and PLV of the observable's phases, or of its
-// analytic signal's: cuFFT), BOLD (its FC and kept samples) and sensor modalities (projected signals, reduced
-// as the nodes are) are reduced on the device (only per-instance results leave it); other reducers get the
-// observables, computed on the device, per sample.
+// The analysis units (nmsweep/analysis/units.hpp: moments, the attractor classification's cycle states, ...),
+// Welch spectra, FC and FCD, synchrony (the Kuramoto order parameter and PLV of the observable's phases, or
+// of its analytic signal's: cuFFT), BOLD (its FC and kept samples) and sensor modalities (projected signals,
+// reduced as the nodes are) are reduced on the device (only per-instance results leave it); other reducers
+// get the observables, computed on the device, per sample.
 
 #include "cuda_check.hpp"
 #include "cuda_dispatch.hpp"
@@ -86,7 +86,7 @@ __global__ void __launch_bounds__(max_block_threads)
 template <class M, class C, class T>
 __global__ void __launch_bounds__(max_block_threads) net_kernel(const args_for<M, C, T> a, long t) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < a.n) net_moments(a, t, i);
+    if (i < a.n) net_reduce(a, t, i);
 }
 
 // A batched real-to-complex FFT of B series of `length` samples laid out
@@ -284,8 +284,9 @@ template <class T> using device_reductions = channel_reductions<T, cuda_executor
 
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
-std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node, int cycle_channels,
-                               long welch_length, const channel_plan& plan0, const bold_params* bold,
+std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node,
+                               const std::vector<unit_request>& units, long welch_length,
+                               const channel_plan& plan0, const bold_params* bold,
                                const std::vector<sensor_params>& sensors) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
@@ -307,7 +308,7 @@ std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_nod
     if (bold)
         b += (12 * nn + std::size_t(fc_pairs(long(nn))) + std::size_t(bold->n_keep) * nn) * sizeof(double) +
              (bold->per_instance.empty() ? 0 : sizeof(observe::balloon<double>));
-    b += std::size_t(cycle_channels) * sizeof(cycle_state);
+    b += unit_buffers<cuda_executor<T>>::bytes(long(nn), units);
     // Welch: ring, segments, spectra (and as much again for cuFFT's work
     // area), sums in double; per channel (the nodes and their mean).
     if (welch_length > 0)
@@ -368,23 +369,21 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     NMS_CUDA_CHECK(cudaEventRecord(ev0, st.compute));
 
     const long steps = b.n_steps;
-    // Observers that need only the moments of the observable: accumulated on
-    // the device, handed over once per device batch (nothing per sample
-    // leaves the device).
-    const bool dev_moments = obs && obs->moments_only();
-    const std::size_t mom_stride = std::size_t(nn + 1) * n_sub;
-    device_buffer<double> d_mom(dev_moments ? 4 * mom_stride : 0);
+    // Observers that need only reductions of the observable: reduced on the
+    // device, handed over once per device batch (nothing per sample leaves
+    // the device).
+    const bool dev_reduce = obs && obs->device_reducible();
     // FC (+FCD) and synchrony of the nodes' observable, after every sample
     // from the node values the stepping left in d_net (channel_reductions).
     channel_plan plan0;
-    plan0.fc = dev_moments && obs->device_fc(plan0.fp);
-    plan0.sync = dev_moments && obs->device_synchrony(plan0.yp);
+    plan0.fc = dev_reduce && obs->device_fc(plan0.fp);
+    plan0.sync = dev_reduce && obs->device_synchrony(plan0.yp);
     cuda_executor<T> ex{st.compute, bt};
     device_reductions<T> red0(ex, nn, n, plan0);
     // Sensor modalities: signals projected from the node values, then every
     // reduction of their plan, likewise.
     const std::vector<sensor_params> sens =
-        dev_moments ? obs->device_sensors() : std::vector<sensor_params>{};
+        dev_reduce ? obs->device_sensors() : std::vector<sensor_params>{};
     struct sensor_set {
         sensor_args sa;
         device_buffer<double> gain, y;
@@ -405,9 +404,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     // BOLD (bold_kernels.hpp): the hemodynamics and the co-moments of the
     // BOLD samples, likewise.
     bold_params bp;
-    const bool dev_bold = dev_moments && obs->device_bold(bp);
+    const bool dev_bold = dev_reduce && obs->device_bold(bp);
     const bool per_sample = plan0.fc || plan0.sync || dev_bold || !sdev.empty(); // kernels after every sample
-    device_buffer<double> d_net(dev_moments && (by_node || per_sample) ? cs : 0);
+    device_buffer<double> d_net(dev_reduce && (by_node || per_sample) ? cs : 0);
     a.net = d_net.p;
     // Node values of the other projections that BOLD or a sensor modality
     // observe, computed from the state after every sample.
@@ -444,20 +443,15 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         ba.per = bper.empty() ? nullptr : d_bper.p;
         set_bold_params(ba, bp, long(cs), n);
     }
-    int cyc_ch = 0;
-    if (dev_moments && obs->device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
-    device_buffer<cycle_state> d_cyc(
-        std::vector<cycle_state>(std::size_t(cyc_ch) * n_sub, cycle_state::start()));
-    a.cyc = cyc_ch ? d_cyc.p : nullptr;
-    // Analysis units of projection 0: the stepping kernels update them at
-    // every moments sample, as they do the moments.
+    // Analysis units of projection 0 (moments, cycle tracking, ...): the
+    // stepping kernels update them at every reduced sample.
     const unit_buffers<cuda_executor<T>> units0(
-        dev_moments ? obs->device_units() : std::vector<unit_request>{}, nn, n);
+        dev_reduce ? obs->device_units() : std::vector<unit_request>{}, nn, n);
     a.units = units0.slots;
     // Welch spectra (welch_kernels.hpp): a segment ends for every instance
     // at the same sample; its periodograms are summed before the next.
     spectra_params sp;
-    const bool dev_spectra = dev_moments && obs->device_spectra(sp);
+    const bool dev_spectra = dev_reduce && obs->device_spectra(sp);
     const long B = long(nn + 1) * n, bins = dev_spectra ? sp.length / 2 + 1 : 0;
     const std::size_t ring_words = dev_spectra ? std::size_t(sp.length) * std::size_t(B) : 0;
     device_buffer<T> d_wring(ring_words), d_seg(ring_words), d_X(2 * std::size_t(bins) * std::size_t(B));
@@ -477,17 +471,17 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         }
         for (long t = t0; t < t1;) {
             long tb = by_node ? std::min(t1, t + per_launch) : t1;
-            // A moments sample ends a launch: its node values are summed
+            // A reduced sample ends a launch: its node values are summed
             // (node mean, co-moments) before the next sample overwrites them.
-            if (a.mom) {
-                const long next = std::max(a.mom_first, (t + 1 + a.every - 1) / a.every * a.every);
+            if (a.reduce) {
+                const long next = std::max(a.reduce_first, (t + 1 + a.every - 1) / a.every * a.every);
                 tb = std::min(tb, next); // the launch's last step is next - 1
             }
             if (by_node)
                 node_kernel<M, C, S, T><<<node_grid, block, 0, st.compute>>>(a, t0, t, tb, observe);
             else // observe is false here (per-sample reducers: no per-sample hand-over)
                 steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, tb, false);
-            if (a.mom && tb >= a.mom_first && tb % a.every == 0) {
+            if (a.reduce && tb >= a.reduce_first && tb % a.every == 0) {
                 if (by_node) net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
                 red0.after_sample(d_net.p);
                 for (std::size_t q = 1; q < d_proj.size(); ++q)
@@ -516,19 +510,15 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         }
         NMS_CUDA_LAUNCHED("stepping kernels");
     };
-    long mom_count = 0;
-    if (dev_moments) {
-        std::vector<double> m0(4 * mom_stride, 0.0);
-        std::fill(m0.begin() + 2 * mom_stride, m0.begin() + 3 * mom_stride, HUGE_VAL);
-        std::fill(m0.begin() + 3 * mom_stride, m0.end(), -HUGE_VAL);
-        NMS_CUDA_CHECK(cudaMemcpy(d_mom.p, m0.data(), m0.size() * sizeof(double), cudaMemcpyHostToDevice));
+    long reduced = 0; // samples reduced per instance
+    if (dev_reduce) {
         const long every = obs->every, first = std::max<long>(1, obs->first_needed_step());
-        a.mom = d_mom.p;
+        a.reduce = true;
         a.every = int(every);
-        a.mom_first = (first + every - 1) / every * every;
-        mom_count = steps >= a.mom_first ? (steps - a.mom_first) / every + 1 : 0;
+        a.reduce_first = (first + every - 1) / every * every;
+        reduced = steps >= a.reduce_first ? (steps - a.reduce_first) / every + 1 : 0;
     }
-    if (!obs || dev_moments) {
+    if (!obs || dev_reduce) {
         // Chunks of about 2^31 node-steps keep a launch short enough to interrupt.
         const long chunk = std::max<long>(1, long((1L << 31) / std::max<long>(1, long(nn) * n)));
         auto run_to = [&](long from, long to) {
@@ -537,9 +527,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         long t = 0;
         if (dev_spectra) {
             std::unique_ptr<welch_fft<T>> fft = std::make_unique<welch_fft<T>>(sp.length, B, st.compute);
-            // Sample s (0-based) is taken after step mom_first + s * every.
-            for (long smp = sp.length - 1; a.mom_first + smp * a.every <= steps; smp += sp.step) {
-                const long at = a.mom_first + smp * a.every;
+            // Sample s (0-based) is taken after step reduce_first + s * every.
+            for (long smp = sp.length - 1; a.reduce_first + smp * a.every <= steps; smp += sp.step) {
+                const long at = a.reduce_first + smp * a.every;
                 run_to(t, at);
                 t = at;
                 ex.each(
@@ -618,21 +608,10 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                 R.final_state[(std::size_t(v) * nn + q) * N + inst(l)] =
                     double(xf[(std::size_t(v) * nn + q) * n_sub + l]);
     }
-    if (dev_moments) {
-        const std::vector<double> m = d_mom.download(), psd = d_psd.download(), bmean = d_bmean.download(),
-                                  bc = d_bc.download(), bts = d_bts.download();
-        const std::vector<cycle_state> cyc = d_cyc.download();
-        moments_state mst{i0,
-                          long(n_sub),
-                          int(n_sub),
-                          nn,
-                          mom_count,
-                          m.data(),
-                          m.data() + mom_stride,
-                          m.data() + 2 * mom_stride,
-                          m.data() + 3 * mom_stride,
-                          cyc.data(),
-                          cyc_ch};
+    if (dev_reduce) {
+        const std::vector<double> psd = d_psd.download(), bmean = d_bmean.download(), bc = d_bc.download(),
+                                  bts = d_bts.download();
+        reduced_state mst{i0, long(n_sub), int(n_sub), nn, reduced};
         mst.psd = psd.data();
         mst.psd_bins = bins;
         mst.psd_segments = n_segments;
@@ -645,10 +624,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         red0.hand_over(h0, mst);
         // The sensor modalities' states: the sensors as channels.
         std::vector<typename device_reductions<T>::host_state> hs(sdev.size());
-        std::vector<moments_state> sms;
+        std::vector<reduced_state> sms;
         for (std::size_t k = 0; k < sdev.size(); ++k) {
-            moments_state sm{i0,      long(n_sub), int(n_sub), int(sdev[k]->sa.S), 0, nullptr,
-                             nullptr, nullptr,     nullptr};
+            reduced_state sm{i0, long(n_sub), int(n_sub), int(sdev[k]->sa.S), 0};
             sdev[k]->red->hand_over(hs[k], sm);
             sms.push_back(sm);
         }
@@ -658,7 +636,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         mst.bold_mean = bmean.data();
         mst.bold_c = bc.data();
         mst.bold_ts = bts.data();
-        obs->observe_moments(mst);
+        obs->observe_reduced(mst);
     }
     return double(ms) / 1e3;
 }
@@ -699,28 +677,19 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
             const std::size_t per_sample = P.n_nodes * sizeof(T) * (obs ? obs->projections().size() : 0);
             const std::size_t budget = std::size_t(free_b * 0.8);
             const bool node_any = opt.mapping != gpu_mapping::instance;
-            int cyc_ch = 0;
+            const bool dev = obs && obs->device_reducible();
             long welch_len = 0;
-            if (obs && obs->moments_only()) {
-                cycle_params cp;
-                bool per_node = false;
-                if (obs->device_cycles(cp, per_node)) cyc_ch = per_node ? int(P.n_nodes) + 1 : 1;
-                spectra_params sp;
-                if (obs->device_spectra(sp)) welch_len = sp.length;
-            }
-            const bool dev = obs && obs->moments_only();
+            if (spectra_params sp; dev && obs->device_spectra(sp)) welch_len = sp.length;
             channel_plan plan0;
             plan0.fc = dev && obs->device_fc(plan0.fp);
             plan0.sync = dev && obs->device_synchrony(plan0.yp);
             bold_params bp;
             const bool bold = dev && obs->device_bold(bp);
             const std::size_t per = bytes_per_instance<M, C, T>(
-                P, n_node_params, node_any, cyc_ch, welch_len, plan0, bold ? &bp : nullptr,
+                P, n_node_params, node_any, dev ? obs->device_units() : std::vector<unit_request>{},
+                welch_len, plan0, bold ? &bp : nullptr,
                 dev ? obs->device_sensors() : std::vector<sensor_params>{});
-            const std::size_t per_all =
-                per + unit_buffers<cuda_executor<T>>::bytes(
-                          long(P.n_nodes), dev ? obs->device_units() : std::vector<unit_request>{});
-            std::size_t cap = std::max<std::size_t>(1, budget / (per_all + (obs ? 2 * per_sample : 0)));
+            std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));
             std::size_t samples = 0;

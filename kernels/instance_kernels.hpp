@@ -6,7 +6,6 @@
 // one GPU thread = one network instance.
 
 #include "nmsweep/analysis/units.hpp"
-#include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/core/noise.hpp"
 #include "nmsweep/engine/batch.hpp" // max_projections
 #include "nmsweep/engine/node_update.hpp"
@@ -61,47 +60,26 @@ template <class T, int NP, int NS> struct step_args {
     int every = 1;
     int n_proj = 0;
     bool trig = false;
-    // Moments of projection 0 on the device: mom[(stat * (nn + 1) + channel)
-    // * n + instance], stat = mean, m2, min, max; channel nn is the node mean;
-    // samples at the multiples of `every` from step mom_first on.
-    double* mom = nullptr;
-    long mom_first = 0;
-    // Projection 0 of each node at a moments sample, net[node * n +
-    // instance]: the node mapping sums it into the node mean (net_moments),
-    // the FC kernels read it (fc_kernels.hpp).
+    // Reductions of projection 0 on the device: at the reduced samples, the
+    // multiples of `every` from step reduce_first on.
+    bool reduce = false;
+    long reduce_first = 0;
+    // Projection 0 of each node at a reduced sample, net[node * n +
+    // instance]: the node mapping sums it into the node mean (net_sample),
+    // the per-sample schedule reads it (channel_schedule.hpp).
     double* net = nullptr;
-    // Cycle tracking of projection 0 at the moments samples (the attractor
-    // classification): cyc[channel * n + instance], the node mean last
-    // (channel nn with cyc_nodes, else 0).
-    cycle_state* cyc = nullptr;
-    cycle_params cp;
-    bool cyc_nodes = false;
-    // Welch spectra: projection 0 at the moments samples into the ring of
+    // Welch spectra: projection 0 at the reduced samples into the ring of
     // the last seg_len samples, seg_ring[(slot * (nn + 1) + channel) * n +
     // instance] (welch_kernels.hpp).
     T* seg_ring = nullptr;
     long seg_len = 0;
-    // Analysis units of projection 0 at the moments samples (the channels:
+    // Analysis units of projection 0 at the reduced samples (the channels:
     // the nodes, then the node mean).
     unit_slots units;
     double coef[max_projections][3 * NS];
 };
 
 template <class M, class C, class T> using args_for = step_args<T, n_all_params<M, C>, M::n_state>;
-
-// One Welford update of the moments at mom[stat * stride + at] with sample x,
-// the k-th (as the moments reducer on the host does it).
-NMS_HD void welford(double* mom, long stride, long at, double x, double k) {
-    double& mean = mom[at];
-    double& m2 = mom[stride + at];
-    double& mn = mom[2 * stride + at];
-    double& mx = mom[3 * stride + at];
-    const double d = x - mean;
-    mean += d / k;
-    m2 += d * (x - mean);
-    mn = x < mn ? x : mn;
-    mx = mx < x ? x : mx;
-}
 
 // Projection q of node n of instance i from the state in a.x (between
 // launches), as the stepping computes it at a sample.
@@ -147,21 +125,19 @@ NMS_HD void init_instance(const args_for<M, C, T>& a, const T* hist, int i) {
 }
 
 // What a step does besides stepping: sample the observables (index sidx of
-// the launch's buffer) and/or update the device moments (the mk-th sample).
+// the launch's buffer) and/or update the device reductions.
 struct step_flags {
-    bool sample = false, msample = false;
-    double mk = 1.0; // moments sample count, 1-based
+    bool sample = false, rsample = false;
     long sidx = 0;
-    long slot = 0; // Welch ring slot of the moments sample
+    long slot = 0; // Welch ring slot of the reduced sample
 };
 
 template <class A> NMS_HD step_flags flags_at(const A& a, long t, long t0, bool observe) {
     step_flags f;
     const bool on_grid = (t + 1) % a.every == 0;
     f.sample = observe && on_grid;
-    f.msample = a.mom && t + 1 >= a.mom_first && on_grid;
-    const long mi = f.msample ? (t + 1 - a.mom_first) / a.every : 0;
-    f.mk = double(mi + 1);
+    f.rsample = a.reduce && t + 1 >= a.reduce_first && on_grid;
+    const long mi = f.rsample ? (t + 1 - a.reduce_first) / a.every : 0;
     f.slot = a.seg_len > 0 ? mi % a.seg_len : 0;
     f.sidx = (t + 1 - t0) / a.every - 1;
     return f;
@@ -227,7 +203,7 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
     const bool ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, acc, 1, dW, 1, ring_out + n * N, a.cs,
                                                        ldg(a.rowsum + n), a.nn, a.dt);
     o0 = 0;
-    if (f.sample || f.msample) {
+    if (f.sample || f.rsample) {
         double xv[NS];
         NMS_UNROLL
         for (int v = 0; v < NS; ++v) xv[v] = double(xn[v * a.cs]);
@@ -239,9 +215,7 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
                 if (a.trig) o += a.coef[q][NS + v] * nsin(xv[v]) + a.coef[q][2 * NS + v] * ncos(xv[v]);
             }
             if (f.sample) a.obs[((f.sidx * a.n_proj + q) * a.nn + n) * N + i] = T(o);
-            if (f.msample && q == 0) {
-                welford(a.mom, long(a.nn + 1) * N, n * N + i, o, f.mk);
-                if (a.cyc && a.cyc_nodes) a.cyc[n * N + i].add(a.cp, o);
+            if (f.rsample && q == 0) {
                 if (a.seg_ring) a.seg_ring[(f.slot * (a.nn + 1) + n) * N + i] = T(o);
                 if (a.net) a.net[n * N + i] = o;
                 update_units<analysis_units>(a.units, n, N, i, o);
@@ -252,11 +226,9 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
     return ok;
 }
 
-// The node mean of instance i at a moments sample.
+// The node mean of instance i at a reduced sample.
 template <class A> NMS_HD void net_sample(const A& a, double net, const step_flags& f, int i) {
     const long N = a.n;
-    welford(a.mom, long(a.nn + 1) * N, a.nn * N + i, net, f.mk);
-    if (a.cyc) a.cyc[(a.cyc_nodes ? long(a.nn) : 0L) * N + i].add(a.cp, net);
     update_units<analysis_units>(a.units, a.nn, N, i, net);
     if (a.seg_ring)
         a.seg_ring[(f.slot * (a.nn + 1) + a.nn) * N + i] = std::remove_pointer_t<decltype(a.seg_ring)>(net);
@@ -293,9 +265,9 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
         for (int n = 0; n < a.nn; ++n) {
             double o0;
             ok &= node_step<M, C, S, T>(a, p, node_params, seed, inst, t, n, i, f, o0);
-            if (f.msample) net += o0 / a.nn;
+            if (f.rsample) net += o0 / a.nn;
         }
-        if (f.msample) net_sample(a, net, f, i);
+        if (f.rsample) net_sample(a, net, f, i);
         if (!ok && div < 0) div = t + 1;
     }
     a.div_step[i] = div;
@@ -333,11 +305,11 @@ NMS_HD void step_node(const args_for<M, C, T>& a, long t0, long ta, long tb, boo
     }
 }
 
-// Node mapping, after the step launch of a moments sample: the node mean of
+// Node mapping, after the step launch of a reduced sample: the node mean of
 // instance i, summed in node order as step_instance sums it.
-template <class A> NMS_HD void net_moments(const A& a, long t, int i) {
+template <class A> NMS_HD void net_reduce(const A& a, long t, int i) {
     const step_flags f = flags_at(a, t, 0, false);
-    if (!f.msample) return;
+    if (!f.rsample) return;
     const long N = a.n;
     double net = 0;
     for (int n = 0; n < a.nn; ++n) net += a.net[n * N + i] / a.nn;

@@ -72,7 +72,7 @@ void point_args(nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const nm
 bool forward_order = false;
 
 // after_sample (FC on the device) runs after every launch that ends at a
-// moments sample, and makes the instance mapping end its launches there too.
+// reduced sample, and makes the instance mapping end its launches there too.
 template <class M, class C, nms::scheme S, class T>
 void advance(const nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const std::vector<int>& dinst,
              long t0, long t1, bool observe, bool by_node, long per_launch = 0,
@@ -84,7 +84,7 @@ void advance(const nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const
     const long K = per_launch > 0 ? per_launch : nms::gpu::node_steps_per_launch(P, dinst, 64);
     for (long t = t0; t < t1;) {
         long tb = by_node ? std::min(t1, t + K) : t1;
-        if (a.mom) tb = std::min(tb, std::max(a.mom_first, (t + a.every) / a.every * a.every));
+        if (a.reduce) tb = std::min(tb, std::max(a.reduce_first, (t + a.every) / a.every * a.every));
         if (by_node) {
             const long G = long(a.nn) * a.n;
             for (long k = 0; k < G; ++k) {
@@ -94,9 +94,9 @@ void advance(const nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const
         } else {
             for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T>(a, t, tb, false, i);
         }
-        if (a.mom && tb >= a.mom_first && tb % a.every == 0) {
+        if (a.reduce && tb >= a.reduce_first && tb % a.every == 0) {
             if (by_node)
-                for (int i = 0; i < a.n; ++i) nms::gpu::net_moments(a, tb - 1, i);
+                for (int i = 0; i < a.n; ++i) nms::gpu::net_reduce(a, tb - 1, i);
             if (after_sample) after_sample(tb);
         }
         t = tb;
@@ -297,11 +297,10 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
 }
 
 // Runs batch b through the kernels with the device reductions that dev_obs
-// asks for (moments, and cycle states when it has an attractor reducer), set
-// up as run_range sets them up, in two launches, and hands them to dev_obs.
-// The device's per-sample schedule (kernels/channel_schedule.hpp) runs
-// here with the host executor: one loop iteration per GPU thread, FFTW
-// standing in for cuFFT with the same strided layouts.
+// asks for (analysis units such as the moments and the attractor's cycle
+// states, Welch, FC, synchrony, BOLD, sensors), set up as run_range sets them up, in two launches, and hands
+// them to dev_obs. The device's per-sample schedule (kernels/channel_schedule.hpp) runs here with the host
+// executor: one loop iteration per GPU thread, FFTW standing in for cuFFT with the same strided layouts.
 using host_channel_reductions = nms::gpu::channel_reductions<double, nms::gpu::host_executor<double>>;
 
 template <class M, class C, nms::scheme S>
@@ -314,21 +313,14 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     auto h = nms::gpu::make_tables<T>(P, b, 0, std::size_t(n), node_slot, nnp);
     std::vector<T> x = h.x0, ring(std::size_t(P.ring_len) * C::n_channels * nn * n);
     std::vector<long> div(std::size_t(n), -1);
-    const std::size_t ms = std::size_t(nn + 1) * n;
-    std::vector<double> mom(4 * ms, 0.0), net(std::size_t(nn) * n, NAN);
-    std::fill(mom.begin() + 2 * ms, mom.begin() + 3 * ms, HUGE_VAL);
-    std::fill(mom.begin() + 3 * ms, mom.end(), -HUGE_VAL);
+    std::vector<double> net(std::size_t(nn) * n, NAN);
     nms::gpu::args_for<M, C, T> a;
     nms::gpu::set_args<M, C, T>(a, P, b, 0, std::size_t(n), node_slot, dev_obs.projections());
     point_args<M, C, T>(a, P, h, x.data(), ring.data(), div.data());
-    a.mom = mom.data();
+    a.reduce = true;
     a.net = by_node ? net.data() : nullptr;
     a.every = int(every);
-    a.mom_first = (dev_obs.first_needed_step() + every - 1) / every * every;
-    int cyc_ch = 0;
-    if (dev_obs.device_cycles(a.cp, a.cyc_nodes)) cyc_ch = a.cyc_nodes ? nn + 1 : 1;
-    std::vector<nms::cycle_state> cyc(std::size_t(cyc_ch) * n, nms::cycle_state::start());
-    a.cyc = cyc_ch ? cyc.data() : nullptr;
+    a.reduce_first = (dev_obs.first_needed_step() + every - 1) / every * every;
     const nms::gpu::unit_buffers<nms::gpu::host_executor<double>> units0(dev_obs.device_units(), nn, n);
     a.units = units0.slots;
     // Welch spectra as run_range does them: the same operations, with the
@@ -425,8 +417,8 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     stops.push_back({b.n_steps / 2, -1});
     long n_seg = 0;
     if (spectra)
-        for (long smp = sp.length - 1; a.mom_first + smp * every <= b.n_steps; smp += sp.step)
-            stops.push_back({a.mom_first + smp * every, smp});
+        for (long smp = sp.length - 1; a.reduce_first + smp * every <= b.n_steps; smp += sp.step)
+            stops.push_back({a.reduce_first + smp * every, smp});
     std::sort(stops.begin(), stops.end());
     long t = 0;
     for (const auto& [at, smp] : stops) {
@@ -440,18 +432,8 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
         ++n_seg;
     }
     advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node, 0, after_sample);
-    const long count = b.n_steps >= a.mom_first ? (b.n_steps - a.mom_first) / every + 1 : 0;
-    nms::moments_state st{0,
-                          n,
-                          n,
-                          nn,
-                          count,
-                          mom.data(),
-                          mom.data() + ms,
-                          mom.data() + 2 * ms,
-                          mom.data() + 3 * ms,
-                          cyc.data(),
-                          cyc_ch};
+    const long count = b.n_steps >= a.reduce_first ? (b.n_steps - a.reduce_first) / every + 1 : 0;
+    nms::reduced_state st{0, n, n, nn, count};
     st.psd = psd.data();
     st.psd_bins = bins;
     st.psd_segments = n_seg;
@@ -463,9 +445,9 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     host_channel_reductions::host_state h0;
     red0.hand_over(h0, st);
     std::vector<host_channel_reductions::host_state> hs(sens.size());
-    std::vector<nms::moments_state> sms;
+    std::vector<nms::reduced_state> sms;
     for (std::size_t q = 0; q < sens.size(); ++q) {
-        nms::moments_state sm{0, n, n, int(sens[q].n_sensors), 0, nullptr, nullptr, nullptr, nullptr};
+        nms::reduced_state sm{0, n, n, int(sens[q].n_sensors), 0};
         sred[q]->hand_over(hs[q], sm);
         sms.push_back(sm);
     }
@@ -475,7 +457,7 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     st.bold_mean = bmean.data();
     st.bold_c = bc.data();
     st.bold_ts = bts.data();
-    dev_obs.observe_moments(st);
+    dev_obs.observe_reduced(st);
 }
 
 // Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).
@@ -516,7 +498,7 @@ TEST(gpu_kernels_on_host, device_moments_match_host_reducer) {
     auto ref = nms::make_moments_reducer(feats, "");
     ref->reset(13, 8);
     nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref.get()}, 0);
-    ASSERT_TRUE(cpu_obs.moments_only());
+    ASSERT_TRUE(cpu_obs.device_reducible());
     ASSERT_EQ((cpu_obs.first_needed_step() + every - 1) / every * every, 55);
     nms::run_cpu<double>(b, {}, &cpu_obs);
     ASSERT_EQ(ref->outputs().size(), 8u);
@@ -553,8 +535,8 @@ TEST(gpu_kernels_on_host, device_units_match_host_unit_reducer) {
     std::unique_ptr<nms::reducer> ref_u, ref_m;
     make(ref_u, ref_m);
     nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref_m.get(), ref_u.get()}, 0);
-    ASSERT_TRUE(cpu_obs.moments_only());
-    ASSERT_EQ(cpu_obs.device_units().size(), 1u);
+    ASSERT_TRUE(cpu_obs.device_reducible());
+    ASSERT_EQ(cpu_obs.device_units().size(), 2u); // the moments are a unit too
     nms::run_cpu<double>(b, {}, &cpu_obs);
     ASSERT_EQ(ref_u->outputs().size(), 2u);
     double L[8];
@@ -595,7 +577,7 @@ TEST(gpu_kernels_on_host, device_cycles_match_host_attractor) {
     ref_a->reset(n, 8);
     ref_m->reset(n, 8);
     nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref_m.get(), ref_a.get()}, 0);
-    ASSERT_TRUE(cpu_obs.moments_only());
+    ASSERT_TRUE(cpu_obs.device_reducible());
     nms::run_cpu<double>(b, {}, &cpu_obs);
     // The check means something only if the batch spans several classes.
     std::set<double> classes;
@@ -656,7 +638,7 @@ TEST(gpu_kernels_on_host, device_spectra_match_host_welch) {
         for (auto* r : {ref_s.get(), ref_m.get(), ref_a.get()}) r->reset(n, 8);
         nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref_m.get(), ref_s.get(), ref_a.get()},
                                             0);
-        ASSERT_TRUE(cpu_obs.moments_only());
+        ASSERT_TRUE(cpu_obs.device_reducible());
         nms::run_cpu<double>(b, {}, &cpu_obs);
         for (bool by_node : {false, true}) {
             auto got_s = nms::make_spectra_reducer(sf, so, smp, "mV");
@@ -725,7 +707,7 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
         };
         std::vector<std::unique_ptr<nms::reducer>> ref, got;
         nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref, false), 0);
-        ASSERT_TRUE(cpu_obs.moments_only());
+        ASSERT_TRUE(cpu_obs.device_reducible());
         nms::fc_params fp;
         ASSERT_TRUE(cpu_obs.device_fc(fp));
         ASSERT_EQ(fp.fcd, feats.size() == 2);
@@ -827,7 +809,7 @@ TEST(gpu_kernels_on_host, device_bold_matches_host_bold) {
         std::vector<std::unique_ptr<nms::reducer>> ref, got;
         auto cpu_obs = observer(ref);
         nms::bold_params bp;
-        ASSERT_TRUE(cpu_obs->moments_only());
+        ASSERT_TRUE(cpu_obs->device_reducible());
         ASSERT_TRUE(cpu_obs->device_bold(bp));
         ASSERT_EQ(bp.source, channel ? 1 : 0);
         ASSERT_EQ(bp.per_instance.size(), cf.swept ? n : 0u);
@@ -883,7 +865,7 @@ TEST(gpu_kernels_on_host, device_order_parameter_matches_host_synchrony) {
         auto ref = nms::make_synchrony_reducer(feats, {}, true, smp);
         ref->reset(n, 8);
         nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref.get()}, 0);
-        ASSERT_TRUE(cpu_obs.moments_only());
+        ASSERT_TRUE(cpu_obs.device_reducible());
         nms::run_cpu<double>(b, {}, &cpu_obs);
         for (bool by_node : {false, true}) {
             auto got = nms::make_synchrony_reducer(feats, {}, true, smp);
@@ -946,7 +928,7 @@ TEST(gpu_kernels_on_host, device_hilbert_synchrony_matches_host) {
         std::vector<std::unique_ptr<nms::reducer>> ref, got;
         nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref, false), 0);
         nms::synchrony_params yp;
-        ASSERT_TRUE(cpu_obs.moments_only());
+        ASSERT_TRUE(cpu_obs.device_reducible());
         ASSERT_TRUE(cpu_obs.device_synchrony(yp));
         ASSERT_TRUE(yp.hilbert);
         ASSERT_EQ(yp.k1 - 1 == segment / 2, segment == 100) << "the first band should reach the Nyquist bin";
@@ -1054,13 +1036,12 @@ TEST(gpu_kernels_on_host, device_sensors_match_host_projection) {
     std::vector<std::unique_ptr<nms::reducer>> ref, got;
     auto cpu_obs_p = observer(ref, false);
     auto& cpu_obs = *cpu_obs_p;
-    ASSERT_TRUE(cpu_obs.moments_only());
+    ASSERT_TRUE(cpu_obs.device_reducible());
     const auto sens = cpu_obs.device_sensors();
     ASSERT_EQ(sens.size(), 2u);
     ASSERT_EQ(sens[1].source, 1);
-    ASSERT_TRUE(sens[0].plan.moments && sens[0].plan.spectra && sens[0].plan.fc && sens[0].plan.fp.fcd &&
-                sens[0].plan.sync && sens[0].plan.yp.hilbert && sens[0].plan.yp.plv &&
-                sens[0].plan.units.size() == 1);
+    ASSERT_TRUE(sens[0].plan.units.size() == 2 && sens[0].plan.spectra && sens[0].plan.fc &&
+                sens[0].plan.fp.fcd && sens[0].plan.sync && sens[0].plan.yp.hilbert && sens[0].plan.yp.plv);
     nms::run_cpu<double>(b, {}, &cpu_obs);
     for (bool by_node : {false, true}) {
         auto dev_obs = observer(got, true);
@@ -1076,13 +1057,20 @@ TEST(gpu_kernels_on_host, device_sensors_match_host_projection) {
     ref[1]->result(2, n - 1, noisy);
     EXPECT_GT(std::abs(noisy[0] - clean[0]), 1.0);
     // A modality whose parts cannot all go to the device keeps the sweep on the host.
+    struct host_reducer final : nms::reducer { // reduces nothing on a device
+        void reset(std::size_t, int) override {}
+        void accumulate(const nms::obs_block&) override {}
+        std::vector<nms::reducer_output> outputs() const override { return {}; }
+        void result(std::size_t, std::size_t, double*) const override {}
+    };
     std::vector<std::unique_ptr<nms::reducer>> parts;
-    parts.push_back(nms::make_attractor_reducer({}, smp, ""));
+    parts.push_back(nms::make_moments_reducer({"mean"}, ""));
+    parts.push_back(std::make_unique<host_reducer>());
     auto host_only =
         nms::observe::make_projected_reducer(G, nms::make_composite_reducer(std::move(parts)), {});
     host_only->reset(n, 8);
     nms::sweep_observer<double> mixed(coef, transient, every, std::vector<nms::reducer*>{host_only.get()}, 0);
-    EXPECT_FALSE(mixed.moments_only());
+    EXPECT_FALSE(mixed.device_reducible());
 }
 
 // The node mapping's launches span several steps (the shortest delay + 1,

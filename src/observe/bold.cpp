@@ -209,7 +209,7 @@ class bold_reducer final : public reducer {
         p.n_keep = opt_.keep_timeseries ? n_ts_ : 0;
         return true;
     }
-    void load_bold(const moments_state& m) override {
+    void load_bold(const reduced_state& m) override {
         const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
         for (int l = 0; l < m.n_valid; ++l) {
             const std::size_t i = m.first + std::size_t(l);

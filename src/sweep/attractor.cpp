@@ -7,6 +7,7 @@
 // synthetic signals, tests/test_bifurcation.cpp on Jansen-Rit and
 // Wilson-Cowan against independent bifurcation analyses.
 
+#include "nmsweep/analysis/units.hpp"
 #include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/sweep/reducers.hpp"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -66,20 +68,20 @@ class attractor_reducer final : public reducer {
         st_.assign(n * ch_, cycle_state::start());
     }
 
-    // The per-sample state machine runs on a device as well (cycle_tracker.hpp).
-    bool takes_cycles(cycle_params& p, bool& per_node) const override {
-        p = cp_;
-        per_node = opt_.per_node;
+    // The per-sample state machine runs on a device as well: the analysis
+    // unit cycle_tracking, of the node mean (and every node with per_node).
+    bool takes_unit(unit_request& r) const override {
+        r.id = unit_index<cycle_tracking>(analysis_units{});
+        r.params.resize(sizeof(cp_));
+        std::memcpy(r.params.data(), &cp_, sizeof(cp_));
+        r.nodes = opt_.per_node;
         return true;
     }
-    void load_cycles(const moments_state& m) override {
-        for (int l = 0; l < m.n_valid; ++l) {
-            channel* c = st_.data() + (m.first + std::size_t(l)) * ch_;
-            c[ch_ - 1] = m.cycles[std::size_t(m.cycle_channels - 1) * std::size_t(m.stride) + std::size_t(l)];
-            if (opt_.per_node)
-                for (int node = 0; node < nn_; ++node)
-                    c[node] = m.cycles[std::size_t(node) * std::size_t(m.stride) + std::size_t(l)];
-        }
+    void load_unit(const unit_states& u) override {
+        const auto* src = static_cast<const channel*>(u.state);
+        for (int l = 0; l < u.n_valid; ++l)
+            for (std::size_t c = 0; c < ch_; ++c)
+                st_[(u.first + std::size_t(l)) * ch_ + c] = src[c * std::size_t(u.stride) + std::size_t(l)];
     }
 
     std::size_t bytes_per_instance(int n_nodes) const override {

@@ -366,7 +366,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
             if (obsv.on_observable(red.get())) rp.push_back(red.get());
         sweep_observer<T> probe(s.observable_coef, transient_steps(s), s.sample_every, rp, 0);
         for (auto& [coef, reds] : obsv.channels()) probe.add_channel(coef, reds);
-        device_reduced = probe.moments_only();
+        device_reduced = probe.device_reducible();
     }
     for (auto& red : R.all) red->set_results_only(device_reduced);
 

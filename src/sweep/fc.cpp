@@ -144,7 +144,7 @@ class fc_reducer final : public reducer {
         p.slots = slots_;
         return true;
     }
-    void load_fc(const moments_state& m) override {
+    void load_fc(const reduced_state& m) override {
         const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
         for (int l = 0; l < m.n_valid; ++l) {
             const std::size_t i = m.first + std::size_t(l);

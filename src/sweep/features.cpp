@@ -18,11 +18,6 @@ bool has(const std::vector<std::string>& v, const char* x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-std::unique_ptr<reducer> make_moments(const sweep_spec&, const feature_context& fc,
-                                      const std::vector<std::string>& picked) {
-    return make_moments_reducer(picked, fc.units);
-}
-
 void check_spectra(const sweep_spec& s, const feature_context& fc, const std::vector<std::string>&) {
     plan_spectra(s.spectra, fc.smp);
 }
@@ -79,17 +74,21 @@ template <class U> feature_family unit_family() {
     for (const auto& v : U::values("")) f.features.push_back(v.feature);
     return f;
 }
+template <class U> void add_unit(std::vector<feature_family>& t) {
+    if constexpr (U::featured) t.push_back(unit_family<U>());
+}
 template <class... U> void add_units(std::vector<feature_family>& t, unit_list<U...>) {
-    (t.push_back(unit_family<U>()), ...);
+    (add_unit<U>(t), ...);
 }
 
 } // namespace
 
 const std::vector<feature_family>& feature_table() {
     static const std::vector<feature_family> t = [] {
-        std::vector<feature_family> v = {
+        std::vector<feature_family> v; // the units first (moments), then:
+        add_units(v, analysis_units{});
+        const std::vector<feature_family> rest = {
             // name, features, options table, sensor space, segmented, check, make
-            {"moments", {"mean", "std", "min", "max"}, "", true, {}, nullptr, make_moments},
             {"final", {"final"}, "", false, {}, nullptr, nullptr},
             {"spectra",
              {"psd", "peak_freq", "peak_power", "band_power"},
@@ -108,7 +107,7 @@ const std::vector<feature_family>& feature_table() {
             {"fc", {"fc", "fcd"}, "output.fc", true, {"fcd"}, check_fc, make_fc},
             {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
         };
-        add_units(v, analysis_units{});
+        v.insert(v.end(), rest.begin(), rest.end());
         return v;
     }();
     return t;

@@ -108,7 +108,7 @@ class spectra_reducer final : public reducer {
         p.window = win_;
         return true;
     }
-    void load_spectra(const moments_state& m) override {
+    void load_spectra(const reduced_state& m) override {
         if (m.psd_bins != nf_) throw std::logic_error("spectra: device sums of the wrong length");
         for (int l = 0; l < m.n_valid; ++l) {
             const std::size_t i = m.first + std::size_t(l);

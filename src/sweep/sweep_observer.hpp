@@ -73,13 +73,13 @@ template <class T> class sweep_observer final : public observer<T> {
         return out;
     }
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
-    // Moments, at most one cycle-tracking, one spectra, one FC, one
-    // synchrony and one BOLD reducer, any number of sensor modalities: all on
-    // the device; the other channels (another observable) may hold the BOLD
-    // reducer and sensor modalities.
-    bool moments_only() const override {
+    // Analysis units (at most max_device_units), at most one spectra, one
+    // FC, one synchrony and one BOLD reducer, any number of sensor
+    // modalities: all on the device; the other channels (another
+    // observable) may hold the BOLD reducer and sensor modalities.
+    bool device_reducible() const override {
         if ((ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
-        int cycles = 0, spectra = 0, fc = 0, order = 0, bold = 0, units = 0;
+        int spectra = 0, fc = 0, order = 0, bold = 0, units = 0;
         for (const auto& ch : channels_)
             for (auto* r : ch.reducers) {
                 bold_params bp;
@@ -90,13 +90,11 @@ template <class T> class sweep_observer final : public observer<T> {
                     return false;
             }
         for (auto* r : reducers_) {
-            cycle_params p;
             spectra_params sp;
             bold_params bp;
             synchrony_params yp;
-            bool per_node = false;
-            if (r->takes_cycles(p, per_node))
-                ++cycles;
+            if (unit_request u; r->takes_unit(u))
+                ++units;
             else if (r->takes_spectra(sp))
                 ++spectra;
             else if (fc_params fp; r->takes_fc(fp))
@@ -107,13 +105,11 @@ template <class T> class sweep_observer final : public observer<T> {
                 ++bold;
             else if (sensor_params sn; r->takes_sensors(sn))
                 continue; // any number of modalities
-            else if (unit_request u; r->takes_unit(u))
-                ++units;
-            else if (!r->takes_moments())
+            else
                 return false;
         }
-        return cycles <= 1 && spectra <= 1 && fc <= 1 && order <= 1 && bold <= 1 &&
-               units <= max_device_units && this->every == sample_every_;
+        return units <= max_device_units && spectra <= 1 && fc <= 1 && order <= 1 && bold <= 1 &&
+               this->every == sample_every_;
     }
     // (Sensor modalities of the observable first, then those of the other
     // channels, each with its source projection.)
@@ -143,11 +139,6 @@ template <class T> class sweep_observer final : public observer<T> {
         });
         return found;
     }
-    bool device_cycles(cycle_params& p, bool& per_node) const override {
-        for (auto* r : reducers_)
-            if (r->takes_cycles(p, per_node)) return true;
-        return false;
-    }
     bool device_synchrony(synchrony_params& p) const override {
         for (auto* r : reducers_)
             if (r->takes_synchrony(p)) return true;
@@ -163,7 +154,7 @@ template <class T> class sweep_observer final : public observer<T> {
             if (r->takes_spectra(p)) return true;
         return false;
     }
-    void observe_moments(const moments_state& m) override {
+    void observe_reduced(const reduced_state& m) override {
         int k = 0, u = 0; // sensor modalities and units in device_sensors' and device_units' order
         for (const auto& ch : channels_)
             for (auto* r : ch.reducers) {
@@ -174,11 +165,9 @@ template <class T> class sweep_observer final : public observer<T> {
             if (sensor_params sn; r->takes_sensors(sn)) r->load_sensors(m.sensors[k++]);
         });
         for (auto* r : reducers_) {
-            cycle_params p;
             spectra_params sp;
-            bool per_node = false;
-            if (r->takes_cycles(p, per_node))
-                r->load_cycles(m);
+            if (unit_request ur; r->takes_unit(ur))
+                r->load_unit(m.units[u++]);
             else if (r->takes_spectra(sp))
                 r->load_spectra(m);
             else if (fc_params fp; r->takes_fc(fp))
@@ -187,12 +176,7 @@ template <class T> class sweep_observer final : public observer<T> {
                 r->load_synchrony(m);
             else if (bold_params bp; r->takes_bold(bp))
                 r->load_bold(m);
-            else if (sensor_params sn; r->takes_sensors(sn))
-                continue; // loaded above, in device_sensors' order
-            else if (unit_request ur; r->takes_unit(ur))
-                r->load_unit(m.units[u++]);
-            else
-                r->load_moments(m);
+            // (sensor modalities: loaded above, in device_sensors' order)
         }
     }
 

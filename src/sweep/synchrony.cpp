@@ -112,7 +112,7 @@ class synchrony_reducer final : public reducer {
         p.plv = want_plv_;
         return true;
     }
-    void load_synchrony(const moments_state& m) override {
+    void load_synchrony(const reduced_state& m) override {
         const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
         for (int l = 0; l < m.n_valid; ++l) {
             const std::size_t i = m.first + std::size_t(l);

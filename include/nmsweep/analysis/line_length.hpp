@@ -18,8 +18,6 @@
 namespace nms {
 
 struct line_length {
-    static constexpr const char* name = "line_length";
-    static constexpr bool sensor_space = true;
     struct params {
         double dt_s = 1e-3;
     };
@@ -34,10 +32,15 @@ struct line_length {
         ++s.count;
     }
 
+    static constexpr bool featured = true;
+    static constexpr const char* name = "line_length";
+    static constexpr bool sensor_space = true;
     static params make_params(const sampling& smp) { return {smp.dt_ms / 1000.0}; }
     static std::vector<unit_value> values(const std::string& units) {
+        const std::string what = "line length (summed |x_k - x_(k-1)| per second of record)";
         return {{"line_length", (units.empty() ? "1" : units) + "/s",
-                 "line length (summed |x_k - x_(k-1)| per second of record) after the transient"}};
+                 what + " of the observable per node after the transient",
+                 what + " of the network-mean observable after the transient"}};
     }
     static double value(int /*k*/, const state& s, const params& p) {
         if (s.count < 2) return std::numeric_limits<double>::quiet_NaN();

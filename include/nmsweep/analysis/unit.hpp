@@ -4,14 +4,20 @@
 // backends, as node_update is for the physics. A unit U is
 //
 //   struct U {
-//       static constexpr const char* name = "...";   // its family in the feature table
 //       struct params { ... };  // plain data, copied to the device as bytes
 //       struct state { ... };   // plain data, one per (channel, instance)
 //       NMS_HD static state start(const params&);
 //       NMS_HD static void update(state&, const params&, double x);  // one sample
-//       // Host only: the feature names, whether sensor space is allowed,
-//       // the params for a sampled signal, and the finalisation (unit_reducer.hpp).
+//       static constexpr bool featured = true;  // a family of the feature table:
+//       static constexpr const char* name = "...";  // its name
+//       static constexpr bool sensor_space = true;  // allowed in [[output.sensors]]
+//       static params make_params(const sampling&);
+//       static std::vector<unit_value> values(const std::string& units);
+//       static double value(int k, const state&, const params&);  // value k's finalisation
 //   };
+//
+// A unit that is not featured (cycle tracking) is the device half of a
+// reducer that finalises its states itself (the attractor classification).
 //
 // The channels of a signal are its nodes (or sensors) and, last, their mean.
 // The CPU sweep observer runs update() in its lane loop (unit_reducer); the
@@ -34,7 +40,7 @@ template <class... U> struct unit_list {};
 // One result of a unit per channel (host): features/<feature> [G, node] and
 // features/network_<feature> [G].
 struct unit_value {
-    std::string feature, units, description;
+    std::string feature, units, node_description, network_description;
 };
 
 // The most units one run reduces where the state lives.

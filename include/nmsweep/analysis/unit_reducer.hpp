@@ -22,8 +22,8 @@ template <class U> class unit_reducer final : public reducer {
     unit_reducer(const std::vector<std::string>& picked, const sampling& smp, const std::string& units)
         : p_(U::make_params(smp)) {
         const auto all = U::values(units);
-        for (std::size_t k = 0; k < all.size(); ++k)
-            for (const auto& f : picked)
+        for (const auto& f : picked)
+            for (std::size_t k = 0; k < all.size(); ++k)
                 if (f == all[k].feature) want_.push_back({int(k), all[k]});
     }
 
@@ -59,18 +59,9 @@ template <class U> class unit_reducer final : public reducer {
     std::vector<reducer_output> outputs() const override {
         std::vector<reducer_output> out;
         for (const auto& w : want_) {
-            out.push_back({"features/" + w.v.feature,
-                           {"node"},
-                           {std::size_t(nn_)},
-                           {},
-                           w.v.units,
-                           w.v.description + ", per node"});
-            out.push_back({"features/network_" + w.v.feature,
-                           {},
-                           {},
-                           {},
-                           w.v.units,
-                           w.v.description + ", of the network-mean observable"});
+            out.push_back(
+                {"features/" + w.v.feature, {"node"}, {std::size_t(nn_)}, {}, w.v.units, w.v.node_description});
+            out.push_back({"features/network_" + w.v.feature, {}, {}, {}, w.v.units, w.v.network_description});
         }
         return out;
     }

@@ -1,13 +1,16 @@
 #pragma once
 
 // The analysis units (unit.hpp): one line per unit. Its index in this list
-// is how a backend names it; each unit also becomes a family of the feature
-// table (src/sweep/features.cpp), after the hand-written ones.
+// is how a backend names it; each featured unit is also a family of the
+// feature table (src/sweep/features.cpp), in this order, before the
+// hand-written ones.
 
+#include "nmsweep/analysis/cycle_tracking.hpp"
 #include "nmsweep/analysis/line_length.hpp"
+#include "nmsweep/analysis/moments.hpp"
 
 namespace nms {
 
-using analysis_units = unit_list<line_length>;
+using analysis_units = unit_list<moments, line_length, cycle_tracking>;
 
 } // namespace nms

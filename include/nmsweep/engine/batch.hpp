@@ -118,23 +118,18 @@ struct unit_states {
     const void* state = nullptr;
 };
 
-// Running moments of projection 0 accumulated where the state lives (the
-// GPU), for instances first .. first+n_valid-1 of the batch: channel c < n_nodes
-// is node c, channel n_nodes the node mean; arrays [channel * stride + lane];
-// `count` samples each (Welford: mean and the sum of squared deviations m2).
-// With cycle tracking, the cycle states of projection 0 likewise:
-// cycles[channel * stride + lane], the node mean last (channel
-// cycle_channels - 1), every node before it when tracked per node.
-struct moments_state {
+// What a backend that reduces where the state lives (the GPU) hands over
+// per range of instances, first .. first+n_valid-1 of the batch, arrays
+// [channel * stride + lane] where per channel: the analysis units, and the
+// state of the analyses not yet written as units (below).
+struct reduced_state {
     std::size_t first;
     long stride;
     int n_valid, n_nodes;
-    long count;
-    const double *mean, *m2, *min, *max;
-    const cycle_state* cycles = nullptr;
-    int cycle_channels = 0;
+    long count; // samples reduced per instance
     // Welch spectra: psd[(channel * psd_bins + k) * stride + lane], the sum
-    // of the psd_segments periodograms |X_k|^2 (channels as the moments').
+    // of the psd_segments periodograms |X_k|^2 (channels: the nodes, then
+    // their mean).
     const double* psd = nullptr;
     long psd_bins = 0, psd_segments = 0;
     // Functional connectivity: the nodes' running means fc_mean[node *
@@ -168,7 +163,7 @@ struct moments_state {
     // Sensor modalities (observer::device_sensors, in that order): each its
     // own state, with the sensors as the channels (n_nodes = sensors, their
     // mean last).
-    const moments_state* sensors = nullptr;
+    const reduced_state* sensors = nullptr;
     int n_sensor_sets = 0;
     // Analysis units (observer::device_units, in that order).
     const unit_states* units = nullptr;
@@ -225,9 +220,9 @@ struct spectra_params {
 };
 
 // What a device reduces for a set of channels other than the nodes (a
-// sensor modality): moments, Welch spectra, FC (+FCD), Hilbert synchrony.
+// sensor modality): analysis units, Welch spectra, FC (+FCD), Hilbert synchrony.
 struct channel_plan {
-    bool moments = false, spectra = false, fc = false, sync = false;
+    bool spectra = false, fc = false, sync = false;
     std::vector<unit_request> units;
     spectra_params sp;
     fc_params fp;
@@ -264,25 +259,22 @@ template <class T> struct observer {
     virtual void observe_projected(const projected_state<T>&) {}
     // No call is needed before this step (e.g. the transient of a sweep).
     virtual long first_needed_step() const { return 0; }
-    // True when everything the observer needs is the moments of projection
+    // True when everything the observer needs is reductions of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
-    // on, and perhaps analysis units (device_units), its cycle states (device_cycles), Welch sums
+    // on: analysis units (device_units), Welch sums
     // (device_spectra), co-moments (device_fc), synchrony
     // (device_synchrony), BOLD (device_bold) and sensor modalities
     // (device_sensors): a backend may then accumulate
-    // them itself and call observe_moments once per range of instances
+    // them itself and call observe_reduced once per range of instances
     // instead of observe_projected.
-    virtual bool moments_only() const { return false; }
-    // Cycle tracking wanted with the moments: its parameters, and whether
-    // every node is tracked besides the node mean.
-    virtual bool device_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
+    virtual bool device_reducible() const { return false; }
     virtual bool device_spectra(spectra_params& /*p*/) const { return false; }
     virtual bool device_fc(fc_params& /*p*/) const { return false; }
     virtual bool device_synchrony(synchrony_params& /*p*/) const { return false; }
     virtual bool device_bold(bold_params& /*p*/) const { return false; }
     virtual std::vector<sensor_params> device_sensors() const { return {}; }
     virtual std::vector<unit_request> device_units() const { return {}; }
-    virtual void observe_moments(const moments_state&) {}
+    virtual void observe_reduced(const reduced_state&) {}
 };
 
 // How the CUDA backend spreads a batch over GPU threads: one thread per

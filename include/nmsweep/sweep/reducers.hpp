@@ -8,7 +8,7 @@
 // on different threads never share state.
 
 #include "nmsweep/analysis/sampling.hpp"
-#include "nmsweep/engine/batch.hpp"  // moments_state
+#include "nmsweep/engine/batch.hpp"  // reduced_state
 #include "nmsweep/io/text_table.hpp" // read_square_matrix (empirical FC)
 
 #include <cstddef>
@@ -45,40 +45,31 @@ class reducer {
     // Called once per batch before any sample: sizes its state for n instances.
     virtual void reset(std::size_t n_instances, int n_nodes) = 0;
     virtual void accumulate(const obs_block& b) = 0;
-    // Reducers whose whole state is the running moments of the observable
-    // (the moments reducer) take them computed elsewhere (on a GPU) instead.
-    virtual bool takes_moments() const { return false; }
-    virtual void load_moments(const moments_state&) {}
-    // Reducers whose state is a cycle_state per channel (the attractor
-    // classification): its parameters (and whether every node is tracked
-    // besides the node mean), and the states computed elsewhere.
-    virtual bool takes_cycles(cycle_params& /*p*/, bool& /*per_node*/) const { return false; }
-    virtual void load_cycles(const moments_state&) {}
     // Reducers whose state is Welch periodogram sums (the spectra): the
     // segmenting, and the sums computed elsewhere.
     virtual bool takes_spectra(spectra_params& /*p*/) const { return false; }
-    virtual void load_spectra(const moments_state&) {}
+    virtual void load_spectra(const reduced_state&) {}
     // Reducers whose state is the nodes' co-moments (FC; with FCD also those
     // of the open windows and the closed windows' FCs).
     virtual bool takes_fc(fc_params& /*p*/) const { return false; }
-    virtual void load_fc(const moments_state&) {}
+    virtual void load_fc(const reduced_state&) {}
     // Reducers whose state is the moments of the Kuramoto order parameter
     // and PLV sums (synchrony): how the phases are made, and the state.
     virtual bool takes_synchrony(synchrony_params& /*p*/) const { return false; }
-    virtual void load_synchrony(const moments_state&) {}
+    virtual void load_synchrony(const reduced_state&) {}
     // Reducers whose state is per-node hemodynamics driven by the observable
     // and the co-moments (and kept samples) of their BOLD signal.
     virtual bool takes_bold(bold_params& /*p*/) const { return false; }
-    virtual void load_bold(const moments_state&) {}
+    virtual void load_bold(const reduced_state&) {}
     // Reducers made of parts that each take one kind of the above, for a set
     // of channels (the composite reducer): what the parts need, and their
     // state (the channels in place of the nodes).
     virtual bool takes_channels(channel_plan& /*p*/) const { return false; }
-    virtual void load_channels(const moments_state&) {}
+    virtual void load_channels(const reduced_state&) {}
     // Reducers of a sensor modality (the projected reducer): its projection
     // and what its parts need, and their state.
     virtual bool takes_sensors(sensor_params& /*p*/) const { return false; }
-    virtual void load_sensors(const moments_state&) {}
+    virtual void load_sensors(const reduced_state&) {}
     // Reducers that are an analysis unit (nmsweep/analysis/unit.hpp): what a
     // backend needs to run it, and the states it ran.
     virtual bool takes_unit(unit_request& /*r*/) const { return false; }
