@@ -279,7 +279,7 @@ template <class T, class X> struct channel_reductions {
         h.pre = pre.download();
         h.pim = pim.download();
         h.fcd = fcd.download();
-        m.count = count;
+        if (units || plan.spectra || plan.fc || plan.sync) m.count = count; // (else: the caller's)
         if (plan.spectra) {
             m.psd = h.psd.data();
             m.psd_bins = bins;

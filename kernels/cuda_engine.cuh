@@ -32,6 +32,7 @@
 
 #include "bold_kernels.hpp"
 #include "channel_schedule.hpp"
+#include "device_analyses.hpp"
 #include "fc_kernels.hpp"
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
@@ -370,98 +371,15 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
 
     const long steps = b.n_steps;
     // Observers that need only reductions of the observable: reduced on the
-    // device, handed over once per device batch (nothing per sample leaves
-    // the device).
-    const bool dev_reduce = obs && obs->device_reducible();
-    // FC (+FCD) and synchrony of the nodes' observable, after every sample
-    // from the node values the stepping left in d_net (channel_reductions).
-    channel_plan plan0;
-    plan0.fc = dev_reduce && obs->device_fc(plan0.fp);
-    plan0.sync = dev_reduce && obs->device_synchrony(plan0.yp);
+    // device (device_analyses.hpp), handed over once per device batch
+    // (nothing per sample leaves the device).
     cuda_executor<T> ex{st.compute, bt};
-    device_reductions<T> red0(ex, nn, n, plan0);
-    // Sensor modalities: signals projected from the node values, then every
-    // reduction of their plan, likewise.
-    const std::vector<sensor_params> sens =
-        dev_reduce ? obs->device_sensors() : std::vector<sensor_params>{};
-    struct sensor_set {
-        sensor_args sa;
-        device_buffer<double> gain, y;
-        std::unique_ptr<device_reductions<T>> red;
-    };
-    std::vector<std::unique_ptr<sensor_set>> sdev;
-    for (const auto& sp : sens) {
-        auto ss = std::make_unique<sensor_set>();
-        ss->gain.zeros(sp.gain.size());
-        NMS_CUDA_CHECK(
-            cudaMemcpy(ss->gain.p, sp.gain.data(), sp.gain.size() * sizeof(double), cudaMemcpyHostToDevice));
-        ss->y.zeros(std::size_t((sp.n_sensors + 1) * n));
-        ss->sa = {ss->gain.p,     long(nn),      sp.n_sensors, n,
-                  sp.noise_sigma, sp.noise_seed, sp.noise_var, std::uint64_t(sp.instance_offset + i0)};
-        ss->red = std::make_unique<device_reductions<T>>(ex, sp.n_sensors, n, sp.plan);
-        sdev.push_back(std::move(ss));
+    std::unique_ptr<device_analyses<T, cuda_executor<T>>> dev;
+    if (obs && obs->device_reducible()) {
+        dev = std::make_unique<device_analyses<T, cuda_executor<T>>>(ex, *obs, i0, nn, n, a.n_proj, by_node);
+        dev->attach(a);
     }
-    // BOLD (bold_kernels.hpp): the hemodynamics and the co-moments of the
-    // BOLD samples, likewise.
-    bold_params bp;
-    const bool dev_bold = dev_reduce && obs->device_bold(bp);
-    const bool per_sample = plan0.fc || plan0.sync || dev_bold || !sdev.empty(); // kernels after every sample
-    device_buffer<double> d_net(dev_reduce && (by_node || per_sample) ? cs : 0);
-    a.net = d_net.p;
-    // Node values of the other projections that BOLD or a sensor modality
-    // observe, computed from the state after every sample.
-    std::vector<std::unique_ptr<device_buffer<double>>> d_proj(std::size_t(std::max(1, a.n_proj)));
-    auto need_source = [&](int q) {
-        if (q > 0 && !d_proj[std::size_t(q)])
-            d_proj[std::size_t(q)] = std::make_unique<device_buffer<double>>(cs);
-    };
-    if (dev_bold) need_source(bp.source);
-    for (const auto& sp : sens) need_source(sp.source);
-    auto source = [&](int q) { return q == 0 ? d_net.p : d_proj[std::size_t(q)]->p; };
-    const std::size_t bcs = dev_bold ? cs : 0;
-    device_buffer<double> d_bx(4 * bcs), d_bz(bcs), d_bzs(bp.grid.m > 1 ? bcs : 0), d_bb0(bcs), d_bb1(bcs),
-        d_by(bcs), d_bmean(bcs), d_bd(bcs), d_be(bcs), d_bc(dev_bold ? std::size_t(fc_pairs(nn)) * n_sub : 0),
-        d_bts(std::size_t(bp.n_keep) * bcs);
-    const std::vector<observe::balloon<double>> bper =
-        bp.per_instance.empty()
-            ? std::vector<observe::balloon<double>>{}
-            : std::vector<observe::balloon<double>>(bp.per_instance.begin() + long(i0),
-                                                    bp.per_instance.begin() + long(i0 + n_sub));
-    device_buffer<observe::balloon<double>> d_bper(bper);
-    bold_args ba;
-    long bold_k = 0, bold_count = 0;
-    if (dev_bold) {
-        for (auto* d : {&d_bx, &d_bz, &d_bzs, &d_bb0, &d_bb1, &d_bmean, &d_bc})
-            if (d->n) NMS_CUDA_CHECK(cudaMemset(d->p, 0, d->n * sizeof(double)));
-        ba.x = d_bx.p;
-        ba.zprev = d_bz.p;
-        ba.zsum = d_bzs.p;
-        ba.bnow = d_bb0.p;
-        ba.bprev = d_bb1.p;
-        ba.y = d_by.p;
-        ba.ts = d_bts.p;
-        ba.per = bper.empty() ? nullptr : d_bper.p;
-        set_bold_params(ba, bp, long(cs), n);
-    }
-    // Analysis units of projection 0 (moments, cycle tracking, ...): the
-    // stepping kernels update them at every reduced sample.
-    const unit_buffers<cuda_executor<T>> units0(
-        dev_reduce ? obs->device_units() : std::vector<unit_request>{}, nn, n);
-    a.units = units0.slots;
-    // Welch spectra (welch_kernels.hpp): a segment ends for every instance
-    // at the same sample; its periodograms are summed before the next.
-    spectra_params sp;
-    const bool dev_spectra = dev_reduce && obs->device_spectra(sp);
-    const long B = long(nn + 1) * n, bins = dev_spectra ? sp.length / 2 + 1 : 0;
-    const std::size_t ring_words = dev_spectra ? std::size_t(sp.length) * std::size_t(B) : 0;
-    device_buffer<T> d_wring(ring_words), d_seg(ring_words), d_X(2 * std::size_t(bins) * std::size_t(B));
-    device_buffer<double> d_psd(std::size_t(bins) * std::size_t(B)), d_win(sp.window);
-    if (dev_spectra) {
-        NMS_CUDA_CHECK(cudaMemset(d_psd.p, 0, d_psd.n * sizeof(double)));
-        a.seg_ring = d_wring.p;
-        a.seg_len = sp.length;
-    }
-    long n_segments = 0;
+    const bool per_sample = dev && dev->per_sample(); // schedule operations after every sample
     // Steps t0 .. t1-1 (t0: the start of the observation buffer's samples).
     auto advance = [&](long t0, long t1, bool observe) {
         if (!by_node && !per_sample) {
@@ -483,61 +401,23 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                 steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, tb, false);
             if (a.reduce && tb >= a.reduce_first && tb % a.every == 0) {
                 if (by_node) net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
-                red0.after_sample(d_net.p);
-                for (std::size_t q = 1; q < d_proj.size(); ++q)
-                    if (d_proj[q])
-                        project_nodes_kernel<<<node_grid, block, 0, st.compute>>>(a, int(q), d_proj[q]->p);
-                for (std::size_t k = 0; k < sdev.size(); ++k) {
-                    auto& ss = sdev[k];
-                    project_kernel<<<unsigned((ss->sa.S * n + bt - 1) / bt), block, 0, st.compute>>>(
-                        ss->sa, source(sens[k].source), ss->y.p, tb);
-                    sensor_mean_kernel<<<grid, block, 0, st.compute>>>(ss->sa, ss->y.p);
-                    ss->red->after_sample(ss->y.p);
-                }
-                if (dev_bold)
-                    bold_schedule(
-                        ba, bp.grid, ++bold_k, bold_count,
-                        [&](long g) {
-                            bold_input_kernel<<<node_grid, block, 0, st.compute>>>(ba, source(bp.source), g);
-                        },
-                        [&](long j, double w, bool exact, long count) {
-                            bold_sample_kernel<<<node_grid, block, 0, st.compute>>>(ba, j, w, exact);
-                            ex.each(long(cs), fc_means_op{d_by.p, d_bmean.p, d_bd.p, d_be.p, double(count)});
-                            ex.each(long(cs), fc_rows_op{d_bd.p, d_be.p, d_bc.p, nn, n});
-                        });
+                if (per_sample) dev->after_sample(a, tb);
             }
             t = tb;
         }
         NMS_CUDA_LAUNCHED("stepping kernels");
     };
-    long reduced = 0; // samples reduced per instance
-    if (dev_reduce) {
-        const long every = obs->every, first = std::max<long>(1, obs->first_needed_step());
-        a.reduce = true;
-        a.every = int(every);
-        a.reduce_first = (first + every - 1) / every * every;
-        reduced = steps >= a.reduce_first ? (steps - a.reduce_first) / every + 1 : 0;
-    }
-    if (!obs || dev_reduce) {
+    if (!obs || dev) {
         // Chunks of about 2^31 node-steps keep a launch short enough to interrupt.
         const long chunk = std::max<long>(1, long((1L << 31) / std::max<long>(1, long(nn) * n)));
         auto run_to = [&](long from, long to) {
             for (long t = from; t < to; t += chunk) advance(t, std::min(to, t + chunk), false);
         };
         long t = 0;
-        if (dev_spectra) {
-            std::unique_ptr<welch_fft<T>> fft = std::make_unique<welch_fft<T>>(sp.length, B, st.compute);
-            // Sample s (0-based) is taken after step reduce_first + s * every.
-            for (long smp = sp.length - 1; a.reduce_first + smp * a.every <= steps; smp += sp.step) {
-                const long at = a.reduce_first + smp * a.every;
-                run_to(t, at);
-                t = at;
-                ex.each(
-                    B, welch_prepare_op<T>{d_wring.p, sp.length, (smp + 1) % sp.length, d_win.p, d_seg.p, B});
-                fft->run(d_seg.p, d_X.p);
-                ex.each(B, welch_accumulate_op<T>{d_X.p, bins, B, n, d_psd.p});
-                ++n_segments;
-            }
+        for (const auto& [at, smp] : dev ? dev->segment_stops(steps) : std::vector<std::pair<long, long>>{}) {
+            run_to(t, at);
+            t = at;
+            dev->welch_segment(smp);
         }
         run_to(t, steps);
     } else {
@@ -608,36 +488,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                 R.final_state[(std::size_t(v) * nn + q) * N + inst(l)] =
                     double(xf[(std::size_t(v) * nn + q) * n_sub + l]);
     }
-    if (dev_reduce) {
-        const std::vector<double> psd = d_psd.download(), bmean = d_bmean.download(), bc = d_bc.download(),
-                                  bts = d_bts.download();
-        reduced_state mst{i0, long(n_sub), int(n_sub), nn, reduced};
-        mst.psd = psd.data();
-        mst.psd_bins = bins;
-        mst.psd_segments = n_segments;
-        std::vector<std::vector<unsigned char>> uh;
-        std::vector<unit_states> uv;
-        units0.hand_over(uh, uv, i0);
-        mst.units = uv.data();
-        mst.n_units = int(uv.size());
-        typename device_reductions<T>::host_state h0;
-        red0.hand_over(h0, mst);
-        // The sensor modalities' states: the sensors as channels.
-        std::vector<typename device_reductions<T>::host_state> hs(sdev.size());
-        std::vector<reduced_state> sms;
-        for (std::size_t k = 0; k < sdev.size(); ++k) {
-            reduced_state sm{i0, long(n_sub), int(n_sub), int(sdev[k]->sa.S), 0};
-            sdev[k]->red->hand_over(hs[k], sm);
-            sms.push_back(sm);
-        }
-        mst.sensors = sms.data();
-        mst.n_sensor_sets = int(sms.size());
-        mst.bold_count = bold_count;
-        mst.bold_mean = bmean.data();
-        mst.bold_c = bc.data();
-        mst.bold_ts = bts.data();
-        obs->observe_reduced(mst);
-    }
+    if (dev) dev->hand_over(steps);
     return double(ms) / 1e3;
 }
 

@@ -9,6 +9,7 @@
 #include "batch_util.hpp"
 #include "bold_kernels.hpp"
 #include "channel_schedule.hpp"
+#include "device_analyses.hpp"
 #include "fc_kernels.hpp"
 #include "host_executor.hpp"
 #include "instance_tables.hpp"
@@ -297,14 +298,14 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
 }
 
 // Runs batch b through the kernels with the device reductions that dev_obs
-// asks for (analysis units such as the moments and the attractor's cycle
-// states, Welch, FC, synchrony, BOLD, sensors), set up as run_range sets them up, in two launches, and hands
-// them to dev_obs. The device's per-sample schedule (kernels/channel_schedule.hpp) runs here with the host
-// executor: one loop iteration per GPU thread, FFTW standing in for cuFFT with the same strided layouts.
-using host_channel_reductions = nms::gpu::channel_reductions<double, nms::gpu::host_executor<double>>;
-
+// asks for, in launches as run_range makes them (two of them, and the
+// segment ends), and hands them to dev_obs: the device's own set-up,
+// per-sample schedule and hand-over (kernels/device_analyses.hpp) with the
+// host executor: one loop iteration per GPU thread, FFTW standing in for
+// cuFFT with the same strided layouts.
 template <class M, class C, nms::scheme S>
-void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs, long every, bool by_node) {
+void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs, long /*every*/,
+                      bool by_node) {
     using T = double;
     const nms::prepared P = nms::prepare(b);
     const int nn = int(P.n_nodes), n = int(P.n_instances);
@@ -313,151 +314,27 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     auto h = nms::gpu::make_tables<T>(P, b, 0, std::size_t(n), node_slot, nnp);
     std::vector<T> x = h.x0, ring(std::size_t(P.ring_len) * C::n_channels * nn * n);
     std::vector<long> div(std::size_t(n), -1);
-    std::vector<double> net(std::size_t(nn) * n, NAN);
     nms::gpu::args_for<M, C, T> a;
     nms::gpu::set_args<M, C, T>(a, P, b, 0, std::size_t(n), node_slot, dev_obs.projections());
     point_args<M, C, T>(a, P, h, x.data(), ring.data(), div.data());
-    a.reduce = true;
-    a.net = by_node ? net.data() : nullptr;
-    a.every = int(every);
-    a.reduce_first = (dev_obs.first_needed_step() + every - 1) / every * every;
-    const nms::gpu::unit_buffers<nms::gpu::host_executor<double>> units0(dev_obs.device_units(), nn, n);
-    a.units = units0.slots;
-    // Welch spectra as run_range does them: the same operations, with the
-    // host executor (FFTW standing in for cuFFT with the same strided layout).
     nms::gpu::host_executor<double> ex;
-    nms::spectra_params sp;
-    const bool spectra = dev_obs.device_spectra(sp);
-    const long B = long(nn + 1) * n, bins = spectra ? sp.length / 2 + 1 : 0;
-    std::vector<T> wring(spectra ? std::size_t(sp.length * B) : 0), seg(wring.size());
-    std::vector<double> X(std::size_t(2 * bins * B)), psd(std::size_t(bins * B), 0.0);
-    std::unique_ptr<nms::gpu::host_executor<double>::r2c> fft;
-    if (spectra) {
-        a.seg_ring = wring.data();
-        a.seg_len = sp.length;
-        fft = ex.make_r2c(sp.length, B);
-    }
-    // FC and synchrony of the nodes, and the sensor modalities, as run_range
-    // does them: after every sample.
-    const long cs = long(nn) * n;
-    nms::channel_plan plan0;
-    plan0.fc = dev_obs.device_fc(plan0.fp);
-    plan0.sync = dev_obs.device_synchrony(plan0.yp);
-    host_channel_reductions red0(ex, nn, n, plan0);
-    const std::vector<nms::sensor_params> sens = dev_obs.device_sensors();
-    std::vector<std::unique_ptr<host_channel_reductions>> sred;
-    std::vector<nms::gpu::sensor_args> sargs;
-    std::vector<std::vector<double>> sy;
-    for (const auto& sp : sens) {
-        sred.push_back(std::make_unique<host_channel_reductions>(ex, sp.n_sensors, n, sp.plan));
-        sargs.push_back({sp.gain.data(), long(nn), sp.n_sensors, n, sp.noise_sigma, sp.noise_seed,
-                         sp.noise_var, std::uint64_t(sp.instance_offset)});
-        sy.emplace_back(std::size_t((sp.n_sensors + 1) * n), 0.0);
-    }
-    std::vector<double> xs;
-    // BOLD as run_range does it: the same schedule, the kernels' functions.
-    nms::bold_params bp;
-    const bool bold = dev_obs.device_bold(bp);
-    const std::size_t bcs = bold ? std::size_t(cs) : 0;
-    std::vector<double> bx(4 * bcs, 0.0), bz(bcs, 0.0), bzs(bcs, 0.0), bb0(bcs, 0.0), bb1(bcs, 0.0), by(bcs),
-        bmean(bcs, 0.0), bd(bcs), be(bcs), bc(bold ? std::size_t(nms::gpu::fc_pairs(nn) * n) : 0, 0.0),
-        bts(std::size_t(bp.n_keep) * bcs, NAN);
-    nms::gpu::bold_args ba;
-    ba.x = bx.data();
-    ba.zprev = bz.data();
-    ba.zsum = bzs.data();
-    ba.bnow = bb0.data();
-    ba.bprev = bb1.data();
-    ba.y = by.data();
-    ba.ts = bp.n_keep ? bts.data() : nullptr;
-    ba.per = bp.per_instance.empty() ? nullptr : bp.per_instance.data();
-    nms::gpu::set_bold_params(ba, bp, cs, n);
-    long bold_k = 0, bold_count = 0;
-    const bool per_sample = plan0.fc || plan0.sync || bold || !sens.empty();
-    // Node values of the other projections BOLD or sensors observe.
-    std::vector<std::vector<double>> src(std::size_t(std::max(1, a.n_proj)));
-    if (bold && bp.source > 0) src[std::size_t(bp.source)].resize(std::size_t(cs));
-    for (const auto& sp : sens)
-        if (sp.source > 0) src[std::size_t(sp.source)].resize(std::size_t(cs));
-    auto source = [&](int q) { return q == 0 ? a.net : src[std::size_t(q)].data(); };
-    if (per_sample && !by_node) {
-        xs.resize(std::size_t(cs));
-        a.net = xs.data();
-    }
+    nms::gpu::device_analyses<T, nms::gpu::host_executor<double>> dev(ex, dev_obs, 0, nn, n, a.n_proj,
+                                                                      by_node);
+    dev.attach(a);
     std::function<void(long)> after_sample;
-    if (per_sample) {
-        after_sample = [&](long tb) {
-            red0.after_sample(a.net);
-            for (std::size_t q = 1; q < src.size(); ++q)
-                for (long g = 0; g < cs && !src[q].empty(); ++g)
-                    src[q][std::size_t(g)] = nms::gpu::project_node(a, int(q), int(g / n), int(g % n));
-            for (std::size_t q = 0; q < sens.size(); ++q) {
-                const auto& sa = sargs[q];
-                for (long g = 0; g < sa.S * n; ++g)
-                    nms::gpu::project_sensor(sa, source(sens[q].source), sy[q].data(), g / n, g % n, tb);
-                for (long i = 0; i < n; ++i) nms::gpu::sensor_mean(sa, sy[q].data(), i);
-                sred[q]->after_sample(sy[q].data());
-            }
-            if (bold)
-                nms::gpu::bold_schedule(
-                    ba, bp.grid, ++bold_k, bold_count,
-                    [&](long g) {
-                        for (long at = 0; at < cs; ++at) nms::gpu::bold_input(ba, source(bp.source), at, g);
-                    },
-                    [&](long j, double w, bool exact, long count) {
-                        for (long at = 0; at < cs; ++at) nms::gpu::bold_sample(ba, at, j, w, exact);
-                        ex.each(cs, nms::gpu::fc_means_op{by.data(), bmean.data(), bd.data(), be.data(),
-                                                          double(count)});
-                        ex.each(cs, nms::gpu::fc_rows_op{bd.data(), be.data(), bc.data(), long(nn), long(n)});
-                    });
-        };
-    }
+    if (dev.per_sample()) after_sample = [&](long tb) { dev.after_sample(a, tb); };
     for (int i = 0; i < n; ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
-    std::vector<std::pair<long, long>> stops; // (step, sample whose segment ends there or -1)
+    std::vector<std::pair<long, long>> stops = dev.segment_stops(b.n_steps); // (step, sample) or -1
     stops.push_back({b.n_steps / 2, -1});
-    long n_seg = 0;
-    if (spectra)
-        for (long smp = sp.length - 1; a.reduce_first + smp * every <= b.n_steps; smp += sp.step)
-            stops.push_back({a.reduce_first + smp * every, smp});
     std::sort(stops.begin(), stops.end());
     long t = 0;
     for (const auto& [at, smp] : stops) {
         advance<M, C, S, T>(a, P, h.dinst, t, at, false, by_node, 0, after_sample);
         t = at;
-        if (smp < 0) continue;
-        ex.each(B, nms::gpu::welch_prepare_op<T>{wring.data(), sp.length, (smp + 1) % sp.length,
-                                                 sp.window.data(), seg.data(), B});
-        fft->run(seg.data(), X.data());
-        ex.each(B, nms::gpu::welch_accumulate_op<T>{X.data(), bins, B, long(n), psd.data()});
-        ++n_seg;
+        if (smp >= 0) dev.welch_segment(smp);
     }
     advance<M, C, S, T>(a, P, h.dinst, t, b.n_steps, false, by_node, 0, after_sample);
-    const long count = b.n_steps >= a.reduce_first ? (b.n_steps - a.reduce_first) / every + 1 : 0;
-    nms::reduced_state st{0, n, n, nn, count};
-    st.psd = psd.data();
-    st.psd_bins = bins;
-    st.psd_segments = n_seg;
-    std::vector<std::vector<unsigned char>> uh;
-    std::vector<nms::unit_states> uv;
-    units0.hand_over(uh, uv, 0);
-    st.units = uv.data();
-    st.n_units = int(uv.size());
-    host_channel_reductions::host_state h0;
-    red0.hand_over(h0, st);
-    std::vector<host_channel_reductions::host_state> hs(sens.size());
-    std::vector<nms::reduced_state> sms;
-    for (std::size_t q = 0; q < sens.size(); ++q) {
-        nms::reduced_state sm{0, n, n, int(sens[q].n_sensors), 0};
-        sred[q]->hand_over(hs[q], sm);
-        sms.push_back(sm);
-    }
-    st.sensors = sms.data();
-    st.n_sensor_sets = int(sms.size());
-    st.bold_count = bold_count;
-    st.bold_mean = bmean.data();
-    st.bold_c = bc.data();
-    st.bold_ts = bts.data();
-    dev_obs.observe_reduced(st);
+    dev.hand_over(b.n_steps);
 }
 
 // Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).

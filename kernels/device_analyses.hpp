@@ -1,0 +1,270 @@
+#pragma once
+
+// Everything a device reduces for an observer that is device_reducible(),
+// for one device batch (instances i0 .. i0 + n - 1): set up from the
+// observer, run after every reduced sample, handed back to it once. Written
+// once over an executor X (channel_schedule.hpp): the CUDA backend's
+// run_range and the host tests run this same code.
+//
+// Projection 0 of the nodes: its analysis units and Welch ring are updated
+// by the stepping kernels (attach() points them at their buffers); FC and
+// synchrony after every sample from the node values the stepping leaves in
+// `net` (channel_reductions); Welch segments at the steps segment_stops()
+// lists. Sensor modalities: signals projected from the node values (of
+// projection 0 or another), then every reduction of their plan. BOLD: the
+// hemodynamics and the co-moments of the BOLD samples.
+
+#include "bold_kernels.hpp"
+#include "channel_schedule.hpp"
+#include "instance_kernels.hpp" // project_node
+#include "sensor_kernels.hpp"
+#include "welch_kernels.hpp"
+
+#include "nmsweep/engine/batch.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace nms::gpu {
+
+// Projection q of every node from the state between steps.
+template <class A> struct project_nodes_op {
+    A a;
+    int q;
+    double* out;
+    NMS_HD void operator()(long g) const { out[g] = project_node(a, q, int(g / a.n), int(g % a.n)); }
+};
+struct project_sensors_op {
+    sensor_args sa;
+    const double* x;
+    double* y;
+    long step;
+    NMS_HD void operator()(long g) const { project_sensor(sa, x, y, g / sa.n, g % sa.n, step); }
+};
+struct sensor_mean_op {
+    sensor_args sa;
+    double* y;
+    NMS_HD void operator()(long i) const { sensor_mean(sa, y, i); }
+};
+struct bold_input_op {
+    bold_args ba;
+    const double* x;
+    long g;
+    NMS_HD void operator()(long at) const { bold_input(ba, x, at, g); }
+};
+struct bold_sample_op {
+    bold_args ba;
+    long j;
+    double w;
+    bool exact;
+    NMS_HD void operator()(long at) const { bold_sample(ba, at, j, w, exact); }
+};
+
+template <class T, class X> class device_analyses {
+    template <class V> using buf = typename X::template buffer<V>;
+    using reductions = channel_reductions<T, X>;
+
+  public:
+    device_analyses(X& ex, observer<T>& obs, std::size_t i0, long nn, long n, int n_proj, bool by_node)
+        : ex_(ex), obs_(obs), i0_(i0), nn_(nn), n_(n), cs_(nn * n), plan0_(node_plan(obs)),
+          red0_(ex, nn, n, plan0_), units0_(obs.device_units(), nn, n) {
+        for (const auto& sp : obs.device_sensors()) add_sensors(sp);
+        bold_ = obs.device_bold(bp_);
+        if (bold_) set_up_bold();
+        per_sample_ = plan0_.fc || plan0_.sync || bold_ || !sens_.empty();
+        if (by_node || per_sample_) net_.zeros(std::size_t(cs_));
+        proj_.resize(std::size_t(std::max(1, n_proj)));
+        if (bold_) need_source(bp_.source);
+        for (const auto& s : sens_) need_source(s->source);
+        spectra_ = obs.device_spectra(sp_);
+        if (spectra_) set_up_welch();
+        every_ = obs.every;
+        first_ = (std::max<long>(1, obs.first_needed_step()) + every_ - 1) / every_ * every_;
+    }
+
+    // Points the stepping kernels' arguments at the units, the node values
+    // and the Welch ring, and sets the reduced samples.
+    template <class A> void attach(A& a) const {
+        a.reduce = true;
+        a.every = int(every_);
+        a.reduce_first = first_;
+        a.units = units0_.slots;
+        a.net = net_.n ? net_.p : nullptr;
+        if (spectra_) {
+            a.seg_ring = wring_.p;
+            a.seg_len = sp_.length;
+        }
+    }
+    // Whether schedule operations follow every reduced sample (else the
+    // stepping kernels do all of it).
+    bool per_sample() const { return per_sample_; }
+
+    // After the reduced sample at step `step` (a's state and net hold it).
+    template <class A> void after_sample(const A& a, long step) {
+        red0_.after_sample(net_.p);
+        for (std::size_t q = 1; q < proj_.size(); ++q)
+            if (proj_[q]) ex_.each(cs_, project_nodes_op<A>{a, int(q), proj_[q]->p});
+        for (auto& s : sens_) {
+            ex_.each(s->sa.S * n_, project_sensors_op{s->sa, source(s->source), s->y.p, step});
+            ex_.each(n_, sensor_mean_op{s->sa, s->y.p});
+            s->red->after_sample(s->y.p);
+        }
+        if (bold_) bold_after(source(bp_.source));
+    }
+
+    // The steps after which a Welch segment ends, with the sample index (from
+    // 0) it ends at, up to `steps`.
+    std::vector<std::pair<long, long>> segment_stops(long steps) const {
+        std::vector<std::pair<long, long>> out;
+        if (spectra_)
+            for (long smp = sp_.length - 1; first_ + smp * every_ <= steps; smp += sp_.step)
+                out.push_back({first_ + smp * every_, smp});
+        return out;
+    }
+    // The Welch segment ending at sample smp (its ring is full).
+    void welch_segment(long smp) {
+        const long B = (nn_ + 1) * n_;
+        ex_.each(B, welch_prepare_op<T>{wring_.p, sp_.length, (smp + 1) % sp_.length, win_.p, wseg_.p, B});
+        wfft_->run(wseg_.p, wX_.p);
+        ex_.each(B, welch_accumulate_op<T>{wX_.p, bins_, B, n_, psd_.p});
+        ++n_segments_;
+    }
+
+    // Everything reduced, after `steps` steps, to the observer.
+    void hand_over(long steps) {
+        const long reduced = steps >= first_ ? (steps - first_) / every_ + 1 : 0;
+        const std::vector<double> psd = psd_.download(), bmean = bmean_.download(), bc = bc_.download(),
+                                  bts = bts_.download();
+        reduced_state m{i0_, n_, int(n_), int(nn_), reduced};
+        m.psd = psd.data();
+        m.psd_bins = bins_;
+        m.psd_segments = n_segments_;
+        std::vector<std::vector<unsigned char>> uh;
+        std::vector<unit_states> uv;
+        units0_.hand_over(uh, uv, i0_);
+        m.units = uv.data();
+        m.n_units = int(uv.size());
+        typename reductions::host_state h0;
+        red0_.hand_over(h0, m);
+        std::vector<typename reductions::host_state> hs(sens_.size());
+        std::vector<reduced_state> sms;
+        for (std::size_t k = 0; k < sens_.size(); ++k) {
+            reduced_state sm{i0_, n_, int(n_), int(sens_[k]->sa.S), 0};
+            sens_[k]->red->hand_over(hs[k], sm);
+            sms.push_back(sm);
+        }
+        m.sensors = sms.data();
+        m.n_sensor_sets = int(sms.size());
+        m.bold_count = bold_count_;
+        m.bold_mean = bmean.data();
+        m.bold_c = bc.data();
+        m.bold_ts = bts.data();
+        obs_.observe_reduced(m);
+    }
+
+  private:
+    static channel_plan node_plan(const observer<T>& obs) {
+        channel_plan p;
+        p.fc = obs.device_fc(p.fp);
+        p.sync = obs.device_synchrony(p.yp);
+        return p;
+    }
+    struct sensor_set {
+        sensor_args sa;
+        buf<double> gain, y;
+        std::unique_ptr<reductions> red;
+        int source = 0;
+    };
+    void add_sensors(const sensor_params& sp) {
+        auto s = std::make_unique<sensor_set>();
+        s->gain.assign(sp.gain);
+        s->y.zeros(std::size_t((sp.n_sensors + 1) * n_));
+        s->sa = {s->gain.p,      nn_,           sp.n_sensors, n_,
+                 sp.noise_sigma, sp.noise_seed, sp.noise_var, std::uint64_t(sp.instance_offset + i0_)};
+        s->red = std::make_unique<reductions>(ex_, sp.n_sensors, n_, sp.plan);
+        s->source = sp.source;
+        sens_.push_back(std::move(s));
+    }
+    // Node values of another projection than the observable (q > 0), for
+    // BOLD or a sensor modality.
+    void need_source(int q) {
+        if (q > 0 && !proj_[std::size_t(q)]) {
+            proj_[std::size_t(q)] = std::make_unique<buf<double>>();
+            proj_[std::size_t(q)]->zeros(std::size_t(cs_));
+        }
+    }
+    const double* source(int q) const { return q == 0 ? net_.p : proj_[std::size_t(q)]->p; }
+
+    void set_up_bold() {
+        const std::size_t cs = std::size_t(cs_);
+        for (auto* d : {&bx_}) d->zeros(4 * cs);
+        for (auto* d : {&bz_, &bb0_, &bb1_, &by_, &bmean_, &bd_, &be_}) d->zeros(cs);
+        if (bp_.grid.m > 1) bzs_.zeros(cs);
+        bc_.zeros(std::size_t(fc_pairs(nn_) * n_));
+        bts_.zeros(std::size_t(bp_.n_keep) * cs);
+        if (!bp_.per_instance.empty())
+            bper_.assign(std::vector<observe::balloon<double>>(bp_.per_instance.begin() + long(i0_),
+                                                               bp_.per_instance.begin() + long(i0_) + n_));
+        ba_.x = bx_.p;
+        ba_.zprev = bz_.p;
+        ba_.zsum = bzs_.p;
+        ba_.bnow = bb0_.p;
+        ba_.bprev = bb1_.p;
+        ba_.y = by_.p;
+        ba_.ts = bp_.n_keep ? bts_.p : nullptr;
+        ba_.per = bp_.per_instance.empty() ? nullptr : bper_.p;
+        set_bold_params(ba_, bp_, cs_, n_);
+    }
+    void bold_after(const double* x) {
+        bold_schedule(
+            ba_, bp_.grid, ++bold_k_, bold_count_,
+            [&](long g) {
+                ex_.each(cs_, bold_input_op{ba_, x, g});
+            },
+            [&](long j, double w, bool exact, long count) {
+                ex_.each(cs_, bold_sample_op{ba_, j, w, exact});
+                ex_.each(cs_, fc_means_op{by_.p, bmean_.p, bd_.p, be_.p, double(count)});
+                ex_.each(cs_, fc_rows_op{bd_.p, be_.p, bc_.p, nn_, n_});
+            });
+    }
+
+    // Welch spectra (welch_kernels.hpp): a segment ends for every instance
+    // at the same sample; its periodograms are summed before the next.
+    void set_up_welch() {
+        const long B = (nn_ + 1) * n_, L = sp_.length;
+        bins_ = L / 2 + 1;
+        wring_.zeros(std::size_t(L * B));
+        wseg_.zeros(std::size_t(L * B));
+        wX_.zeros(std::size_t(2 * bins_ * B));
+        psd_.zeros(std::size_t(bins_ * B));
+        win_.assign(sp_.window);
+        wfft_ = ex_.make_r2c(L, B);
+    }
+
+    X& ex_;
+    observer<T>& obs_;
+    std::size_t i0_;
+    long nn_, n_, cs_;
+    channel_plan plan0_;
+    reductions red0_;
+    unit_buffers<X> units0_;
+    std::vector<std::unique_ptr<sensor_set>> sens_;
+    bold_params bp_;
+    bool bold_ = false, per_sample_ = false, spectra_ = false;
+    bold_args ba_;
+    buf<double> bx_, bz_, bzs_, bb0_, bb1_, by_, bmean_, bd_, be_, bc_, bts_;
+    buf<observe::balloon<double>> bper_;
+    long bold_k_ = 0, bold_count_ = 0;
+    buf<double> net_;
+    std::vector<std::unique_ptr<buf<double>>> proj_;
+    spectra_params sp_;
+    buf<T> wring_, wseg_, wX_;
+    buf<double> psd_, win_;
+    std::unique_ptr<typename X::r2c> wfft_;
+    long bins_ = 0, n_segments_ = 0;
+    long every_ = 1, first_ = 0;
+};
+
+} // namespace nms::gpu
