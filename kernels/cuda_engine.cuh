@@ -21,11 +21,12 @@
 // The per-node physics is node_update(), the same NMS_HD function the CPU
 // backend runs in its SIMD loop; the noise is the same Philox stream
 // (core/noise.hpp), keyed by (seed, global instance, node, variable, step).
-// The analysis units (nmsweep/analysis/units.hpp: moments, the attractor classification's cycle states, ...),
-// Welch spectra, FC and FCD, synchrony (the Kuramoto order parameter and PLV of the observable's phases, or
-// of its analytic signal's: cuFFT), BOLD (its FC and kept samples) and sensor modalities (projected signals,
-// reduced as the nodes are) are reduced on the device (only per-instance results leave it); other reducers
-// get the observables, computed on the device, per sample.
+// Everything a sweep reduces for device-reducible observers stays on the
+// device (device_analyses.hpp: the analysis units such as the moments and
+// the attractor's cycle tracking, Welch spectra and Hilbert phases through
+// cuFFT, FC and FCD, synchrony, BOLD, sensor modalities); only per-instance
+// results leave it. Other observers get the observables, computed on the
+// device, per sample.
 
 #include "cuda_check.hpp"
 #include "cuda_dispatch.hpp"
@@ -116,19 +117,6 @@ template <class T> struct welch_fft {
     welch_fft(const welch_fft&) = delete;
     welch_fft& operator=(const welch_fft&) = delete;
 };
-
-template <class A>
-__global__ void __launch_bounds__(max_block_threads) bold_input_kernel(const A a, const double* x, long g) {
-    const long at = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (at < a.cs) bold_input(a, x, at, g);
-}
-
-template <class A>
-__global__ void __launch_bounds__(max_block_threads)
-    bold_sample_kernel(const A a, long j, double w, bool exact) {
-    const long at = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (at < a.cs) bold_sample(a, at, j, w, exact);
-}
 
 // A batched inverse complex FFT of B series of `length` values laid out
 // [t * B + b], in place, in T's precision (unnormalised, as FFTW's backward).
@@ -224,27 +212,6 @@ struct stream_pair {
         cudaStreamDestroy(copy);
     }
 };
-
-template <class A>
-__global__ void __launch_bounds__(max_block_threads)
-    project_kernel(const A a, const double* x, double* y, long step) {
-    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < a.S * a.n) project_sensor(a, x, y, g / a.n, g % a.n, step);
-}
-
-// Projection q of every node from the state between launches (the node
-// values of an observer channel other than the observable).
-template <class A>
-__global__ void __launch_bounds__(max_block_threads) project_nodes_kernel(const A a, int q, double* out) {
-    const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < long(a.nn) * a.n) out[g] = project_node(a, q, int(g / a.n), int(g % a.n));
-}
-
-template <class A>
-__global__ void __launch_bounds__(max_block_threads) sensor_mean_kernel(const A a, double* y) {
-    const long i = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i < a.n) sensor_mean(a, y, i);
-}
 
 // One GPU thread per index g < count: op(g) (the operations of
 // channel_schedule.hpp).
