@@ -284,6 +284,61 @@ std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_nod
     return b;
 }
 
+// Observed runs: chunks of whole sampling periods, the observable of chunk k
+// copied to the host (double-buffered) while chunk k+1 runs; advance(t0,
+// t1, observe) launches the steps.
+template <class A, class T, class Advance>
+void run_observed(A& a, observer<T>& obs, stream_pair& st, std::size_t i0, long n, int nn, long steps,
+                  std::size_t obs_samples_cap, Advance&& advance) {
+    const long every = obs.every;
+    a.every = int(every);
+    const long first_needed = obs.first_needed_step();
+    const long per_sample = long(a.n_proj) * nn * n;
+    const long samples = long(std::max<std::size_t>(1, obs_samples_cap));
+    device_buffer<T> d_obs0(std::size_t(samples * per_sample)), d_obs1(std::size_t(samples * per_sample));
+    pinned_buffer<T> h_obs0(std::size_t(samples * per_sample)), h_obs1(std::size_t(samples * per_sample));
+    T* d_obs[2] = {d_obs0.p, d_obs1.p};
+    T* h_obs[2] = {h_obs0.p, h_obs1.p};
+    struct pending {
+        bool active = false;
+        long t0 = 0, n_samples = 0;
+    } pend[2];
+    auto deliver = [&](int k) {
+        if (!pend[k].active) return;
+        NMS_CUDA_CHECK(cudaEventSynchronize(st.done_copy[k]));
+        for (long j = 0; j < pend[k].n_samples; ++j) {
+            const long step = pend[k].t0 + (j + 1) * every;
+            projected_state<T> ps{step, i0, n, int(n), nn, a.n_proj, h_obs[k] + j * per_sample};
+            obs.observe_projected(ps);
+        }
+        pend[k].active = false;
+    };
+    // Unobserved lead-in (e.g. a sweep's transient) in one go.
+    long t = std::min(steps, (std::max<long>(first_needed - 1, 0) / every) * every);
+    if (t > 0) advance(0, t, false);
+    int k = 0;
+    const long last_sample_step = (steps / every) * every;
+    while (t < last_sample_step) {
+        const long t1 = std::min(last_sample_step, t + samples * every);
+        NMS_CUDA_CHECK(cudaStreamWaitEvent(st.compute, st.done_copy[k], 0));
+        a.obs = d_obs[k];
+        advance(t, t1, true);
+        NMS_CUDA_CHECK(cudaEventRecord(st.done_kernel[k], st.compute));
+        NMS_CUDA_CHECK(cudaStreamWaitEvent(st.copy, st.done_kernel[k], 0));
+        const long ns = (t1 - t) / every;
+        NMS_CUDA_CHECK(cudaMemcpyAsync(h_obs[k], d_obs[k], std::size_t(ns * per_sample) * sizeof(T),
+                                       cudaMemcpyDeviceToHost, st.copy));
+        NMS_CUDA_CHECK(cudaEventRecord(st.done_copy[k], st.copy));
+        pend[k] = {true, t, ns};
+        deliver(1 - k); // the previous chunk, while this one runs
+        k = 1 - k;
+        t = t1;
+    }
+    if (t < steps) advance(t, steps, false);
+    deliver(1 - k);
+    deliver(k);
+}
+
 // Runs instances [i0, i0 + n) of the batch on the current device.
 // Returns the seconds spent in the stepping kernels.
 template <class M, class C, scheme S, class T>
@@ -388,55 +443,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         }
         run_to(t, steps);
     } else {
-        // Observed runs: chunks of whole sampling periods, the observable of
-        // chunk k copied to the host (double-buffered) while chunk k+1 runs.
-        const long every = obs->every;
-        a.every = int(every);
-        const long first_needed = obs->first_needed_step();
-        const long per_sample = long(a.n_proj) * nn * n;
-        const long samples = long(std::max<std::size_t>(1, obs_samples_cap));
-        device_buffer<T> d_obs0(std::size_t(samples * per_sample)), d_obs1(std::size_t(samples * per_sample));
-        pinned_buffer<T> h_obs0(std::size_t(samples * per_sample)), h_obs1(std::size_t(samples * per_sample));
-        T* d_obs[2] = {d_obs0.p, d_obs1.p};
-        T* h_obs[2] = {h_obs0.p, h_obs1.p};
-        struct pending {
-            bool active = false;
-            long t0 = 0, n_samples = 0;
-        } pend[2];
-        auto deliver = [&](int k) {
-            if (!pend[k].active) return;
-            NMS_CUDA_CHECK(cudaEventSynchronize(st.done_copy[k]));
-            for (long j = 0; j < pend[k].n_samples; ++j) {
-                const long step = pend[k].t0 + (j + 1) * every;
-                projected_state<T> ps{step, i0, n, int(n), nn, a.n_proj, h_obs[k] + j * per_sample};
-                obs->observe_projected(ps);
-            }
-            pend[k].active = false;
-        };
-        // Unobserved lead-in (e.g. a sweep's transient) in one go.
-        long t = std::min(steps, (std::max<long>(first_needed - 1, 0) / every) * every);
-        if (t > 0) advance(0, t, false);
-        int k = 0;
-        const long last_sample_step = (steps / every) * every;
-        while (t < last_sample_step) {
-            const long t1 = std::min(last_sample_step, t + samples * every);
-            NMS_CUDA_CHECK(cudaStreamWaitEvent(st.compute, st.done_copy[k], 0));
-            a.obs = d_obs[k];
-            advance(t, t1, true);
-            NMS_CUDA_CHECK(cudaEventRecord(st.done_kernel[k], st.compute));
-            NMS_CUDA_CHECK(cudaStreamWaitEvent(st.copy, st.done_kernel[k], 0));
-            const long ns = (t1 - t) / every;
-            NMS_CUDA_CHECK(cudaMemcpyAsync(h_obs[k], d_obs[k], std::size_t(ns * per_sample) * sizeof(T),
-                                           cudaMemcpyDeviceToHost, st.copy));
-            NMS_CUDA_CHECK(cudaEventRecord(st.done_copy[k], st.copy));
-            pend[k] = {true, t, ns};
-            deliver(1 - k); // the previous chunk, while this one runs
-            k = 1 - k;
-            t = t1;
-        }
-        if (t < steps) advance(t, steps, false);
-        deliver(1 - k);
-        deliver(k);
+        run_observed(a, *obs, st, i0, n, nn, steps, obs_samples_cap, advance);
     }
     NMS_CUDA_CHECK(cudaEventRecord(ev1, st.compute));
     NMS_CUDA_CHECK(cudaStreamSynchronize(st.compute));

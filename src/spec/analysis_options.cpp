@@ -3,7 +3,37 @@
 
 namespace nms::spec_io {
 
-// [output.spectra], [output.synchrony], [output.fc]: options of the analysis
+// [output.attractor]: the classification's tolerances.
+static void parse_attractor_options(const ctx& c, const reader& r, sweep_spec& s) {
+    if (const tval* tv = r.get("attractor")) {
+        reader t(c, "output.attractor", *tv);
+        t.only({"rtol", "atol", "regular_tol", "min_cycles", "hysteresis", "per_node", "cluster_tol"});
+        auto& o = s.attractor;
+        auto nonneg = [&](const char* key, double& dst, double hi) {
+            if (const tval* v = t.get(key)) {
+                dst = t.finite(*v, key);
+                if (!(dst >= 0) || dst > hi) c.fail(*v, t.section, key, "must be in 0 .. " + num(hi));
+            }
+        };
+        nonneg("rtol", o.rtol, 1.0);
+        nonneg("atol", o.atol, 1e300);
+        nonneg("regular_tol", o.regular_tol, 1.0);
+        nonneg("cluster_tol", o.cluster_tol, 10.0);
+        nonneg("hysteresis", o.hysteresis, 0.45);
+        if (const tval* v = t.get("min_cycles")) {
+            o.min_cycles = t.integer(*v, "min_cycles");
+            if (o.min_cycles < 1) c.fail(*v, t.section, "min_cycles", "must be >= 1");
+        }
+        if (const tval* v = t.get("per_node")) {
+            if (!v->is_boolean())
+                c.fail(*v, t.section, "per_node", "expected true or false, got " + type_name(*v));
+            o.per_node = v->as_boolean();
+        }
+        c.note("output.attractor", *tv, "output.attractor", "");
+    }
+}
+
+// [output.spectra], [output.synchrony], [output.fc] (and [output.attractor]): options of the analysis
 // reducers (include/nmsweep/sweep/reducers.hpp), checked against the sampled
 // signal (fs = 1000 / (dt sample_every) Hz, M samples after the transient).
 void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
@@ -126,28 +156,7 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         if (const tval* v = t.get("fcd_matrix")) o.fcd_matrix = boolean(t, *v, "fcd_matrix");
         c.note("output.fc", *tv, "output.fc", "");
     }
-    if (const tval* tv = r.get("attractor")) {
-        reader t(c, "output.attractor", *tv);
-        t.only({"rtol", "atol", "regular_tol", "min_cycles", "hysteresis", "per_node", "cluster_tol"});
-        auto& o = s.attractor;
-        auto nonneg = [&](const char* key, double& dst, double hi) {
-            if (const tval* v = t.get(key)) {
-                dst = t.finite(*v, key);
-                if (!(dst >= 0) || dst > hi) c.fail(*v, t.section, key, "must be in 0 .. " + num(hi));
-            }
-        };
-        nonneg("rtol", o.rtol, 1.0);
-        nonneg("atol", o.atol, 1e300);
-        nonneg("regular_tol", o.regular_tol, 1.0);
-        nonneg("cluster_tol", o.cluster_tol, 10.0);
-        nonneg("hysteresis", o.hysteresis, 0.45);
-        if (const tval* v = t.get("min_cycles")) {
-            o.min_cycles = t.integer(*v, "min_cycles");
-            if (o.min_cycles < 1) c.fail(*v, t.section, "min_cycles", "must be >= 1");
-        }
-        if (const tval* v = t.get("per_node")) o.per_node = boolean(t, *v, "per_node");
-        c.note("output.attractor", *tv, "output.attractor", "");
-    }
+    parse_attractor_options(c, r, s);
     // The families' own checks (e.g. a band without a frequency bin), from the table.
     feature_context fc;
     fc.smp = smp;

@@ -156,6 +156,23 @@ void parse_bold(const ctx& c, const tval* tv, sweep_spec& s, const parsed_ctx& P
         check(s.sampler.params[d], s.sampler.ranges[d], "sampler." + s.sampler.params[d].name);
 }
 
+// noise = { sigma, seed } of a sensor modality.
+static void parse_sensor_noise(const ctx& c, const std::string& sec, const tval& v, sensor_spec& m) {
+    reader rn(c, sec, v);
+    for (const auto& [k, x] : entries(v))
+        if (k != "sigma" && k != "seed")
+            c.fail(*x, sec, "noise." + k, "unknown key" + did_you_mean(k, {"sigma", "seed"}), false);
+    if (const tval* x = rn.get("sigma")) {
+        m.noise.sigma = rn.finite(*x, "noise.sigma");
+        if (m.noise.sigma < 0) c.fail(*x, sec, "noise.sigma", "must be >= 0 (sensor units)");
+    }
+    if (const tval* x = rn.get("seed")) {
+        const long sd = rn.integer(*x, "noise.seed");
+        if (sd < 0) c.fail(*x, sec, "noise.seed", "must be >= 0");
+        m.noise.seed = std::uint64_t(sd);
+    }
+}
+
 // [[output.sensors]]: one table per modality (nmsweep/observe/leadfield.hpp).
 // Files are read here so that a bad one fails before the run; what needs the
 // network (centres, region count, labels) is checked by make_sensor_model.
@@ -253,21 +270,7 @@ void parse_sensors(const ctx& c, const reader& r, sweep_spec& s, const parsed_ct
                 c.fail(*v, sec, "reference", "empty (use \"average\" or a sensor label)");
             note(*v, "reference");
         }
-        if (const tval* v = rt.get("noise")) {
-            reader rn(c, sec, *v);
-            for (const auto& [k, x] : entries(*v))
-                if (k != "sigma" && k != "seed")
-                    c.fail(*x, sec, "noise." + k, "unknown key" + did_you_mean(k, {"sigma", "seed"}), false);
-            if (const tval* x = rn.get("sigma")) {
-                m.noise.sigma = rn.finite(*x, "noise.sigma");
-                if (m.noise.sigma < 0) c.fail(*x, sec, "noise.sigma", "must be >= 0 (sensor units)");
-            }
-            if (const tval* x = rn.get("seed")) {
-                const long sd = rn.integer(*x, "noise.seed");
-                if (sd < 0) c.fail(*x, sec, "noise.seed", "must be >= 0");
-                m.noise.seed = std::uint64_t(sd);
-            }
-        }
+        if (const tval* v = rt.get("noise")) parse_sensor_noise(c, sec, *v, m);
         if (const tval* v = rt.get("observable")) {
             m.observable = rt.str(*v, "observable");
             std::string err;
