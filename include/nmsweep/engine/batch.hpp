@@ -5,7 +5,6 @@
 // layer builds batches; backends run them.
 
 #include "nmsweep/analysis/unit.hpp" // unit_request, unit_states (no unit by name)
-#include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/integrators/schemes.hpp"
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/observe/balloon.hpp"
