@@ -199,7 +199,7 @@ template <class T, class X> class device_analyses {
 
     void set_up_bold() {
         const std::size_t cs = std::size_t(cs_);
-        for (auto* d : {&bx_}) d->zeros(4 * cs);
+        bx_.zeros(4 * cs);
         for (auto* d : {&bz_, &bb0_, &bb1_, &by_, &bmean_, &bd_, &be_}) d->zeros(cs);
         if (bp_.grid.m > 1) bzs_.zeros(cs);
         bc_.zeros(std::size_t(fc_pairs(nn_) * n_));
