@@ -20,11 +20,13 @@
 #include "synchrony_kernels.hpp"
 #include "welch_kernels.hpp"
 
+#include "nmsweep/analysis/schedules.hpp"
 #include "nmsweep/analysis/units.hpp"
 #include "nmsweep/engine/batch.hpp"
 
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 namespace nms::gpu {
@@ -124,16 +126,20 @@ struct units_op {
     NMS_HD void operator()(long g) const { update_units<analysis_units>(u, int(g / n), n, g % n, x[g]); }
 };
 
-// The params and states of the units `req` asks for, for nch channels and
-// their mean of n instances, where the executor keeps them.
+// The params and states of the units `req` asks for (unit requests only),
+// for nch channels and their mean of n instances, where the executor keeps
+// them.
 template <class X> struct unit_buffers {
     template <class V> using buf = typename X::template buffer<V>;
-    std::vector<unit_request> req;
+    std::vector<device_request> req;
     long nch, n;
     buf<unsigned char> params[max_device_units], state[max_device_units];
     unit_slots slots;
 
-    unit_buffers(const std::vector<unit_request>& r, long nch_, long n_) : req(r), nch(nch_), n(n_) {
+    unit_buffers(const std::vector<device_request>& r, long nch_, long n_) : nch(nch_), n(n_) {
+        for (const auto& q : r)
+            if (q.unit) req.push_back(q);
+        if (req.size() > std::size_t(max_device_units)) throw std::logic_error("too many analysis units");
         slots.n = int(req.size());
         for (int k = 0; k < slots.n; ++k) {
             const auto& q = req[std::size_t(k)];
@@ -149,181 +155,72 @@ template <class X> struct unit_buffers {
     long channels(int k) const { return req[std::size_t(k)].nodes ? nch + 1 : 1; }
 
     // Bytes per instance.
-    static std::size_t bytes(long nch, const std::vector<unit_request>& r) {
+    static std::size_t bytes(long nch, const std::vector<device_request>& r) {
         std::size_t b = 0;
         for (const auto& q : r)
-            b += std::size_t(q.nodes ? nch + 1 : 1) * unit_state_bytes<analysis_units>(q.id);
+            if (q.unit) b += std::size_t(q.nodes ? nch + 1 : 1) * unit_state_bytes<analysis_units>(q.id);
         return b;
     }
 
-    // The states, downloaded (h keeps them), as views for instances first ..
-    // first + n - 1.
-    void hand_over(std::vector<std::vector<unsigned char>>& h, std::vector<unit_states>& out,
-                   std::size_t first) const {
-        h.assign(req.size(), {});
-        out.clear();
-        for (int k = 0; k < slots.n; ++k) {
-            h[std::size_t(k)] = state[k].download();
-            out.push_back(
-                {req[std::size_t(k)].id, first, n, int(n), int(channels(k)), h[std::size_t(k)].data()});
-        }
+    // Unit k's states, for instances first .. first + n - 1.
+    device_state hand_over(int k, std::size_t first, long count) const {
+        device_state s;
+        s.first = first;
+        s.stride = n;
+        s.n_valid = int(n);
+        s.channels = int(channels(k));
+        s.count = count;
+        s.bytes.push_back(state[k].download());
+        return s;
     }
 };
 
-// ---- The schedule ----------------------------------------------------------
+// ---- Schedule analyses (nmsweep/analysis/schedules.hpp) ---------------------
 
-template <class T, class X> struct channel_reductions {
+// One schedule analysis of nch channels (and their mean) of n instances:
+// operations after every sample j (from 0) of x[c * n + i], and its state.
+template <class T> struct schedule {
+    virtual ~schedule() = default;
+    virtual void after_sample(const double* x, long j) = 0;
+    virtual void hand_over(device_state& s) const = 0;
+};
+
+// Co-moments of the whole record, and of every open FCD window.
+template <class T, class X> struct fc_schedule final : schedule<T> {
     template <class V> using buf = typename X::template buffer<V>;
     X& ex;
-    long nch, n, cs, B; // channels, instances, nch x n, (nch + 1) x n
-    channel_plan plan;
-    long count = 0; // samples seen
-    buf<double> psd, win, fmean, fd, fe, fcm, wmean, wc, rmean, rm2, pre, pim;
-    buf<T> wring, wseg, wX, hring, hseg, hz;
+    long nch, n, cs, pairs, fcd_words;
+    fc_params fp;
+    buf<double> fmean, fd, fe, fcm, wmean, wc;
     buf<float> fcd;
-    std::unique_ptr<typename X::r2c> wfft, hfwd;
-    std::unique_ptr<typename X::inverse> hinv;
     std::vector<long> wcount;
-    std::unique_ptr<unit_buffers<X>> units;
-    long pairs, fcd_words, bins = 0, n_segments = 0, fcd_closed = 0, r_count = 0, plv_count = 0;
+    long fcd_closed = 0;
 
-    channel_reductions(X& x, long nch_, long n_, const channel_plan& p)
-        : ex(x), nch(nch_), n(n_), cs(nch_ * n_), B((nch_ + 1) * n_), plan(p), pairs(fc_pairs(nch_)),
-          fcd_words(fcd_pairs(nch_) * n_) {
-        if (plan.spectra) {
-            const long L = plan.sp.length;
-            bins = L / 2 + 1;
-            wring.zeros(std::size_t(L * B));
-            wseg.zeros(std::size_t(L * B));
-            wX.zeros(std::size_t(2 * bins * B));
-            psd.zeros(std::size_t(bins * B));
-            win.assign(plan.sp.window);
-            wfft = ex.make_r2c(L, B);
-        }
-        if (plan.fc) {
-            fmean.zeros(std::size_t(cs));
-            fd.zeros(std::size_t(cs));
-            fe.zeros(std::size_t(cs));
-            fcm.zeros(std::size_t(pairs * n));
-            if (plan.fp.fcd) {
-                wmean.zeros(std::size_t(plan.fp.slots * cs));
-                wc.zeros(std::size_t(plan.fp.slots * pairs * n));
-                fcd.zeros(std::size_t(plan.fp.n_windows * fcd_words));
-                wcount.assign(std::size_t(plan.fp.slots), 0);
-            }
-        }
-        if (!plan.units.empty()) units = std::make_unique<unit_buffers<X>>(plan.units, nch, n);
-        if (plan.sync) {
-            rmean.zeros(std::size_t(n));
-            rm2.zeros(std::size_t(n));
-            if (plan.yp.plv) {
-                pre.zeros(std::size_t(pairs * n));
-                pim.zeros(std::size_t(pairs * n));
-            }
-            if (plan.yp.hilbert) {
-                const long L = plan.yp.length;
-                hring.zeros(std::size_t(L * cs));
-                hseg.zeros(std::size_t(L * cs));
-                hz.zeros(std::size_t(2 * L * cs));
-                hfwd = ex.make_r2c(L, cs);
-                hinv = ex.make_inverse(L, cs);
-            }
-        }
+    fc_schedule(X& x, long nch_, long n_, const fc_params& p)
+        : ex(x), nch(nch_), n(n_), cs(nch_ * n_), pairs(fc_pairs(nch_)), fcd_words(fcd_pairs(nch_) * n_),
+          fp(p) {
+        fmean.zeros(std::size_t(cs));
+        fd.zeros(std::size_t(cs));
+        fe.zeros(std::size_t(cs));
+        fcm.zeros(std::size_t(pairs * n));
+        if (!fp.fcd) return;
+        wmean.zeros(std::size_t(fp.slots * cs));
+        wc.zeros(std::size_t(fp.slots * pairs * n));
+        fcd.zeros(std::size_t(fp.n_windows * fcd_words));
+        wcount.assign(std::size_t(fp.slots), 0);
     }
-
-    // Bytes per instance for nch channels (the device's memory budget).
-    static std::size_t bytes(long nch, const channel_plan& p) {
+    static std::size_t bytes(long nch, const fc_params& p) {
         const std::size_t c = std::size_t(nch), pr = std::size_t(fc_pairs(nch));
-        std::size_t b = 0;
-        b += unit_buffers<X>::bytes(nch, p.units);
-        if (p.spectra) // ring, segments, spectra and about as much for cuFFT's work area, sums in double
-            b += (c + 1) * (std::size_t(p.sp.length) * sizeof(T) * 4 + std::size_t(p.sp.length / 2 + 1) * 8);
-        if (p.fc) b += (3 * c + pr) * sizeof(double);
-        if (p.fc && p.fp.fcd)
-            b += std::size_t(p.fp.slots) * (c + pr) * sizeof(double) +
-                 std::size_t(p.fp.n_windows) * std::size_t(fcd_pairs(nch)) * sizeof(float);
-        if (p.sync) { // R's moments; PLV sums; Hilbert ring, segments, spectra (2), cuFFT's work areas (~2)
-            b += 2 * sizeof(double) + (p.yp.plv ? 2 * pr * sizeof(double) : 0);
-            if (p.yp.hilbert) b += 6 * c * std::size_t(p.yp.length) * sizeof(T);
-        }
+        std::size_t b = (3 * c + pr) * sizeof(double);
+        if (p.fcd)
+            b += std::size_t(p.slots) * (c + pr) * sizeof(double) +
+                 std::size_t(p.n_windows) * std::size_t(fcd_pairs(nch)) * sizeof(float);
         return b;
     }
-
-    void after_sample(const double* x) {
-        const long j = count++; // this sample, from 0
-        if (units) ex.each(B, units_op{x, units->slots, n});
-        if (plan.spectra) welch_after(x, j);
-        if (plan.fc) fc_after(x, j);
-        if (plan.sync && !plan.yp.hilbert) { // the observable is the phase
-            r_count = j + 1;
-            ex.each(n, order_op{x, nch, n, double(r_count), rmean.p, rm2.p});
-            if (plan.yp.plv) ex.each(cs, plv_phase_op{x, nch, n, pre.p, pim.p});
-            plv_count = plan.yp.plv ? r_count : 0;
-        }
-        if (plan.sync && plan.yp.hilbert) hilbert_after(x, j);
-    }
-
-    // The state, downloaded (h keeps it), into m's fields.
-    struct host_state {
-        std::vector<double> psd, fmean, fcm, rmean, rm2, pre, pim;
-        std::vector<float> fcd;
-        std::vector<std::vector<unsigned char>> units;
-        std::vector<unit_states> unit_views;
-    };
-    void hand_over(host_state& h, reduced_state& m) const {
-        h.psd = psd.download();
-        h.fmean = fmean.download();
-        h.fcm = fcm.download();
-        h.rmean = rmean.download();
-        h.rm2 = rm2.download();
-        h.pre = pre.download();
-        h.pim = pim.download();
-        h.fcd = fcd.download();
-        if (units || plan.spectra || plan.fc || plan.sync) m.count = count; // (else: the caller's)
-        if (plan.spectra) {
-            m.psd = h.psd.data();
-            m.psd_bins = bins;
-            m.psd_segments = n_segments;
-        }
-        if (plan.fc) {
-            m.fc_mean = h.fmean.data();
-            m.fc_c = h.fcm.data();
-            m.fcd_fc = h.fcd.data();
-            m.fcd_closed = fcd_closed;
-        }
-        if (units) {
-            units->hand_over(h.units, h.unit_views, m.first);
-            m.units = h.unit_views.data();
-            m.n_units = int(h.unit_views.size());
-        }
-        if (plan.sync) {
-            m.r_count = r_count;
-            m.plv_count = plv_count;
-            m.r_mean = h.rmean.data();
-            m.r_m2 = h.rm2.data();
-            m.plv_re = h.pre.data();
-            m.plv_im = h.pim.data();
-        }
-    }
-
-  private:
-    // Segments of L samples every `step` (Welch), the channels and their mean.
-    void welch_after(const double* x, long j) {
-        const long L = plan.sp.length;
-        ex.each(B, ring_store_op<T>{x, wring.p, B, j % L});
-        if (!segment_ends(j, L, plan.sp.step)) return;
-        ex.each(B, welch_prepare_op<T>{wring.p, L, (j + 1) % L, win.p, wseg.p, B});
-        wfft->run(wseg.p, wX.p);
-        ex.each(B, welch_accumulate_op<T>{wX.p, bins, B, n, psd.p});
-        ++n_segments;
-    }
-
-    // Co-moments of the whole record, and of every open FCD window.
-    void fc_after(const double* x, long j) {
+    void after_sample(const double* x, long j) override {
         ex.each(cs, fc_means_op{x, fmean.p, fd.p, fe.p, double(j + 1)});
         ex.each(cs, fc_rows_op{fd.p, fe.p, fcm.p, nch, n});
-        if (!plan.fp.fcd) return;
-        const fc_params& fp = plan.fp;
+        if (!fp.fcd) return;
         long k_lo, k_hi;
         fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
         for (long k = k_lo; k <= k_hi; ++k) {
@@ -343,10 +240,98 @@ template <class T, class X> struct channel_reductions {
             }
         }
     }
+    void hand_over(device_state& s) const override {
+        s.d = {fmean.download(), fcm.download()};
+        s.f = {fcd.download()};
+        s.counters = {fcd_closed};
+    }
+};
 
-    // Phases of the analytic signal, segment by segment.
+// Segments of L samples every `step` (Welch), the channels and their mean.
+template <class T, class X> struct welch_schedule final : schedule<T> {
+    template <class V> using buf = typename X::template buffer<V>;
+    X& ex;
+    long n, B, L, bins, n_segments = 0;
+    spectra_params sp;
+    buf<T> ring, seg, Xf;
+    buf<double> psd, win;
+    std::unique_ptr<typename X::r2c> fft;
+
+    welch_schedule(X& x, long nch, long n_, const spectra_params& p)
+        : ex(x), n(n_), B((nch + 1) * n_), L(p.length), bins(p.length / 2 + 1), sp(p) {
+        ring.zeros(std::size_t(L * B));
+        seg.zeros(std::size_t(L * B));
+        Xf.zeros(std::size_t(2 * bins * B));
+        psd.zeros(std::size_t(bins * B));
+        win.assign(welch_window(sp));
+        fft = ex.make_r2c(L, B);
+    }
+    // Ring, segments, spectra and about as much for cuFFT's work area, sums in double.
+    static std::size_t bytes(long nch, const spectra_params& p) {
+        return std::size_t(nch + 1) *
+               (std::size_t(p.length) * sizeof(T) * 4 + std::size_t(p.length / 2 + 1) * 8);
+    }
+    // The ring is filled elsewhere (the stepping kernels, for the nodes):
+    // only the segment ending at sample smp.
+    void segment(long smp) {
+        ex.each(B, welch_prepare_op<T>{ring.p, L, (smp + 1) % L, win.p, seg.p, B});
+        fft->run(seg.p, Xf.p);
+        ex.each(B, welch_accumulate_op<T>{Xf.p, bins, B, n, psd.p});
+        ++n_segments;
+    }
+    void after_sample(const double* x, long j) override {
+        ex.each(B, ring_store_op<T>{x, ring.p, B, j % L});
+        if (segment_ends(j, L, sp.step)) segment(j);
+    }
+    void hand_over(device_state& s) const override {
+        s.d = {psd.download()};
+        s.counters = {bins, n_segments};
+    }
+};
+
+// The Kuramoto order parameter (and PLV) of the channels' phases: the
+// values themselves, or those of their analytic signal, segment by segment.
+template <class T, class X> struct synchrony_schedule final : schedule<T> {
+    template <class V> using buf = typename X::template buffer<V>;
+    X& ex;
+    long nch, n, cs, pairs;
+    synchrony_params yp;
+    buf<double> rmean, rm2, pre, pim;
+    buf<T> hring, hseg, hz;
+    std::unique_ptr<typename X::r2c> hfwd;
+    std::unique_ptr<typename X::inverse> hinv;
+    long r_count = 0, plv_count = 0;
+
+    synchrony_schedule(X& x, long nch_, long n_, const synchrony_params& p)
+        : ex(x), nch(nch_), n(n_), cs(nch_ * n_), pairs(fc_pairs(nch_)), yp(p) {
+        rmean.zeros(std::size_t(n));
+        rm2.zeros(std::size_t(n));
+        if (yp.plv) {
+            pre.zeros(std::size_t(pairs * n));
+            pim.zeros(std::size_t(pairs * n));
+        }
+        if (!yp.hilbert) return;
+        const long L = yp.length;
+        hring.zeros(std::size_t(L * cs));
+        hseg.zeros(std::size_t(L * cs));
+        hz.zeros(std::size_t(2 * L * cs));
+        hfwd = ex.make_r2c(L, cs);
+        hinv = ex.make_inverse(L, cs);
+    }
+    // R's moments; PLV sums; Hilbert ring, segments, spectra (2), cuFFT's work areas (~2).
+    static std::size_t bytes(long nch, const synchrony_params& p) {
+        const std::size_t pr = std::size_t(fc_pairs(nch));
+        return 2 * sizeof(double) + (p.plv ? 2 * pr * sizeof(double) : 0) +
+               (p.hilbert ? 6 * std::size_t(nch) * std::size_t(p.length) * sizeof(T) : 0);
+    }
+    void after_sample(const double* x, long j) override {
+        if (yp.hilbert) return hilbert_after(x, j);
+        r_count = j + 1; // the values are the phases
+        ex.each(n, order_op{x, nch, n, double(r_count), rmean.p, rm2.p});
+        if (yp.plv) ex.each(cs, plv_phase_op{x, nch, n, pre.p, pim.p});
+        plv_count = yp.plv ? r_count : 0;
+    }
     void hilbert_after(const double* x, long j) {
-        const synchrony_params& yp = plan.yp;
         const long L = yp.length;
         ex.each(cs, ring_store_op<T>{x, hring.p, cs, j % L});
         if (!segment_ends(j, L, yp.hop)) return;
@@ -357,10 +342,87 @@ template <class T, class X> struct channel_reductions {
         ex.each(cs, hilbert_normalize_op<T>{hz.p, cs, yp.offset, yp.hop});
         ex.each(n, hilbert_order_op<T>{hz.p, nch, n, yp.offset, yp.hop, r_count, rmean.p, rm2.p});
         r_count += yp.hop;
-        if (yp.plv) {
-            ex.each(cs, hilbert_plv_op<T>{hz.p, nch, n, yp.offset, yp.hop, pre.p, pim.p});
-            plv_count += yp.hop;
+        if (!yp.plv) return;
+        ex.each(cs, hilbert_plv_op<T>{hz.p, nch, n, yp.offset, yp.hop, pre.p, pim.p});
+        plv_count += yp.hop;
+    }
+    void hand_over(device_state& s) const override {
+        s.d = {rmean.download(), rm2.download(), pre.download(), pim.download()};
+        s.counters = {r_count, plv_count};
+    }
+};
+
+// The schedule analysis of a request, and its bytes per instance.
+template <class T, class X>
+std::unique_ptr<schedule<T>> make_schedule(X& ex, long nch, long n, const device_request& q) {
+    constexpr int fc = unit_index<fc_analysis>(analysis_schedules{}),
+                  welch = unit_index<welch_analysis>(analysis_schedules{}),
+                  sync = unit_index<synchrony_analysis>(analysis_schedules{});
+    if (q.id == fc) return std::make_unique<fc_schedule<T, X>>(ex, nch, n, params_from<fc_params>(q.params));
+    if (q.id == welch)
+        return std::make_unique<welch_schedule<T, X>>(ex, nch, n, params_from<spectra_params>(q.params));
+    if (q.id == sync)
+        return std::make_unique<synchrony_schedule<T, X>>(ex, nch, n,
+                                                          params_from<synchrony_params>(q.params));
+    throw std::logic_error("unknown schedule analysis");
+}
+template <class T, class X> std::size_t schedule_bytes(long nch, const device_request& q) {
+    if (q.unit) return 0;
+    if (q.id == unit_index<fc_analysis>(analysis_schedules{}))
+        return fc_schedule<T, X>::bytes(nch, params_from<fc_params>(q.params));
+    if (q.id == unit_index<welch_analysis>(analysis_schedules{}))
+        return welch_schedule<T, X>::bytes(nch, params_from<spectra_params>(q.params));
+    return synchrony_schedule<T, X>::bytes(nch, params_from<synchrony_params>(q.params));
+}
+
+// ---- The schedule of a channel set -------------------------------------------
+
+// Everything `req` asks of nch channels (x[c * n + i], the mean last) of n
+// instances after every sample: the units (units_op) and the schedule
+// analyses, handed over in the requests' order.
+template <class T, class X> struct channel_reductions {
+    X& ex;
+    long nch, n;
+    std::vector<device_request> req;
+    unit_buffers<X> units;
+    std::vector<std::unique_ptr<schedule<T>>> sched; // the schedule requests, in order
+    long count = 0;                                  // samples seen
+
+    channel_reductions(X& x, long nch_, long n_, const std::vector<device_request>& r)
+        : ex(x), nch(nch_), n(n_), req(r), units(r, nch_, n_) {
+        for (const auto& q : req)
+            if (!q.unit) sched.push_back(make_schedule<T, X>(ex, nch, n, q));
+    }
+    static std::size_t bytes(long nch, const std::vector<device_request>& r) {
+        std::size_t b = unit_buffers<X>::bytes(nch, r);
+        for (const auto& q : r) b += schedule_bytes<T, X>(nch, q);
+        return b;
+    }
+    void after_sample(const double* x) {
+        const long j = count++; // this sample, from 0
+        if (units.slots.n) ex.each((nch + 1) * n, units_op{x, units.slots, n});
+        for (auto& s : sched) s->after_sample(x, j);
+    }
+    // The states, in the requests' order, for instances first .. first + n - 1.
+    std::vector<device_state> hand_over(std::size_t first) const {
+        std::vector<device_state> out;
+        int u = 0;
+        std::size_t k = 0;
+        for (const auto& q : req) {
+            if (q.unit) {
+                out.push_back(units.hand_over(u++, first, count));
+                continue;
+            }
+            device_state s;
+            s.first = first;
+            s.stride = n;
+            s.n_valid = int(n);
+            s.channels = int(nch + 1);
+            s.count = count;
+            sched[k++]->hand_over(s);
+            out.push_back(std::move(s));
         }
+        return out;
     }
 };
 

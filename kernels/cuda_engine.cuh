@@ -253,8 +253,7 @@ template <class T> using device_reductions = channel_reductions<T, cuda_executor
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
 std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node,
-                               const std::vector<unit_request>& units, long welch_length,
-                               const channel_plan& plan0, const bold_params* bold,
+                               const std::vector<device_request>& req0, const bold_params* bold,
                                const std::vector<sensor_params>& sensors) {
     const std::size_t nn = P.n_nodes;
     std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
@@ -262,25 +261,23 @@ std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_nod
                         std::size_t(n_node_params) * nn;
     std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
-    const bool per_sample = plan0.fc || plan0.sync || bold || !sensors.empty();
+    // The nodes' analyses (units, Welch, FC, synchrony: device_analyses).
+    b += device_reductions<T>::bytes(long(nn), req0);
+    bool per_sample = bold || !sensors.empty();
+    for (const auto& q : req0) per_sample |= !q.unit;
     if (by_node || per_sample) b += nn * sizeof(double); // node values at a sample
-    b += device_reductions<T>::bytes(long(nn), plan0);
     // Sensor modalities: their signals and mean, and their reductions.
     // (Another projection's node values: at most one buffer per observer.)
     for (const auto& sp : sensors)
         b += std::size_t(sp.n_sensors + 1) * sizeof(double) +
-             device_reductions<T>::bytes(sp.n_sensors, sp.plan) + (sp.source > 0 ? nn * sizeof(double) : 0);
+             device_reductions<T>::bytes(sp.n_sensors, sp.requests) +
+             (sp.source > 0 ? nn * sizeof(double) : 0);
     if (bold && bold->source > 0) b += nn * sizeof(double);
     // BOLD: balloon state, inputs, two BOLD values, the sample, co-moments
     // as FC's, the kept samples; constants per instance when swept.
     if (bold)
         b += (12 * nn + std::size_t(fc_pairs(long(nn))) + std::size_t(bold->n_keep) * nn) * sizeof(double) +
              (bold->per_instance.empty() ? 0 : sizeof(observe::balloon<double>));
-    b += unit_buffers<cuda_executor<T>>::bytes(long(nn), units);
-    // Welch: ring, segments, spectra (and as much again for cuFFT's work
-    // area), sums in double; per channel (the nodes and their mean).
-    if (welch_length > 0)
-        b += (nn + 1) * (std::size_t(welch_length) * sizeof(T) * 4 + std::size_t(welch_length / 2 + 1) * 8);
     return b;
 }
 
@@ -503,17 +500,11 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
             const std::size_t budget = std::size_t(free_b * 0.8);
             const bool node_any = opt.mapping != gpu_mapping::instance;
             const bool dev = obs && obs->device_reducible();
-            long welch_len = 0;
-            if (spectra_params sp; dev && obs->device_spectra(sp)) welch_len = sp.length;
-            channel_plan plan0;
-            plan0.fc = dev && obs->device_fc(plan0.fp);
-            plan0.sync = dev && obs->device_synchrony(plan0.yp);
             bold_params bp;
             const bool bold = dev && obs->device_bold(bp);
             const std::size_t per = bytes_per_instance<M, C, T>(
-                P, n_node_params, node_any, dev ? obs->device_units() : std::vector<unit_request>{},
-                welch_len, plan0, bold ? &bp : nullptr,
-                dev ? obs->device_sensors() : std::vector<sensor_params>{});
+                P, n_node_params, node_any, dev ? obs->device_requests() : std::vector<device_request>{},
+                bold ? &bp : nullptr, dev ? obs->device_sensors() : std::vector<sensor_params>{});
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));

@@ -68,18 +68,19 @@ template <class T, class X> class device_analyses {
 
   public:
     device_analyses(X& ex, observer<T>& obs, std::size_t i0, long nn, long n, int n_proj, bool by_node)
-        : ex_(ex), obs_(obs), i0_(i0), nn_(nn), n_(n), cs_(nn * n), plan0_(node_plan(obs)),
-          red0_(ex, nn, n, plan0_), units0_(obs.device_units(), nn, n) {
+        : ex_(ex), obs_(obs), i0_(i0), nn_(nn), n_(n), cs_(nn * n), req0_(obs.device_requests()),
+          red0_(ex, nn, n, after_sample_requests(req0_)), units0_(req0_, nn, n) {
         for (const auto& sp : obs.device_sensors()) add_sensors(sp);
         bold_ = obs.device_bold(bp_);
         if (bold_) set_up_bold();
-        per_sample_ = plan0_.fc || plan0_.sync || bold_ || !sens_.empty();
+        per_sample_ = !red0_.sched.empty() || bold_ || !sens_.empty();
         if (by_node || per_sample_) net_.zeros(std::size_t(cs_));
         proj_.resize(std::size_t(std::max(1, n_proj)));
         if (bold_) need_source(bp_.source);
         for (const auto& s : sens_) need_source(s->source);
-        spectra_ = obs.device_spectra(sp_);
-        if (spectra_) set_up_welch();
+        for (const auto& q : req0_)
+            if (is_welch(q))
+                welch0_ = std::make_unique<welch>(ex, nn, n, params_from<spectra_params>(q.params));
         every_ = obs.every;
         first_ = (std::max<long>(1, obs.first_needed_step()) + every_ - 1) / every_ * every_;
     }
@@ -92,9 +93,9 @@ template <class T, class X> class device_analyses {
         a.reduce_first = first_;
         a.units = units0_.slots;
         a.net = net_.n ? net_.p : nullptr;
-        if (spectra_) {
-            a.seg_ring = wring_.p;
-            a.seg_len = sp_.length;
+        if (welch0_) {
+            a.seg_ring = welch0_->ring.p;
+            a.seg_len = welch0_->L;
         }
     }
     // Whether schedule operations follow every reduced sample (else the
@@ -118,45 +119,35 @@ template <class T, class X> class device_analyses {
     // 0) it ends at, up to `steps`.
     std::vector<std::pair<long, long>> segment_stops(long steps) const {
         std::vector<std::pair<long, long>> out;
-        if (spectra_)
-            for (long smp = sp_.length - 1; first_ + smp * every_ <= steps; smp += sp_.step)
+        if (welch0_)
+            for (long smp = welch0_->L - 1; first_ + smp * every_ <= steps; smp += welch0_->sp.step)
                 out.push_back({first_ + smp * every_, smp});
         return out;
     }
     // The Welch segment ending at sample smp (its ring is full).
-    void welch_segment(long smp) {
-        const long B = (nn_ + 1) * n_;
-        ex_.each(B, welch_prepare_op<T>{wring_.p, sp_.length, (smp + 1) % sp_.length, win_.p, wseg_.p, B});
-        wfft_->run(wseg_.p, wX_.p);
-        ex_.each(B, welch_accumulate_op<T>{wX_.p, bins_, B, n_, psd_.p});
-        ++n_segments_;
-    }
+    void welch_segment(long smp) { welch0_->segment(smp); }
 
     // Everything reduced, after `steps` steps, to the observer.
     void hand_over(long steps) {
         const long reduced = steps >= first_ ? (steps - first_) / every_ + 1 : 0;
-        const std::vector<double> psd = psd_.download(), bmean = bmean_.download(), bc = bc_.download(),
-                                  bts = bts_.download();
+        const std::vector<double> bmean = bmean_.download(), bc = bc_.download(), bts = bts_.download();
         reduced_state m{i0_, n_, int(n_), int(nn_), reduced};
-        m.psd = psd.data();
-        m.psd_bins = bins_;
-        m.psd_segments = n_segments_;
-        std::vector<std::vector<unsigned char>> uh;
-        std::vector<unit_states> uv;
-        units0_.hand_over(uh, uv, i0_);
-        m.units = uv.data();
-        m.n_units = int(uv.size());
-        typename reductions::host_state h0;
-        red0_.hand_over(h0, m);
-        std::vector<typename reductions::host_state> hs(sens_.size());
-        std::vector<reduced_state> sms;
-        for (std::size_t k = 0; k < sens_.size(); ++k) {
-            reduced_state sm{i0_, n_, int(n_), int(sens_[k]->sa.S), 0};
-            sens_[k]->red->hand_over(hs[k], sm);
-            sms.push_back(sm);
+        std::vector<device_state> after = red0_.hand_over(i0_);
+        int u = 0;
+        std::size_t k = 0;
+        for (const auto& q : req0_) {
+            if (q.unit) {
+                m.states.push_back(units0_.hand_over(u++, i0_, reduced));
+            } else if (is_welch(q)) {
+                device_state s{i0_, n_, int(n_), int(nn_ + 1), reduced};
+                welch0_->hand_over(s);
+                m.states.push_back(std::move(s));
+            } else {
+                after.at(k).count = reduced;
+                m.states.push_back(std::move(after.at(k++)));
+            }
         }
-        m.sensors = sms.data();
-        m.n_sensor_sets = int(sms.size());
+        for (auto& s : sens_) m.sensors.push_back(s->red->hand_over(i0_));
         m.bold_count = bold_count_;
         m.bold_mean = bmean.data();
         m.bold_c = bc.data();
@@ -165,11 +156,17 @@ template <class T, class X> class device_analyses {
     }
 
   private:
-    static channel_plan node_plan(const observer<T>& obs) {
-        channel_plan p;
-        p.fc = obs.device_fc(p.fp);
-        p.sync = obs.device_synchrony(p.yp);
-        return p;
+    using welch = welch_schedule<T, X>;
+    static bool is_welch(const device_request& q) {
+        return !q.unit && q.id == unit_index<welch_analysis>(analysis_schedules{});
+    }
+    // The nodes' schedule analyses run after every sample (Welch aside: the
+    // stepping kernels fill its ring).
+    static std::vector<device_request> after_sample_requests(const std::vector<device_request>& r) {
+        std::vector<device_request> out;
+        for (const auto& q : r)
+            if (!q.unit && !is_welch(q)) out.push_back(q);
+        return out;
     }
     struct sensor_set {
         sensor_args sa;
@@ -183,7 +180,7 @@ template <class T, class X> class device_analyses {
         s->y.zeros(std::size_t((sp.n_sensors + 1) * n_));
         s->sa = {s->gain.p,      nn_,           sp.n_sensors, n_,
                  sp.noise_sigma, sp.noise_seed, sp.noise_var, std::uint64_t(sp.instance_offset + i0_)};
-        s->red = std::make_unique<reductions>(ex_, sp.n_sensors, n_, sp.plan);
+        s->red = std::make_unique<reductions>(ex_, sp.n_sensors, n_, sp.requests);
         s->source = sp.source;
         sens_.push_back(std::move(s));
     }
@@ -230,40 +227,23 @@ template <class T, class X> class device_analyses {
             });
     }
 
-    // Welch spectra (welch_kernels.hpp): a segment ends for every instance
-    // at the same sample; its periodograms are summed before the next.
-    void set_up_welch() {
-        const long B = (nn_ + 1) * n_, L = sp_.length;
-        bins_ = L / 2 + 1;
-        wring_.zeros(std::size_t(L * B));
-        wseg_.zeros(std::size_t(L * B));
-        wX_.zeros(std::size_t(2 * bins_ * B));
-        psd_.zeros(std::size_t(bins_ * B));
-        win_.assign(sp_.window);
-        wfft_ = ex_.make_r2c(L, B);
-    }
-
     X& ex_;
     observer<T>& obs_;
     std::size_t i0_;
     long nn_, n_, cs_;
-    channel_plan plan0_;
+    std::vector<device_request> req0_;
     reductions red0_;
     unit_buffers<X> units0_;
     std::vector<std::unique_ptr<sensor_set>> sens_;
     bold_params bp_;
-    bool bold_ = false, per_sample_ = false, spectra_ = false;
+    bool bold_ = false, per_sample_ = false;
     bold_args ba_;
     buf<double> bx_, bz_, bzs_, bb0_, bb1_, by_, bmean_, bd_, be_, bc_, bts_;
     buf<observe::balloon<double>> bper_;
     long bold_k_ = 0, bold_count_ = 0;
     buf<double> net_;
     std::vector<std::unique_ptr<buf<double>>> proj_;
-    spectra_params sp_;
-    buf<T> wring_, wseg_, wX_;
-    buf<double> psd_, win_;
-    std::unique_ptr<typename X::r2c> wfft_;
-    long bins_ = 0, n_segments_ = 0;
+    std::unique_ptr<welch> welch0_;
     long every_ = 1, first_ = 0;
 };
 

@@ -337,6 +337,19 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     dev.hand_over(b.n_steps);
 }
 
+// The params of the schedule analysis Tag among requests r (false: none).
+template <class Tag> bool find_schedule(const std::vector<nms::device_request>& r, typename Tag::params& p) {
+    for (const auto& q : r)
+        if (!q.unit && q.id == nms::unit_index<Tag>(nms::analysis_schedules{})) {
+            p = nms::params_from<typename Tag::params>(q.params);
+            return true;
+        }
+    return false;
+}
+std::size_t n_units(const std::vector<nms::device_request>& r) {
+    return std::size_t(std::count_if(r.begin(), r.end(), [](const auto& q) { return q.unit; }));
+}
+
 // Every output of reducer `got` equals `ref`'s (1e-9 relative; codes exactly).
 void expect_same_outputs(const nms::reducer& ref, const nms::reducer& got, std::size_t n,
                          const std::string& what) {
@@ -413,7 +426,7 @@ TEST(gpu_kernels_on_host, device_units_match_host_unit_reducer) {
     make(ref_u, ref_m);
     nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref_m.get(), ref_u.get()}, 0);
     ASSERT_TRUE(cpu_obs.device_reducible());
-    ASSERT_EQ(cpu_obs.device_units().size(), 2u); // the moments are a unit too
+    ASSERT_EQ(n_units(cpu_obs.device_requests()), 2u); // the moments are a unit too
     nms::run_cpu<double>(b, {}, &cpu_obs);
     ASSERT_EQ(ref_u->outputs().size(), 2u);
     double L[8];
@@ -586,7 +599,7 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
         nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref, false), 0);
         ASSERT_TRUE(cpu_obs.device_reducible());
         nms::fc_params fp;
-        ASSERT_TRUE(cpu_obs.device_fc(fp));
+        ASSERT_TRUE(find_schedule<nms::fc_analysis>(cpu_obs.device_requests(), fp));
         ASSERT_EQ(fp.fcd, feats.size() == 2);
         if (fp.fcd) {
             ASSERT_EQ(fp.slots, 3);
@@ -806,7 +819,7 @@ TEST(gpu_kernels_on_host, device_hilbert_synchrony_matches_host) {
         nms::sweep_observer<double> cpu_obs(coef, transient, every, make(ref, false), 0);
         nms::synchrony_params yp;
         ASSERT_TRUE(cpu_obs.device_reducible());
-        ASSERT_TRUE(cpu_obs.device_synchrony(yp));
+        ASSERT_TRUE(find_schedule<nms::synchrony_analysis>(cpu_obs.device_requests(), yp));
         ASSERT_TRUE(yp.hilbert);
         ASSERT_EQ(yp.k1 - 1 == segment / 2, segment == 100) << "the first band should reach the Nyquist bin";
         nms::run_cpu<double>(b, {}, &cpu_obs);
@@ -917,8 +930,13 @@ TEST(gpu_kernels_on_host, device_sensors_match_host_projection) {
     const auto sens = cpu_obs.device_sensors();
     ASSERT_EQ(sens.size(), 2u);
     ASSERT_EQ(sens[1].source, 1);
-    ASSERT_TRUE(sens[0].plan.units.size() == 2 && sens[0].plan.spectra && sens[0].plan.fc &&
-                sens[0].plan.fp.fcd && sens[0].plan.sync && sens[0].plan.yp.hilbert && sens[0].plan.yp.plv);
+    nms::spectra_params wp;
+    nms::fc_params fp;
+    nms::synchrony_params yp;
+    ASSERT_EQ(n_units(sens[0].requests), 2u);
+    ASSERT_TRUE(find_schedule<nms::welch_analysis>(sens[0].requests, wp) &&
+                find_schedule<nms::fc_analysis>(sens[0].requests, fp) && fp.fcd &&
+                find_schedule<nms::synchrony_analysis>(sens[0].requests, yp) && yp.hilbert && yp.plv);
     nms::run_cpu<double>(b, {}, &cpu_obs);
     for (bool by_node : {false, true}) {
         auto dev_obs = observer(got, true);

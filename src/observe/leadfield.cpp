@@ -343,7 +343,7 @@ std::size_t projected_reducer::bytes_per_instance(int) const {
 }
 
 bool projected_reducer::takes_sensors(sensor_params& p) const {
-    if (!inner_->takes_channels(p.plan)) return false;
+    if (!inner_->takes_channels(p.requests)) return false;
     p.gain = gain_.values;
     p.n_sensors = long(gain_.n_sensors);
     p.noise_sigma = opt_.noise.sigma;

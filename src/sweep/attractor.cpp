@@ -70,18 +70,20 @@ class attractor_reducer final : public reducer {
 
     // The per-sample state machine runs on a device as well: the analysis
     // unit cycle_tracking, of the node mean (and every node with per_node).
-    bool takes_unit(unit_request& r) const override {
+    bool takes_device(device_request& r) const override {
+        r.unit = true;
         r.id = unit_index<cycle_tracking>(analysis_units{});
-        r.params.resize(sizeof(cp_));
-        std::memcpy(r.params.data(), &cp_, sizeof(cp_));
+        r.params = params_bytes(cp_);
         r.nodes = opt_.per_node;
         return true;
     }
-    void load_unit(const unit_states& u) override {
-        const auto* src = static_cast<const channel*>(u.state);
+    void load_device(const device_state& u) override {
+        const unsigned char* src = u.bytes.at(0).data();
         for (int l = 0; l < u.n_valid; ++l)
             for (std::size_t c = 0; c < ch_; ++c)
-                st_[(u.first + std::size_t(l)) * ch_ + c] = src[c * std::size_t(u.stride) + std::size_t(l)];
+                std::memcpy(&st_[(u.first + std::size_t(l)) * ch_ + c],
+                            src + (c * std::size_t(u.stride) + std::size_t(l)) * sizeof(channel),
+                            sizeof(channel));
     }
 
     std::size_t bytes_per_instance(int n_nodes) const override {

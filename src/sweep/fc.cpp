@@ -136,31 +136,35 @@ class fc_reducer final : public reducer {
     // The co-moments, those of the FCD windows and the windows' FCs run on a
     // device as well (kernels/fc_kernels.hpp, the same windows: fcd_windows);
     // the FCD matrix is made here from the windows' FCs either way.
-    bool takes_fc(fc_params& p) const override {
+    bool takes_device(device_request& r) const override {
+        fc_params p;
         p.fcd = want_fcd_;
         p.window = W_;
         p.step = S_;
         p.n_windows = nw_;
         p.slots = slots_;
+        r.unit = false;
+        r.id = unit_index<fc_analysis>(analysis_schedules{});
+        r.params = params_bytes(p);
         return true;
     }
-    void load_fc(const reduced_state& m) override {
+    void load_device(const device_state& m) override {
         const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
+        const double *fc_mean = m.d.at(0).data(), *fc_c = m.d.at(1).data();
         for (int l = 0; l < m.n_valid; ++l) {
             const std::size_t i = m.first + std::size_t(l);
             count_[i] = m.count;
             std::size_t q = 0; // pairs a <= b row by row
             for (std::size_t a = 0; a < N; ++a) {
-                mean_[i * N + a] = m.fc_mean[a * S + std::size_t(l)];
-                for (std::size_t c = a; c < N; ++c)
-                    C_[(i * N + a) * N + c] = m.fc_c[q++ * S + std::size_t(l)];
+                mean_[i * N + a] = fc_mean[a * S + std::size_t(l)];
+                for (std::size_t c = a; c < N; ++c) C_[(i * N + a) * N + c] = fc_c[q++ * S + std::size_t(l)];
             }
             if (!want_fcd_) continue;
-            done_[i] = m.fcd_closed;
-            for (long k = 0; k < m.fcd_closed; ++k)
+            done_[i] = m.counters.at(0);
+            for (long k = 0; k < done_[i]; ++k)
                 for (std::size_t p = 0; p < np_; ++p)
                     store_[(i * std::size_t(nw_) + std::size_t(k)) * np_ + p] =
-                        m.fcd_fc[(std::size_t(k) * np_ + p) * S + std::size_t(l)];
+                        m.f.at(0)[(std::size_t(k) * np_ + p) * S + std::size_t(l)];
         }
     }
 

@@ -49,42 +49,20 @@ class composite_reducer final : public reducer {
     std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
         return parts_[index_[k].first]->output_attrs(index_[k].second);
     }
-    // Every part takes device state of one kind (units up to
-    // max_device_units, the others once).
-    bool takes_channels(channel_plan& p) const override {
-        p = {};
-        for (const auto& r : parts_) {
-            spectra_params sp;
-            fc_params fp;
-            synchrony_params yp;
-            if (unit_request u; int(p.units.size()) < max_device_units && r->takes_unit(u))
-                p.units.push_back(std::move(u));
-            else if (!p.spectra && r->takes_spectra(sp))
-                p.spectra = true, p.sp = sp;
-            else if (!p.fc && r->takes_fc(fp))
-                p.fc = true, p.fp = fp;
-            else if (!p.sync && r->takes_synchrony(yp))
-                p.sync = true, p.yp = yp;
-            else
-                return false;
+    // Every part takes device state (units up to max_device_units).
+    bool takes_channels(std::vector<device_request>& r) const override {
+        r.clear();
+        int units = 0;
+        for (const auto& part : parts_) {
+            device_request q;
+            if (!part->takes_device(q)) return false;
+            units += q.unit ? 1 : 0;
+            r.push_back(std::move(q));
         }
-        return true;
+        return units <= max_device_units;
     }
-    void load_channels(const reduced_state& m) override {
-        int u = 0; // units in takes_channels' order
-        for (auto& r : parts_) {
-            spectra_params sp;
-            fc_params fp;
-            synchrony_params yp;
-            if (unit_request ur; r->takes_unit(ur))
-                r->load_unit(m.units[u++]);
-            else if (r->takes_spectra(sp))
-                r->load_spectra(m);
-            else if (r->takes_fc(fp))
-                r->load_fc(m);
-            else if (r->takes_synchrony(yp))
-                r->load_synchrony(m);
-        }
+    void load_channels(const std::vector<device_state>& s) override {
+        for (std::size_t k = 0; k < parts_.size(); ++k) parts_[k]->load_device(s.at(k));
     }
     void set_results_only(bool v) override {
         reducer::set_results_only(v);

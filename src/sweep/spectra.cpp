@@ -32,11 +32,16 @@ spectra_params plan_spectra(const spectra_options& o, const sampling& smp) {
     p.step = L - nov;
     if (o.window != "hann" && o.window != "boxcar")
         throw input_error("spectra: unknown window '" + o.window + "' (hann or boxcar)");
-    p.window.resize(std::size_t(L));
-    for (long n = 0; n < L; ++n) // scipy.signal.get_window("hann", L) is the periodic (DFT-even) Hann window.
-        p.window[std::size_t(n)] =
-            o.window == "hann" ? 0.5 - 0.5 * std::cos(2 * pi * double(n) / double(L)) : 1.0;
+    p.hann = o.window == "hann";
     return p;
+}
+
+std::vector<double> welch_window(const spectra_params& p) {
+    const long L = p.length;
+    std::vector<double> w(std::size_t(std::max(0L, L)));
+    for (long n = 0; n < L; ++n) // scipy.signal.get_window("hann", L) is the periodic (DFT-even) Hann window.
+        w[std::size_t(n)] = p.hann ? 0.5 - 0.5 * std::cos(2 * pi * double(n) / double(L)) : 1.0;
+    return w;
 }
 
 namespace {
@@ -46,11 +51,11 @@ class spectra_reducer final : public reducer {
     spectra_reducer(const std::vector<std::string>& features, const spectra_options& o, const sampling& smp,
                     std::string units)
         : opt_(o), fs_(smp.fs), units_(std::move(units)) {
-        const spectra_params p = plan_spectra(o, smp);
-        L_ = p.length;
-        step_ = p.step;
+        p_ = plan_spectra(o, smp);
+        L_ = p_.length;
+        step_ = p_.step;
         nf_ = L_ / 2 + 1;
-        win_ = p.window;
+        win_ = welch_window(p_);
         double s2 = 0;
         for (long n = 0; n < L_; ++n) s2 += win_[std::size_t(n)] * win_[std::size_t(n)];
         scale_ = 1.0 / (fs_ * s2);
@@ -102,23 +107,23 @@ class spectra_reducer final : public reducer {
 
     // The segmenting and periodogram sums run on a device as well
     // (kernels/welch_kernels.hpp); the outputs are made here from the sums.
-    bool takes_spectra(spectra_params& p) const override {
-        p.length = L_;
-        p.step = step_;
-        p.window = win_;
+    bool takes_device(device_request& r) const override {
+        r.unit = false;
+        r.id = unit_index<welch_analysis>(analysis_schedules{});
+        r.params = params_bytes(p_);
         return true;
     }
-    void load_spectra(const reduced_state& m) override {
-        if (m.psd_bins != nf_) throw std::logic_error("spectra: device sums of the wrong length");
+    void load_device(const device_state& m) override {
+        if (m.counters.at(0) != nf_) throw std::logic_error("spectra: device sums of the wrong length");
+        const double* psd = m.d.at(0).data();
         for (int l = 0; l < m.n_valid; ++l) {
             const std::size_t i = m.first + std::size_t(l);
-            nseg_[i] = m.psd_segments;
+            nseg_[i] = m.counters[1];
             count_[i] = m.count;
             for (std::size_t c = 0; c < ch_; ++c)
                 for (long k = 0; k < nf_; ++k)
                     acc_[(i * ch_ + c) * std::size_t(nf_) + std::size_t(k)] =
-                        m.psd[(c * std::size_t(nf_) + std::size_t(k)) * std::size_t(m.stride) +
-                              std::size_t(l)];
+                        psd[(c * std::size_t(nf_) + std::size_t(k)) * std::size_t(m.stride) + std::size_t(l)];
         }
     }
 
@@ -281,6 +286,7 @@ class spectra_reducer final : public reducer {
     std::size_t n_ = 0, ch_ = 1;
     int nn_ = 0;
     std::vector<long> count_, nseg_;
+    spectra_params p_;
     std::vector<double> ring_, acc_;
 };
 

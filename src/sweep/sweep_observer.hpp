@@ -73,13 +73,13 @@ template <class T> class sweep_observer final : public observer<T> {
         return out;
     }
     long first_needed_step() const override { return series_.empty() || ts_every_ <= 0 ? transient_ + 1 : 0; }
-    // Analysis units (at most max_device_units), at most one spectra, one
-    // FC, one synchrony and one BOLD reducer, any number of sensor
-    // modalities: all on the device; the other channels (another
+    // Device analyses (at most max_device_units units and one Welch: the
+    // stepping kernels keep its ring), at most one BOLD reducer, any number
+    // of sensor modalities: all on the device; the other channels (another
     // observable) may hold the BOLD reducer and sensor modalities.
     bool device_reducible() const override {
         if ((ts_every_ > 0 && !series_.empty()) || reducers_.empty()) return false;
-        int spectra = 0, fc = 0, order = 0, bold = 0, units = 0;
+        int bold = 0, units = 0, welch = 0;
         for (const auto& ch : channels_)
             for (auto* r : ch.reducers) {
                 bold_params bp;
@@ -89,27 +89,19 @@ template <class T> class sweep_observer final : public observer<T> {
                 else if (!r->takes_sensors(sn))
                     return false;
             }
+        const int welch_id = unit_index<welch_analysis>(analysis_schedules{});
         for (auto* r : reducers_) {
-            spectra_params sp;
             bold_params bp;
-            synchrony_params yp;
-            if (unit_request u; r->takes_unit(u))
-                ++units;
-            else if (r->takes_spectra(sp))
-                ++spectra;
-            else if (fc_params fp; r->takes_fc(fp))
-                ++fc;
-            else if (r->takes_synchrony(yp))
-                ++order;
-            else if (r->takes_bold(bp))
+            if (device_request q; r->takes_device(q)) {
+                units += q.unit ? 1 : 0;
+                welch += !q.unit && q.id == welch_id ? 1 : 0;
+            } else if (r->takes_bold(bp)) {
                 ++bold;
-            else if (sensor_params sn; r->takes_sensors(sn))
-                continue; // any number of modalities
-            else
+            } else if (sensor_params sn; !r->takes_sensors(sn)) {
                 return false;
+            }
         }
-        return units <= max_device_units && spectra <= 1 && fc <= 1 && order <= 1 && bold <= 1 &&
-               this->every == sample_every_;
+        return units <= max_device_units && welch <= 1 && bold <= 1 && this->every == sample_every_;
     }
     // (Sensor modalities of the observable first, then those of the other
     // channels, each with its source projection.)
@@ -123,10 +115,10 @@ template <class T> class sweep_observer final : public observer<T> {
         });
         return out;
     }
-    std::vector<unit_request> device_units() const override {
-        std::vector<unit_request> out;
+    std::vector<device_request> device_requests() const override {
+        std::vector<device_request> out;
         for (auto* r : reducers_)
-            if (unit_request u; r->takes_unit(u)) out.push_back(std::move(u));
+            if (device_request q; r->takes_device(q)) out.push_back(std::move(q));
         return out;
     }
     bool device_bold(bold_params& p) const override {
@@ -139,41 +131,20 @@ template <class T> class sweep_observer final : public observer<T> {
         });
         return found;
     }
-    bool device_synchrony(synchrony_params& p) const override {
-        for (auto* r : reducers_)
-            if (r->takes_synchrony(p)) return true;
-        return false;
-    }
-    bool device_fc(fc_params& p) const override {
-        for (auto* r : reducers_)
-            if (r->takes_fc(p)) return true;
-        return false;
-    }
-    bool device_spectra(spectra_params& p) const override {
-        for (auto* r : reducers_)
-            if (r->takes_spectra(p)) return true;
-        return false;
-    }
     void observe_reduced(const reduced_state& m) override {
-        int k = 0, u = 0; // sensor modalities and units in device_sensors' and device_units' order
+        std::size_t k = 0,
+                    q = 0; // sensor modalities and requests in device_sensors' and device_requests' order
         for (const auto& ch : channels_)
             for (auto* r : ch.reducers) {
                 bold_params bp;
                 if (r->takes_bold(bp)) r->load_bold(m);
             }
         for_each_source([&](reducer* r, int) {
-            if (sensor_params sn; r->takes_sensors(sn)) r->load_sensors(m.sensors[k++]);
+            if (sensor_params sn; r->takes_sensors(sn)) r->load_sensors(m.sensors.at(k++));
         });
         for (auto* r : reducers_) {
-            spectra_params sp;
-            if (unit_request ur; r->takes_unit(ur))
-                r->load_unit(m.units[u++]);
-            else if (r->takes_spectra(sp))
-                r->load_spectra(m);
-            else if (fc_params fp; r->takes_fc(fp))
-                r->load_fc(m);
-            else if (synchrony_params yp; r->takes_synchrony(yp))
-                r->load_synchrony(m);
+            if (device_request dr; r->takes_device(dr))
+                r->load_device(m.states.at(q++));
             else if (bold_params bp; r->takes_bold(bp))
                 r->load_bold(m);
             // (sensor modalities: loaded above, in device_sensors' order)

@@ -102,7 +102,8 @@ class synchrony_reducer final : public reducer {
     // The CUDA backend makes the phases, R and the PLV sums on the device
     // (kernels/synchrony_kernels.hpp, the same segments and band) and hands
     // over the state; the outputs are made here either way.
-    bool takes_synchrony(synchrony_params& p) const override {
+    bool takes_device(device_request& r) const override {
+        synchrony_params p;
         p.hilbert = !phase_obs_;
         p.length = L_;
         p.hop = H_;
@@ -110,24 +111,29 @@ class synchrony_reducer final : public reducer {
         p.k0 = k0_;
         p.k1 = k1_;
         p.plv = want_plv_;
+        r.unit = false;
+        r.id = unit_index<synchrony_analysis>(analysis_schedules{});
+        r.params = params_bytes(p);
         return true;
     }
-    void load_synchrony(const reduced_state& m) override {
+    void load_device(const device_state& m) override {
         const std::size_t N = std::size_t(nn_), S = std::size_t(m.stride);
+        const double *r_mean = m.d.at(0).data(), *r_m2 = m.d.at(1).data();
+        const double *plv_re = m.d.at(2).data(), *plv_im = m.d.at(3).data();
         for (int l = 0; l < m.n_valid; ++l) {
             const std::size_t i = m.first + std::size_t(l);
             count_[i] = m.count;
-            rcount_[i] = m.r_count;
-            rmean_[i] = m.r_mean[l];
-            rm2_[i] = m.r_m2[l];
+            rcount_[i] = m.counters.at(0);
+            rmean_[i] = r_mean[l];
+            rm2_[i] = r_m2[l];
             if (!want_plv_) continue;
-            plv_count_[i] = m.plv_count;
+            plv_count_[i] = m.counters.at(1);
             for (std::size_t a = 0; a < N; ++a)
                 for (std::size_t c = a + 1; c < N; ++c) {
                     const std::size_t q =
                         std::size_t(long(a) * long(N) - long(a) * (long(a) - 1) / 2) + (c - a);
                     plv_[(i * N + a) * N + c] =
-                        cplx(m.plv_re[q * S + std::size_t(l)], m.plv_im[q * S + std::size_t(l)]);
+                        cplx(plv_re[q * S + std::size_t(l)], plv_im[q * S + std::size_t(l)]);
                 }
         }
     }

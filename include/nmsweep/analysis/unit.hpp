@@ -106,6 +106,19 @@ std::vector<unsigned char> unit_start_states(int id, const void* params, std::si
     return out;
 }
 
+// A params struct as the bytes of a device request, and back.
+template <class P> std::vector<unsigned char> params_bytes(const P& p) {
+    static_assert(std::is_trivially_copyable_v<P>, "params are plain data");
+    std::vector<unsigned char> b(sizeof(P));
+    std::memcpy(b.data(), &p, sizeof(P));
+    return b;
+}
+template <class P> P params_from(const std::vector<unsigned char>& b) {
+    P p;
+    std::memcpy(&p, b.data(), sizeof(P));
+    return p;
+}
+
 // The index of U in list L (-1: absent).
 template <class U> constexpr int unit_index(unit_list<>) { return -1; }
 template <class U, class V, class... R> constexpr int unit_index(unit_list<V, R...>) {

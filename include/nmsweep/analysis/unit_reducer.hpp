@@ -2,7 +2,7 @@
 
 // The host side of every analysis unit (unit.hpp): a reducer that runs the
 // unit's update in the sweep observer's lane loop, or takes the states a
-// backend ran (takes_unit / load_unit), and finalises them into
+// backend ran (takes_device / load_device), and finalises them into
 // features/<feature> [G, node] and features/network_<feature> [G].
 
 #include "nmsweep/analysis/units.hpp"
@@ -41,27 +41,34 @@ template <class U> class unit_reducer final : public reducer {
         }
     }
 
-    bool takes_unit(unit_request& r) const override {
+    bool takes_device(device_request& r) const override {
+        r.unit = true;
         r.id = unit_index<U>(analysis_units{});
-        r.params.resize(sizeof(p_));
-        std::memcpy(r.params.data(), &p_, sizeof(p_));
+        r.params = params_bytes(p_);
         r.nodes = true;
         return true;
     }
-    void load_unit(const unit_states& u) override {
+    void load_device(const device_state& u) override {
         const std::size_t ch = std::size_t(nn_ + 1);
-        const auto* src = static_cast<const state*>(u.state);
+        const unsigned char* src = u.bytes.at(0).data();
         for (int l = 0; l < u.n_valid; ++l)
             for (std::size_t c = 0; c < ch; ++c)
-                st_[(u.first + std::size_t(l)) * ch + c] = src[c * std::size_t(u.stride) + std::size_t(l)];
+                std::memcpy(&st_[(u.first + std::size_t(l)) * ch + c],
+                            src + (c * std::size_t(u.stride) + std::size_t(l)) * sizeof(state),
+                            sizeof(state));
     }
 
     std::vector<reducer_output> outputs() const override {
         std::vector<reducer_output> out;
         for (const auto& w : want_) {
+            out.push_back({"features/" + w.v.feature,
+                           {"node"},
+                           {std::size_t(nn_)},
+                           {},
+                           w.v.units,
+                           w.v.node_description});
             out.push_back(
-                {"features/" + w.v.feature, {"node"}, {std::size_t(nn_)}, {}, w.v.units, w.v.node_description});
-            out.push_back({"features/network_" + w.v.feature, {}, {}, {}, w.v.units, w.v.network_description});
+                {"features/network_" + w.v.feature, {}, {}, {}, w.v.units, w.v.network_description});
         }
         return out;
     }

@@ -4,7 +4,6 @@
 // one coupling + one network + per-instance parameter values. The sweep
 // layer builds batches; backends run them.
 
-#include "nmsweep/analysis/unit.hpp" // unit_request, unit_states (no unit by name)
 #include "nmsweep/integrators/schemes.hpp"
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/observe/balloon.hpp"
@@ -97,102 +96,54 @@ template <class T> struct projected_state {
 };
 constexpr int max_projections = 8;
 
-// A per-channel analysis unit (nmsweep/analysis/units.hpp) of projection 0
-// that a backend may run where the state lives: index `id` in
-// analysis_units, its params as bytes, and whether the nodes are channels
-// besides their mean (else the mean only).
-struct unit_request {
+// An analysis a backend may run where the state lives, over a set of
+// channels (the nodes, or a sensor modality's sensors, and last their mean):
+// an analysis unit (nmsweep/analysis/unit.hpp, `unit`: index `id` in
+// analysis_units, updated per channel at every sample) or a schedule
+// analysis (nmsweep/analysis/schedules.hpp: index `id` in
+// analysis_schedules, operations over all channels after every sample);
+// its params as bytes; for a unit, whether the nodes are channels besides
+// their mean (else the mean alone).
+struct device_request {
+    bool unit = true;
     int id = -1;
     std::vector<unsigned char> params;
     bool nodes = true;
 };
-// Its states after the run, for instances first .. first+n_valid-1:
-// state[channel * stride + lane] (the unit's state struct), `channels` of
-// them (the nodes, then the mean; or the mean alone).
-struct unit_states {
-    int id = -1;
+// Its state after the run, for instances first .. first+n_valid-1 of the
+// batch, in the layout its analysis documents (stride: between channels or
+// pairs; units: bytes[0] = states [channel * stride + lane], `channels` of
+// them); `count` samples reduced.
+struct device_state {
     std::size_t first = 0;
     long stride = 0;
     int n_valid = 0, channels = 0;
-    const void* state = nullptr;
+    long count = 0;
+    std::vector<std::vector<unsigned char>> bytes;
+    std::vector<std::vector<double>> d;
+    std::vector<std::vector<float>> f;
+    std::vector<long> counters;
 };
 
 // What a backend that reduces where the state lives (the GPU) hands over
-// per range of instances, first .. first+n_valid-1 of the batch, arrays
-// [channel * stride + lane] where per channel: the analysis units, and the
-// state of the analyses not yet written as units (below).
+// per range of instances, first .. first+n_valid-1 of the batch: the states
+// of the requests of projection 0 (observer::device_requests) and of each
+// sensor modality (observer::device_sensors), in their orders, and BOLD.
 struct reduced_state {
     std::size_t first;
     long stride;
     int n_valid, n_nodes;
     long count; // samples reduced per instance
-    // Welch spectra: psd[(channel * psd_bins + k) * stride + lane], the sum
-    // of the psd_segments periodograms |X_k|^2 (channels: the nodes, then
-    // their mean).
-    const double* psd = nullptr;
-    long psd_bins = 0, psd_segments = 0;
-    // Functional connectivity: the nodes' running means fc_mean[node *
-    // stride + lane] and co-moments fc_c[pair * stride + lane], pairs (a, b)
-    // with a <= b row by row (kernels/fc_kernels.hpp); `count` samples.
-    const double* fc_mean = nullptr;
-    const double* fc_c = nullptr;
-    // FCD (fc_params::fcd): the upper triangles (diagonal excluded, row by
-    // row) of the windowed FCs, fcd_fc[(window * pairs + q) * stride +
-    // lane], of the fcd_closed windows closed.
-    const float* fcd_fc = nullptr;
-    long fcd_closed = 0;
-    // Synchrony (synchrony_params): the time mean and the sum of squared
-    // deviations of the Kuramoto order parameter R(t), r_mean[lane],
-    // r_m2[lane], over r_count values; with PLV the sums over plv_count
-    // times of exp(i (phi_a - phi_b)), plv_re / plv_im[pair * stride +
-    // lane], pairs (a, b) a < b laid out as fc_c's (the diagonal unused).
-    long r_count = 0, plv_count = 0;
-    const double* r_mean = nullptr;
-    const double* r_m2 = nullptr;
-    const double* plv_re = nullptr;
-    const double* plv_im = nullptr;
+    std::vector<device_state> states;
+    std::vector<std::vector<device_state>> sensors;
     // BOLD of projection 0: bold_count samples per instance, the nodes'
     // running means bold_mean[node * stride + lane] and co-moments
-    // bold_c[pair * stride + lane] (as fc_c), and the first bold_params::
-    // n_keep samples bold_ts[(j * n_nodes + node) * stride + lane].
+    // bold_c[pair * stride + lane] (pairs a <= b row by row), and the first
+    // bold_params::n_keep samples bold_ts[(j * n_nodes + node) * stride + lane].
     long bold_count = 0;
     const double* bold_mean = nullptr;
     const double* bold_c = nullptr;
     const double* bold_ts = nullptr;
-    // Sensor modalities (observer::device_sensors, in that order): each its
-    // own state, with the sensors as the channels (n_nodes = sensors, their
-    // mean last).
-    const reduced_state* sensors = nullptr;
-    int n_sensor_sets = 0;
-    // Analysis units (observer::device_units, in that order).
-    const unit_states* units = nullptr;
-    int n_units = 0;
-};
-
-// FC of projection 0 wanted with the moments; with FCD, also the FCs of
-// windows of `window` samples every `step` samples (n_windows in all, at
-// most `slots` open at once).
-struct fc_params {
-    bool fcd = false;
-    long window = 0, step = 1, n_windows = 0, slots = 1;
-};
-
-// The FCD windows (W samples every S, nw in all) that sample j (counted from
-// 0) falls in: k_lo .. k_hi (empty when k_lo > k_hi). Window k opens at
-// sample k S and closes at k S + W - 1.
-inline void fcd_windows(long j, long W, long S, long nw, long& k_lo, long& k_hi) {
-    k_hi = std::min(j / S, nw - 1);
-    k_lo = std::max(0L, (j - W + S) / S); // the smallest k with k S + W > j
-}
-
-// Synchrony of projection 0 wanted with the moments: the phases are the
-// observable itself, or (hilbert) those of its analytic signal band-passed
-// to the bins [k0, k1) of segments of `length` samples every `hop` samples,
-// of which the times [offset, offset + hop) are kept; PLV too when plv.
-struct synchrony_params {
-    bool hilbert = false;
-    long length = 0, hop = 0, offset = 0, k0 = 0, k1 = 0;
-    bool plv = false;
 };
 
 // BOLD (observe/balloon.hpp) of projection 0 wanted with the moments: per
@@ -210,29 +161,11 @@ struct bold_params {
     int source = 0; // the projection driving it (0: the observable; k: observer channel k - 1)
 };
 
-// Welch spectra of projection 0 wanted with the moments: segments of
-// `length` samples every `step` samples, the segment's mean removed, times
-// `window`, |FFT|^2 summed per channel.
-struct spectra_params {
-    long length = 0, step = 0;
-    std::vector<double> window;
-};
-
-// What a device reduces for a set of channels other than the nodes (a
-// sensor modality): analysis units, Welch spectra, FC (+FCD), Hilbert synchrony.
-struct channel_plan {
-    bool spectra = false, fc = false, sync = false;
-    std::vector<unit_request> units;
-    spectra_params sp;
-    fc_params fp;
-    synchrony_params yp;
-};
-
 // A sensor modality of projection 0 wanted with the moments: signals =
 // gain (n_sensors x n_nodes, row major) x the nodes' values + white noise of
 // noise_sigma keyed (noise_seed, instance_offset + instance, sensor,
 // noise_var, step) as observe::project keys it; their mean over sensors is
-// channel n_sensors; reduced as `plan` says.
+// channel n_sensors; reduced as `requests` ask.
 struct sensor_params {
     std::vector<double> gain;
     long n_sensors = 0;
@@ -240,7 +173,7 @@ struct sensor_params {
     std::uint64_t noise_seed = 0;
     std::uint32_t noise_var = 0;
     std::size_t instance_offset = 0;
-    channel_plan plan;
+    std::vector<device_request> requests;
     int source = 0; // the projection observed (0: the observable; k: observer channel k - 1)
 };
 
@@ -260,19 +193,14 @@ template <class T> struct observer {
     virtual long first_needed_step() const { return 0; }
     // True when everything the observer needs is reductions of projection
     // 0 over the sampled steps (multiples of `every`) from first_needed_step
-    // on: analysis units (device_units), Welch sums
-    // (device_spectra), co-moments (device_fc), synchrony
-    // (device_synchrony), BOLD (device_bold) and sensor modalities
-    // (device_sensors): a backend may then accumulate
-    // them itself and call observe_reduced once per range of instances
-    // instead of observe_projected.
+    // on: analyses (device_requests), BOLD (device_bold) and sensor
+    // modalities (device_sensors): a backend may then run them itself and
+    // call observe_reduced once per range of instances instead of
+    // observe_projected.
     virtual bool device_reducible() const { return false; }
-    virtual bool device_spectra(spectra_params& /*p*/) const { return false; }
-    virtual bool device_fc(fc_params& /*p*/) const { return false; }
-    virtual bool device_synchrony(synchrony_params& /*p*/) const { return false; }
+    virtual std::vector<device_request> device_requests() const { return {}; }
     virtual bool device_bold(bold_params& /*p*/) const { return false; }
     virtual std::vector<sensor_params> device_sensors() const { return {}; }
-    virtual std::vector<unit_request> device_units() const { return {}; }
     virtual void observe_reduced(const reduced_state&) {}
 };
 

@@ -129,7 +129,7 @@ class projected_reducer final : public reducer {
     // The CUDA backend projects and reduces on the device when every part of
     // `inner` can take device state; the outputs are made here either way.
     bool takes_sensors(sensor_params& p) const override;
-    void load_sensors(const reduced_state& m) override { inner_->load_channels(m); }
+    void load_sensors(const std::vector<device_state>& s) override { inner_->load_channels(s); }
     void set_results_only(bool v) override {
         reducer::set_results_only(v);
         inner_->set_results_only(v);

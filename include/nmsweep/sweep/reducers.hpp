@@ -8,6 +8,7 @@
 // on different threads never share state.
 
 #include "nmsweep/analysis/sampling.hpp"
+#include "nmsweep/analysis/schedules.hpp"
 #include "nmsweep/engine/batch.hpp"  // reduced_state
 #include "nmsweep/io/text_table.hpp" // read_square_matrix (empirical FC)
 
@@ -45,35 +46,24 @@ class reducer {
     // Called once per batch before any sample: sizes its state for n instances.
     virtual void reset(std::size_t n_instances, int n_nodes) = 0;
     virtual void accumulate(const obs_block& b) = 0;
-    // Reducers whose state is Welch periodogram sums (the spectra): the
-    // segmenting, and the sums computed elsewhere.
-    virtual bool takes_spectra(spectra_params& /*p*/) const { return false; }
-    virtual void load_spectra(const reduced_state&) {}
-    // Reducers whose state is the nodes' co-moments (FC; with FCD also those
-    // of the open windows and the closed windows' FCs).
-    virtual bool takes_fc(fc_params& /*p*/) const { return false; }
-    virtual void load_fc(const reduced_state&) {}
-    // Reducers whose state is the moments of the Kuramoto order parameter
-    // and PLV sums (synchrony): how the phases are made, and the state.
-    virtual bool takes_synchrony(synchrony_params& /*p*/) const { return false; }
-    virtual void load_synchrony(const reduced_state&) {}
+    // Reducers whose state a backend can compute where the state lives (an
+    // analysis unit or a schedule analysis, nmsweep/analysis/): what it
+    // needs to run it, and the state it ran (accumulate() is then not called).
+    virtual bool takes_device(device_request& /*r*/) const { return false; }
+    virtual void load_device(const device_state&) {}
     // Reducers whose state is per-node hemodynamics driven by the observable
     // and the co-moments (and kept samples) of their BOLD signal.
     virtual bool takes_bold(bold_params& /*p*/) const { return false; }
     virtual void load_bold(const reduced_state&) {}
-    // Reducers made of parts that each take one kind of the above, for a set
-    // of channels (the composite reducer): what the parts need, and their
-    // state (the channels in place of the nodes).
-    virtual bool takes_channels(channel_plan& /*p*/) const { return false; }
-    virtual void load_channels(const reduced_state&) {}
+    // Reducers made of parts that each take device state (the composite
+    // reducer of a sensor modality): the parts' requests, and their states
+    // in that order (the channels in place of the nodes).
+    virtual bool takes_channels(std::vector<device_request>& /*r*/) const { return false; }
+    virtual void load_channels(const std::vector<device_state>&) {}
     // Reducers of a sensor modality (the projected reducer): its projection
-    // and what its parts need, and their state.
+    // and what its parts need, and their states.
     virtual bool takes_sensors(sensor_params& /*p*/) const { return false; }
-    virtual void load_sensors(const reduced_state&) {}
-    // Reducers that are an analysis unit (nmsweep/analysis/unit.hpp): what a
-    // backend needs to run it, and the states it ran.
-    virtual bool takes_unit(unit_request& /*r*/) const { return false; }
-    virtual void load_unit(const unit_states&) {}
+    virtual void load_sensors(const std::vector<device_state>&) {}
     virtual std::vector<reducer_output> outputs() const = 0;
     // Results of output k for instance i of the batch: extra-size values.
     virtual void result(std::size_t k, std::size_t i, double* out) const = 0;
