@@ -352,27 +352,43 @@ template <class T, class X> struct synchrony_schedule final : schedule<T> {
     }
 };
 
+// Which schedule implements an analysis tag (one line per analysis, next to it).
+template <class Tag, class T, class X> struct schedule_of;
+template <class T, class X> struct schedule_of<fc_analysis, T, X> { using type = fc_schedule<T, X>; };
+template <class T, class X> struct schedule_of<welch_analysis, T, X> { using type = welch_schedule<T, X>; };
+template <class T, class X> struct schedule_of<synchrony_analysis, T, X> {
+    using type = synchrony_schedule<T, X>;
+};
+
+namespace detail {
+template <class T, class X>
+std::unique_ptr<schedule<T>> make_schedule(unit_list<>, int, X&, long, long, const device_request&) {
+    throw std::logic_error("unknown schedule analysis");
+}
+template <class T, class X, class Tag, class... R>
+std::unique_ptr<schedule<T>> make_schedule(unit_list<Tag, R...>, int id, X& ex, long nch, long n,
+                                           const device_request& q) {
+    if (id != 0) return make_schedule<T, X>(unit_list<R...>{}, id - 1, ex, nch, n, q);
+    using S = typename schedule_of<Tag, T, X>::type;
+    return std::make_unique<S>(ex, nch, n, params_from<typename Tag::params>(q.params));
+}
+template <class T, class X> std::size_t schedule_bytes(unit_list<>, int, long, const device_request&) {
+    return 0;
+}
+template <class T, class X, class Tag, class... R>
+std::size_t schedule_bytes(unit_list<Tag, R...>, int id, long nch, const device_request& q) {
+    if (id != 0) return schedule_bytes<T, X>(unit_list<R...>{}, id - 1, nch, q);
+    return schedule_of<Tag, T, X>::type::bytes(nch, params_from<typename Tag::params>(q.params));
+}
+} // namespace detail
+
 // The schedule analysis of a request, and its bytes per instance.
 template <class T, class X>
 std::unique_ptr<schedule<T>> make_schedule(X& ex, long nch, long n, const device_request& q) {
-    constexpr int fc = unit_index<fc_analysis>(analysis_schedules{}),
-                  welch = unit_index<welch_analysis>(analysis_schedules{}),
-                  sync = unit_index<synchrony_analysis>(analysis_schedules{});
-    if (q.id == fc) return std::make_unique<fc_schedule<T, X>>(ex, nch, n, params_from<fc_params>(q.params));
-    if (q.id == welch)
-        return std::make_unique<welch_schedule<T, X>>(ex, nch, n, params_from<spectra_params>(q.params));
-    if (q.id == sync)
-        return std::make_unique<synchrony_schedule<T, X>>(ex, nch, n,
-                                                          params_from<synchrony_params>(q.params));
-    throw std::logic_error("unknown schedule analysis");
+    return detail::make_schedule<T, X>(analysis_schedules{}, q.id, ex, nch, n, q);
 }
 template <class T, class X> std::size_t schedule_bytes(long nch, const device_request& q) {
-    if (q.unit) return 0;
-    if (q.id == unit_index<fc_analysis>(analysis_schedules{}))
-        return fc_schedule<T, X>::bytes(nch, params_from<fc_params>(q.params));
-    if (q.id == unit_index<welch_analysis>(analysis_schedules{}))
-        return welch_schedule<T, X>::bytes(nch, params_from<spectra_params>(q.params));
-    return synchrony_schedule<T, X>::bytes(nch, params_from<synchrony_params>(q.params));
+    return q.unit ? 0 : detail::schedule_bytes<T, X>(analysis_schedules{}, q.id, nch, q);
 }
 
 // ---- The schedule of a channel set -------------------------------------------
