@@ -7,7 +7,7 @@
 // synthetic signals, tests/test_bifurcation.cpp on Jansen-Rit and
 // Wilson-Cowan against independent bifurcation analyses.
 
-#include "nmsweep/analysis/units.hpp"
+#include "nmsweep/analysis/unit_reducer.hpp" // load_unit_states
 #include "nmsweep/core/cycle_tracker.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/sweep/reducers.hpp"
@@ -77,14 +77,7 @@ class attractor_reducer final : public reducer {
         r.nodes = opt_.per_node;
         return true;
     }
-    void load_device(const device_state& u) override {
-        const unsigned char* src = u.bytes.at(0).data();
-        for (int l = 0; l < u.n_valid; ++l)
-            for (std::size_t c = 0; c < ch_; ++c)
-                std::memcpy(&st_[(u.first + std::size_t(l)) * ch_ + c],
-                            src + (c * std::size_t(u.stride) + std::size_t(l)) * sizeof(channel),
-                            sizeof(channel));
-    }
+    void load_device(const device_state& u) override { load_unit_states(u, st_, ch_); }
 
     std::size_t bytes_per_instance(int n_nodes) const override {
         return sizeof(channel) * (opt_.per_node ? std::size_t(n_nodes) + 1 : 1);

@@ -15,6 +15,16 @@
 
 namespace nms {
 
+// A unit's states as a device handed them over ([channel * stride + lane])
+// into st[instance * ch + channel].
+template <class S> void load_unit_states(const device_state& u, std::vector<S>& st, std::size_t ch) {
+    const unsigned char* src = u.bytes.at(0).data();
+    for (int l = 0; l < u.n_valid; ++l)
+        for (std::size_t c = 0; c < ch; ++c)
+            std::memcpy(&st[(u.first + std::size_t(l)) * ch + c],
+                        src + (c * std::size_t(u.stride) + std::size_t(l)) * sizeof(S), sizeof(S));
+}
+
 template <class U> class unit_reducer final : public reducer {
     using state = typename U::state;
 
@@ -48,15 +58,7 @@ template <class U> class unit_reducer final : public reducer {
         r.nodes = true;
         return true;
     }
-    void load_device(const device_state& u) override {
-        const std::size_t ch = std::size_t(nn_ + 1);
-        const unsigned char* src = u.bytes.at(0).data();
-        for (int l = 0; l < u.n_valid; ++l)
-            for (std::size_t c = 0; c < ch; ++c)
-                std::memcpy(&st_[(u.first + std::size_t(l)) * ch + c],
-                            src + (c * std::size_t(u.stride) + std::size_t(l)) * sizeof(state),
-                            sizeof(state));
-    }
+    void load_device(const device_state& u) override { load_unit_states(u, st_, std::size_t(nn_ + 1)); }
 
     std::vector<reducer_output> outputs() const override {
         std::vector<reducer_output> out;
