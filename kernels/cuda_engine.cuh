@@ -32,15 +32,15 @@
 #include "cuda_dispatch.hpp"
 
 #include "bold_kernels.hpp"
-#include "channel_schedule.hpp"
 #include "device_analyses.hpp"
-#include "fc_kernels.hpp"
 #include "instance_kernels.hpp"
 #include "instance_tables.hpp"
+#include "nmsweep/analysis/channel_schedule.hpp"
+#include "nmsweep/analysis/fc_steps.hpp"
+#include "nmsweep/analysis/synchrony_steps.hpp"
+#include "nmsweep/analysis/welch_steps.hpp"
 #include "nmsweep/core/error.hpp"
 #include "sensor_kernels.hpp"
-#include "synchrony_kernels.hpp"
-#include "welch_kernels.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -230,6 +230,11 @@ template <class T> struct cuda_executor {
             if (!h.empty())
                 NMS_CUDA_CHECK(cudaMemcpy(this->p, h.data(), h.size() * sizeof(V), cudaMemcpyHostToDevice));
         }
+    };
+    // Contents that live within one operation: owned by the schedule here.
+    template <class V> struct scratch : buffer<V> {
+        explicit scratch(int) {}
+        V* get() const { return this->p; }
     };
     using r2c = welch_fft<T>;
     using inverse = inverse_fft<T>;

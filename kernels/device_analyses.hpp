@@ -3,7 +3,7 @@
 // Everything a device reduces for an observer that is device_reducible(),
 // for one device batch (instances i0 .. i0 + n - 1): set up from the
 // observer, run after every reduced sample, handed back to it once. Written
-// once over an executor X (channel_schedule.hpp): the CUDA backend's
+// once over an executor X (nmsweep/analysis/channel_schedule.hpp): the CUDA backend's
 // run_range and the host tests run this same code.
 //
 // Projection 0 of the nodes: its analysis units and Welch ring are updated
@@ -15,10 +15,10 @@
 // hemodynamics and the co-moments of the BOLD samples.
 
 #include "bold_kernels.hpp"
-#include "channel_schedule.hpp"
 #include "instance_kernels.hpp" // project_node
+#include "nmsweep/analysis/channel_schedule.hpp"
+#include "nmsweep/analysis/welch_steps.hpp"
 #include "sensor_kernels.hpp"
-#include "welch_kernels.hpp"
 
 #include "nmsweep/engine/batch.hpp"
 

@@ -70,7 +70,7 @@ template <class T, int NP, int NS> struct step_args {
     double* net = nullptr;
     // Welch spectra: projection 0 at the reduced samples into the ring of
     // the last seg_len samples, seg_ring[(slot * (nn + 1) + channel) * n +
-    // instance] (welch_kernels.hpp).
+    // instance] (nmsweep/analysis/welch_steps.hpp).
     T* seg_ring = nullptr;
     long seg_len = 0;
     // Analysis units of projection 0 at the reduced samples (the channels:

@@ -8,15 +8,15 @@
 
 #include "batch_util.hpp"
 #include "bold_kernels.hpp"
-#include "channel_schedule.hpp"
 #include "device_analyses.hpp"
-#include "fc_kernels.hpp"
 #include "host_executor.hpp"
 #include "instance_tables.hpp"
+#include "nmsweep/analysis/channel_schedule.hpp"
+#include "nmsweep/analysis/fc_steps.hpp"
+#include "nmsweep/analysis/synchrony_steps.hpp"
+#include "nmsweep/analysis/welch_steps.hpp"
 #include "sensor_kernels.hpp"
 #include "sweep_observer.hpp"
-#include "synchrony_kernels.hpp"
-#include "welch_kernels.hpp"
 
 #include "nmsweep/analysis/unit_reducer.hpp"
 #include "nmsweep/engine/batch.hpp"
@@ -153,7 +153,7 @@ nms::sampling sampling_of(const nms::batch& b, long transient, long every) {
     nms::sampling smp;
     smp.dt_ms = b.dt * double(every);
     smp.fs = 1000.0 / smp.dt_ms;
-    smp.n_samples = (b.n_steps - transient) / every;
+    smp.n_samples = b.n_steps / every - transient / every; // the steps > transient, multiples of every
     return smp;
 }
 
@@ -317,9 +317,8 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     nms::gpu::args_for<M, C, T> a;
     nms::gpu::set_args<M, C, T>(a, P, b, 0, std::size_t(n), node_slot, dev_obs.projections());
     point_args<M, C, T>(a, P, h, x.data(), ring.data(), div.data());
-    nms::gpu::host_executor<double> ex;
-    nms::gpu::device_analyses<T, nms::gpu::host_executor<double>> dev(ex, dev_obs, 0, nn, n, a.n_proj,
-                                                                      by_node);
+    nms::host_executor<double> ex;
+    nms::gpu::device_analyses<T, nms::host_executor<double>> dev(ex, dev_obs, 0, nn, n, a.n_proj, by_node);
     dev.attach(a);
     std::function<void(long)> after_sample;
     if (dev.per_sample()) after_sample = [&](long tb) { dev.after_sample(a, tb); };
@@ -556,7 +555,7 @@ TEST(gpu_kernels_on_host, device_spectra_match_host_welch) {
 }
 
 // Functional connectivity on the device (co-moments after every sample,
-// fc_kernels.hpp) gives the host FC reducer's FC and its fit to an empirical
+// fc_steps.hpp) gives the host FC reducer's FC and its fit to an empirical
 // FC, with moments and spectra in the same run, in both mappings.
 TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
     using M = nms::models::jansen_rit;

@@ -167,9 +167,16 @@ TEST(spectra, streaming_state_and_errors) {
     smp.fs = 1000;
     smp.n_samples = 100000;
     auto r = nms::make_spectra_reducer({"psd"}, o, smp, "");
-    EXPECT_EQ(r->bytes_per_instance(76), 8u * 77u * (1024u + 513u));
+    EXPECT_EQ(r->bytes_per_instance(76), 8u * 77u * (1024u + 513u + 513u));
     r->reset(2, 4);
     EXPECT_TRUE(std::isnan(result_of(*r, "spectra/network_psd", 1)[3]));
+    // A block that got fewer samples than planned is an error, not silently NaN.
+    smp.n_samples = 300;
+    o.nperseg = 64;
+    auto s = nms::make_spectra_reducer({"psd"}, o, smp, "");
+    feed(*s, 3, 2, 299, 2,
+         [](std::size_t i, long t, int n) { return std::sin(0.1 * double(t * (n + 1) + long(i))); });
+    EXPECT_THROW(result_of(*s, "spectra/network_psd", 0), std::logic_error);
     o.window = "hamming";
     EXPECT_THROW(nms::make_spectra_reducer({"psd"}, o, smp, ""), nms::input_error);
     o.window = "hann";

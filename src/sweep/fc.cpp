@@ -1,9 +1,12 @@
 // Functional connectivity: Pearson correlations between the nodes'
 // observables from streaming co-moments (Welford's update, accurate when the
 // mean is large compared with the fluctuations), the fit to an empirical FC,
-// and opt-in FC dynamics (FCD) from windowed FCs. Definitions in
-// include/nmsweep/sweep/reducers.hpp.
+// and opt-in FC dynamics (FCD) from windowed FCs. The co-moments and the
+// windows' FCs are the FC schedule's (nmsweep/analysis/channel_schedule.hpp,
+// fc_steps.hpp) on either backend; this reducer makes the outputs from them.
+// Definitions in include/nmsweep/sweep/reducers.hpp.
 
+#include "host_schedule.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
@@ -35,29 +38,11 @@ double pearson(const double* x, const double* y, std::size_t n) {
     return sxy / std::sqrt(sxx * syy);
 }
 
-// Running co-moments of N channels.
-struct comoments {
-    static void add(std::size_t N, long& count, double* mean, double* C, const double* x, double* d,
-                    double* e) {
-        const double k = double(++count);
-        for (std::size_t n = 0; n < N; ++n) {
-            d[n] = x[n] - mean[n];
-            mean[n] += d[n] / k;
-            e[n] = x[n] - mean[n];
-        }
-        for (std::size_t a = 0; a < N; ++a) {
-            const double da = d[a];
-            double* row = C + a * N;
-#pragma omp simd
-            for (std::size_t b = a; b < N; ++b) row[b] += da * e[b];
-        }
-    }
-    // Correlation (a, b) from the upper triangle.
-    static double corr(std::size_t N, const double* C, std::size_t a, std::size_t b) {
-        if (a > b) std::swap(a, b);
-        return C[a * N + b] / std::sqrt(C[a * N + a] * C[b * N + b]);
-    }
-};
+// Correlation (a, b) from co-moments C (N x N, the upper triangle).
+double corr(std::size_t N, const double* C, std::size_t a, std::size_t b) {
+    if (a > b) std::swap(a, b);
+    return C[a * N + b] / std::sqrt(C[a * N + a] * C[b * N + b]);
+}
 
 } // namespace
 
@@ -115,27 +100,26 @@ class fc_reducer final : public reducer {
         mean_.assign(n * N, 0.0);
         C_.assign(n * N * N, 0.0);
         if (want_fcd_) {
-            const std::size_t open = results_only() ? 0 : n * std::size_t(slots_); // windows open at once
-            wcount_.assign(open, 0);
-            wmean_.assign(open * N, 0.0);
-            wC_.assign(open * N * N, 0.0);
             store_.assign(n * std::size_t(nw_) * np_, 0.0f);
             done_.assign(n, 0);
         }
+        device_request q;
+        takes_device(q);
+        run_ = std::make_unique<host_schedule>(q, smp_.n_samples);
     }
 
     std::size_t bytes_per_instance(int n_nodes) const override {
         const std::size_t N = std::size_t(n_nodes);
-        std::size_t b = sizeof(double) * N * (N + 1);
-        if (want_fcd_)
-            b += sizeof(double) * (results_only() ? 0 : std::size_t(slots_)) * N * (N + 1) +
-                 sizeof(float) * std::size_t(nw_) * N * (N - 1) / 2;
+        // (The schedule's co-moments while a block runs: the upper triangles.)
+        const std::size_t live = results_only() ? 0 : 1 + (want_fcd_ ? std::size_t(slots_) : 0);
+        std::size_t b = sizeof(double) * (N * (N + 1) + live * (N * (N + 1) / 2 + 3 * N));
+        if (want_fcd_) b += sizeof(float) * std::size_t(nw_) * N * (N - 1) / 2 * (results_only() ? 1 : 2);
         return b;
     }
 
-    // The co-moments, those of the FCD windows and the windows' FCs run on a
-    // device as well (kernels/fc_kernels.hpp, the same windows: fcd_windows);
-    // the FCD matrix is made here from the windows' FCs either way.
+    // The co-moments, those of the FCD windows and the windows' FCs: the FC
+    // schedule's, on a device or on the host (accumulate); the FCD matrix is
+    // made here from the windows' FCs.
     bool takes_device(device_request& r) const override {
         fc_params p;
         p.fcd = want_fcd_;
@@ -170,39 +154,7 @@ class fc_reducer final : public reducer {
 
     void accumulate(const obs_block& b) override {
         if (results_only()) throw std::logic_error("fc: samples for a results-only reducer");
-        static thread_local std::vector<double> x, d, e;
-        const std::size_t N = std::size_t(nn_);
-        x.resize(N);
-        d.resize(N);
-        e.resize(N);
-        for (int l = 0; l < b.n_valid; ++l) {
-            const std::size_t i = b.first + std::size_t(l);
-            for (std::size_t n = 0; n < N; ++n) x[n] = b.obs[n * std::size_t(b.lanes) + std::size_t(l)];
-            const long j = count_[i]; // index of this sample
-            comoments::add(N, count_[i], mean_.data() + i * N, C_.data() + i * N * N, x.data(), d.data(),
-                           e.data());
-            if (!want_fcd_) continue;
-            long k_lo, k_hi; // the windows that see this sample
-            fcd_windows(j, W_, S_, nw_, k_lo, k_hi);
-            for (long k = k_lo; k <= k_hi; ++k) {
-                const std::size_t s = i * std::size_t(slots_) + std::size_t(k % slots_);
-                if (j == k * S_) { // the window opens: a fresh slot
-                    wcount_[s] = 0;
-                    std::fill(wmean_.begin() + long(s * N), wmean_.begin() + long((s + 1) * N), 0.0);
-                    std::fill(wC_.begin() + long(s * N * N), wC_.begin() + long((s + 1) * N * N), 0.0);
-                }
-                comoments::add(N, wcount_[s], wmean_.data() + s * N, wC_.data() + s * N * N, x.data(),
-                               d.data(), e.data());
-                if (j == k * S_ + W_ - 1) { // the window closes: keep its FC's upper triangle
-                    float* dst = store_.data() + (i * std::size_t(nw_) + std::size_t(k)) * np_;
-                    const double* C = wC_.data() + s * N * N;
-                    std::size_t q = 0;
-                    for (std::size_t a = 0; a < N; ++a)
-                        for (std::size_t c = a + 1; c < N; ++c) dst[q++] = float(comoments::corr(N, C, a, c));
-                    ++done_[i];
-                }
-            }
-        }
+        run_->add(b, nn_, [this](const device_state& st) { load_device(st); });
     }
 
     std::vector<reducer_output> outputs() const override {
@@ -257,6 +209,7 @@ class fc_reducer final : public reducer {
     }
 
     void result(std::size_t k, std::size_t i, double* out) const override {
+        run_->check_done("fc");
         const double nan = std::numeric_limits<double>::quiet_NaN();
         const std::size_t N = std::size_t(nn_);
         std::size_t q = 0;
@@ -317,7 +270,7 @@ class fc_reducer final : public reducer {
         for (std::size_t a = 0; a < N; ++a) {
             out[a * N + a] = count_[i] > 1 && C[a * N + a] > 0 ? 1.0 : nan;
             for (std::size_t c = a + 1; c < N; ++c)
-                out[a * N + c] = out[c * N + a] = count_[i] > 1 ? comoments::corr(N, C, a, c) : nan;
+                out[a * N + c] = out[c * N + a] = count_[i] > 1 ? corr(N, C, a, c) : nan;
         }
     }
 
@@ -327,9 +280,10 @@ class fc_reducer final : public reducer {
     long W_ = 0, S_ = 1, nw_ = 0, slots_ = 1;
     std::size_t n_ = 0, np_ = 0;
     int nn_ = 0;
-    std::vector<long> count_, wcount_, done_;
-    std::vector<double> mean_, C_, wmean_, wC_;
+    std::vector<long> count_, done_;
+    std::vector<double> mean_, C_;
     std::vector<float> store_;
+    std::unique_ptr<host_schedule> run_;
 };
 
 } // namespace

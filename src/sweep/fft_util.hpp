@@ -81,6 +81,7 @@ class fftw_plan_holder {
     void r2c(double* in, fftw_complex* out) const { fftw_execute_dft_r2c(plan_, in, out); }
     void c2c(fftw_complex* in, fftw_complex* out) const { fftw_execute_dft(plan_, in, out); }
     int size() const { return n_; }
+    fftw_plan get() const { return plan_; }
 
   private:
     fftw_plan plan_ = nullptr;

@@ -1,12 +1,14 @@
 // Welch power spectra of the observable, streamed: per instance and channel
 // (the nodes, then the network mean) a ring of the last nperseg samples and
-// the running sum of the periodograms. The numbers match
+// the running sum of the periodograms, kept by the Welch schedule
+// (nmsweep/analysis/channel_schedule.hpp) on either backend; this reducer
+// makes the outputs from the sums. The numbers match
 // scipy.signal.welch(x, fs, window, nperseg, noverlap) with its other
 // defaults (detrend="constant", return_onesided=True, scaling="density",
 // average="mean"); tests/test_spectra.cpp checks that against
 // tests/reference/make_welch_reference.py.
 
-#include "fft_util.hpp"
+#include "host_schedule.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
@@ -50,14 +52,14 @@ class spectra_reducer final : public reducer {
   public:
     spectra_reducer(const std::vector<std::string>& features, const spectra_options& o, const sampling& smp,
                     std::string units)
-        : opt_(o), fs_(smp.fs), units_(std::move(units)) {
+        : opt_(o), fs_(smp.fs), n_samples_(smp.n_samples), units_(std::move(units)) {
         p_ = plan_spectra(o, smp);
         L_ = p_.length;
         step_ = p_.step;
         nf_ = L_ / 2 + 1;
-        win_ = welch_window(p_);
+        const std::vector<double> win = welch_window(p_);
         double s2 = 0;
-        for (long n = 0; n < L_; ++n) s2 += win_[std::size_t(n)] * win_[std::size_t(n)];
+        for (long n = 0; n < L_; ++n) s2 += win[std::size_t(n)] * win[std::size_t(n)];
         scale_ = 1.0 / (fs_ * s2);
         df_ = fs_ / double(L_);
         nf_store_ = nf_;
@@ -72,7 +74,6 @@ class spectra_reducer final : public reducer {
             if (peak_k0_ < 0) peak_k0_ = k;
             peak_k1_ = k + 1;
         }
-        plan_.make_r2c(int(L_));
         for (const auto& f : features) {
             if (f == "psd") {
                 if (o.per_node) outs_.push_back({kind::psd, false, 0});
@@ -97,16 +98,18 @@ class spectra_reducer final : public reducer {
         ch_ = std::size_t(n_nodes) + 1;
         count_.assign(n, 0);
         nseg_.assign(n, 0);
-        ring_.assign(results_only() ? 0 : n * ch_ * std::size_t(L_), 0.0);
         acc_.assign(n * ch_ * std::size_t(nf_), 0.0);
+        device_request q;
+        takes_device(q);
+        run_ = std::make_unique<host_schedule>(q, n_samples_);
     }
 
     std::size_t bytes_per_instance(int n_nodes) const override {
-        return sizeof(double) * std::size_t(n_nodes + 1) * std::size_t((results_only() ? 0 : L_) + nf_);
+        return sizeof(double) * std::size_t(n_nodes + 1) * std::size_t((results_only() ? 0 : L_ + nf_) + nf_);
     }
 
-    // The segmenting and periodogram sums run on a device as well
-    // (kernels/welch_kernels.hpp); the outputs are made here from the sums.
+    // The segmenting and periodogram sums: the Welch schedule's, on a device
+    // or on the host (accumulate).
     bool takes_device(device_request& r) const override {
         r.unit = false;
         r.id = unit_index<welch_analysis>(analysis_schedules{});
@@ -129,36 +132,7 @@ class spectra_reducer final : public reducer {
 
     void accumulate(const obs_block& b) override {
         if (results_only()) throw std::logic_error("spectra: samples for a results-only reducer");
-        static thread_local impl::fftw_buffer<double> seg_buf;
-        static thread_local impl::fftw_buffer<fftw_complex> out_buf;
-        const std::size_t L = std::size_t(L_);
-        for (int l = 0; l < b.n_valid; ++l) {
-            const std::size_t i = b.first + std::size_t(l);
-            const long j = count_[i]++;
-            const std::size_t pos = std::size_t(j % L_);
-            double* ring = ring_.data() + i * ch_ * L;
-            for (std::size_t c = 0; c < ch_; ++c)
-                ring[c * L + pos] =
-                    c < std::size_t(nn_) ? b.obs[c * std::size_t(b.lanes) + std::size_t(l)] : b.net[l];
-            if (j + 1 < L_ || (j + 1 - L_) % step_ != 0) continue;
-            // A whole segment ends here: samples j+1-L .. j, the oldest at pos+1.
-            double* seg = seg_buf.get(L);
-            fftw_complex* X = out_buf.get(std::size_t(nf_));
-            const std::size_t start = (pos + 1) % L;
-            for (std::size_t c = 0; c < ch_; ++c) {
-                const double* r = ring + c * L;
-                std::copy(r + start, r + L, seg);
-                std::copy(r, r + start, seg + (L - start));
-                double mean = 0;
-                for (std::size_t t = 0; t < L; ++t) mean += seg[t];
-                mean /= double(L);
-                for (std::size_t t = 0; t < L; ++t) seg[t] = (seg[t] - mean) * win_[t];
-                plan_.r2c(seg, X);
-                double* a = acc_.data() + (i * ch_ + c) * std::size_t(nf_);
-                for (long k = 0; k < nf_; ++k) a[k] += X[k][0] * X[k][0] + X[k][1] * X[k][1];
-            }
-            ++nseg_[i];
-        }
+        run_->add(b, nn_, [this](const device_state& st) { load_device(st); });
     }
 
     std::vector<reducer_output> outputs() const override {
@@ -221,6 +195,7 @@ class spectra_reducer final : public reducer {
     }
 
     void result(std::size_t k, std::size_t i, double* out) const override {
+        run_->check_done("spectra");
         const auto& o = outs_[k];
         const double nan = std::numeric_limits<double>::quiet_NaN();
         std::vector<double> psd(static_cast<std::size_t>(nf_));
@@ -278,16 +253,16 @@ class spectra_reducer final : public reducer {
     };
     spectra_options opt_;
     double fs_, scale_ = 1, df_ = 1;
+    long n_samples_;
     std::string units_;
     long L_ = 0, step_ = 1, nf_ = 0, nf_store_ = 0, peak_k0_ = -1, peak_k1_ = -1;
-    std::vector<double> win_;
-    impl::fftw_plan_holder plan_;
     std::vector<out_desc> outs_;
     std::size_t n_ = 0, ch_ = 1;
     int nn_ = 0;
     std::vector<long> count_, nseg_;
     spectra_params p_;
-    std::vector<double> ring_, acc_;
+    std::vector<double> acc_;
+    std::unique_ptr<host_schedule> run_;
 };
 
 } // namespace

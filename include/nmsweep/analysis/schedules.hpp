@@ -2,7 +2,7 @@
 
 // Schedule analyses: analyses over all the channels of a set or over
 // segments of the record (FC and FCD, Welch spectra, synchrony), which a
-// device runs as operations after every sample (kernels/channel_schedule.hpp)
+// backend runs as operations after every sample (channel_schedule.hpp)
 // rather than inside the stepping kernels as it runs the units (unit.hpp).
 // Each is a tag with its plain-data params (copied as bytes); its host
 // reducer asks for it (reducer::takes_device) and reads back the arrays its

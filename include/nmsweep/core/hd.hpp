@@ -40,6 +40,8 @@ NMS_HD float ncos(float x) { return ::cosf(x); }
 NMS_HD double ncos(double x) { return ::cos(x); }
 NMS_HD float ntanh(float x) { return ::tanhf(x); }
 NMS_HD double ntanh(double x) { return ::tanh(x); }
+NMS_HD float nhypot(float x, float y) { return ::hypotf(x, y); }
+NMS_HD double nhypot(double x, double y) { return ::hypot(x, y); }
 NMS_HD float nabs(float x) { return ::fabsf(x); }
 NMS_HD double nabs(double x) { return ::fabs(x); }
 NMS_HD float npow(float x, float y) { return ::powf(x, y); }

@@ -1,24 +1,25 @@
 #pragma once
 
-// The per-sample schedule of the device reductions of one set of channels,
-// written once and run by an executor X: the CUDA backend's (a launch per
-// step, cuFFT; cuda_engine.cuh) or the host's (a loop with one iteration per
-// GPU thread, FFTW; host_executor.hpp, which the tests use). From the
-// channels' values x[c * n + i] (c < nch) and, with units or spectra,
-// their mean x[nch * n + i], after every sample: FC (+FCD) and synchrony of
-// the nodes' observable (whose analysis units and Welch ring the stepping
-// kernels keep), or all of `plan` for a sensor modality's signals. The
-// arithmetic is the units' update and the per-thread NMS_HD functions of
-// fc_kernels.hpp, synchrony_kernels.hpp and welch_kernels.hpp.
+// The per-sample schedule of the reductions of one set of channels, written
+// once and run by an executor X: the CUDA backend's (a launch per step,
+// cuFFT; kernels/cuda_engine.cuh) or the host's (a loop with one iteration
+// per GPU thread, FFTW; src/sweep/host_executor.hpp), which the CPU sweep
+// runs per block of instances (src/sweep/host_schedule.hpp). From the
+// channels' values x[c * n + i] (c < nch) and their mean x[nch * n + i],
+// after every sample: the analysis units, FC (+FCD), Welch spectra and
+// synchrony. The arithmetic is the units' update and the per-thread NMS_HD
+// functions of fc_steps.hpp, synchrony_steps.hpp and welch_steps.hpp.
 //
 // An executor X provides: X::buffer<V> (zeros(n), assign(host vector), p,
-// n, download()), each(count, op) calling op(g) for g < count (a GPU thread
-// each), zero(p, n), and make_r2c(L, B) / make_inverse(L, B): batched FFTs
-// of B series laid out [t * B + b] (run(in, out) / run(z), in place).
+// n, download()), X::scratch<V>(slot) (zeros(n), get(): contents that live
+// within one operation), each(count, op) calling op(g) for g < count (a GPU
+// thread each), zero(p, n), and make_r2c(L, B) / make_inverse(L, B):
+// batched FFTs of B series laid out [t * B + b] (run(in, out) / run(z), in
+// place).
 
-#include "fc_kernels.hpp"
-#include "synchrony_kernels.hpp"
-#include "welch_kernels.hpp"
+#include "nmsweep/analysis/fc_steps.hpp"
+#include "nmsweep/analysis/synchrony_steps.hpp"
+#include "nmsweep/analysis/welch_steps.hpp"
 
 #include "nmsweep/analysis/schedules.hpp"
 #include "nmsweep/analysis/units.hpp"
@@ -29,7 +30,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace nms::gpu {
+namespace nms {
 
 // ---- One operation per GPU thread (g: the thread's index) -----------------
 
@@ -253,7 +254,8 @@ template <class T, class X> struct welch_schedule final : schedule<T> {
     X& ex;
     long n, B, L, bins, n_segments = 0;
     spectra_params sp;
-    buf<T> ring, seg, Xf;
+    buf<T> ring;
+    typename X::template scratch<T> seg{0}, Xf{1}; // within segment() only
     buf<double> psd, win;
     std::unique_ptr<typename X::r2c> fft;
 
@@ -274,9 +276,10 @@ template <class T, class X> struct welch_schedule final : schedule<T> {
     // The ring is filled elsewhere (the stepping kernels, for the nodes):
     // only the segment ending at sample smp.
     void segment(long smp) {
-        ex.each(B, welch_prepare_op<T>{ring.p, L, (smp + 1) % L, win.p, seg.p, B});
-        fft->run(seg.p, Xf.p);
-        ex.each(B, welch_accumulate_op<T>{Xf.p, bins, B, n, psd.p});
+        T *s = seg.get(), *f = Xf.get();
+        ex.each(B, welch_prepare_op<T>{ring.p, L, (smp + 1) % L, win.p, s, B});
+        fft->run(s, f);
+        ex.each(B, welch_accumulate_op<T>{f, bins, B, n, psd.p});
         ++n_segments;
     }
     void after_sample(const double* x, long j) override {
@@ -297,7 +300,8 @@ template <class T, class X> struct synchrony_schedule final : schedule<T> {
     long nch, n, cs, pairs;
     synchrony_params yp;
     buf<double> rmean, rm2, pre, pim;
-    buf<T> hring, hseg, hz;
+    buf<T> hring;
+    typename X::template scratch<T> hseg{0}, hz{1}; // within a segment only
     std::unique_ptr<typename X::r2c> hfwd;
     std::unique_ptr<typename X::inverse> hinv;
     long r_count = 0, plv_count = 0;
@@ -335,15 +339,16 @@ template <class T, class X> struct synchrony_schedule final : schedule<T> {
         const long L = yp.length;
         ex.each(cs, ring_store_op<T>{x, hring.p, cs, j % L});
         if (!segment_ends(j, L, yp.hop)) return;
-        ex.each(cs, hilbert_prepare_op<T>{hring.p, L, (j + 1) % L, hseg.p, cs});
-        hfwd->run(hseg.p, hz.p);
-        ex.each(cs, hilbert_mask_op<T>{hz.p, L, cs, yp.k0, yp.k1});
-        hinv->run(hz.p);
-        ex.each(cs, hilbert_normalize_op<T>{hz.p, cs, yp.offset, yp.hop});
-        ex.each(n, hilbert_order_op<T>{hz.p, nch, n, yp.offset, yp.hop, r_count, rmean.p, rm2.p});
+        T *s = hseg.get(), *z = hz.get();
+        ex.each(cs, hilbert_prepare_op<T>{hring.p, L, (j + 1) % L, s, cs});
+        hfwd->run(s, z);
+        ex.each(cs, hilbert_mask_op<T>{z, L, cs, yp.k0, yp.k1});
+        hinv->run(z);
+        ex.each(cs, hilbert_normalize_op<T>{z, cs, yp.offset, yp.hop});
+        ex.each(n, hilbert_order_op<T>{z, nch, n, yp.offset, yp.hop, r_count, rmean.p, rm2.p});
         r_count += yp.hop;
         if (!yp.plv) return;
-        ex.each(cs, hilbert_plv_op<T>{hz.p, nch, n, yp.offset, yp.hop, pre.p, pim.p});
+        ex.each(cs, hilbert_plv_op<T>{z, nch, n, yp.offset, yp.hop, pre.p, pim.p});
         plv_count += yp.hop;
     }
     void hand_over(device_state& s) const override {
@@ -442,4 +447,4 @@ template <class T, class X> struct channel_reductions {
     }
 };
 
-} // namespace nms::gpu
+} // namespace nms

@@ -18,12 +18,13 @@
 //                      once), the rest zeroed: the analytic signal's spectrum;
 //   (inverse C2C FFT)  hilbert_normalize: unit phasors at the kept times;
 //   hilbert_order / hilbert_plv_row: R and PLV sums over the kept times.
-// PLV sums: re / im[fc_pair(a, b, nn) * n + instance] (fc_kernels.hpp).
+// PLV sums: re / im[fc_pair(a, b, nn) * n + instance] (fc_steps.hpp).
+// Moduli are hypot's, as std::abs of a complex (no overflow).
 
-#include "fc_kernels.hpp"
+#include "nmsweep/analysis/fc_steps.hpp"
 #include "nmsweep/core/hd.hpp"
 
-namespace nms::gpu {
+namespace nms {
 
 NMS_HD void welford_r(double r, long i, double k, double* r_mean, double* r_m2) {
     const double d = r - r_mean[i];
@@ -37,7 +38,7 @@ NMS_HD void order_sample(const double* x, long nn, long n, long i, double k, dou
         re += ncos(x[q * n + i]);
         im += nsin(x[q * n + i]);
     }
-    welford_r(nsqrt(re * re + im * im) / double(nn), i, k, r_mean, r_m2);
+    welford_r(nhypot(re, im) / double(nn), i, k, r_mean, r_m2);
 }
 
 // Row a of instance i: exp(i x_a) conj(exp(i x_b)), b = a+1 .. nn-1.
@@ -84,7 +85,7 @@ template <class T> NMS_HD void hilbert_mask(T* Z, long L, long B, long k0, long 
 template <class T> NMS_HD void hilbert_normalize(T* z, long B, long off, long hop, long b) {
     for (long t = off; t < off + hop; ++t) {
         T* p = z + 2 * (t * B + b);
-        const double re = p[0], im = p[1], m = nsqrt(re * re + im * im);
+        const double re = p[0], im = p[1], m = nhypot(re, im);
         p[0] = m > 0 ? T(re / m) : T(0);
         p[1] = m > 0 ? T(im / m) : T(0);
     }
@@ -101,7 +102,7 @@ NMS_HD void hilbert_order(const T* u, long B, long nn, long n, long off, long ho
             re += double(p[0]);
             im += double(p[1]);
         }
-        welford_r(nsqrt(re * re + im * im) / double(nn), i, double(base + t + 1), r_mean, r_m2);
+        welford_r(nhypot(re, im) / double(nn), i, double(base + t + 1), r_mean, r_m2);
     }
 }
 
@@ -123,4 +124,4 @@ NMS_HD void hilbert_plv_row(const T* u, long B, long nn, long n, long off, long 
     }
 }
 
-} // namespace nms::gpu
+} // namespace nms

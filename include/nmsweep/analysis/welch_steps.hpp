@@ -14,7 +14,7 @@
 
 #include "nmsweep/core/hd.hpp"
 
-namespace nms::gpu {
+namespace nms {
 
 // When the sample with 0-based index `sample` completes a segment of
 // `length` samples taken every `step` samples.
@@ -41,4 +41,4 @@ template <class T> NMS_HD void welch_accumulate(const T* X, long bins, long B, l
     }
 }
 
-} // namespace nms::gpu
+} // namespace nms

@@ -15,7 +15,7 @@
 
 #include "nmsweep/core/hd.hpp"
 
-namespace nms::gpu {
+namespace nms {
 
 NMS_HD long fc_pair(long a, long b, long nn) { return a * nn - a * (a - 1) / 2 + (b - a); }
 NMS_HD long fc_pairs(long nn) { return nn * (nn + 1) / 2; }
@@ -45,4 +45,4 @@ NMS_HD void fcd_close_row(const double* C, float* fc, long a, long nn, long n, l
             float(C[fc_pair(a, b, nn) * n + i] / nsqrt(caa * C[fc_pair(b, b, nn) * n + i]));
 }
 
-} // namespace nms::gpu
+} // namespace nms
