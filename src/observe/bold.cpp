@@ -1,5 +1,6 @@
 #include "nmsweep/observe/bold.hpp"
 
+#include "nmsweep/analysis/fc_steps.hpp"
 #include "nmsweep/core/error.hpp"
 #include "simd_math.hpp" // libmvec declarations of exp (src/backends/cpu)
 
@@ -439,29 +440,24 @@ class bold_reducer final : public reducer {
         return balloon_bold(c, x);
     }
 
-    std::size_t tri(std::size_t a, std::size_t b) const { // a <= b
-        return a * std::size_t(nn_) - a * (a - 1) / 2 + (b - a);
+    std::size_t tri(std::size_t a, std::size_t b) const {
+        return std::size_t(fc_pair(long(a), long(b), nn_));
     }
 
     void record(std::size_t i, long j, const double* y) {
         const std::size_t N = std::size_t(nn_);
         if (opt_.keep_timeseries && j < n_ts_)
             std::copy(y, y + N, &ts_[(i * std::size_t(n_ts_) + std::size_t(j)) * N]);
-        // Welford co-moments: C_ab += (y_a - mean_a,old) (y_b - mean_b,new)
+        // Welford co-moments, the FC schedule's update (fc_steps.hpp; one
+        // instance: stride 1), as the device's BOLD co-moments.
         const double k = double(++nbold_[i]);
         double* mu = &mean_[i * N];
         double* co = &co_[i * ntri_];
-        thread_local std::vector<double> d;
+        thread_local std::vector<double> d, e;
         d.resize(N);
-        for (std::size_t a = 0; a < N; ++a) {
-            d[a] = y[a] - mu[a];
-            mu[a] += d[a] / k;
-        }
-        for (std::size_t a = 0; a < N; ++a) {
-            const double da = d[a];
-            double* row = co + tri(a, a);
-            for (std::size_t b2 = a; b2 < N; ++b2) row[b2 - a] += da * (y[b2] - mu[b2]);
-        }
+        e.resize(N);
+        for (long a = 0; a < nn_; ++a) fc_means(y, mu, d.data(), e.data(), k, a);
+        for (long a = 0; a < nn_; ++a) fc_row(d.data(), e.data(), co, a, nn_, 1, 0);
     }
 
     void fc(std::size_t i, double* out) const {

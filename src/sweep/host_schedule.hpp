@@ -1,6 +1,6 @@
 #pragma once
 
-// A schedule analysis (FC, Welch, synchrony: nmsweep/analysis/schedules.hpp)
+// An analysis (a schedule analysis: FC, Welch, synchrony, or a unit)
 // run on the CPU: the device's schedule (channel_schedule.hpp) with the host
 // executor, one per block of instances the observer hands over (a CPU block,
 // or a chunk of a device batch's lanes), so that the arithmetic the GPU runs
@@ -32,15 +32,10 @@ class host_schedule {
         const std::size_t L = std::size_t(b.lanes), C = std::size_t(nch);
         std::copy(b.obs, b.obs + C * L, k.x.begin());
         std::copy(b.net, b.net + L, k.x.begin() + long(C * L));
-        k.s->after_sample(k.x.data(), k.count++);
-        if (k.count < n_samples_) return;
-        device_state st;
-        st.first = b.first;
-        st.stride = b.lanes;
-        st.n_valid = b.n_valid;
-        st.channels = int(nch + 1);
-        st.count = k.count;
-        k.s->hand_over(st);
+        k.r->after_sample(k.x.data());
+        if (k.r->count < n_samples_) return;
+        device_state st = std::move(k.r->hand_over(b.first).at(0));
+        st.n_valid = b.n_valid; // (the block's padding lanes aside)
         load(st);
         std::lock_guard<std::mutex> lock(mu_);
         blocks_.erase(b.first);
@@ -59,16 +54,16 @@ class host_schedule {
     using executor = host_executor<double>;
     struct block {
         executor ex;
-        std::unique_ptr<schedule<double>> s;
+        std::unique_ptr<channel_reductions<double, executor>> r;
         std::vector<double> x; // this sample's channels, [c * lanes + lane], the mean last
-        long count = 0;
     };
     block& find(const obs_block& b, long nch) {
         std::lock_guard<std::mutex> lock(mu_);
         auto& k = blocks_[b.first];
         if (!k) {
             k = std::make_unique<block>();
-            k->s = make_schedule<double, executor>(k->ex, nch, b.lanes, q_);
+            k->r = std::make_unique<channel_reductions<double, executor>>(k->ex, nch, b.lanes,
+                                                                          std::vector<device_request>{q_});
             k->x.resize(std::size_t((nch + 1) * b.lanes));
         }
         return *k;

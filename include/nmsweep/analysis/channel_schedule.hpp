@@ -117,6 +117,18 @@ template <class T> struct hilbert_plv_op {
     }
 };
 
+// The header of a state handed over: instances first .. first + n - 1, n
+// apart, `channels` channels, `count` samples.
+inline device_state state_header(std::size_t first, long n, long channels, long count) {
+    device_state s;
+    s.first = first;
+    s.stride = n;
+    s.n_valid = int(n);
+    s.channels = int(channels);
+    s.count = count;
+    return s;
+}
+
 // ---- Analysis units (nmsweep/analysis/unit.hpp) ----------------------------
 
 // Sample x[c * n + i] of every channel c (the mean last) into the units.
@@ -165,12 +177,7 @@ template <class X> struct unit_buffers {
 
     // Unit k's states, for instances first .. first + n - 1.
     device_state hand_over(int k, std::size_t first, long count) const {
-        device_state s;
-        s.first = first;
-        s.stride = n;
-        s.n_valid = int(n);
-        s.channels = int(channels(k));
-        s.count = count;
+        device_state s = state_header(first, n, channels(k), count);
         s.bytes.push_back(state[k].download());
         return s;
     }
@@ -434,12 +441,7 @@ template <class T, class X> struct channel_reductions {
                 out.push_back(units.hand_over(u++, first, count));
                 continue;
             }
-            device_state s;
-            s.first = first;
-            s.stride = n;
-            s.n_valid = int(n);
-            s.channels = int(nch + 1);
-            s.count = count;
+            device_state s = state_header(first, n, nch + 1, count);
             sched[k++]->hand_over(s);
             out.push_back(std::move(s));
         }
