@@ -261,8 +261,9 @@ std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_nod
                                const std::vector<device_request>& req0, const bold_params* bold,
                                const std::vector<sensor_params>& sensors) {
     const std::size_t nn = P.n_nodes;
-    std::size_t words = std::size_t(M::n_state) * nn * 2 // state + history
-                        + std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
+    // State (and a float run's compensation, schemes.hpp) + history, ring, parameters.
+    std::size_t words = std::size_t(M::n_state) * nn * (compensated<T> ? 3 : 2) +
+                        std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
                         std::size_t(n_node_params) * nn;
     std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
@@ -362,12 +363,14 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     device_buffer<std::uint64_t> d_seed(h.seeds);
     device_buffer<long> d_div(div);
     device_buffer<T> d_ring(std::size_t(P.ring_len) * NCH * cs);
+    device_buffer<T> d_xc(compensated<T> ? std::size_t(NS) * cs : 0); // set by init_instance
 
     args_for<M, C, T> a;
     const auto proj = obs ? obs->projections() : std::vector<std::vector<double>>{};
     if (obs && proj.empty()) throw std::logic_error("the CUDA backend needs an observer with projections");
     set_args<M, C, T>(a, P, b, i0, n_sub, node_slot, proj);
     a.x = d_x.p;
+    a.xc = d_xc.p;
     a.ring = d_ring.p;
     a.pinst = d_pinst.p;
     a.pnode = d_pnode.p;

@@ -39,6 +39,7 @@ template <class T, int NP, int NS> struct step_args {
     long cs = 0;       // ring channel stride and state variable stride: nodes x instances
     long ring_size = 0;
     T* x = nullptr;           // [v][node][instance]
+    T* xc = nullptr;          // float runs: the state's compensation, as x (schemes.hpp)
     T* ring = nullptr;        // [slot][channel][node][instance]
     const T* pinst = nullptr; // [param][instance]
     const T* pnode = nullptr; // [node param slot][node][instance]
@@ -97,7 +98,8 @@ template <class A> NMS_HD double project_node(const A& a, int q, int n, int i) {
 }
 
 // Fills the delay ring of instance i: the channels of the constant history
-// in every slot, those of the initial state in slot 0 (t = 0).
+// in every slot, those of the initial state in slot 0 (t = 0); float runs:
+// no compensation yet.
 template <class M, class C, class T>
 NMS_HD void init_instance(const args_for<M, C, T>& a, const T* hist, int i) {
     constexpr int NS = M::n_state, NCH = C::n_channels, NPC = C::n_params;
@@ -121,6 +123,8 @@ NMS_HD void init_instance(const args_for<M, C, T>& a, const T* hist, int i) {
         ring_channels<M, C>(pc, xv, ch); // slot 0 holds t = 0
         NMS_UNROLL
         for (int c = 0; c < NCH; ++c) a.ring[c * a.cs + n * N + i] = ch[c];
+        if constexpr (compensated<T>) NMS_UNROLL
+        for (int v = 0; v < NS; ++v) a.xc[v * a.cs + n * N + i] = T(0);
     }
 }
 
@@ -199,9 +203,10 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
                     normal<T>(seed, inst, std::uint32_t(n), std::uint32_t(v), std::uint32_t(t));
     }
     T* xn = a.x + n * N + i;
+    T* xcn = compensated<T> ? a.xc + n * N + i : nullptr;
     T* const ring_out = a.ring + ((t + 1) & a.mask) * a.slot + i;
-    const bool ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, acc, 1, dW, 1, ring_out + n * N, a.cs,
-                                                       ldg(a.rowsum + n), a.nn, a.dt);
+    const bool ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N,
+                                                       a.cs, ldg(a.rowsum + n), a.nn, a.dt);
     o0 = 0;
     if (f.sample || f.rsample) {
         double xv[NS];

@@ -5,7 +5,8 @@
 // attractor counts must reproduce the fixed-point folds, Hopf points and
 // limit-cycle branches that tests/reference/make_bifurcation_reference.py
 // computes independently (fixed-point curves and eigenvalues, periodic orbits
-// by shooting; data in tests/data/bifurcation/).
+// by shooting; data in tests/data/bifurcation/). Each runs in double and in
+// float (the default precision): float maps must be the double maps.
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
@@ -101,13 +102,15 @@ struct sweep_result {
 };
 
 sweep_result run_sweep(const std::string& name, const std::string& spec, const std::string& axis,
-                       double scale) {
-    const auto dir = scratch(name);
+                       double scale, const std::string& precision) {
+    const auto dir = scratch(name + "_" + precision);
     std::ofstream(dir / "s.toml") << spec;
     const auto out = (dir / "s.h5").string();
     std::string log;
     EXPECT_EQ(
-        run_cli(bin + " run -q --precision double " + (dir / "s.toml").string() + " -o " + out, dir, &log), 0)
+        run_cli(bin + " run -q --precision " + precision + " " + (dir / "s.toml").string() + " -o " + out,
+                dir, &log),
+        0)
         << log;
     sweep_result r;
     std::vector<std::size_t> shape;
@@ -135,6 +138,8 @@ double hopf_from_amplitudes(const std::vector<double>& x, const std::vector<doub
     return -icpt / slope;
 }
 
+class bifurcation : public ::testing::TestWithParam<std::string> {};
+
 } // namespace
 
 // Jansen-Rit, classical parameters (v0 = 6 mV), one column, against p (s^-1;
@@ -147,7 +152,7 @@ double hopf_from_amplitudes(const std::vector<double>& x, const std::vector<doub
 // Hopf point p = 315.70. The independent reference reproduces these numbers
 // (checked first), and the engine's classes must switch between the sampled
 // inputs that bracket them.
-TEST(bifurcation, jansen_rit_grimbert_faugeras) {
+TEST_P(bifurcation, jansen_rit_grimbert_faugeras) {
     const reference ref(data + "/bifurcation/jansen_rit_classical.txt");
     ASSERT_EQ(ref.hopf.size(), 3u); // -12.15 (upper branch), 89.83, 315.70
     ASSERT_EQ(ref.fold.size(), 2u); // -41.30, 113.59
@@ -191,7 +196,7 @@ observable = "y1 - y2"
 features = ["attractor"]
 sample_every = 10
 )";
-    const auto r = run_sweep("jansen_rit", spec, "model.mu", 1000.0);
+    const auto r = run_sweep("jansen_rit", spec, "model.mu", 1000.0, GetParam());
     ASSERT_EQ(r.input.size(), p.size());
 
     auto count = [&](double x, auto pred) {
@@ -250,15 +255,15 @@ sample_every = 10
     const double h2 = hopf_from_amplitudes({308, 310, 312}, {alpha_amp(308), alpha_amp(310), alpha_amp(312)});
     EXPECT_NEAR(h1, H1, 0.3);
     EXPECT_NEAR(h2, H2, 0.3);
-    std::printf("Jansen-Rit: Hopf points from the amplitudes %.2f and %.2f (reference %.2f, %.2f)\n", h1, h2,
-                H1, H2);
+    std::printf("Jansen-Rit (%s): Hopf points from the amplitudes %.2f and %.2f (reference %.2f, %.2f)\n",
+                GetParam().c_str(), h1, h2, H1, H2);
 }
 
 // Wilson-Cowan 1972 (preset wc1972_limit_cycle) against P, 12 random initial
 // conditions. Reference: folds of the fixed-point curve at P = 0.909 and 1.087
 // (the lower node ends), the limit cycle from a homoclinic orbit near
 // P = 1.069 to a supercritical Hopf point at P = 1.879 (42.4 Hz).
-TEST(bifurcation, wilson_cowan_1972_limit_cycle) {
+TEST_P(bifurcation, wilson_cowan_1972_limit_cycle) {
     const reference ref(data + "/bifurcation/wilson_cowan_1972.txt");
     ASSERT_EQ(ref.hopf.size(), 1u);
     ASSERT_EQ(ref.fold.size(), 2u);
@@ -289,7 +294,7 @@ observable = "E"
 features = ["attractor"]
 sample_every = 4
 )";
-    const auto r = run_sweep("wilson_cowan", spec, "model.P", 1.0);
+    const auto r = run_sweep("wilson_cowan", spec, "model.P", 1.0, GetParam());
     ASSERT_EQ(r.input.size(), P.size());
     std::vector<double> hx, ha;
     for (double x : P) {
@@ -309,5 +314,9 @@ sample_every = 4
     }
     const double h = hopf_from_amplitudes(hx, ha);
     EXPECT_NEAR(h, H, 0.005);
-    std::printf("Wilson-Cowan: Hopf point from the amplitudes %.4f (reference %.4f)\n", h, H);
+    std::printf("Wilson-Cowan (%s): Hopf point from the amplitudes %.4f (reference %.4f)\n",
+                GetParam().c_str(), h, H);
 }
+
+INSTANTIATE_TEST_SUITE_P(precision, bifurcation, ::testing::Values("double", "float"),
+                         [](const auto& info) { return info.param; });

@@ -38,7 +38,8 @@
 namespace {
 
 template <class M, class C, nms::scheme S, class T> struct host_run {
-    std::vector<T> x; // final state [v][node][instance]
+    std::vector<T> x;  // final state [v][node][instance]
+    std::vector<T> xc; // float: its compensation
     std::vector<long> div;
     std::vector<T> obs; // [sample][node][instance]
 };
@@ -47,8 +48,9 @@ template <class M, class C, nms::scheme S, class T> struct host_run {
 // device memory).
 template <class M, class C, class T>
 void point_args(nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const nms::gpu::instance_tables<T>& h,
-                T* x, T* ring, long* div) {
+                T* x, T* xc, T* ring, long* div) {
     a.x = x;
+    a.xc = xc;
     a.ring = ring;
     a.pinst = h.pinst.data();
     a.pnode = h.pnode.data();
@@ -116,11 +118,12 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
     auto h = nms::gpu::make_tables<T>(P, b, 0, n, node_slot, n_node_params);
     host_run<M, C, S, T> r;
     r.x = h.x0;
+    r.xc.assign(r.x.size(), T(-12345)); // (init_instance zeroes it)
     r.div.assign(n, -1);
     std::vector<T> ring(std::size_t(P.ring_len) * C::n_channels * P.n_nodes * n, T(-12345));
     nms::gpu::args_for<M, C, T> a;
     nms::gpu::set_args<M, C, T>(a, P, b, 0, n, node_slot, coef);
-    point_args<M, C, T>(a, P, h, r.x.data(), ring.data(), r.div.data());
+    point_args<M, C, T>(a, P, h, r.x.data(), r.xc.data(), ring.data(), r.div.data());
     for (int i = 0; i < int(n); ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
     const long steps = b.n_steps;
     if (coef.empty()) {
@@ -304,8 +307,7 @@ TEST(gpu_kernels_on_host, observation_chunks_match_cpu_observer) {
 // host executor: one loop iteration per GPU thread, FFTW standing in for
 // cuFFT with the same strided layouts.
 template <class M, class C, nms::scheme S>
-void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs, long /*every*/,
-                      bool by_node) {
+void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs, bool by_node) {
     using T = double;
     const nms::prepared P = nms::prepare(b);
     const int nn = int(P.n_nodes), n = int(P.n_instances);
@@ -316,7 +318,7 @@ void reduce_on_device(const nms::batch& b, nms::sweep_observer<double>& dev_obs,
     std::vector<long> div(std::size_t(n), -1);
     nms::gpu::args_for<M, C, T> a;
     nms::gpu::set_args<M, C, T>(a, P, b, 0, std::size_t(n), node_slot, dev_obs.projections());
-    point_args<M, C, T>(a, P, h, x.data(), ring.data(), div.data());
+    point_args<M, C, T>(a, P, h, x.data(), nullptr, ring.data(), div.data()); // (double: no compensation)
     nms::host_executor<double> ex;
     nms::gpu::device_analyses<T, nms::host_executor<double>> dev(ex, dev_obs, 0, nn, n, a.n_proj, by_node);
     dev.attach(a);
@@ -396,7 +398,7 @@ TEST(gpu_kernels_on_host, device_moments_match_host_reducer) {
         auto got = nms::make_moments_reducer(feats, "");
         got->reset(13, 8);
         nms::sweep_observer<double> dev_obs(coef, transient, every, {got.get()}, 0);
-        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, by_node);
         expect_same_outputs(*ref, *got, 13, by_node ? "node mapping" : "instance mapping");
     }
 }
@@ -435,7 +437,7 @@ TEST(gpu_kernels_on_host, device_units_match_host_unit_reducer) {
         std::unique_ptr<nms::reducer> got_u, got_m;
         make(got_u, got_m);
         nms::sweep_observer<double> dev_obs(coef, transient, every, {got_m.get(), got_u.get()}, 0);
-        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, by_node);
         expect_same_outputs(*ref_u, *got_u, n, by_node ? "node mapping" : "instance mapping");
         expect_same_outputs(*ref_m, *got_m, n, by_node ? "node mapping" : "instance mapping");
     }
@@ -483,7 +485,7 @@ TEST(gpu_kernels_on_host, device_cycles_match_host_attractor) {
         got_a->reset(n, 8);
         got_m->reset(n, 8);
         nms::sweep_observer<double> dev_obs(coef, transient, every, {got_m.get(), got_a.get()}, 0);
-        reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, by_node);
         const std::string what = by_node ? "node mapping" : "instance mapping";
         expect_same_outputs(*ref_a, *got_a, n, what);
         expect_same_outputs(*ref_m, *got_m, n, what);
@@ -537,7 +539,7 @@ TEST(gpu_kernels_on_host, device_spectra_match_host_welch) {
             for (auto* r : {got_s.get(), got_m.get(), got_a.get()}) r->reset(n, 8);
             nms::sweep_observer<double> dev_obs(coef, transient, every,
                                                 {got_m.get(), got_s.get(), got_a.get()}, 0);
-            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, by_node);
             const std::string what =
                 std::string(by_node ? "node" : "instance") + " mapping, nperseg " + std::to_string(nperseg);
             expect_same_outputs(*ref_s, *got_s, n, what);
@@ -607,7 +609,7 @@ TEST(gpu_kernels_on_host, device_fc_matches_host_fc) {
         nms::run_cpu<double>(b, {}, &cpu_obs);
         for (bool by_node : {false, true}) {
             nms::sweep_observer<double> dev_obs(coef, transient, every, make(got, true), 0);
-            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, by_node);
             for (std::size_t k = 0; k < ref.size(); ++k)
                 expect_same_outputs(*ref[k], *got[k], n, by_node ? "node mapping" : "instance mapping");
         }
@@ -705,7 +707,7 @@ TEST(gpu_kernels_on_host, device_bold_matches_host_bold) {
         nms::run_cpu<double>(b, {}, cpu_obs.get());
         for (bool by_node : {false, true}) {
             auto dev_obs = observer(got);
-            reduce_on_device<M, C, scheme::heun>(b, *dev_obs, every, by_node);
+            reduce_on_device<M, C, scheme::heun>(b, *dev_obs, by_node);
             const std::string what = std::string(by_node ? "node" : "instance") + " mapping, " + cf.method;
             for (std::size_t k = 0; k < ref.size(); ++k) expect_same_outputs(*ref[k], *got[k], n, what);
         }
@@ -760,7 +762,7 @@ TEST(gpu_kernels_on_host, device_order_parameter_matches_host_synchrony) {
             auto got = nms::make_synchrony_reducer(feats, {}, true, smp);
             got->reset(n, 8);
             nms::sweep_observer<double> dev_obs(coef, transient, every, {got.get()}, 0);
-            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, by_node);
             expect_same_outputs(*ref, *got, n, by_node ? "node mapping" : "instance mapping");
         }
         // R spans a range over the coupling strengths: the comparison means something.
@@ -824,7 +826,7 @@ TEST(gpu_kernels_on_host, device_hilbert_synchrony_matches_host) {
         nms::run_cpu<double>(b, {}, &cpu_obs);
         for (bool by_node : {false, true}) {
             nms::sweep_observer<double> dev_obs(coef, transient, every, make(got, true), 0);
-            reduce_on_device<M, C, scheme::heun>(b, dev_obs, every, by_node);
+            reduce_on_device<M, C, scheme::heun>(b, dev_obs, by_node);
             const std::string what =
                 std::string(by_node ? "node" : "instance") + " mapping, segment " + std::to_string(segment);
             for (std::size_t k = 0; k < ref.size(); ++k) expect_same_outputs(*ref[k], *got[k], n, what);
@@ -939,7 +941,7 @@ TEST(gpu_kernels_on_host, device_sensors_match_host_projection) {
     nms::run_cpu<double>(b, {}, &cpu_obs);
     for (bool by_node : {false, true}) {
         auto dev_obs = observer(got, true);
-        reduce_on_device<M, C, scheme::heun>(b, *dev_obs, every, by_node);
+        reduce_on_device<M, C, scheme::heun>(b, *dev_obs, by_node);
         for (std::size_t k = 0; k < ref.size(); ++k)
             expect_same_outputs(*ref[k], *got[k], n, by_node ? "node mapping" : "instance mapping");
     }

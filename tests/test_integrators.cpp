@@ -37,6 +37,25 @@ double observed_order(scheme s, double dt) { return std::log2(decay_error(s, dt)
 
 } // namespace
 
+// Float keeps increments far below its resolution: x' = gamma x with
+// gamma dt = 1e-8, a relative step that plain float rounding drops entirely
+// (x would stay 1), as near a fixed point whose level is large against its
+// remaining distance. The compensated update follows exp(gamma T).
+TEST(integrators, float_keeps_increments_below_its_resolution) {
+    for (scheme s : {scheme::euler, scheme::heun, scheme::rk4}) {
+        batch b;
+        b.model = "linear";
+        b.net = single_node();
+        b.method = s;
+        b.dt = 0.01;
+        b.n_steps = 1000000; // T = 1e4 ms
+        b.params["model.gamma"] = field::scalar(-1e-6);
+        b.initial["x"] = field::scalar(1.0);
+        const auto r = run_cpu<float>(b);
+        EXPECT_NEAR(r.final_state[0], std::exp(-1e-2), 2e-7) << int(s);
+    }
+}
+
 TEST(integrators, euler_is_first_order) { EXPECT_NEAR(observed_order(scheme::euler, 0.01), 1.0, 0.05); }
 
 TEST(integrators, heun_is_second_order) { EXPECT_NEAR(observed_order(scheme::heun, 0.01), 2.0, 0.05); }

@@ -35,6 +35,7 @@ template <class M, class C, scheme S, bool Noisy, class T>
 NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for this node, [lane]
                         int l,                 // lane
                         T* x, long xs,         // state of this node: x[v * xs + l]
+                        T* xc,                 // float: its compensation, xc[v * xs + l] (schemes.hpp)
                         const T* acc, long as, // channel sums: acc[ch * as + l]
                         const T* dW, long ds,  // noise increments: dW[v * ds + l]
                         T* ring_out, long rs,  // ring slot of the new step: ring_out[ch * rs + l]
@@ -58,13 +59,18 @@ NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for thi
     T w[M::n_state];
     if constexpr (Noisy) NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) w[v] = dW[v * ds + l];
-    integrate_step<S, Noisy, M>(p, xv, c, w, dt);
+    T comp[compensated<T> ? M::n_state : 1];
+    if constexpr (compensated<T>) NMS_UNROLL
+    for (int v = 0; v < M::n_state; ++v) comp[v] = xc[v * xs + l];
+    integrate_step<S, Noisy, M>(p, xv, c, w, dt, comp);
     bool ok = true;
     NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) {
         x[v * xs + l] = xv[v];
         ok = ok & nfinite(xv[v]);
     }
+    if constexpr (compensated<T>) NMS_UNROLL
+    for (int v = 0; v < M::n_state; ++v) xc[v * xs + l] = comp[v];
     T cv[ncv];
     gather_cvars<M>(xv, cv);
     T ch[nch];

@@ -7,21 +7,46 @@
 // scheme is TVB's HeunStochastic (the same increment in predictor and
 // corrector). Bounds (TVB's state_variable_boundaries) are applied to every
 // stage, as TVB's bound_and_clamp does.
+//
+// Float runs carry a compensation per state variable (Kahan summation of
+// the steps' increments): near a fixed point the increment dt f(x) falls
+// below x's float resolution, and plain x += inc then rounds it away or
+// onto a grid, which stalls the decay or sustains a rounding-driven cycle
+// (its size ~1/dt) that a double run does not have. With the compensation
+// the state follows the double trajectory to within float's resolution.
+// Double runs have none, and their arithmetic is unchanged.
 
 #include "nmsweep/core/hd.hpp"
+
+#include <type_traits>
 
 namespace nms {
 
 enum class scheme { euler, heun, rk4 };
 
+template <class T> constexpr bool compensated = std::is_same_v<T, float>;
+
+// x += inc; comp: the (negated) low-order part of x that rounding dropped.
+template <class T> NMS_HD void add_step(T& x, T* comp, T inc) {
+    if constexpr (compensated<T>) {
+        const T y = inc - *comp;
+        const T t = x + y;
+        *comp = (t - x) - y;
+        x = t;
+    } else {
+        x += inc;
+    }
+}
+
+// comp: one compensation per state variable (float runs; unused in double).
 template <scheme S, bool Noisy, class M, class T>
-NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt) {
+NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt, T* comp) {
     constexpr int n = M::n_state;
     T f0[n];
     M::dfun(p, x, c, f0);
     if constexpr (S == scheme::euler) {
         NMS_UNROLL
-        for (int v = 0; v < n; ++v) x[v] += dt * f0[v] + (Noisy ? dW[v] : T(0));
+        for (int v = 0; v < n; ++v) add_step(x[v], comp + v, dt * f0[v] + (Noisy ? dW[v] : T(0)));
         M::bound(x);
     } else if constexpr (S == scheme::heun) {
         T xi[n], f1[n];
@@ -30,7 +55,8 @@ NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt) {
         M::bound(xi);
         M::dfun(p, xi, c, f1);
         NMS_UNROLL
-        for (int v = 0; v < n; ++v) x[v] += T(0.5) * dt * (f0[v] + f1[v]) + (Noisy ? dW[v] : T(0));
+        for (int v = 0; v < n; ++v)
+            add_step(x[v], comp + v, T(0.5) * dt * (f0[v] + f1[v]) + (Noisy ? dW[v] : T(0)));
         M::bound(x);
     } else {
         static_assert(!Noisy, "rk4 is deterministic");
@@ -48,7 +74,8 @@ NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt) {
         M::bound(xi);
         M::dfun(p, xi, c, k4);
         NMS_UNROLL
-        for (int v = 0; v < n; ++v) x[v] += dt / T(6) * (f0[v] + T(2) * (k2[v] + k3[v]) + k4[v]);
+        for (int v = 0; v < n; ++v)
+            add_step(x[v], comp + v, dt / T(6) * (f0[v] + T(2) * (k2[v] + k3[v]) + k4[v]));
         M::bound(x);
     }
 }

@@ -203,6 +203,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
 #pragma omp parallel num_threads(threads)
     {
         aligned_buffer<T> x(std::size_t(NS) * nn * L);
+        aligned_buffer<T> xc(compensated<T> ? std::size_t(NS) * nn * L : 1); // float: Kahan (schemes.hpp)
         aligned_buffer<T> ring(std::size_t(H) * slot);
         aligned_buffer<T> pinst(std::size_t(NP) * L);
         aligned_buffer<T> pnode(std::size_t(std::max(n_node_params, 1)) * nn * L);
@@ -241,6 +242,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
             };
 
             load_initial<M, C, T, L>(P, node_param_slot, i0, pinst.p, pnode.p, x.p, ring.p, slot, rs);
+            if constexpr (compensated<T>) std::fill(xc.p, xc.p + long(NS) * xs, T(0));
 
             for (long t = 0; t < steps; ++t) {
                 T* const ring_out = ring.p + ((t + 1) & mask) * slot;
@@ -299,13 +301,14 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                                                        rs, acc.p);
                     }
                     T* xn = x.p + long(n) * L;
+                    T* xcn = compensated<T> ? xc.p + long(n) * L : nullptr;
                     T* rn = ring_out + long(n) * L;
                     const T rsum = rowsum[n];
                     const T* const* ppd = pp.data();
 #pragma omp simd
                     for (int l = 0; l < L; ++l)
-                        ok[l] &= int(node_update<M, C, S, Noisy>(ppd, l, xn, xs, acc.p, L, dW.p, L, rn, rs,
-                                                                 rsum, nn, dt));
+                        ok[l] &= int(node_update<M, C, S, Noisy>(ppd, l, xn, xs, xcn, acc.p, L, dW.p, L, rn,
+                                                                 rs, rsum, nn, dt));
                 }
                 for (int l = 0; l < n_valid; ++l)
                     if (!ok[l] && div_step[l] < 0) div_step[l] = t + 1;
