@@ -114,6 +114,21 @@ struct run_reducers {
     std::vector<std::unique_ptr<reducer>> all;
     reducer* attractor = nullptr;
     bool want_final = false;
+    // Synchrony of a phase model observing its phase variable, not the
+    // observable (phase_channel): fed as a channel of its own.
+    reducer* synchrony = nullptr;
+    std::vector<double> phase_coef;
+    // The reducers on the observable, and the channels (coefficients, reducers).
+    std::vector<reducer*> on_observable(const observations& obsv) const {
+        std::vector<reducer*> rp;
+        for (auto& red : all)
+            if (red.get() != synchrony && obsv.on_observable(red.get())) rp.push_back(red.get());
+        return rp;
+    }
+    template <class T> void add_channels(sweep_observer<T>& o, const observations& obsv) const {
+        for (auto& [coef, reds] : obsv.channels()) o.add_channel(coef, reds);
+        if (synchrony) o.add_channel(phase_coef, {synchrony});
+    }
 };
 
 run_reducers make_reducers(const sweep_spec& s) {
@@ -126,6 +141,8 @@ run_reducers make_reducers(const sweep_spec& s) {
     try {
         for (auto& m : make_feature_reducers(s, fc, s.features)) {
             if (m.family->name == "attractor") R.attractor = m.r.get();
+            if (m.family->name == "synchrony" && !(R.phase_coef = phase_channel(s)).empty())
+                R.synchrony = m.r.get();
             R.all.push_back(std::move(m.r));
         }
     } catch (const input_error& e) {
@@ -249,15 +266,13 @@ run_result run_one_batch(h5::result_writer& w, const sweep_spec& s, const connec
     b.first_instance = first;
     for (auto& red : R.all) red->reset(count, int(nn));
     obsv.prepare_batch(first, count);
-    std::vector<reducer*> rp;
-    for (auto& red : R.all)
-        if (obsv.on_observable(red.get())) rp.push_back(red.get());
+    const std::vector<reducer*> rp = R.on_observable(obsv);
     std::vector<std::size_t> ts;
     for (auto k : series_points(s))
         if (k >= first && k < first + count) ts.push_back(k);
     sweep_observer<T> obs(s.observable_coef, transient_steps(s), s.sample_every, rp, first, ts,
                           s.timeseries.enabled ? s.timeseries.every : 0);
-    for (auto& [coef, reds] : obsv.channels()) obs.add_channel(coef, reds);
+    R.add_channels(obs, obsv);
     run_result res = run_batch<T>(b, opt, &obs, backend);
 
     std::vector<double> buf;
@@ -361,11 +376,9 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     // (sample rings, open FCD windows), which also lets the batches grow.
     bool device_reduced = false;
     if (backend == "cuda" && !s.timeseries.enabled) {
-        std::vector<reducer*> rp;
-        for (auto& red : R.all)
-            if (obsv.on_observable(red.get())) rp.push_back(red.get());
-        sweep_observer<T> probe(s.observable_coef, transient_steps(s), s.sample_every, rp, 0);
-        for (auto& [coef, reds] : obsv.channels()) probe.add_channel(coef, reds);
+        sweep_observer<T> probe(s.observable_coef, transient_steps(s), s.sample_every, R.on_observable(obsv),
+                                0);
+        R.add_channels(probe, obsv);
         device_reduced = probe.device_reducible();
     }
     for (auto& red : R.all) red->set_results_only(device_reduced);
@@ -487,11 +500,17 @@ void simulate_t(const sweep_request& r, const sweep_spec& s, const connectome& n
                      rec.time.size(), nv, nn, res.diverged_step[0] >= 0 ? " (DIVERGED)" : "");
 }
 
+// The spec's warnings on stderr (also with -q: they may explain a result).
+void print_warnings(const sweep_spec& s) {
+    for (const auto& w : s.warnings) std::fprintf(stderr, "nmsweep: warning: %s\n", w.c_str());
+}
+
 } // namespace
 
 void run_sweep(const sweep_request& req) {
     input_log log; // every input file the spec names, for the result's provenance
     const sweep_spec s = load_spec(req.spec_path);
+    print_warnings(s);
     const connectome net = load_network(s);
     sweep_request r = req;
     if (r.precision.empty()) r.precision = s.precision;
@@ -504,6 +523,7 @@ void run_sweep(const sweep_request& req) {
 void simulate_point(const sweep_request& req, long every) {
     input_log log;
     const sweep_spec s = load_spec(req.spec_path);
+    print_warnings(s);
     const connectome net = load_network(s);
     sweep_request r = req;
     if (r.precision.empty()) r.precision = s.precision;
@@ -530,6 +550,7 @@ std::string check_spec(const std::string& spec_path) {
     const prepared P = prepare(b);
     std::ostringstream os;
     os << spec_path << ": OK\n";
+    for (const auto& w : s.warnings) os << "  warning: " << w << "\n";
     os << "  model " << s.model << ", coupling " << s.coupling << ", " << net.n << " nodes (" << net.source
        << "), " << P.src.size() << " connections, longest delay " << P.max_delay << " steps\n";
     os << "  grid: ";

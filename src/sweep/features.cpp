@@ -38,7 +38,13 @@ void check_synchrony(const sweep_spec& s, const feature_context& fc, const std::
 }
 std::unique_ptr<reducer> make_synchrony(const sweep_spec& s, const feature_context& fc,
                                         const std::vector<std::string>& picked) {
-    return make_synchrony_reducer(picked, synchrony_for(s, fc), fc.phase_is_observable, fc.smp);
+    synchrony_options o = synchrony_for(s, fc);
+    if (!fc.sensor_space && !phase_channel(s).empty()) {
+        const auto& m = find_model(s.model);
+        o.phase_source = std::string("the phase variable ") + m.states[std::size_t(m.phase_variable)].name +
+                         " (not the observable)";
+    }
+    return make_synchrony_reducer(picked, o, fc.phase_is_observable, fc.smp);
 }
 
 // An empirical FC is region space: no fc_fit in sensor space.
@@ -162,12 +168,16 @@ void check_features(const sweep_spec& s, const feature_context& fc, const std::v
 bool phase_is_observable(const sweep_spec& s) {
     if (s.synchrony.phase == "observable") return true;
     if (s.synchrony.phase == "hilbert") return false;
+    return find_model(s.model).phase_variable >= 0;
+}
+
+std::vector<double> phase_channel(const sweep_spec& s) {
     const auto& m = find_model(s.model);
-    if (m.phase_variable < 0) return false;
-    if (s.observable_coef.size() != m.states.size()) return false; // sin/cos terms
-    for (std::size_t v = 0; v < m.states.size(); ++v)
-        if (s.observable_coef[v] != (int(v) == m.phase_variable ? 1.0 : 0.0)) return false;
-    return true;
+    if (s.synchrony.phase != "auto" || m.phase_variable < 0) return {};
+    std::vector<double> coef(m.states.size(), 0.0);
+    coef[std::size_t(m.phase_variable)] = 1.0;
+    if (s.observable_coef == coef) return {}; // the observable is the phase
+    return coef;
 }
 
 std::vector<made_reducer> make_feature_reducers(const sweep_spec& s, const feature_context& fc,

@@ -149,7 +149,8 @@ class synchrony_reducer final : public reducer {
     std::vector<reducer_output> outputs() const override {
         std::vector<reducer_output> out;
         const std::string how =
-            phase_obs_ ? std::string("phases = the observable")
+            phase_obs_ ? "phases = " +
+                             (opt_.phase_source.empty() ? std::string("the observable") : opt_.phase_source)
                        : "phases of the analytic signal of the observable band-passed to " +
                              num(opt_.band_lo) + " - " + num(opt_.band_hi) + " Hz (FFT segments of " +
                              std::to_string(L_) + " samples, middle halves)";

@@ -72,9 +72,14 @@ struct made_reducer {
 std::vector<made_reducer> make_feature_reducers(const sweep_spec& s, const feature_context& fc,
                                                 const std::vector<std::string>& features);
 
-// Whether synchrony takes the observable itself as the phase: asked for
-// ([output.synchrony] phase = "observable"), or ("auto") the observable is
-// the phase variable of a phase model.
+// Whether synchrony takes its input itself as the phase: asked for
+// ([output.synchrony] phase = "observable"), or ("auto") a phase model,
+// whose synchrony then observes its phase variable whatever the observable
+// (phase_channel).
 bool phase_is_observable(const sweep_spec& s);
+// The projection synchrony observes instead of the observable: a phase
+// model's phase variable when phase = "auto" and the observable is another
+// function of the state (Kuramoto's default sin(theta)); else empty.
+std::vector<double> phase_channel(const sweep_spec& s);
 
 } // namespace nms

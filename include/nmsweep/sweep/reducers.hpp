@@ -160,6 +160,7 @@ struct synchrony_options {
     std::string phase = "auto";           // auto | observable | hilbert (the driver resolves auto)
     double band_lo = 8.0, band_hi = 13.0; // Hz, Hilbert path
     long segment = 0;                     // 0: min(1024, n_samples)
+    std::string phase_source;             // what the phases are when not the observable (descriptions)
 };
 // The Hilbert path's segments (length, hop, offset) and band bins [k0, k1)
 // (hilbert = true, plv = false); input_error "synchrony: ..." when they do not fit.
