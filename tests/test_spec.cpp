@@ -1,6 +1,7 @@
 // Sweep specs: good specs give the right grid, values and batches; bad specs
 // give an input_error that names the file, the line and the key.
 
+#include "nmsweep/models/registry.hpp"
 #include "nmsweep/sweep/plan.hpp"
 
 #include "nmsweep/core/error.hpp"
@@ -555,4 +556,48 @@ TEST(spec, trig_observable_and_precision) {
     EXPECT_THROW(parse_spec(base + "[output]\nobservable = \"sin(thet)\"\n", "k.toml"), input_error);
     EXPECT_THROW(parse_spec(base + "[output]\nobservable = \"sin(theta\"\n", "k.toml"), input_error);
     EXPECT_THROW(parse_spec(base + "precision = \"half\"\n", "k.toml"), input_error);
+}
+
+// A model parameter far outside its plausible domain (TVB's range) is a
+// warning naming the place, the unit and, for a likely unit slip, the value
+// meant; values near the domain (bifurcation sweeps go past TVB's ranges)
+// are not. Literature names of parameters point at the model's name.
+TEST(spec, domain_warnings_and_aliases) {
+    auto jr = [](const std::string& params, const std::string& sweep) {
+        return "[model]\nname = \"jansen_rit\"\n" + params +
+               "[network]\nconnectome = \"synthetic:8\"\n[coupling]\nkind = \"sigmoidal_jansen_rit\"\n"
+               "[integrator]\ndt = 0.1\nduration = 100.0\n" +
+               sweep;
+    };
+    const sweep_spec a = parse_spec(jr("params = { mu = 220.0 }\n", ""), "a.toml");
+    ASSERT_EQ(a.warnings.size(), 1u);
+    EXPECT_NE(a.warnings[0].find("a.toml:3"), std::string::npos) << a.warnings[0];
+    EXPECT_NE(a.warnings[0].find("mu = 220"), std::string::npos) << a.warnings[0];
+    EXPECT_NE(a.warnings[0].find("1/ms"), std::string::npos) << a.warnings[0];
+    EXPECT_NE(a.warnings[0].find("mu = 0.22"), std::string::npos) << a.warnings[0];
+    const sweep_spec b =
+        parse_spec(jr("", "[[sweep]]\nparam = \"model.mu\"\nvalues = [0.05, 0.35, 350.0]\n"), "b.toml");
+    ASSERT_EQ(b.warnings.size(), 1u);
+    EXPECT_NE(b.warnings[0].find("b.toml:11: [sweep]"), std::string::npos) << b.warnings[0];
+    EXPECT_NE(b.warnings[0].find("mu = 0.35"), std::string::npos) << b.warnings[0];
+    EXPECT_TRUE(parse_spec(jr("params = { mu = 0.35, A = 5.0 }\n", ""), "c.toml").warnings.empty());
+    EXPECT_TRUE(parse_spec(jr("", "[[sweep]]\nparam = \"model.mu\"\nlinspace = [0.0, 0.5, 11]\n"), "d.toml")
+                    .warnings.empty());
+
+    const std::string p_sweep =
+        error_of([&] { parse_spec(jr("", "[[sweep]]\nparam = \"model.p\"\nvalues = [100.0]\n"), "e.toml"); });
+    EXPECT_NE(p_sweep.find("did you mean 'mu'"), std::string::npos) << p_sweep;
+    EXPECT_NE(p_sweep.find("p / 1000"), std::string::npos) << p_sweep;
+    const std::string p_param = error_of([&] { parse_spec(jr("params = { p = 220.0 }\n", ""), "f.toml"); });
+    EXPECT_NE(p_param.find("did you mean 'mu'"), std::string::npos) << p_param;
+}
+
+// Every model's defaults lie in the domains its parameters carry (the
+// domains are TVB's ranges: a wrong copy would show here first).
+TEST(spec, model_defaults_inside_their_domains) {
+    for (const auto& m : nms::all_model_infos())
+        for (const auto& p : m.params) {
+            EXPECT_LE(p.lo, p.value) << m.name << "." << p.name;
+            EXPECT_GE(p.hi, p.value) << m.name << "." << p.name;
+        }
 }

@@ -62,4 +62,10 @@ coupling_info find_coupling(const std::string& name, int n_cvar) {
     return ci;
 }
 
+std::string alias_hint(const model_info& m, const std::string& name) {
+    for (const auto& a : m.aliases)
+        if (name == a.alias) return std::string(" (did you mean '") + a.name + "'? " + a.note + ")";
+    return "";
+}
+
 } // namespace nms

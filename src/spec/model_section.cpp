@@ -63,7 +63,8 @@ void parse_model(const ctx& c, const tval& root, sweep_spec& s, parsed_ctx& P) {
         for (const auto& [k, v] : entries(*pt)) {
             const std::string key = "params." + k;
             if (!find_param(P.m->params, k)) {
-                std::string hint = did_you_mean(k, mnames);
+                std::string hint = alias_hint(*P.m, k);
+                if (hint.empty()) hint = did_you_mean(k, mnames);
                 if (find_param(P.ci.params, k))
                     hint = " (it is a parameter of coupling " + P.ci.name + ": set it in [coupling])";
                 c.fail(*v, "model", key, "model " + s.model + " has no parameter '" + k + "'" + hint, false);

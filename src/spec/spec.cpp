@@ -105,6 +105,7 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
             ": rk4 is deterministic, but [integrator] noise is set; use heun or euler (value \"rk4\")");
 
     parse_output(c, root, s, P);
+    check_domains(s);
     return s;
 }
 

@@ -162,6 +162,9 @@ std::vector<std::string> all_bold_constants();
 
 // The message prefix for a key noted while parsing, or the file alone.
 std::string where_of(const sweep_spec& s, const std::string& key);
+// Warnings (sweep_spec::warnings) for model parameter values far outside
+// their plausible domain (domain_checks.cpp).
+void check_domains(sweep_spec& s);
 
 // The sections, in the order parse_spec reads them.
 void parse_model(const ctx& c, const tval& root, sweep_spec& s, parsed_ctx& P);

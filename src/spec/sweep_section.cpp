@@ -376,8 +376,9 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
             if (find_param(ci.params, p))
                 throw input_error("model " + m.name + " has no parameter '" + p +
                                   "' (did you mean 'coupling." + p + "'?)");
+            const std::string alias = alias_hint(m, p);
             throw input_error("model " + m.name + " has no parameter '" + p + "'" +
-                              did_you_mean(p, param_names(m.params)));
+                              (alias.empty() ? did_you_mean(p, param_names(m.params)) : alias));
         }
         r.key = base;
     } else if (base.rfind("coupling.", 0) == 0) {

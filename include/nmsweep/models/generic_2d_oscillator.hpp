@@ -23,18 +23,18 @@ struct generic_2d_oscillator {
 
     enum { tau, I, a, b, c, d, e, f, g, alpha, beta, gamma, n_params };
     static constexpr param_info params[n_params] = {
-        {"tau", 1.0, "", "time-scale separation between V and W"},
-        {"I", 0.0, "", "baseline input to V"},
-        {"a", -2.0, "", "constant term of the W-nullcline"},
-        {"b", -10.0, "", "linear term of the W-nullcline"},
-        {"c", 0.0, "", "quadratic term of the W-nullcline"},
-        {"d", 0.02, "1/ms", "temporal scale factor"},
-        {"e", 3.0, "", "quadratic term of the V-nullcline"},
-        {"f", 1.0, "", "cubic term of the V-nullcline"},
-        {"g", 0.0, "", "linear term of the V-nullcline"},
-        {"alpha", 1.0, "", "weight of W in the V equation"},
-        {"beta", 1.0, "", "decay of W"},
-        {"gamma", 1.0, "", "scaling of the input and the coupling"},
+        {"tau", 1.0, "", "time-scale separation between V and W", 1.0, 5.0},
+        {"I", 0.0, "", "baseline input to V", -5.0, 5.0},
+        {"a", -2.0, "", "constant term of the W-nullcline", -5.0, 5.0},
+        {"b", -10.0, "", "linear term of the W-nullcline", -20.0, 15.0},
+        {"c", 0.0, "", "quadratic term of the W-nullcline", -10.0, 10.0},
+        {"d", 0.02, "1/ms", "temporal scale factor", 0.0001, 1.0},
+        {"e", 3.0, "", "quadratic term of the V-nullcline", -5.0, 5.0},
+        {"f", 1.0, "", "cubic term of the V-nullcline", -5.0, 5.0},
+        {"g", 0.0, "", "linear term of the V-nullcline", -5.0, 5.0},
+        {"alpha", 1.0, "", "weight of W in the V equation", -5.0, 5.0},
+        {"beta", 1.0, "", "decay of W", -5.0, 5.0},
+        {"gamma", 1.0, "", "scaling of the input and the coupling", -1.0, 1.0},
     };
 
     static constexpr int n_state = 2;

@@ -25,19 +25,26 @@ struct jansen_rit {
 
     enum { A, B, a, b, v0, nu_max, r, J, a_1, a_2, a_3, a_4, mu, n_params };
     static constexpr param_info params[n_params] = {
-        {"A", 3.25, "mV", "maximum amplitude of the excitatory PSP"},
-        {"B", 22.0, "mV", "maximum amplitude of the inhibitory PSP"},
-        {"a", 0.1, "1/ms", "reciprocal of the excitatory membrane time constant"},
-        {"b", 0.05, "1/ms", "reciprocal of the inhibitory membrane time constant"},
-        {"v0", 5.52, "mV", "firing threshold (half-activation potential)"},
-        {"nu_max", 0.0025, "1/ms", "half of the maximum firing rate"},
-        {"r", 0.56, "1/mV", "steepness of the sigmoid"},
-        {"J", 135.0, "", "average number of synapses between populations (C)"},
-        {"a_1", 1.0, "", "pyramidal to excitatory interneurons (C1 = a_1 J)"},
-        {"a_2", 0.8, "", "excitatory interneurons to pyramidal (C2 = a_2 J)"},
-        {"a_3", 0.25, "", "pyramidal to inhibitory interneurons (C3 = a_3 J)"},
-        {"a_4", 0.25, "", "inhibitory interneurons to pyramidal (C4 = a_4 J)"},
-        {"mu", 0.22, "1/ms", "mean extrinsic input p (0.22 = 220 Hz)"},
+        {"A", 3.25, "mV", "maximum amplitude of the excitatory PSP", 2.6, 9.75},
+        {"B", 22.0, "mV", "maximum amplitude of the inhibitory PSP", 17.6, 110.0},
+        {"a", 0.1, "1/ms", "reciprocal of the excitatory membrane time constant", 0.05, 0.15},
+        {"b", 0.05, "1/ms", "reciprocal of the inhibitory membrane time constant", 0.025, 0.075},
+        {"v0", 5.52, "mV", "firing threshold (half-activation potential)", 3.12, 6.0},
+        {"nu_max", 0.0025, "1/ms", "half of the maximum firing rate", 0.00125, 0.00375},
+        {"r", 0.56, "1/mV", "steepness of the sigmoid", 0.28, 0.84},
+        {"J", 135.0, "", "average number of synapses between populations (C)", 65.0, 1350.0},
+        {"a_1", 1.0, "", "pyramidal to excitatory interneurons (C1 = a_1 J)", 0.5, 1.5},
+        {"a_2", 0.8, "", "excitatory interneurons to pyramidal (C2 = a_2 J)", 0.4, 1.2},
+        {"a_3", 0.25, "", "pyramidal to inhibitory interneurons (C3 = a_3 J)", 0.125, 0.375},
+        {"a_4", 0.25, "", "inhibitory interneurons to pyramidal (C4 = a_4 J)", 0.125, 0.375},
+        {"mu", 0.22, "1/ms", "mean extrinsic input p (0.22 = 220 Hz)", 0.0, 0.22},
+    };
+    // Jansen & Rit's (and Grimbert & Faugeras') names for TVB's.
+    static constexpr param_alias aliases[] = {
+        {"p", "mu", "Jansen & Rit's input rate p, in 1/s, is mu = p / 1000 here, in 1/ms"},
+        {"C", "J", "Jansen & Rit's C (average number of synapses) is J here"},
+        {"e0", "nu_max",
+         "Jansen & Rit's e0 (half the maximum firing rate, 1/s) is nu_max = e0 / 1000 here, in 1/ms"},
     };
 
     static constexpr int n_state = 6;

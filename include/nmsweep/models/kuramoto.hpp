@@ -23,7 +23,7 @@ struct kuramoto {
 
     enum { omega, n_params };
     static constexpr param_info params[n_params] = {
-        {"omega", 1.0, "rad/ms", "natural angular frequency (1 rad/ms = 159 Hz)"},
+        {"omega", 1.0, "rad/ms", "natural angular frequency (1 rad/ms = 159 Hz)", 0.01, 200.0},
     };
 
     static constexpr int n_state = 1;

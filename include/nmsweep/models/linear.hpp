@@ -20,7 +20,7 @@ struct linear {
 
     enum { gamma, n_params };
     static constexpr param_info params[n_params] = {
-        {"gamma", -10.0, "1/ms", "rate of the linear relaxation (negative: stable)"},
+        {"gamma", -10.0, "1/ms", "rate of the linear relaxation (negative: stable)", -100.0, 0.0},
     };
     static constexpr int n_state = 1;
     static constexpr state_info states[n_state] = {{"x", 0.0, -1.0, 1.0}};

@@ -25,13 +25,13 @@ struct montbrio {
 
     enum { tau, I, Delta, J, eta, cr, cv, n_params };
     static constexpr param_info params[n_params] = {
-        {"tau", 1.0, "ms", "membrane time constant"},
-        {"I", 0.0, "", "external current"},
-        {"Delta", 1.0, "", "half-width of the Lorentzian distribution of excitabilities"},
-        {"J", 15.0, "", "mean synaptic weight"},
-        {"eta", -5.0, "", "centre of the distribution of excitabilities"},
-        {"cr", 1.0, "", "weight of the rate coupling (coupling[0])"},
-        {"cv", 0.0, "", "weight of the voltage coupling (coupling[1])"},
+        {"tau", 1.0, "ms", "membrane time constant", 0.001, 15.0},
+        {"I", 0.0, "", "external current", -10.0, 10.0},
+        {"Delta", 1.0, "", "half-width of the Lorentzian distribution of excitabilities", 0.0, 10.0},
+        {"J", 15.0, "", "mean synaptic weight", -25.0, 25.0},
+        {"eta", -5.0, "", "centre of the distribution of excitabilities", -10.0, 10.0},
+        {"cr", 1.0, "", "weight of the rate coupling (coupling[0])", 0.0, 1.0},
+        {"cv", 0.0, "", "weight of the voltage coupling (coupling[1])", 0.0, 1.0},
     };
 
     static constexpr int n_state = 2;

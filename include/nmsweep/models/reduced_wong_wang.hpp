@@ -56,14 +56,14 @@ struct reduced_wong_wang {
 
     enum { a, b, d, gamma, tau_s, w, J_N, I_o, n_params };
     static constexpr param_info params[n_params] = {
-        {"a", 0.270, "1/nC", "input gain of the rate function (270 n/C)"},
-        {"b", 0.108, "kHz", "input shift of the rate function (108 Hz)"},
-        {"d", 154.0, "ms", "curvature of the rate function (0.154 s)"},
-        {"gamma", 0.641, "", "kinetic parameter of NMDA gating"},
-        {"tau_s", 100.0, "ms", "NMDA decay time constant"},
-        {"w", 0.6, "", "recurrent excitation weight"},
-        {"J_N", 0.2609, "nA", "NMDA synaptic coupling"},
-        {"I_o", 0.33, "nA", "effective external input"},
+        {"a", 0.270, "1/nC", "input gain of the rate function (270 n/C)", 0.0, 0.27},
+        {"b", 0.108, "kHz", "input shift of the rate function (108 Hz)", 0.0, 1.0},
+        {"d", 154.0, "ms", "curvature of the rate function (0.154 s)", 0.0, 200.0},
+        {"gamma", 0.641, "", "kinetic parameter of NMDA gating", 0.0, 1.0},
+        {"tau_s", 100.0, "ms", "NMDA decay time constant", 50.0, 150.0},
+        {"w", 0.6, "", "recurrent excitation weight", 0.0, 1.0},
+        {"J_N", 0.2609, "nA", "NMDA synaptic coupling", 0.2609, 0.5},
+        {"I_o", 0.33, "nA", "effective external input", 0.0, 1.0},
     };
 
     static constexpr int n_state = 1;

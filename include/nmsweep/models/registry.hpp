@@ -66,7 +66,8 @@ struct model_info {
     std::vector<state_info> states;
     std::vector<int> cvar;
     std::vector<const preset*> presets;
-    int phase_variable = -1; // a phase model: the state variable that is a phase (M::phase_variable)
+    int phase_variable = -1;          // a phase model: the state variable that is a phase (M::phase_variable)
+    std::vector<param_alias> aliases; // other names of its parameters (M::aliases, when it has them)
 };
 struct coupling_info {
     std::string name, doc;
@@ -80,6 +81,14 @@ template <class M>
 struct phase_variable_of<M, std::void_t<decltype(M::phase_variable)>>
     : std::integral_constant<int, M::phase_variable> {};
 
+// M::aliases when the model declares them.
+template <class M, class = void> struct aliases_of {
+    static std::vector<param_alias> get() { return {}; }
+};
+template <class M> struct aliases_of<M, std::void_t<decltype(M::aliases)>> {
+    static std::vector<param_alias> get() { return {std::begin(M::aliases), std::end(M::aliases)}; }
+};
+
 template <class M> model_info make_model_info() {
     model_info m;
     m.name = M::name;
@@ -91,11 +100,15 @@ template <class M> model_info make_model_info() {
     m.cvar.assign(M::cvar, M::cvar + M::n_cvar);
     for (const auto& p : M::presets) m.presets.push_back(&p);
     m.phase_variable = phase_variable_of<M>::value;
+    m.aliases = aliases_of<M>::get();
     return m;
 }
 
 std::vector<model_info> all_model_infos();
 const model_info& find_model(const std::string& name); // throws input_error with a suggestion
+// " (did you mean 'mu'? Jansen & Rit's input rate p, ...)" when `name` is an
+// alias of one of m's parameters, else "".
+std::string alias_hint(const model_info& m, const std::string& name);
 coupling_info find_coupling(const std::string& name, int n_cvar);
 std::vector<std::string> coupling_names(); // every coupling of coupling_list
 

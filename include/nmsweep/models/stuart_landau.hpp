@@ -24,8 +24,8 @@ struct stuart_landau {
 
     enum { a, omega, n_params };
     static constexpr param_info params[n_params] = {
-        {"a", -0.5, "1/ms", "bifurcation parameter (Hopf at a = 0; limit-cycle radius sqrt(a))"},
-        {"omega", 1.0, "rad/ms", "angular frequency"},
+        {"a", -0.5, "1/ms", "bifurcation parameter (Hopf at a = 0; limit-cycle radius sqrt(a))", -10.0, 10.0},
+        {"omega", 1.0, "rad/ms", "angular frequency", 0.05, 630.0},
     };
 
     static constexpr int n_state = 2;

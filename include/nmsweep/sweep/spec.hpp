@@ -209,6 +209,9 @@ struct sweep_spec {
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).
     std::map<std::string, std::string> where;
+    // What the user should see but that is not an error ("FILE:LINE: [section]
+    // key: ..."), e.g. a parameter far outside its plausible domain.
+    std::vector<std::string> warnings;
 };
 
 // Reads, parses and fully validates a spec: also loads the network to check
