@@ -131,16 +131,23 @@ TEST(attractor, damped_oscillation_is_a_fixed_point) {
     EXPECT_EQ(v.cls, nms::fixed_point);
     EXPECT_TRUE(std::isnan(v.frequency));
     EXPECT_LT(v.amplitude, 2 * std::exp(-4.5)); // the last cycle's, not the record's
-    // Rung down below the fixed-point tolerance long before the end.
+    // The level: the middle of the last cycle (5 + ~1e-4), not the record's
+    // mean (5 + 0.0032, the ringing's average).
+    EXPECT_NEAR(v.mean, 5, 5e-4);
+    // Rung down below the fixed-point tolerance long before the end: the
+    // level is where it settled (the record's mean is 5.0031).
     const auto w =
         classify([](double t) { return 5 + std::exp(-t / 100) * std::sin(2 * pi * 10 * t / 1000); }, 5000);
     EXPECT_EQ(w.cls, nms::fixed_point);
+    EXPECT_NEAR(w.mean, 5, 1e-12);
 }
 
 TEST(attractor, monotone_approach_is_a_fixed_point_and_drift_is_unresolved) {
     const auto v = classify([](double t) { return 5 + 3 * std::exp(-t / 500); }, 5000);
     EXPECT_EQ(v.cls, nms::fixed_point);
     EXPECT_LT(v.amplitude, 3 * std::exp(-5.0));
+    // The level reached: the last sample (t = 4999 ms), not the mean (5.3).
+    EXPECT_NEAR(v.mean, 5 + 3 * std::exp(-4999.0 / 500), 1e-12);
     EXPECT_EQ(classify([](double t) { return 0.001 * t; }, 5000).cls, nms::unresolved);
 }
 

@@ -119,7 +119,15 @@ class attractor_reducer final : public reducer {
                            {},
                            "Hz",
                            "1 / mean cycle period (NaN for fixed points and unresolved)" + of});
-            out.push_back({pre + "attractor_mean", dims, sizes, {}, u, "time mean after the transient" + of});
+            out.push_back(
+                {pre + "attractor_mean",
+                 dims,
+                 sizes,
+                 {},
+                 u,
+                 "cycles: time mean after the transient; fixed points: the level at the end of the "
+                 "record (the last sample, or the middle of the last cycle of a damped oscillation)" +
+                     of});
         }
         return out;
     }
@@ -163,20 +171,25 @@ class attractor_reducer final : public reducer {
 
     void add(channel& c, double x) const { c.add(cp_, x); }
 
+    // A fixed point's level is where the record ends (the last sample, or
+    // the middle of the last cycle of a damped oscillation), not the record's
+    // mean, unless the record stayed within the tolerance: starts that settle
+    // late would otherwise differ by their path.
     verdict classify(const channel& c) const {
         if (c.n == 0) return {fixed_point, nan, nan, nan};
         const double ptp = c.mx - c.mn;
-        if (ptp <= fp_tol(c.mx, c.mn)) return {fixed_point, ptp, nan, c.mean};
+        if (ptp <= fp_tol(c.mx, c.mn))
+            return {fixed_point, ptp, nan, c.mean}; // (within tolerance throughout)
         const double T = c.nc ? c.T.mean(c.nc) : nan;
         // Cycles that stopped (the oscillation decayed below the fixed-point
         // tolerance, or the signal settled elsewhere) long before the end.
         const double t_end = double(c.n - 1) * dt_;
-        if (c.nc >= 1 && t_end - c.t_up > 3 * T) return {fixed_point, c.cmax - c.cmin, nan, c.mean};
+        if (c.nc >= 1 && t_end - c.t_up > 3 * T) return {fixed_point, c.cmax - c.cmin, nan, c.prev};
         if (c.nc < std::max(1L, opt_.min_cycles)) {
             // Too few cycles: a monotone (or overdamped) approach to a fixed
             // point moves far less in the second half of the record than in all.
             const double ptp2 = c.mx2 - c.mn2;
-            if (ptp2 >= 0 && ptp2 <= 0.25 * ptp) return {fixed_point, ptp2, nan, c.mean};
+            if (ptp2 >= 0 && ptp2 <= 0.25 * ptp) return {fixed_point, ptp2, nan, c.prev};
             return {unresolved, ptp, nan, c.mean};
         }
         // A damped oscillation: the cycle amplitude halves within the record
@@ -185,7 +198,7 @@ class attractor_reducer final : public reducer {
         if (c.A.slope(c.nc) < 0 && c.a_last <= 0.5 * c.a_first) {
             const double mid = std::isnan(c.a_mid) ? c.a_last : c.a_mid;
             if (mid > 0 && c.a_last > 0 && std::log(c.a_last / mid) <= 0.5 * std::log(mid / c.a_first))
-                return {fixed_point, c.a_last, nan, c.mean};
+                return {fixed_point, c.a_last, nan, 0.5 * (c.pmax + c.pmin)};
         }
         const double f = T > 0 ? 1000.0 / T : nan;
         const double tol = opt_.regular_tol;
