@@ -12,6 +12,7 @@
 #include "nmsweep/analysis/channel_schedule.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -27,18 +28,13 @@ class host_schedule {
 
     // A block's sample of nch channels (obs: the nodes' values, net: their
     // mean); its state goes to load(device_state) once the block is done.
+    // The block's lanes run as sub-blocks of `sub` lanes (padding lanes
+    // skipped): every lane's arithmetic is its own, and a schedule's
+    // segments and spectra (per-thread scratch, the size of its ring) then
+    // stay a fraction of the block's rings.
     template <class Load> void add(const obs_block& b, long nch, Load&& load) {
-        block& k = find(b, nch);
-        const std::size_t L = std::size_t(b.lanes), C = std::size_t(nch);
-        std::copy(b.obs, b.obs + C * L, k.x.begin());
-        std::copy(b.net, b.net + L, k.x.begin() + long(C * L));
-        k.r->after_sample(k.x.data());
-        if (k.r->count < n_samples_) return;
-        device_state st = std::move(k.r->hand_over(b.first).at(0));
-        st.n_valid = b.n_valid; // (the block's padding lanes aside)
-        load(st);
-        std::lock_guard<std::mutex> lock(mu_);
-        blocks_.erase(b.first);
+        for (int l0 = 0; l0 < b.n_valid; l0 += sub)
+            add_lanes(b, l0, std::min(sub, b.n_valid - l0), nch, load);
     }
 
     // Samples were fed to a block that has not been handed over (a caller
@@ -51,20 +47,37 @@ class host_schedule {
     }
 
   private:
+    static constexpr int sub = 4;
+
+    // Lanes l0 .. l0 + w - 1 of block b, as a block of their own.
+    template <class Load> void add_lanes(const obs_block& b, int l0, int w, long nch, Load&& load) {
+        const std::size_t first = b.first + std::size_t(l0);
+        block& k = find(first, w, nch);
+        for (long c = 0; c < nch; ++c)
+            std::copy(b.obs + c * b.lanes + l0, b.obs + c * b.lanes + l0 + w, k.x.begin() + c * w);
+        std::copy(b.net + l0, b.net + l0 + w, k.x.begin() + nch * w);
+        k.r->after_sample(k.x.data());
+        if (k.r->count < n_samples_) return;
+        device_state st = std::move(k.r->hand_over(first).at(0));
+        load(st);
+        std::lock_guard<std::mutex> lock(mu_);
+        blocks_.erase(first);
+    }
+
     using executor = host_executor<double>;
     struct block {
         executor ex;
         std::unique_ptr<channel_reductions<double, executor>> r;
         std::vector<double> x; // this sample's channels, [c * lanes + lane], the mean last
     };
-    block& find(const obs_block& b, long nch) {
+    block& find(std::size_t first, int lanes, long nch) {
         std::lock_guard<std::mutex> lock(mu_);
-        auto& k = blocks_[b.first];
+        auto& k = blocks_[first];
         if (!k) {
             k = std::make_unique<block>();
-            k->r = std::make_unique<channel_reductions<double, executor>>(k->ex, nch, b.lanes,
+            k->r = std::make_unique<channel_reductions<double, executor>>(k->ex, nch, lanes,
                                                                           std::vector<device_request>{q_});
-            k->x.resize(std::size_t((nch + 1) * b.lanes));
+            k->x.resize(std::size_t((nch + 1) * lanes));
         }
         return *k;
     }
