@@ -7,17 +7,10 @@
 #include "spec_io.hpp"
 
 #include <cmath>
-#include <cstdio>
 
 namespace nms::spec_io {
 
 namespace {
-
-std::string num(double x) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%g", x);
-    return b;
-}
 
 bool near_domain(const param_info& p, double x) {
     const double w = p.hi - p.lo;
