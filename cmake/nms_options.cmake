@@ -28,3 +28,12 @@ set(NMS_HOT_FLAGS ${NMS_HOT_OPT} -fopenmp-simd -fno-math-errno -fno-trapping-mat
 if(NMS_NATIVE)
   list(APPEND NMS_HOT_FLAGS -march=native -mprefer-vector-width=512)
 endif()
+
+# The host's lane operations (analysis/channel_schedule.hpp): vectorised,
+# without contraction into FMAs, so that every lane rounds as in a generic
+# build whether it ran in a vector or alone (tests/test_lane_ops.cpp).
+set(NMS_LANE_FLAGS ${NMS_HOT_FLAGS} -ffp-contract=off)
+
+# Lane loops in NMS_HD code (NMS_LANES, core/hd.hpp) are `omp simd` loops in
+# every C++ translation unit that includes them, OpenMP or not.
+add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fopenmp-simd>)

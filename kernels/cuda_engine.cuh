@@ -221,6 +221,14 @@ __global__ void __launch_bounds__(max_block_threads) each_kernel(long count, con
     if (g < count) op(g);
 }
 
+// A lane operation (channel_schedule.hpp's each_lanes) as one thread per
+// lane: g = row * n + lane.
+template <class Op> struct lane_thread {
+    Op op;
+    long n;
+    __device__ void operator()(long g) const { op.template lanes<1>(g / n, g % n); }
+};
+
 // The executor of the per-sample schedule (channel_schedule.hpp) on a
 // device stream: a launch per operation, cuFFT for the transforms.
 template <class T> struct cuda_executor {
@@ -244,6 +252,9 @@ template <class T> struct cuda_executor {
         if (count <= 0) return;
         each_kernel<<<unsigned((count + bt - 1) / bt), bt, 0, st>>>(count, op);
         NMS_CUDA_LAUNCHED("per-sample reductions");
+    }
+    template <class Op> void each_lanes(long rows, long n, const Op& op) const {
+        each(rows * n, lane_thread<Op>{op, n});
     }
     void zero(double* p, std::size_t n) const {
         NMS_CUDA_CHECK(cudaMemsetAsync(p, 0, n * sizeof(double), st));

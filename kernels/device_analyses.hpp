@@ -223,7 +223,7 @@ template <class T, class X> class device_analyses {
             [&](long j, double w, bool exact, long count) {
                 ex_.each(cs_, bold_sample_op{ba_, j, w, exact});
                 ex_.each(cs_, fc_means_op{by_.p, bmean_.p, bd_.p, be_.p, double(count)});
-                ex_.each(cs_, fc_rows_op{bd_.p, be_.p, bc_.p, nn_, n_});
+                ex_.each_lanes(nn_, n_, fc_rows_op{bd_.p, be_.p, bc_.p, nn_, n_});
             });
     }
 

@@ -457,7 +457,7 @@ class bold_reducer final : public reducer {
         d.resize(N);
         e.resize(N);
         for (long a = 0; a < nn_; ++a) fc_means(y, mu, d.data(), e.data(), k, a);
-        for (long a = 0; a < nn_; ++a) fc_row(d.data(), e.data(), co, a, nn_, 1, 0);
+        for (long a = 0; a < nn_; ++a) fc_row<1>(d.data(), e.data(), co, a, nn_, 1, 0);
     }
 
     void fc(std::size_t i, double* out) const {

@@ -1,8 +1,10 @@
 #pragma once
 
 // The host executor of the per-sample schedule (nmsweep/analysis/
-// channel_schedule.hpp): one loop iteration per GPU thread, FFTW (double)
-// standing in for cuFFT with the same strided batched layouts. The CPU
+// channel_schedule.hpp): one loop iteration per GPU thread, or per four
+// lanes of a lane operation (the lanes the innermost, vectorised loop: the
+// rows of FC and PLV and the segments' series are contiguous in the lanes),
+// FFTW (double) standing in for cuFFT with the same strided batched layouts. The CPU
 // sweep runs the schedule analyses with it (host_schedule.hpp), and the
 // tests run the device's schedule with it on machines without a GPU.
 //
@@ -145,6 +147,15 @@ template <class T> struct host_executor {
 
     template <class Op> void each(long count, const Op& op) const {
         for (long g = 0; g < count; ++g) op(g);
+    }
+    // Lanes four at a time (a 256-bit vector of doubles), the rest one by one.
+    static constexpr int lane_width = 4;
+    template <class Op> void each_lanes(long rows, long n, const Op& op) const {
+        for (long r = 0; r < rows; ++r) {
+            long i = 0;
+            for (; i + lane_width <= n; i += lane_width) op.template lanes<lane_width>(r, i);
+            for (; i < n; ++i) op.template lanes<1>(r, i);
+        }
     }
     void zero(double* p, std::size_t n) const { std::fill(p, p + n, 0.0); }
     std::unique_ptr<r2c> make_r2c(long L, long B) const { return std::make_unique<r2c>(L, B); }

@@ -13,7 +13,11 @@
 // An executor X provides: X::buffer<V> (zeros(n), assign(host vector), p,
 // n, download()), X::scratch<V>(slot) (zeros(n), get(): contents that live
 // within one operation), each(count, op) calling op(g) for g < count (a GPU
-// thread each), zero(p, n), and make_r2c(L, B) / make_inverse(L, B):
+// thread each), each_lanes(rows, n, op) calling op.lanes<W>(r, i0) for
+// lanes i0 .. i0 + W - 1 of each row r < rows (a GPU thread per lane, W = 1;
+// the host takes W adjacent lanes at once, its innermost, vectorised loop:
+// each lane's arithmetic is the same either way), zero(p, n), and
+// make_r2c(L, B) / make_inverse(L, B):
 // batched FFTs of B series laid out [t * B + b] (run(in, out) / run(z), in
 // place).
 
@@ -32,7 +36,8 @@
 
 namespace nms {
 
-// ---- One operation per GPU thread (g: the thread's index) -----------------
+// ---- Operations: op(g), one per GPU thread g; or op.lanes<W>(row, i0), one
+// per GPU thread for each lane of each row, W lanes at a time on the host --
 
 template <class T> struct ring_store_op {
     const double* x;
@@ -45,14 +50,18 @@ template <class T> struct welch_prepare_op {
     long length, first_slot;
     const double* window;
     T* seg;
-    long B;
-    NMS_HD void operator()(long b) const { welch_prepare(ring, B, length, first_slot, window, seg, B, b); }
+    long B, n;
+    template <int W> NMS_HD void lanes(long r, long i0) const {
+        welch_prepare<W>(ring, B, length, first_slot, window, seg, r * n + i0);
+    }
 };
 template <class T> struct welch_accumulate_op {
     const T* X;
     long bins, B, n;
     double* psd;
-    NMS_HD void operator()(long b) const { welch_accumulate(X, bins, B, b, n, psd); }
+    template <int W> NMS_HD void lanes(long r, long i0) const {
+        welch_accumulate<W>(X, bins, B, r * n + i0, n, psd);
+    }
 };
 struct fc_means_op {
     const double* x;
@@ -64,13 +73,13 @@ struct fc_rows_op {
     const double *d, *e;
     double* C;
     long nn, n;
-    NMS_HD void operator()(long g) const { fc_row(d, e, C, g / n, nn, n, g % n); }
+    template <int W> NMS_HD void lanes(long a, long i0) const { fc_row<W>(d, e, C, a, nn, n, i0); }
 };
 struct fcd_close_op {
     const double* C;
     float* fc;
     long nn, n;
-    NMS_HD void operator()(long g) const { fcd_close_row(C, fc, g / n, nn, n, g % n); }
+    template <int W> NMS_HD void lanes(long a, long i0) const { fcd_close_row<W>(C, fc, a, nn, n, i0); }
 };
 struct order_op {
     const double* x;
@@ -83,37 +92,43 @@ struct plv_phase_op {
     const double* x;
     long nn, n;
     double *re, *im;
-    NMS_HD void operator()(long g) const { plv_phase_row(x, nn, n, g / n, g % n, re, im); }
+    template <int W> NMS_HD void lanes(long a, long i0) const { plv_phase_row<W>(x, nn, n, a, i0, re, im); }
 };
 template <class T> struct hilbert_prepare_op {
     const T* ring;
     long L, first;
     T* seg;
-    long B;
-    NMS_HD void operator()(long b) const { hilbert_prepare(ring, L, first, seg, B, b); }
+    long B, n;
+    template <int W> NMS_HD void lanes(long r, long i0) const {
+        hilbert_prepare<W>(ring, L, first, seg, B, r * n + i0);
+    }
 };
 template <class T> struct hilbert_mask_op {
     T* Z;
-    long L, B, k0, k1;
-    NMS_HD void operator()(long b) const { hilbert_mask(Z, L, B, k0, k1, b); }
+    long L, B, k0, k1, n;
+    template <int W> NMS_HD void lanes(long r, long i0) const { hilbert_mask<W>(Z, L, B, k0, k1, r * n + i0); }
 };
 template <class T> struct hilbert_normalize_op {
     T* z;
-    long B, off, hop;
-    NMS_HD void operator()(long b) const { hilbert_normalize(z, B, off, hop, b); }
+    long B, off, hop, n;
+    template <int W> NMS_HD void lanes(long r, long i0) const {
+        hilbert_normalize<W>(z, B, off, hop, r * n + i0);
+    }
 };
 template <class T> struct hilbert_order_op {
     const T* u;
     long nn, n, off, hop, base;
     double *r_mean, *r_m2;
-    NMS_HD void operator()(long i) const { hilbert_order(u, nn * n, nn, n, off, hop, base, i, r_mean, r_m2); }
+    template <int W> NMS_HD void lanes(long, long i0) const {
+        hilbert_order<W>(u, nn * n, nn, n, off, hop, base, i0, r_mean, r_m2);
+    }
 };
 template <class T> struct hilbert_plv_op {
     const T* u;
     long nn, n, off, hop;
     double *re, *im;
-    NMS_HD void operator()(long g) const {
-        hilbert_plv_row(u, nn * n, nn, n, off, hop, g / n, g % n, re, im);
+    template <int W> NMS_HD void lanes(long a, long i0) const {
+        hilbert_plv_row<W>(u, nn * n, nn, n, off, hop, a, i0, re, im);
     }
 };
 
@@ -227,7 +242,7 @@ template <class T, class X> struct fc_schedule final : schedule<T> {
     }
     void after_sample(const double* x, long j) override {
         ex.each(cs, fc_means_op{x, fmean.p, fd.p, fe.p, double(j + 1)});
-        ex.each(cs, fc_rows_op{fd.p, fe.p, fcm.p, nch, n});
+        ex.each_lanes(nch, n, fc_rows_op{fd.p, fe.p, fcm.p, nch, n});
         if (!fp.fcd) return;
         long k_lo, k_hi;
         fcd_windows(j, fp.window, fp.step, fp.n_windows, k_lo, k_hi);
@@ -241,9 +256,9 @@ template <class T, class X> struct fc_schedule final : schedule<T> {
                 ex.zero(C, std::size_t(pairs * n));
             }
             ex.each(cs, fc_means_op{x, wm, fd.p, fe.p, double(++wcount[s])});
-            ex.each(cs, fc_rows_op{fd.p, fe.p, C, nch, n});
+            ex.each_lanes(nch, n, fc_rows_op{fd.p, fe.p, C, nch, n});
             if (j == k * fp.step + fp.window - 1) { // the window closes
-                ex.each(cs, fcd_close_op{C, fcd.p + std::size_t(k * fcd_words), nch, n});
+                ex.each_lanes(nch, n, fcd_close_op{C, fcd.p + std::size_t(k * fcd_words), nch, n});
                 ++fcd_closed;
             }
         }
@@ -284,9 +299,9 @@ template <class T, class X> struct welch_schedule final : schedule<T> {
     // only the segment ending at sample smp.
     void segment(long smp) {
         T *s = seg.get(), *f = Xf.get();
-        ex.each(B, welch_prepare_op<T>{ring.p, L, (smp + 1) % L, win.p, s, B});
+        ex.each_lanes(B / n, n, welch_prepare_op<T>{ring.p, L, (smp + 1) % L, win.p, s, B, n});
         fft->run(s, f);
-        ex.each(B, welch_accumulate_op<T>{f, bins, B, n, psd.p});
+        ex.each_lanes(B / n, n, welch_accumulate_op<T>{f, bins, B, n, psd.p});
         ++n_segments;
     }
     void after_sample(const double* x, long j) override {
@@ -339,7 +354,7 @@ template <class T, class X> struct synchrony_schedule final : schedule<T> {
         if (yp.hilbert) return hilbert_after(x, j);
         r_count = j + 1; // the values are the phases
         ex.each(n, order_op{x, nch, n, double(r_count), rmean.p, rm2.p});
-        if (yp.plv) ex.each(cs, plv_phase_op{x, nch, n, pre.p, pim.p});
+        if (yp.plv) ex.each_lanes(nch, n, plv_phase_op{x, nch, n, pre.p, pim.p});
         plv_count = yp.plv ? r_count : 0;
     }
     void hilbert_after(const double* x, long j) {
@@ -347,15 +362,15 @@ template <class T, class X> struct synchrony_schedule final : schedule<T> {
         ex.each(cs, ring_store_op<T>{x, hring.p, cs, j % L});
         if (!segment_ends(j, L, yp.hop)) return;
         T *s = hseg.get(), *z = hz.get();
-        ex.each(cs, hilbert_prepare_op<T>{hring.p, L, (j + 1) % L, s, cs});
+        ex.each_lanes(nch, n, hilbert_prepare_op<T>{hring.p, L, (j + 1) % L, s, cs, n});
         hfwd->run(s, z);
-        ex.each(cs, hilbert_mask_op<T>{z, L, cs, yp.k0, yp.k1});
+        ex.each_lanes(nch, n, hilbert_mask_op<T>{z, L, cs, yp.k0, yp.k1, n});
         hinv->run(z);
-        ex.each(cs, hilbert_normalize_op<T>{z, cs, yp.offset, yp.hop});
-        ex.each(n, hilbert_order_op<T>{z, nch, n, yp.offset, yp.hop, r_count, rmean.p, rm2.p});
+        ex.each_lanes(nch, n, hilbert_normalize_op<T>{z, cs, yp.offset, yp.hop, n});
+        ex.each_lanes(1, n, hilbert_order_op<T>{z, nch, n, yp.offset, yp.hop, r_count, rmean.p, rm2.p});
         r_count += yp.hop;
         if (!yp.plv) return;
-        ex.each(cs, hilbert_plv_op<T>{z, nch, n, yp.offset, yp.hop, pre.p, pim.p});
+        ex.each_lanes(nch, n, hilbert_plv_op<T>{z, nch, n, yp.offset, yp.hop, pre.p, pim.p});
         plv_count += yp.hop;
     }
     void hand_over(device_state& s) const override {

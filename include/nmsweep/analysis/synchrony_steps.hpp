@@ -41,14 +41,24 @@ NMS_HD void order_sample(const double* x, long nn, long n, long i, double k, dou
     welford_r(nhypot(re, im) / double(nn), i, k, r_mean, r_m2);
 }
 
-// Row a of instance i: exp(i x_a) conj(exp(i x_b)), b = a+1 .. nn-1.
-NMS_HD void plv_phase_row(const double* x, long nn, long n, long a, long i, double* re, double* im) {
-    const double ca = ncos(x[a * n + i]), sa = nsin(x[a * n + i]);
+// Row a of instances i0 .. i0 + W - 1: exp(i x_a) conj(exp(i x_b)),
+// b = a+1 .. nn-1 (W = 1 on a GPU thread, the lanes innermost on the host).
+template <int W>
+NMS_HD void plv_phase_row(const double* x, long nn, long n, long a, long i0, double* re, double* im) {
+    double ca[W], sa[W];
+    NMS_LANES
+    for (int w = 0; w < W; ++w) {
+        ca[w] = ncos(x[a * n + i0 + w]);
+        sa[w] = nsin(x[a * n + i0 + w]);
+    }
     for (long b = a + 1; b < nn; ++b) {
-        const double cb = ncos(x[b * n + i]), sb = nsin(x[b * n + i]);
-        const long at = fc_pair(a, b, nn) * n + i;
-        re[at] += ca * cb + sa * sb;
-        im[at] += sa * cb - ca * sb;
+        const long at = fc_pair(a, b, nn) * n + i0;
+        NMS_LANES
+        for (int w = 0; w < W; ++w) {
+            const double cb = ncos(x[b * n + i0 + w]), sb = nsin(x[b * n + i0 + w]);
+            re[at + w] += ca[w] * cb + sa[w] * sb;
+            im[at + w] += sa[w] * cb - ca[w] * sb;
+        }
     }
 }
 
@@ -61,66 +71,102 @@ template <class T> NMS_HD void ring_store(const double* x, T* ring, long B, long
     ring[slot * B + b] = T(x[b]);
 }
 
+// Series b0 .. b0 + W - 1 (W = 1 on a GPU thread, adjacent ones on the host)
+// of the operations below.
 // The segment whose oldest sample is in ring slot `first`.
-template <class T> NMS_HD void hilbert_prepare(const T* ring, long L, long first, T* seg, long B, long b) {
-    for (long t = 0; t < L; ++t) seg[t * B + b] = ring[((first + t) % L) * B + b];
+template <int W, class T> NMS_HD void hilbert_prepare(const T* ring, long L, long first, T* seg, long B, long b0) {
+    for (long t = 0; t < L; ++t) {
+        const T* r = ring + ((first + t) % L) * B + b0;
+        T* out = seg + t * B + b0;
+        NMS_LANES
+        for (int w = 0; w < W; ++w) out[w] = r[w];
+    }
 }
 
 // Z: complex, interleaved, [k * B + b]; bins 0 .. L/2 hold the R2C output.
-template <class T> NMS_HD void hilbert_mask(T* Z, long L, long B, long k0, long k1, long b) {
+template <int W, class T> NMS_HD void hilbert_mask(T* Z, long L, long B, long k0, long k1, long b0) {
     for (long k = 0; k < L; ++k) {
-        T* z = Z + 2 * (k * B + b);
-        if (k >= k0 && k < k1) {
-            const T g = (k == 0 || (L % 2 == 0 && k == L / 2)) ? T(1) : T(2);
-            z[0] *= g;
-            z[1] *= g;
-        } else {
-            z[0] = z[1] = T(0);
-        }
+        T* z = Z + 2 * (k * B + b0);
+        const bool keep = k >= k0 && k < k1;
+        const T g = !keep ? T(0) : (k == 0 || (L % 2 == 0 && k == L / 2)) ? T(1) : T(2);
+        NMS_LANES
+        for (int w = 0; w < 2 * W; ++w) z[w] = keep ? z[w] * g : T(0);
     }
 }
 
 // The analytic signal z at times off .. off+hop-1 made unit phasors (0 where
 // it vanishes).
-template <class T> NMS_HD void hilbert_normalize(T* z, long B, long off, long hop, long b) {
+template <int W, class T> NMS_HD void hilbert_normalize(T* z, long B, long off, long hop, long b0) {
     for (long t = off; t < off + hop; ++t) {
-        T* p = z + 2 * (t * B + b);
-        const double re = p[0], im = p[1], m = nhypot(re, im);
-        p[0] = m > 0 ? T(re / m) : T(0);
-        p[1] = m > 0 ? T(im / m) : T(0);
+        T* p = z + 2 * (t * B + b0);
+        NMS_LANES
+        for (int w = 0; w < W; ++w) {
+            const double re = p[2 * w], im = p[2 * w + 1], m = nhypot(re, im);
+            p[2 * w] = m > 0 ? T(re / m) : T(0);
+            p[2 * w + 1] = m > 0 ? T(im / m) : T(0);
+        }
     }
 }
 
-// R at the kept times in order, the (base + t + 1)-th R.
-template <class T>
-NMS_HD void hilbert_order(const T* u, long B, long nn, long n, long off, long hop, long base, long i,
+// R at the kept times in order, the (base + t + 1)-th R, instances i0 ..
+// i0 + W - 1.
+template <int W, class T>
+NMS_HD void hilbert_order(const T* u, long B, long nn, long n, long off, long hop, long base, long i0,
                           double* r_mean, double* r_m2) {
     for (long t = 0; t < hop; ++t) {
-        double re = 0, im = 0;
+        double re[W] = {}, im[W] = {};
         for (long q = 0; q < nn; ++q) {
-            const T* p = u + 2 * ((off + t) * B + q * n + i);
-            re += double(p[0]);
-            im += double(p[1]);
+            const T* p = u + 2 * ((off + t) * B + q * n + i0);
+            NMS_LANES
+            for (int w = 0; w < W; ++w) {
+                re[w] += double(p[2 * w]);
+                im[w] += double(p[2 * w + 1]);
+            }
         }
-        welford_r(nhypot(re, im) / double(nn), i, double(base + t + 1), r_mean, r_m2);
+        NMS_LANES
+        for (int w = 0; w < W; ++w)
+            welford_r(nhypot(re[w], im[w]) / double(nn), i0 + w, double(base + t + 1), r_mean, r_m2);
     }
 }
 
-// Row a of instance i: the kept times' sums of u_a conj(u_b), b > a.
-template <class T>
-NMS_HD void hilbert_plv_row(const T* u, long B, long nn, long n, long off, long hop, long a, long i,
-                            double* re, double* im) {
-    for (long b = a + 1; b < nn; ++b) {
-        double sr = 0, si = 0;
-        for (long t = off; t < off + hop; ++t) {
-            const T* pa = u + 2 * (t * B + a * n + i);
-            const T* pb = u + 2 * (t * B + b * n + i);
-            sr += double(pa[0]) * double(pb[0]) + double(pa[1]) * double(pb[1]);
-            si += double(pa[1]) * double(pb[0]) - double(pa[0]) * double(pb[1]);
+// Sums over `hop` times (pa, pb: the first, `step` apart) of the real (Re)
+// and/or imaginary (Im) parts of u_a conj(u_b), lanes 0 .. W-1.
+template <int W, bool Re, bool Im, class T>
+NMS_HD void conj_product_sums(const T* pa, const T* pb, long step, long hop, double* sr, double* si) {
+    for (long t = 0; t < hop; ++t, pa += step, pb += step) {
+        NMS_LANES
+        for (int w = 0; w < W; ++w) {
+            const double ar = double(pa[2 * w]), ai = double(pa[2 * w + 1]);
+            const double br = double(pb[2 * w]), bi = double(pb[2 * w + 1]);
+            if (Re) sr[w] += ar * br + ai * bi;
+            if (Im) si[w] += ai * br - ar * bi;
         }
-        const long at = fc_pair(a, b, nn) * n + i;
-        re[at] += sr;
-        im[at] += si;
+    }
+}
+
+// Row a of instances i0 .. i0 + W - 1: the kept times' sums of u_a conj(u_b),
+// b > a. A lone lane sums the real and imaginary parts in two passes: in one,
+// GCC 12 fuses them into complex multiply-adds whatever -ffp-contract says,
+// and the lane would round unlike a lane of a vector (tests/test_lane_ops.cpp).
+template <int W, class T>
+NMS_HD void hilbert_plv_row(const T* u, long B, long nn, long n, long off, long hop, long a, long i0,
+                            double* re, double* im) {
+    const T* pa = u + 2 * (off * B + a * n + i0);
+    for (long b = a + 1; b < nn; ++b) {
+        const T* pb = u + 2 * (off * B + b * n + i0);
+        double sr[W] = {}, si[W] = {};
+        if (W > 1) {
+            conj_product_sums<W, true, true>(pa, pb, 2 * B, hop, sr, si);
+        } else {
+            conj_product_sums<W, true, false>(pa, pb, 2 * B, hop, sr, si);
+            conj_product_sums<W, false, true>(pa, pb, 2 * B, hop, sr, si);
+        }
+        const long at = fc_pair(a, b, nn) * n + i0;
+        NMS_LANES
+        for (int w = 0; w < W; ++w) {
+            re[at + w] += sr[w];
+            im[at + w] += si[w];
+        }
     }
 }
 

@@ -22,22 +22,42 @@ NMS_HD bool welch_segment_ends(long sample, long length, long step) {
     return sample + 1 >= length && (sample + 1 - length) % step == 0;
 }
 
-template <class T>
-NMS_HD void welch_prepare(const T* ring, long channels_x_n, long length, long first_slot,
-                          const double* window, T* seg, long B, long b) {
-    double mean = 0;
-    for (long t = 0; t < length; ++t) mean += double(ring[((first_slot + t) % length) * channels_x_n + b]);
-    mean /= double(length);
-    for (long t = 0; t < length; ++t)
-        seg[t * B + b] = T((double(ring[((first_slot + t) % length) * channels_x_n + b]) - mean) * window[t]);
+// Series b0 .. b0 + W - 1 (a GPU thread takes one, W = 1; the host W
+// adjacent ones): their segment from ring slot first_slot on, detrended and
+// windowed. Ring and segments are both [t * B + b].
+template <int W, class T>
+NMS_HD void welch_prepare(const T* ring, long B, long length, long first_slot, const double* window, T* seg,
+                          long b0) {
+    double mean[W] = {};
+    for (long t = 0; t < length; ++t) {
+        const T* r = ring + ((first_slot + t) % length) * B + b0;
+        NMS_LANES
+        for (int w = 0; w < W; ++w) mean[w] += double(r[w]);
+    }
+    NMS_LANES
+    for (int w = 0; w < W; ++w) mean[w] /= double(length);
+    for (long t = 0; t < length; ++t) {
+        const T* r = ring + ((first_slot + t) % length) * B + b0;
+        T* out = seg + t * B + b0;
+        const double wt = window[t];
+        NMS_LANES
+        for (int w = 0; w < W; ++w) out[w] = T((double(r[w]) - mean[w]) * wt);
+    }
 }
 
-// X: interleaved (re, im) pairs, X[2 * (k * B + b)] = re.
-template <class T> NMS_HD void welch_accumulate(const T* X, long bins, long B, long b, long n, double* psd) {
-    const long c = b / n, i = b % n;
+// X: interleaved (re, im) pairs, X[2 * (k * B + b)] = re; series b0 ..
+// b0 + W - 1, all of channel b0 / n.
+template <int W, class T>
+NMS_HD void welch_accumulate(const T* X, long bins, long B, long b0, long n, double* psd) {
+    const long c = b0 / n, i0 = b0 % n;
     for (long k = 0; k < bins; ++k) {
-        const double re = double(X[2 * (k * B + b)]), im = double(X[2 * (k * B + b) + 1]);
-        psd[(c * bins + k) * n + i] += re * re + im * im;
+        const T* x = X + 2 * (k * B + b0);
+        double* p = psd + (c * bins + k) * n + i0;
+        NMS_LANES
+        for (int w = 0; w < W; ++w) {
+            const double re = double(x[2 * w]), im = double(x[2 * w + 1]);
+            p[w] += re * re + im * im;
+        }
     }
 }
 
