@@ -160,6 +160,52 @@ TEST(attractor, oscillation_converging_to_a_cycle_is_periodic) {
     EXPECT_NEAR(v.amplitude, 2 * (2 + std::exp(-6000.0 / 1500)), 0.02);
 }
 
+// The Hopf normal form's amplitude, r' = sigma r - l r^3 (rates in 1/s, r0
+// at t = 0), closed form; the signal r(t) cos(2 pi 10 Hz t).
+std::function<double(double)> stuart_landau(double sigma, double l, double r0) {
+    return [=](double t_ms) {
+        const double t = t_ms / 1000;
+        const double r2 = sigma / (l + (sigma / (r0 * r0) - l) * std::exp(-2 * sigma * t));
+        return std::sqrt(r2) * std::cos(2 * pi * 10 * t);
+    };
+}
+double decay_rate_of(const std::function<double(double)>& x, long n) {
+    auto r = nms::make_attractor_reducer({}, smp_ms(n), "");
+    nms_test::feed(*r, 1, 1, n, 8, [&](std::size_t, long t, int) { return x(double(t)); });
+    return nms_test::result_of(*r, "features/decay_rate", 0)[0];
+}
+
+TEST(attractor, slow_ring_down_is_a_fixed_point_with_its_decay_rate) {
+    // e^(-0.01 t/s): the amplitude falls by 18% over the 20 s record, far
+    // from halving; the envelope's rate is the exponent.
+    auto x = [](double t) { return 2 + std::exp(-0.01 * t / 1000) * std::sin(2 * pi * 10 * t / 1000); };
+    EXPECT_EQ(classify(x, 20000).cls, nms::fixed_point);
+    EXPECT_NEAR(decay_rate_of(x, 20000), -0.01, 2e-4);
+    // A settled cycle: rate ~0 (sampling jitter only), periodic.
+    auto y = [](double t) { return std::sin(2 * pi * 10 * t / 1000); };
+    EXPECT_EQ(classify(y, 20000).cls, nms::periodic);
+    EXPECT_LT(std::abs(decay_rate_of(y, 20000)), 1e-4);
+}
+
+TEST(attractor, hopf_normal_form_tells_a_slow_focus_from_a_small_cycle) {
+    // Either side of a Hopf point, l = 0.08, starting well above the small
+    // cycle: both envelopes still fall through the 20 s record (-0.015 and
+    // -0.002 1/s at its end), at rates that differ by their intercept only.
+    const long n = 20000;
+    const auto stable = stuart_landau(-0.005, 0.08, 0.4), unstable = stuart_landau(0.005, 0.08, 0.4);
+    EXPECT_EQ(classify(stable, n).cls, nms::fixed_point);
+    EXPECT_EQ(classify(unstable, n).cls, nms::periodic);
+    EXPECT_LT(decay_rate_of(stable, n), -0.005);
+    EXPECT_LT(decay_rate_of(unstable, n), 0.0);
+    // The same from below the cycle: growing towards it (positive rate).
+    const auto growing = stuart_landau(0.05, 0.08, 0.3);
+    EXPECT_EQ(classify(growing, n).cls, nms::periodic);
+    EXPECT_GT(decay_rate_of(growing, n), 0.0);
+    // At the Hopf point itself (sigma = 0: algebraic decay) neither can be
+    // told: unresolved rather than a guess.
+    EXPECT_EQ(classify(stuart_landau(1e-9, 0.08, 0.4), n).cls, nms::unresolved);
+}
+
 TEST(attractor, tolerances_are_options) {
     auto x = [](double t) { return 100 + 0.05 * std::sin(2 * pi * 10 * t / 1000); }; // ptp 0.1
     EXPECT_EQ(classify(x, 3000).cls, nms::fixed_point); // 0.1 <= 1e-6 + 1e-3 * 100.05
@@ -176,12 +222,14 @@ TEST(attractor, per_node_outputs_and_codes) {
         return node == 0 ? 1.0 + double(i) : std::sin(2 * pi * (5.0 + double(i)) * double(t) / 1000);
     });
     const auto outs = r->outputs();
-    ASSERT_EQ(outs.size(), 8u);
+    ASSERT_EQ(outs.size(), 10u);
     EXPECT_EQ(outs[0].name, "features/attractor_class");
-    EXPECT_EQ(outs[4].name, "features/node_attractor_class");
-    EXPECT_EQ(outs[4].extra_dims, std::vector<std::string>{"node"});
+    EXPECT_EQ(outs[4].name, "features/decay_rate");
+    EXPECT_EQ(outs[5].name, "features/node_attractor_class");
+    EXPECT_EQ(outs[5].extra_dims, std::vector<std::string>{"node"});
     EXPECT_TRUE(r->integer_output(0));
-    EXPECT_TRUE(r->integer_output(4));
+    EXPECT_TRUE(r->integer_output(5));
+    EXPECT_FALSE(r->integer_output(4));
     EXPECT_FALSE(r->integer_output(1));
     EXPECT_EQ(r->diverged_value(0), double(nms::diverged));
     EXPECT_TRUE(std::isnan(r->diverged_value(2)));

@@ -47,8 +47,67 @@ using channel = cycle_state;
 
 struct verdict {
     int cls;
-    double amplitude, frequency, mean;
+    double amplitude, frequency, mean, rate = nan;
 };
+
+// The cycle envelope over the record, from the quarters' fits (rates in 1/ms).
+struct envelope {
+    double rate = nan, rate_se = nan;   // d(ln a)/dt in the last quarter with >= 3 cycles
+    double sigma = nan, sigma_se = nan; // the normal form's rate at zero amplitude
+    bool decaying = true;               // in every quarter with >= 3 cycles
+    bool normal_form = false;           // >= 3 such quarters, on the line within their errors
+};
+
+// Rate and its standard error of one quarter (nan with fewer than 3 cycles).
+void quarter_rate(const envelope_fit& f, double& r, double& se) {
+    r = se = nan;
+    if (f.n < 3) return;
+    const double stt = f.tt - f.t * f.t / f.n, sty = f.ty - f.t * f.y / f.n, syy = f.yy - f.y * f.y / f.n;
+    if (!(stt > 0)) return;
+    r = sty / stt;
+    const double res = std::max(0.0, syy - r * sty);
+    se = std::sqrt(res / (f.n - 2) / stt);
+}
+
+// Near a Hopf point the envelope follows d(ln a)/dt = sigma - l a^2 (the
+// normal form): a line through the quarters' (mean a^2, rate) whose
+// intercept sigma is the growth rate of small oscillations - negative at a
+// stable focus, however slowly it still rings down, positive where a cycle
+// is born. Its standard error from the quarters' (least-squares weights).
+envelope envelope_of(const cycle_state& c) {
+    envelope e;
+    double r[envelope_segments], se[envelope_segments], x[envelope_segments];
+    int m = 0;
+    for (const auto& f : c.env) {
+        double q, qs;
+        quarter_rate(f, q, qs);
+        if (std::isnan(q)) continue;
+        r[m] = q, se[m] = qs, x[m] = f.x / f.n;
+        e.rate = q, e.rate_se = qs;
+        e.decaying = e.decaying && q < 0;
+        ++m;
+    }
+    if (m < 3) return e;
+    double xm = 0, rm = 0;
+    for (int k = 0; k < m; ++k) xm += x[k] / m, rm += r[k] / m;
+    double sxx = 0, sxr = 0;
+    for (int k = 0; k < m; ++k) sxx += (x[k] - xm) * (x[k] - xm), sxr += (x[k] - xm) * (r[k] - rm);
+    if (!(sxx > 0)) return e;
+    const double slope = sxr / sxx;
+    e.sigma = rm - slope * xm;
+    double var = 0, chi2 = 0;
+    for (int k = 0; k < m; ++k) {
+        // (The line's misfit allowed 2% of a rate at least: a sampling in
+        // step with the cycle can make a quarter's error vanish.)
+        const double w = 1.0 / m - xm * (x[k] - xm) / sxx;
+        const double d = (r[k] - rm - slope * (x[k] - xm)) / std::max(se[k], 0.02 * std::abs(r[k]));
+        var += w * w * se[k] * se[k];
+        chi2 += d * d;
+    }
+    e.sigma_se = std::sqrt(var);
+    e.normal_form = chi2 <= 9.0 * (m - 2); // (an envelope that beats or turns is not a focus)
+    return e;
+}
 
 class attractor_reducer final : public reducer {
   public:
@@ -128,15 +187,26 @@ class attractor_reducer final : public reducer {
                  "cycles: time mean after the transient; fixed points: the level at the end of the "
                  "record (the last sample, or the middle of the last cycle of a damped oscillation)" +
                      of});
+            out.push_back({pre + "decay_rate",
+                           dims,
+                           sizes,
+                           {},
+                           "1/s",
+                           "growth rate d(ln a)/dt of the cycle amplitude a over the last quarter of the "
+                           "record (negative: decaying; NaN: fewer than 3 cycles there)" +
+                               of});
         }
         return out;
     }
 
-    bool integer_output(std::size_t k) const override { return k % 4 == 0; }
-    double diverged_value(std::size_t k) const override { return k % 4 == 0 ? double(diverged) : nan; }
+    static constexpr std::size_t per_channel = 5; // outputs per pass (network mean, nodes)
+    bool integer_output(std::size_t k) const override { return k % per_channel == 0; }
+    double diverged_value(std::size_t k) const override {
+        return k % per_channel == 0 ? double(diverged) : nan;
+    }
 
     std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
-        if (k % 4 != 0) return {};
+        if (k % per_channel != 0) return {};
         std::string meanings;
         for (int c = 0; c < n_attractor_codes; ++c)
             meanings += std::string(c ? " " : "") + attractor_class_name(c);
@@ -148,16 +218,18 @@ class attractor_reducer final : public reducer {
             opt_.atol, opt_.rtol, opt_.min_cycles, opt_.regular_tol, opt_.hysteresis);
         return {{"flag_meanings", meanings},
                 {"codes", "0 fixed point, 1 periodic, 2 irregular, 3 diverged, 4 unresolved (fewer than "
-                          "min_cycles cycles in the record)"},
+                          "min_cycles cycles in the record, or a decaying envelope whose normal-form "
+                          "rate sigma cannot be told from 0)"},
                 {"criteria", crit}};
     }
 
     void result(std::size_t k, std::size_t i, double* out) const override {
-        const bool node = k >= 4;
-        const int what = int(k % 4);
+        const bool node = k >= per_channel;
+        const std::size_t what = k % per_channel;
         auto put = [&](const channel& c, double* dst) {
             const verdict v = classify(c);
-            *dst = what == 0 ? double(v.cls) : what == 1 ? v.amplitude : what == 2 ? v.frequency : v.mean;
+            const double all[per_channel] = {double(v.cls), v.amplitude, v.frequency, v.mean, v.rate};
+            *dst = all[what];
         };
         const channel* c = st_.data() + i * ch_;
         if (!node)
@@ -192,20 +264,35 @@ class attractor_reducer final : public reducer {
             if (ptp2 >= 0 && ptp2 <= 0.25 * ptp) return {fixed_point, ptp2, nan, c.prev};
             return {unresolved, ptp, nan, c.mean};
         }
-        // A damped oscillation: the cycle amplitude halves within the record
-        // and keeps falling in its second half at least half as fast (in log)
-        // as in its first (an approach to a cycle levels off instead).
-        if (c.A.slope(c.nc) < 0 && c.a_last <= 0.5 * c.a_first) {
+        const envelope e = envelope_of(c);
+        const double rate = e.rate * 1000; // 1/s
+        const double f = T > 0 ? 1000.0 / T : nan;
+        // An envelope that decays through the record (in every quarter; in
+        // the last beyond 3 standard errors and 1% per record length) and
+        // follows the normal form: a damped oscillation (sigma < 0, a fixed
+        // point still ringing down), a cycle approached from outside
+        // (sigma > 0), or too close to the Hopf point to tell (unresolved).
+        // A growing envelope is leaving the fixed point: it is classified
+        // by its cycles, as a settled one.
+        const double t_rec = double(n_samples_) * dt_;
+        const bool decaying =
+            e.decaying && -e.rate > 3 * e.rate_se && -e.rate * t_rec > 0.01 && !std::isnan(e.sigma);
+        if (decaying && e.normal_form) {
+            if (e.sigma + 3 * e.sigma_se < 0) return {fixed_point, c.a_last, nan, 0.5 * (c.pmax + c.pmin), rate};
+            if (e.sigma - 3 * e.sigma_se <= 0) return {unresolved, ptp, nan, c.mean, rate};
+        } else if (c.A.slope(c.nc) < 0 && c.a_last <= 0.5 * c.a_first) {
+            // Without the normal form: damped when the cycle amplitude
+            // halves within the record and keeps falling in its second half
+            // at least half as fast (in log) as in its first.
             const double mid = std::isnan(c.a_mid) ? c.a_last : c.a_mid;
             if (mid > 0 && c.a_last > 0 && std::log(c.a_last / mid) <= 0.5 * std::log(mid / c.a_first))
-                return {fixed_point, c.a_last, nan, 0.5 * (c.pmax + c.pmin)};
+                return {fixed_point, c.a_last, nan, 0.5 * (c.pmax + c.pmin), rate};
         }
-        const double f = T > 0 ? 1000.0 / T : nan;
         const double tol = opt_.regular_tol;
         const bool regular =
             c.T.spread(c.nc) <= tol * T && c.M.spread(c.nc) <= tol * ptp && c.m.spread(c.nc) <= tol * ptp;
-        if (regular) return {periodic, c.a_last, f, c.mean};
-        return {irregular, ptp, f, c.mean};
+        if (regular) return {periodic, c.a_last, f, c.mean, rate};
+        return {irregular, ptp, f, c.mean, rate};
     }
 
     attractor_options opt_;

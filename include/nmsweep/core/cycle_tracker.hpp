@@ -63,6 +63,24 @@ struct cycle_series {
     }
 };
 
+// Least-squares sums of the log cycle amplitude y = ln a against the time t
+// of the cycle (ms, from the start of its quarter of the record), and of
+// x = a^2: the envelope's growth rate d(ln a)/dt in that quarter, and its
+// mean squared amplitude (classification by the Hopf normal form).
+struct envelope_fit {
+    double n, t, tt, y, ty, yy, x;
+    NMS_HD void add(double tc, double ly, double a2) {
+        n += 1;
+        t += tc;
+        tt += tc * tc;
+        y += ly;
+        ty += tc * ly;
+        yy += ly * ly;
+        x += a2;
+    }
+};
+constexpr int envelope_segments = 4;
+
 struct cycle_state {
     long n;
     double mean, mn, mx, prev;
@@ -74,12 +92,13 @@ struct cycle_state {
     long nc;           // timed cycles
     cycle_series T, M, m, A;
     double a_first, a_mid, a_last;
+    envelope_fit env[envelope_segments]; // per quarter of the record
 
     // The state before the first sample.
     NMS_HD static cycle_state start() {
         const double nan = cycle_nan(), inf = HUGE_VAL;
-        return {0,   0,    inf, -inf, nan, 0,  0,  0,  -inf, inf, nan,
-                nan, -inf, inf, 0,    {},  {}, {}, {}, nan,  nan, nan};
+        return {0,   0,    inf, -inf, nan, 0,  0,  0,  -inf, inf, nan, nan,
+                -inf, inf, 0,    {},  {}, {}, {}, nan,  nan, nan, {}};
     }
 
     NMS_HD static double tolerance(const cycle_params& p, double a, double b) {
@@ -126,6 +145,12 @@ struct cycle_state {
                         if (nc == 0) a_first = a;
                         if (cycle_isnan(a_mid) && 2 * n >= p.n_samples) a_mid = a;
                         a_last = a;
+                        if (a > 0) { // the quarter of the record the cycle ends in
+                            const long q = nmin(long(envelope_segments) - 1,
+                                                (n - 1) * envelope_segments / nmax(p.n_samples, 1L));
+                            const double t0 = double(q) * double(p.n_samples) * p.dt / envelope_segments;
+                            env[q].add(tc - t0, nlog(a), a * a);
+                        }
                         ++nc;
                     }
                     t_up = tc;

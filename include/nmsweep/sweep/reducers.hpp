@@ -217,13 +217,20 @@ std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& feature
 //                    record resolves (lengthen the run) - unless its range
 //                    over the second half of the record is at most a quarter
 //                    of the whole record's: then a fixed point approached
-//                    monotonically (0; amplitude: the second half's range).
+//                    monotonically (0; amplitude: the second half's range);
+//                    also a decaying envelope too near a Hopf point (below).
 // A damped oscillation is a fixed point (0) still converging: its cycles
 // stop (no crossing for 3 mean periods before the end of the record: the
-// oscillation fell below the fixed-point tolerance), or its cycle amplitude
-// (max - min per cycle) halves within the record and keeps falling in the
-// second half of the record at least half as fast, in log, as in the first
-// (an approach to a limit cycle levels off instead).
+// oscillation fell below the fixed-point tolerance), or its envelope says
+// so: per quarter of the record, the slope of ln(cycle amplitude) against
+// time (decay_rate: the last such quarter's); near a Hopf point
+// d(ln a)/dt = sigma - l a^2, so the quarters' (mean a^2, rate) lie on a
+// line with intercept sigma. An envelope that decays in every quarter and
+// lies on the line is damped for sigma < 0, converging to a cycle for
+// sigma > 0, unresolved (4) when sigma is within 3 standard errors of 0.
+// Without such a line: damped when the cycle amplitude halves within the
+// record and keeps falling in the second half at least half as fast, in
+// log, as in the first (an approach to a limit cycle levels off instead).
 // Cycles: upward crossings of a level with hysteresis. The level is the
 // middle of the last complete cycle's range (before one: of the running
 // range) and h = hysteresis x that range; a cycle starts when the signal,
@@ -239,6 +246,8 @@ std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& feature
 //   features/frequency        Hz: 1 / mean cycle period (periodic, irregular);
 //                             NaN for fixed points and unresolved
 //   features/attractor_mean   time mean of the observable (tells fixed points apart)
+//   features/decay_rate       1/s: the cycle envelope's d(ln a)/dt over the last
+//                             quarter of the record with 3 cycles (NaN without)
 enum attractor_code : int { fixed_point = 0, periodic = 1, irregular = 2, diverged = 3, unresolved = 4 };
 constexpr int n_attractor_codes = 5;
 const char* attractor_class_name(int code); // "fixed_point", "periodic", ...
