@@ -105,7 +105,12 @@ envelope envelope_of(const cycle_state& c) {
         chi2 += d * d;
     }
     e.sigma_se = std::sqrt(var);
-    e.normal_form = chi2 <= 9.0 * (m - 2); // (an envelope that beats or turns is not a focus)
+    // On the line (an envelope that beats or turns is not a focus), and not
+    // extrapolated to a = 0 from afar: a large cycle approached from
+    // outside changes its a^2 by a few per cent, and its rates say nothing
+    // of small oscillations.
+    const double span = *std::max_element(x, x + m) - *std::min_element(x, x + m);
+    e.normal_form = chi2 <= 9.0 * (m - 2) && xm <= 10 * span;
     return e;
 }
 
