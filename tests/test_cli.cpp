@@ -2,6 +2,7 @@
 #include "cli_util.hpp"
 
 #include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/sweep/driver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 
 namespace fs = std::filesystem;
 using namespace nms::cli_test;
@@ -158,6 +160,53 @@ TEST(cli, models_and_check) {
     EXPECT_EQ(r.code, 0) << r.output;
     EXPECT_NE(r.output.find("12 points"), std::string::npos) << r.output;
     EXPECT_NE(sh("--backend cuda run x.toml").code, 0);
+}
+
+// The largest peak resident memory of the runs so far (bytes).
+double children_peak() {
+    rusage u{};
+    getrusage(RUSAGE_CHILDREN, &u);
+    return double(u.ru_maxrss) * 1024; // KiB on Linux
+}
+
+// check's memory estimate against the measured peak of the run, beyond the
+// program's own (the peak of a one-point run), on one thread and on two. The
+// reducers' buffers dominate: Welch segments, Hilbert phases, FC and FCD of
+// 76 nodes (before, check counted 24 bytes per feature and node: 10 MiB for
+// a run that peaked at 65 MB).
+TEST(cli, check_memory_estimate_matches_the_measured_peak) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "the sanitizers' allocator changes the peak";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    GTEST_SKIP() << "the sanitizers' allocator changes the peak";
+#endif
+#endif
+    const auto small = scratch() / "small.toml", big = scratch() / "big.toml";
+    const std::string head = "[model]\nname = \"jansen_rit\"\n[coupling]\nkind = \"sigmoidal_jansen_rit\"\n";
+    std::ofstream(small) << head << "[network]\nconnectome = \"synthetic:1\"\nspeed = 0\n"
+                         << "[integrator]\ndt = 0.1\nduration = 100.0\n[output]\nfeatures = [\"mean\"]\n";
+    std::ofstream(big) << head << "[network]\nconnectome = \"synthetic:76\"\nspeed = 4.0\n"
+                       << "[integrator]\ndt = 0.1\nduration = 2000.0\ntransient = 200.0\n"
+                       << "[[sweep]]\nparam = \"coupling.a\"\nlinspace = [0.0, 20.0, 4]\n"
+                       << "[[sweep]]\nparam = \"model.mu\"\nlinspace = [0.05, 0.35, 8]\n"
+                       << "[output]\nobservable = \"y1 - y2\"\nsample_every = 2\n"
+                       << "features = [\"std\", \"psd\", \"kuramoto_r\", \"plv\", \"fc\", \"fcd\"]\n";
+    ASSERT_EQ(sh("run -q --threads 1 " + small.string() + " -o " + tmp("s.h5").string()).code, 0);
+    const double own = children_peak();
+    for (int threads : {1, 2}) {
+        const auto r = sh("run -q --threads " + std::to_string(threads) + " " + big.string() + " -o " +
+                          tmp("b.h5").string());
+        ASSERT_EQ(r.code, 0) << r.output;
+        const double used = children_peak() - own, est = nms::estimate_peak_memory(big.string(), threads);
+        EXPECT_GT(used, 20e6) << "the run should hold tens of MB";
+        EXPECT_GT(est, used / 1.5) << threads << " threads";
+        EXPECT_LT(est, used * 1.5) << threads << " threads";
+        std::printf("%d threads: estimate %.1f MB, measured %.1f MB beyond the program's own\n", threads,
+                    est / 1e6, used / 1e6);
+    }
+    const auto c = sh("check " + big.string());
+    EXPECT_NE(c.output.find("at the peak"), std::string::npos) << c.output;
 }
 
 // --backend: cpu always works; cuda without a usable device is one clear

@@ -164,21 +164,26 @@ std::vector<std::size_t> series_points(const sweep_spec& s) {
 
 // Bytes the result file will take: every dataset is allocated when the run
 // starts (h5_result.hpp), so the disk must hold them all from the start.
-double result_bytes(const sweep_spec& s, const connectome& net,
-                    const std::vector<std::unique_ptr<reducer>>& reds, bool want_final) {
-    const double points = double(n_points(s));
+// The bytes of one point's results (status and every reducer output).
+double point_result_bytes(const sweep_spec& s, const connectome& net,
+                          const std::vector<std::unique_ptr<reducer>>& reds, bool want_final) {
     double per_point = 9; // status/diverged_step + status/done
-    double n_datasets = 10;
-    for (const auto& red : reds) {
-        const auto outs = red->outputs();
-        n_datasets += double(outs.size());
-        for (const auto& o : outs) {
+    for (const auto& red : reds)
+        for (const auto& o : red->outputs()) {
             double m = 8;
             for (auto e : o.extra_sizes) m *= double(e);
             per_point += m;
         }
-    }
     if (want_final) per_point += 8.0 * double(find_model(s.model).states.size()) * double(net.n);
+    return per_point;
+}
+
+double result_bytes(const sweep_spec& s, const connectome& net,
+                    const std::vector<std::unique_ptr<reducer>>& reds, bool want_final) {
+    const double points = double(n_points(s));
+    const double per_point = point_result_bytes(s, net, reds, want_final);
+    double n_datasets = 10;
+    for (const auto& red : reds) n_datasets += double(red->outputs().size());
     const double series = 8.0 * double(series_points(s).size()) * double(series_length(s)) * double(net.n);
     // + axes, gains, attributes and HDF5's structures (~6 KiB a dataset with
     // its scales), twice: the undo journal of the final writes copies them.
@@ -533,6 +538,47 @@ void simulate_point(const sweep_request& req, long every) {
         simulate_t<float>(r, s, net, every, log.records());
 }
 
+// Memory a CPU run holds at its peak beyond the program's own: for each
+// point of a batch, every reducer's results (bytes_per_instance when results
+// only) and the results gathered for writing; for each thread, the block of
+// instances it steps: the engine's buffers and the reducers' working state
+// (sample rings, open windows: the rest of bytes_per_instance); for each
+// point of the run, its flags and attractor summary; the time series.
+struct memory_estimate {
+    double per_point, peak;
+    std::size_t batch;
+};
+memory_estimate run_memory(const sweep_spec& s, const connectome& net, const run_reducers& R, int threads) {
+    const std::size_t real = s.precision == "double" ? 8 : 4;
+    const estimate e = estimate_cost(s, net, real);
+    memory_estimate m;
+    m.batch = std::min<std::size_t>(n_points(s), batch_size({}, s, net, R.all, "cpu", threads));
+    double full = 0, kept = 0;
+    for (const auto& red : R.all) {
+        const bool was = red->results_only();
+        red->set_results_only(false);
+        full += double(red->bytes_per_instance(int(net.n)));
+        red->set_results_only(true);
+        kept += double(red->bytes_per_instance(int(net.n)));
+        red->set_results_only(was);
+    }
+    m.per_point = kept + point_result_bytes(s, net, R.all, R.want_final);
+    const double block = 64.0 / double(real); // lanes of a CPU block (64-byte vectors at most)
+    m.peak = double(m.batch) * m.per_point + double(threads) * block * (e.bytes_per_instance + full - kept) +
+             48.0 * double(n_points(s)) + (e.total_bytes - e.bytes_per_instance * double(n_points(s)));
+    return m;
+}
+
+double estimate_peak_memory(const std::string& spec_path, int threads) {
+    const sweep_spec s = load_spec(spec_path);
+    const connectome net = load_network(s);
+    run_reducers R = make_reducers(s);
+    observations obsv(s, net);
+    obsv.take_reducers(R.all);
+    for (auto& red : R.all) red->reset(1, int(net.n));
+    return run_memory(s, net, R, threads).peak;
+}
+
 std::string check_spec(const std::string& spec_path) {
     input_log log;
     const sweep_spec s = load_spec(spec_path);
@@ -546,6 +592,7 @@ std::string check_spec(const std::string& spec_path) {
     const double file_bytes = result_bytes(s, net, R.all, R.want_final);
     check_resources(s, s.output_path, file_bytes, false, R.attractor != nullptr);
     const estimate e = estimate_cost(s, net);
+    const memory_estimate mem = run_memory(s, net, R, omp_get_max_threads());
     const batch b = make_batch(s, net, 0, 1);
     const prepared P = prepare(b);
     std::ostringstream os;
@@ -560,8 +607,9 @@ std::string check_spec(const std::string& spec_path) {
         os << (k ? " x " : "") << axes[k].name << "[" << shape[k] << "]";
     os << " = " << n_points(s) << " points\n";
     os << "  " << n_steps(s) << " steps of " << s.dt << " ms (" << transient_steps(s) << " transient)\n";
-    os << "  memory: " << human_bytes(e.bytes_per_instance) << " per point, " << human_bytes(e.total_bytes)
-       << " if all points ran at once (they run in batches)\n";
+    os << "  memory: about " << human_bytes(mem.peak) << " at the peak on " << omp_get_max_threads()
+       << " CPU threads, beyond the program's own (" << human_bytes(mem.per_point) << " per point of a batch of "
+       << mem.batch << ")\n";
     // Throughput measured on the CPU backend (bench/RESULTS.md, named cases): about 1e8
     // node-steps/s per core in float (Jansen-Rit 1.07e8, Wilson-Cowan 8.7e7), 3.4e7 in double
     // (Epileptor); networks whose delay ring outgrows the caches run slower.

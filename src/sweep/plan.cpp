@@ -408,8 +408,7 @@ estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t r
     for (const auto& r : s.sampler.params) count_ref(r);
     per_inst += R * (swept + double(ci.params.size() + m.params.size()));
     if (speed_swept) per_inst += 4 * nnz; // per-instance integer delays
-    // Reducer accumulators (double), a few per feature and node.
-    per_inst += 8.0 * 3.0 * double(s.features.size()) * n;
+    // (The reducers' memory is theirs to tell: reducer::bytes_per_instance.)
 
     estimate e;
     e.bytes_per_instance = per_inst;

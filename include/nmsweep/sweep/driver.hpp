@@ -34,4 +34,8 @@ void simulate_point(const sweep_request& r, long every = 1);
 // `nmsweep check`: validates and returns a summary (grid, memory, time).
 std::string check_spec(const std::string& spec_path);
 
+// The memory (bytes) a CPU run of the spec holds at its peak on `threads`
+// threads beyond the program's own (libraries, ~20 MB): what check reports.
+double estimate_peak_memory(const std::string& spec_path, int threads);
+
 } // namespace nms

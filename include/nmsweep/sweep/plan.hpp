@@ -46,9 +46,10 @@ sensor_model make_sensor_model(const sweep_spec& s, const sensor_spec& m, const 
 std::vector<observe::bold_constants> bold_instance_constants(const sweep_spec& s, std::size_t first,
                                                              std::size_t count);
 
-// Rough memory and work of a run, for a float32 run (real_size = 4): delay
-// ring, state and stage buffers, per-instance parameters and reducer
-// accumulators per instance.
+// Rough memory and work of a run, for a float32 run (real_size = 4): the
+// engine's delay ring, state and stage buffers and per-instance parameters
+// per instance (the reducers' memory: reducer::bytes_per_instance; the
+// whole run's: estimate_peak_memory in driver.hpp).
 struct estimate {
     double bytes_per_instance = 0;
     double total_bytes = 0;
