@@ -286,10 +286,14 @@ TEST(attractor, class_boundaries_are_midpoints_between_cells) {
     EXPECT_EQ(b[1].points, (std::vector<double>{1.5, 20, 2, 15}));
     EXPECT_EQ(b[2].name, "periodic_irregular");
     EXPECT_EQ(b[2].points, (std::vector<double>{1.5, 30, 2, 35}));
-    // 1-D; unknown codes (-1) are skipped.
-    const auto c = nms::class_boundaries({0, 0, 1, -1, 1, 0}, {{1, 2, 3, 4, 5, 6}}, names);
+    // Uncertainty: half the spacing along the axis crossed, 0 along the other.
+    EXPECT_EQ(b[0].uncertainty, (std::vector<double>{0, 5, 0, 5}));
+    EXPECT_EQ(b[1].uncertainty, (std::vector<double>{0.5, 0, 0, 5}));
+    // 1-D; unknown codes (-1) are skipped; uneven spacing.
+    const auto c = nms::class_boundaries({0, 0, 1, -1, 1, 0}, {{1, 2, 3, 4, 5, 7}}, names);
     ASSERT_EQ(c.size(), 1u);
-    EXPECT_EQ(c[0].points, (std::vector<double>{2.5, 5.5}));
+    EXPECT_EQ(c[0].points, (std::vector<double>{2.5, 6}));
+    EXPECT_EQ(c[0].uncertainty, (std::vector<double>{0.5, 1}));
 }
 
 // ---- spec keys ---------------------------------------------------------------
@@ -457,6 +461,32 @@ sample_every = 10
     (void)has150; // p = 100 may be dominated by either class (2 of 4 each, ties: fixed point)
     EXPECT_EQ(nms::h5::read_string_attr(out.string(), "boundaries/fixed_point_periodic", "class_map"),
               "features/dominant_class");
+    const auto bu = nms::h5::read_dataset(out.string(), "boundaries/fixed_point_periodic_uncertainty", &shape);
+    ASSERT_EQ(bu.size(), b.size());
+    for (std::size_t k = 0; k < bu.size() / 2; ++k) {
+        EXPECT_EQ(bu[2 * k], 0.0); // along cmin: none crossed
+        if (std::fabs(b[2 * k + 1] - 0.30) < 1e-12) EXPECT_NEAR(bu[2 * k + 1], 0.10, 1e-12); // 0.2 .. 0.4
+    }
+    // n_attractors 2 -> 1 between p = 100 and 200, on both rows.
+    const auto nb = nms::h5::read_dataset(out.string(), "boundaries/n_attractors_1_2", &shape);
+    const auto nu = nms::h5::read_dataset(out.string(), "boundaries/n_attractors_1_2_uncertainty");
+    const std::vector<double> want{0.0, 0.15, 0.0, 0.15}, want_u{0.0, 0.05, 0.0, 0.05};
+    ASSERT_EQ(nb.size(), 4u);
+    ASSERT_EQ(nu.size(), 4u);
+    for (int k = 0; k < 4; ++k) {
+        EXPECT_NEAR(nb[k], want[k], 1e-12);
+        EXPECT_NEAR(nu[k], want_u[k], 1e-12);
+    }
+    // Each start's own map: its class changes along p (a fixed point at 400 Hz, the alpha cycle at 200).
+    for (int k = 0; k < 4; ++k) {
+        const std::string g = "boundaries/initial_" + std::to_string(k) + "/fixed_point_periodic";
+        const auto ib = nms::h5::read_dataset(out.string(), g, &shape);
+        bool at300 = false;
+        for (std::size_t q = 0; q < shape[0]; ++q) at300 |= std::fabs(ib[2 * q + 1] - 0.30) < 1e-12;
+        EXPECT_TRUE(at300) << g;
+        EXPECT_EQ(nms::h5::read_string_attr(out.string(), g, "class_map"),
+                  "features/attractor_class at initial = " + std::to_string(k));
+    }
     EXPECT_EQ(nms::h5::read_string_attr(out.string(), "features/attractor_class", "flag_meanings"),
               "fixed_point periodic irregular diverged unresolved");
     (void)cls;

@@ -209,6 +209,10 @@ def overlay_boundaries(ax, res, xa, ya, legend=True):
         ds = g[name]
         if not isinstance(ds, h5py.Dataset) or ds.ndim != 2 or "axes" not in ds.attrs:
             continue
+        source = ds.attrs.get("class_map", b"")
+        source = source.decode() if isinstance(source, bytes) else str(source)
+        if source not in ("features/dominant_class", "features/attractor_class", "features/multistable"):
+            continue  # (the n_attractors and per-start boundaries are data, not this figure's)
         names = [a.decode() if isinstance(a, bytes) else str(a) for a in np.atleast_1d(ds.attrs["axes"])]
         if names != [xa, ya] and names != [ya, xa]:
             continue

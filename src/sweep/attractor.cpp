@@ -360,6 +360,8 @@ std::vector<class_boundary> class_boundaries(const std::vector<long>& codes,
     const std::size_t nx = axes[0].size(), ny = axes.size() == 2 ? axes[1].size() : 1;
     if (codes.size() != nx * ny) throw std::invalid_argument("class_boundaries: codes do not match the axes");
     const long nnames = long(names.size());
+    const std::size_t d = axes.size();
+    // Each point: its coordinates, then their uncertainties.
     std::map<std::pair<long, long>, std::vector<std::vector<double>>> pts;
     auto pair = [&](std::size_t p, std::size_t q, std::vector<double> where) {
         long a = codes[p], b = codes[q];
@@ -371,18 +373,21 @@ std::vector<class_boundary> class_boundaries(const std::vector<long>& codes,
         for (std::size_t j = 0; j < ny; ++j) {
             const std::size_t p = i * ny + j;
             if (i + 1 < nx) {
-                std::vector<double> w{0.5 * (axes[0][i] + axes[0][i + 1])};
-                if (axes.size() == 2) w.push_back(axes[1][j]);
-                pair(p, p + ny, std::move(w));
+                const double mid = 0.5 * (axes[0][i] + axes[0][i + 1]), half = 0.5 * std::fabs(axes[0][i + 1] - axes[0][i]);
+                pair(p, p + ny, d == 2 ? std::vector<double>{mid, axes[1][j], half, 0} : std::vector<double>{mid, half});
             }
-            if (axes.size() == 2 && j + 1 < ny)
-                pair(p, p + 1, {axes[0][i], 0.5 * (axes[1][j] + axes[1][j + 1])});
+            if (d == 2 && j + 1 < ny)
+                pair(p, p + 1, {axes[0][i], 0.5 * (axes[1][j] + axes[1][j + 1]), 0,
+                                0.5 * std::fabs(axes[1][j + 1] - axes[1][j])});
         }
     for (auto& [ab, v] : pts) {
         std::sort(v.begin(), v.end());
         class_boundary cb;
         cb.name = names[std::size_t(ab.first)] + "_" + names[std::size_t(ab.second)];
-        for (const auto& w : v) cb.points.insert(cb.points.end(), w.begin(), w.end());
+        for (const auto& w : v) {
+            cb.points.insert(cb.points.end(), w.begin(), w.begin() + long(d));
+            cb.uncertainty.insert(cb.uncertainty.end(), w.begin() + long(d), w.end());
+        }
         out.push_back(std::move(cb));
     }
     return out;

@@ -2,6 +2,8 @@
 
 #include "nmsweep/sweep/reducers.hpp"
 
+#include <algorithm>
+
 namespace nms {
 
 // Maps over the grid without its "initial" axis, when the run finishes:
@@ -11,8 +13,10 @@ namespace nms {
 // the lower code); then, when the remaining grid is 1-D or 2-D, the class
 // boundaries of dominant_class (or attractor_class without an initial axis)
 // as /boundaries/<class a>_<class b> [n_points, n_axes] in axis units, and
-// with an initial axis /boundaries/monostable_multistable
-// (class_boundaries in nmsweep/sweep/reducers.hpp).
+// with an initial axis /boundaries/monostable_multistable, the changes of
+// n_attractors /boundaries/n_attractors_<m>_<n>, and each initial
+// condition's class boundaries /boundaries/initial_<k>/<class a>_<class b>;
+// each with <name>_uncertainty (class_boundaries in nmsweep/sweep/reducers.hpp).
 void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attractor_table& t) {
     if (!s.sampler.kind.empty()) return; // scattered samples: no grid to draw on
     const std::size_t na = s.axes.size();
@@ -45,7 +49,7 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
         for (std::size_t a = 0; a < na; ++a) p = p * s.axes[a].values.size() + idx[a];
         return p;
     };
-    std::vector<long> codes(n_other, -1), multi(n_other, -1);
+    std::vector<long> codes(n_other, -1), multi(n_other, -1), counts(n_other, -1);
     if (ia >= 0) {
         std::vector<double> n_att(n_other), ms(n_other), dom(n_other);
         for (std::size_t o = 0; o < n_other; ++o) {
@@ -67,6 +71,7 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
             dom[o] = res.empty() ? -1.0 : double(best);
             codes[o] = res.empty() ? -1 : best;
             multi[o] = res.empty() ? -1 : (n > 1 ? 1 : 0);
+            counts[o] = res.empty() ? -1 : long(n);
         }
         const std::string how =
             "among the " + std::to_string(n_ic) +
@@ -85,25 +90,42 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
     if (other.empty() || other.size() > 2) return;
     std::vector<std::string> class_names;
     for (int c = 0; c < n_attractor_codes; ++c) class_names.push_back(attractor_class_name(c));
-    auto write = [&](const std::vector<class_boundary>& bs, const std::string& source) {
+    std::vector<std::string> units;
+    for (auto a : other) units.push_back(s.axes[a].unit);
+    // Each boundary [n_points, n_axes] and its uncertainty (half the spacing
+    // of the two cells along the axis it crosses), under boundaries/<group>.
+    auto write = [&](const std::vector<class_boundary>& bs, const std::string& group, const std::string& source) {
         for (const auto& b : bs) {
-            const std::string name = "boundaries/" + b.name;
-            const std::size_t d = other.size();
-            w.write_array(name, {b.points.size() / d, d}, b.points.data(), {b.name + "_point", "coordinate"},
-                          {}, "",
+            const std::string name = "boundaries/" + group + b.name;
+            const std::string dim = name.substr(name.rfind('/') + 1) + "_point";
+            const std::size_t d = other.size(), n = b.points.size() / d;
+            w.write_array(name, {n, d}, b.points.data(), {dim, "coordinate"}, {}, "",
                           "midpoints between neighbouring grid cells of different class in " + source +
                               " (columns: the axes named in attribute 'axes', in their units)");
             w.set_attr(name, "axes", names);
-            std::vector<std::string> units;
-            for (auto a : other) units.push_back(s.axes[a].unit);
             w.set_attr(name, "axis_units", units);
             w.set_attr(name, "class_map", source);
+            w.write_array(name + "_uncertainty", {n, d}, b.uncertainty.data(), {dim, "coordinate"}, {}, "",
+                          "half the spacing of the two cells along the axis the boundary crosses there "
+                          "(0 along the others): the boundary lies within midpoint +- this");
         }
     };
-    write(class_boundaries(codes, values, class_names),
+    write(class_boundaries(codes, values, class_names), "",
           ia >= 0 ? "features/dominant_class" : "features/attractor_class");
-    if (ia >= 0)
-        write(class_boundaries(multi, values, {"monostable", "multistable"}), "features/multistable");
+    if (ia < 0) return;
+    write(class_boundaries(multi, values, {"monostable", "multistable"}), "", "features/multistable");
+    long most = 0;
+    for (long c : counts) most = std::max(most, c);
+    std::vector<std::string> count_names;
+    for (long c = 0; c <= most; ++c) count_names.push_back(std::to_string(c));
+    write(class_boundaries(counts, values, count_names), "n_attractors_", "features/n_attractors");
+    // Each initial condition's own class map (attractor_class at that start).
+    for (std::size_t k = 0; k < n_ic; ++k) {
+        std::vector<long> own(n_other);
+        for (std::size_t o = 0; o < n_other; ++o) own[o] = long(t.cls[point(o, k)]);
+        write(class_boundaries(own, values, class_names), "initial_" + std::to_string(k) + "/",
+              "features/attractor_class at initial = " + std::to_string(k));
+    }
 }
 
 } // namespace nms

@@ -292,6 +292,9 @@ std::size_t count_attractors(const std::vector<attractor_summary>& results, cons
 struct class_boundary {
     std::string name;
     std::vector<double> points;
+    // Per point and axis, as points: half the spacing of the two cells
+    // along the axis the boundary crosses between them (0 along the others).
+    std::vector<double> uncertainty;
 };
 std::vector<class_boundary> class_boundaries(const std::vector<long>& codes,
                                              const std::vector<std::vector<double>>& axes,
