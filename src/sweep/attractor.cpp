@@ -114,6 +114,18 @@ envelope envelope_of(const cycle_state& c) {
     return e;
 }
 
+// Without cycles: the rate at which the signal's distance to where it goes
+// shrinks, from its changes over the last two quarters of the record
+// (x* + c e^(rt) changes by factors e^(r T/4)); 1/ms. NaN when a change is
+// below 1e-5 of the level: settled, and the ratio of two such changes
+// would be mostly rounding (a float sample holds ~7 digits).
+double approach_rate(const cycle_state& c, double t_rec) {
+    const double d3 = std::abs(c.at_3q - c.at_half), d4 = std::abs(c.prev - c.at_3q);
+    const double floor = 1e-5 * (std::abs(c.prev) + 1e-300);
+    if (!(d3 > floor) || !(d4 > floor)) return nan;
+    return std::log(d4 / d3) / (0.25 * t_rec);
+}
+
 class attractor_reducer final : public reducer {
   public:
     attractor_reducer(const attractor_options& o, const sampling& smp, std::string units)
@@ -198,7 +210,9 @@ class attractor_reducer final : public reducer {
                            {},
                            "1/s",
                            "growth rate d(ln a)/dt of the cycle amplitude a over the last quarter of the "
-                           "record (negative: decaying; NaN: fewer than 3 cycles there)" +
+                           "record with 3 cycles; with fewer cycles than min_cycles, of the signal's change "
+                           "(ln of its change over the last quarter / over the third, per quarter length); "
+                           "negative: converging" +
                                of});
         }
         return out;
@@ -265,9 +279,9 @@ class attractor_reducer final : public reducer {
         if (c.nc < std::max(1L, opt_.min_cycles)) {
             // Too few cycles: a monotone (or overdamped) approach to a fixed
             // point moves far less in the second half of the record than in all.
-            const double ptp2 = c.mx2 - c.mn2;
-            if (ptp2 >= 0 && ptp2 <= 0.25 * ptp) return {fixed_point, ptp2, nan, c.prev};
-            return {unresolved, ptp, nan, c.mean};
+            const double ptp2 = c.mx2 - c.mn2, rate = 1000 * approach_rate(c, double(n_samples_) * dt_);
+            if (ptp2 >= 0 && ptp2 <= 0.25 * ptp) return {fixed_point, ptp2, nan, c.prev, rate};
+            return {unresolved, ptp, nan, c.mean, rate};
         }
         const envelope e = envelope_of(c);
         const double rate = e.rate * 1000; // 1/s

@@ -93,12 +93,13 @@ struct cycle_state {
     cycle_series T, M, m, A;
     double a_first, a_mid, a_last;
     envelope_fit env[envelope_segments]; // per quarter of the record
+    double at_half, at_3q;                // the signal where the third and fourth quarters begin
 
     // The state before the first sample.
     NMS_HD static cycle_state start() {
         const double nan = cycle_nan(), inf = HUGE_VAL;
         return {0,   0,    inf, -inf, nan, 0,  0,  0,  -inf, inf, nan, nan,
-                -inf, inf, 0,    {},  {}, {}, {}, nan,  nan, nan, {}};
+                -inf, inf, 0,    {},  {}, {}, {}, nan,  nan, nan, {}, nan, nan};
     }
 
     NMS_HD static double tolerance(const cycle_params& p, double a, double b) {
@@ -118,7 +119,9 @@ struct cycle_state {
         if (2 * n > p.n_samples) {
             mx2 = nmax(mx2, x);
             mn2 = nmin(mn2, x);
+            if (cycle_isnan(at_half)) at_half = x;
         }
+        if (4 * n > 3 * p.n_samples && cycle_isnan(at_3q)) at_3q = x;
         // The band follows the last complete cycle (so that a decaying or
         // growing oscillation keeps being timed), or the running range before.
         const bool cyc = !cycle_isnan(pmax);

@@ -247,7 +247,11 @@ std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& feature
 //                             NaN for fixed points and unresolved
 //   features/attractor_mean   time mean of the observable (tells fixed points apart)
 //   features/decay_rate       1/s: the cycle envelope's d(ln a)/dt over the last
-//                             quarter of the record with 3 cycles (NaN without)
+//                             quarter of the record with 3 cycles; with fewer than
+//                             min_cycles cycles, ln(change over the last quarter /
+//                             change over the third) per quarter length (NaN
+//                             where neither applies, or those changes are below
+//                             1e-5 of the level)
 enum attractor_code : int { fixed_point = 0, periodic = 1, irregular = 2, diverged = 3, unresolved = 4 };
 constexpr int n_attractor_codes = 5;
 const char* attractor_class_name(int code); // "fixed_point", "periodic", ...
