@@ -169,9 +169,9 @@ TEST_P(bifurcation, jansen_rit_grimbert_faugeras) {
 
     // (89.38, 90.28, 314.12, 317.27: 0.5% either side of the Hopf points,
     // where the oscillation still rings down or grows at the record's end.)
-    const std::vector<double> p{80,  85,  86.5,  89.38, 90.28,  92,    93,    95,  100, 110,    113.3,
-                                113.8, 114, 115, 120, 130, 137, 137.3, 137.45, 137.6, 138, 150, 200,
-                                250, 300, 308,   310,   312,   314.12, 317.27, 320, 325, 330, 340};
+    const std::vector<double> p{80,  85,  86.5, 89.38, 90.28,  92,     93,     95,    100, 110, 113.3, 113.8,
+                                114, 115, 120,  130,   137,    137.3,  137.45, 137.6, 138, 150, 200,   250,
+                                300, 308, 310,  312,   314.12, 317.27, 320,    325,   330, 340};
     std::ostringstream vals;
     for (std::size_t i = 0; i < p.size(); ++i) vals << (i ? ", " : "") << p[i] / 1000;
     const std::string spec = R"(
@@ -318,6 +318,85 @@ sample_every = 4
     EXPECT_NEAR(h, H, 0.005);
     std::printf("Wilson-Cowan (%s): Hopf point from the amplitudes %.4f (reference %.4f)\n",
                 GetParam().c_str(), h, H);
+}
+
+// Random starts without ranges lie on each model's rest curve (plan.cpp):
+// eight of them find both attractors of the Jansen-Rit classical bistable
+// window (up to the fold of the spike-like cycles: two fixed points, then
+// lower fixed point + alpha cycle from the first Hopf point, spike + alpha
+// from the saddle-node) and of the Wilson-Cowan 1972 one
+// (lower node + limit cycle between the cycle's homoclinic end and the
+// node's fold), and nothing else outside. With TVB's state ranges
+// (Jansen-Rit's y1 in +-500 mV) none of the window was found; with a box
+// around the attractors 8 starts missed the alpha cycle near p = 100 in a
+// third of the seeds.
+TEST_P(bifurcation, default_starts_find_the_bistable_windows) {
+    const reference jr(data + "/bifurcation/jansen_rit_classical.txt");
+    const double H1 = jr.hopf.at(1), CF = jr.value.at("cycle_fold");
+    const std::vector<double> p{80, 88, 91, 95, 100, 110, 113, 115, 120, 130, 136, 139, 150, 200};
+    std::ostringstream vals;
+    for (std::size_t i = 0; i < p.size(); ++i) vals << (i ? ", " : "") << p[i] / 1000;
+    const auto r = run_sweep("jansen_rit_starts", R"(
+[model]
+name = "jansen_rit"
+preset = "classical"
+[network]
+connectome = "synthetic:1"
+speed = 0
+[coupling]
+kind = "sigmoidal_jansen_rit"
+[integrator]
+dt = 0.1
+duration = 80000.0
+transient = 60000.0
+[initial]
+random = { n = 8 }
+[[sweep]]
+param = "model.mu"
+values = [)" + vals.str() + R"(]
+[output]
+observable = "y1 - y2"
+features = ["attractor"]
+sample_every = 10
+)",
+                             "model.mu", 1000.0, GetParam());
+    ASSERT_EQ(r.n_ic, 8u);
+    for (double x : p) {
+        const std::size_t i = r.index(x);
+        EXPECT_EQ(r.n_att[i], x < CF ? 2 : 1) << "p = " << x;
+        int alpha = 0; // below H1 the two attractors are fixed points, above it one is the alpha cycle
+        for (std::size_t k = 0; k < r.n_ic; ++k) alpha += r.c(i, k) == 1 && r.amp[i * r.n_ic + k] < 5.0;
+        EXPECT_EQ(alpha > 0, x > H1) << "p = " << x;
+    }
+
+    const reference wc(data + "/bifurcation/wilson_cowan_1972.txt");
+    const double E = wc.value.at("cycle_end"), F = wc.fold.at(1);
+    const std::vector<double> P{0.9, 1.0, 1.06, 1.072, 1.078, 1.084, 1.095, 1.2};
+    std::ostringstream pv;
+    for (std::size_t i = 0; i < P.size(); ++i) pv << (i ? ", " : "") << P[i];
+    const auto w = run_sweep("wilson_cowan_starts", R"(
+[model]
+name = "wilson_cowan"
+preset = "wc1972_limit_cycle"
+[network]
+connectome = "synthetic:1"
+speed = 0
+[integrator]
+dt = 0.05
+duration = 30000.0
+transient = 20000.0
+[initial]
+random = { n = 8 }
+[[sweep]]
+param = "model.P"
+values = [)" + pv.str() + R"(]
+[output]
+observable = "E"
+features = ["attractor"]
+sample_every = 4
+)",
+                             "model.P", 1.0, GetParam());
+    for (double x : P) EXPECT_EQ(w.n_att[w.index(x)], x > E && x < F ? 2 : 1) << "P = " << x;
 }
 
 INSTANTIATE_TEST_SUITE_P(precision, bifurcation, ::testing::Values("double", "float"),

@@ -361,3 +361,48 @@ TEST(presets, name_parameters_of_their_model) {
 }
 
 } // namespace
+
+// The rest curve random starts are drawn along (plan.cpp): every equation
+// but the principal population's is at equilibrium, at any activity u and
+// for the parameters of each preset; u runs the principal variable over
+// its range (Jansen-Rit's y0 up to A/a 2 nu_max, Wilson-Cowan's E up to
+// k_e c_e / (1 + r_e c_e)). Only the two models with a rest curve have one.
+TEST(rest_curve, all_but_the_principal_equation_at_equilibrium) {
+    auto check = [](const char* name, auto dfun, int principal, std::size_t var) {
+        const model_info& m = find_model(name);
+        ASSERT_NE(m.rest_state, nullptr) << name;
+        for (const preset* pr : m.presets) {
+            std::vector<double> p;
+            for (const auto& q : m.params) {
+                double v = q.value;
+                for (const auto& pv : pr->values)
+                    if (std::string(pv.name) == q.name) v = pv.value;
+                p.push_back(v);
+            }
+            double prev = -1;
+            for (double u : {0.0, 0.1, 0.35, 0.6, 0.9, 1.0}) {
+                std::vector<double> x(m.states.size()), dx(m.states.size()), c(m.cvar.size(), 0.0);
+                m.rest_state(p.data(), u, x.data());
+                dfun(p.data(), x.data(), c.data(), dx.data());
+                for (std::size_t v = 0; v < x.size(); ++v) {
+                    const double scale = 1e-12 * (1 + std::fabs(x[v]));
+                    if (int(v) != principal)
+                        EXPECT_LT(std::fabs(dx[v]), scale)
+                            << name << " " << pr->name << " u=" << u << " " << m.states[v].name;
+                }
+                EXPECT_GT(x[var], prev) << name << " u=" << u; // u moves the principal variable
+                prev = x[var];
+            }
+        }
+    };
+    check("jansen_rit", models::jansen_rit::dfun<double>, 3, 0); // y3' holds y0's drive
+    check("wilson_cowan", models::wilson_cowan::dfun<double>, 0, 0);
+    const model_info& jr = find_model("jansen_rit");
+    std::vector<double> p;
+    for (const auto& q : jr.params) p.push_back(q.value);
+    double x[6];
+    jr.rest_state(p.data(), 1.0, x);
+    EXPECT_DOUBLE_EQ(x[0], 3.25 / 0.1 * 2 * 0.0025); // A/a 2 nu_max
+    for (const char* other : {"kuramoto", "epileptor", "linear"})
+        EXPECT_EQ(find_model(other).rest_state, nullptr);
+}

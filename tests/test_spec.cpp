@@ -335,6 +335,14 @@ TEST(spec, random_initial_conditions_axis) {
     }
     EXPECT_NE(sets[0].at("y1").v, sets[1].at("y1").v);
     EXPECT_EQ(initial_sets(s, net)[2].at("y3").v, sets[2].at("y3").v); // reproducible
+    // A Latin hypercube in the model's start box (y1 in [0, 30] mV): at each
+    // node the 4 sets take one value in each quarter of it.
+    for (std::size_t i = 0; i < net.n; ++i) {
+        std::vector<int> quarter;
+        for (const auto& set : sets) quarter.push_back(int(set.at("y1").v[i] / 7.5));
+        std::sort(quarter.begin(), quarter.end());
+        EXPECT_EQ(quarter, (std::vector<int>{0, 1, 2, 3})) << "node " << i;
+    }
 
     const batch b = make_batch(s, net, 0, 8);
     const field& y1 = b.initial.at("y1");
@@ -352,6 +360,39 @@ TEST(spec, random_initial_conditions_axis) {
     const batch b2 = make_batch(s2, net, 0, 4);
     EXPECT_DOUBLE_EQ(b2.initial.at("y1").at(0, 1, 4), sets[1].at("y1").v[0]);
     EXPECT_DOUBLE_EQ(b2.initial.at("y1").at(0, 0, 4), sets[3].at("y1").v[0]);
+}
+
+// random = { n } alone: each start on Jansen-Rit's rest curve at its own
+// point's parameters (y0 = u A/a 2 nu_max, the interneurons' PSPs at
+// equilibrium with it, rates 0), u a Latin hypercube over the starts.
+TEST(spec, random_starts_on_the_rest_curve) {
+    std::string text = read(dir + "good_random_ic.toml");
+    text.replace(text.find("y0 = 0.0\n"), 9, "");
+    const sweep_spec s = parse_spec(text, dir + "x.toml");
+    const connectome net = load_network(s);
+    const model_info& m = find_model("jansen_rit");
+    const batch b = make_batch(s, net, 0, 8);
+    const double y0_max = 3.25 / 0.1 * 2 * 0.0025;
+    for (std::size_t i = 0; i < net.n; ++i) {
+        std::vector<int> quarter;
+        for (std::size_t g = 0; g < 8; ++g) {
+            std::vector<double> p;
+            for (const auto& q : m.params)
+                p.push_back(q.name == std::string("mu") ? b.params.at("model.mu").v[g] : q.value);
+            const double u = b.initial.at("y0").at(i, g, 8) / y0_max;
+            double x[6];
+            m.rest_state(p.data(), u, x);
+            for (int v = 0; v < 6; ++v)
+                EXPECT_NEAR(b.initial.at(m.states[std::size_t(v)].name).at(i, g, 8), x[v], 1e-12)
+                    << g << " " << v;
+            if (g < 4) quarter.push_back(int(u * 4));
+            // the same start at mu = 0.2 instead of 0.1: y1 higher by A/a 0.1
+            if (g < 4)
+                EXPECT_NEAR(b.initial.at("y1").at(i, g + 4, 8) - b.initial.at("y1").at(i, g, 8), 3.25, 1e-9);
+        }
+        std::sort(quarter.begin(), quarter.end());
+        EXPECT_EQ(quarter, (std::vector<int>{0, 1, 2, 3})) << "node " << i;
+    }
 }
 
 TEST(spec, no_sweep_is_one_point) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -33,8 +34,11 @@ void print_model(const nms::model_info& m, bool full) {
     if (!full) return;
     std::printf("  parameters:\n");
     for (const auto& p : m.params) std::printf("    %-12s %12g %-8s %s\n", p.name, p.value, p.unit, p.doc);
-    std::printf("  initial state (default) and TVB's range:\n");
-    for (const auto& s : m.states) std::printf("    %-12s %12g   [%g, %g]\n", s.name, s.initial, s.lo, s.hi);
+    std::printf("  initial state (default), TVB's range, random starts' box%s:\n",
+                m.rest_state ? " (random alone: the rest curve, README)" : "");
+    for (const auto& s : m.states)
+        std::printf("    %-12s %12g   [%g, %g]   [%g, %g]\n", s.name, s.initial, s.lo, s.hi,
+                    std::isnan(s.start_lo) ? s.lo : s.start_lo, std::isnan(s.start_lo) ? s.hi : s.start_hi);
     if (!m.presets.empty()) {
         std::printf("  presets:\n");
         for (const auto* p : m.presets) {

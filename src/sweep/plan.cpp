@@ -24,14 +24,79 @@ using spec_io::num;
 
 namespace {
 
-// Uniform deviate in [0, 1) for (seed, set, var, node) by Philox.
-double ic_uniform(std::uint64_t seed, std::uint32_t set, std::uint32_t var, std::uint32_t node) {
+// Uniform deviate in [0, 1) for (seed, set, var, node) by Philox; tag
+// separates the offsets within strata from the strata's order.
+double ic_uniform(std::uint64_t seed, std::uint32_t set, std::uint32_t var, std::uint32_t node,
+                  std::uint32_t tag = 0x1c5e7u) {
     r123::Philox4x32 rng;
-    r123::Philox4x32::ctr_type c = {{set, var, node, 0x1c5e7u}};
+    r123::Philox4x32::ctr_type c = {{set, var, node, tag}};
     r123::Philox4x32::key_type k = {{std::uint32_t(seed), std::uint32_t(seed >> 32)}};
     const auto r = rng(c, k);
     const std::uint64_t x = (std::uint64_t(r.v[0]) << 32) | r.v[1];
     return double(x >> 11) * 0x1.0p-53;
+}
+
+// Random initial states as a Latin hypercube over the sets: for each
+// variable and node the n starts take one value in each of n equal strata of
+// [0, 1) (strata in a random order, a uniform offset within each), so that a
+// few starts cover the whole range; eight independent draws leave a
+// quarter of it empty one time in ten. u[k] for set k.
+std::vector<double> ic_strata(std::uint64_t seed, std::uint32_t var, std::uint32_t node, std::size_t n) {
+    std::vector<std::uint32_t> order(n);
+    for (std::size_t k = 0; k < n; ++k) order[k] = std::uint32_t(k);
+    for (std::size_t k = n; k-- > 1;) { // Fisher-Yates
+        const double u = ic_uniform(seed, std::uint32_t(k), var, node, 0x5a1bu);
+        std::swap(order[k], order[std::min(k, std::size_t(u * double(k + 1)))]);
+    }
+    std::vector<double> out(n);
+    for (std::size_t k = 0; k < n; ++k)
+        out[k] = (order[k] + ic_uniform(seed, std::uint32_t(k), var, node)) / double(n);
+    return out;
+}
+
+// The box random starts are drawn in: the spec's ranges, else the model's
+// start box (param_info.hpp), else TVB's range.
+std::pair<double, double> start_box(const sweep_spec& s, const model_info& m, std::size_t v) {
+    const state_info& st = m.states[v];
+    if (auto rg = s.initial.random_ranges.find(st.name); rg != s.initial.random_ranges.end())
+        return rg->second;
+    if (!std::isnan(st.start_lo)) return {st.start_lo, st.start_hi};
+    return {st.lo, st.hi};
+}
+
+// Random starts on the model's rest curve: a model with rest_state, a spec
+// with random = { n } alone (ranges, a table or fixed variables: the box).
+bool rest_starts(const sweep_spec& s, const model_info& m) {
+    return m.rest_state && s.initial.n_random && s.initial.random_ranges.empty() && s.initial.table.empty() &&
+           s.initial.values.empty();
+}
+
+// Start k at node i: activity u_k,i (a Latin hypercube over the starts, per
+// node), the rest of the state at equilibrium with it at the instance's own
+// parameters (models/*.hpp rest_state). Every fixed point of an isolated
+// node lies on that curve and cycles wind around its unstable ones, so a
+// few starts reach each basin; a box does not (Jansen-Rit's alpha cycle
+// takes 10-30% of its attractors' box near the first Hopf point).
+void place_rest_starts(const sweep_spec& s, const model_info& m, const std::vector<double>& ic, batch& b) {
+    const std::size_t n = b.net.n, count = b.n_instances, ns = m.states.size();
+    std::vector<std::vector<double>> u(n);
+    for (std::size_t i = 0; i < n; ++i)
+        u[i] = ic_strata(s.initial.random_seed, 0, std::uint32_t(i), n_initial_sets(s));
+    std::vector<const field*> pf(m.params.size(), nullptr);
+    for (std::size_t k = 0; k < m.params.size(); ++k)
+        if (auto it = b.params.find("model." + std::string(m.params[k].name)); it != b.params.end())
+            pf[k] = &it->second;
+    std::vector<std::vector<double>> x(ns, std::vector<double>(n * count));
+    std::vector<double> p(m.params.size()), xs(ns);
+    for (std::size_t j = 0; j < count; ++j)
+        for (std::size_t i = 0; i < n; ++i) {
+            for (std::size_t k = 0; k < p.size(); ++k)
+                p[k] = pf[k] ? pf[k]->at(i, j, count) : m.params[k].value;
+            m.rest_state(p.data(), u[i][std::size_t(ic[j])], xs.data());
+            for (std::size_t v = 0; v < ns; ++v) x[v][i * count + j] = xs[v];
+        }
+    for (std::size_t v = 0; v < ns; ++v)
+        b.initial[m.states[v].name] = field::per_node_instance(std::move(x[v]));
 }
 
 long node_of(const sweep_spec& s, const param_ref& r, const connectome& net) {
@@ -180,6 +245,11 @@ std::vector<std::map<std::string, field>> initial_sets(const sweep_spec& s, cons
         throw input_error(where_of_key(s, "initial.file") + ": " + std::to_string(s.initial.table.size()) +
                           " rows for a network of " + std::to_string(n) + " nodes");
     std::vector<std::map<std::string, field>> sets(n_initial_sets(s));
+    // u[v][i][k]: set k's position within variable v's box at node i.
+    std::vector<std::vector<std::vector<double>>> u(s.initial.n_random ? m.states.size() : 0);
+    for (std::size_t v = 0; v < u.size(); ++v)
+        for (std::size_t i = 0; i < n; ++i)
+            u[v].push_back(ic_strata(s.initial.random_seed, std::uint32_t(v), std::uint32_t(i), sets.size()));
     for (std::size_t k = 0; k < sets.size(); ++k) {
         for (std::size_t v = 0; v < m.states.size(); ++v) {
             const std::string name = m.states[v].name;
@@ -191,13 +261,9 @@ std::vector<std::map<std::string, field>> initial_sets(const sweep_spec& s, cons
                 for (std::size_t i = 0; i < n; ++i) col[i] = s.initial.table[i][v];
                 f = field::per_node(std::move(col));
             } else if (s.initial.n_random) {
-                double lo = m.states[v].lo, hi = m.states[v].hi;
-                if (auto rg = s.initial.random_ranges.find(name); rg != s.initial.random_ranges.end())
-                    lo = rg->second.first, hi = rg->second.second;
+                const auto [lo, hi] = start_box(s, m, v);
                 std::vector<double> col(n);
-                for (std::size_t i = 0; i < n; ++i)
-                    col[i] = lo + (hi - lo) * ic_uniform(s.initial.random_seed, std::uint32_t(k),
-                                                         std::uint32_t(v), std::uint32_t(i));
+                for (std::size_t i = 0; i < n; ++i) col[i] = lo + (hi - lo) * u[v][i][k];
                 f = field::per_node(std::move(col));
             }
             sets[k][name] = std::move(f);
@@ -357,6 +423,7 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
                 }
             }
         }
+        if (ic_swept && rest_starts(s, m)) place_rest_starts(s, m, ic, b);
     }
     return b;
 }

@@ -29,7 +29,15 @@ struct param_alias {
 struct state_info {
     const char* name;
     double initial; // default initial value (and constant history)
-    double lo, hi;  // TVB's state_variable_range, for documentation
+    double lo, hi;  // TVB's state_variable_range
+    // Where random initial states are drawn (the variables a spec's ranges
+    // leave out; all of them for a model without a rest curve): a box around
+    // the model's attractors over its parameter domain (NaN: lo, hi). TVB's
+    // ranges can be far wider than the dynamics (Jansen-Rit's y1 in +-500
+    // mV, its attractors within 0..30), and a few starts drawn there rarely
+    // land in a small basin.
+    double start_lo = std::numeric_limits<double>::quiet_NaN();
+    double start_hi = std::numeric_limits<double>::quiet_NaN();
 };
 
 } // namespace nms

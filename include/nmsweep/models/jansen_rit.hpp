@@ -12,6 +12,8 @@
 #include "nmsweep/core/param_info.hpp"
 #include "nmsweep/models/preset.hpp"
 
+#include <cmath>
+
 namespace nms::models {
 
 struct jansen_rit {
@@ -48,9 +50,16 @@ struct jansen_rit {
     };
 
     static constexpr int n_state = 6;
+    // Random starts: the attractors of both presets for mu in [0, 0.35] lie
+    // in y0 0.002..0.147, y1 0.68..28.9, y2 2.6..24.4 mV (fixed points, alpha
+    // and spike-like cycles; tests/reference/make_initial_boxes.py); the
+    // PSPs' rates start at rest, since drawn at random they scatter starts
+    // across the basins' boundaries (8 starts then miss the classical
+    // bistable window more often).
     static constexpr state_info states[n_state] = {
-        {"y0", 0.0, -1.0, 1.0}, {"y1", 0.0, -500.0, 500.0}, {"y2", 0.0, -50.0, 50.0},
-        {"y3", 0.0, -6.0, 6.0}, {"y4", 0.0, -20.0, 20.0},   {"y5", 0.0, -500.0, 500.0},
+        {"y0", 0.0, -1.0, 1.0, 0.0, 0.15},   {"y1", 0.0, -500.0, 500.0, 0.0, 30.0},
+        {"y2", 0.0, -50.0, 50.0, 0.0, 25.0}, {"y3", 0.0, -6.0, 6.0, 0.0, 0.0},
+        {"y4", 0.0, -20.0, 20.0, 0.0, 0.0},  {"y5", 0.0, -500.0, 500.0, 0.0, 0.0},
     };
 
     static constexpr int n_cvar = 2;
@@ -76,6 +85,18 @@ struct jansen_rit {
     }
 
     template <class T> NMS_HD static void bound(T*) {}
+
+    // Rest curve (random starts, plan.cpp): the pyramidal PSP y0 at u of its
+    // largest value A/a 2 nu_max, the interneurons' PSPs at equilibrium with
+    // it (y1 with the extrinsic input mu, no coupling), rates 0. All fixed
+    // points of a node lie on it.
+    static void rest_state(const double* p, double u, double* x) {
+        auto S = [&](double v) { return 2 * p[nu_max] / (1 + std::exp(p[r] * (p[v0] - v))); };
+        x[0] = u * p[A] / p[a] * 2 * p[nu_max];
+        x[1] = p[A] / p[a] * (p[mu] + p[a_2] * p[J] * S(p[a_1] * p[J] * x[0]));
+        x[2] = p[B] / p[b] * p[a_4] * p[J] * S(p[a_3] * p[J] * x[0]);
+        x[3] = x[4] = x[5] = 0;
+    }
 };
 
 } // namespace nms::models

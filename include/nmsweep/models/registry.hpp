@@ -68,6 +68,10 @@ struct model_info {
     std::vector<const preset*> presets;
     int phase_variable = -1;          // a phase model: the state variable that is a phase (M::phase_variable)
     std::vector<param_alias> aliases; // other names of its parameters (M::aliases, when it has them)
+    // M::rest_state when the model has one: the state at rest whose principal
+    // population's activity is u in [0, 1] of its range, the other variables
+    // at equilibrium with it (random starts are drawn along it).
+    void (*rest_state)(const double* p, double u, double* x) = nullptr;
 };
 struct coupling_info {
     std::string name, doc;
@@ -89,6 +93,14 @@ template <class M> struct aliases_of<M, std::void_t<decltype(M::aliases)>> {
     static std::vector<param_alias> get() { return {std::begin(M::aliases), std::end(M::aliases)}; }
 };
 
+// M::rest_state when the model declares one.
+template <class M, class = void> struct rest_state_of {
+    static constexpr void (*get)(const double*, double, double*) = nullptr;
+};
+template <class M> struct rest_state_of<M, std::void_t<decltype(&M::rest_state)>> {
+    static constexpr void (*get)(const double*, double, double*) = &M::rest_state;
+};
+
 template <class M> model_info make_model_info() {
     model_info m;
     m.name = M::name;
@@ -101,6 +113,7 @@ template <class M> model_info make_model_info() {
     for (const auto& p : M::presets) m.presets.push_back(&p);
     m.phase_variable = phase_variable_of<M>::value;
     m.aliases = aliases_of<M>::get();
+    m.rest_state = rest_state_of<M>::get;
     return m;
 }
 

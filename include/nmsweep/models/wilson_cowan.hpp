@@ -16,6 +16,8 @@
 #include "nmsweep/core/param_info.hpp"
 #include "nmsweep/models/preset.hpp"
 
+#include <cmath>
+
 namespace nms::models {
 
 struct wilson_cowan {
@@ -103,6 +105,27 @@ struct wilson_cowan {
     }
 
     template <class T> NMS_HD static void bound(T*) {}
+
+    // Rest curve (random starts, plan.cpp): E at u of its largest steady
+    // value k_e c_e / (1 + r_e c_e), I at equilibrium with it (no coupling;
+    // the steady I decreases the I equation's right-hand side, so bisection
+    // finds it). All fixed points of a node lie on it.
+    static void rest_state(const double* p, double u, double* x) {
+        const double E = u * p[k_e] * p[c_e] / (1 + p[r_e] * p[c_e]);
+        auto g = [&](double I) {
+            const double xi = p[alpha_i] * (p[c_ie] * E - p[c_ii] * I + p[Q] - p[theta_i]);
+            const double gi = 1 / (1 + std::exp(-p[a_i] * (xi - p[b_i])));
+            const double gi0 = 1 / (1 + std::exp(p[a_i] * p[b_i]));
+            const double s_i = p[c_i] * (p[shift_sigmoid] != 0 ? gi - gi0 : gi);
+            return -I + (p[k_i] - p[r_i] * I) * s_i;
+        };
+        double lo = -1, hi = std::abs(p[k_i] * p[c_i]) + 1;
+        if (!(g(lo) > 0 && g(hi) < 0)) lo = hi = 0; // no bracket: I = 0
+        for (int it = 0; it < 100 && hi - lo > 1e-15; ++it)
+            (g(0.5 * (lo + hi)) > 0 ? lo : hi) = 0.5 * (lo + hi);
+        x[0] = E;
+        x[1] = 0.5 * (lo + hi);
+    }
 };
 
 } // namespace nms::models

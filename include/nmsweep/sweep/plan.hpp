@@ -23,7 +23,9 @@ long transient_steps(const sweep_spec& s); // round(transient / dt)
 // Number of initial-condition sets (the range of the "initial" name).
 std::size_t n_initial_sets(const sweep_spec& s);
 // The initial-condition sets, each complete (every state variable), as
-// scalar or per_node fields.
+// scalar or per_node fields. Random sets are a Latin hypercube in each
+// variable's box; a model with a rest curve given random = { n } alone
+// starts instead on that curve at each point's parameters (make_batch).
 std::vector<std::map<std::string, field>> initial_sets(const sweep_spec& s, const connectome& net);
 
 // Grid point -> index along each axis (C order).
