@@ -399,5 +399,77 @@ sample_every = 4
     for (double x : P) EXPECT_EQ(w.n_att[w.index(x)], x > E && x < F ? 2 : 1) << "P = " << x;
 }
 
+// [output.attractor] refine on a coarse Jansen-Rit grid (50 s^-1 apart):
+// bisection brings the boundaries to 0.2 s^-1 and puts them where the
+// reference has the bifurcations: the alpha cycle ends at the Hopf point
+// 315.70 (periodic -> fixed point), the spike-like cycles at the fold of
+// cycles 137.38 (2 attractors -> 1), each within its uncertainty plus the
+// classifier's 0.5% (test above).
+TEST_P(bifurcation, refined_boundaries_at_the_reference_bifurcations) {
+    const reference jr(data + "/bifurcation/jansen_rit_classical.txt");
+    const double H2 = jr.hopf.at(2), CF = jr.value.at("cycle_fold");
+    const auto dir = scratch("refine_" + GetParam());
+    std::ofstream(dir / "s.toml") << R"(
+[model]
+name = "jansen_rit"
+preset = "classical"
+[network]
+connectome = "synthetic:1"
+speed = 0
+[coupling]
+kind = "sigmoidal_jansen_rit"
+[integrator]
+dt = 0.1
+duration = 80000.0
+transient = 60000.0
+[initial]
+random = { n = 8 }
+[[sweep]]
+param = "model.mu"
+linspace = [0.05, 0.35, 7]
+[output]
+observable = "y1 - y2"
+features = ["attractor"]
+sample_every = 10
+[output.attractor]
+refine = { tol = { "model.mu" = 0.0002 }, max_points = 100 }
+)";
+    const std::string out = (dir / "s.h5").string();
+    std::string log;
+    ASSERT_EQ(run_cli(bin + " run --precision " + GetParam() + " " + (dir / "s.toml").string() + " -o " + out,
+                      dir, &log),
+              0)
+        << log;
+    const std::string G = "boundaries/refined/";
+    std::vector<std::size_t> shape;
+    const auto at = nms::h5::read_dataset(out, G + "points", &shape);
+    ASSERT_EQ(shape.size(), 2u);
+    ASSERT_EQ(shape[1], 1u);
+    const auto unc = nms::h5::read_dataset(out, G + "uncertainty");
+    const auto lo_c = nms::h5::read_dataset(out, G + "low_class"),
+               hi_c = nms::h5::read_dataset(out, G + "high_class");
+    const auto lo_n = nms::h5::read_dataset(out, G + "low_n_attractors");
+    const auto hi_n = nms::h5::read_dataset(out, G + "high_n_attractors");
+    const auto ok = nms::h5::read_dataset(out, G + "resolved");
+    EXPECT_LE(nms::h5::read_dataset(out, G + "samples_class").size(), 100u);
+    int hopf = 0, fold = 0;
+    for (std::size_t k = 0; k < at.size(); ++k) {
+        EXPECT_EQ(ok[k], 1.0);
+        EXPECT_LE(unc[k], 1e-4 + 1e-12);
+        const double x = at[k] * 1000;
+        if (lo_c[k] == nms::periodic && hi_c[k] == nms::fixed_point) {
+            ++hopf;
+            EXPECT_NEAR(x, H2, unc[k] * 1000 + 0.005 * H2);
+        }
+        if (lo_n[k] == 2 && hi_n[k] == 1 && x > 120) {
+            ++fold;
+            EXPECT_NEAR(x, CF, unc[k] * 1000 + 0.005 * CF);
+        }
+    }
+    EXPECT_EQ(hopf, 1);
+    EXPECT_EQ(fold, 1);
+    EXPECT_NE(log.find("within tol"), std::string::npos) << log;
+}
+
 INSTANTIATE_TEST_SUITE_P(precision, bifurcation, ::testing::Values("double", "float"),
                          [](const auto& info) { return info.param; });

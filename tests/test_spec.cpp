@@ -642,3 +642,38 @@ TEST(spec, model_defaults_inside_their_domains) {
             EXPECT_GE(p.hi, p.value) << m.name << "." << p.name;
         }
 }
+
+// [output.attractor] refine: tolerances as a fraction or per axis, and one
+// clear error for each way to get it wrong.
+TEST(spec, attractor_refine_options) {
+    const std::string grid = "[[sweep]]\nparam = \"model.mu\"\nlinspace = [0.05, 0.35, 7]\n"
+                             "[[sweep]]\nparam = \"coupling.a\"\nvalues = [1.0, 2.0]\n";
+    auto spec = [&](const std::string& refine, const std::string& features = "[\"attractor\"]") {
+        return base_spec(grid + "[output]\nfeatures = " + features +
+                         "\n[output.attractor]\nrefine = " + refine + "\n");
+    };
+    const sweep_spec a = parse_spec(spec("{ tol = 0.01, max_points = 40 }"), "r.toml");
+    EXPECT_TRUE(a.attractor.refine);
+    EXPECT_DOUBLE_EQ(a.attractor.refine_tol, 0.01);
+    EXPECT_EQ(a.attractor.refine_max_points, 40);
+    const sweep_spec b = parse_spec(spec("{ tol = { \"model.mu\" = 0.0002 } }"), "r.toml");
+    ASSERT_EQ(b.attractor.refine_tol_axis.size(), 1u);
+    EXPECT_EQ(b.attractor.refine_tol_axis[0].first, "model.mu");
+    EXPECT_FALSE(parse_spec(base_spec(grid), "r.toml").attractor.refine);
+    auto err = [&](const std::string& text) { return error_of([&] { parse_spec(text, "r.toml"); }); };
+    EXPECT_NE(err(spec("{ tol = 1.5 }")).find("refine.tol"), std::string::npos);
+    EXPECT_NE(err(spec("{ tol = { \"model.nu\" = 0.1 } }")).find("did you mean 'model.mu'"),
+              std::string::npos);
+    EXPECT_NE(err(spec("{ tol = { \"model.mu\" = -1 } }")).find("must be > 0"), std::string::npos);
+    EXPECT_NE(err(spec("{ max_points = 0 }")).find("refine.max_points"), std::string::npos);
+    EXPECT_NE(err(spec("{ tols = 0.1 }")).find("tols"), std::string::npos);
+    EXPECT_NE(err(spec("{ tol = 0.1 }", "[\"mean\"]")).find("needs \"attractor\""), std::string::npos);
+    EXPECT_NE(err(spec("0.1")).find("expected a table"), std::string::npos);
+    const std::string sampler = "[sampler]\nkind = \"lhs\"\nn = 8\nranges = { \"model.mu\" = [0.1, 0.3] }\n";
+    EXPECT_NE(error_of([&] {
+                  parse_spec(base_spec(sampler + "[output]\nfeatures = [\"attractor\"]\n[output.attractor]\n"
+                                                 "refine = { tol = 0.1 }\n"),
+                             "r.toml");
+              }).find("needs a grid"),
+              std::string::npos);
+}

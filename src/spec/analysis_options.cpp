@@ -3,11 +3,52 @@
 
 namespace nms::spec_io {
 
+// [output.attractor] refine = { tol = x | { axis = x, ... }, max_points = n }.
+static void parse_refine(const ctx& c, const tval& v, sweep_spec& s) {
+    const std::string sec = "output.attractor";
+    if (!v.is_table()) c.fail(v, sec, "refine", "expected a table { tol = ..., max_points = ... }");
+    reader t(c, sec, v);
+    t.only({"tol", "max_points"});
+    auto& o = s.attractor;
+    o.refine = true;
+    if (!s.sampler.kind.empty())
+        c.fail(v, sec, "refine", "needs a grid: a [sampler]'s scattered points have no neighbours to bisect");
+    if (const tval* tv = t.get("tol")) {
+        if (tv->is_table()) {
+            for (const auto& [name, x] : entries(*tv)) {
+                const std::string key = "refine.tol." + name;
+                const bool axis = std::any_of(s.axes.begin(), s.axes.end(),
+                                              [&](const nms::axis& a) { return a.name == name; });
+                if (!axis || name == "initial") {
+                    std::vector<std::string> names;
+                    for (const auto& a : s.axes)
+                        if (a.name != "initial") names.push_back(a.name);
+                    c.fail(*x, sec, key, "not an axis of the grid" + did_you_mean(name, names));
+                }
+                const double tol = t.finite(*x, key);
+                if (!(tol > 0)) c.fail(*x, sec, key, "must be > 0 (in the axis's units)");
+                o.refine_tol_axis.emplace_back(name, tol);
+            }
+        } else {
+            o.refine_tol = t.finite(*tv, "refine.tol");
+            if (!(o.refine_tol > 0 && o.refine_tol < 1))
+                c.fail(*tv, sec, "refine.tol", "must be in (0, 1): a fraction of each axis's span");
+        }
+    }
+    if (const tval* mv = t.get("max_points")) {
+        o.refine_max_points = t.integer(*mv, "refine.max_points");
+        if (o.refine_max_points < 1) c.fail(*mv, sec, "refine.max_points", "must be >= 1");
+    }
+    if (std::find(s.features.begin(), s.features.end(), "attractor") == s.features.end())
+        c.fail(v, sec, "refine", "needs \"attractor\" in [output] features");
+}
+
 // [output.attractor]: the classification's tolerances.
 static void parse_attractor_options(const ctx& c, const reader& r, sweep_spec& s) {
     if (const tval* tv = r.get("attractor")) {
         reader t(c, "output.attractor", *tv);
-        t.only({"rtol", "atol", "regular_tol", "min_cycles", "hysteresis", "per_node", "cluster_tol"});
+        t.only(
+            {"rtol", "atol", "regular_tol", "min_cycles", "hysteresis", "per_node", "cluster_tol", "refine"});
         auto& o = s.attractor;
         auto nonneg = [&](const char* key, double& dst, double hi) {
             if (const tval* v = t.get(key)) {
@@ -29,6 +70,7 @@ static void parse_attractor_options(const ctx& c, const reader& r, sweep_spec& s
                 c.fail(*v, t.section, "per_node", "expected true or false, got " + type_name(*v));
             o.per_node = v->as_boolean();
         }
+        if (const tval* v = t.get("refine")) parse_refine(c, *v, s);
         c.note("output.attractor", *tv, "output.attractor", "");
     }
 }

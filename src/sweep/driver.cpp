@@ -322,6 +322,113 @@ run_result run_one_batch(h5::result_writer& w, const sweep_spec& s, const connec
     return res;
 }
 
+// Whether a GPU reduces every feature on the device: the host reducers then
+// keep only the state their outputs need (set here), no working state
+// (sample rings, open FCD windows), which also lets the batches grow.
+template <class T>
+bool reduce_on_device(const sweep_spec& s, run_reducers& R, observations& obsv, const std::string& backend) {
+    bool device = false;
+    if (backend == "cuda" && !s.timeseries.enabled) {
+        sweep_observer<T> probe(s.observable_coef, transient_steps(s), s.sample_every, R.on_observable(obsv),
+                                0);
+        R.add_channels(probe, obsv);
+        device = probe.device_reducible();
+    }
+    for (auto& red : R.all) red->set_results_only(device);
+    return device;
+}
+
+// The spec of a refinement round: the points (a coordinate per axis but the
+// initial one) as a list sampler, each with every initial condition; only
+// the attractor feature, no time series or observation models.
+sweep_spec refine_round_spec(const sweep_spec& s, const grid_layout& L,
+                             const std::vector<std::vector<double>>& pts) {
+    sweep_spec t = s;
+    t.features = {"attractor"};
+    t.timeseries = {};
+    t.bold.enabled = false;
+    t.sensors.clear();
+    t.sampler = {};
+    t.sampler.kind = "refine";
+    t.sampler.n = pts.size();
+    for (std::size_t q = 0; q < L.other.size(); ++q) {
+        t.sampler.params.push_back(s.axis_refs[L.other[q]]);
+        std::vector<double> col(pts.size());
+        for (std::size_t k = 0; k < pts.size(); ++k) col[k] = pts[k][q];
+        t.sampler.values.push_back(std::move(col));
+    }
+    axis sample{"sample", "", {}};
+    for (std::size_t k = 0; k < pts.size(); ++k) sample.values.push_back(double(k));
+    param_ref sr;
+    sr.k = param_ref::kind::sample;
+    sr.name = "sample";
+    t.axes = {sample};
+    t.axis_refs = {sr};
+    if (L.initial >= 0) {
+        t.axes.push_back(s.axes[std::size_t(L.initial)]);
+        t.axis_refs.push_back(s.axis_refs[std::size_t(L.initial)]);
+    }
+    return t;
+}
+
+// [output.attractor] refine: bisects the finished grid's boundaries
+// (refine.hpp), running each round's points with all their initial
+// conditions on the run's backend.
+template <class T>
+refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const connectome& net,
+                          const run_options& opt, const std::string& backend, const attractor_table& atab) {
+    const grid_layout L = grid_layout_of(s);
+    std::vector<std::vector<double>> axes;
+    std::vector<double> tol;
+    for (auto a : L.other) {
+        const auto& v = s.axes[a].values;
+        const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+        double x = s.attractor.refine_tol * (*hi - *lo);
+        for (const auto& [name, abs_tol] : s.attractor.refine_tol_axis)
+            if (name == s.axes[a].name) x = abs_tol;
+        axes.push_back(v);
+        tol.push_back(x);
+    }
+    std::vector<attractor_signature> grid(L.n_other);
+    for (std::size_t o = 0; o < L.n_other; ++o) grid[o] = point_signature(atab, L.rows(s, o), s.attractor);
+    auto run_points = [&](const std::vector<std::vector<double>>& pts) {
+        const sweep_spec t = refine_round_spec(s, L, pts);
+        run_reducers R = make_reducers(t);
+        observations obsv(t, net);
+        reduce_on_device<T>(t, R, obsv, backend);
+        const std::size_t total = n_points(t), bs = batch_size(r, t, net, R.all, backend, opt.threads);
+        attractor_table sub;
+        sub.resize(total);
+        for (std::size_t first = 0; first < total; first += bs) {
+            const std::size_t count = std::min(bs, total - first);
+            batch b = make_batch(t, net, first, count);
+            b.first_instance = first;
+            for (auto& red : R.all) red->reset(count, int(net.n));
+            obsv.prepare_batch(first, count);
+            sweep_observer<T> obs(t.observable_coef, transient_steps(t), t.sample_every,
+                                  R.on_observable(obsv), first);
+            R.add_channels(obs, obsv);
+            const run_result res = run_batch<T>(b, opt, &obs, backend);
+            for (std::size_t k = 0; k < 4; ++k) {
+                auto& dst = k == 0 ? sub.cls : k == 1 ? sub.amplitude : k == 2 ? sub.frequency : sub.mean;
+                for (std::size_t q = 0; q < count; ++q) {
+                    double x = 0;
+                    R.attractor->result(k, q, &x);
+                    dst[first + q] = res.diverged_step[q] >= 0 ? R.attractor->diverged_value(k) : x;
+                }
+            }
+        }
+        const grid_layout Lt = grid_layout_of(t);
+        std::vector<attractor_signature> out(pts.size());
+        for (std::size_t k = 0; k < pts.size(); ++k)
+            out[k] = point_signature(sub, Lt.rows(t, k), t.attractor);
+        return out;
+    };
+    const std::size_t budget =
+        s.attractor.refine_max_points > 0 ? std::size_t(s.attractor.refine_max_points) : L.n_other;
+    return refine_boundaries(axes, grid, tol, budget, run_points);
+}
+
 template <class T>
 void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& net,
                  const std::vector<input_record>& inputs) {
@@ -376,17 +483,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     progress prog(total, work_per_point, r.quiet);
     prog.set_start(n_done);
 
-    // A GPU that reduces every feature on the device hands the host reducers
-    // only the state their outputs need: they then keep no working state
-    // (sample rings, open FCD windows), which also lets the batches grow.
-    bool device_reduced = false;
-    if (backend == "cuda" && !s.timeseries.enabled) {
-        sweep_observer<T> probe(s.observable_coef, transient_steps(s), s.sample_every, R.on_observable(obsv),
-                                0);
-        R.add_channels(probe, obsv);
-        device_reduced = probe.device_reducible();
-    }
-    for (auto& red : R.all) red->set_results_only(device_reduced);
+    reduce_on_device<T>(s, R, obsv, backend);
 
     const std::size_t bs = batch_size(r, s, net, R.all, backend, threads);
     run_options opt;
@@ -421,8 +518,23 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
         if (r.stop_after_batches >= 0 && ++batches >= r.stop_after_batches && n_done < total)
             return; // as if killed: the file stays incomplete
     }
+    // Refinement runs when the grid is done (again on resume: its points are
+    // not marked done one by one, and it takes a fraction of the grid's time).
+    refine_result refined;
+    if (R.attractor && s.attractor.refine) {
+        if (!r.quiet) std::fprintf(stderr, "nmsweep: refining the attractor boundaries\n");
+        refined = refine_grid<T>(r, s, net, opt, backend, atab);
+        std::size_t ok = 0;
+        for (const auto& b : refined.boundaries) ok += b.resolved;
+        if (!r.quiet)
+            std::fprintf(stderr,
+                         "nmsweep: %zu boundaries (%zu within tol) from %zu more points in %zu rounds\n",
+                         refined.boundaries.size(), ok, refined.samples.size(), refined.rounds);
+        node_steps += work_per_point * double(refined.samples.size() * grid_layout_of(s).n_ic);
+    }
     w.begin_final_writes();
     if (R.attractor) write_attractor_maps(w, s, atab);
+    if (R.attractor && s.attractor.refine) write_refined_boundaries(w, s, refined);
     const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
     w.set_attr("", "wall_seconds", wall);
     w.set_attr("", "node_steps_per_second", wall > 0 ? node_steps / wall : 0.0);
@@ -608,8 +720,8 @@ std::string check_spec(const std::string& spec_path) {
     os << " = " << n_points(s) << " points\n";
     os << "  " << n_steps(s) << " steps of " << s.dt << " ms (" << transient_steps(s) << " transient)\n";
     os << "  memory: about " << human_bytes(mem.peak) << " at the peak on " << omp_get_max_threads()
-       << " CPU threads, beyond the program's own (" << human_bytes(mem.per_point) << " per point of a batch of "
-       << mem.batch << ")\n";
+       << " CPU threads, beyond the program's own (" << human_bytes(mem.per_point)
+       << " per point of a batch of " << mem.batch << ")\n";
     // Throughput measured on the CPU backend (bench/RESULTS.md, named cases): about 1e8
     // node-steps/s per core in float (Jansen-Rit 1.07e8, Wilson-Cowan 8.7e7), 3.4e7 in double
     // (Epileptor); networks whose delay ring outgrows the caches run slower.

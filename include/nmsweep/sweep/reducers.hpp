@@ -263,6 +263,14 @@ struct attractor_options {
     double hysteresis = 0.1;         // of the running range, around the level
     bool per_node = false;           // also classify each node's observable
     double cluster_tol = 0.1;        // multistability: see same_attractor
+    // refine = { tol, max_points }: bisect boundaries after the grid
+    // (refine.hpp). tol: a fraction of each axis's span, or per axis in its
+    // units (refine_tol_axis, by axis name); max_points 0: as many as the
+    // grid has points without its initial axis.
+    bool refine = false;
+    double refine_tol = 1e-3;
+    std::vector<std::pair<std::string, double>> refine_tol_axis;
+    long refine_max_points = 0;
 };
 std::unique_ptr<reducer> make_attractor_reducer(const attractor_options& opt, const sampling& smp,
                                                 const std::string& units);
