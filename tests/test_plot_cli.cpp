@@ -74,6 +74,7 @@ features = ["min", "max", "std", "attractor", "psd", "kuramoto_r", "metastabilit
 sample_every = 10
 [output.attractor]
 regular_tol = 0.2
+refine = { tol = 0.05, max_points = 40 }
 )";
         ok_ = sh(bin + " run -q " + (dir_ / "s.toml").string() + " -o " + (dir_ / "s.h5").string(),
                  dir_ / "run.txt") == 0;

@@ -226,6 +226,13 @@ def overlay_boundaries(ax, res, xa, ya, legend=True):
             color = colors[k % len(colors)] if legend else "k"
             k += 1
         ax.plot(pts[:, 0], pts[:, 1], "o", ms=2.5, color=color, alpha=0.85, label=label if legend else None)
+    if "refined" in g and "points" in g["refined"]:  # [output.attractor] refine
+        ds = g["refined/points"]
+        names = [a.decode() if isinstance(a, bytes) else str(a) for a in np.atleast_1d(ds.attrs["axes"])]
+        if len(names) == 2 and sorted(names) == sorted([xa, ya]) and ds.shape[0]:
+            pts = ds[:] if names == [xa, ya] else ds[:][:, ::-1]
+            ax.plot(pts[:, 0], pts[:, 1], "x", ms=4, color="k", alpha=0.9,
+                    label="refined boundary" if legend else None)
 
 
 # ------------------------------------------------------------------ figures
