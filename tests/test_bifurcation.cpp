@@ -320,23 +320,10 @@ sample_every = 4
                 GetParam().c_str(), h, H);
 }
 
-// Random starts without ranges lie on each model's rest curve (plan.cpp):
-// eight of them find both attractors of the Jansen-Rit classical bistable
-// window (up to the fold of the spike-like cycles: two fixed points, then
-// lower fixed point + alpha cycle from the first Hopf point, spike + alpha
-// from the saddle-node) and of the Wilson-Cowan 1972 one
-// (lower node + limit cycle between the cycle's homoclinic end and the
-// node's fold), and nothing else outside. With TVB's state ranges
-// (Jansen-Rit's y1 in +-500 mV) none of the window was found; with a box
-// around the attractors 8 starts missed the alpha cycle near p = 100 in a
-// third of the seeds.
-TEST_P(bifurcation, default_starts_find_the_bistable_windows) {
-    const reference jr(data + "/bifurcation/jansen_rit_classical.txt");
-    const double H1 = jr.hopf.at(1), CF = jr.value.at("cycle_fold");
-    const std::vector<double> p{80, 88, 91, 95, 100, 110, 113, 115, 120, 130, 136, 139, 150, 200};
-    std::ostringstream vals;
-    for (std::size_t i = 0; i < p.size(); ++i) vals << (i ? ", " : "") << p[i] / 1000;
-    const auto r = run_sweep("jansen_rit_starts", R"(
+// One classical Jansen-Rit column swept in mu (the axis's values given),
+// 8 default random starts, 60 s + 20 s.
+std::string jr_one_column(const std::string& mu_values) {
+    return R"(
 [model]
 name = "jansen_rit"
 preset = "classical"
@@ -353,13 +340,33 @@ transient = 60000.0
 random = { n = 8 }
 [[sweep]]
 param = "model.mu"
-values = [)" + vals.str() + R"(]
+)" + mu_values +
+           R"(
 [output]
 observable = "y1 - y2"
 features = ["attractor"]
 sample_every = 10
-)",
-                             "model.mu", 1000.0, GetParam());
+)";
+}
+
+// Random starts without ranges lie on each model's rest curve (plan.cpp):
+// eight of them find both attractors of the Jansen-Rit classical bistable
+// window (up to the fold of the spike-like cycles: two fixed points, then
+// lower fixed point + alpha cycle from the first Hopf point, spike + alpha
+// from the saddle-node) and of the Wilson-Cowan 1972 one
+// (lower node + limit cycle between the cycle's homoclinic end and the
+// node's fold), and nothing else outside. With TVB's state ranges
+// (Jansen-Rit's y1 in +-500 mV) none of the window was found; with a box
+// around the attractors 8 starts missed the alpha cycle near p = 100 in a
+// third of the seeds.
+TEST_P(bifurcation, default_starts_find_the_bistable_windows) {
+    const reference jr(data + "/bifurcation/jansen_rit_classical.txt");
+    const double H1 = jr.hopf.at(1), CF = jr.value.at("cycle_fold");
+    const std::vector<double> p{80, 88, 91, 95, 100, 110, 113, 115, 120, 130, 136, 139, 150, 200};
+    std::ostringstream vals;
+    for (std::size_t i = 0; i < p.size(); ++i) vals << (i ? ", " : "") << p[i] / 1000;
+    const auto r = run_sweep("jansen_rit_starts", jr_one_column("values = [" + vals.str() + "]"), "model.mu",
+                             1000.0, GetParam());
     ASSERT_EQ(r.n_ic, 8u);
     for (double x : p) {
         const std::size_t i = r.index(x);
@@ -409,28 +416,7 @@ TEST_P(bifurcation, refined_boundaries_at_the_reference_bifurcations) {
     const reference jr(data + "/bifurcation/jansen_rit_classical.txt");
     const double H2 = jr.hopf.at(2), CF = jr.value.at("cycle_fold");
     const auto dir = scratch("refine_" + GetParam());
-    std::ofstream(dir / "s.toml") << R"(
-[model]
-name = "jansen_rit"
-preset = "classical"
-[network]
-connectome = "synthetic:1"
-speed = 0
-[coupling]
-kind = "sigmoidal_jansen_rit"
-[integrator]
-dt = 0.1
-duration = 80000.0
-transient = 60000.0
-[initial]
-random = { n = 8 }
-[[sweep]]
-param = "model.mu"
-linspace = [0.05, 0.35, 7]
-[output]
-observable = "y1 - y2"
-features = ["attractor"]
-sample_every = 10
+    std::ofstream(dir / "s.toml") << jr_one_column("linspace = [0.05, 0.35, 7]") << R"(
 [output.attractor]
 refine = { tol = { "model.mu" = 0.0002 }, max_points = 100 }
 )";
