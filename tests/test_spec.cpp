@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
 using namespace nms;
 
@@ -676,4 +678,64 @@ TEST(spec, attractor_refine_options) {
                              "r.toml");
               }).find("needs a grid"),
               std::string::npos);
+}
+
+// Per-node parameters from files: values in node order (text or .npy), or
+// rows naming regions with a default for the rest; each mistake is one
+// error naming the file and line (or the spec's key) and the value.
+TEST(spec, per_node_parameters_from_files) {
+    const auto tmp = std::filesystem::temp_directory_path() / ("nms_node_files_" + std::to_string(getpid()));
+    std::filesystem::create_directories(tmp);
+    auto put = [&](const std::string& name, const std::string& text) {
+        std::ofstream(tmp / name) << text;
+        return (tmp / name).string();
+    };
+    auto spec_with = [&](const std::string& x0) {
+        const std::string p = put("s.toml", "[model]\nname = \"epileptor\"\nparams = { x0 = " + x0 +
+                                                " }\n[network]\nconnectome = \"synthetic:4\"\n"
+                                                "[integrator]\ndt = 0.05\nduration = 10.0\n");
+        return load_spec(p);
+    };
+    auto x0_of = [](const sweep_spec& s) { return s.params.at("model.x0").v; };
+    put("order.csv", "x0\n-2.2\n-1.6\n-2.2\n-2.0\n");
+    EXPECT_EQ(x0_of(spec_with("{ file = \"order.csv\" }")), (std::vector<double>{-2.2, -1.6, -2.2, -2.0}));
+    put("ez.csv", "# region, x0\nlabel,x0\nr1, -1.6\nr3,-1.8  # propagation zone\n");
+    const sweep_spec s = spec_with("{ file = \"ez.csv\", default = -2.2 }");
+    EXPECT_EQ(x0_of(s), (std::vector<double>{-2.2, -1.6, -2.2, -1.8}));
+    EXPECT_EQ(s.params.at("model.x0").k, field::kind::per_node);
+    const batch b = make_batch(s, load_network(s), 0, 1);
+    EXPECT_DOUBLE_EQ(b.params.at("model.x0").at(1, 0, 1), -1.6);
+
+    auto err = [&](const std::string& x0) { return error_of([&] { spec_with(x0); }); };
+    put("typo.csv", "r1 -1.6\nr33 -1.8\n");
+    const std::string e1 = err("{ file = \"typo.csv\", default = -2.2 }");
+    EXPECT_NE(e1.find("typo.csv:2: region 'r33' is not in the network"), std::string::npos) << e1;
+    EXPECT_NE(e1.find("did you mean"), std::string::npos) << e1;
+    const std::string e2 = err("{ file = \"ez.csv\" }");
+    EXPECT_NE(e2.find("[model] params.x0: region 'r0' has no value in"), std::string::npos) << e2;
+    put("twice.csv", "r1 -1.6\nr1 -1.7\n");
+    EXPECT_NE(
+        err("{ file = \"twice.csv\", default = 0 }").find("twice.csv:2: region 'r1' again (first on line 1)"),
+        std::string::npos);
+    put("bad.csv", "r1 -1.6\nr2 abc\n");
+    EXPECT_NE(err("{ file = \"bad.csv\" }").find("bad.csv:2: not a finite number: 'abc'"), std::string::npos);
+    put("mixed.csv", "-1.6\nr2 -1.7\n");
+    EXPECT_NE(err("{ file = \"mixed.csv\" }").find("mixed.csv:2: expected one value per row"),
+              std::string::npos);
+    const std::string e3 = err("{ file = \"order.csv\", default = -2.2 }");
+    EXPECT_NE(e3.find("params.x0.default: only for a file whose rows name regions"), std::string::npos) << e3;
+    EXPECT_NE(err("{ file = \"nope.csv\" }").find("nope.csv"), std::string::npos);
+    EXPECT_NE(err("{ fil = \"ez.csv\" }").find("did you mean 'file'"), std::string::npos);
+    { // a NumPy (4, 1) float64 array, written by hand: version 1.0, header padded to 128 bytes
+        std::string h = "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 1), }";
+        h.append(128 - 10 - h.size() - 1, ' ');
+        h += '\n';
+        std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + char(h.size()) + char(0) + h;
+        for (double x : {-2.2, -2.2, -1.5, -2.2}) bytes.append(reinterpret_cast<const char*>(&x), 8);
+        put("x0.npy", bytes);
+        EXPECT_EQ(x0_of(spec_with("{ file = \"x0.npy\" }")), (std::vector<double>{-2.2, -2.2, -1.5, -2.2}));
+    }
+    put("short.csv", "-2.2\n-1.6\n");
+    EXPECT_NE(err("{ file = \"short.csv\" }").find("has 2 values, but the network"), std::string::npos);
+    std::filesystem::remove_all(tmp);
 }

@@ -69,8 +69,9 @@ void parse_model(const ctx& c, const tval& root, sweep_spec& s, parsed_ctx& P) {
                     hint = " (it is a parameter of coupling " + P.ci.name + ": set it in [coupling])";
                 c.fail(*v, "model", key, "model " + s.model + " has no parameter '" + k + "'" + hint, false);
             }
-            s.params["model." + k] = rp.value_field(*v, key);
             c.note("model." + k, *v, "model", key);
+            s.params["model." + k] = v->is_table() ? parse_node_file(c, *v, "model", key, "model." + k, s)
+                                                   : rp.value_field(*v, key);
         }
     }
 }

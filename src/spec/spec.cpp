@@ -112,6 +112,7 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
 sweep_spec load_spec(const std::string& path) {
     sweep_spec s = parse_spec(read_input_file(path, "spec file", max_spec_bytes), path);
     connectome net = load_network(s);
+    resolve_node_tables(s, net);
     validate_with_network(s, net);
     return s;
 }

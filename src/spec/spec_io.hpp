@@ -140,6 +140,13 @@ std::string resolve_path(const ctx& c, const std::string& p);
 // sines and cosines): observable.cpp. err says what is wrong when empty.
 std::vector<double> parse_observable(const std::string& text, const model_info& m, std::string& err);
 
+// A per-node parameter from a file (node_file.cpp): { file = "x0.csv" } with
+// one value per row in node order (or an .npy vector), or rows "label value"
+// with an optional default = x; the latter kept in s.node_tables[name] (its
+// field, returned, is a placeholder until resolve_node_tables).
+field parse_node_file(const ctx& c, const tval& v, const std::string& section, const std::string& key,
+                      const std::string& name, sweep_spec& s);
+
 // Per-node initial tables (initial_section.cpp).
 std::vector<std::vector<double>> parse_ic_table(const std::string& text, const std::string& path,
                                                 const model_info& m);

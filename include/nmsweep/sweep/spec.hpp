@@ -166,6 +166,18 @@ struct sensor_spec {
     std::vector<double> observable_coef;
 };
 
+// A per-node parameter read from a file whose rows name regions
+// ([model] params = { x0 = { file = "x0.csv", default = -2.2 } }): resolved
+// against the connectome's labels by load_spec (resolve_node_tables).
+struct node_table {
+    std::string file;                // resolved path
+    std::vector<std::string> labels; // one per row
+    std::vector<int> lines;          // each row's line in the file
+    std::vector<double> values;
+    bool has_default = false;
+    double fallback = 0; // default: the value of regions the file leaves out
+};
+
 struct sweep_spec {
     std::string path; // the spec file, as given
     std::string text; // its full text (stored in the results)
@@ -174,6 +186,9 @@ struct sweep_spec {
     // "model.<p>" and "coupling.<p>" -> value (scalar or per_node): the
     // preset's values, then [model].params, then [coupling] keys.
     std::map<std::string, field> params;
+    // Parameters given by region label in a file ("model.x0" -> its table):
+    // params holds a placeholder until resolve_node_tables.
+    std::map<std::string, node_table> node_tables;
 
     std::string connectome; // resolved: absolute paths, or "synthetic:..."
     double speed = 3.0;     // mm/ms; 0 or inf: no delays
@@ -219,6 +234,12 @@ struct sweep_spec {
 // batch so that engine-level errors surface here. Throws nms::input_error
 // "FILE:LINE: [section] key: message (value ...)".
 sweep_spec load_spec(const std::string& path);
+
+// Per-node parameters keyed by region label (node_tables) become per_node
+// fields of s.params in the network's node order. Throws input_error naming
+// the file and line of an unknown or repeated label, or the region left
+// without a value.
+void resolve_node_tables(sweep_spec& s, const connectome& net);
 
 // Parses and validates everything that does not need the network.
 // `path_for_messages` names the file in messages; its folder resolves
