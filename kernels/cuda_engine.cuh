@@ -71,18 +71,19 @@ __global__ void __launch_bounds__(max_block_threads) init_kernel(const args_for<
     if (i < a.n) init_instance<M, C, T>(a, hist, i);
 }
 
-template <class M, class C, scheme S, class T>
+template <class M, class C, scheme S, class T, bool Interp>
 __global__ void __launch_bounds__(max_block_threads)
     steps_kernel(const args_for<M, C, T> a, long t0, long t1, bool observe) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < a.n) step_instance<M, C, S, T>(a, t0, t1, observe, i);
+    if (i < a.n) step_instance<M, C, S, T, Interp>(a, t0, t1, observe, i);
 }
 
-template <class M, class C, scheme S, class T>
+template <class M, class C, scheme S, class T, bool Interp>
 __global__ void __launch_bounds__(max_block_threads)
     node_kernel(const args_for<M, C, T> a, long t0, long ta, long tb, bool observe) {
     const long g = long(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (g < long(a.nn) * a.n) step_node<M, C, S, T>(a, t0, ta, tb, observe, int(g / a.n), int(g % a.n));
+    if (g < long(a.nn) * a.n)
+        step_node<M, C, S, T, Interp>(a, t0, ta, tb, observe, int(g / a.n), int(g % a.n));
 }
 
 template <class M, class C, class T>
@@ -268,13 +269,13 @@ template <class T> using device_reductions = channel_reductions<T, cuda_executor
 
 // Bytes of device memory one instance needs (the observation buffers aside).
 template <class M, class C, class T>
-std::size_t bytes_per_instance(const prepared& P, int n_node_params, bool by_node,
+std::size_t bytes_per_instance(const prepared& P, int ring_w, int n_node_params, bool by_node,
                                const std::vector<device_request>& req0, const bold_params* bold,
                                const std::vector<sensor_params>& sensors) {
     const std::size_t nn = P.n_nodes;
     // State (and a float run's compensation, schemes.hpp) + history, ring, parameters.
     std::size_t words = std::size_t(M::n_state) * nn * (compensated<T> ? 3 : 2) +
-                        std::size_t(P.ring_len) * C::n_channels * nn + n_all_params<M, C> +
+                        std::size_t(P.ring_len) * ring_w * nn + n_all_params<M, C> +
                         std::size_t(n_node_params) * nn;
     std::size_t b = words * sizeof(T) + sizeof(std::uint64_t) + sizeof(long);
     if (P.per_instance_delay) b += P.src.size() * sizeof(int);
@@ -354,12 +355,13 @@ void run_observed(A& a, observer<T>& obs, stream_pair& st, std::size_t i0, long 
 }
 
 // Runs instances [i0, i0 + n) of the batch on the current device.
-// Returns the seconds spent in the stepping kernels.
-template <class M, class C, scheme S, class T>
+// Returns the seconds spent in the stepping kernels. Interp: delayed_coupling
+// = interpolate (rk4's ring slots then also hold the mid-step channels).
+template <class M, class C, scheme S, class T, bool Interp>
 double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_t i0, std::size_t n_sub,
                  const std::vector<int>& node_slot, int n_node_params, std::size_t obs_samples_cap,
                  bool by_node, run_result& R) {
-    constexpr int NS = M::n_state, NCH = C::n_channels;
+    constexpr int NS = M::n_state, RW = ring_width<C, S, Interp>;
     const int nn = int(P.n_nodes);
     const std::size_t N = P.n_instances;
     const long n = long(n_sub);
@@ -373,13 +375,13 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     device_buffer<int> d_row(P.row_ptr), d_src(P.src), d_delay(P.delay), d_dinst(h.dinst);
     device_buffer<std::uint64_t> d_seed(h.seeds);
     device_buffer<long> d_div(div);
-    device_buffer<T> d_ring(std::size_t(P.ring_len) * NCH * cs);
+    device_buffer<T> d_ring(std::size_t(P.ring_len) * RW * cs);
     device_buffer<T> d_xc(compensated<T> ? std::size_t(NS) * cs : 0); // set by init_instance
 
     args_for<M, C, T> a;
     const auto proj = obs ? obs->projections() : std::vector<std::vector<double>>{};
     if (obs && proj.empty()) throw std::logic_error("the CUDA backend needs an observer with projections");
-    set_args<M, C, T>(a, P, b, i0, n_sub, node_slot, proj);
+    set_args<M, C, T>(a, P, b, i0, n_sub, node_slot, proj, RW);
     a.x = d_x.p;
     a.xc = d_xc.p;
     a.ring = d_ring.p;
@@ -397,7 +399,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     const int bt = block_threads();
     const dim3 grid{unsigned((n + bt - 1) / bt)}, block{unsigned(bt)};
     const dim3 node_grid{unsigned((long(nn) * n + bt - 1) / bt)};
-    const long per_launch = node_steps_per_launch(P, h.dinst, 64);
+    const long per_launch = node_steps_per_launch(P, h.dinst, 64, Interp);
     NMS_CUDA_CHECK(cudaDeviceSynchronize()); // every upload has landed
     stream_pair st;
     init_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, d_h.p);
@@ -421,7 +423,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     // Steps t0 .. t1-1 (t0: the start of the observation buffer's samples).
     auto advance = [&](long t0, long t1, bool observe) {
         if (!by_node && !per_sample) {
-            steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t0, t1, observe);
+            steps_kernel<M, C, S, T, Interp><<<grid, block, 0, st.compute>>>(a, t0, t1, observe);
             NMS_CUDA_LAUNCHED("steps_kernel");
             return;
         }
@@ -434,9 +436,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
                 tb = std::min(tb, next); // the launch's last step is next - 1
             }
             if (by_node)
-                node_kernel<M, C, S, T><<<node_grid, block, 0, st.compute>>>(a, t0, t, tb, observe);
+                node_kernel<M, C, S, T, Interp><<<node_grid, block, 0, st.compute>>>(a, t0, t, tb, observe);
             else // observe is false here (per-sample reducers: no per-sample hand-over)
-                steps_kernel<M, C, S, T><<<grid, block, 0, st.compute>>>(a, t, tb, false);
+                steps_kernel<M, C, S, T, Interp><<<grid, block, 0, st.compute>>>(a, t, tb, false);
             if (a.reduce && tb >= a.reduce_first && tb % a.every == 0) {
                 if (by_node) net_kernel<M, C, T><<<grid, block, 0, st.compute>>>(a, tb - 1);
                 if (per_sample) dev->after_sample(a, tb);
@@ -484,7 +486,7 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
 
 // Splits the batch over the devices (contiguous shares, one host thread
 // each) and each share into sub-batches that fit the device's free memory.
-template <class M, class C, scheme S, class T>
+template <class M, class C, scheme S, class T, bool Interp>
 void run_devices(const prepared& P, const batch& b, const run_options& opt, observer<T>* obs, run_result& R) {
     std::vector<int> node_slot;
     const int n_node_params = node_param_slots(P, node_slot);
@@ -522,8 +524,9 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
             bold_params bp;
             const bool bold = dev && obs->device_bold(bp);
             const std::size_t per = bytes_per_instance<M, C, T>(
-                P, n_node_params, node_any, dev ? obs->device_requests() : std::vector<device_request>{},
-                bold ? &bp : nullptr, dev ? obs->device_sensors() : std::vector<sensor_params>{});
+                P, ring_width<C, S, Interp>, n_node_params, node_any,
+                dev ? obs->device_requests() : std::vector<device_request>{}, bold ? &bp : nullptr,
+                dev ? obs->device_sensors() : std::vector<sensor_params>{});
             std::size_t cap = std::max<std::size_t>(1, budget / (per + (obs ? 2 * per_sample : 0)));
             if (opt.device_batch > 0) cap = std::min(cap, opt.device_batch);
             std::size_t sub = std::max<std::size_t>(1, std::min(hi - lo, cap));
@@ -537,8 +540,8 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
                 const std::size_t m = std::min(sub, hi - i);
                 const bool by_node = use_node_mapping(opt.mapping, m, int(P.n_nodes), resident);
                 used[k] |= by_node ? 2 : 1;
-                kernel_s[k] +=
-                    run_range<M, C, S, T>(P, b, obs, i, m, node_slot, n_node_params, samples, by_node, R);
+                kernel_s[k] += run_range<M, C, S, T, Interp>(P, b, obs, i, m, node_slot, n_node_params,
+                                                             samples, by_node, R);
                 const std::size_t d = done.fetch_add(m) + m;
                 if (opt.on_block_done) opt.on_block_done(d);
             }
@@ -564,15 +567,19 @@ void run_model(const prepared& P, const batch& b, const run_options& opt, observ
     const auto t0 = std::chrono::steady_clock::now();
     bool found = visit_coupling<M::n_cvar>(P.coupling.name, [&](auto ct) {
         using C = typename decltype(ct)::type;
+        // Euler has one stage: interpolate and hold are the same scheme.
+        const bool interp = b.delayed == delayed_coupling::interpolate;
         switch (b.method) {
         case scheme::heun:
-            run_devices<M, C, scheme::heun, T>(P, b, opt, obs, R);
+            interp ? run_devices<M, C, scheme::heun, T, true>(P, b, opt, obs, R)
+                   : run_devices<M, C, scheme::heun, T, false>(P, b, opt, obs, R);
             break;
         case scheme::euler:
-            run_devices<M, C, scheme::euler, T>(P, b, opt, obs, R);
+            run_devices<M, C, scheme::euler, T, false>(P, b, opt, obs, R);
             break;
         case scheme::rk4:
-            run_devices<M, C, scheme::rk4, T>(P, b, opt, obs, R);
+            interp ? run_devices<M, C, scheme::rk4, T, true>(P, b, opt, obs, R)
+                   : run_devices<M, C, scheme::rk4, T, false>(P, b, opt, obs, R);
             break;
         }
     });

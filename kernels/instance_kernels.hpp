@@ -147,28 +147,14 @@ template <class A> NMS_HD step_flags flags_at(const A& a, long t, long t0, bool 
     return f;
 }
 
-// Step t of node n of instance i: the parameters p (node-varying ones loaded
-// here), the delayed input, the noise, node_update, the observables. Both
-// mappings call it, so they do the same arithmetic in the same order.
-// Returns whether the new state is finite; o0 = projection 0 of the node.
-template <class M, class C, scheme S, class T>
-NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bool node_params,
-                      std::uint64_t seed, std::uint32_t inst, long t, int n, int i, const step_flags& f,
-                      double& o0) {
-    constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
-    constexpr bool noisy_scheme = S != scheme::rk4;
-    constexpr int sig0 = M::n_params + C::n_params;
+// Hold: the delayed input of node n of instance i at step t (slot t - d),
+// two accumulators (to be added) in the CPU backend's order.
+template <class M, class C, class T>
+NMS_HD void gather_held(const args_for<M, C, T>& a, long t, int n, int i, T (&s0)[C::n_channels],
+                        T (&s1)[C::n_channels]) {
+    constexpr int NCH = C::n_channels;
     const long N = a.n;
-    if (node_params) NMS_UNROLL
-    for (int k = 0; k < NP; ++k)
-        if (a.node_slot[k] >= 0) p[k] = a.pnode[(long(a.node_slot[k]) * a.nn + n) * N + i];
-    const T* pp[NP];
-    NMS_UNROLL
-    for (int k = 0; k < NP; ++k) pp[k] = p + k;
-
-    // Delayed input, two accumulators in the CPU backend's order.
     const long t_off = (t & a.mask) * a.slot;
-    T s0[NCH], s1[NCH];
     NMS_UNROLL
     for (int c = 0; c < NCH; ++c) s0[c] = s1[c] = T(0);
     const int e1 = ldg(a.row_ptr + n + 1);
@@ -190,9 +176,59 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
         add_edge(e + 1, s1);
     }
     if (e < e1) add_edge(e, s0);
-    T acc[NCH];
+}
+
+// Interpolate: the channel sums of node n of instance i at the stages'
+// times (node_update.hpp: stage_offsets_of), one accumulator each in edge
+// order, as the CPU backend's gather_staged sums them.
+template <class M, class C, scheme S, class T>
+NMS_HD void gather_staged(const args_for<M, C, T>& a, long t, int n, int i, T (&a0)[C::n_channels],
+                          T (&am)[C::n_channels], T (&a1)[C::n_channels]) {
+    constexpr int NCH = C::n_channels;
+    const long N = a.n;
     NMS_UNROLL
-    for (int c = 0; c < NCH; ++c) acc[c] = s0[c] + s1[c];
+    for (int c = 0; c < NCH; ++c) a0[c] = am[c] = a1[c] = T(0);
+    const int e1 = ldg(a.row_ptr + n + 1);
+    for (int e = ldg(a.row_ptr + n); e < e1; ++e) {
+        const int d = a.dinst ? a.dinst[long(e) * N + i] : ldg(a.delay + e);
+        const T w = ldg(a.weight + e);
+        const stage_offsets o = stage_offsets_of(t, d, a.mask, a.slot, long(NCH) * a.cs);
+        const T* r = a.ring + long(ldg(a.src + e)) * N + i;
+        NMS_UNROLL
+        for (int c = 0; c < NCH; ++c) {
+            a0[c] += w * r[o.s0 + c * a.cs];
+            a1[c] += w * r[o.s1 + c * a.cs];
+            if constexpr (S == scheme::rk4) am[c] += w * r[o.s1 + o.mid + c * a.cs];
+        }
+    }
+}
+
+// Step t of node n of instance i: the parameters p (node-varying ones loaded
+// here), the delayed input, the noise, node_update, the observables. Both
+// mappings call it, so they do the same arithmetic in the same order.
+// Returns whether the new state is finite; o0 = projection 0 of the node.
+// Interp: delayed_coupling = interpolate (heun, rk4; node_update_staged).
+template <class M, class C, scheme S, class T, bool Interp = false>
+NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bool node_params,
+                      std::uint64_t seed, std::uint32_t inst, long t, int n, int i, const step_flags& f,
+                      double& o0) {
+    constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
+    constexpr bool noisy_scheme = S != scheme::rk4;
+    constexpr int sig0 = M::n_params + C::n_params;
+    const long N = a.n;
+    if (node_params) NMS_UNROLL
+    for (int k = 0; k < NP; ++k)
+        if (a.node_slot[k] >= 0) p[k] = a.pnode[(long(a.node_slot[k]) * a.nn + n) * N + i];
+    const T* pp[NP];
+    NMS_UNROLL
+    for (int k = 0; k < NP; ++k) pp[k] = p + k;
+
+    // Delayed input.
+    T s0[NCH], s1[NCH], sm[NCH];
+    if constexpr (Interp)
+        gather_staged<M, C, S, T>(a, t, n, i, s0, sm, s1);
+    else
+        gather_held<M, C, T>(a, t, n, i, s0, s1);
 
     T dW[NS];
     NMS_UNROLL
@@ -205,8 +241,17 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
     T* xn = a.x + n * N + i;
     T* xcn = compensated<T> ? a.xc + n * N + i : nullptr;
     T* const ring_out = a.ring + ((t + 1) & a.mask) * a.slot + i;
-    const bool ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N,
-                                                       a.cs, ldg(a.rowsum + n), a.nn, a.dt);
+    bool ok;
+    if constexpr (Interp) {
+        ok = node_update_staged<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
+                                                       ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn, a.dt);
+    } else {
+        T acc[NCH];
+        NMS_UNROLL
+        for (int c = 0; c < NCH; ++c) acc[c] = s0[c] + s1[c];
+        ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N, a.cs,
+                                                ldg(a.rowsum + n), a.nn, a.dt);
+    }
     o0 = 0;
     if (f.sample || f.rsample) {
         double xv[NS];
@@ -253,7 +298,7 @@ NMS_HD bool load_params(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], 
 
 // Instance mapping: steps t0 .. t1-1 of instance i (one GPU thread), every
 // node in turn. t0 is a multiple of a.every when observing.
-template <class M, class C, scheme S, class T>
+template <class M, class C, scheme S, class T, bool Interp = false>
 NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool observe, int i) {
     // Parameters the same over nodes live in registers for the whole run.
     T p[n_all_params<M, C>];
@@ -269,7 +314,7 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
         bool ok = true;
         for (int n = 0; n < a.nn; ++n) {
             double o0;
-            ok &= node_step<M, C, S, T>(a, p, node_params, seed, inst, t, n, i, f, o0);
+            ok &= node_step<M, C, S, T, Interp>(a, p, node_params, seed, inst, t, n, i, f, o0);
             if (f.rsample) net += o0 / a.nn;
         }
         if (f.rsample) net_sample(a, net, f, i);
@@ -296,7 +341,7 @@ NMS_HD void first_divergence(long* at, long step) {
 // before it and whose ring writes overwrite nothing read in it
 // (node_steps_per_launch); launch boundaries order the rest. All threads of
 // an instance that find a non-finite state at step t write the same t + 1.
-template <class M, class C, scheme S, class T>
+template <class M, class C, scheme S, class T, bool Interp = false>
 NMS_HD void step_node(const args_for<M, C, T>& a, long t0, long ta, long tb, bool observe, int n, int i) {
     T p[n_all_params<M, C>];
     const bool node_params = load_params<M, C, T>(a, p, i);
@@ -305,7 +350,7 @@ NMS_HD void step_node(const args_for<M, C, T>& a, long t0, long ta, long tb, boo
     for (long t = ta; t < tb; ++t) {
         const step_flags f = flags_at(a, t, t0, observe);
         double o0;
-        const bool ok = node_step<M, C, S, T>(a, p, node_params, seed, inst, t, n, i, f, o0);
+        const bool ok = node_step<M, C, S, T, Interp>(a, p, node_params, seed, inst, t, n, i, f, o0);
         if (!ok) first_divergence(a.div_step + i, t + 1);
     }
 }

@@ -63,16 +63,18 @@ instance_tables<T> make_tables(const prepared& P, const batch& b, std::size_t i0
     return h;
 }
 
-// Everything in the kernel arguments but the array pointers.
+// Everything in the kernel arguments but the array pointers. ring_w:
+// channels per ring slot (node_update.hpp: ring_width).
 template <class M, class C, class T>
 void set_args(args_for<M, C, T>& a, const prepared& P, const batch& b, std::size_t i0, std::size_t n_sub,
-              const std::vector<int>& node_slot, const std::vector<std::vector<double>>& coef) {
-    constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
+              const std::vector<int>& node_slot, const std::vector<std::vector<double>>& coef,
+              int ring_w = C::n_channels) {
+    constexpr int NS = M::n_state, NP = n_all_params<M, C>;
     const std::size_t cs = P.n_nodes * n_sub;
     a.nn = int(P.n_nodes);
     a.n = int(n_sub);
     a.mask = P.ring_len - 1;
-    a.slot = long(NCH) * long(cs);
+    a.slot = long(ring_w) * long(cs);
     a.cs = long(cs);
     a.ring_size = long(P.ring_len) * a.slot;
     for (int k = 0; k < NP; ++k) a.node_slot[k] = node_slot[k];
@@ -109,14 +111,18 @@ inline bool use_node_mapping(gpu_mapping want, std::size_t n_sub, int nn, long r
 // were all written before it when K - 1 <= the shortest delay, and its
 // writes destroy nothing it reads when the ring (L slots) holds
 // longest delay + K + 1 slots. cap bounds it (observation samples).
-inline long node_steps_per_launch(const prepared& P, const std::vector<int>& dinst, long cap) {
+// interp (delayed_coupling = interpolate): edges with d >= 1 also read slot
+// t - d + 1, so K <= the shortest delay (zero-delay edges are held: K = 1).
+inline long node_steps_per_launch(const prepared& P, const std::vector<int>& dinst, long cap,
+                                  bool interp = false) {
     long dmin = cap;
     if (P.per_instance_delay)
         for (int d : dinst) dmin = std::min<long>(dmin, d);
     else
         for (int d : P.delay) dmin = std::min<long>(dmin, d);
     const long by_ring = long(P.ring_len) - long(P.max_delay) - 1;
-    return std::max<long>(1, std::min({dmin + 1, by_ring, cap}));
+    const long by_delay = interp ? std::max<long>(1, dmin) : dmin + 1;
+    return std::max<long>(1, std::min({by_delay, by_ring, cap}));
 }
 
 // Parameters that vary over nodes get a slot in the per-node table.

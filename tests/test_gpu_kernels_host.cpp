@@ -76,15 +76,15 @@ bool forward_order = false;
 
 // after_sample (FC on the device) runs after every launch that ends at a
 // reduced sample, and makes the instance mapping end its launches there too.
-template <class M, class C, nms::scheme S, class T>
+template <class M, class C, nms::scheme S, class T, bool Interp = false>
 void advance(const nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const std::vector<int>& dinst,
              long t0, long t1, bool observe, bool by_node, long per_launch = 0,
              const std::function<void(long)>& after_sample = {}) {
     if (!by_node && !after_sample) {
-        for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T>(a, t0, t1, observe, i);
+        for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T, Interp>(a, t0, t1, observe, i);
         return;
     }
-    const long K = per_launch > 0 ? per_launch : nms::gpu::node_steps_per_launch(P, dinst, 64);
+    const long K = per_launch > 0 ? per_launch : nms::gpu::node_steps_per_launch(P, dinst, 64, Interp);
     for (long t = t0; t < t1;) {
         long tb = by_node ? std::min(t1, t + K) : t1;
         if (a.reduce) tb = std::min(tb, std::max(a.reduce_first, (t + a.every) / a.every * a.every));
@@ -92,10 +92,10 @@ void advance(const nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const
             const long G = long(a.nn) * a.n;
             for (long k = 0; k < G; ++k) {
                 const long g = forward_order ? k : G - 1 - k;
-                nms::gpu::step_node<M, C, S, T>(a, t0, t, tb, observe, int(g / a.n), int(g % a.n));
+                nms::gpu::step_node<M, C, S, T, Interp>(a, t0, t, tb, observe, int(g / a.n), int(g % a.n));
             }
         } else {
-            for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T>(a, t, tb, false, i);
+            for (int i = 0; i < a.n; ++i) nms::gpu::step_instance<M, C, S, T, Interp>(a, t, tb, false, i);
         }
         if (a.reduce && tb >= a.reduce_first && tb % a.every == 0) {
             if (by_node)
@@ -107,8 +107,9 @@ void advance(const nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const
 }
 
 // Runs the batch as the CUDA backend would with one device batch, launching
-// steps in chunks of `chunk` sampling periods.
-template <class M, class C, nms::scheme S, class T>
+// steps in chunks of `chunk` sampling periods. Interp: delayed_coupling =
+// interpolate (b.delayed says so too).
+template <class M, class C, nms::scheme S, class T, bool Interp = false>
 host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector<double>>& coef, long every,
                               long chunk, bool by_node = false, long per_launch = 0) {
     const nms::prepared P = nms::prepare(b);
@@ -120,14 +121,15 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
     r.x = h.x0;
     r.xc.assign(r.x.size(), T(-12345)); // (init_instance zeroes it)
     r.div.assign(n, -1);
-    std::vector<T> ring(std::size_t(P.ring_len) * C::n_channels * P.n_nodes * n, T(-12345));
+    constexpr int RW = nms::ring_width<C, S, Interp>;
+    std::vector<T> ring(std::size_t(P.ring_len) * RW * P.n_nodes * n, T(-12345));
     nms::gpu::args_for<M, C, T> a;
-    nms::gpu::set_args<M, C, T>(a, P, b, 0, n, node_slot, coef);
+    nms::gpu::set_args<M, C, T>(a, P, b, 0, n, node_slot, coef, RW);
     point_args<M, C, T>(a, P, h, r.x.data(), r.xc.data(), ring.data(), r.div.data());
     for (int i = 0; i < int(n); ++i) nms::gpu::init_instance<M, C, T>(a, h.h0.data(), i);
     const long steps = b.n_steps;
     if (coef.empty()) {
-        advance<M, C, S, T>(a, P, h.dinst, 0, steps, false, by_node, per_launch);
+        advance<M, C, S, T, Interp>(a, P, h.dinst, 0, steps, false, by_node, per_launch);
         return r;
     }
     a.every = int(every);
@@ -139,11 +141,11 @@ host_run<M, C, S, T> run_host(const nms::batch& b, const std::vector<std::vector
     while (t < last) {
         const long t1 = std::min(last, t + chunk * every);
         std::fill(buf.begin(), buf.end(), T(NAN));
-        advance<M, C, S, T>(a, P, h.dinst, t, t1, true, by_node, per_launch);
+        advance<M, C, S, T, Interp>(a, P, h.dinst, t, t1, true, by_node, per_launch);
         r.obs.insert(r.obs.end(), buf.begin(), buf.begin() + (t1 - t) / every * per_sample);
         t = t1;
     }
-    advance<M, C, S, T>(a, P, h.dinst, t, steps, false, by_node, per_launch);
+    advance<M, C, S, T, Interp>(a, P, h.dinst, t, steps, false, by_node, per_launch);
     return r;
 }
 
@@ -160,10 +162,11 @@ nms::sampling sampling_of(const nms::batch& b, long transient, long every) {
     return smp;
 }
 
-template <class M, class C, nms::scheme S, class T>
+template <class M, class C, nms::scheme S, class T, bool Interp = false>
 void expect_matches_cpu(const nms::batch& b, double tol, const std::string& what) {
+    ASSERT_EQ(b.delayed == nms::delayed_coupling::interpolate, Interp) << what;
     const auto cpu = nms::run_cpu<T>(b);
-    const auto host = run_host<M, C, S, T>(b, {}, 1, 1);
+    const auto host = run_host<M, C, S, T, Interp>(b, {}, 1, 1);
     const std::size_t per_var = cpu.n_nodes * cpu.n_instances;
     for (std::size_t v = 0; v < cpu.n_state; ++v) {
         double scale = 1e-6;
@@ -176,7 +179,7 @@ void expect_matches_cpu(const nms::batch& b, double tol, const std::string& what
     EXPECT_EQ(host.div, cpu.diverged_step) << what;
     // The node mapping does the same arithmetic in the same order per node:
     // bit for bit the instance mapping's result.
-    const auto by_node = run_host<M, C, S, T>(b, {}, 1, 1, true);
+    const auto by_node = run_host<M, C, S, T, Interp>(b, {}, 1, 1, true);
     for (std::size_t k = 0; k < host.x.size(); ++k)
         ASSERT_EQ(by_node.x[k], host.x[k]) << what << " node mapping, index " << k;
     EXPECT_EQ(by_node.div, host.div) << what << " node mapping";
@@ -220,6 +223,58 @@ TEST(gpu_kernels_on_host, per_instance_delays_and_difference_coupling) {
     b.method = scheme::rk4;
     b.params.erase("noise.V");
     expect_matches_cpu<M, C, scheme::rk4, double>(b, 1e-12, "g2d rk4");
+}
+
+// delayed_coupling = interpolate: the stage gathers (slot t - d + 1 and the
+// mid-step channels beside it), per-instance delays, launches of the node
+// mapping no longer than the shortest delay, a zero-delay edge (held).
+TEST(gpu_kernels_on_host, interpolated_delayed_coupling) {
+    using M = nms::models::generic_2d_oscillator;
+    using C = nms::coupling::difference<M::n_cvar>;
+    nms::batch b = make_batch("generic_2d_oscillator", "difference", 9);
+    b.delayed = nms::delayed_coupling::interpolate;
+    b.method = scheme::rk4;
+    expect_matches_cpu<M, C, scheme::rk4, double, true>(b, 1e-12, "g2d rk4 interpolate");
+    expect_matches_cpu<M, C, scheme::rk4, float, true>(b, 1e-4, "g2d rk4 interpolate float");
+    {
+        // Node mapping: a launch spans at most the shortest delay d, one step
+        // less than hold's, since step t reads slot t - d + 1; one step more
+        // and a thread reads a slot its launch has not written yet.
+        nms::batch c = b;
+        c.speed = 250.0; // shortest delay a few steps
+        const nms::prepared P = nms::prepare(c);
+        const int dmin = *std::min_element(P.delay.begin(), P.delay.end());
+        const long K = nms::gpu::node_steps_per_launch(P, {}, 64, true);
+        ASSERT_GE(dmin, 2);
+        ASSERT_LT(dmin, 10);
+        EXPECT_EQ(K, dmin);
+        EXPECT_EQ(nms::gpu::node_steps_per_launch(P, {}, 64), K + 1);
+        const auto inst = run_host<M, C, scheme::rk4, double, true>(c, {}, 1, 1);
+        const auto ok = run_host<M, C, scheme::rk4, double, true>(c, {}, 1, 1, true, K);
+        const auto bad = run_host<M, C, scheme::rk4, double, true>(c, {}, 1, 1, true, K + 1);
+        EXPECT_EQ(ok.x, inst.x);
+        EXPECT_NE(bad.x, inst.x);
+    }
+    for (int i = 0; i < 9; ++i) b.speed_per_instance.push_back(0.8 + 0.7 * i);
+    expect_matches_cpu<M, C, scheme::rk4, double, true>(b, 1e-12, "g2d rk4 interpolate per-instance delays");
+    b.method = scheme::heun;
+    b.params["noise.V"] = nms::field::scalar(1e-2);
+    expect_matches_cpu<M, C, scheme::heun, double, true>(b, 1e-12, "g2d heun interpolate per-instance");
+    b.speed_per_instance.clear();
+    b.net.tract_lengths[1] = 0.01; // node 1 -> node 0: zero delay at 2 mm/ms
+    b.net.weights[1] = 0.5;
+    expect_matches_cpu<M, C, scheme::heun, double, true>(b, 1e-12, "g2d heun interpolate zero delay");
+    b.method = scheme::rk4;
+    b.params.erase("noise.V");
+    expect_matches_cpu<M, C, scheme::rk4, double, true>(b, 1e-12, "g2d rk4 interpolate zero delay");
+    // Interpolate changes the result (the comparison can fail).
+    nms::batch hold = b;
+    hold.delayed = nms::delayed_coupling::hold;
+    const auto h = nms::run_cpu<double>(hold), i = nms::run_cpu<double>(b);
+    double d = 0;
+    for (std::size_t k = 0; k < h.final_state.size(); ++k)
+        d = std::max(d, std::abs(h.final_state[k] - i.final_state[k]));
+    EXPECT_GT(d, 1e-9);
 }
 
 TEST(gpu_kernels_on_host, epileptor_and_divergence) {

@@ -92,6 +92,7 @@ TEST(spec, grid_shape_axes_and_settings) {
     EXPECT_DOUBLE_EQ(s.speed, 4.0);
     EXPECT_EQ(s.normalise, weight_norm::max);
     EXPECT_EQ(s.method, scheme::heun);
+    EXPECT_EQ(s.delayed, delayed_coupling::hold); // TVB's convention by default
     EXPECT_EQ(n_steps(s), 1000);
     EXPECT_EQ(transient_steps(s), 200);
     ASSERT_EQ(s.noise_sigma.size(), 1u);
@@ -504,6 +505,15 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 // More checks on inline specs: (text appended to a valid spec, key, substring).
+TEST(spec, delayed_coupling_reaches_the_batch) {
+    const sweep_spec s = parse_spec(base_spec("", "delayed_coupling = \"interpolate\"\nmethod = \"rk4\"\n"),
+                                    dir + "inline.toml");
+    EXPECT_EQ(s.delayed, delayed_coupling::interpolate);
+    EXPECT_EQ(make_batch(s, synthetic_connectome(8), 0, 1).delayed, delayed_coupling::interpolate);
+    const sweep_spec h = parse_spec(base_spec("", "delayed_coupling = \"hold\"\n"), dir + "inline.toml");
+    EXPECT_EQ(make_batch(h, synthetic_connectome(8), 0, 1).delayed, delayed_coupling::hold);
+}
+
 TEST(spec, inline_errors_name_file_line_and_key) {
     struct item {
         std::string extra, integ, key, also;
@@ -539,6 +549,9 @@ TEST(spec, inline_errors_name_file_line_and_key) {
         {"", "noise = { sigma = -1e-3 }\n", "noise.sigma", ">= 0"},
         {"", "noise = { sigma = { y9 = 1e-3 } }\n", "noise.sigma.y9", "did you mean"},
         {"", "method = \"heunn\"\n", "method", "did you mean 'heun'"},
+        {"", "delayed_coupling = \"interpolat\"\n", "delayed_coupling", "did you mean 'interpolate'"},
+        {"", "delayed_coupling = \"linear\"\n", "delayed_coupling", "expected hold or interpolate"},
+        {"", "delayed_coupling = 1\n", "delayed_coupling", ""},
         {"", "transient = -1.0\n", "transient", "[0, duration"},
         {"[initial]\nfile = \"ic8.csv\"\nrandom = { n = 2 }\n", "", "random", "not both"},
         {"[initial]\nrandom = { n = 0 }\n", "", "random.n", ">= 1"},

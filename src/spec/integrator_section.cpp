@@ -1,4 +1,4 @@
-// [integrator]: scheme, dt, duration, transient, precision, noise.
+// [integrator]: scheme, delayed coupling, dt, duration, transient, precision, noise.
 #include "spec_io.hpp"
 
 namespace nms::spec_io {
@@ -7,7 +7,7 @@ void parse_integrator(const ctx& c, const tval& root, sweep_spec& s, const parse
     if (!root.contains("integrator"))
         throw input_error(c.file + ": missing section [integrator] (with dt and duration in ms)");
     reader r(c, "integrator", root.at("integrator"));
-    r.only({"method", "dt", "duration", "transient", "noise", "precision"});
+    r.only({"method", "delayed_coupling", "dt", "duration", "transient", "noise", "precision"});
     if (const tval* v = r.get("precision")) {
         std::string x = r.str(*v, "precision");
         const std::vector<std::string> ok{"float", "double"};
@@ -22,6 +22,15 @@ void parse_integrator(const ctx& c, const tval& root, sweep_spec& s, const parse
         if (!contains(ok, x)) c.fail(*v, "integrator", "method", "unknown method" + did_you_mean(x, ok));
         s.method = x == "euler" ? scheme::euler : x == "heun" ? scheme::heun : scheme::rk4;
         c.note("integrator.method", *v, "integrator", "method");
+    }
+    if (const tval* v = r.get("delayed_coupling")) {
+        std::string x = r.str(*v, "delayed_coupling");
+        const std::vector<std::string> ok{"hold", "interpolate"};
+        if (!contains(ok, x))
+            c.fail(*v, "integrator", "delayed_coupling",
+                   "expected hold or interpolate" + did_you_mean(x, ok));
+        s.delayed = x == "hold" ? delayed_coupling::hold : delayed_coupling::interpolate;
+        c.note("integrator.delayed_coupling", *v, "integrator", "delayed_coupling");
     }
     const tval& dtv = r.need("dt");
     s.dt = r.number(dtv, "dt");

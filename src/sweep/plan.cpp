@@ -299,6 +299,7 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
     b.speed = s.speed;
     b.n_instances = count;
     b.method = s.method;
+    b.delayed = s.delayed;
     b.dt = s.dt;
     b.n_steps = n_steps(s);
     b.seed = s.seed;
@@ -459,7 +460,9 @@ estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t r
 
     const double stages = s.method == scheme::euler ? 2 : s.method == scheme::heun ? 4 : 6;
     const double ncv = double(m.cvar.size()), ns = double(m.states.size());
-    double per_inst = R * (ring * ncv * n + stages * ns * n);
+    // rk4 with interpolate also keeps each step's mid-step channels.
+    const double width = s.delayed == delayed_coupling::interpolate && s.method == scheme::rk4 ? 2 : 1;
+    double per_inst = R * (ring * width * ncv * n + stages * ns * n);
     // Per-instance parameters and initial state.
     double swept = 0;
     auto count_ref = [&](const param_ref& r) {

@@ -61,6 +61,8 @@ struct batch {
     std::map<std::string, field> initial;
     std::map<std::string, field> history;
     scheme method = scheme::heun;
+    // When the stages see the delayed coupling (schemes.hpp): hold is TVB's.
+    delayed_coupling delayed = delayed_coupling::hold;
     double dt = 0.1; // ms
     long n_steps = 1000;
     std::uint64_t seed = 0;

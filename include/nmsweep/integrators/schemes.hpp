@@ -24,6 +24,13 @@ namespace nms {
 
 enum class scheme { euler, heun, rk4 };
 
+// When a step's stages see the delayed coupling ([integrator]
+// delayed_coupling): hold = once per step, at its start, for every stage
+// (TVB's convention, the default); interpolate = at each stage's own time
+// (node_update.hpp: integrate_staged), which keeps the scheme's order on
+// delay equations.
+enum class delayed_coupling { hold, interpolate };
+
 template <class T> constexpr bool compensated = std::is_same_v<T, float>;
 
 // x += inc; comp: the (negated) low-order part of x that rounding dropped.

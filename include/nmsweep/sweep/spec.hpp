@@ -19,7 +19,8 @@
 //                 noise = { sigma = x | { var = x, ... }, vars = [...], seed = k }
 //                 or nsig in place of sigma (TVB: sigma = sqrt(2 nsig)); a
 //                 scalar sigma without vars applies to every state variable,
-//                 as TVB's scalar nsig does
+//                 as TVB's scalar nsig does; delayed_coupling (hold |
+//                 interpolate, default hold: TVB's coupling held over a step)
 //   [initial]     <var> = x | [per-node], file = "ic.csv" (one row per node,
 //                 one column per state variable, CSV or whitespace, '#'
 //                 comments, optional header row of variable names),
@@ -197,6 +198,7 @@ struct sweep_spec {
     std::string coupling = "linear";
 
     scheme method = scheme::heun;
+    delayed_coupling delayed = delayed_coupling::hold;
     std::string precision = "float"; // float | double (the command line's --precision overrides)
     double dt = 0.1, duration = 1000.0, transient = 0.0; // ms
     std::map<std::string, double> noise_sigma; // state var -> sigma; the keys are the noisy variables

@@ -144,6 +144,40 @@ inline void gather_per_instance(const prepared& P, const T* w, const int* dinst,
     }
 }
 
+// Interpolate (node_update.hpp): the channel sums of node n at the stages'
+// times, a0 at t, am at t + 1/2 (Mid: rk4) and a1 at t + 1, [c * L + l];
+// one accumulator each, in edge order, as the CUDA node_step sums them.
+template <class T, int L, int NCH, bool Mid>
+inline void gather_staged(const prepared& P, const T* w, const int* dinst, const T* ring, int n, long t,
+                          int mask, long slot, long rs, T* a0, T* am, T* a1) {
+    for (int k = 0; k < NCH * L; ++k) a0[k] = am[k] = a1[k] = T(0);
+    const long mid = long(NCH) * rs;
+    for (int e = P.row_ptr[n]; e < P.row_ptr[n + 1]; ++e) {
+        const T we = w[e];
+        const T* src = ring + long(P.src[e]) * L;
+        if (!P.per_instance_delay) {
+            const stage_offsets o = stage_offsets_of(t, P.delay[e], mask, slot, mid);
+            for (int c = 0; c < NCH; ++c)
+#pragma omp simd
+                for (int l = 0; l < L; ++l) {
+                    a0[c * L + l] += we * src[o.s0 + c * rs + l];
+                    a1[c * L + l] += we * src[o.s1 + c * rs + l];
+                    if constexpr (Mid) am[c * L + l] += we * src[o.s1 + o.mid + c * rs + l];
+                }
+        } else {
+            const int* de = dinst + std::size_t(e) * L;
+            for (int c = 0; c < NCH; ++c)
+#pragma omp simd
+                for (int l = 0; l < L; ++l) {
+                    const stage_offsets o = stage_offsets_of(t, de[l], mask, slot, mid);
+                    a0[c * L + l] += we * src[o.s0 + c * rs + l];
+                    a1[c * L + l] += we * src[o.s1 + c * rs + l];
+                    if constexpr (Mid) am[c * L + l] += we * src[o.s1 + o.mid + c * rs + l];
+                }
+        }
+    }
+}
+
 // A finished block's final state and divergence steps into the run result.
 template <class T, int L>
 void store_block(const T* x, const long* div_step, std::size_t i0, int n_valid, int NS, int nn,
@@ -157,7 +191,9 @@ void store_block(const T* x, const long* div_step, std::size_t i0, int n_valid, 
     }
 }
 
-template <class M, class C, scheme S, bool Noisy, class T>
+// Interp: delayed_coupling = interpolate (heun, rk4); hold keeps its own
+// code path, untouched by the stage logic.
+template <class M, class C, scheme S, bool Noisy, class T, bool Interp = false>
 void run_blocks(const prepared& P, const batch& b, const run_options& opt, observer<T>* obs, run_result& R) {
     constexpr int L = lanes_for<T>;
     constexpr int NS = M::n_state;
@@ -173,7 +209,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
     const T sqrt_dt = T(std::sqrt(b.dt));
     const long xs = long(nn) * L; // stride between state variables
     const long rs = long(nn) * L; // stride between ring channels
-    const long slot = long(NCH) * rs;
+    const long slot = long(ring_width<C, S, Interp>) * rs;
     const int n_edges = int(P.src.size());
 
     std::vector<T> w(P.weight.begin(), P.weight.end());
@@ -208,6 +244,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
         aligned_buffer<T> pinst(std::size_t(NP) * L);
         aligned_buffer<T> pnode(std::size_t(std::max(n_node_params, 1)) * nn * L);
         aligned_buffer<T> acc(std::size_t(NCH) * L);
+        aligned_buffer<T> acc_mid(Interp ? std::size_t(NCH) * L : 1),
+            acc_end(Interp ? std::size_t(NCH) * L : 1);
         aligned_buffer<T> dW(std::size_t(NS) * L);
         aligned_buffer<T> zbuf(std::size_t(std::max(n_noisy, 1)) * nn * 4 * L);
         std::vector<int> dinst(P.per_instance_delay ? std::size_t(n_edges) * L : 0);
@@ -241,6 +279,20 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     if (node_param_slot[k] >= 0) pp[k] = pnode.p + (long(node_param_slot[k]) * nn + n) * L;
             };
 
+            // Interpolate: node n's step t, its delayed input at the stages' times.
+            auto step_staged = [&](int n, long t, T* ring_out) {
+                gather_staged<T, L, NCH, S == scheme::rk4>(P, w.data(), dinst.data(), ring.p, n, t, mask,
+                                                           slot, rs, acc.p, acc_mid.p, acc_end.p);
+                T* xn = x.p + long(n) * L;
+                T* xcn = compensated<T> ? xc.p + long(n) * L : nullptr;
+                T* rn = ring_out + long(n) * L;
+                const T rsum = rowsum[n];
+                const T* const* ppd = pp.data();
+#pragma omp simd
+                for (int l = 0; l < L; ++l)
+                    ok[l] &= int(node_update_staged<M, C, S, Noisy>(
+                        ppd, l, xn, xs, xcn, acc.p, acc_mid.p, acc_end.p, L, dW.p, L, rn, rs, rsum, nn, dt));
+            };
             load_initial<M, C, T, L>(P, node_param_slot, i0, pinst.p, pnode.p, x.p, ring.p, slot, rs);
             if constexpr (compensated<T>) std::fill(xc.p, xc.p + long(NS) * xs, T(0));
 
@@ -251,6 +303,10 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     if constexpr (Noisy)
                         node_noise<M, C, T, L>(P, b, seed.data(), i0, n, t,
                                                zbuf.p + long(n) * n_noisy * 4 * L, pp.data(), sqrt_dt, dW.p);
+                    if constexpr (Interp) {
+                        step_staged(n, t, ring_out);
+                        continue;
+                    }
                     // Delayed input: sum over the inputs of node n.
                     for (int c = 0; c < NCH; ++c)
 #pragma omp simd
@@ -332,8 +388,14 @@ template <class M, class T>
 void run_model(const prepared& P, const batch& b, const run_options& opt, observer<T>* obs, run_result& R) {
     bool found = visit_coupling<M::n_cvar>(P.coupling.name, [&](auto ct) {
         using C = typename decltype(ct)::type;
+        // Euler has one stage: interpolate and hold are the same scheme.
+        const bool interp = b.delayed == delayed_coupling::interpolate;
         auto go = [&](auto s_tag, auto noisy_tag) {
-            run_blocks<M, C, decltype(s_tag)::value, decltype(noisy_tag)::value, T>(P, b, opt, obs, R);
+            constexpr scheme s = decltype(s_tag)::value;
+            constexpr bool noisy = decltype(noisy_tag)::value;
+            if constexpr (s != scheme::euler)
+                if (interp) return run_blocks<M, C, s, noisy, T, true>(P, b, opt, obs, R);
+            run_blocks<M, C, s, noisy, T>(P, b, opt, obs, R);
         };
         using heun = std::integral_constant<scheme, scheme::heun>;
         using euler = std::integral_constant<scheme, scheme::euler>;
