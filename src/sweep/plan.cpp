@@ -148,8 +148,10 @@ void check_delays(const sweep_spec& s, const connectome& net) {
                               " allowed; increase the speed or dt");
         double ring = 1;
         while (ring < d + 2) ring *= 2;
-        // CPU: one ring of 16 lanes per thread, in the run's precision.
-        const double bytes = ring * double(m.cvar.size()) * double(net.n) * 16.0 *
+        // CPU: one ring of 16 lanes per thread, in the run's precision (rk4
+        // with interpolate: also each step's mid-step channels).
+        const double width = s.delayed == delayed_coupling::interpolate && s.method == scheme::rk4 ? 2 : 1;
+        const double bytes = ring * width * double(m.cvar.size()) * double(net.n) * 16.0 *
                              (s.precision == "double" ? 8.0 : 4.0) * double(omp_get_max_threads());
         try {
             require_memory(bytes, "the delay rings (" + num(d) + " steps at " + num(v) + " mm/ms)");

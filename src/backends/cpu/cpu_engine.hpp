@@ -243,9 +243,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
         aligned_buffer<T> ring(std::size_t(H) * slot);
         aligned_buffer<T> pinst(std::size_t(NP) * L);
         aligned_buffer<T> pnode(std::size_t(std::max(n_node_params, 1)) * nn * L);
-        aligned_buffer<T> acc(std::size_t(NCH) * L);
-        aligned_buffer<T> acc_mid(Interp ? std::size_t(NCH) * L : 1),
-            acc_end(Interp ? std::size_t(NCH) * L : 1);
+        aligned_buffer<T> acc(std::size_t(Interp ? 3 : 1) * NCH * L); // interpolate: t, t + 1/2, t + 1
         aligned_buffer<T> dW(std::size_t(NS) * L);
         aligned_buffer<T> zbuf(std::size_t(std::max(n_noisy, 1)) * nn * 4 * L);
         std::vector<int> dinst(P.per_instance_delay ? std::size_t(n_edges) * L : 0);
@@ -279,20 +277,6 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     if (node_param_slot[k] >= 0) pp[k] = pnode.p + (long(node_param_slot[k]) * nn + n) * L;
             };
 
-            // Interpolate: node n's step t, its delayed input at the stages' times.
-            auto step_staged = [&](int n, long t, T* ring_out) {
-                gather_staged<T, L, NCH, S == scheme::rk4>(P, w.data(), dinst.data(), ring.p, n, t, mask,
-                                                           slot, rs, acc.p, acc_mid.p, acc_end.p);
-                T* xn = x.p + long(n) * L;
-                T* xcn = compensated<T> ? xc.p + long(n) * L : nullptr;
-                T* rn = ring_out + long(n) * L;
-                const T rsum = rowsum[n];
-                const T* const* ppd = pp.data();
-#pragma omp simd
-                for (int l = 0; l < L; ++l)
-                    ok[l] &= int(node_update_staged<M, C, S, Noisy>(
-                        ppd, l, xn, xs, xcn, acc.p, acc_mid.p, acc_end.p, L, dW.p, L, rn, rs, rsum, nn, dt));
-            };
             load_initial<M, C, T, L>(P, node_param_slot, i0, pinst.p, pnode.p, x.p, ring.p, slot, rs);
             if constexpr (compensated<T>) std::fill(xc.p, xc.p + long(NS) * xs, T(0));
 
@@ -303,8 +287,21 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     if constexpr (Noisy)
                         node_noise<M, C, T, L>(P, b, seed.data(), i0, n, t,
                                                zbuf.p + long(n) * n_noisy * 4 * L, pp.data(), sqrt_dt, dW.p);
-                    if constexpr (Interp) {
-                        step_staged(n, t, ring_out);
+                    if constexpr (Interp) { // (discarded for hold: its code is the one below)
+                        T* a0 = acc.p;
+                        T* am = acc.p + NCH * L;
+                        T* a1 = acc.p + 2 * NCH * L;
+                        gather_staged<T, L, NCH, S == scheme::rk4>(P, w.data(), dinst.data(), ring.p, n, t,
+                                                                   mask, slot, rs, a0, am, a1);
+                        T* xn = x.p + long(n) * L;
+                        T* xcn = compensated<T> ? xc.p + long(n) * L : nullptr;
+                        T* rn = ring_out + long(n) * L;
+                        const T rsum = rowsum[n];
+                        const T* const* ppd = pp.data();
+#pragma omp simd
+                        for (int l = 0; l < L; ++l)
+                            ok[l] &= int(node_update_staged<M, C, S, Noisy>(
+                                ppd, l, xn, xs, xcn, a0, am, a1, L, dW.p, L, rn, rs, rsum, nn, dt));
                         continue;
                     }
                     // Delayed input: sum over the inputs of node n.
