@@ -8,9 +8,10 @@
 //   one launch (chunked only to hand observations to the host); parameters
 //   stay in registers. It fills the GPU only with ~10^5 instances.
 // - node: one thread per (node, instance), the same per-node code, and a
-//   launch per K steps, K = the shortest delay + 1 (bounded by the ring,
-//   node_steps_per_launch): within K steps every delayed input was written
-//   before the launch began, so the threads of a launch need no ordering.
+//   launch per K steps, K = the shortest delay + 1 (interpolate: the shortest
+//   delay; bounded by the ring, node_steps_per_launch): within K steps every
+//   delayed input was written before the launch began, so the threads of
+//   a launch need no ordering.
 //   nn times more threads: it fills the GPU with ~10^3-10^4 instances.
 //
 // All per-instance arrays (state, delay ring, parameters) are

@@ -113,8 +113,9 @@ NMS_HD void ring_channels(const T* pc /* coupling params */, const T* xv, T* ch)
 
 // Channels per ring slot: rk4 with interpolate also keeps each step's
 // mid-step channels, after the step's own ([slot][2 * NCH][node][lane]).
+constexpr bool keeps_mid_step(scheme s, bool interp) { return interp && s == scheme::rk4; }
 template <class C, scheme S, bool Interp>
-constexpr int ring_width = C::n_channels*(Interp&& S == scheme::rk4 ? 2 : 1);
+constexpr int ring_width = (keeps_mid_step(S, Interp) ? 2 : 1) * C::n_channels;
 
 // Ring offsets an edge of delay d reads at step t (interpolate): s0 (start),
 // s1 (end; the mid channels at s1 + mid). slot: slot stride; mid: the offset
