@@ -295,6 +295,18 @@ handle open_dataset(hid_t file, const std::string& path, const std::string& name
                    "cannot open dataset '/" + norm + "'");
 }
 
+void check_numeric_type(hid_t ds, const std::string& path, const std::string& norm) {
+    handle t = checked(H5Dget_type(ds), H5Tclose, path, "cannot read the type of '/" + norm + "'");
+    // Only the standard types: HDF5 converts from a damaged float type
+    // (bit offsets beyond its size) by writing out of bounds.
+    for (hid_t std_type : {H5T_IEEE_F64LE, H5T_IEEE_F32LE, H5T_IEEE_F64BE, H5T_IEEE_F32BE, H5T_STD_I64LE,
+                           H5T_STD_I32LE, H5T_STD_I16LE, H5T_STD_I8LE, H5T_STD_U64LE, H5T_STD_U32LE,
+                           H5T_STD_U16LE, H5T_STD_U8LE})
+        if (H5Tequal(t, std_type) > 0) return;
+    throw input_error(path + ": the file is damaged (dataset '/" + norm +
+                      "' has a type that is not a standard float or integer)");
+}
+
 handle ensure_group(hid_t file, const std::string& path, const std::string& norm) {
     if (norm.empty()) return checked(H5Gopen2(file, "/", H5P_DEFAULT), H5Gclose, path, "cannot open /");
     if (exists(file, norm))

@@ -116,6 +116,8 @@ double attr_number(hid_t obj, const std::string& key, const std::string& path, c
 handle file_access(const std::string& path, bool writer);
 handle open_read(const std::string& path);
 handle open_dataset(hid_t file, const std::string& path, const std::string& name, hid_t dapl = H5P_DEFAULT);
+// input_error unless ds holds a standard IEEE float or integer type.
+void check_numeric_type(hid_t ds, const std::string& path, const std::string& norm);
 handle ensure_group(hid_t file, const std::string& path, const std::string& norm);
 std::string scale_name(hid_t ds);
 std::vector<std::string> dim_names_of(hid_t ds, std::size_t rank);

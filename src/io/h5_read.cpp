@@ -28,6 +28,7 @@ std::vector<double> read_dataset(const std::string& path, const std::string& nam
                                  std::vector<std::size_t>* shape) {
     handle f = open_read(path);
     handle ds = open_dataset(f, path, name);
+    check_numeric_type(ds, path, normalise(name));
     auto dims = dataset_dims(ds, path, normalise(name));
     std::vector<double> out(static_cast<std::size_t>(product(dims)));
     if (!out.empty())
@@ -189,6 +190,7 @@ std::vector<axis_desc> read_axes(hid_t f, const std::string& path) {
                 handle ds = open_dataset(f, path, norm);
                 auto d = dataset_dims(ds, path, norm);
                 a.values.resize(static_cast<std::size_t>(product(d)));
+                check_numeric_type(ds, path, norm);
                 if (!a.values.empty())
                     H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data());
                 if (has_attr(ds, "units")) a.unit = attr_string(ds, "units", path, "'/" + norm + "'");
@@ -299,6 +301,7 @@ void describe_datasets(hid_t f, const std::string& path, const std::vector<axis_
             if (!u.empty()) o << "  [" << u << "]";
         }
         if (scale) {
+            check_numeric_type(ds, path, n);
             std::vector<double> v(static_cast<std::size_t>(product(dims)));
             if (!v.empty()) H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
             o << "  coordinate: " << describe_values(v);
@@ -411,6 +414,7 @@ static std::string read_through_in_process(const std::string& path) {
         std::vector<long long> iv(cls == H5T_INTEGER ? v.size() : 0);
         const hid_t as_int = H5Tget_size(t) == 1 ? H5T_NATIVE_UINT8 : H5T_NATIVE_LLONG;
         if (v.empty()) continue;
+        check_numeric_type(ds, path, n);
         check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), path,
               "cannot read '/" + n + "'");
         if (!iv.empty())
@@ -462,6 +466,7 @@ std::vector<double> read_input_dataset(const std::string& path, const std::strin
                 throw input_error(path + ": dataset '" + name + "' claims " + std::to_string(n) +
                                   " values, more than the file can hold");
             std::vector<double> v(static_cast<std::size_t>(n));
+            check_numeric_type(ds, path, name);
             if (!v.empty())
                 check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), path,
                       "cannot read '" + name + "'");

@@ -414,6 +414,7 @@ std::vector<double> result_writer::read_all(const std::string& name) const {
     s.require_open();
     const std::string norm = normalise(name);
     handle ds = open_dataset(s.file, s.path, norm);
+    check_numeric_type(ds, s.path, norm);
     std::vector<double> out(static_cast<std::size_t>(product(dataset_dims(ds, s.path, norm))));
     if (!out.empty())
         check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), s.path,

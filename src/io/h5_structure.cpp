@@ -31,6 +31,7 @@ hid_t writer_state::grid_dataset(const std::string& name) {
     if (it != datasets.end()) return it->second;
     if (norm.empty() || !exists(file, norm)) throw input_error(path + ": no dataset '/" + norm + "'");
     handle ds = open_dataset(file, path, norm);
+    check_numeric_type(ds, path, norm);
     auto dims = dataset_dims(ds, path, norm);
     if (dims.size() < grid.size() || !std::equal(grid.begin(), grid.end(), dims.begin()))
         throw input_error(path + ": dataset '/" + norm + "' (" + shape_str(dims) +
