@@ -15,7 +15,8 @@ static void parse_refine(const ctx& c, const tval& v, sweep_spec& s) {
         c.fail(v, sec, "refine", "needs a grid: a [sampler]'s scattered points have no neighbours to bisect");
     if (const tval* tv = t.get("tol")) {
         if (tv->is_table()) {
-            for (const auto& [name, x] : entries(*tv)) {
+            for (const auto& [axis_name, x] : entries(*tv)) {
+                const std::string name = axis_name; // (a lambda cannot capture a structured binding in C++17)
                 const std::string key = "refine.tol." + name;
                 const bool axis = std::any_of(s.axes.begin(), s.axes.end(),
                                               [&](const nms::axis& a) { return a.name == name; });
