@@ -498,6 +498,50 @@ TEST(gpu_kernels_on_host, device_units_match_host_unit_reducer) {
     }
 }
 
+// Seizure detection's states updated by the kernels equal the host
+// reducer's (onsets, offsets, counts, ranks), in both mappings: Jansen-Rit
+// with noise crosses thresholds set around its level many times.
+TEST(gpu_kernels_on_host, device_seizure_matches_host_reducer) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    const std::size_t n = 9;
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", n);
+    b.params["noise.y4"] = nms::field::scalar(5e-2);
+    b.n_steps = 3001;
+    std::vector<double> mu(n);
+    for (std::size_t i = 0; i < n; ++i) mu[i] = 0.02 + 0.03 * double(i);
+    b.params["model.mu"] = nms::field::per_instance(mu);
+    const std::vector<double> coef{0, 1, -1, 0, 0, 0}; // y1 - y2
+    const long transient = 200, every = 2;
+    const nms::sampling smp = sampling_of(b, transient, every);
+    nms::seizure_options o;
+    o.measure = "line_length";
+    o.window_ms = 5.0;
+    o.on = 400.0;
+    o.off = 200.0;
+    auto make = [&] {
+        auto r = nms::make_seizure_reducer(o, smp);
+        r->reset(n, 8);
+        return r;
+    };
+    auto ref = make();
+    nms::sweep_observer<double> cpu_obs(coef, transient, every, {ref.get()}, 0);
+    ASSERT_TRUE(cpu_obs.device_reducible());
+    nms::run_cpu<double>(b, {}, &cpu_obs);
+    double count[8], total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        ref->result(2, i, count);
+        for (double c : count) total += c;
+    }
+    EXPECT_GT(total, 20.0); // seizures begin and end: the comparison below means something
+    for (bool by_node : {false, true}) {
+        auto got = make();
+        nms::sweep_observer<double> dev_obs(coef, transient, every, {got.get()}, 0);
+        reduce_on_device<M, C, scheme::heun>(b, dev_obs, by_node);
+        expect_same_outputs(*ref, *got, n, by_node ? "node mapping" : "instance mapping");
+    }
+}
+
 // The attractor classification's cycle states updated by the kernels (the
 // device path of bifurcation sweeps: moments + attractor) give the host
 // reducer's classes, amplitudes and frequencies, per node and of the node

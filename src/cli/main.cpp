@@ -47,6 +47,10 @@ void print_model(const nms::model_info& m, bool full) {
             std::printf("\n");
         }
     }
+    if (m.seizure)
+        std::printf("  seizure detector ([output.seizure] defaults): measure %s, window %g ms, on %g, off %g\n"
+                    "    (%s)\n",
+                    m.seizure->measure, m.seizure->window_ms, m.seizure->on, m.seizure->off, m.seizure->why);
     std::printf("  reference: %s\n", m.reference.c_str());
 }
 

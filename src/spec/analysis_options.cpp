@@ -200,6 +200,7 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         c.note("output.fc", *tv, "output.fc", "");
     }
     parse_attractor_options(c, r, s);
+    parse_seizure(c, r, s);
     // The families' own checks (e.g. a band without a frequency bin), from the table.
     feature_context fc;
     fc.smp = smp;

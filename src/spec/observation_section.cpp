@@ -188,7 +188,7 @@ void parse_sensors(const ctx& c, const reader& r, sweep_spec& s, const parsed_ct
     for (const auto& t : tv->as_array()) {
         reader rt(c, sec, t);
         rt.only({"name", "sensors", "gain", "conductivity", "orientations", "region_weights", "reference",
-                 "noise", "observable", "features"});
+                 "noise", "observable", "features", "seizure"});
         sensor_spec m;
         const tval& nv = rt.need("name");
         m.name = rt.str(nv, "name");
@@ -296,9 +296,22 @@ void parse_sensors(const ctx& c, const reader& r, sweep_spec& s, const parsed_ct
             if (m.features.empty()) c.fail(*v, sec, "features", "empty list");
             note(*v, "features");
         }
+        m.seizure = s.seizure;
+        if (const tval* v = rt.get("seizure")) {
+            parse_seizure_table(c, *v, sec, "seizure.", m.seizure, false);
+            if (!contains(m.features, "seizure"))
+                c.fail(*v, sec, "seizure", "needs \"seizure\" in this modality's features", false);
+        } else if (contains(m.features, "seizure") && s.seizure.on == s.seizure.off) {
+            c.fail(t, sec, "features",
+                   "'seizure': model " + s.model +
+                       " has no seizure rule of its own: give seizure = { measure, on, off } here or "
+                       "[output.seizure]",
+                   false);
+        }
         feature_context fc;
         fc.smp = sampling_of(s);
         fc.sensor_space = true;
+        fc.seizure = &m.seizure;
         std::vector<std::string> short_of;
         try {
             // The shared [output.spectra] / [output.synchrony] / [output.fc] options must suit

@@ -186,6 +186,11 @@ void check_conflicts(const ctx& c, const std::vector<located_ref>& refs, const s
 void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P);
 // Below [output]: analysis_options.cpp, observation_section.cpp.
 void parse_analysis(const ctx& c, const reader& r, sweep_spec& s);
+// seizure_section.cpp: [output.seizure] over the model's rule, and one
+// detector table's keys over `o` (pre: the keys' prefix in messages).
+void parse_seizure(const ctx& c, const reader& r, sweep_spec& s);
+void parse_seizure_table(const ctx& c, const tval& tv, const std::string& sec, const std::string& pre,
+                         seizure_options& o, bool network_keys);
 void parse_bold(const ctx& c, const tval* tv, sweep_spec& s, const parsed_ctx& P);
 void parse_sensors(const ctx& c, const reader& r, sweep_spec& s, const parsed_ctx& P);
 

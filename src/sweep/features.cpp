@@ -64,6 +64,11 @@ std::unique_ptr<reducer> make_fc(const sweep_spec& s, const feature_context& fc,
     return make_fc_reducer(picked, fc_for(s, fc), fc.smp);
 }
 
+std::unique_ptr<reducer> make_seizure(const sweep_spec& s, const feature_context& fc,
+                                      const std::vector<std::string>&) {
+    return make_seizure_reducer(fc.seizure ? *fc.seizure : s.seizure, fc.smp);
+}
+
 std::unique_ptr<reducer> make_attractor(const sweep_spec& s, const feature_context& fc,
                                         const std::vector<std::string>&) {
     return make_attractor_reducer(s.attractor, fc.smp, fc.units);
@@ -112,6 +117,7 @@ const std::vector<feature_family>& feature_table() {
              make_synchrony},
             {"fc", {"fc", "fcd"}, "output.fc", true, {"fcd"}, check_fc, make_fc},
             {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
+            {"seizure", {"seizure"}, "output.seizure", true, {}, nullptr, make_seizure},
         };
         v.insert(v.end(), rest.begin(), rest.end());
         return v;

@@ -27,6 +27,7 @@ observations::observations(const sweep_spec& s, const connectome& net) : s_(s) {
             feature_context fc;
             fc.smp = smp;
             fc.sensor_space = true;
+            fc.seizure = &m.seizure;
             for (auto& made : make_feature_reducers(s, fc, m.features)) parts.push_back(std::move(made.r));
         } catch (const input_error& e) {
             auto it = s.where.find("output.sensors." + m.name);

@@ -8,9 +8,10 @@
 #include "nmsweep/analysis/cycle_tracking.hpp"
 #include "nmsweep/analysis/line_length.hpp"
 #include "nmsweep/analysis/moments.hpp"
+#include "nmsweep/analysis/seizure_tracking.hpp"
 
 namespace nms {
 
-using analysis_units = unit_list<moments, line_length, cycle_tracking>;
+using analysis_units = unit_list<moments, line_length, cycle_tracking, seizure_tracking>;
 
 } // namespace nms

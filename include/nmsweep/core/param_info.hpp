@@ -41,3 +41,18 @@ struct state_info {
 };
 
 } // namespace nms
+
+namespace nms {
+
+// A model's seizure detector ([output.seizure] defaults, made for its
+// default observable; analysis/seizure_tracking.hpp): a measure of the
+// signal (level: the signal itself; line_length: |dx/dt| in 1/s), smoothed
+// over `window_ms`, seizing from when it crosses `on` until it crosses `off`
+// back (on > off: seizing above; on < off: below).
+struct seizure_rule {
+    const char* measure;
+    double window_ms, on, off;
+    const char* why; // where the thresholds come from
+};
+
+} // namespace nms

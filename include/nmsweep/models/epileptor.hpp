@@ -57,6 +57,14 @@ struct epileptor {
     static constexpr int n_cvar = 2;
     static constexpr int cvar[n_cvar] = {0, 3};
 
+    // Seizing: the fast discharges of x1 and x2 (line length of x2 - x1 in
+    // the hundreds per second); at rest the signal drifts with z (about
+    // 0.3-2 /s); the ictal DC shift before the offset still moves at ~8 /s.
+    static constexpr seizure_rule seizure = {
+        "line_length", 100.0, 20.0, 4.0,
+        "line length of x2 - x1: ~300-600 /s in the discharges, ~8 /s in the DC shift before the offset, "
+        "< 2 /s at rest (single node, default parameters)"};
+
     static constexpr preset presets[] = {
         {"tvb", "TVB's defaults = Jirsa et al. 2014 Table 1 (x0 = -1.6: seizing)", {}},
         {"healthy", "x0 = -2.2, below the seizure threshold (x0 ~ -2.06)", {{"x0", -2.2}}},

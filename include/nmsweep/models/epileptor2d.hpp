@@ -47,6 +47,12 @@ struct epileptor2d {
     static constexpr int n_cvar = 1;
     static constexpr int cvar[n_cvar] = {0};
 
+    // Seizing: x1 on the fast subsystem's right branch (x1 >= 0), at rest on
+    // the left one (x1 <= -4/3); the thresholds lie between the branches.
+    static constexpr seizure_rule seizure = {
+        "level", 10.0, -0.5, -1.0,
+        "x1 between the fast subsystem's stable branches (left: x1 <= -4/3, right: x1 >= 0)"};
+
     static constexpr preset presets[] = {
         {"tvb", "TVB's defaults (x0 = -1.6: seizing)", {}},
         {"healthy", "x0 = -2.2, below the seizure threshold x0 = -2.062", {{"x0", -2.2}}},

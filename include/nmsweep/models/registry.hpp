@@ -72,6 +72,8 @@ struct model_info {
     // population's activity is u in [0, 1] of its range, the other variables
     // at equilibrium with it (random starts are drawn along it).
     void (*rest_state)(const double* p, double u, double* x) = nullptr;
+    // M::seizure when the model has one: its seizure detector's defaults.
+    const seizure_rule* seizure = nullptr;
 };
 struct coupling_info {
     std::string name, doc;
@@ -101,6 +103,14 @@ template <class M> struct rest_state_of<M, std::void_t<decltype(&M::rest_state)>
     static constexpr void (*get)(const double*, double, double*) = &M::rest_state;
 };
 
+// M::seizure when the model declares one.
+template <class M, class = void> struct seizure_rule_of {
+    static constexpr const seizure_rule* get = nullptr;
+};
+template <class M> struct seizure_rule_of<M, std::void_t<decltype(M::seizure)>> {
+    static constexpr const seizure_rule* get = &M::seizure;
+};
+
 template <class M> model_info make_model_info() {
     model_info m;
     m.name = M::name;
@@ -114,6 +124,7 @@ template <class M> model_info make_model_info() {
     m.phase_variable = phase_variable_of<M>::value;
     m.aliases = aliases_of<M>::get();
     m.rest_state = rest_state_of<M>::get;
+    m.seizure = seizure_rule_of<M>::get;
     return m;
 }
 

@@ -126,6 +126,11 @@ class projected_reducer final : public reducer {
     std::vector<reducer_output> outputs() const override;
     void result(std::size_t k, std::size_t i, double* out) const override;
     std::size_t bytes_per_instance(int n_nodes) const override;
+    bool integer_output(std::size_t k) const override { return inner_->integer_output(k); }
+    double diverged_value(std::size_t k) const override { return inner_->diverged_value(k); }
+    std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
+        return inner_->output_attrs(k);
+    }
     // The CUDA backend projects and reduces on the device when every part of
     // `inner` can take device state; the outputs are made here either way.
     bool takes_sensors(sensor_params& p) const override;

@@ -25,6 +25,7 @@ struct feature_context {
     std::string units;
     bool sensor_space = false;
     bool phase_is_observable = false; // synchrony of a phase model's phase variable
+    const seizure_options* seizure = nullptr; // a sensor modality's detector (else [output.seizure])
 };
 
 struct feature_family {

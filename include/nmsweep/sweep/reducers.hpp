@@ -275,6 +275,29 @@ struct attractor_options {
 std::unique_ptr<reducer> make_attractor_reducer(const attractor_options& opt, const sampling& smp,
                                                 const std::string& units);
 
+// ---- Seizure detection (src/sweep/seizure.cpp) -----------------------------
+// Per instance and node (or sensor), streaming over the samples after the
+// transient (analysis/seizure_tracking.hpp): a measure of the signal (level:
+// the signal; line_length: |x_k - x_(k-1)| / dt in 1/s) low-passed with time
+// constant window_ms (s += (1 - exp(-dt / window)) (m - s)); the node seizes
+// from when s crosses `on` (upwards if on > off, downwards if on < off)
+// until it crosses `off` back, crossing times interpolated between samples.
+// Outputs [G, node]: features/seizure_onset, seizure_offset (the first
+// seizure's, ms), seizure_count, seizure_time (ms), recruited (0/1),
+// onset_rank (1 = first, ties share the lower rank, 0 = not recruited),
+// onset_latency (ms after the point's first onset); [G]: n_recruited,
+// first_onset, time_to_half (ms from the first onset until half the nodes,
+// rounded up, were recruited), generalised (n_recruited >= generalised x
+// nodes). Integer outputs hold -1 for a diverged point.
+struct seizure_options {
+    std::string measure = "level"; // level | line_length
+    double window_ms = 0;          // low-pass time constant (0: none)
+    double on = 0, off = 0;        // thresholds on the low-passed measure (on != off)
+    double generalised = 0.9;      // fraction of the nodes recruited in a generalised seizure
+    std::string source;            // where the rule comes from (an attribute of the outputs)
+};
+std::unique_ptr<reducer> make_seizure_reducer(const seizure_options& opt, const sampling& smp);
+
 // Multistability (several initial conditions per grid point). Two results are
 // the same attractor when they have the same class and (fixed points: only
 // the level, since some may still be ringing down)

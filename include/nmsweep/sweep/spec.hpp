@@ -46,8 +46,12 @@
 //                 fcd_window, fcd_step (ms), fcd_matrix (bool)
 //   [output.attractor] rtol, atol (fixed-point tolerance), regular_tol,
 //                 min_cycles, hysteresis, per_node (bool), cluster_tol
+//   [output.seizure] measure (level | line_length), window (ms), on, off,
+//                 generalised (fraction); the model's rule (M::seizure) fills
+//                 in what it leaves out
 //                 (meaning and defaults: spectra_options, synchrony_options,
-//                 fc_options, attractor_options in nmsweep/sweep/reducers.hpp)
+//                 fc_options, attractor_options, seizure_options in
+//                 nmsweep/sweep/reducers.hpp)
 //   [output.bold] the Balloon-Windkessel BOLD signal of every node
 //                 (nmsweep/observe/bold.hpp): preset (friston2003 |
 //                 stephan2007), any constant of the preset by name (kappa,
@@ -63,7 +67,8 @@
 //                 file), conductivity (S/m, dipole), orientations (auto |
 //                 radial | connectome), region_weights (none | areas,
 //                 inverse_square), reference (average | a sensor label),
-//                 noise = { sigma, seed }, observable, features
+//                 noise = { sigma, seed }, observable, features, seizure =
+//                 { measure, window, on, off } (over [output.seizure])
 //
 // Sweepable NAMEs: model.<p>, coupling.<p>, model.<p>[k] / coupling.<p>[k]
 // (k a node index or a region label, quoted or not: model.x0["rHC"]),
@@ -165,6 +170,9 @@ struct sensor_spec {
     std::vector<std::string> features;
     std::string observable; // as written; "" = the [output] observable
     std::vector<double> observable_coef;
+    // seizure = { ... }: the detector on this modality's signals ([output.seizure]'s where it
+    // leaves a key out).
+    seizure_options seizure;
 };
 
 // A per-node parameter read from a file whose rows name regions
@@ -220,6 +228,7 @@ struct sweep_spec {
     synchrony_options synchrony;      // [output.synchrony]
     fc_options fc;                    // [output.fc]
     attractor_options attractor;      // [output.attractor]
+    seizure_options seizure;          // [output.seizure] (the model's rule where it leaves a key out)
     bold_spec bold;                   // [output.bold]
     std::vector<sensor_spec> sensors; // [[output.sensors]]
 
