@@ -50,8 +50,17 @@ void check_domains(sweep_spec& s) {
     };
     for (const auto& [key, f] : s.params)
         if (const param_info* p = model_param(m, key)) add(where_of(s, key), *p, f.v);
+    for (const auto& h : s.hypotheses) // (an ez axis's values are indices: what it sets counts)
+        if (const param_info* p = model_param(m, h.key)) {
+            if (h.has_value) add(where_of(s, "sweep." + h.name + ".ez.value"), *p, {h.value});
+            if (h.has_base) add(where_of(s, "sweep." + h.name + ".ez.base"), *p, {h.base});
+            std::vector<double> rows;
+            for (const auto& row : h.rows) rows.insert(rows.end(), row.begin(), row.end());
+            add(where_of(s, "sweep." + h.name + ".ez.file"), *p, rows);
+        }
     for (std::size_t a = 0; a < s.axis_refs.size() && a < s.axes.size(); ++a)
-        if (const param_info* p = model_param(m, s.axis_refs[a].key))
+        if (const param_info* p = model_param(m, s.axis_refs[a].key);
+            p && s.axis_refs[a].k != param_ref::kind::hypothesis)
             add(where_of(s, "sweep." + s.axis_refs[a].name), *p, s.axes[a].values);
     for (std::size_t k = 0; k < s.sampler.params.size() && k < s.sampler.ranges.size(); ++k)
         if (const param_info* p = model_param(m, s.sampler.params[k].key))

@@ -75,7 +75,7 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
             const std::size_t N = n_points(s);
             for (const auto& e : a) {
                 long i = rt.integer(e, "timeseries.instances");
-                if (i < 0 || std::size_t(i) >= N)
+                if (i < 0 || (std::size_t(i) >= N && !grid_pending(s))) // (else once the network is read)
                     c.fail(e, "output", "timeseries.instances",
                            "instance outside the grid 0.." + std::to_string(N - 1));
                 s.timeseries.instances.push_back(std::size_t(i));

@@ -113,6 +113,7 @@ sweep_spec load_spec(const std::string& path) {
     sweep_spec s = parse_spec(read_input_file(path, "spec file", max_spec_bytes), path);
     connectome net = load_network(s);
     resolve_node_tables(s, net);
+    resolve_hypotheses(s, net);
     validate_with_network(s, net);
     return s;
 }

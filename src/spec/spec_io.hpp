@@ -17,7 +17,9 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -128,6 +130,22 @@ struct reader {
     }
 };
 
+// Reproducible uniform deviates (portable, unlike std:: distributions:
+// mt19937_64's output is fixed by the standard).
+struct uniform_gen {
+    std::mt19937_64 g;
+    explicit uniform_gen(std::uint64_t seed) : g(seed) {}
+    double operator()() { return double(g() >> 11) * 0x1.0p-53; }
+    std::uint64_t below(std::uint64_t n) { // unbiased integer in [0, n)
+        const std::uint64_t lim =
+            std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % n;
+        for (;;) {
+            std::uint64_t x = g();
+            if (x < lim) return x % n;
+        }
+    }
+};
+
 std::vector<std::string> state_names(const model_info& m);
 std::vector<std::string> param_names(const std::vector<param_info>& ps);
 int state_index(const model_info& m, const std::string& name);
@@ -183,6 +201,13 @@ void parse_sampler(const ctx& c, const tval& root, sweep_spec& s, std::vector<lo
 void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P,
                   std::vector<located_ref>& all_refs);
 void check_conflicts(const ctx& c, const std::vector<located_ref>& refs, const sweep_spec& s);
+// A [[sweep]] table's ez = { ... } (ez_axis.cpp): appends to s.hypotheses
+// and returns the axis (values 0..H-1, or {0} until resolve_hypotheses when
+// H needs the network). `ref` is the parameter; it becomes the axis's ref.
+axis parse_ez(const ctx& c, const tval& ez, param_ref& ref, sweep_spec& s);
+// Whether the grid's size is known only once the network is (an ez axis
+// over regions = "all"): parse-time checks of instance indices wait.
+bool grid_pending(const sweep_spec& s);
 void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P);
 // Below [output]: analysis_options.cpp, observation_section.cpp.
 void parse_analysis(const ctx& c, const reader& r, sweep_spec& s);

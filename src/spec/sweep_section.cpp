@@ -8,30 +8,10 @@
 #define NMS_HAVE_SOBOL 0
 #endif
 
-#include <limits>
 #include <numeric>
 #include <random>
 
 namespace nms::spec_io {
-
-namespace {
-
-// Reproducible uniform deviates (portable, unlike std:: distributions).
-struct uniform_gen {
-    std::mt19937_64 g;
-    explicit uniform_gen(std::uint64_t seed) : g(seed) {}
-    double operator()() { return double(g() >> 11) * 0x1.0p-53; }
-    std::uint64_t below(std::uint64_t n) { // unbiased integer in [0, n)
-        const std::uint64_t lim =
-            std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % n;
-        for (;;) {
-            std::uint64_t x = g();
-            if (x < lim) return x % n;
-        }
-    }
-};
-
-} // namespace
 
 std::string ref_id(const param_ref& r) {
     return std::to_string(int(r.k)) + "|" + r.key + "|" + std::to_string(r.node) + "|" + r.label;
@@ -107,7 +87,11 @@ void check_conflicts(const ctx& c, const std::vector<located_ref>& refs, const s
     std::map<std::string, const located_ref*> seen;
     for (const auto& lr : refs) {
         auto id = ref_id(lr.r);
-        if (auto it = seen.find(id); it != seen.end())
+        if (auto it = seen.find(id); it != seen.end() && lr.r.k == param_ref::kind::hypothesis)
+            c.fail(*lr.v, lr.section, lr.key,
+                   "a second ez axis on " + lr.r.key + " (the first at " + c.at(*it->second->v) +
+                       "); put the hypotheses in one axis (a file lists any set of them)");
+        else if (it != seen.end())
             c.fail(*lr.v, lr.section, lr.key,
                    "'" + lr.r.name + "' is swept twice (also at " + c.at(*it->second->v) + ")");
         seen[id] = &lr;
@@ -127,6 +111,12 @@ void check_conflicts(const ctx& c, const std::vector<located_ref>& refs, const s
                 c.fail(*b.v, b.section, b.key,
                        "'" + b.r.name + "' and '" + a.r.name + "' (at " + c.at(*a.v) + ") both set " +
                            a.r.key + "; sweep one of them");
+            if (a.r.k == param_ref::kind::hypothesis && b.r.key == a.r.key && !b.r.node_entry() &&
+                b.r.k != param_ref::kind::hypothesis)
+                c.fail(*b.v, b.section, b.key,
+                       "'" + b.r.name + "' and the ez axis '" + a.r.name + "' (at " + c.at(*a.v) +
+                           ") both set the whole " + a.r.key + "; sweep one of its entries ('" + a.r.key +
+                           "[3]') instead, which applies after the hypothesis");
             if (a.r.k == param_ref::kind::noise_all && b.r.k == param_ref::kind::noise_var)
                 c.fail(*b.v, b.section, b.key,
                        "'" + b.r.name + "' and 'integrator.noise.sigma' (at " + c.at(*a.v) +
@@ -145,7 +135,7 @@ void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
     const std::size_t n_sets = n_initial_sets(s);
     for (const auto& t : sw.as_array()) {
         reader r(c, "sweep", t);
-        r.only({"param", "linspace", "logspace", "values"});
+        r.only({"param", "linspace", "logspace", "values", "ez"});
         const tval& pv = r.need("param");
         param_ref ref;
         try {
@@ -170,9 +160,26 @@ void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
                 gkey = k;
             }
         }
+        if (const tval* ez = r.get("ez")) {
+            if (given)
+                c.fail(*given, "sweep", gkey,
+                       "give either ez = { ... } or one of linspace, logspace, values");
+            if ((ref.k != param_ref::kind::model && ref.k != param_ref::kind::coupling) || ref.node_entry())
+                c.fail(pv, "sweep", "param",
+                       "an ez axis sets a whole per-node parameter: model.<p> or coupling.<p> (not a node's "
+                       "entry, not '" +
+                           ref.name + "')");
+            ax = parse_ez(c, *ez, ref, s);
+            c.note("sweep." + ref.name, pv, "sweep", "param");
+            all_refs.push_back({ref, &pv, "sweep", "param"});
+            s.axes.push_back(std::move(ax));
+            s.axis_refs.push_back(ref);
+            continue;
+        }
         if (!given)
             c.fail(t, "sweep", ref.name,
-                   "give one of linspace = [start, stop, n], logspace = [start, stop, n] or values = [...]",
+                   "give one of linspace = [start, stop, n], logspace = [start, stop, n], values = [...] or "
+                   "ez = { ... }",
                    false);
         if (gkey == "values") {
             ax.values = r.numbers(*given, "values");

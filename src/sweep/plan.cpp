@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace nms {
 
@@ -309,7 +310,7 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
     for (const auto& [var, sig] : s.noise_sigma) b.params["noise." + var] = field::scalar(sig);
 
     // Swept values per instance.
-    std::map<std::string, std::vector<double>> whole, noise_var;
+    std::map<std::string, std::vector<double>> whole, noise_var, hyp;
     std::map<std::string, std::map<long, std::vector<double>>> entry;
     std::vector<double> speed, noise_all, seed, ic;
     auto slot = [&](std::vector<double>& v) -> std::vector<double>& {
@@ -348,6 +349,9 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
             break;
         case param_ref::kind::bold:
             break; // the observation, not the engine (bold_instance_constants)
+        case param_ref::kind::hypothesis:
+            slot(hyp[r.name])[j] = x;
+            break;
         }
     };
     for (std::size_t j = 0; j < count; ++j) {
@@ -365,6 +369,19 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
     }
 
     for (auto& [key, v] : whole) b.params[key] = field::per_instance(std::move(v));
+    // ez axes: hypothesis h's whole vector; node entries below override it.
+    for (const auto& [name, h_of] : hyp) {
+        const hypothesis_axis* h = find_hypotheses(s, name);
+        if (!h || !h->resolved)
+            throw std::logic_error("make_batch: the ez axis '" + name +
+                                   "' is not resolved (resolve_hypotheses)");
+        std::vector<double> v(n * count);
+        for (std::size_t j = 0; j < count; ++j) {
+            const auto x = h->vector_of(std::size_t(h_of[j]));
+            for (std::size_t i = 0; i < n; ++i) v[i * count + j] = x[i];
+        }
+        b.params[h->key] = field::per_node_instance(std::move(v));
+    }
     for (auto& [key, nodes] : entry) {
         field base;
         if (auto it = b.params.find(key); it != b.params.end()) {
@@ -468,7 +485,7 @@ estimate estimate_cost(const sweep_spec& s, const connectome& net, std::size_t r
     // Per-instance parameters and initial state.
     double swept = 0;
     auto count_ref = [&](const param_ref& r) {
-        if (r.node_entry())
+        if (r.node_entry() || r.k == param_ref::kind::hypothesis)
             swept += n;
         else if (r.k == param_ref::kind::initial)
             swept += ns * n;

@@ -31,7 +31,15 @@
 //   [[sweep]]     param = NAME and one of linspace = [start, stop, n]
 //                 (numpy.linspace, endpoint included), logspace = [start, stop, n]
 //                 (numpy.geomspace: start and stop are the values themselves,
-//                 non-zero, same sign), values = [...]
+//                 non-zero, same sign), values = [...]; or, for a per-node
+//                 model.<p> / coupling.<p>, ez = { regions = "all" | [labels
+//                 or node indices], k (default 1), n, seed, value, base,
+//                 name } (every k-subset of the candidates in lexicographic
+//                 order, or n distinct random ones; value in the subset, base
+//                 elsewhere, default the spec's own value) or ez = { file =
+//                 "hyp.csv" | "hyp.npy", value, base, name } (one hypothesis
+//                 per row: region labels, or N numbers = the whole vector):
+//                 an index axis (default name "ez") of hypotheses
 //   [sampler]     kind (uniform | lhs | sobol), n, seed, ranges = { NAME = [lo, hi] }
 //   [output]      path (default: the spec's stem + ".h5", relative to the
 //                 current directory), observable (linear combination of state
@@ -74,7 +82,8 @@
 // (k a node index or a region label, quoted or not: model.x0["rHC"]),
 // network.speed, integrator.noise.sigma (scales every noisy variable keeping
 // their ratios), noise.<var>, noise.seed (repeats), initial (index into the
-// initial-condition set).
+// initial-condition set). An ez axis sets the whole vector of its parameter;
+// node entries of the same parameter (model.x0[3]) apply after it.
 //
 // Grid order: the sampler's "sample" axis (if any) first, then the [[sweep]]
 // axes in file order, then an automatic "initial" axis when [initial].random
@@ -111,7 +120,8 @@ struct param_ref {
         seed,      // noise.seed
         initial,   // initial
         sample,    // the sampler's "sample" axis
-        bold       // bold.<constant>    (key "bold.<constant>"; [output.bold])
+        bold,      // bold.<constant>    (key "bold.<constant>"; [output.bold])
+        hypothesis // an ez axis: name = the axis, key = "model.<p>" / "coupling.<p>"
     };
     kind k = kind::model;
     std::string name;  // as written by the user
@@ -187,6 +197,36 @@ struct node_table {
     double fallback = 0; // default: the value of regions the file leaves out
 };
 
+// An axis of epileptogenic-zone hypotheses ([[sweep]] ez = {...}): value h
+// (0..H-1) sets the whole per-node vector of `key` to hypothesis h. Parsed
+// without the network; resolve_hypotheses (load_spec) resolves the regions
+// and fills members, rows, base and labels.
+struct hypothesis_axis {
+    std::string name; // the axis ("ez")
+    std::string key;  // "model.x0"
+    // As written ("FILE:LINE: [sweep] ez.<key>" of each for messages):
+    bool all = false;                   // regions = "all"
+    std::vector<std::string> regions;   // candidates by label ("" where by index)
+    std::vector<long> region_nodes;     // candidates by node index (-1 where by label)
+    std::vector<std::string> region_at; // where each candidate is written
+    long k = 1;
+    std::size_t n_random = 0; // 0: every k-subset
+    std::uint64_t seed = 0;
+    bool has_value = false, has_base = false;
+    double value = 0, base = 0;
+    std::string file;                                  // resolved path, "" = none
+    std::vector<std::vector<std::string>> file_labels; // rows naming regions
+    std::vector<int> file_lines;                       // each row's line (npy: row number)
+    // Resolved:
+    bool resolved = false;
+    std::vector<std::vector<std::size_t>> members; // [h]: the zone's nodes, in member order
+    std::vector<std::vector<double>> rows;         // [h][node] whole vectors (numeric rows)
+    std::vector<double> base_values;               // [node] outside the zone (subset hypotheses)
+    std::vector<std::string> labels;               // [h] "rHC+rAMYG", "row 3"
+    std::size_t size() const { return labels.size(); }
+    std::vector<double> vector_of(std::size_t h) const; // hypothesis h's value per node
+};
+
 struct sweep_spec {
     std::string path; // the spec file, as given
     std::string text; // its full text (stored in the results)
@@ -217,6 +257,7 @@ struct sweep_spec {
     std::vector<axis> axes;           // the grid, first axis slowest
     std::vector<param_ref> axis_refs; // what each axis sets
     sampler_spec sampler;
+    std::vector<hypothesis_axis> hypotheses; // the ez axes, in axis order
 
     std::string output_path;
     std::string observable;              // as written (or the model's default)
@@ -251,6 +292,15 @@ sweep_spec load_spec(const std::string& path);
 // the file and line of an unknown or repeated label, or the region left
 // without a value.
 void resolve_node_tables(sweep_spec& s, const connectome& net);
+
+// The ez axes' regions (labels and node indices) against the network: fills
+// each hypothesis_axis's members, rows, base and labels, and the axis's
+// values 0..H-1. Throws input_error naming the spec key (or the hypothesis
+// file's row), the bad value and a did-you-mean. After resolve_node_tables
+// (the default base is the parameter's resolved value).
+void resolve_hypotheses(sweep_spec& s, const connectome& net);
+// The ez axis of that name (nullptr if none).
+const hypothesis_axis* find_hypotheses(const sweep_spec& s, const std::string& name);
 
 // Parses and validates everything that does not need the network.
 // `path_for_messages` names the file in messages; its folder resolves
