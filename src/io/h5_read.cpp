@@ -44,6 +44,13 @@ std::string read_string_attr(const std::string& path, const std::string& object,
     return attr_string(o, key, path, where_str(object));
 }
 
+std::vector<std::string> read_strings_attr(const std::string& path, const std::string& object,
+                                           const std::string& key) {
+    handle f = open_read(path);
+    handle o = open_object(f, path, object);
+    return get_attr(o, key, path, where_str(object)).strings;
+}
+
 double read_number_attr(const std::string& path, const std::string& object, const std::string& key) {
     handle f = open_read(path);
     handle o = open_object(f, path, object);
@@ -245,6 +252,23 @@ void describe_progress(hid_t f, const std::string& path, bool ours, std::size_t&
     }
 }
 
+// An axis of labelled values (an ez axis's hypotheses): how many, the first few.
+void describe_axis_labels(hid_t f, const std::string& path, const std::string& name, std::ostringstream& o) {
+    const std::string norm = "axes/" + name;
+    if (!exists(f, norm)) return;
+    handle ds = open_dataset(f, path, norm);
+    if (!has_attr(ds, "parameter")) return;
+    o << "    hypotheses of " << attr_string(ds, "parameter", path, "'/" + norm + "'");
+    if (has_attr(ds, "labels")) {
+        const auto labels = get_attr(ds, "labels", path, "'/" + norm + "'").strings;
+        const std::size_t show = labels.size() <= 6 ? labels.size() : 5;
+        o << ": ";
+        for (std::size_t i = 0; i < show; ++i) o << (i ? ", " : "") << labels[i];
+        if (show < labels.size()) o << ", ... , " << labels.back();
+    }
+    o << " (/hypotheses/" << name << ")\n";
+}
+
 // The grid's axes and the network's nodes.
 void describe_grid(hid_t f, const std::string& path, const std::vector<axis_desc>& axes, std::size_t n_points,
                    std::ostringstream& o) {
@@ -253,9 +277,11 @@ void describe_grid(hid_t f, const std::string& path, const std::vector<axis_desc
         for (std::size_t i = 0; i < axes.size(); ++i) o << (i ? " x " : "") << axes[i].values.size();
         o << " (" << (axes.size() == 1 ? "one axis" : "axes in storage order, the first varies slowest")
           << "):\n";
-        for (auto& a : axes)
+        for (auto& a : axes) {
             o << "  " << a.name << " [" << (a.unit.empty() ? "no unit" : a.unit)
               << "]: " << describe_values(a.values) << "\n";
+            describe_axis_labels(f, path, a.name, o);
+        }
     }
     if (exists(f, "axes/node")) {
         handle ds = open_dataset(f, path, "axes/node");

@@ -436,6 +436,22 @@ void result_writer::write_array(const std::string& name, const std::vector<std::
                                 const double* data, const std::vector<std::string>& dim_names,
                                 const std::vector<std::vector<double>>& dim_values, const std::string& units,
                                 const std::string& description) {
+    write_array_impl(name, shape, data, dim_names, dim_values, units, description);
+}
+
+void result_writer::write_array(const std::string& name, const std::vector<std::size_t>& shape,
+                                const long* data, const std::vector<std::string>& dim_names,
+                                const std::vector<std::vector<double>>& dim_values, const std::string& units,
+                                const std::string& description) {
+    write_array_impl(name, shape, data, dim_names, dim_values, units, description);
+}
+
+template <class T>
+void result_writer::write_array_impl(const std::string& name, const std::vector<std::size_t>& shape,
+                                     const T* data, const std::vector<std::string>& dim_names,
+                                     const std::vector<std::vector<double>>& dim_values,
+                                     const std::string& units, const std::string& description) {
+    constexpr bool integer = std::is_same_v<T, long>;
     quiet();
     auto& s = live(s_);
     s.require_open();
@@ -458,17 +474,19 @@ void result_writer::write_array(const std::string& name, const std::vector<std::
             throw input_error(path + ": array " + what + " exists with shape " + shape_str(have) +
                               ", cannot rewrite it with shape " + shape_str(dims));
         handle ft = checked(H5Dget_type(ds), H5Tclose, path, "cannot read the type of " + what);
-        if (H5Tget_class(ft) != H5T_FLOAT)
-            throw input_error(path + ": " + what +
-                              " already exists as an integer index; write coordinate arrays "
-                              "before the arrays that use them");
+        if (H5Tget_class(ft) != (integer ? H5T_INTEGER : H5T_FLOAT))
+            throw input_error(path + ": " + what + " already exists as " +
+                              (integer ? "a float array"
+                                       : "an integer index; write coordinate arrays "
+                                         "before the arrays that use them"));
     } else {
         s.require_unsealed("create an array");
-        ds = s.create_array(norm, dims, dim_names, dim_values);
+        ds = s.create_array(norm, dims, dim_names, dim_values, integer);
     }
     if (product(dims) > 0)
-        check(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), path,
-              "cannot write " + what);
+        check(
+            H5Dwrite(ds, integer ? H5T_NATIVE_LONG : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+            path, "cannot write " + what);
     if (!units.empty() || !description.empty()) s.require_unsealed("set an array's units or description");
     if (!units.empty()) put_string_attr(ds, "units", units, path, what);
     if (!description.empty()) put_string_attr(ds, "description", description, path, what);

@@ -161,19 +161,20 @@ void writer_state::create_grid_dataset(const std::string& name, const std::vecto
     if (!description.empty()) put_string_attr(ds, "description", description, path, "'/" + norm + "'");
 }
 
-// A new float64 array (written whole by the caller), preallocated, with its
+// A new float64 (or int64) array (written whole by the caller), preallocated, with its
 // dims attached: a 1-D array named like its dim becomes that dim's scale.
 handle writer_state::create_array(const std::string& norm, const std::vector<hsize_t>& dims,
                                   const std::vector<std::string>& dim_names,
-                                  const std::vector<std::vector<double>>& dim_values) {
+                                  const std::vector<std::vector<double>>& dim_values, bool integer) {
     const std::string what = "'/" + norm + "'";
-    handle dcpl = preallocated_dcpl(H5T_NATIVE_DOUBLE, nullptr, path);
+    handle dcpl = preallocated_dcpl(integer ? H5T_NATIVE_LONG : H5T_NATIVE_DOUBLE, nullptr, path);
     handle sp = dims.empty() ? checked(H5Screate(H5S_SCALAR), H5Sclose, path, "cannot create a dataspace")
                              : checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                                        H5Sclose, path, "cannot create a dataspace");
     handle lcpl = make_plist(H5P_LINK_CREATE, path);
     H5Pset_create_intermediate_group(lcpl, 1);
-    handle ds = checked(H5Dcreate2(file, abs_path(norm).c_str(), H5T_IEEE_F64LE, sp, lcpl, dcpl, H5P_DEFAULT),
+    handle ds = checked(H5Dcreate2(file, abs_path(norm).c_str(), integer ? H5T_STD_I64LE : H5T_IEEE_F64LE, sp,
+                                   lcpl, dcpl, H5P_DEFAULT),
                         H5Dclose, path, "cannot create array " + what);
     if (dims.size() == 1 && dim_names[0] == leaf_of(norm)) {
         check(H5DSset_scale(ds, dim_names[0].c_str()), path, "cannot make " + what + " a dimension scale");

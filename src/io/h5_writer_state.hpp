@@ -54,7 +54,7 @@ struct writer_state {
                              const std::vector<std::vector<double>>& extra_values);
     detail::handle create_array(const std::string& norm, const std::vector<hsize_t>& dims,
                                 const std::vector<std::string>& dim_names,
-                                const std::vector<std::vector<double>>& dim_values);
+                                const std::vector<std::vector<double>>& dim_values, bool integer = false);
     void init_new_file();
 
     // ---- raw data (h5_result.cpp)

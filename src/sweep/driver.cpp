@@ -227,6 +227,7 @@ void write_structure(h5::result_writer& w, const sweep_spec& s, const connectome
         }
     }
     obsv.write_static(w);
+    write_hypotheses(w, s, nn);
     if (R.want_final) {
         w.add_dataset("features/final_state", {"variable", "node"}, {nv, nn}, false, "",
                       "state of every variable at the end of the run (variables in model order)");
@@ -605,8 +606,11 @@ void simulate_t(const sweep_request& r, const sweep_spec& s, const connectome& n
     {
         const auto idx = grid_index(s, r.point);
         const auto axes = result_axes(s);
-        for (std::size_t k = 0; k < axes.size(); ++k)
+        for (std::size_t k = 0; k < axes.size(); ++k) {
             w.set_parameter(axes[k].name, axes[k].values[idx[k]], axes[k].unit);
+            if (const hypothesis_axis* h = find_hypotheses(s, axes[k].name))
+                w.set_attr("parameters", axes[k].name + ".label", h->labels[idx[k]]);
+        }
     }
     w.write_status(0, 1, res.diverged_step.data());
     const long one = 1;
@@ -718,6 +722,12 @@ std::string check_spec(const std::string& spec_path) {
     for (std::size_t k = 0; k < axes.size(); ++k)
         os << (k ? " x " : "") << axes[k].name << "[" << shape[k] << "]";
     os << " = " << n_points(s) << " points\n";
+    for (const auto& h : s.hypotheses) {
+        os << "  " << h.name << ": " << h.size() << " hypotheses of " << h.key << ": ";
+        for (std::size_t k = 0; k < std::min<std::size_t>(h.size(), 5); ++k)
+            os << (k ? ", " : "") << h.labels[k];
+        os << (h.size() > 5 ? ", ...\n" : "\n");
+    }
     os << "  " << n_steps(s) << " steps of " << s.dt << " ms (" << transient_steps(s) << " transient)\n";
     os << "  memory: about " << human_bytes(mem.peak) << " at the peak on " << omp_get_max_threads()
        << " CPU threads, beyond the program's own (" << human_bytes(mem.per_point)

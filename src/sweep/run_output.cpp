@@ -141,4 +141,48 @@ std::vector<h5::axis_desc> result_axes(const sweep_spec& s) {
     return axes;
 }
 
+namespace {
+
+// The unit of a model.<p> or coupling.<p> parameter.
+std::string unit_of(const sweep_spec& s, const std::string& key) {
+    const model_info& m = find_model(s.model);
+    const coupling_info ci = find_coupling(s.coupling, int(m.cvar.size()));
+    const std::string bare = key.substr(key.find('.') + 1);
+    for (const auto& p : key.rfind("model.", 0) == 0 ? m.params : ci.params)
+        if (bare == p.name) return p.unit;
+    return "";
+}
+
+} // namespace
+
+void write_hypotheses(h5::result_writer& w, const sweep_spec& s, std::size_t n_nodes) {
+    for (const auto& h : s.hypotheses) {
+        const std::string ax = "axes/" + h.name, g = "hypotheses/" + h.name + "/";
+        // (An attribute holds at most 64 KiB, 16 bytes per string here: past
+        // that the mask names each zone.)
+        const bool labelled = h.size() <= 4000;
+        if (labelled) w.set_attr(ax, "labels", h.labels);
+        w.set_attr(ax, "description",
+                   "index of the epileptogenic-zone hypothesis that sets " + h.key + " (" +
+                       (labelled ? "attribute labels: its regions joined by '+'; " : "") + g +
+                       "mask and values)");
+        w.set_attr(ax, "parameter", h.key);
+        const std::size_t H = h.size();
+        std::vector<long> mask(H * n_nodes, 0);
+        std::vector<double> values(H * n_nodes);
+        for (std::size_t k = 0; k < H; ++k) {
+            for (std::size_t i : h.members[k]) mask[k * n_nodes + i] = 1;
+            const auto v = h.vector_of(k);
+            std::copy(v.begin(), v.end(), values.begin() + long(k * n_nodes));
+        }
+        w.write_array(
+            g + "mask", {H, n_nodes}, mask.data(), {h.name, "node"}, {}, "",
+            "1 where the node is in the hypothesis's epileptogenic zone (axis " + h.name + ")" +
+                (h.rows.empty() ? "" : " (where its row differs from the row's most common value)"));
+        w.write_array(g + "values", {H, n_nodes}, values.data(), {h.name, "node"}, {}, unit_of(s, h.key),
+                      "the value of " + h.key + " at each node under each hypothesis");
+        w.set_attr(g + "values", "parameter", h.key);
+    }
+}
+
 } // namespace nms

@@ -40,4 +40,8 @@ void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectom
 
 std::vector<h5::axis_desc> result_axes(const sweep_spec& s);
 
+// The ez axes: /axes/<name>'s labels (one per hypothesis) and
+// /hypotheses/<name>/mask and values [<name>, node].
+void write_hypotheses(h5::result_writer& w, const sweep_spec& s, std::size_t n_nodes);
+
 } // namespace nms

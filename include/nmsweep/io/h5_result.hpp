@@ -131,6 +131,11 @@ class result_writer {
                      const std::vector<std::string>& dim_names,
                      const std::vector<std::vector<double>>& dim_values = {}, const std::string& units = "",
                      const std::string& description = "");
+    // The same as int64 (e.g. masks).
+    void write_array(const std::string& name, const std::vector<std::size_t>& shape, const long* data,
+                     const std::vector<std::string>& dim_names,
+                     const std::vector<std::vector<double>>& dim_values = {}, const std::string& units = "",
+                     const std::string& description = "");
 
     // Attributes on the root ("" or "/") or any group/dataset path; replace
     // an existing attribute of that name. Integers are stored as int64.
@@ -168,6 +173,11 @@ class result_writer {
   private:
     explicit result_writer(std::unique_ptr<impl::writer_state> s);
     template <class T>
+    void write_array_impl(const std::string& name, const std::vector<std::size_t>& shape, const T* data,
+                          const std::vector<std::string>& dim_names,
+                          const std::vector<std::vector<double>>& dim_values, const std::string& units,
+                          const std::string& description);
+    template <class T>
     void write_points_impl(const std::string& name, std::size_t first, std::size_t count, const T* data);
     template <class F> void with_object(const std::string& object, F&& put);
     void publish(); // rename the work file to path()
@@ -195,6 +205,8 @@ std::vector<double> read_dataset(const std::string& path, const std::string& nam
                                  std::vector<std::size_t>* shape = nullptr);
 std::string read_string_attr(const std::string& path, const std::string& object, const std::string& key);
 double read_number_attr(const std::string& path, const std::string& object, const std::string& key);
+std::vector<std::string> read_strings_attr(const std::string& path, const std::string& object,
+                                           const std::string& key);
 // Names of the scales attached to each dimension of a dataset ("" = none).
 std::vector<std::string> dimension_names(const std::string& path, const std::string& name);
 
