@@ -20,10 +20,12 @@ static void parse_refine(const ctx& c, const tval& v, sweep_spec& s) {
                 const std::string key = "refine.tol." + name;
                 const bool axis = std::any_of(s.axes.begin(), s.axes.end(),
                                               [&](const nms::axis& a) { return a.name == name; });
+                if (find_hypotheses(s, name))
+                    c.fail(*x, sec, key, "the ez axis '" + name + "' lists hypotheses: it is never bisected");
                 if (!axis || name == "initial") {
                     std::vector<std::string> names;
                     for (const auto& a : s.axes)
-                        if (a.name != "initial") names.push_back(a.name);
+                        if (a.name != "initial" && !find_hypotheses(s, a.name)) names.push_back(a.name);
                     c.fail(*x, sec, key, "not an axis of the grid" + did_you_mean(name, names));
                 }
                 const double tol = t.finite(*x, key);

@@ -368,8 +368,10 @@ std::size_t count_attractors(const std::vector<attractor_summary>& results, cons
 
 std::vector<class_boundary> class_boundaries(const std::vector<long>& codes,
                                              const std::vector<std::vector<double>>& axes,
-                                             const std::vector<std::string>& names) {
+                                             const std::vector<std::string>& names,
+                                             const std::vector<bool>& categorical) {
     std::vector<class_boundary> out;
+    auto scale = [&](std::size_t a) { return categorical.empty() || !categorical[a]; };
     if (axes.empty() || axes.size() > 2) return out;
     const std::size_t nx = axes[0].size(), ny = axes.size() == 2 ? axes[1].size() : 1;
     if (codes.size() != nx * ny) throw std::invalid_argument("class_boundaries: codes do not match the axes");
@@ -386,11 +388,11 @@ std::vector<class_boundary> class_boundaries(const std::vector<long>& codes,
     for (std::size_t i = 0; i < nx; ++i)
         for (std::size_t j = 0; j < ny; ++j) {
             const std::size_t p = i * ny + j;
-            if (i + 1 < nx) {
+            if (i + 1 < nx && scale(0)) {
                 const double mid = 0.5 * (axes[0][i] + axes[0][i + 1]), half = 0.5 * std::fabs(axes[0][i + 1] - axes[0][i]);
                 pair(p, p + ny, d == 2 ? std::vector<double>{mid, axes[1][j], half, 0} : std::vector<double>{mid, half});
             }
-            if (d == 2 && j + 1 < ny)
+            if (d == 2 && j + 1 < ny && scale(1))
                 pair(p, p + 1, {axes[0][i], 0.5 * (axes[1][j] + axes[1][j + 1]), 0,
                                 0.5 * std::fabs(axes[1][j + 1] - axes[1][j])});
         }

@@ -121,7 +121,9 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
     std::vector<std::size_t> shape;
     std::vector<std::string> names;
     std::vector<std::vector<double>> values;
+    std::vector<bool> categorical; // ez axes: no boundary between two hypotheses
     for (auto a : other) {
+        categorical.push_back(s.axis_refs[a].k == param_ref::kind::hypothesis);
         shape.push_back(s.axes[a].values.size());
         names.push_back(s.axes[a].name);
         values.push_back(s.axes[a].values);
@@ -176,20 +178,22 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
                           "(0 along the others): the boundary lies within midpoint +- this");
         }
     };
-    write(class_boundaries(codes, values, class_names), "",
+    write(class_boundaries(codes, values, class_names, categorical), "",
           ia >= 0 ? "features/dominant_class" : "features/attractor_class");
     if (ia < 0) return;
-    write(class_boundaries(multi, values, {"monostable", "multistable"}), "", "features/multistable");
+    write(class_boundaries(multi, values, {"monostable", "multistable"}, categorical), "",
+          "features/multistable");
     long most = 0;
     for (long c : counts) most = std::max(most, c);
     std::vector<std::string> count_names;
     for (long c = 0; c <= most; ++c) count_names.push_back(std::to_string(c));
-    write(class_boundaries(counts, values, count_names), "n_attractors_", "features/n_attractors");
+    write(class_boundaries(counts, values, count_names, categorical), "n_attractors_",
+          "features/n_attractors");
     // Each initial condition's own class map (attractor_class at that start).
     for (std::size_t k = 0; k < n_ic; ++k) {
         std::vector<long> own(n_other);
         for (std::size_t o = 0; o < n_other; ++o) own[o] = long(t.cls[L.rows(s, o)[k]]);
-        write(class_boundaries(own, values, class_names), "initial_" + std::to_string(k) + "/",
+        write(class_boundaries(own, values, class_names, categorical), "initial_" + std::to_string(k) + "/",
               "features/attractor_class at initial = " + std::to_string(k));
     }
 }

@@ -381,7 +381,10 @@ refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const con
     const grid_layout L = grid_layout_of(s);
     std::vector<std::vector<double>> axes;
     std::vector<double> tol;
+    std::vector<bool> categorical; // ez axes: hypotheses, not a scale to bisect
     for (auto a : L.other) {
+        categorical.push_back(s.axis_refs[a].k == param_ref::kind::hypothesis ||
+                              s.axis_refs[a].k == param_ref::kind::sample);
         const auto& v = s.axes[a].values;
         const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
         double x = s.attractor.refine_tol * (*hi - *lo);
@@ -427,7 +430,7 @@ refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const con
     };
     const std::size_t budget =
         s.attractor.refine_max_points > 0 ? std::size_t(s.attractor.refine_max_points) : L.n_other;
-    return refine_boundaries(axes, grid, tol, budget, run_points);
+    return refine_boundaries(axes, grid, tol, budget, run_points, categorical);
 }
 
 template <class T>

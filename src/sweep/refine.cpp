@@ -17,7 +17,8 @@ struct bracket {
 
 // Brackets between neighbouring grid cells of different signature.
 std::vector<bracket> initial_brackets(const std::vector<std::vector<double>>& axes,
-                                      const std::vector<attractor_signature>& grid) {
+                                      const std::vector<attractor_signature>& grid,
+                                      const std::vector<bool>& categorical) {
     const std::size_t d = axes.size();
     std::size_t n = 1;
     for (const auto& a : axes) n *= a.size();
@@ -30,7 +31,7 @@ std::vector<bracket> initial_brackets(const std::vector<std::vector<double>>& ax
         for (std::size_t a = 0; a < d; ++a) x[a] = axes[a][(p / stride[a]) % axes[a].size()];
         for (std::size_t a = 0; a < d; ++a) {
             const std::size_t i = (p / stride[a]) % axes[a].size();
-            if (i + 1 >= axes[a].size()) continue;
+            if (i + 1 >= axes[a].size() || (!categorical.empty() && categorical[a])) continue;
             const auto& s0 = grid[p];
             const auto& s1 = grid[p + stride[a]];
             if (s0 == s1 || s0.cls < 0 || s1.cls < 0) continue;
@@ -47,9 +48,12 @@ std::vector<bracket> initial_brackets(const std::vector<std::vector<double>>& ax
 
 refine_result refine_boundaries(const std::vector<std::vector<double>>& axes,
                                 const std::vector<attractor_signature>& grid, const std::vector<double>& tol,
-                                std::size_t max_points, const signature_fn& run) {
+                                std::size_t max_points, const signature_fn& run,
+                                const std::vector<bool>& categorical) {
     if (tol.size() != axes.size()) throw std::invalid_argument("refine_boundaries: one tolerance per axis");
-    std::vector<bracket> all = initial_brackets(axes, grid);
+    if (!categorical.empty() && categorical.size() != axes.size())
+        throw std::invalid_argument("refine_boundaries: one categorical flag per axis");
+    std::vector<bracket> all = initial_brackets(axes, grid, categorical);
     refine_result res;
     auto open = [&](const bracket& b) { return b.hi - b.lo > tol[b.axis]; };
     for (;;) {

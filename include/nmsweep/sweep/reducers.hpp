@@ -323,7 +323,9 @@ std::size_t count_attractors(const std::vector<attractor_summary>& results, cons
 // "fixed_point_periodic"). These midpoints are the vertices that marching
 // squares puts on the 0.5 contour of a class indicator; they are sorted by
 // the first coordinate, then the second. points: n x axes.size(), row major.
-// Codes outside 0 .. names.size()-1 (e.g. -1: not computed) are skipped.
+// Codes outside 0 .. names.size()-1 (e.g. -1: not computed) are skipped,
+// and so are neighbours along a `categorical` axis (one flag per axis, or
+// none): an ez axis's hypotheses have no boundary between them.
 struct class_boundary {
     std::string name;
     std::vector<double> points;
@@ -333,6 +335,7 @@ struct class_boundary {
 };
 std::vector<class_boundary> class_boundaries(const std::vector<long>& codes,
                                              const std::vector<std::vector<double>>& axes,
-                                             const std::vector<std::string>& names);
+                                             const std::vector<std::string>& names,
+                                             const std::vector<bool>& categorical = {});
 
 } // namespace nms

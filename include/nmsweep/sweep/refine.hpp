@@ -44,9 +44,13 @@ using signature_fn =
 // axes: the values of each grid axis (C order, first slowest); grid: the
 // signature of every grid cell; tol: per axis, in its units; max_points:
 // the budget of new points. Brackets are refined in rounds: one call of
-// `run` per round with the midpoints of every open bracket.
+// `run` per round with the midpoints of every open bracket. categorical
+// (empty, or one flag per axis): axes whose values are labels, not a scale
+// (an ez axis's hypotheses): never bisected, their points keep the cells'
+// values.
 refine_result refine_boundaries(const std::vector<std::vector<double>>& axes,
                                 const std::vector<attractor_signature>& grid, const std::vector<double>& tol,
-                                std::size_t max_points, const signature_fn& run);
+                                std::size_t max_points, const signature_fn& run,
+                                const std::vector<bool>& categorical = {});
 
 } // namespace nms
