@@ -269,6 +269,33 @@ void describe_axis_labels(hid_t f, const std::string& path, const std::string& n
     o << " (/hypotheses/" << name << ")\n";
 }
 
+// The points that agree best with observed seizure onsets (seizure maps'
+// ranking), per space that has one.
+void describe_rankings(hid_t f, const std::string& path, std::ostringstream& o) {
+    std::vector<std::string> names;
+    std::set<haddr_t> seen;
+    walk(f, "", names, seen);
+    const std::string tail = "seizure/ranking/score";
+    for (const auto& n : names) {
+        if (n.size() < tail.size() || n.compare(n.size() - tail.size(), tail.size(), tail) != 0) continue;
+        const std::string g = n.substr(0, n.size() - 6); // ".../ranking"
+        handle ds = open_dataset(f, path, n);
+        check_numeric_type(ds, path, n);
+        std::vector<double> score(std::size_t(product(dataset_dims(ds, path, n))));
+        if (!score.empty())
+            check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, score.data()), path,
+                  "cannot read '/" + n + "'");
+        handle grp = open_object(f, path, g);
+        std::vector<std::string> labels;
+        if (has_attr(grp, "labels")) labels = get_attr(grp, "labels", path, "'/" + g + "'").strings;
+        o << "Seizure onsets: the " << score.size() << " points that agree best with "
+          << (has_attr(grp, "observed") ? attr_string(grp, "observed", path, "'/" + g + "'") : std::string("the recording"))
+          << " (/" << g << "):\n";
+        for (std::size_t r = 0; r < score.size(); ++r)
+            o << "  " << r + 1 << ". score " << num(score[r]) << "  " << (r < labels.size() ? labels[r] : "") << "\n";
+    }
+}
+
 // The grid's axes and the network's nodes.
 void describe_grid(hid_t f, const std::string& path, const std::vector<axis_desc>& axes, std::size_t n_points,
                    std::ostringstream& o) {
@@ -407,6 +434,7 @@ std::string describe_in_process(const std::string& path) {
             o << (k[0] == 'm' ? "Model: " : "Coupling: ") << attr_text(get_attr(f, k, path, "/")) << "\n";
     describe_grid(f, path, axes, n_points, o);
     describe_datasets(f, path, axes, o);
+    describe_rankings(f, path, o);
     describe_parameters(f, path, o);
     describe_provenance(f, path, ours, o);
     return o.str();

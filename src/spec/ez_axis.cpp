@@ -33,12 +33,6 @@ std::uint64_t n_subsets(std::size_t m, std::size_t k) {
 
 std::string key_of(const hypothesis_axis& h, const std::string& k) { return "sweep." + h.name + ".ez." + k; }
 
-bool is_number(const std::string& t, double* x) {
-    char* end = nullptr;
-    *x = std::strtod(t.c_str(), &end);
-    return end && end != t.c_str() && *end == 0;
-}
-
 // Rows of region labels (the zone of that row) or of numbers (the whole
 // vector in node order, checked against the network later); '#' comments,
 // CSV or whitespace. Errors name file:line.
@@ -49,15 +43,8 @@ void parse_hypothesis_rows(const std::string& text, const std::string& path, hyp
     int lineno = 0, first = 0;
     while (std::getline(f, line)) {
         ++lineno;
-        if (auto c = line.find('#'); c != std::string::npos) line.resize(c);
         bool separators = false; // "," alone is an empty row, a blank line is not
-        for (char& ch : line) {
-            separators = separators || ch == ',' || ch == ';';
-            if (ch == ',' || ch == ';' || ch == '\t' || ch == '\r') ch = ' ';
-        }
-        std::istringstream is(line);
-        std::vector<std::string> tok;
-        for (std::string w; is >> w;) tok.push_back(w);
+        const std::vector<std::string> tok = row_tokens(line, &separators);
         const std::string at = path + ":" + std::to_string(lineno);
         if (tok.empty()) {
             if (separators) throw input_error(at + ": an empty row (no regions)");

@@ -9,13 +9,27 @@
 
 namespace nms::spec_io {
 
-namespace {
+std::vector<std::string> row_tokens(std::string line, bool* separators) {
+    if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
+    bool sep = false;
+    for (char& ch : line) {
+        sep = sep || ch == ',' || ch == ';';
+        if (ch == ',' || ch == ';' || ch == '\t' || ch == '\r') ch = ' ';
+    }
+    if (separators) *separators = sep;
+    std::istringstream is(line);
+    std::vector<std::string> tok;
+    for (std::string w; is >> w;) tok.push_back(w);
+    return tok;
+}
 
 bool is_number(const std::string& t, double* x) {
     char* end = nullptr;
     *x = std::strtod(t.c_str(), &end);
     return end && end != t.c_str() && *end == 0;
 }
+
+namespace {
 
 // Rows of one value (node order) or "label value" (keyed); a header row
 // whose value is not a number is skipped. Errors name file:line.
@@ -27,12 +41,7 @@ void parse_rows(const std::string& text, const std::string& path, node_table& t,
     bool first = true;
     while (std::getline(f, line)) {
         ++lineno;
-        if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
-        for (char& ch : line)
-            if (ch == ',' || ch == ';' || ch == '\t' || ch == '\r') ch = ' ';
-        std::istringstream is(line);
-        std::vector<std::string> tok;
-        for (std::string w; is >> w;) tok.push_back(w);
+        const std::vector<std::string> tok = row_tokens(line);
         if (tok.empty()) continue;
         const std::string where = path + ":" + std::to_string(lineno);
         double x = 0;

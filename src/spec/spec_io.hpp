@@ -158,6 +158,12 @@ std::string resolve_path(const ctx& c, const std::string& p);
 // sines and cosines): observable.cpp. err says what is wrong when empty.
 std::vector<double> parse_observable(const std::string& text, const model_info& m, std::string& err);
 
+// The tokens of one row of a small text table (node_file.cpp): '#' starts
+// a comment; commas, semicolons and tabs separate like blanks (*separators:
+// whether the row had a comma or semicolon). is_number: a whole token is one.
+std::vector<std::string> row_tokens(std::string line, bool* separators = nullptr);
+bool is_number(const std::string& t, double* x);
+
 // A per-node parameter from a file (node_file.cpp): { file = "x0.csv" } with
 // one value per row in node order (or an .npy vector), or rows "label value"
 // with an optional default = x; the latter kept in s.node_tables[name] (its

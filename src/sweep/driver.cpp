@@ -1,6 +1,7 @@
 #include "nmsweep/sweep/driver.hpp"
 
 #include "attractor_maps.hpp"
+#include "seizure_maps.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/core/noise.hpp"
 #include "nmsweep/engine/prepared.hpp"
@@ -539,6 +540,7 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     w.begin_final_writes();
     if (R.attractor) write_attractor_maps(w, s, atab);
     if (R.attractor && s.attractor.refine) write_refined_boundaries(w, s, refined);
+    write_seizure_maps(w, s);
     const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
     w.set_attr("", "wall_seconds", wall);
     w.set_attr("", "node_steps_per_second", wall > 0 ? node_steps / wall : 0.0);

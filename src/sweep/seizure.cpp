@@ -32,7 +32,9 @@ enum output_index {
     o_first_onset,
     o_time_to_half,
     o_generalised,
-    n_outputs
+    o_jaccard, // with an observation
+    o_rank_corr,
+    o_score,
 };
 constexpr int n_per_node = o_n_recruited;
 
@@ -53,6 +55,10 @@ class seizure_reducer final : public reducer {
     }
 
     void reset(std::size_t n, int n_nodes) override {
+        if (!opt_.observed_recruited.empty() && opt_.observed_recruited.size() != std::size_t(n_nodes))
+            throw input_error("seizure: the observed onsets name " +
+                              std::to_string(opt_.observed_recruited.size()) + " channels, the signal has " +
+                              std::to_string(n_nodes));
         nn_ = n_nodes;
         st_.assign(n * ch(), seizure_tracking::start(p_));
     }
@@ -90,7 +96,7 @@ class seizure_reducer final : public reducer {
             return reducer_output{std::string("features/") + name, {}, {}, {}, units, what};
         };
         const std::string gen = fmt(opt_.generalised);
-        return {
+        std::vector<reducer_output> out{
             per_node("seizure_onset", "ms", "time of the first entry into the seizure state (NaN: never)"),
             per_node("seizure_offset", "ms",
                      "time of the first exit from the seizure state (NaN: never seized, or still seizing)"),
@@ -110,6 +116,20 @@ class seizure_reducer final : public reducer {
                 "from the earliest onset until half of the nodes (rounded up) were recruited (NaN: fewer)"),
             network("generalised", "", "1: at least " + gen + " of the nodes were recruited"),
         };
+        if (observed()) {
+            out.push_back(
+                network("observed_jaccard", "",
+                        "recruited set against the observed one: |both| / |either| (1: both empty)"));
+            out.push_back(
+                network("observed_rank_corr", "",
+                        "Spearman's rank correlation of the onsets with the observed ones, over the nodes "
+                        "recruited in both with an observed time (NaN below 2)"));
+            out.push_back(
+                network("observed_score", "",
+                        "observed_jaccard x (1 + observed_rank_corr) / 2 (observed_jaccard where the "
+                        "correlation is NaN)"));
+        }
+        return out;
     }
 
     bool integer_output(std::size_t k) const override {
@@ -125,6 +145,7 @@ class seizure_reducer final : public reducer {
                       opt_.measure == "level" ? "level" : "line length |dx/dt| (1/s)", opt_.window_ms,
                       opt_.on, opt_.on > opt_.off ? "upwards" : "downwards", opt_.off);
         std::vector<std::pair<std::string, std::string>> a{{"detector", rule}};
+        if (k >= o_jaccard) a.push_back({"observed", opt_.observed});
         if (!opt_.source.empty()) a.push_back({"detector_source", opt_.source});
         if (integer_output(k)) a.push_back({"diverged", "integer outputs hold -1 for a diverged point"});
         return a;
@@ -165,6 +186,17 @@ class seizure_reducer final : public reducer {
         case o_generalised:
             *out = double(on.size()) >= opt_.generalised * double(nn_) - 1e-9 && !on.empty() ? 1.0 : 0.0;
             return;
+        case o_jaccard:
+            *out = jaccard(c);
+            return;
+        case o_rank_corr:
+            *out = rank_corr(c);
+            return;
+        case o_score: {
+            const double j = jaccard(c), rho = rank_corr(c);
+            *out = std::isnan(rho) ? j : j * (1 + rho) / 2;
+            return;
+        }
         default:
             return;
         }
@@ -172,6 +204,46 @@ class seizure_reducer final : public reducer {
 
   private:
     std::size_t ch() const { return std::size_t(nn_) + 1; }
+    bool observed() const { return !opt_.observed_recruited.empty(); }
+
+    double jaccard(const seizure_state* c) const {
+        int both = 0, either = 0;
+        for (int n = 0; n < nn_; ++n) {
+            const bool a = c[n].count > 0, b = opt_.observed_recruited[std::size_t(n)] != 0;
+            both += a && b;
+            either += a || b;
+        }
+        return either ? double(both) / either : 1.0;
+    }
+    // Average ranks (1-based) of x, ties sharing the mean of their ranks.
+    static std::vector<double> ranks(const std::vector<double>& x) {
+        std::vector<std::size_t> idx(x.size());
+        for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = k;
+        std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+        std::vector<double> r(x.size());
+        for (std::size_t i = 0; i < idx.size();) {
+            std::size_t j = i;
+            while (j + 1 < idx.size() && x[idx[j + 1]] == x[idx[i]]) ++j;
+            for (std::size_t k = i; k <= j; ++k) r[idx[k]] = 0.5 * double(i + j) + 1;
+            i = j + 1;
+        }
+        return r;
+    }
+    double rank_corr(const seizure_state* c) const {
+        std::vector<double> sim, obs;
+        for (int n = 0; n < nn_; ++n) {
+            const double o = opt_.observed_onset[std::size_t(n)];
+            if (c[n].count > 0 && opt_.observed_recruited[std::size_t(n)] && !std::isnan(o))
+                sim.push_back(c[n].onset), obs.push_back(o);
+        }
+        if (sim.size() < 2) return nan;
+        const auto a = ranks(sim), b = ranks(obs);
+        const double m = 0.5 * double(a.size() + 1);
+        double sab = 0, saa = 0, sbb = 0;
+        for (std::size_t k = 0; k < a.size(); ++k)
+            sab += (a[k] - m) * (b[k] - m), saa += (a[k] - m) * (a[k] - m), sbb += (b[k] - m) * (b[k] - m);
+        return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : nan;
+    }
     double node_value(std::size_t k, const seizure_state& c) const {
         switch (k) {
         case o_onset:

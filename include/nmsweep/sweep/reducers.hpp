@@ -295,6 +295,18 @@ struct seizure_options {
     double on = 0, off = 0;        // thresholds on the low-passed measure (on != off)
     double generalised = 0.9;      // fraction of the nodes recruited in a generalised seizure
     std::string source;            // where the rule comes from (an attribute of the outputs)
+    // A recording's onsets ([output.seizure] observed) on this reducer's
+    // channels, per channel: recruited 0/1 and onset (ms; NaN: time not
+    // known). Empty: no observation in this space. With them, per point:
+    // features/observed_jaccard (|sim & obs| / |sim | obs| of the recruited
+    // sets, 1 when both are empty), observed_rank_corr (Spearman's rho of the
+    // onsets over the channels recruited in both with a time, average ranks
+    // for ties; NaN below 2 such channels or without spread) and
+    // observed_score = jaccard x (1 + rho) / 2 (jaccard where rho is NaN).
+    std::vector<int> observed_recruited;
+    std::vector<double> observed_onset;
+    std::string observed;     // the file (attributes)
+    long top = 10;            // best points listed in the ranking (seizure maps)
 };
 std::unique_ptr<reducer> make_seizure_reducer(const seizure_options& opt, const sampling& smp);
 

@@ -227,6 +227,18 @@ struct hypothesis_axis {
     std::vector<double> vector_of(std::size_t h) const; // hypothesis h's value per node
 };
 
+// [output.seizure] observed = "onsets.csv": a recording's onsets, rows
+// "label [onset ms]" (a label alone: recruited, time unknown; channels not
+// listed: not recruited), read by the spec reader and resolved by load_spec
+// (resolve_observed) against the region labels or a sensor modality's
+// contacts (one with "seizure" in its features).
+struct observed_onsets {
+    std::string file; // resolved path, "" = none
+    std::vector<std::string> labels;
+    std::vector<int> lines;
+    std::vector<double> onset; // NaN: no time given
+};
+
 struct sweep_spec {
     std::string path; // the spec file, as given
     std::string text; // its full text (stored in the results)
@@ -270,6 +282,7 @@ struct sweep_spec {
     fc_options fc;                    // [output.fc]
     attractor_options attractor;      // [output.attractor]
     seizure_options seizure;          // [output.seizure] (the model's rule where it leaves a key out)
+    observed_onsets observed;         // [output.seizure] observed (resolved into a seizure_options)
     bold_spec bold;                   // [output.bold]
     std::vector<sensor_spec> sensors; // [[output.sensors]]
 
@@ -292,6 +305,12 @@ sweep_spec load_spec(const std::string& path);
 // the file and line of an unknown or repeated label, or the region left
 // without a value.
 void resolve_node_tables(sweep_spec& s, const connectome& net);
+
+// [output.seizure] observed: the onsets' labels matched to the regions (or,
+// failing that, to the contacts of a sensor modality with "seizure") and
+// put, per channel, into that space's seizure_options. Throws input_error
+// naming the file and line of a label found in neither, or repeated.
+void resolve_observed(sweep_spec& s, const connectome& net);
 
 // The ez axes' regions (labels and node indices) against the network: fills
 // each hypothesis_axis's members, rows, base and labels, and the axis's
