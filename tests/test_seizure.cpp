@@ -477,3 +477,37 @@ observed = "observed.txt"
     EXPECT_NE(r3.output.find("observed.txt:2: '0' again (first on line 1)"), std::string::npos) << r3.output;
     EXPECT_FALSE(std::filesystem::exists(out));
 }
+
+// `nmsweep plot` recruitment, onsets and ranking from an ez sweep with an
+// observation (PNG files); a file without seizure results: a clear error.
+TEST(seizure_plots, recruitment_onsets_and_ranking) {
+    if (cli::sh("plot -h").code != 0 ||
+        std::system("python3 -c 'import numpy, h5py, matplotlib' 2>/dev/null"))
+        GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
+    const auto out = run(e2d("{ Ks = -1.0 }", "3000.0") + chain5_net + R"(
+[[sweep]]
+param = "model.x0"
+ez = { regions = "all", k = 1, value = -1.6, base = -2.2 }
+[[sweep]]
+param = "coupling.a"
+values = [0.5, 1.0]
+[output]
+observable = "x1"
+features = ["seizure"]
+sample_every = 10
+[output.seizure]
+observed = "observed.txt"
+)",
+                         {chain5[0], chain5[1], {"observed.txt", "1 0\n0 50\n2 80\n"}});
+    for (const std::string what : {"recruitment --at coupling.a=1", "onsets --at ez=2", "ranking"}) {
+        const auto png = cli::tmp("p.png");
+        const auto r = cli::sh("plot " + out + " " + what + " -o " + png.string());
+        EXPECT_EQ(r.code, 0) << what << ": " << r.output;
+        EXPECT_TRUE(std::filesystem::exists(png) && std::filesystem::file_size(png) > 5000) << what;
+    }
+    const auto plain =
+        run(e2d("", "100.0") + "[network]\nconnectome = \"synthetic:2\"\n[output]\nfeatures = [\"mean\"]\n");
+    const auto r = cli::sh("plot " + plain + " recruitment -o " + cli::tmp("q.png").string());
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("has no seizure/recruitment_probability"), std::string::npos) << r.output;
+}

@@ -19,6 +19,13 @@ WHAT
                  a band) against one parameter (--x), one line per value of
                  --vary
   fc             the FC matrix (features/fc) of one grid point (--at)
+  recruitment    seizure recruitment probability per region (bars, region
+                 labels; feature "seizure"), with the propagation probability
+                 over an ez axis's hypotheses
+  onsets         seizure onset raster of one grid point (--at): each region's
+                 seizure from onset to first offset, in onset order
+  ranking        the points that agree best with [output.seizure] observed
+                 onsets, by score
 
 Axes not plotted are fixed with --at NAME=VALUE (nearest grid value; for
 "initial" the index); otherwise at their first value (said on stderr).
@@ -560,8 +567,111 @@ def plot_fc(res, a):
     return fig
 
 
+def node_labels(res):
+    n = len(res.f["axes/node"])
+    labels = res.f["axes/node"].attrs.get("labels")
+    if labels is None:
+        return [str(k) for k in range(n)]
+    return [l.decode() if isinstance(l, bytes) else str(l) for l in np.atleast_1d(labels)]
+
+
+def need(res, path, what):
+    if not res.has(path):
+        fail("%s: %s has no %s (features \"seizure\"%s)" % (what, res.path, path,
+             ", [output.seizure] observed" if "ranking" in path else ""))
+
+
+def plot_recruitment(res, a):
+    path = "seizure/recruitment_probability"
+    need(res, path, "recruitment")
+    dims = res.dims(path)[:-1]  # the axes left after the ez axis (none without one)
+    at = parse_at(res, a.at)
+    idx, notes = [], []
+    for d in dims:
+        k = at.get(d, 0)
+        if d not in at and len(res.values[d]) > 1:
+            sys.stderr.write("nmsweep plot: recruitment: %s fixed at %g (choose with --at %s=...)\n"
+                             % (d, res.values[d][0], d))
+        idx.append(k)
+        notes.append("%s = %g" % (d, res.values[d][k]))
+    p = np.asarray(res.f[path][tuple(idx)], float)
+    q = (np.asarray(res.f["seizure/propagation_probability"][tuple(idx)], float)
+         if res.has("seizure/propagation_probability") else None)
+    labels = node_labels(res)
+    x = np.arange(len(p))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.16 * len(p) + 2), 3.8))
+    w = 0.4 if q is not None else 0.8
+    ax.bar(x - (w / 2 if q is not None else 0), p, w, color="#3182bd", label="recruited")
+    if q is not None:
+        ax.bar(x + w / 2, q, w, color="#e6550d", label="recruited from outside the zone (propagation)")
+        ax.legend(fontsize=8, frameon=False)
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, rotation=90, fontsize=7 if len(p) > 30 else 9)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("probability")
+    over = res._attr(path, "description")
+    ax.set_title(a.title or title_of(res, "seizure recruitment", notes), fontsize=10)
+    if over:
+        fig.text(0.01, 0.01, over[:140], fontsize=6, color="#666666")
+    fig.tight_layout()
+    return fig
+
+
+def plot_onsets(res, a):
+    need(res, "features/seizure_onset", "onsets")
+    at = parse_at(res, a.at)
+    idx, notes = fix_axes(res, set(), at, "onsets")
+    on = np.asarray(res.f["features/seizure_onset"][idx], float)
+    off = np.asarray(res.f["features/seizure_offset"][idx], float)
+    dur = float(res._attr("", "duration_ms", 0) or 0)
+    labels = node_labels(res)
+    order = sorted(range(len(on)), key=lambda k: (np.isnan(on[k]), on[k] if not np.isnan(on[k]) else 0, k))
+    end = np.nanmax(np.concatenate([on, off])) if np.any(np.isfinite(on)) else 1.0
+    end = max(end * 1.05, dur) if dur else end * 1.05
+    fig, ax = plt.subplots(figsize=(7.0, max(3.0, 0.14 * len(on) + 1.5)))
+    for row, k in enumerate(order):
+        if np.isnan(on[k]):
+            ax.plot([0, end], [row, row], color="#d9d9d9", lw=1)
+            continue
+        stop = off[k] if np.isfinite(off[k]) else end
+        ax.plot([on[k], stop], [row, row], color="#e6550d", lw=4, solid_capstyle="butt")
+        ax.plot([on[k]], [row], "k|", ms=8)
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels([labels[k] for k in order], fontsize=7 if len(on) > 30 else 9)
+    ax.invert_yaxis()
+    ax.set_xlabel("time (ms)")
+    n_rec = int(np.sum(np.isfinite(on)))
+    notes.append("%d of %d regions recruited; grey: never" % (n_rec, len(on)))
+    ax.set_title(a.title or title_of(res, "seizure onsets (first seizure, onset order)", notes), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ranking(res, a):
+    g = "seizure/ranking"
+    need(res, g + "/score", "ranking")
+    score = np.asarray(res.f[g + "/score"][:], float)
+    labels = res.f[g].attrs.get("labels")
+    labels = ([l.decode() if isinstance(l, bytes) else str(l) for l in np.atleast_1d(labels)]
+              if labels is not None else ["point %d" % p for p in res.f[g + "/point"][:]])
+    y = np.arange(len(score))
+    fig, ax = plt.subplots(figsize=(7.0, max(2.5, 0.3 * len(score) + 1.2)))
+    ax.barh(y, np.nan_to_num(score), color="#31a354")
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.0)
+    ax.set_xlabel("score (Jaccard of recruited sets x (1 + rank correlation of onsets) / 2)")
+    obs = res._attr(g, "observed")
+    ax.set_title(a.title or title_of(res, "points against the observed onsets",
+                                     ["observed: " + str(obs)] if obs else []), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 WHAT = {"map": plot_map, "classes": plot_classes, "bifurcation": plot_bifurcation, "spectrum": plot_spectrum,
-        "sync": plot_sync, "fc": plot_fc}
+        "sync": plot_sync, "fc": plot_fc, "recruitment": plot_recruitment, "onsets": plot_onsets,
+        "ranking": plot_ranking}
 
 
 def main(argv=None):
