@@ -81,7 +81,8 @@ void parse_seizure_table(const ctx& c, const tval& tv, const std::string& sec, c
         c.fail(tv, sec, pre + "on",
                "on and off must differ (on > off: seizing above on; on < off: below); both are " + num(o.on),
                false);
-    if (t.get("on") || t.get("off") || mv || t.get("window")) o.source = "[" + sec + "] at " + c.at(tv);
+    if (t.get("on") || t.get("off") || mv || t.get("window"))
+        o.source = "the spec's [" + sec + "]" + (pre.empty() ? "" : " " + pre.substr(0, pre.size() - 1));
 }
 
 // [output.seizure] over the model's rule; an error when "seizure" is
