@@ -452,6 +452,13 @@ run_gpu_bench() {
           | tr '\r' '\n' | grep -E "wrote|error" | sed "s/^/[$be] /" | tee -a "$WORK/bench.txt"
       done
     done
+    # Issue 14: the seizure reducers' cost on the device (the same sweep
+    # keeping only the final state as the baseline); GPU only (~41 min on 2 cores).
+    echo; echo "--- seizure reducers: bench/cases/epileptor76_ez.toml against epileptor76_ez_off.toml, GPU"
+    for sw in epileptor76_ez epileptor76_ez_off; do
+      "${to[@]}" "$nms" run --overwrite --backend cuda "bench/cases/$sw.toml" -o "$WORK/$sw.h5" 2>&1 \
+        | tr '\r' '\n' | grep -E "wrote|error" | sed "s/^/[$sw] /" | tee -a "$WORK/bench.txt"
+    done
     if [ -x "$BUILD_DIR/bench/bench_cpu" ]; then
       echo; echo "--- CPU benchmark on this host, JR 76, all cores"
       "${to[@]}" "$BUILD_DIR/bench/bench_cpu" --connectome "$c76" --instances 4096 --threads "1,$(nproc)" 2>&1 | tee -a "$WORK/bench.txt"
