@@ -22,10 +22,14 @@ static void parse_refine(const ctx& c, const tval& v, sweep_spec& s) {
                                               [&](const nms::axis& a) { return a.name == name; });
                 if (find_hypotheses(s, name))
                     c.fail(*x, sec, key, "the ez axis '" + name + "' lists hypotheses: it is never bisected");
+                if (find_lesions(s, name))
+                    c.fail(*x, sec, key,
+                           "the lesion axis '" + name + "' lists lesions: it is never bisected");
                 if (!axis || name == "initial") {
                     std::vector<std::string> names;
                     for (const auto& a : s.axes)
-                        if (a.name != "initial" && !find_hypotheses(s, a.name)) names.push_back(a.name);
+                        if (a.name != "initial" && !find_hypotheses(s, a.name) && !find_lesions(s, a.name))
+                            names.push_back(a.name);
                     c.fail(*x, sec, key, "not an axis of the grid" + did_you_mean(name, names));
                 }
                 const double tol = t.finite(*x, key);

@@ -149,6 +149,8 @@ std::size_t check_counts(const ctx& c, const reader& r, const hypothesis_axis& h
 bool grid_pending(const sweep_spec& s) {
     for (const auto& h : s.hypotheses)
         if (!h.resolved && h.all && !h.n_random) return true;
+    for (const auto& l : s.lesions)
+        if (!l.resolved && l.each_all) return true;
     return false;
 }
 
@@ -236,14 +238,6 @@ axis parse_ez(const ctx& c, const tval& ez, param_ref& ref, sweep_spec& s) {
     return ax;
 }
 
-} // namespace nms::spec_io
-
-namespace nms {
-
-using namespace spec_io;
-
-namespace {
-
 // The node a region label names, or an input_error "AT: ... (value "x")".
 std::size_t node_named(const std::string& label, const connectome& net, const std::string& at) {
     if (net.labels.empty())
@@ -259,6 +253,27 @@ std::size_t node_named(const std::string& label, const connectome& net, const st
 std::string label_of(const connectome& net, std::size_t i) {
     return net.labels.empty() ? std::to_string(i) : net.labels[i];
 }
+
+// The run's grid, once every axis has its size.
+void check_grid(const sweep_spec& s) {
+    if (grid_pending(s)) return; // (another axis's size is not known yet)
+    double total = 1;
+    for (const auto& a : s.axes) total *= double(a.values.size());
+    if (total > 1e15) throw input_error(s.path + ": the grid has " + num(total) + " points, too many");
+    if (!s.timeseries.enabled) return;
+    for (std::size_t i : s.timeseries.instances)
+        if (i >= n_points(s))
+            throw input_error(where_of(s, "output.timeseries") + ": instance " + std::to_string(i) +
+                              " outside the grid 0.." + std::to_string(n_points(s) - 1));
+}
+
+} // namespace nms::spec_io
+
+namespace nms {
+
+using namespace spec_io;
+
+namespace {
 
 // The candidate nodes, in the order written.
 std::vector<std::size_t> candidates(const hypothesis_axis& h, const connectome& net) {
@@ -407,18 +422,6 @@ std::vector<double> base_vector(const sweep_spec& s, const hypothesis_axis& h, c
                               ? find_param(m.params, bare)
                               : find_param(find_coupling(s.coupling, int(m.cvar.size())).params, bare);
     return std::vector<double>(net.n, p ? p->value : 0.0);
-}
-
-// The run's grid, once every axis has its size.
-void check_grid(const sweep_spec& s) {
-    double total = 1;
-    for (const auto& a : s.axes) total *= double(a.values.size());
-    if (total > 1e15) throw input_error(s.path + ": the grid has " + num(total) + " points, too many");
-    if (!s.timeseries.enabled) return;
-    for (std::size_t i : s.timeseries.instances)
-        if (i >= n_points(s))
-            throw input_error(where_of(s, "output.timeseries") + ": instance " + std::to_string(i) +
-                              " outside the grid 0.." + std::to_string(n_points(s) - 1));
 }
 
 } // namespace

@@ -114,6 +114,7 @@ sweep_spec load_spec(const std::string& path) {
     connectome net = load_network(s);
     resolve_node_tables(s, net);
     resolve_hypotheses(s, net);
+    resolve_lesions(s, net);
     resolve_observed(s, net);
     validate_with_network(s, net);
     return s;

@@ -214,6 +214,17 @@ axis parse_ez(const ctx& c, const tval& ez, param_ref& ref, sweep_spec& s);
 // Whether the grid's size is known only once the network is (an ez axis
 // over regions = "all"): parse-time checks of instance indices wait.
 bool grid_pending(const sweep_spec& s);
+// A [[sweep]] table's lesion = { ... } (lesion_axis.cpp): appends to
+// s.lesions and returns the axis (values 0..L-1, or {0} until
+// resolve_lesions for each = "all"); `ref` becomes the axis's ref.
+axis parse_lesion(const ctx& c, const tval& lesion, param_ref& ref, sweep_spec& s);
+// Shared by the ez and lesion axes (ez_axis.cpp): the node a region label
+// names, or an input_error "AT: ... (value \"label\")" with a did-you-mean;
+// a node's label (its index when the network has none); the grid's size
+// and the time series' instances, once every axis has its size.
+std::size_t node_named(const std::string& label, const connectome& net, const std::string& at);
+std::string label_of(const connectome& net, std::size_t i);
+void check_grid(const sweep_spec& s);
 void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P);
 // Below [output]: analysis_options.cpp, observation_section.cpp.
 void parse_analysis(const ctx& c, const reader& r, sweep_spec& s);

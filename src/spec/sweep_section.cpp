@@ -135,7 +135,18 @@ void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
     const std::size_t n_sets = n_initial_sets(s);
     for (const auto& t : sw.as_array()) {
         reader r(c, "sweep", t);
-        r.only({"param", "linspace", "logspace", "values", "ez"});
+        r.only({"param", "linspace", "logspace", "values", "ez", "lesion"});
+        if (const tval* lv = r.get("lesion")) { // an axis of networks, not of a parameter
+            for (const char* k : {"param", "linspace", "logspace", "values", "ez"})
+                if (const tval* v = r.get(k))
+                    c.fail(*v, "sweep", k,
+                           "a lesion axis takes no " + std::string(k) +
+                               " (its values are the lesions: lesion = { regions | each | tracts | file })");
+            param_ref ref;
+            s.axes.push_back(parse_lesion(c, *lv, ref, s));
+            s.axis_refs.push_back(ref);
+            continue;
+        }
         const tval& pv = r.need("param");
         param_ref ref;
         try {

@@ -116,7 +116,39 @@ long node_of(const sweep_spec& s, const param_ref& r, const connectome& net) {
                       did_you_mean(r.label, net.labels));
 }
 
+// The batch's one lesion (every instance's value `of`) on its network.
+void apply_lesion(const sweep_spec& s, const std::vector<double>& of, connectome& net) {
+    if (s.lesions.empty() || !s.lesions[0].resolved)
+        throw std::logic_error("make_batch: the lesion axis is not resolved (resolve_lesions)");
+    for (double x : of)
+        if (x != of[0])
+            throw std::logic_error("make_batch: a batch mixes lesions " + num(of[0]) + " and " + num(x) +
+                                   " (it shares one network: end it with batch_end)");
+    s.lesions[0].apply(std::size_t(of[0]), net);
+}
+
 } // namespace
+
+std::size_t network_index(const sweep_spec& s, std::size_t point) {
+    if (s.lesions.empty()) return 0;
+    const auto idx = grid_index(s, point);
+    for (std::size_t a = 0; a < s.axes.size(); ++a) {
+        if (s.axis_refs[a].k == param_ref::kind::lesion) return std::size_t(s.axes[a].values[idx[a]]);
+        if (s.axis_refs[a].k == param_ref::kind::sample) // (a refinement round's points)
+            for (std::size_t d = 0; d < s.sampler.params.size(); ++d)
+                if (s.sampler.params[d].k == param_ref::kind::lesion)
+                    return std::size_t(s.sampler.values[d][idx[a]]);
+    }
+    return 0;
+}
+
+std::size_t batch_end(const sweep_spec& s, std::size_t first, std::size_t limit) {
+    if (s.lesions.empty()) return first + limit;
+    const std::size_t k = network_index(s, first);
+    std::size_t j = first + 1;
+    while (j < first + limit && network_index(s, j) == k) ++j;
+    return j;
+}
 
 connectome load_network(const sweep_spec& s) {
     try {
@@ -312,7 +344,7 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
     // Swept values per instance.
     std::map<std::string, std::vector<double>> whole, noise_var, hyp;
     std::map<std::string, std::map<long, std::vector<double>>> entry;
-    std::vector<double> speed, noise_all, seed, ic;
+    std::vector<double> speed, noise_all, seed, ic, lesion;
     auto slot = [&](std::vector<double>& v) -> std::vector<double>& {
         if (v.empty()) v.assign(count, 0.0);
         return v;
@@ -352,6 +384,9 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
         case param_ref::kind::hypothesis:
             slot(hyp[r.name])[j] = x;
             break;
+        case param_ref::kind::lesion:
+            slot(lesion)[j] = x;
+            break;
         }
     };
     for (std::size_t j = 0; j < count; ++j) {
@@ -368,6 +403,7 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
         }
     }
 
+    if (!lesion.empty()) apply_lesion(s, lesion, b.net);
     for (auto& [key, v] : whole) b.params[key] = field::per_instance(std::move(v));
     // ez axes: hypothesis h's whole vector; node entries below override it.
     for (const auto& [name, h_of] : hyp) {

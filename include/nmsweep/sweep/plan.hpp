@@ -31,8 +31,17 @@ std::vector<std::map<std::string, field>> initial_sets(const sweep_spec& s, cons
 // Grid point -> index along each axis (C order).
 std::vector<std::size_t> grid_index(const sweep_spec& s, std::size_t point);
 
-// Instances first .. first+count-1 of the grid.
+// Instances first .. first+count-1 of the grid. A batch shares one network:
+// with a lesion axis its instances must share one lesion (std::logic_error
+// otherwise; batch_end finds where a batch must end).
 batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, std::size_t count);
+
+// The network grid point `point` runs on: its lesion value (0 without a
+// lesion axis).
+std::size_t network_index(const sweep_spec& s, std::size_t point);
+// The end of a batch from `first` of at most `limit` points (first + limit
+// at most n_points): before the first point on another network.
+std::size_t batch_end(const sweep_spec& s, std::size_t first, std::size_t limit);
 
 // The sensors and gain of one [[output.sensors]] table for this network (read
 // or computed, then re-referenced). Throws input_error "FILE:LINE:

@@ -39,7 +39,17 @@
 //                 elsewhere, default the spec's own value) or ez = { file =
 //                 "hyp.csv" | "hyp.npy", value, base, name } (one hypothesis
 //                 per row: region labels, or N numbers = the whole vector):
-//                 an index axis (default name "ez") of hypotheses
+//                 an index axis (default name "ez") of hypotheses;
+//                 or, without param, lesion = { regions = [[labels or node
+//                 indices], ...] } (each value removes a set of regions, []
+//                 = intact), { each = "all" | [labels or indices] } (one
+//                 region per value), { tracts = [[[a, b], ...], ...] } (each
+//                 value cuts a set of tracts) or { file = "lesions.txt" }
+//                 (one value per row: regions and a--b tracts), with intact
+//                 (prepend the intact network; default true for each, false
+//                 otherwise) and name (default "lesion"): an index axis of
+//                 virtual resections, applied to the normalised weights
+//                 (lesion_axis below); at most one
 //   [sampler]     kind (uniform | lhs | sobol), n, seed, ranges = { NAME = [lo, hi] }
 //   [output]      path (default: the spec's stem + ".h5", relative to the
 //                 current directory), observable (linear combination of state
@@ -83,7 +93,8 @@
 // network.speed, integrator.noise.sigma (scales every noisy variable keeping
 // their ratios), noise.<var>, noise.seed (repeats), initial (index into the
 // initial-condition set). An ez axis sets the whole vector of its parameter;
-// node entries of the same parameter (model.x0[3]) apply after it.
+// node entries of the same parameter (model.x0[3]) apply after it. A lesion
+// axis changes the network: the points of a batch share one lesion.
 //
 // Grid order: the sampler's "sample" axis (if any) first, then the [[sweep]]
 // axes in file order, then an automatic "initial" axis when [initial].random
@@ -112,16 +123,17 @@ struct axis {
 // A sweepable name, parsed.
 struct param_ref {
     enum class kind {
-        model,     // model.<p>          (key "model.<p>")
-        coupling,  // coupling.<p>       (key "coupling.<p>")
-        speed,     // network.speed
-        noise_all, // integrator.noise.sigma
-        noise_var, // noise.<var>        (key "noise.<var>")
-        seed,      // noise.seed
-        initial,   // initial
-        sample,    // the sampler's "sample" axis
-        bold,      // bold.<constant>    (key "bold.<constant>"; [output.bold])
-        hypothesis // an ez axis: name = the axis, key = "model.<p>" / "coupling.<p>"
+        model,      // model.<p>          (key "model.<p>")
+        coupling,   // coupling.<p>       (key "coupling.<p>")
+        speed,      // network.speed
+        noise_all,  // integrator.noise.sigma
+        noise_var,  // noise.<var>        (key "noise.<var>")
+        seed,       // noise.seed
+        initial,    // initial
+        sample,     // the sampler's "sample" axis
+        bold,       // bold.<constant>    (key "bold.<constant>"; [output.bold])
+        hypothesis, // an ez axis: name = the axis, key = "model.<p>" / "coupling.<p>"
+        lesion      // a lesion axis: name = the axis, key = ""
     };
     kind k = kind::model;
     std::string name;  // as written by the user
@@ -239,6 +251,42 @@ struct observed_onsets {
     std::vector<double> onset; // NaN: no time given
 };
 
+// An axis of virtual resections ([[sweep]] lesion = {...}): value k
+// (0..L-1) removes regions (zeroes their rows and columns of the weights:
+// they neither receive nor send coupling, but their own dynamics still run)
+// and cuts tracts (zeroes w_ij and w_ji). Applied by make_batch to the
+// network after normalisation, so the remaining weights, and all tract
+// lengths, keep their values. Parsed without the network; resolve_lesions
+// (load_spec) resolves the regions and fills removed, cut and labels.
+struct lesion_axis {
+    // One region or tract as written: a region label ("" when by index) or
+    // node index (-1 when by label); a tract has both ends.
+    struct site {
+        std::string label;
+        long node = -1;
+    };
+    struct element {
+        bool tract = false;
+        site a, b;          // b: the tract's other end
+        std::string at;     // "FILE:LINE: [sweep] lesion.<key>" (file rows: "...: FILE:LINE")
+        std::string as_put; // the value for messages (""rHC"", "["rHC", 4]")
+    };
+    std::string name = "lesion";
+    std::vector<std::vector<element>> written; // [value]: what it removes and cuts
+    std::vector<std::string> value_at;         // [value]: where it is written
+    bool each_all = false;                     // each = "all": one value per connected region
+    bool intact = false;                       // value 0 is the intact network
+    std::string file;                          // resolved path, "" = none
+    // Resolved:
+    bool resolved = false;
+    std::vector<std::vector<std::size_t>> removed;                     // [k] removed nodes
+    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> cut; // [k] tracts cut, i < j
+    std::vector<std::string> labels;                                   // [k] "intact", "-rHC", "cut a--b"
+    std::size_t size() const { return labels.size(); }
+    // Lesion k on a network (its weights only).
+    void apply(std::size_t k, connectome& net) const;
+};
+
 struct sweep_spec {
     std::string path; // the spec file, as given
     std::string text; // its full text (stored in the results)
@@ -270,6 +318,7 @@ struct sweep_spec {
     std::vector<param_ref> axis_refs; // what each axis sets
     sampler_spec sampler;
     std::vector<hypothesis_axis> hypotheses; // the ez axes, in axis order
+    std::vector<lesion_axis> lesions;        // the lesion axis (at most one)
 
     std::string output_path;
     std::string observable;              // as written (or the model's default)
@@ -320,6 +369,17 @@ void resolve_observed(sweep_spec& s, const connectome& net);
 void resolve_hypotheses(sweep_spec& s, const connectome& net);
 // The ez axis of that name (nullptr if none).
 const hypothesis_axis* find_hypotheses(const sweep_spec& s, const std::string& name);
+
+// The lesion axis's regions and tracts against the network (after
+// normalisation): fills removed, cut and labels, and the axis's values
+// 0..L-1. Throws input_error naming the spec key (or the file's row) and the
+// bad value: an unknown region (with a did-you-mean), a node index out of
+// range, a region or tract listed twice in one value, a lesion that
+// disconnects nothing (a region without connections, a tract of weight 0)
+// or everything (no connection left), the same lesion twice.
+void resolve_lesions(sweep_spec& s, const connectome& net);
+// The lesion axis of that name (nullptr if none).
+const lesion_axis* find_lesions(const sweep_spec& s, const std::string& name);
 
 // Parses and validates everything that does not need the network.
 // `path_for_messages` names the file in messages; its folder resolves
