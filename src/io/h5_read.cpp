@@ -252,13 +252,18 @@ void describe_progress(hid_t f, const std::string& path, bool ours, std::size_t&
     }
 }
 
-// An axis of labelled values (an ez axis's hypotheses): how many, the first few.
+// An axis of labelled values (an ez axis's hypotheses, a lesion axis's
+// lesions): how many, the first few.
 void describe_axis_labels(hid_t f, const std::string& path, const std::string& name, std::ostringstream& o) {
     const std::string norm = "axes/" + name;
     if (!exists(f, norm)) return;
     handle ds = open_dataset(f, path, norm);
-    if (!has_attr(ds, "parameter")) return;
-    o << "    hypotheses of " << attr_string(ds, "parameter", path, "'/" + norm + "'");
+    const bool lesions = exists(f, "lesions/" + name + "/removed");
+    if (!has_attr(ds, "parameter") && !lesions) return;
+    if (lesions)
+        o << "    lesions of the network";
+    else
+        o << "    hypotheses of " << attr_string(ds, "parameter", path, "'/" + norm + "'");
     if (has_attr(ds, "labels")) {
         const auto labels = get_attr(ds, "labels", path, "'/" + norm + "'").strings;
         const std::size_t show = labels.size() <= 6 ? labels.size() : 5;
@@ -266,7 +271,7 @@ void describe_axis_labels(hid_t f, const std::string& path, const std::string& n
         for (std::size_t i = 0; i < show; ++i) o << (i ? ", " : "") << labels[i];
         if (show < labels.size()) o << ", ... , " << labels.back();
     }
-    o << " (/hypotheses/" << name << ")\n";
+    o << " (/" << (lesions ? "lesions/" : "hypotheses/") << name << ")\n";
 }
 
 // The points that agree best with observed seizure onsets (seizure maps'

@@ -121,9 +121,10 @@ void write_attractor_maps(h5::result_writer& w, const sweep_spec& s, const attra
     std::vector<std::size_t> shape;
     std::vector<std::string> names;
     std::vector<std::vector<double>> values;
-    std::vector<bool> categorical; // ez axes: no boundary between two hypotheses
+    std::vector<bool> categorical; // ez and lesion axes: no boundary between two of their labels
     for (auto a : other) {
-        categorical.push_back(s.axis_refs[a].k == param_ref::kind::hypothesis);
+        categorical.push_back(s.axis_refs[a].k == param_ref::kind::hypothesis ||
+                              s.axis_refs[a].k == param_ref::kind::lesion);
         shape.push_back(s.axes[a].values.size());
         names.push_back(s.axes[a].name);
         values.push_back(s.axes[a].values);

@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <numeric>
 #include <set>
 #include <sstream>
 
@@ -229,6 +230,7 @@ void write_structure(h5::result_writer& w, const sweep_spec& s, const connectome
     }
     obsv.write_static(w);
     write_hypotheses(w, s, nn);
+    write_lesions(w, s, net);
     if (R.want_final) {
         w.add_dataset("features/final_state", {"variable", "node"}, {nv, nn}, false, "",
                       "state of every variable at the end of the run (variables in model order)");
@@ -382,10 +384,13 @@ refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const con
     const grid_layout L = grid_layout_of(s);
     std::vector<std::vector<double>> axes;
     std::vector<double> tol;
-    std::vector<bool> categorical; // ez axes: hypotheses, not a scale to bisect
+    std::vector<bool> categorical; // ez and lesion axes: labels, not a scale to bisect
+    long lesion = -1;              // the lesion axis among L.other
     for (auto a : L.other) {
-        categorical.push_back(s.axis_refs[a].k == param_ref::kind::hypothesis ||
-                              s.axis_refs[a].k == param_ref::kind::sample);
+        const param_ref::kind k = s.axis_refs[a].k;
+        if (k == param_ref::kind::lesion) lesion = long(categorical.size());
+        categorical.push_back(k == param_ref::kind::hypothesis || k == param_ref::kind::sample ||
+                              k == param_ref::kind::lesion);
         const auto& v = s.axes[a].values;
         const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
         double x = s.attractor.refine_tol * (*hi - *lo);
@@ -396,7 +401,17 @@ refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const con
     }
     std::vector<attractor_signature> grid(L.n_other);
     for (std::size_t o = 0; o < L.n_other; ++o) grid[o] = point_signature(atab, L.rows(s, o), s.attractor);
-    auto run_points = [&](const std::vector<std::vector<double>>& pts) {
+    auto run_points = [&](std::vector<std::vector<double>> pts) {
+        // Points of one lesion together, so that they share batches (and back in order at the end).
+        std::vector<std::size_t> order(pts.size());
+        std::iota(order.begin(), order.end(), std::size_t(0));
+        if (lesion >= 0)
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+                return pts[a][std::size_t(lesion)] < pts[b][std::size_t(lesion)];
+            });
+        std::vector<std::vector<double>> sorted;
+        for (std::size_t k : order) sorted.push_back(pts[k]);
+        pts = std::move(sorted);
         const sweep_spec t = refine_round_spec(s, L, pts);
         run_reducers R = make_reducers(t);
         observations obsv(t, net);
@@ -404,8 +419,8 @@ refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const con
         const std::size_t total = n_points(t), bs = batch_size(r, t, net, R.all, backend, opt.threads);
         attractor_table sub;
         sub.resize(total);
-        for (std::size_t first = 0; first < total; first += bs) {
-            const std::size_t count = std::min(bs, total - first);
+        for (std::size_t first = 0, count = 0; first < total; first += count) {
+            count = batch_end(t, first, std::min(bs, total - first)) - first;
             batch b = make_batch(t, net, first, count);
             b.first_instance = first;
             for (auto& red : R.all) red->reset(count, int(net.n));
@@ -426,7 +441,7 @@ refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const con
         const grid_layout Lt = grid_layout_of(t);
         std::vector<attractor_signature> out(pts.size());
         for (std::size_t k = 0; k < pts.size(); ++k)
-            out[k] = point_signature(sub, Lt.rows(t, k), t.attractor);
+            out[order[k]] = point_signature(sub, Lt.rows(t, k), t.attractor);
         return out;
     };
     const std::size_t budget =
@@ -509,7 +524,8 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
             continue;
         }
         std::size_t j = i;
-        while (j < total && !done[j] && j - i < bs) ++j;
+        const std::size_t end = batch_end(s, i, std::min(bs, total - i)); // (one network per batch)
+        while (j < end && !done[j]) ++j;
         const std::size_t count = j - i;
         run_result res = run_one_batch<T>(w, s, net, R, obsv, opt, backend, i, count, atab);
         if (!res.mapping.empty()) mappings.insert(res.mapping);
@@ -615,6 +631,8 @@ void simulate_t(const sweep_request& r, const sweep_spec& s, const connectome& n
             w.set_parameter(axes[k].name, axes[k].values[idx[k]], axes[k].unit);
             if (const hypothesis_axis* h = find_hypotheses(s, axes[k].name))
                 w.set_attr("parameters", axes[k].name + ".label", h->labels[idx[k]]);
+            if (const lesion_axis* l = find_lesions(s, axes[k].name))
+                w.set_attr("parameters", axes[k].name + ".label", l->labels[idx[k]]);
         }
     }
     w.write_status(0, 1, res.diverged_step.data());
@@ -714,7 +732,8 @@ std::string check_spec(const std::string& spec_path) {
     check_resources(s, s.output_path, file_bytes, false, R.attractor != nullptr);
     const estimate e = estimate_cost(s, net);
     const memory_estimate mem = run_memory(s, net, R, omp_get_max_threads());
-    const batch b = make_batch(s, net, 0, 1);
+    batch b = make_batch(s, net, 0, 1);
+    b.net = net; // (the intact network's connections, whatever lesion point 0 has)
     const prepared P = prepare(b);
     std::ostringstream os;
     os << spec_path << ": OK\n";
@@ -732,6 +751,12 @@ std::string check_spec(const std::string& spec_path) {
         for (std::size_t k = 0; k < std::min<std::size_t>(h.size(), 5); ++k)
             os << (k ? ", " : "") << h.labels[k];
         os << (h.size() > 5 ? ", ...\n" : "\n");
+    }
+    for (const auto& l : s.lesions) {
+        os << "  " << l.name << ": " << l.size() << " lesions: ";
+        for (std::size_t k = 0; k < std::min<std::size_t>(l.size(), 5); ++k)
+            os << (k ? ", " : "") << l.labels[k];
+        os << (l.size() > 5 ? ", ...\n" : "\n");
     }
     os << "  " << n_steps(s) << " steps of " << s.dt << " ms (" << transient_steps(s) << " transient)\n";
     os << "  memory: about " << human_bytes(mem.peak) << " at the peak on " << omp_get_max_threads()

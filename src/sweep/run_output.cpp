@@ -185,4 +185,55 @@ void write_hypotheses(h5::result_writer& w, const sweep_spec& s, std::size_t n_n
     }
 }
 
+namespace {
+
+// The sum of the weights lesion k sets to 0 (its regions' rows and columns, its tracts).
+double weight_removed(const lesion_axis& l, std::size_t k, const connectome& net) {
+    std::vector<char> gone(net.n, 0);
+    for (std::size_t i : l.removed[k]) gone[i] = 1;
+    double x = 0;
+    for (std::size_t i : l.removed[k])
+        for (std::size_t j = 0; j < net.n; ++j) x += net.w(i, j) + (gone[j] ? 0.0 : net.w(j, i));
+    for (const auto& [i, j] : l.cut[k]) x += net.w(i, j) + net.w(j, i);
+    return x;
+}
+
+} // namespace
+
+void write_lesions(h5::result_writer& w, const sweep_spec& s, const connectome& net) {
+    const std::size_t n = net.n;
+    double total = 0;
+    for (double x : net.weights) total += x;
+    for (const auto& l : s.lesions) {
+        const std::string ax = "axes/" + l.name, g = "lesions/" + l.name + "/";
+        const bool labelled = l.size() <= 4000; // (an attribute holds at most 64 KiB)
+        if (labelled) w.set_attr(ax, "labels", l.labels);
+        w.set_attr(
+            ax, "description",
+            "index of the lesion of the network (" +
+                std::string(labelled ? "attribute labels: intact, -<removed region>, cut <a>--<b>; " : "") +
+                g + "removed and cut)");
+        const std::size_t L = l.size();
+        std::vector<long> removed(L * n, 0), cut;
+        std::vector<double> weight(L, 0.0);
+        for (std::size_t k = 0; k < L; ++k) {
+            for (std::size_t i : l.removed[k]) removed[k * n + i] = 1;
+            for (const auto& [i, j] : l.cut[k]) cut.insert(cut.end(), {long(k), long(i), long(j)});
+            weight[k] = total > 0 ? weight_removed(l, k, net) / total : 0.0;
+        }
+        w.write_array(
+            g + "removed", {L, n}, removed.data(), {l.name, "node"}, {}, "",
+            "1 where the lesion removes the node: its weights in and out are 0 (its own dynamics still "
+            "run)");
+        w.write_array(
+            g + "cut", {cut.size() / 3, 3}, cut.data(), {"tract", "column"}, {}, "",
+            "the tracts each lesion cuts (w_ij and w_ji set to 0), one per row: lesion index, node, "
+            "node_j (node < node_j)");
+        w.set_attr(g + "cut", "columns", std::vector<std::string>{l.name, "node", "node_j"});
+        w.write_array(
+            g + "removed_weight", {L}, weight.data(), {l.name}, {}, "",
+            "the fraction of the network's total weight (after normalisation) the lesion sets to 0");
+    }
+}
+
 } // namespace nms

@@ -44,4 +44,8 @@ std::vector<h5::axis_desc> result_axes(const sweep_spec& s);
 // /hypotheses/<name>/mask and values [<name>, node].
 void write_hypotheses(h5::result_writer& w, const sweep_spec& s, std::size_t n_nodes);
 
+// The lesion axis: /axes/<name>'s labels and /lesions/<name>/removed
+// [<name>, node], cut [cut, 3] (lesion, node, node_j) and removed_weight.
+void write_lesions(h5::result_writer& w, const sweep_spec& s, const connectome& net);
+
 } // namespace nms
