@@ -165,20 +165,7 @@ axis parse_ez(const ctx& c, const tval& ez, param_ref& ref, sweep_spec& s) {
     hypothesis_axis h;
     h.key = ref.key;
     h.name = "ez";
-    if (const tval* v = r.get("name")) {
-        h.name = r.str(*v, "ez.name");
-        const bool ok = !h.name.empty() && !std::isdigit((unsigned char)h.name[0]) &&
-                        std::all_of(h.name.begin(), h.name.end(),
-                                    [](char ch) { return std::isalnum((unsigned char)ch) || ch == '_'; });
-        if (!ok)
-            c.fail(*v, "sweep", "ez.name", "an axis name is letters, digits and '_' (not first a digit)");
-        if (h.name == "node" || h.name == "sample" || h.name == "initial")
-            c.fail(*v, "sweep", "ez.name", "'" + h.name + "' is the name of another axis");
-    }
-    for (const auto& a : s.axes)
-        if (a.name == h.name)
-            c.fail(r.get("name") ? *r.get("name") : ez, "sweep", "ez.name",
-                   "a second axis named '" + h.name + "': give this one another name = \"...\"", false);
+    parse_axis_name(c, r, ez, "ez", h.name, s);
     for (const auto& [k, v] : entries(ez)) c.note(key_of(h, k), *v, "sweep", "ez." + k);
     if (const tval* v = r.get("value")) h.value = r.finite(*v, "ez.value"), h.has_value = true;
     if (const tval* v = r.get("base")) h.base = r.finite(*v, "ez.base"), h.has_base = true;
@@ -239,6 +226,23 @@ axis parse_ez(const ctx& c, const tval& ez, param_ref& ref, sweep_spec& s) {
 }
 
 // The node a region label names, or an input_error "AT: ... (value "x")".
+void parse_axis_name(const ctx& c, const reader& r, const tval& table, const std::string& key, std::string& name,
+                     const sweep_spec& s) {
+    if (const tval* v = r.get("name")) {
+        name = r.str(*v, key + ".name");
+        const bool ok = !name.empty() && !std::isdigit((unsigned char)name[0]) &&
+                        std::all_of(name.begin(), name.end(),
+                                    [](char ch) { return std::isalnum((unsigned char)ch) || ch == '_'; });
+        if (!ok) c.fail(*v, "sweep", key + ".name", "an axis name is letters, digits and '_' (not first a digit)");
+        if (name == "node" || name == "sample" || name == "initial")
+            c.fail(*v, "sweep", key + ".name", "'" + name + "' is the name of another axis");
+    }
+    for (const auto& a : s.axes)
+        if (a.name == name)
+            c.fail(r.get("name") ? *r.get("name") : table, "sweep", key + ".name",
+                   "a second axis named '" + name + "': give this one another name = \"...\"", false);
+}
+
 std::size_t node_named(const std::string& label, const connectome& net, const std::string& at) {
     if (net.labels.empty())
         throw input_error(at + ": the network (" + net.source +

@@ -172,23 +172,6 @@ void parse_lesion_rows(const std::string& text, const std::string& where, lesion
     if (l.written.empty()) throw input_error(where + ": " + l.file + ": no lesions (one per row)");
 }
 
-void parse_name(const ctx& c, const reader& r, lesion_axis& l, const sweep_spec& s, const tval& table) {
-    if (const tval* v = r.get("name")) {
-        l.name = r.str(*v, "lesion.name");
-        const bool ok = !l.name.empty() && !std::isdigit((unsigned char)l.name[0]) &&
-                        std::all_of(l.name.begin(), l.name.end(),
-                                    [](char ch) { return std::isalnum((unsigned char)ch) || ch == '_'; });
-        if (!ok)
-            c.fail(*v, "sweep", "lesion.name", "an axis name is letters, digits and '_' (not first a digit)");
-        if (l.name == "node" || l.name == "sample" || l.name == "initial")
-            c.fail(*v, "sweep", "lesion.name", "'" + l.name + "' is the name of another axis");
-    }
-    for (const auto& a : s.axes)
-        if (a.name == l.name)
-            c.fail(r.get("name") ? *r.get("name") : table, "sweep", "lesion.name",
-                   "a second axis named '" + l.name + "': give this one another name = \"...\"", false);
-}
-
 // The lesions of one of regions, each, tracts or file; returns which.
 std::string parse_form(const ctx& c, const reader& r, const tval& lv, lesion_axis& l) {
     std::string form;
@@ -241,7 +224,7 @@ axis parse_lesion(const ctx& c, const tval& lv, param_ref& ref, sweep_spec& s) {
                                                  : did_you_mean(k, keys)),
                    false);
     lesion_axis l;
-    parse_name(c, r, l, s, lv);
+    parse_axis_name(c, r, lv, "lesion", l.name, s);
     c.note(key_of(l, ""), lv, "sweep", "lesion");
     for (const auto& [k, v] : entries(lv)) c.note(key_of(l, k), *v, "sweep", "lesion." + k);
     const std::string form = parse_form(c, r, lv, l);

@@ -105,8 +105,9 @@ void parse_seizure(const ctx& c, const reader& r, sweep_spec& s) {
                    "model " + m.name + " has no seizure rule of its own: give measure, on and off", false);
         parse_seizure_table(c, t, "output.seizure", "", o, true);
         c.note("output.seizure", t, "output.seizure", "");
-        if (const tval* v = reader(c, "output.seizure", t).get("observed")) {
-            s.observed.file = resolve_path(c, reader(c, "output.seizure", t).str(*v, "observed"));
+        const reader rt(c, "output.seizure", t);
+        if (const tval* v = rt.get("observed")) {
+            s.observed.file = resolve_path(c, rt.str(*v, "observed"));
             try {
                 parse_observed_rows(read_input_file(s.observed.file, "observed onsets"), s.observed);
             } catch (const input_error& e) {

@@ -223,6 +223,10 @@ axis parse_lesion(const ctx& c, const tval& lesion, param_ref& ref, sweep_spec& 
 // a node's label (its index when the network has none); the grid's size
 // and the time series' instances, once every axis has its size.
 std::size_t node_named(const std::string& label, const connectome& net, const std::string& at);
+// An index axis's optional name = "..." in its table (`key`: "ez", "lesion";
+// `name` holds the default): letters, digits and '_', not another axis's.
+void parse_axis_name(const ctx& c, const reader& r, const tval& table, const std::string& key, std::string& name,
+                     const sweep_spec& s);
 std::string label_of(const connectome& net, std::size_t i);
 void check_grid(const sweep_spec& s);
 void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P);
