@@ -503,6 +503,7 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
     }
     const std::size_t nd = std::min<std::size_t>(devs.size(), N);
     std::atomic<std::size_t> done{0};
+    std::atomic<bool> stopped{false};
     std::vector<std::exception_ptr> errors(nd);
     std::vector<double> kernel_s(nd, 0.0);
     std::vector<int> used(nd, 0); // bit 0: instance mapping, bit 1: node mapping
@@ -538,6 +539,12 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
                 samples = std::min<std::size_t>(samples, std::size_t(std::max<long>(1, total_samples)));
             }
             for (std::size_t i = lo; i < hi; i += sub) {
+                // A stop request ends the batch between device sub-batches
+                // (its results are void; the driver keeps batches short).
+                if (opt.stop && opt.stop->load(std::memory_order_relaxed)) {
+                    stopped = true;
+                    break;
+                }
                 const std::size_t m = std::min(sub, hi - i);
                 const bool by_node = use_node_mapping(opt.mapping, m, int(P.n_nodes), resident);
                 used[k] |= by_node ? 2 : 1;
@@ -556,6 +563,7 @@ void run_devices(const prepared& P, const batch& b, const run_options& opt, obse
     for (auto& th : pool) th.join();
     for (auto& e : errors)
         if (e) std::rethrow_exception(e);
+    R.interrupted = stopped.load();
     R.threads = int(nd);
     R.kernel_seconds = *std::max_element(kernel_s.begin(), kernel_s.end());
     int all = 0;

@@ -349,4 +349,37 @@ std::string now_iso() {
     return buf;
 }
 
+void select_points(hid_t space, const std::vector<hsize_t>& grid, const std::vector<hsize_t>& dims,
+                   std::size_t first, std::size_t count, const std::string& path, const std::string& name) {
+    const std::size_t k = grid.size();
+    if (k == 0) {
+        check(H5Sselect_all(space), path, "cannot select in '" + name + "'");
+        return;
+    }
+    std::vector<hsize_t> stride(k, 1);
+    for (std::size_t d = k - 1; d-- > 0;) stride[d] = stride[d + 1] * grid[d + 1];
+    std::vector<hsize_t> start(dims.size(), 0), cnt(dims);
+    hsize_t p = first, end = first + count;
+    bool first_box = true;
+    while (p < end) {
+        for (std::size_t d = 0; d < k; ++d) {
+            if (p % stride[d] != 0 || end - p < stride[d]) continue;
+            hsize_t rest = p;
+            for (std::size_t j = 0; j < k; ++j) {
+                start[j] = rest / stride[j];
+                rest %= stride[j];
+            }
+            hsize_t n = std::min((end - p) / stride[d], grid[d] - start[d]);
+            for (std::size_t j = 0; j < k; ++j) cnt[j] = j < d ? 1 : j == d ? n : grid[j];
+            check(H5Sselect_hyperslab(space, first_box ? H5S_SELECT_SET : H5S_SELECT_OR, start.data(),
+                                      nullptr, cnt.data(), nullptr),
+                  path, "cannot select points in '" + name + "'");
+            first_box = false;
+            p += n * stride[d];
+            break;
+        }
+    }
+}
+
+
 } // namespace nms::h5::detail

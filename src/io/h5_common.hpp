@@ -130,4 +130,10 @@ template <> inline hid_t mem_type_of<std::uint8_t>() { return H5T_NATIVE_UINT8; 
 
 enum class elem { f64, i64, u8 };
 
+// Selects grid points first..first+count-1 (flattened C order over the
+// leading `grid` dims of a dataset of shape `dims`) in `space`: at most ~2 x
+// rank hyperslab boxes, iterated by HDF5 in the points' order.
+void select_points(hid_t space, const std::vector<hsize_t>& grid, const std::vector<hsize_t>& dims,
+                   std::size_t first, std::size_t count, const std::string& path, const std::string& name);
+
 } // namespace nms::h5::detail

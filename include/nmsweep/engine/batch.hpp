@@ -9,6 +9,7 @@
 #include "nmsweep/observe/balloon.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -221,6 +222,9 @@ struct run_options {
     int lanes = 0; // instances per CPU block; 0: the SIMD width default
     long progress_every = 0;
     std::function<void(std::size_t instances_done)> on_block_done; // may be called concurrently
+    // Set (to a signal number) when the run must stop: the backend returns at
+    // the next step boundary with run_result::interrupted (its results void).
+    const std::atomic<int>* stop = nullptr;
 };
 
 struct run_result {
@@ -234,6 +238,7 @@ struct run_result {
     int lanes = 0;
     std::string backend = "cpu";
     std::string mapping; // CUDA: "instance", "node" or "instance+node" (sub-batches differed)
+    bool interrupted = false; // run_options::stop was set: the results are incomplete
 };
 
 template <class T>

@@ -184,6 +184,28 @@ class result_writer {
     std::unique_ptr<impl::writer_state> s_;
 };
 
+// Reads grid points of another result file (merge: parts into one file),
+// in the stored type: float64 datasets as double, int64 ones as long.
+class point_reader {
+  public:
+    point_reader(const std::string& path, const std::vector<std::size_t>& grid_shape);
+    point_reader(point_reader&&) noexcept;
+    point_reader& operator=(point_reader&&) noexcept;
+    ~point_reader();
+    bool has(const std::string& name) const;
+    bool integer(const std::string& name) const;
+    // Values per point (the product of the dims after the grid's).
+    std::size_t per_point(const std::string& name) const;
+    // Points first..first+count-1, laid out [count][extra...].
+    void read(const std::string& name, std::size_t first, std::size_t count, double* out) const;
+    void read(const std::string& name, std::size_t first, std::size_t count, long* out) const;
+    const std::string& path() const;
+
+  private:
+    struct state;
+    std::unique_ptr<state> s_;
+};
+
 // Plain-language description of a result file, for `nmsweep info FILE`.
 // Read in a child process (nmsweep/io/isolated.hpp): a damaged file gives
 // an input_error, never a crash of the caller.

@@ -230,6 +230,11 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
     R.final_state.assign(std::size_t(NS) * nn * N, 0.0);
     R.diverged_step.assign(N, -1);
     std::atomic<std::size_t> done{0};
+    std::atomic<bool> stopped{false}; // opt.stop seen: the remaining blocks are skipped
+    auto stop_now = [&] {
+        if (opt.stop && opt.stop->load(std::memory_order_relaxed)) stopped.store(true);
+        return stopped.load(std::memory_order_relaxed);
+    };
 
     const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
     R.threads = threads;
@@ -254,6 +259,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
 
 #pragma omp for schedule(dynamic, 1)
         for (long blk = 0; blk < long(n_blocks); ++blk) {
+            if (stop_now()) continue;
             const std::size_t i0 = std::size_t(blk) * L;
             const int n_valid = int(std::min<std::size_t>(L, N - i0));
             auto inst = [&](int l) { return std::min<std::size_t>(i0 + l, N - 1); }; // pad with the last
@@ -281,6 +287,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
             if constexpr (compensated<T>) std::fill(xc.p, xc.p + long(NS) * xs, T(0));
 
             for (long t = 0; t < steps; ++t) {
+                if ((t & 255) == 0 && stop_now()) break; // (the block's results are void then)
                 T* const ring_out = ring.p + ((t + 1) & mask) * slot;
                 for (int n = 0; n < nn; ++n) {
                     if (n_node_params > 0) node_ptrs(n);
@@ -376,6 +383,7 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
             if (opt.on_block_done) opt.on_block_done(d);
         }
     }
+    R.interrupted = stopped.load();
     R.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     R.node_steps_per_second = R.wall_seconds > 0 ? double(N) * nn * double(steps) / R.wall_seconds : 0;
 }

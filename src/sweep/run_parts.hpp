@@ -1,0 +1,106 @@
+#pragma once
+
+// The pieces of a run shared by the driver (driver.cpp), the attractor
+// refinement (refine_run.cpp), `check` (check.cpp) and `merge` (merge.cpp):
+// the reducers of a spec's features, batch sizes, the result's size on disk.
+
+#include "nmsweep/engine/batch.hpp"
+#include "nmsweep/network/connectome.hpp"
+#include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/plan.hpp"
+#include "nmsweep/sweep/reducers.hpp"
+#include "nmsweep/sweep/refine.hpp"
+#include "attractor_maps.hpp"
+#include "observation.hpp"
+#include "sweep_observer.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nms {
+
+using clock_type = std::chrono::steady_clock;
+
+std::string human_seconds(double s);
+
+template <class T>
+run_result run_batch(const batch& b, const run_options& opt, observer<T>* obs, const std::string& backend) {
+    return backend == "cuda" ? run_cuda<T>(b, opt, obs) : run_cpu<T>(b, opt, obs);
+}
+
+// cpu | cuda | auto -> the backend that runs ("auto": the GPU when this
+// build has the CUDA backend and a device is usable, else the CPU).
+std::string choose_backend(const std::string& want);
+
+// The reducers of a run's features, and of its observation models.
+struct run_reducers {
+    std::vector<std::unique_ptr<reducer>> all;
+    reducer* attractor = nullptr;
+    bool want_final = false;
+    // Synchrony of a phase model observing its phase variable, not the
+    // observable (phase_channel): fed as a channel of its own.
+    reducer* synchrony = nullptr;
+    std::vector<double> phase_coef;
+    // The reducers on the observable, and the channels (coefficients, reducers).
+    std::vector<reducer*> on_observable(const observations& obsv) const {
+        std::vector<reducer*> rp;
+        for (auto& red : all)
+            if (red.get() != synchrony && obsv.on_observable(red.get())) rp.push_back(red.get());
+        return rp;
+    }
+    template <class T> void add_channels(sweep_observer<T>& o, const observations& obsv) const {
+        for (auto& [coef, reds] : obsv.channels()) o.add_channel(coef, reds);
+        if (synchrony) o.add_channel(phase_coef, {synchrony});
+    }
+};
+
+run_reducers make_reducers(const sweep_spec& s);
+
+// Samples of a point's recorded series: the steps every `every` of the run.
+std::size_t series_length(const sweep_spec& s);
+std::vector<std::size_t> series_points(const sweep_spec& s);
+
+// The bytes of one point's results (status and every reducer output).
+double point_result_bytes(const sweep_spec& s, const connectome& net,
+                          const std::vector<std::unique_ptr<reducer>>& reds, bool want_final);
+// Bytes the result file will take: every dataset is allocated when the run
+// starts (h5_result.hpp), so the disk must hold them all from the start.
+double result_bytes(const sweep_spec& s, const connectome& net,
+                    const std::vector<std::unique_ptr<reducer>>& reds, bool want_final);
+
+// Refuses a run whose file cannot fit on the disk, or whose per-point
+// tables cannot fit in memory, before anything is created.
+void check_resources(const sweep_spec& s, const std::string& out, double file_bytes, bool resume,
+                     bool attractor);
+
+// Instances per batch (r.batch_size, or by the backend and the reducers' state).
+std::size_t batch_size(const sweep_request& r, const sweep_spec& s, const connectome& net,
+                       const std::vector<std::unique_ptr<reducer>>& reds, const std::string& backend,
+                       int threads);
+
+// Whether a GPU reduces every feature on the device: the host reducers then
+// keep only the state their outputs need (set here), no working state
+// (sample rings, open FCD windows), which also lets the batches grow.
+template <class T>
+inline bool reduce_on_device(const sweep_spec& s, run_reducers& R, observations& obsv, const std::string& backend) {
+    bool device = false;
+    if (backend == "cuda" && !s.timeseries.enabled) {
+        sweep_observer<T> probe(s.observable_coef, transient_steps(s), s.sample_every, R.on_observable(obsv),
+                                0);
+        R.add_channels(probe, obsv);
+        device = probe.device_reducible();
+    }
+    for (auto& red : R.all) red->set_results_only(device);
+    return device;
+}
+
+// [output.attractor] refine: bisects the finished grid's boundaries
+// (refine.hpp), running each round's points with all their initial
+// conditions on the run's backend.
+template <class T>
+refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const connectome& net,
+                          const run_options& opt, const std::string& backend, const attractor_table& atab);
+
+} // namespace nms
