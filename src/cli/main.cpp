@@ -1,4 +1,4 @@
-// nmsweep command line: run, simulate, check, info, models, plot.
+// nmsweep command line: run, merge, simulate, check, info, models, plot.
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/models/registry.hpp"
@@ -133,6 +133,12 @@ int main(int argc, char** argv) {
     add_common(run);
     run->add_flag("--resume", req.resume, "continue an interrupted run in its result file");
     run->add_option("--batch-size", req.batch_size, "instances per batch (default: automatic)");
+    run->add_option("--shard", req.shard,
+                    "I/N: run shard I (0 .. N-1) of N into the part file <out>.part<I>of<N>.h5 (default: the "
+                    "task of a Slurm job array, else the whole grid)");
+    run->add_option("--checkpoint-minutes", req.checkpoint_minutes,
+                    "the longest a batch may run: the work a stop or kill can lose (default 10; 0: no bound)")
+        ->check(CLI::Range(0.0, 1e6));
     run->add_option("--stop-after-batches", req.stop_after_batches,
                     "testing: stop as if killed after N batches")
         ->group("");
@@ -142,6 +148,16 @@ int main(int argc, char** argv) {
     add_common(sim);
     sim->add_option("--every", every, "keep every N-th step (default 1)");
     sim->add_option("--point", req.point, "grid point to simulate (flat index, C order; default 0)");
+    std::string merged;
+    std::vector<std::string> parts;
+    auto* merge = app.add_subcommand(
+        "merge", "merge the parts of a campaign (shards, incomplete results) into one result file");
+    merge->add_option("out", merged, "the merged result file (HDF5)")->required();
+    merge->add_option("parts", parts, "part files, or folders of *.part<I>of<N>.h5 files")->required();
+    merge->add_option("--spec", req.spec_path, "the spec (default: the path recorded in the parts)");
+    merge->add_option("--threads", req.threads, "CPU threads for the attractor refinement, if any");
+    merge->add_flag("--overwrite", req.overwrite, "replace an existing merged file");
+    merge->add_flag("-q,--quiet", req.quiet, "no progress output");
     std::string file;
     auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
     check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
@@ -168,6 +184,8 @@ int main(int argc, char** argv) {
     try {
         if (*run)
             nms::run_sweep(req);
+        else if (*merge)
+            return nms::merge_results(merged, parts, req) ? 0 : nms::exit_incomplete;
         else if (*sim)
             nms::simulate_point(req, every);
         else if (*check)
@@ -183,6 +201,9 @@ int main(int argc, char** argv) {
     } catch (const nms::input_error& e) {
         std::fprintf(stderr, "nmsweep: error: %s\n", e.what());
         return 2;
+    } catch (const nms::interrupted& e) {
+        std::fprintf(stderr, "nmsweep: %s\n", e.what());
+        return nms::exit_interrupted;
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr,
                      "nmsweep: error: out of memory; use a smaller --batch-size or grid, or a machine with "

@@ -390,19 +390,35 @@ class bold_reducer final : public reducer {
             for (std::size_t l = 0; l < L; ++l) out[l] = bold_lane(cs[l], x0, x1, x2, x3, l);
             return;
         }
+        // Whole groups of 8 lanes (the last lane repeated): a short block's
+        // last lanes would otherwise run GCC's scalar remainder loop, whose
+        // libm expm1 differs in the last bit from libmvec's vector one, and a
+        // point's BOLD would depend on where its batch was cut.
+        const std::size_t Lp = (L + 7) / 8 * 8;
+        thread_local std::vector<double> pad;
+        pad.resize(7 * Lp);
+        double* const p[7] = {pad.data(),          pad.data() + Lp,     pad.data() + 2 * Lp, pad.data() + 3 * Lp,
+                              pad.data() + 4 * Lp, pad.data() + 5 * Lp, pad.data() + 6 * Lp};
+        const double* const src[6] = {x0, x1, x2, x3, z, zp};
+        for (int a = 0; a < 6; ++a)
+            for (std::size_t l = 0; l < Lp; ++l) p[a][l] = src[a][std::min(l, L - 1)];
+        const double *pz = p[4], *pzp = p[5];
         for (long q = 0; q < n_sub; ++q) { // lanes innermost: GCC vectorises only innermost loops here
             const double f0 = double(q) * inv, f1 = double(q + 1) * inv;
             const bool last = q + 1 == n_sub;
 #pragma omp simd
-            for (std::size_t l = 0; l < L; ++l) {
-                const double dz = z[l] - zp[l];
-                const double z0 = zp[l] + dz * f0;
-                const double z1 = last ? z[l] : zp[l] + dz * f1;
-                advance_lane<RK4>(c, x0, x1, x2, x3, l, z0, z1, h);
+            for (std::size_t l = 0; l < Lp; ++l) {
+                const double dz = pz[l] - pzp[l];
+                const double z0 = pzp[l] + dz * f0;
+                const double z1 = last ? pz[l] : pzp[l] + dz * f1;
+                advance_lane<RK4>(c, p[0], p[1], p[2], p[3], l, z0, z1, h);
             }
         }
 #pragma omp simd
-        for (std::size_t l = 0; l < L; ++l) out[l] = bold_lane(c, x0, x1, x2, x3, l);
+        for (std::size_t l = 0; l < Lp; ++l) p[6][l] = bold_lane(c, p[0], p[1], p[2], p[3], l);
+        double* const dst[5] = {x0, x1, x2, x3, out};
+        const int from[5] = {0, 1, 2, 3, 6};
+        for (int a = 0; a < 5; ++a) std::copy(p[from[a]], p[from[a]] + L, dst[a]);
     }
 
   public:

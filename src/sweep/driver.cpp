@@ -10,6 +10,7 @@
 #include "nmsweep/sweep/features.hpp"
 #include "nmsweep/sweep/plan.hpp"
 #include "nmsweep/sweep/reducers.hpp"
+#include "nmsweep/sweep/shard.hpp"
 #include "observation.hpp"
 #include "run_output.hpp"
 #include "sweep_observer.hpp"
@@ -22,11 +23,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <cstring>
 
 namespace nms {
 
@@ -111,7 +114,7 @@ void write_structure(h5::result_writer& w, const sweep_spec& s, const connectome
 template <class T>
 run_result run_one_batch(h5::result_writer& w, const sweep_spec& s, const connectome& net, run_reducers& R,
                          observations& obsv, const run_options& opt, const std::string& backend,
-                         std::size_t first, std::size_t count, attractor_table& atab) {
+                         std::size_t first, std::size_t count) {
     const std::size_t nn = net.n, nv = find_model(s.model).states.size();
     batch b = make_batch(s, net, first, count);
     b.first_instance = first;
@@ -125,6 +128,7 @@ run_result run_one_batch(h5::result_writer& w, const sweep_spec& s, const connec
                           s.timeseries.enabled ? s.timeseries.every : 0);
     R.add_channels(obs, obsv);
     run_result res = run_batch<T>(b, opt, &obs, backend);
+    if (res.interrupted) return res; // (its results are void)
 
     std::vector<double> buf;
     for (auto& red : R.all) {
@@ -138,10 +142,6 @@ run_result run_one_batch(h5::result_writer& w, const sweep_spec& s, const connec
                 if (res.diverged_step[q] >= 0)
                     std::fill(buf.begin() + long(q * m), buf.begin() + long((q + 1) * m),
                               red->diverged_value(k));
-            }
-            if (red.get() == R.attractor && k < 4) {
-                auto& dst = k == 0 ? atab.cls : k == 1 ? atab.amplitude : k == 2 ? atab.frequency : atab.mean;
-                std::copy(buf.begin(), buf.begin() + long(count), dst.begin() + long(first));
             }
             w.write_points(outs[k].name, first, count, buf.data());
         }
@@ -168,100 +168,117 @@ run_result run_one_batch(h5::result_writer& w, const sweep_spec& s, const connec
     return res;
 }
 
-template <class T>
-void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& net,
-                 const std::vector<input_record>& inputs) {
-    const std::string backend = choose_backend(r.backend);
-    const std::string out = r.output.empty() ? s.output_path : r.output;
-    const std::size_t total = n_points(s);
-    const int threads = r.threads > 0 ? r.threads : omp_get_max_threads();
-    const run_identity id = identity_of(s, r.precision, inputs);
-    check_output_path(out, s, inputs);
-    std::error_code ec;
-    bool resume = r.resume && std::filesystem::exists(out, ec);
-    if (r.resume && !resume && !r.quiet)
-        std::fprintf(stderr, "nmsweep: nothing to resume at %s: starting the run\n", out.c_str());
-
-    // Reducers (built before the file, so that a bad option leaves none behind).
-    run_reducers R = make_reducers(s);
-    // [output.bold] and [[output.sensors]]: their reducers join the others.
-    observations obsv(s, net);
-    obsv.take_reducers(R.all);
-    for (auto& red : R.all) red->reset(1, int(net.n));
-    check_resources(s, out, result_bytes(s, net, R.all, R.want_final), resume, R.attractor != nullptr);
-
-    h5::result_writer w =
-        resume ? h5::result_writer::resume(out)
-               : h5::result_writer::create(out, result_axes(s), net.n, net.labels, r.overwrite);
-    if (resume) check_resumable(w, s, id);
-    if (!resume) {
-        write_provenance(w, s, net, r, id, backend, threads);
-        write_structure<T>(w, s, net, R, obsv);
-        w.seal();
-    }
-    // The attractor results of every point, for the maps at the end (those
-    // of an interrupted run come back from its file).
-    attractor_table atab;
-    if (R.attractor) {
-        atab.resize(total);
-        if (resume) {
-            atab.cls = w.read_all("features/attractor_class");
-            atab.amplitude = w.read_all("features/amplitude");
-            atab.frequency = w.read_all("features/frequency");
-            atab.mean = w.read_all("features/attractor_mean");
-        }
-    }
-    std::vector<std::uint8_t> done = w.done_mask();
-    long n_div = 0; // diverged points, including those of an earlier run being resumed
-    if (resume) {
-        const auto d = w.read_all("status/diverged_step");
-        for (std::size_t k = 0; k < d.size(); ++k) n_div += done[k] && d[k] >= 0;
-    }
-    std::size_t n_done = std::size_t(std::count(done.begin(), done.end(), 1));
-    const double work_per_point = double(net.n) * double(n_steps(s));
-    progress prog(total, work_per_point, r.quiet);
-    prog.set_start(n_done);
-
-    reduce_on_device<T>(s, R, obsv, backend);
-
-    const std::size_t bs = batch_size(r, s, net, R.all, backend, threads);
-    run_options opt;
-    opt.threads = threads;
-    opt.devices = r.devices;
-    opt.mapping = r.gpu_mapping == "node"       ? gpu_mapping::node
-                  : r.gpu_mapping == "instance" ? gpu_mapping::instance
-                                                : gpu_mapping::automatic;
-    std::set<std::string> mappings; // CUDA: the mappings the batches ran with
-
-    const auto t0 = clock_type::now();
+// What a run adds up for the result's provenance.
+struct run_totals {
+    clock_type::time_point t0 = clock_type::now();
     double node_steps = 0;
+    long diverged = 0; // diverged points, including those of an earlier run being resumed
+    std::set<std::string> mappings; // CUDA: the mappings the batches ran with
+};
+
+// The points this process fills: the whole grid, or a shard's range.
+struct point_range {
+    std::size_t first = 0, end = 0;
+    shard_id shard;
+};
+
+point_range range_of(const sweep_spec& s, const connectome& net, const shard_id& shard) {
+    point_range g{0, n_points(s), shard};
+    if (!shard) return g;
+    const auto b = shard_bounds(point_costs(s, net), shard.count);
+    g.first = b[std::size_t(shard.index)];
+    g.end = b[std::size_t(shard.index) + 1];
+    return g;
+}
+
+// A part file records its shard; resuming it as another shard (or a part
+// as the whole run) would mix ranges.
+void check_shard(const h5::result_writer& w, const point_range& g) {
+    const std::string was = w.string_attr("", "shard", "");
+    const std::string now = g.shard ? std::to_string(g.shard.index) + "/" + std::to_string(g.shard.count) : "";
+    if (was != now)
+        throw input_error(w.path() + ": --resume: the file holds " +
+                          (was.empty() ? std::string("a whole run") : "shard " + was) + ", this run is " +
+                          (now.empty() ? std::string("the whole run") : "shard " + now));
+}
+
+// The batch size that keeps a batch within --checkpoint-minutes (the work a
+// stop or a kill can lose), from the seconds per point measured so far.
+class checkpoint_sizer {
+  public:
+    checkpoint_sizer(const sweep_request& r, std::size_t base, double guess_s_per_point, int threads)
+        : base_(base), minutes_(r.checkpoint_minutes), s_per_point_(guess_s_per_point),
+          floor_(std::min(base, std::size_t(std::max(threads, 1)) * 16)) {}
+    std::size_t next() const {
+        if (minutes_ <= 0 || !(s_per_point_ > 0)) return base_;
+        const double fit = minutes_ * 60 / s_per_point_;
+        return fit >= double(base_) ? base_ : std::max(floor_, std::size_t(fit));
+    }
+    void measured(double seconds, std::size_t points) {
+        if (points > 0 && seconds > 0) s_per_point_ = seconds / double(points);
+    }
+
+  private:
+    std::size_t base_;
+    double minutes_, s_per_point_;
+    std::size_t floor_;
+};
+
+[[noreturn]] void throw_interrupted(const std::string& out, std::size_t done, std::size_t total) {
+    throw interrupted("stopped by " + std::string(strsignal(stop_requested.load())) + ": " +
+                      std::to_string(done) + " of " + std::to_string(total) + " points are in " + out +
+                      "; rerun with --resume to continue");
+}
+
+// Computes the points of [g.first, g.end) not yet done, batch by batch, each
+// marked done once its data are durable.
+template <class T>
+void compute_points(const sweep_request& r, h5::result_writer& w, const sweep_spec& s, const connectome& net,
+                    run_reducers& R, observations& obsv, const run_options& opt, const std::string& backend,
+                    const point_range& g, std::vector<std::uint8_t>& done, run_totals& tot) {
+    const double work_per_point = double(net.n) * double(n_steps(s));
+    std::size_t n_done = std::size_t(std::count(done.begin() + long(g.first), done.begin() + long(g.end), 1));
+    progress prog(g.end - g.first, work_per_point, r.quiet);
+    prog.set_start(n_done);
+    // (the rates `check` assumes per CPU thread; a GPU's first batch is its own size)
+    const double guess = backend == "cuda" ? 0 : work_per_point / ((s.precision == "double" ? 3e7 : 8e7) * opt.threads);
+    checkpoint_sizer sizer(r, batch_size(r, s, net, R.all, backend, opt.threads), guess, opt.threads);
     long batches = 0;
-    std::size_t i = 0;
-    while (i < total) {
+    for (std::size_t i = g.first; i < g.end;) {
         if (done[i]) {
             ++i;
             continue;
         }
+        if (stop_requested.load()) throw_interrupted(w.path(), n_done, g.end - g.first);
+        const std::size_t end = batch_end(s, i, std::min(sizer.next(), g.end - i)); // (one network per batch)
         std::size_t j = i;
-        const std::size_t end = batch_end(s, i, std::min(bs, total - i)); // (one network per batch)
         while (j < end && !done[j]) ++j;
         const std::size_t count = j - i;
-        run_result res = run_one_batch<T>(w, s, net, R, obsv, opt, backend, i, count, atab);
-        if (!res.mapping.empty()) mappings.insert(res.mapping);
-        node_steps += double(count) * work_per_point;
+        const auto t0 = clock_type::now();
+        run_result res = run_one_batch<T>(w, s, net, R, obsv, opt, backend, i, count);
+        if (res.interrupted) throw_interrupted(w.path(), n_done, g.end - g.first);
+        sizer.measured(std::chrono::duration<double>(clock_type::now() - t0).count(), count);
+        if (!res.mapping.empty()) tot.mappings.insert(res.mapping);
+        tot.node_steps += double(count) * work_per_point;
         w.mark_done(i, count); // the points' data are durable before they count as done
-        for (long d : res.diverged_step) n_div += d >= 0;
+        for (long d : res.diverged_step) tot.diverged += d >= 0;
         std::fill(done.begin() + long(i), done.begin() + long(j), 1);
         n_done += count;
-        prog.update(n_done, n_done == total);
+        prog.update(n_done, n_done == g.end - g.first);
         i = j;
-        if (r.stop_after_batches >= 0 && ++batches >= r.stop_after_batches && n_done < total)
+        if (r.stop_after_batches >= 0 && ++batches >= r.stop_after_batches && n_done < g.end - g.first)
             return; // as if killed: the file stays incomplete
     }
-    // Refinement runs when the grid is done (again on resume: its points are
-    // not marked done one by one, and it takes a fraction of the grid's time).
+}
+
+// All points done: the maps of the whole grid (refinement, attractor and
+// seizure maps) and the run's totals, under the writer's undo journal.
+template <class T>
+void finish_result(const sweep_request& r, h5::result_writer& w, const sweep_spec& s, const connectome& net,
+                   const run_reducers& R, const run_options& opt, const std::string& backend,
+                   const point_range& g, const attractor_table& atab, run_totals& tot) {
     refine_result refined;
-    if (R.attractor && s.attractor.refine) {
+    if (!g.shard && R.attractor && s.attractor.refine) {
         if (!r.quiet) std::fprintf(stderr, "nmsweep: refining the attractor boundaries\n");
         refined = refine_grid<T>(r, s, net, opt, backend, atab);
         std::size_t ok = 0;
@@ -270,26 +287,110 @@ void run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
             std::fprintf(stderr,
                          "nmsweep: %zu boundaries (%zu within tol) from %zu more points in %zu rounds\n",
                          refined.boundaries.size(), ok, refined.samples.size(), refined.rounds);
-        node_steps += work_per_point * double(refined.samples.size() * grid_layout_of(s).n_ic);
+        tot.node_steps +=
+            double(net.n) * double(n_steps(s)) * double(refined.samples.size() * grid_layout_of(s).n_ic);
     }
     w.begin_final_writes();
-    if (R.attractor) write_attractor_maps(w, s, atab);
-    if (R.attractor && s.attractor.refine) write_refined_boundaries(w, s, refined);
-    write_seizure_maps(w, s);
-    const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+    if (!g.shard) { // (a part holds a range: the maps belong to the merged file)
+        if (R.attractor) write_attractor_maps(w, s, atab);
+        if (R.attractor && s.attractor.refine) write_refined_boundaries(w, s, refined);
+        write_seizure_maps(w, s);
+    }
+    const double wall = std::chrono::duration<double>(clock_type::now() - tot.t0).count();
     w.set_attr("", "wall_seconds", wall);
-    w.set_attr("", "node_steps_per_second", wall > 0 ? node_steps / wall : 0.0);
-    w.set_attr("", "diverged_points", n_div);
-    if (!mappings.empty()) {
+    w.set_attr("", "node_steps_per_second", wall > 0 ? tot.node_steps / wall : 0.0);
+    w.set_attr("", "diverged_points", tot.diverged);
+    if (!tot.mappings.empty()) {
         std::string m;
-        for (const auto& k : mappings) m += (m.empty() ? "" : ",") + k;
+        for (const auto& k : tot.mappings) m += (m.empty() ? "" : ",") + k;
         w.set_attr("", "gpu_mapping", m);
     }
     w.finish();
-    if (!r.quiet) {
-        std::fprintf(stderr, "nmsweep: wrote %s: %zu points, %ld diverged, %.1f s, %.2e node-steps/s\n",
-                     out.c_str(), total, n_div, wall, wall > 0 ? node_steps / wall : 0.0);
+    if (r.quiet) return;
+    std::fprintf(stderr, "nmsweep: wrote %s: %zu points, %ld diverged, %.1f s, %.2e node-steps/s\n",
+                 w.path().c_str(), g.end - g.first, tot.diverged, wall, wall > 0 ? tot.node_steps / wall : 0.0);
+    if (g.shard)
+        std::fprintf(stderr, "nmsweep: part %ld of %ld (points %zu .. %zu); when all parts are done: nmsweep "
+                             "merge RESULT.h5 %s ...\n",
+                     g.shard.index, g.shard.count, g.first, g.end - 1, w.path().c_str());
+}
+
+// Opens the result: a new file with its whole structure, or the file of an
+// interrupted run (--resume) after checking it is this run's.
+template <class T>
+h5::result_writer open_result(const sweep_request& r, const sweep_spec& s, const connectome& net,
+                              run_reducers& R, const observations& obsv, const run_identity& id,
+                              const std::string& out, bool resume, const point_range& g,
+                              const std::string& backend, int threads) {
+    h5::result_writer w = resume ? h5::result_writer::resume(out)
+                                 : h5::result_writer::create(out, result_axes(s), net.n, net.labels, r.overwrite);
+    if (resume) {
+        check_resumable(w, s, id);
+        check_shard(w, g);
+        return w;
     }
+    write_provenance(w, s, net, r, id, backend, threads);
+    if (g.shard) {
+        w.set_attr("", "shard", std::to_string(g.shard.index) + "/" + std::to_string(g.shard.count));
+        w.set_attr("", "shard_first", long(g.first));
+        w.set_attr("", "shard_end", long(g.end));
+    }
+    if (!r.merge_parts.empty()) w.set_attr("", "merged_from", r.merge_parts);
+    write_structure<T>(w, s, net, R, obsv);
+    w.seal();
+    return w;
+}
+
+template <class T>
+bool run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& net,
+                 const std::vector<input_record>& inputs, const shard_id& shard) {
+    const std::string backend = choose_backend(r.backend);
+    std::string out = r.output.empty() ? s.output_path : r.output;
+    if (shard) out = part_path(out, shard);
+    const int threads = r.threads > 0 ? r.threads : omp_get_max_threads();
+    const run_identity id = identity_of(s, r.precision, inputs);
+    check_output_path(out, s, inputs);
+    std::error_code ec;
+    const bool resume = r.resume && std::filesystem::exists(out, ec);
+    if (r.resume && !resume && !r.quiet)
+        std::fprintf(stderr, "nmsweep: nothing to resume at %s: starting the run\n", out.c_str());
+    const point_range g = range_of(s, net, shard);
+    for (const auto& p : r.merge_parts) check_mergeable(p, s, id);
+
+    // Reducers (built before the file, so that a bad option leaves none behind).
+    run_reducers R = make_reducers(s);
+    // [output.bold] and [[output.sensors]]: their reducers join the others.
+    observations obsv(s, net);
+    obsv.take_reducers(R.all);
+    for (auto& red : R.all) red->reset(1, int(net.n));
+    check_resources(s, out, result_bytes(s, net, R.all, R.want_final), resume, R.attractor != nullptr);
+    h5::result_writer w = open_result<T>(r, s, net, R, obsv, id, out, resume, g, backend, threads);
+
+    run_totals tot;
+    std::vector<std::uint8_t> done = w.done_mask();
+    if (resume) {
+        const auto d = w.read_all("status/diverged_step");
+        for (std::size_t k = g.first; k < g.end; ++k) tot.diverged += done[k] && d[k] >= 0;
+    }
+    reduce_on_device<T>(s, R, obsv, backend);
+    run_options opt;
+    opt.threads = threads;
+    opt.devices = r.devices;
+    opt.stop = &stop_requested;
+    opt.mapping = r.gpu_mapping == "node"       ? gpu_mapping::node
+                  : r.gpu_mapping == "instance" ? gpu_mapping::instance
+                                                : gpu_mapping::automatic;
+    if (!r.merge_parts.empty())
+        tot.diverged += long(copy_parts(w, r.merge_parts, point_datasets(s, R), series_points(s), series_length(s),
+                                        net.n, done));
+    else
+        compute_points<T>(r, w, s, net, R, obsv, opt, backend, g, done, tot);
+    if (std::count(done.begin() + long(g.first), done.begin() + long(g.end), 1) != long(g.end - g.first))
+        return false; // (merge: parts missing)
+    attractor_table atab; // every point's attractor results, for the maps at the end
+    if (R.attractor && !g.shard) atab = read_attractor_table(w);
+    finish_result<T>(r, w, s, net, R, opt, backend, g, atab, tot);
+    return true;
 }
 
 template <class T>
@@ -370,17 +471,42 @@ void print_warnings(const sweep_spec& s) {
 
 } // namespace
 
-void run_sweep(const sweep_request& req) {
+std::atomic<int> stop_requested{0};
+
+namespace {
+
+// SIGTERM (Slurm's preemption and time limit), SIGINT (Ctrl-C) and SIGUSR1
+// (Slurm's warning, --signal): stop at the next step boundary. A second
+// signal of the same kind kills at once (SA_RESETHAND): the file is safe.
+void on_stop_signal(int sig) { stop_requested.store(sig); }
+
+void catch_stop_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGTERM, SIGINT, SIGUSR1}) sigaction(sig, &sa, nullptr);
+}
+
+} // namespace
+
+bool run_sweep(const sweep_request& req) {
     input_log log; // every input file the spec names, for the result's provenance
     const sweep_spec s = load_spec(req.spec_path);
     print_warnings(s);
     const connectome net = load_network(s);
     sweep_request r = req;
     if (r.precision.empty()) r.precision = s.precision;
-    if (r.precision == "double")
-        run_sweep_t<double>(r, s, net, log.records());
-    else
-        run_sweep_t<float>(r, s, net, log.records());
+    // --shard I/N, or the task of a Slurm job array (a merge is never a shard)
+    const shard_id shard = !r.shard.empty()          ? parse_shard(r.shard)
+                           : r.merge_parts.empty() ? shard_from_environment()
+                                                   : shard_id{};
+    if (shard.count > long(n_points(s)))
+        throw input_error("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + ": the grid has only " +
+                          std::to_string(n_points(s)) + " points; use at most that many shards");
+    catch_stop_signals();
+    if (r.precision == "double") return run_sweep_t<double>(r, s, net, log.records(), shard);
+    return run_sweep_t<float>(r, s, net, log.records(), shard);
 }
 
 void simulate_point(const sweep_request& req, long every) {

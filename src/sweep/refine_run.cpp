@@ -1,6 +1,9 @@
 #include "run_parts.hpp"
 
+#include "nmsweep/core/error.hpp"
+
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 namespace nms {
@@ -93,6 +96,10 @@ refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const con
                                   R.on_observable(obsv), first);
             R.add_channels(obs, obsv);
             const run_result res = run_batch<T>(b, opt, &obs, backend);
+            if (res.interrupted) // (a refinement is redone whole on --resume)
+                throw interrupted(std::string("stopped by ") + strsignal(stop_requested.load()) +
+                                  " while refining the boundaries; every grid point is in the file: rerun "
+                                  "with --resume to refine");
             for (std::size_t k = 0; k < 4; ++k) {
                 auto& dst = k == 0 ? sub.cls : k == 1 ? sub.amplitude : k == 2 ? sub.frequency : sub.mean;
                 for (std::size_t q = 0; q < count; ++q) {

@@ -58,34 +58,58 @@ void check_output_path(const std::string& out, const sweep_spec& s, const std::v
                               f.path + "); choose another path");
 }
 
-void check_resumable(const h5::result_writer& w, const sweep_spec& s, const run_identity& id) {
-    const std::string& out = w.path();
-    auto attr = [&](const char* key) { return w.string_attr("", key, "(none recorded)"); };
-    const std::string fix = "; run without --resume (and with --overwrite) to start again";
+namespace {
+
+// The same spec text, precision, noise stream and input file contents as
+// the run recorded in `file` (attr: its root attributes); `verb` and `fix`
+// make the message.
+template <class Attr>
+void check_same_run(const std::string& file, const std::string& verb, Attr attr, const sweep_spec& s,
+                    const run_identity& id, const std::string& fix) {
     if (attr("spec") != s.text)
-        throw input_error(out + ": --resume: the result was made from a different spec than " + s.path + fix);
+        throw input_error(file + ": " + verb + ": the result was made from a different spec than " + s.path +
+                          fix);
     if (attr("precision") != id.precision)
-        throw input_error(out + ": --resume: the result was computed in " + attr("precision") +
+        throw input_error(file + ": " + verb + ": the result was computed in " + attr("precision") +
                           " precision, this run would use " + id.precision + " (give --precision " +
                           attr("precision") + ")" + fix);
     if (attr("noise_stream") != id.noise_stream)
-        throw input_error(out + ": --resume: the result used the noise stream " + attr("noise_stream") +
+        throw input_error(file + ": " + verb + ": the result used the noise stream " + attr("noise_stream") +
                           ", this nmsweep generates " + id.noise_stream + fix);
     const std::string old = attr("input_sha256");
     if (old != id.input_digests) {
         std::string what;
-        std::istringstream a(old), b(id.input_digests);
+        std::istringstream b(id.input_digests);
         for (std::string x, y; std::getline(b, y);) {
             bool same = false;
             std::istringstream a2(old);
             while (std::getline(a2, x)) same = same || x == y;
             if (!same) what += "\n  now:    " + y;
         }
-        throw input_error(out +
-                          ": --resume: the input files differ from those the result was made from "
-                          "(SHA-256  file):" +
+        throw input_error(file + ": " + verb +
+                          ": the input files differ from those the result was made from (SHA-256  file):" +
                           what + "\n  recorded:\n" + old + "restore the inputs" + fix);
     }
+}
+
+} // namespace
+
+void check_resumable(const h5::result_writer& w, const sweep_spec& s, const run_identity& id) {
+    auto attr = [&](const char* key) { return w.string_attr("", key, "(none recorded)"); };
+    check_same_run(w.path(), "--resume", attr, s, id,
+                   "; run without --resume (and with --overwrite) to start again");
+}
+
+void check_mergeable(const std::string& part, const sweep_spec& s, const run_identity& id) {
+    auto attr = [&](const char* key) {
+        try {
+            return h5::read_string_attr(part, "", key);
+        } catch (const input_error&) {
+            return std::string("(none recorded)");
+        }
+    };
+    check_same_run(part, "merge", attr, s, id,
+                   "; merge only the parts of one run (its spec, precision and inputs as they were)");
 }
 
 void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net,
@@ -94,6 +118,7 @@ void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectom
     w.set_attr("", "model", s.model);
     w.set_attr("", "coupling", s.coupling);
     w.set_attr("", "spec", s.text);
+    w.set_attr("", "spec_sha256", sha256_hex(s.text));
     w.set_attr("", "spec_path", std::filesystem::absolute(s.path).string());
     w.set_attr("", "connectome", net.source);
     w.set_attr("", "observable", s.observable);

@@ -116,6 +116,24 @@ void check_resources(const sweep_spec& s, const std::string& out, double file_by
                           human_bytes(free) + " is free there; free space, or choose a path on another disk");
 }
 
+std::vector<std::string> point_datasets(const sweep_spec& s, const run_reducers& R) {
+    (void)s;
+    std::vector<std::string> names;
+    for (const auto& red : R.all)
+        for (const auto& o : red->outputs()) names.push_back(o.name);
+    if (R.want_final) names.push_back("features/final_state");
+    return names;
+}
+
+attractor_table read_attractor_table(const h5::result_writer& w) {
+    attractor_table t;
+    t.cls = w.read_all("features/attractor_class");
+    t.amplitude = w.read_all("features/amplitude");
+    t.frequency = w.read_all("features/frequency");
+    t.mean = w.read_all("features/attractor_mean");
+    return t;
+}
+
 std::size_t batch_size(const sweep_request& r, const sweep_spec& s, const connectome& net,
                        const std::vector<std::unique_ptr<reducer>>& reds, const std::string& backend,
                        int threads) {

@@ -5,6 +5,7 @@
 // the reducers of a spec's features, batch sizes, the result's size on disk.
 
 #include "nmsweep/engine/batch.hpp"
+#include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/plan.hpp"
@@ -14,6 +15,7 @@
 #include "observation.hpp"
 #include "sweep_observer.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -95,6 +97,22 @@ inline bool reduce_on_device(const sweep_spec& s, run_reducers& R, observations&
     for (auto& red : R.all) red->set_results_only(device);
     return device;
 }
+
+// Set to the signal number by SIGTERM, SIGINT or SIGUSR1 during a run
+// (driver.cpp); backends stop at the next step boundary (run_options::stop).
+extern std::atomic<int> stop_requested;
+
+// The grid-shaped datasets a batch writes (status/diverged_step apart).
+std::vector<std::string> point_datasets(const sweep_spec& s, const run_reducers& R);
+
+// The attractor results of every point, from the result file.
+attractor_table read_attractor_table(const h5::result_writer& w);
+
+// merge.cpp: copies the points done in each part (and not in `done`) into
+// w, data then flags, and sets them in `done`; returns how many diverged.
+std::size_t copy_parts(h5::result_writer& w, const std::vector<std::string>& parts,
+                       const std::vector<std::string>& datasets, const std::vector<std::size_t>& series,
+                       std::size_t series_len, std::size_t n_nodes, std::vector<std::uint8_t>& done);
 
 // [output.attractor] refine: bisects the finished grid's boundaries
 // (refine.hpp), running each round's points with all their initial

@@ -22,10 +22,23 @@ struct sweep_request {
     bool quiet = false;
     std::size_t point = 0;        // simulate: which grid point
     long stop_after_batches = -1; // testing: simulate a killed run after this many batches
+    std::string shard;            // "I/N": this process runs shard I of N (0-based) into a part file
+    double checkpoint_minutes = 10; // the longest a batch may run (the work a stop can lose); <= 0: no bound
+    std::vector<std::string> merge_parts; // merge: the points come from these files, not computed
 };
 
-// `nmsweep run`: all grid points, features streamed to the result file.
-void run_sweep(const sweep_request& r);
+// `nmsweep run`: all grid points (or a shard's: r.shard, or a Slurm job
+// array's task), features streamed to the result file (a shard's part file:
+// shard.hpp). Returns whether every point of the range is done. Throws
+// interrupted when SIGTERM, SIGINT or SIGUSR1 stopped it.
+bool run_sweep(const sweep_request& r);
+
+// `nmsweep merge OUT PART...`: one result file from the parts of a campaign
+// (part files, or incomplete results, of the same spec and inputs), its
+// datasets identical to those of one uncut run; parts may be folders (every
+// *.part*of*.h5 in them). Returns false when points are still missing (the
+// file is then incomplete, and `run --resume` or another merge completes it).
+bool merge_results(const std::string& out, const std::vector<std::string>& parts, const sweep_request& r);
 
 // `nmsweep simulate`: one parameter point (the first grid point, or the spec
 // without its axes), full time series of every state variable.
