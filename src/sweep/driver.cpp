@@ -315,6 +315,16 @@ void finish_result(const sweep_request& r, h5::result_writer& w, const sweep_spe
                      g.shard.index, g.shard.count, g.first, g.end - 1, w.path().c_str());
 }
 
+// --resume of a finished run (a requeued job that had finished): nothing
+// to do, when the file is this run's.
+bool already_complete(const std::string& out, const sweep_spec& s, const run_identity& id, bool quiet) {
+    h5::read_through(out); // (a damaged file: one clear error)
+    if (h5::read_number_attr(out, "", "complete") != 1) return false;
+    check_recorded_run(out, "--resume", s, id);
+    if (!quiet) std::fprintf(stderr, "nmsweep: %s is complete: nothing to resume\n", out.c_str());
+    return true;
+}
+
 // Opens the result: a new file with its whole structure, or the file of an
 // interrupted run (--resume) after checking it is this run's.
 template <class T>
@@ -355,7 +365,8 @@ bool run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
     if (r.resume && !resume && !r.quiet)
         std::fprintf(stderr, "nmsweep: nothing to resume at %s: starting the run\n", out.c_str());
     const point_range g = range_of(s, net, shard);
-    for (const auto& p : r.merge_parts) check_mergeable(p, s, id);
+    if (resume && already_complete(out, s, id, r.quiet)) return true;
+    for (const auto& p : r.merge_parts) check_recorded_run(p, "merge", s, id);
 
     // Reducers (built before the file, so that a bad option leaves none behind).
     run_reducers R = make_reducers(s);

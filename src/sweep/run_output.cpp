@@ -100,7 +100,8 @@ void check_resumable(const h5::result_writer& w, const sweep_spec& s, const run_
                    "; run without --resume (and with --overwrite) to start again");
 }
 
-void check_mergeable(const std::string& part, const sweep_spec& s, const run_identity& id) {
+void check_recorded_run(const std::string& part, const std::string& verb, const sweep_spec& s,
+                        const run_identity& id) {
     auto attr = [&](const char* key) {
         try {
             return h5::read_string_attr(part, "", key);
@@ -108,8 +109,9 @@ void check_mergeable(const std::string& part, const sweep_spec& s, const run_ide
             return std::string("(none recorded)");
         }
     };
-    check_same_run(part, "merge", attr, s, id,
-                   "; merge only the parts of one run (its spec, precision and inputs as they were)");
+    check_same_run(part, verb, attr, s, id,
+                   verb == "merge" ? "; merge only the parts of one run (its spec, precision and inputs as they were)"
+                                   : "; run without --resume (and with --overwrite) to start again");
 }
 
 void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net,

@@ -34,9 +34,11 @@ void check_output_path(const std::string& out, const sweep_spec& s, const std::v
 // what differs and what to do.
 void check_resumable(const h5::result_writer& w, const sweep_spec& s, const run_identity& id);
 
-// The same for a part of a merge (merge.cpp): the part file must come from
-// this spec, precision, noise stream and input file contents.
-void check_mergeable(const std::string& part, const sweep_spec& s, const run_identity& id);
+// The same for a file read, not opened for writing (a part of a merge, verb
+// "merge"; a complete result given to --resume): it must come from this
+// spec, precision, noise stream and input file contents.
+void check_recorded_run(const std::string& file, const std::string& verb, const sweep_spec& s,
+                        const run_identity& id);
 
 void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net,
                       const sweep_request& r, const run_identity& id, const std::string& backend,
