@@ -105,8 +105,16 @@ TEST(cli, resume_gives_identical_results) {
     for (const char* name : {"features/mean", "features/std", "features/min", "features/max",
                              "features/network_std", "features/final_state", "status/diverged_step"})
         EXPECT_EQ(read(full, name), read(part, name)) << name;
-    // A finished file cannot be resumed.
-    EXPECT_NE(sh("run -q --resume " + data + "/cli/small_jr.toml -o " + part.string()).code, 0);
+    // --resume of a finished file (a requeued job that had finished): nothing to do, exit 0, unchanged.
+    const auto before = read(part, "features/mean");
+    r = sh("run --resume " + data + "/cli/small_jr.toml -o " + part.string());
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("nothing to resume"), std::string::npos) << r.output;
+    EXPECT_EQ(read(part, "features/mean"), before);
+    // ... but only of this run's file.
+    r = sh("run -q --resume --precision double " + data + "/cli/small_jr.toml -o " + part.string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("precision"), std::string::npos) << r.output;
 }
 
 TEST(cli, results_do_not_depend_on_threads) {

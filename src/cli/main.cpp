@@ -3,6 +3,7 @@
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/models/registry.hpp"
 #include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/shard.hpp"
 
 #include <CLI/CLI.hpp>
 #include <hdf5.h>
@@ -161,8 +162,10 @@ int main(int argc, char** argv) {
     std::string file;
     auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
     check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
-    auto* info = app.add_subcommand("info", "describe a result file");
-    info->add_option("file", file, "result file (HDF5)")->required();
+    std::vector<std::string> info_files;
+    auto* info = app.add_subcommand("info", "describe a result file, or a campaign's files (parts, a folder of them)");
+    info->add_option("file", info_files, "result file (HDF5); several files or a folder: the campaign's state")
+        ->required();
     std::string model_name;
     auto* models = app.add_subcommand("models", "list models with their variables, parameters and defaults");
     models->add_option("name", model_name, "one model, in full");
@@ -191,7 +194,9 @@ int main(int argc, char** argv) {
         else if (*check)
             std::cout << nms::check_spec(req.spec_path);
         else if (*info)
-            std::cout << nms::h5::describe(file);
+            std::cout << (info_files.size() == 1 && !std::filesystem::is_directory(info_files[0])
+                              ? nms::h5::describe(info_files[0])
+                              : nms::describe_campaign(info_files));
         else if (*models) {
             if (!model_name.empty())
                 print_model(nms::find_model(model_name), true);

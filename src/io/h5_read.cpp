@@ -236,7 +236,15 @@ void describe_progress(hid_t f, const std::string& path, bool ours, std::size_t&
         bool complete = root_has("complete") && attr_number(f, "complete", path, "the root group") != 0;
         char pct[32];
         std::snprintf(pct, sizeof pct, "%.1f%%", n_points ? 100.0 * double(done) / double(n_points) : 0.0);
-        if (complete)
+        if (root_has("shard")) { // a part of a campaign: its range counts
+            const auto first = std::size_t(attr_number(f, "shard_first", path, "the root group"));
+            const auto end = std::size_t(attr_number(f, "shard_end", path, "the root group"));
+            o << "Part: shard " << attr_string(f, "shard", path, "the root group") << " of a campaign, points "
+              << first << " .. " << end - 1 << " of the grid's " << n_points
+              << " (`nmsweep merge RESULT.h5 PARTS...` joins the parts).\n";
+            o << "State: " << (complete ? "complete" : "INCOMPLETE (stopped or still running)") << "; " << done
+              << " of its " << end - first << " points finished.\n";
+        } else if (complete)
             o << "State: complete; " << done << " of " << n_points << " parameter points finished.\n";
         else
             o << "State: INCOMPLETE (the run stopped or is still running); " << done << " of " << n_points

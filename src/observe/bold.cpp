@@ -375,28 +375,19 @@ class bold_reducer final : public reducer {
         const balloon<double> c = c_;
         const long n_sub = gr_.n_sub;
         const double h = gr_.h_s, inv = 1.0 / double(n_sub);
-        if (!per_.empty()) { // swept constants: one set per instance
-            const balloon<double>* cs = &per_[i0];
-            for (long q = 0; q < n_sub; ++q) {
-                const double f0 = double(q) * inv, f1 = double(q + 1) * inv;
-                const bool last = q + 1 == n_sub;
-                for (std::size_t l = 0; l < L; ++l) {
-                    const double dz = z[l] - zp[l];
-                    const double z0 = zp[l] + dz * f0;
-                    const double z1 = last ? z[l] : zp[l] + dz * f1;
-                    advance_lane<RK4>(cs[l], x0, x1, x2, x3, l, z0, z1, h);
-                }
-            }
-            for (std::size_t l = 0; l < L; ++l) out[l] = bold_lane(cs[l], x0, x1, x2, x3, l);
-            return;
-        }
-        // Whole groups of 8 lanes (the last lane repeated): a short block's
-        // last lanes would otherwise run GCC's scalar remainder loop, whose
-        // libm expm1 differs in the last bit from libmvec's vector one, and a
-        // point's BOLD would depend on where its batch was cut.
+        // One loop for fixed and swept constants (a set per lane), over whole
+        // groups of 8 lanes (the last lane repeated): a short block's last
+        // lanes, or swept constants, would otherwise run scalar code, whose
+        // libm expm1 differs in the last bit from libmvec's vector one, and
+        // a point's BOLD would depend on where its batch was cut or on
+        // whether its constants were swept.
         const std::size_t Lp = (L + 7) / 8 * 8;
         thread_local std::vector<double> pad;
+        thread_local std::vector<balloon<double>> cpad;
         pad.resize(7 * Lp);
+        cpad.resize(Lp);
+        for (std::size_t l = 0; l < Lp; ++l) cpad[l] = per_.empty() ? c : per_[i0 + std::min(l, L - 1)];
+        const balloon<double>* cl = cpad.data();
         double* const p[7] = {pad.data(),          pad.data() + Lp,     pad.data() + 2 * Lp, pad.data() + 3 * Lp,
                               pad.data() + 4 * Lp, pad.data() + 5 * Lp, pad.data() + 6 * Lp};
         const double* const src[6] = {x0, x1, x2, x3, z, zp};
@@ -411,11 +402,11 @@ class bold_reducer final : public reducer {
                 const double dz = pz[l] - pzp[l];
                 const double z0 = pzp[l] + dz * f0;
                 const double z1 = last ? pz[l] : pzp[l] + dz * f1;
-                advance_lane<RK4>(c, p[0], p[1], p[2], p[3], l, z0, z1, h);
+                advance_lane<RK4>(cl[l], p[0], p[1], p[2], p[3], l, z0, z1, h);
             }
         }
 #pragma omp simd
-        for (std::size_t l = 0; l < Lp; ++l) p[6][l] = bold_lane(c, p[0], p[1], p[2], p[3], l);
+        for (std::size_t l = 0; l < Lp; ++l) p[6][l] = bold_lane(cl[l], p[0], p[1], p[2], p[3], l);
         double* const dst[5] = {x0, x1, x2, x3, out};
         const int from[5] = {0, 1, 2, 3, 6};
         for (int a = 0; a < 5; ++a) std::copy(p[from[a]], p[from[a]] + L, dst[a]);

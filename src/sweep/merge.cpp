@@ -8,45 +8,18 @@
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/shard.hpp"
 #include "run_parts.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <regex>
 
 namespace nms {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// Files as given; a folder gives its *.part<I>of<N>.h5 files, in name order.
-std::vector<std::string> expand_parts(const std::vector<std::string>& args) {
-    static const std::regex part_name(R"(.*\.part[0-9]+of[0-9]+\.h5)");
-    std::vector<std::string> parts;
-    for (const auto& a : args) {
-        std::error_code ec;
-        if (fs::is_directory(a, ec)) {
-            std::vector<std::string> found;
-            for (const auto& e : fs::directory_iterator(a, ec))
-                if (e.is_regular_file() && std::regex_match(e.path().filename().string(), part_name))
-                    found.push_back(e.path().string());
-            if (found.empty()) throw input_error(a + ": merge: no part files (*.part<I>of<N>.h5) in this folder");
-            std::sort(found.begin(), found.end());
-            parts.insert(parts.end(), found.begin(), found.end());
-        } else if (fs::is_regular_file(a, ec)) {
-            parts.push_back(a);
-        } else {
-            throw input_error(a + ": merge: no such part file or folder");
-        }
-    }
-    for (std::size_t i = 0; i < parts.size(); ++i)
-        for (std::size_t j = 0; j < i; ++j)
-            if (fs::equivalent(parts[i], parts[j]))
-                throw input_error(parts[i] + ": merge: the same part is given twice");
-    return parts;
-}
 
 // "a .. b" ranges of the points no part holds (the first few).
 std::string missing_ranges(const std::vector<std::uint8_t>& held, std::size_t* n_missing) {
@@ -162,7 +135,7 @@ std::size_t copy_parts(h5::result_writer& w, const std::vector<std::string>& par
 }
 
 bool merge_results(const std::string& out, const std::vector<std::string>& args, const sweep_request& req) {
-    const std::vector<std::string> parts = expand_parts(args);
+    const std::vector<std::string> parts = campaign_files(args);
     if (parts.empty()) throw input_error("merge: no parts given");
     std::error_code ec;
     if (fs::exists(out, ec) && !req.overwrite)

@@ -6,7 +6,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <regex>
 
 namespace nms {
 
@@ -58,6 +60,32 @@ std::string part_path(const std::string& out, const shard_id& id) {
     const std::string name =
         stem + ".part" + std::to_string(id.index) + "of" + std::to_string(id.count) + ".h5";
     return (p.parent_path() / name).string();
+}
+
+std::vector<std::string> campaign_files(const std::vector<std::string>& args) {
+    namespace fs = std::filesystem;
+    static const std::regex part_name(R"(.*\.part[0-9]+of[0-9]+\.h5)");
+    std::vector<std::string> parts;
+    for (const auto& a : args) {
+        std::error_code ec;
+        if (fs::is_directory(a, ec)) {
+            std::vector<std::string> found;
+            for (const auto& e : fs::directory_iterator(a, ec))
+                if (e.is_regular_file() && std::regex_match(e.path().filename().string(), part_name))
+                    found.push_back(e.path().string());
+            if (found.empty()) throw input_error(a + ": no part files (*.part<I>of<N>.h5) in this folder");
+            std::sort(found.begin(), found.end());
+            parts.insert(parts.end(), found.begin(), found.end());
+        } else if (fs::is_regular_file(a, ec)) {
+            parts.push_back(a);
+        } else {
+            throw input_error(a + ": no such part file or folder");
+        }
+    }
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (fs::equivalent(parts[i], parts[j])) throw input_error(parts[i] + ": the same file is given twice");
+    return parts;
 }
 
 std::vector<double> point_costs(const sweep_spec& s, const connectome& net) {

@@ -57,6 +57,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace nms::h5 {
@@ -205,6 +206,18 @@ class point_reader {
     struct state;
     std::unique_ptr<state> s_;
 };
+
+// How far a result file is (a part of a campaign, a merged file); read in a
+// child process. Times in seconds since the epoch (0: not recorded).
+struct progress_record {
+    std::string path, shard, spec_sha256; // shard "I/N", or "" for a whole run
+    std::size_t points = 0, done = 0, diverged = 0;
+    std::size_t first = 0, end = 0; // the range of a part (the whole grid otherwise)
+    bool complete = false;
+    double created = 0, finished = 0, modified = 0;
+    std::vector<std::pair<std::size_t, std::size_t>> runs; // [a, b) of done points
+};
+progress_record read_progress(const std::string& path);
 
 // Plain-language description of a result file, for `nmsweep info FILE`.
 // Read in a child process (nmsweep/io/isolated.hpp): a damaged file gives

@@ -30,6 +30,16 @@ shard_id shard_from_environment();
 // The part file of a shard: <out stem>.part<I>of<N>.h5 beside `out`.
 std::string part_path(const std::string& out, const shard_id& id);
 
+// The files of a campaign as given (merge, info): files as they are, a
+// folder as its *.part<I>of<N>.h5 files in name order; input_error for a
+// missing path, a folder without parts or a file given twice.
+std::vector<std::string> campaign_files(const std::vector<std::string>& args);
+
+// A campaign's state from its files (`nmsweep info` on several files or a
+// folder): each file's range and progress, the points no file holds, the
+// shards never started, and the time left at the rate so far.
+std::string describe_campaign(const std::vector<std::string>& args);
+
 // The estimated work of each grid point, in node-steps plus edge-steps: the
 // lesions of a lesion axis change the edges a point integrates; everything
 // else a spec can sweep costs the same per point.
