@@ -3,6 +3,10 @@
 include(CheckLanguage)
 set(NMS_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
 set_property(CACHE NMS_CUDA PROPERTY STRINGS AUTO ON OFF)
+# MPI runs (`mpirun -n K nmsweep run`): on where Open MPI is found (Debian's
+# libopenmpi-dev); without it `nmsweep run` under mpirun says so.
+set(NMS_MPI "AUTO" CACHE STRING "Build the MPI runs: AUTO, ON or OFF")
+set_property(CACHE NMS_MPI PROPERTY STRINGS AUTO ON OFF)
 option(NMS_NATIVE "Optimise the CPU backend for this machine (-march=native)" ON)
 option(NMS_BUILD_TESTS "Build the tests" ON)
 option(NMS_BUILD_BENCH "Build the benchmarks" ON)

@@ -7,6 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libeigen3-dev libhdf5-dev libzip-dev libssl-dev libtoml11-dev libcli11-dev nlohmann-json3-dev
       libfftw3-dev libsleef-dev librandom123-dev libboost-random-dev libgtest-dev libgmock-dev libbenchmark-dev
+      libopenmpi-dev openmpi-bin   # MPI runs (mpirun -n K nmsweep run)
       python3 python3-pip
       clang libclang-rt-14-dev libomp-14-dev)   # the sanitize preset: ASan + UBSan, libFuzzer
 

@@ -3,6 +3,7 @@
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/models/registry.hpp"
 #include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/shard.hpp"
 
 #include <CLI/CLI.hpp>
@@ -185,6 +186,8 @@ int main(int argc, char** argv) {
     }
     if (*plot) return exec_plot(plot->remaining());
     try {
+        if (*run && nms::mpi_launched())
+            return nms::run_sweep_mpi(req);
         if (*run)
             nms::run_sweep(req);
         else if (*merge)

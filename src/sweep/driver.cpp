@@ -244,31 +244,41 @@ void compute_points(const sweep_request& r, h5::result_writer& w, const sweep_sp
     const double guess = backend == "cuda" ? 0 : work_per_point / ((s.precision == "double" ? 3e7 : 8e7) * opt.threads);
     checkpoint_sizer sizer(r, batch_size(r, s, net, R.all, backend, opt.threads), guess, opt.threads);
     long batches = 0;
-    for (std::size_t i = g.first; i < g.end;) {
-        if (done[i]) {
-            ++i;
-            continue;
+    // The points of [a, b) not yet done, batch by batch; false: stop (--stop-after-batches).
+    auto run_range = [&](std::size_t a, std::size_t b) {
+        for (std::size_t i = a; i < b;) {
+            if (done[i]) {
+                ++i;
+                continue;
+            }
+            if (stop_requested.load()) throw_interrupted(w.path(), n_done, g.end - g.first);
+            const std::size_t end = batch_end(s, i, std::min(sizer.next(), b - i)); // (one network per batch)
+            std::size_t j = i;
+            while (j < end && !done[j]) ++j;
+            const std::size_t count = j - i;
+            const auto t0 = clock_type::now();
+            run_result res = run_one_batch<T>(w, s, net, R, obsv, opt, backend, i, count);
+            if (res.interrupted) throw_interrupted(w.path(), n_done, g.end - g.first);
+            sizer.measured(std::chrono::duration<double>(clock_type::now() - t0).count(), count);
+            if (!res.mapping.empty()) tot.mappings.insert(res.mapping);
+            tot.node_steps += double(count) * work_per_point;
+            w.mark_done(i, count); // the points' data are durable before they count as done
+            for (long d : res.diverged_step) tot.diverged += d >= 0;
+            std::fill(done.begin() + long(i), done.begin() + long(j), 1);
+            n_done += count;
+            prog.update(n_done, n_done == g.end - g.first);
+            i = j;
+            if (r.stop_after_batches >= 0 && ++batches >= r.stop_after_batches && n_done < g.end - g.first)
+                return false; // as if killed: the file stays incomplete
         }
-        if (stop_requested.load()) throw_interrupted(w.path(), n_done, g.end - g.first);
-        const std::size_t end = batch_end(s, i, std::min(sizer.next(), g.end - i)); // (one network per batch)
-        std::size_t j = i;
-        while (j < end && !done[j]) ++j;
-        const std::size_t count = j - i;
-        const auto t0 = clock_type::now();
-        run_result res = run_one_batch<T>(w, s, net, R, obsv, opt, backend, i, count);
-        if (res.interrupted) throw_interrupted(w.path(), n_done, g.end - g.first);
-        sizer.measured(std::chrono::duration<double>(clock_type::now() - t0).count(), count);
-        if (!res.mapping.empty()) tot.mappings.insert(res.mapping);
-        tot.node_steps += double(count) * work_per_point;
-        w.mark_done(i, count); // the points' data are durable before they count as done
-        for (long d : res.diverged_step) tot.diverged += d >= 0;
-        std::fill(done.begin() + long(i), done.begin() + long(j), 1);
-        n_done += count;
-        prog.update(n_done, n_done == g.end - g.first);
-        i = j;
-        if (r.stop_after_batches >= 0 && ++batches >= r.stop_after_batches && n_done < g.end - g.first)
-            return; // as if killed: the file stays incomplete
+        return true;
+    };
+    if (!r.claim) {
+        run_range(g.first, g.end);
+        return;
     }
+    for (std::size_t a = 0, b = 0; r.claim(a, b);)
+        if (!run_range(a, b)) return;
 }
 
 // All points done: the maps of the whole grid (refinement, attractor and
@@ -396,6 +406,7 @@ bool run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
                                         net.n, done));
     else
         compute_points<T>(r, w, s, net, R, obsv, opt, backend, g, done, tot);
+    if (r.claim) return false; // an MPI rank's part: the merge finishes the result
     if (std::count(done.begin() + long(g.first), done.begin() + long(g.end), 1) != long(g.end - g.first))
         return false; // (merge: parts missing)
     attractor_table atab; // every point's attractor results, for the maps at the end

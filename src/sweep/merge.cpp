@@ -9,6 +9,8 @@
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/shard.hpp"
+#include "nmsweep/io/input_file.hpp"
+#include "run_output.hpp"
 #include "run_parts.hpp"
 
 #include <algorithm>
@@ -134,6 +136,17 @@ std::size_t copy_parts(h5::result_writer& w, const std::vector<std::string>& par
     return diverged;
 }
 
+void check_campaign_files(const sweep_request& r, const std::vector<std::string>& files) {
+    input_log log;
+    const sweep_spec s = load_spec(r.spec_path);
+    (void)load_network(s); // (its files are inputs of the run)
+    const run_identity id = identity_of(s, r.precision.empty() ? s.precision : r.precision, log.records());
+    for (const auto& f : files) {
+        h5::read_through(f);
+        check_recorded_run(f, "--resume", s, id);
+    }
+}
+
 bool merge_results(const std::string& out, const std::vector<std::string>& args, const sweep_request& req) {
     const std::vector<std::string> parts = campaign_files(args);
     if (parts.empty()) throw input_error("merge: no parts given");
@@ -153,9 +166,13 @@ bool merge_results(const std::string& out, const std::vector<std::string>& args,
     r.resume = false;
     r.shard.clear();
     r.merge_parts = parts;
+    r.quiet = true;
     const bool complete = run_sweep(r);
     fs::rename(r.output, out, ec);
     if (ec) throw input_error(out + ": merge: cannot move " + r.output + " into place (" + ec.message() + ")");
+    if (complete && !req.quiet)
+        std::fprintf(stderr, "nmsweep: merged %zu parts into %s: %zu points\n", parts.size(), out.c_str(),
+                     held.size());
     if (complete) return true;
     std::size_t n_missing = 0;
     const std::string ranges = missing_ranges(held, &n_missing);

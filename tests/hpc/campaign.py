@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Campaigns: shards, merge, preemption, kills, against one uncut run.
 
-  campaign.py NMSWEEP SPEC WORKDIR [--kills K] [--seed S]
+  campaign.py NMSWEEP SPEC WORKDIR [--kills K] [--seed S] [--mpirun MPIRUN]
 
 SPEC is a CPU sweep with every family of outputs (tests/robustness/
 every_feature.toml). Checked, each against a whole run of SPEC, dataset by
@@ -14,6 +14,10 @@ dataset, bit for bit (NaN equal to NaN):
     finished points kept, `--resume` completes it;
   - SIGKILL of a shard at random instants, then `--resume`; SIGKILL of a
     merge: the parts unchanged, the merge rerun;
+  - with --mpirun: `mpirun -n K nmsweep run` for K = 1, 2, 3 (oversubscribed),
+    SIGUSR1 to mpirun (exit 75, then --resume), SIGKILL of the whole job at
+    random instants (then --resume), ranks running different executables
+    (exit 2), --shard under MPI (exit 2);
   - bad input: a shard out of range, more shards than points, a bad Slurm
     environment, parts of another spec, overlapping parts, a merge onto an
     existing file without --overwrite: exit 2, nothing written or changed.
@@ -94,6 +98,7 @@ def main():
     ap.add_argument("work")
     ap.add_argument("--kills", type=int, default=6)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mpirun", default="", help="Open MPI's mpirun: also check MPI runs")
     a = ap.parse_args()
     nms, spec = os.path.abspath(a.nmsweep), os.path.abspath(a.spec)
     rng = random.Random(a.seed)
@@ -160,6 +165,8 @@ def main():
     run(long_base + ["-o", long_ref])
     preemption(nms, long_base, long_ref, w, rng)
     kills(nms, long_base, long_ref, w, rng, a.kills)
+    if a.mpirun:
+        mpi(a.mpirun, nms, spec, long_spec, ref, long_ref, w, rng, a.kills)
 
     if FAILURES:
         print(f"{len(FAILURES)} failures")
@@ -269,6 +276,60 @@ def kills(nms, base, ref, w, rng, n):
         fail("a killed merge changed a part")
     run([nms, "merge", "-q", out] + parts)
     same_datasets(ref, out, "killed shards resumed, killed merges rerun")
+
+
+def mpi(mpirun, nms, spec, long_spec, ref, long_ref, w, rng, n_kills):
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    launch = lambda k: [mpirun, "--oversubscribe", "-n", str(k)]
+    d = w("mpi")
+    os.makedirs(d)
+    for k in (1, 2, 3):
+        out = os.path.join(d, f"m{k}.h5")
+        run(launch(k) + [nms, "run", "-q", spec, "-o", out], env=env)
+        same_datasets(ref, out, f"mpirun -n {k}")
+        left = [x for x in os.listdir(d) if ".rank" in x]
+        if left:
+            fail(f"mpirun -n {k}: rank files left: {left}")
+    # Ranks with different executables (a copy with one byte more).
+    other = os.path.join(d, "nmsweep_other")
+    shutil.copy(nms, other)
+    with open(other, "ab") as f:
+        f.write(b"\0")
+    out = os.path.join(d, "mixed.h5")
+    p = run([mpirun, "--oversubscribe", "-n", "1", nms, "run", "-q", spec, "-o", out, ":", "-n", "1", other,
+             "run", "-q", spec, "-o", out], env=env, expect=2)
+    if "different nmsweep executables" not in p.stderr or os.path.exists(out):
+        fail("ranks with different executables: " + p.stderr[-1000:])
+    p = run(launch(2) + [nms, "run", "-q", spec, "-o", out, "--shard", "0/2"], env=env, expect=2)
+    if "--shard" not in p.stderr:
+        fail("--shard under MPI: " + p.stderr[-1000:])
+    # SIGUSR1 (Slurm's warning) to mpirun: forwarded, every rank stops, 75.
+    out = os.path.join(d, "usr1.h5")
+    p = subprocess.Popen(launch(2) + [nms, "run", "-q", long_spec, "-o", out, "--checkpoint-minutes", "0.0005"],
+                         env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5 + rng.random())
+    p.send_signal(signal.SIGUSR1)
+    _, err = p.communicate(timeout=60)
+    print(f"mpirun, SIGUSR1: exit {p.returncode}")
+    if p.returncode not in (0, 75):
+        fail(f"mpirun, SIGUSR1: exit {p.returncode}, expected 75: {err[-1500:]}")
+    run(launch(2) + [nms, "run", "-q", long_spec, "-o", out, "--resume"], env=env)
+    same_datasets(long_ref, out, "mpirun, SIGUSR1 then --resume")
+    # The whole job killed (a node lost) at random instants, resumed with 3 ranks, then 2.
+    out = os.path.join(d, "killed.h5")
+    for k in range(n_kills):
+        p = subprocess.Popen(launch(2 + k % 2) + [nms, "run", "-q", long_spec, "-o", out, "--resume",
+                                                   "--checkpoint-minutes", "0.0005"],
+                             env=env, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rng.uniform(0.5, 3.0))
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+    run(launch(2) + [nms, "run", "-q", long_spec, "-o", out, "--resume"], env=env)
+    same_datasets(long_ref, out, "mpirun killed and resumed")
 
 
 if __name__ == "__main__":

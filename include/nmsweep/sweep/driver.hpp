@@ -3,6 +3,7 @@
 // The main job: a sweep spec becomes one HDF5 result file.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct sweep_request {
     std::string shard;            // "I/N": this process runs shard I of N (0-based) into a part file
     double checkpoint_minutes = 10; // the longest a batch may run (the work a stop can lose); <= 0: no bound
     std::vector<std::string> merge_parts; // merge: the points come from these files, not computed
+    // MPI ranks (mpi_run.hpp): the ranges [first, end) this process computes,
+    // claimed one at a time until it returns false; its file is then a part
+    // (never finished: the maps belong to the merged file).
+    std::function<bool(std::size_t& first, std::size_t& end)> claim;
 };
 
 // `nmsweep run`: all grid points (or a shard's: r.shard, or a Slurm job
@@ -43,6 +48,10 @@ bool merge_results(const std::string& out, const std::vector<std::string>& parts
 // `nmsweep simulate`: one parameter point (the first grid point, or the spec
 // without its axes), full time series of every state variable.
 void simulate_point(const sweep_request& r, long every = 1);
+
+// Refuses files that were not made by this run (r's spec, precision, noise
+// stream and input file contents): the files an MPI run resumes.
+void check_campaign_files(const sweep_request& r, const std::vector<std::string>& files);
 
 // `nmsweep check`: validates and returns a summary (grid, memory, time).
 std::string check_spec(const std::string& spec_path);
