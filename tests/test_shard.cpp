@@ -65,7 +65,8 @@ TEST(shard, slurm_job_array_environment) {
     EXPECT_NE(error_of([] { shard_from_environment(); }).find("SLURM_ARRAY_TASK_ID"), std::string::npos);
     setenv("SLURM_ARRAY_TASK_ID", "abc", 1);
     EXPECT_NE(error_of([] { shard_from_environment(); }).find("--shard"), std::string::npos);
-    for (const char* v : {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"}) unsetenv(v);
+    for (const char* v : {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"})
+        unsetenv(v);
 }
 
 TEST(shard, part_file_names) {
@@ -104,17 +105,19 @@ TEST(shard, lesions_change_a_points_cost_by_its_edges) {
     // entries) and column (1 more): 6 left. lesion "rHC" vs intact.
     fs::create_directories(scratch() / "net");
     std::ofstream(scratch() / "net/weights.txt") << "0 2 0.25 0 0 0\n2 0 1 0 0 0\n0 1 0 0.5 0 0\n"
-                                                     "0 0 0.5 0 0.5 0\n0 0 0 0.5 0 0\n0 0 0 0 0 0\n";
-    std::ofstream(scratch() / "net/tract_lengths.txt") << "0 10 10 10 10 10\n10 0 10 10 10 10\n10 10 0 10 10 10\n"
-                                                           "10 10 10 0 10 10\n10 10 10 10 0 10\n10 10 10 10 10 0\n";
+                                                    "0 0 0.5 0 0.5 0\n0 0 0 0.5 0 0\n0 0 0 0 0 0\n";
+    std::ofstream(scratch() / "net/tract_lengths.txt")
+        << "0 10 10 10 10 10\n10 0 10 10 10 10\n10 10 0 10 10 10\n"
+           "10 10 10 0 10 10\n10 10 10 10 0 10\n10 10 10 10 10 0\n";
     std::ofstream(scratch() / "net/centres.txt") << "rHC 1 0 0\nrAMYG 2 0 0\nrPHC 3 0 0\nrTP 4 0 0\n"
-                                                     "lHC 5 0 0\nlIns 6 0 0\n";
+                                                    "lHC 5 0 0\nlIns 6 0 0\n";
     const auto spec = scratch() / "s.toml";
-    std::ofstream(spec) << "[model]\nname = \"epileptor2d\"\n[network]\nconnectome = \"net\"\nnormalise = \"none\"\n"
-                           "[coupling]\nkind = \"difference\"\n[integrator]\ndt = 0.1\nduration = 5.0\n"
-                           "[[sweep]]\nlesion = { each = [\"rHC\"], intact = true }\n"
-                           "[[sweep]]\nparam = \"model.x0\"\nvalues = [-2.0, -1.8]\n"
-                           "[output]\nfeatures = [\"max\"]\n";
+    std::ofstream(spec)
+        << "[model]\nname = \"epileptor2d\"\n[network]\nconnectome = \"net\"\nnormalise = \"none\"\n"
+           "[coupling]\nkind = \"difference\"\n[integrator]\ndt = 0.1\nduration = 5.0\n"
+           "[[sweep]]\nlesion = { each = [\"rHC\"], intact = true }\n"
+           "[[sweep]]\nparam = \"model.x0\"\nvalues = [-2.0, -1.8]\n"
+           "[output]\nfeatures = [\"max\"]\n";
     const sweep_spec s = load_spec(spec.string());
     const connectome net = load_network(s);
     const auto c = point_costs(s, net);

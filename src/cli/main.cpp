@@ -164,8 +164,10 @@ int main(int argc, char** argv) {
     auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
     check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
     std::vector<std::string> info_files;
-    auto* info = app.add_subcommand("info", "describe a result file, or a campaign's files (parts, a folder of them)");
-    info->add_option("file", info_files, "result file (HDF5); several files or a folder: the campaign's state")
+    auto* info =
+        app.add_subcommand("info", "describe a result file, or a campaign's files (parts, a folder of them)");
+    info->add_option("file", info_files,
+                     "result file (HDF5); several files or a folder: the campaign's state")
         ->required();
     std::string model_name;
     auto* models = app.add_subcommand("models", "list models with their variables, parameters and defaults");
@@ -186,8 +188,7 @@ int main(int argc, char** argv) {
     }
     if (*plot) return exec_plot(plot->remaining());
     try {
-        if (*run && nms::mpi_launched())
-            return nms::run_sweep_mpi(req);
+        if (*run && nms::mpi_launched()) return nms::run_sweep_mpi(req);
         if (*run)
             nms::run_sweep(req);
         else if (*merge)

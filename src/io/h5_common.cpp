@@ -381,5 +381,4 @@ void select_points(hid_t space, const std::vector<hsize_t>& grid, const std::vec
     }
 }
 
-
 } // namespace nms::h5::detail

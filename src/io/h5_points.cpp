@@ -35,7 +35,8 @@ bool point_reader::has(const std::string& name) const {
 bool point_reader::integer(const std::string& name) const {
     quiet();
     handle ds = open_dataset(s_->file, s_->path, name);
-    handle t = checked(H5Dget_type(ds), H5Tclose, s_->path, "cannot read the type of '/" + normalise(name) + "'");
+    handle t =
+        checked(H5Dget_type(ds), H5Tclose, s_->path, "cannot read the type of '/" + normalise(name) + "'");
     return H5Tget_class(t) == H5T_INTEGER;
 }
 

@@ -31,15 +31,23 @@ double parse_iso(const std::string& t) {
 std::string progress_in_process(const std::string& path) {
     handle f = open_read(path);
     std::ostringstream o;
-    auto text = [&](const char* k) { return has_attr(f, k) ? attr_string(f, k, path, "the root group") : ""; };
-    auto number = [&](const char* k) { return has_attr(f, k) ? attr_number(f, k, path, "the root group") : -1.0; };
+    auto text = [&](const char* k) {
+        return has_attr(f, k) ? attr_string(f, k, path, "the root group") : "";
+    };
+    auto number = [&](const char* k) {
+        return has_attr(f, k) ? attr_number(f, k, path, "the root group") : -1.0;
+    };
     if (text("format") != format_name) fail(path, "not an nmsweep result (no format=\"nmsweep-result\")");
     handle ds = open_dataset(f, path, "status/done");
     std::vector<std::uint8_t> m(std::size_t(product(dataset_dims(ds, path, "status/done"))));
-    if (!m.empty()) check(H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data()), path, "cannot read /status/done");
+    if (!m.empty())
+        check(H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data()), path,
+              "cannot read /status/done");
     handle dd = open_dataset(f, path, "status/diverged_step");
     std::vector<long long> dv(m.size());
-    if (!m.empty()) check(H5Dread(dd, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, dv.data()), path, "cannot read /status/diverged_step");
+    if (!m.empty())
+        check(H5Dread(dd, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, dv.data()), path,
+              "cannot read /status/diverged_step");
     std::size_t done = 0, div = 0;
     o << "runs";
     for (std::size_t i = 0; i < m.size();) {
@@ -55,10 +63,10 @@ std::string progress_in_process(const std::string& path) {
         o << " " << i << " " << j;
         i = j;
     }
-    o << "\npoints " << m.size() << "\ndone " << done << "\ndiverged " << div << "\ncomplete " << number("complete")
-      << "\nfirst " << number("shard_first") << "\nend " << number("shard_end") << "\ncreated "
-      << parse_iso(text("created")) << "\nfinished " << parse_iso(text("finished")) << "\nshard " << text("shard")
-      << "\nspec_sha256 " << text("spec_sha256") << "\n";
+    o << "\npoints " << m.size() << "\ndone " << done << "\ndiverged " << div << "\ncomplete "
+      << number("complete") << "\nfirst " << number("shard_first") << "\nend " << number("shard_end")
+      << "\ncreated " << parse_iso(text("created")) << "\nfinished " << parse_iso(text("finished"))
+      << "\nshard " << text("shard") << "\nspec_sha256 " << text("spec_sha256") << "\n";
     return o.str();
 }
 

@@ -239,11 +239,11 @@ void describe_progress(hid_t f, const std::string& path, bool ours, std::size_t&
         if (root_has("shard")) { // a part of a campaign: its range counts
             const auto first = std::size_t(attr_number(f, "shard_first", path, "the root group"));
             const auto end = std::size_t(attr_number(f, "shard_end", path, "the root group"));
-            o << "Part: shard " << attr_string(f, "shard", path, "the root group") << " of a campaign, points "
-              << first << " .. " << end - 1 << " of the grid's " << n_points
+            o << "Part: shard " << attr_string(f, "shard", path, "the root group")
+              << " of a campaign, points " << first << " .. " << end - 1 << " of the grid's " << n_points
               << " (`nmsweep merge RESULT.h5 PARTS...` joins the parts).\n";
-            o << "State: " << (complete ? "complete" : "INCOMPLETE (stopped or still running)") << "; " << done
-              << " of its " << end - first << " points finished.\n";
+            o << "State: " << (complete ? "complete" : "INCOMPLETE (stopped or still running)") << "; "
+              << done << " of its " << end - first << " points finished.\n";
         } else if (complete)
             o << "State: complete; " << done << " of " << n_points << " parameter points finished.\n";
         else

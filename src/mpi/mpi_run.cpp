@@ -88,9 +88,11 @@ void check_same_program(const std::string& spec_path, int rank) {
     wait_for(req);
     if (!any) return;
     if (differs)
-        std::fprintf(stderr, "nmsweep: rank %d: %s\nnmsweep: rank 0: %s\n", rank, mine.c_str(), first.c_str());
-    throw input_error("the MPI ranks run different nmsweep executables or specs (see above); install one build "
-                      "where every node reads it and give every rank the same spec");
+        std::fprintf(stderr, "nmsweep: rank %d: %s\nnmsweep: rank 0: %s\n", rank, mine.c_str(),
+                     first.c_str());
+    throw input_error(
+        "the MPI ranks run different nmsweep executables or specs (see above); install one build "
+        "where every node reads it and give every rank the same spec");
 }
 
 std::string rank_file(const std::string& out, int r) {
@@ -102,8 +104,9 @@ std::string rank_file(const std::string& out, int r) {
 std::vector<std::string> leftover_rank_files(const std::string& out) {
     const fs::path p(out);
     const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-    const std::regex name(std::regex_replace(p.stem().string(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
-                          R"(\.rank[0-9]+\.h5)");
+    const std::regex name(
+        std::regex_replace(p.stem().string(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+        R"(\.rank[0-9]+\.h5)");
     std::vector<std::string> found;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec))
@@ -123,9 +126,11 @@ std::vector<range> plan_ranges(const sweep_request& r, const std::string& out, i
     earlier = leftover_rank_files(out);
     if (!r.resume) {
         if (have_out && !r.overwrite)
-            throw input_error(out + ": the result exists; give --overwrite to replace it, or --resume to continue it");
+            throw input_error(
+                out + ": the result exists; give --overwrite to replace it, or --resume to continue it");
         if (!earlier.empty() && !r.overwrite)
-            throw input_error(earlier.front() + ": the rank files of an interrupted MPI run are here; give --resume "
+            throw input_error(earlier.front() +
+                              ": the rank files of an interrupted MPI run are here; give --resume "
                               "to continue that run, or --overwrite to start again");
         for (const auto& f : earlier) fs::remove(f, ec);
         earlier.clear();
@@ -141,7 +146,8 @@ std::vector<range> plan_ranges(const sweep_request& r, const std::string& out, i
     }
     std::size_t left = std::size_t(std::count(done.begin(), done.end(), 0));
     const std::size_t cap = r.backend == "cpu" || !cuda_built() ? 1024 : std::size_t(1) << 17;
-    const std::size_t unit = std::clamp<std::size_t>(left / (8 * std::size_t(ranks)), std::size_t(threads) * 16, cap);
+    const std::size_t unit =
+        std::clamp<std::size_t>(left / (8 * std::size_t(ranks)), std::size_t(threads) * 16, cap);
     std::vector<range> out_ranges;
     for (std::size_t i = 0; i < done.size();) {
         if (done[i]) {
@@ -237,8 +243,9 @@ int run_sweep_mpi(const sweep_request& req) {
         if (provided < MPI_THREAD_SERIALIZED)
             throw input_error("the MPI library does not support MPI_THREAD_SERIALIZED");
         if (!req.shard.empty() || shard_from_environment())
-            throw input_error("an MPI run is one campaign over all its ranks: it takes no --shard (nor a Slurm "
-                              "job array's task); use one or the other");
+            throw input_error(
+                "an MPI run is one campaign over all its ranks: it takes no --shard (nor a Slurm "
+                "job array's task); use one or the other");
         check_same_program(req.spec_path, rank);
         out = r.output.empty() ? load_spec(r.spec_path).output_path : r.output;
         // Each rank its share of the node's cores, and one GPU of the node's (round robin).
@@ -257,8 +264,8 @@ int run_sweep_mpi(const sweep_request& req) {
     wait_for(agree);
     if (any) {
         if (failed && (rank == 0 || error.find("different nmsweep") == std::string::npos))
-            std::fprintf(stderr, "nmsweep: error: %s%s\n", rank ? ("rank " + std::to_string(rank) + ": ").c_str() : "",
-                         error.c_str());
+            std::fprintf(stderr, "nmsweep: error: %s%s\n",
+                         rank ? ("rank " + std::to_string(rank) + ": ").c_str() : "", error.c_str());
         MPI_Finalize();
         return 2;
     }
@@ -293,7 +300,8 @@ int run_sweep_mpi(const sweep_request& req) {
             std::vector<std::string> parts = earlier;
             for (int k = 0; k < ranks; ++k) {
                 const std::string f = rank_file(out, k);
-                if (fs::exists(f) && std::find(parts.begin(), parts.end(), f) == parts.end()) parts.push_back(f);
+                if (fs::exists(f) && std::find(parts.begin(), parts.end(), f) == parts.end())
+                    parts.push_back(f);
             }
             sweep_request m = req;
             m.overwrite = true;

@@ -388,8 +388,9 @@ class bold_reducer final : public reducer {
         cpad.resize(Lp);
         for (std::size_t l = 0; l < Lp; ++l) cpad[l] = per_.empty() ? c : per_[i0 + std::min(l, L - 1)];
         const balloon<double>* cl = cpad.data();
-        double* const p[7] = {pad.data(),          pad.data() + Lp,     pad.data() + 2 * Lp, pad.data() + 3 * Lp,
-                              pad.data() + 4 * Lp, pad.data() + 5 * Lp, pad.data() + 6 * Lp};
+        double* const p[7] = {pad.data(),          pad.data() + Lp,     pad.data() + 2 * Lp,
+                              pad.data() + 3 * Lp, pad.data() + 4 * Lp, pad.data() + 5 * Lp,
+                              pad.data() + 6 * Lp};
         const double* const src[6] = {x0, x1, x2, x3, z, zp};
         for (int a = 0; a < 6; ++a)
             for (std::size_t l = 0; l < Lp; ++l) p[a][l] = src[a][std::min(l, L - 1)];

@@ -37,8 +37,10 @@ std::string gaps(const std::vector<std::uint8_t>& held, std::size_t& missing) {
         std::size_t j = i;
         while (j < held.size() && !held[j]) ++j;
         missing += j - i;
-        if (shown++ < 5) o << (shown > 1 ? ", " : "") << i << (j - i > 1 ? " .. " + std::to_string(j - 1) : "");
-        else if (shown == 6) o << ", ...";
+        if (shown++ < 5)
+            o << (shown > 1 ? ", " : "") << i << (j - i > 1 ? " .. " + std::to_string(j - 1) : "");
+        else if (shown == 6)
+            o << ", ...";
         i = j;
     }
     return o.str();
@@ -64,9 +66,9 @@ std::string describe_campaign(const std::vector<std::string>& args) {
     const double now = double(std::time(nullptr));
     std::vector<std::uint8_t> held(points, 0);
     std::size_t done = 0, diverged = 0, running = 0;
-    double rate = 0;          // points per second, all parts together
-    std::set<long> shards;    // the shard indices present
-    long shard_count = -1;    // N, when every part is a shard of N
+    double rate = 0;       // points per second, all parts together
+    std::set<long> shards; // the shard indices present
+    long shard_count = -1; // N, when every part is a shard of N
     for (const auto& p : parts) {
         for (const auto& [a, b] : p.runs)
             for (std::size_t k = a; k < b && k < points; ++k) held[k] = 1;
@@ -86,14 +88,16 @@ std::string describe_campaign(const std::vector<std::string>& args) {
         o << "  " << p.path << ": " << (p.shard.empty() ? "whole grid" : "shard " + p.shard) << ", points "
           << p.first << " .. " << (p.end ? p.end - 1 : 0) << ": " << p.done << " of " << p.end - p.first
           << " done, " << p.diverged << " diverged, "
-          << (p.complete ? "complete"
-                         : "INCOMPLETE (last written " + duration_words(std::max(0.0, now - p.modified)) + " ago)")
+          << (p.complete
+                  ? "complete"
+                  : "INCOMPLETE (last written " + duration_words(std::max(0.0, now - p.modified)) + " ago)")
           << "\n";
     }
     std::size_t missing = 0;
     const std::string where = gaps(held, missing);
     char pct[32];
-    std::snprintf(pct, sizeof pct, "%.1f%%", points ? 100.0 * double(points - missing) / double(points) : 0.0);
+    std::snprintf(pct, sizeof pct, "%.1f%%",
+                  points ? 100.0 * double(points - missing) / double(points) : 0.0);
     o << "Together: " << points - missing << " of " << points << " points done (" << pct << "), " << diverged
       << " diverged";
     if (missing) o << ", " << missing << " missing (points " << where << ")";
@@ -108,9 +112,12 @@ std::string describe_campaign(const std::vector<std::string>& args) {
     if (missing && rate > 0)
         o << "Rate so far: " << rate * 60 << " points/min over these files; the missing points take about "
           << duration_words(double(missing) / rate) << " at that rate"
-          << (running ? "" : " (no file is being written: run the missing shards, or --resume the stopped ones)")
+          << (running ? ""
+                      : " (no file is being written: run the missing shards, or --resume the stopped ones)")
           << ".\n";
-    if (!missing) o << "Every point is done: nmsweep merge RESULT.h5 " << args.front() << (args.size() > 1 ? " ..." : "") << "\n";
+    if (!missing)
+        o << "Every point is done: nmsweep merge RESULT.h5 " << args.front()
+          << (args.size() > 1 ? " ..." : "") << "\n";
     return o.str();
 }
 

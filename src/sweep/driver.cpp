@@ -1,7 +1,6 @@
 #include "nmsweep/sweep/driver.hpp"
 
 #include "attractor_maps.hpp"
-#include "seizure_maps.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/core/noise.hpp"
 #include "nmsweep/engine/prepared.hpp"
@@ -13,8 +12,9 @@
 #include "nmsweep/sweep/shard.hpp"
 #include "observation.hpp"
 #include "run_output.hpp"
-#include "sweep_observer.hpp"
 #include "run_parts.hpp"
+#include "seizure_maps.hpp"
+#include "sweep_observer.hpp"
 
 #include <omp.h>
 #include <unistd.h>
@@ -25,11 +25,11 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <set>
 #include <sstream>
-#include <cstring>
 
 namespace nms {
 
@@ -172,7 +172,7 @@ run_result run_one_batch(h5::result_writer& w, const sweep_spec& s, const connec
 struct run_totals {
     clock_type::time_point t0 = clock_type::now();
     double node_steps = 0;
-    long diverged = 0; // diverged points, including those of an earlier run being resumed
+    long diverged = 0;              // diverged points, including those of an earlier run being resumed
     std::set<std::string> mappings; // CUDA: the mappings the batches ran with
 };
 
@@ -195,7 +195,8 @@ point_range range_of(const sweep_spec& s, const connectome& net, const shard_id&
 // as the whole run) would mix ranges.
 void check_shard(const h5::result_writer& w, const point_range& g) {
     const std::string was = w.string_attr("", "shard", "");
-    const std::string now = g.shard ? std::to_string(g.shard.index) + "/" + std::to_string(g.shard.count) : "";
+    const std::string now =
+        g.shard ? std::to_string(g.shard.index) + "/" + std::to_string(g.shard.count) : "";
     if (was != now)
         throw input_error(w.path() + ": --resume: the file holds " +
                           (was.empty() ? std::string("a whole run") : "shard " + was) + ", this run is " +
@@ -241,7 +242,8 @@ void compute_points(const sweep_request& r, h5::result_writer& w, const sweep_sp
     progress prog(g.end - g.first, work_per_point, r.quiet);
     prog.set_start(n_done);
     // (the rates `check` assumes per CPU thread; a GPU's first batch is its own size)
-    const double guess = backend == "cuda" ? 0 : work_per_point / ((s.precision == "double" ? 3e7 : 8e7) * opt.threads);
+    const double guess =
+        backend == "cuda" ? 0 : work_per_point / ((s.precision == "double" ? 3e7 : 8e7) * opt.threads);
     checkpoint_sizer sizer(r, batch_size(r, s, net, R.all, backend, opt.threads), guess, opt.threads);
     long batches = 0;
     // The points of [a, b) not yet done, batch by batch; false: stop (--stop-after-batches).
@@ -318,10 +320,12 @@ void finish_result(const sweep_request& r, h5::result_writer& w, const sweep_spe
     w.finish();
     if (r.quiet) return;
     std::fprintf(stderr, "nmsweep: wrote %s: %zu points, %ld diverged, %.1f s, %.2e node-steps/s\n",
-                 w.path().c_str(), g.end - g.first, tot.diverged, wall, wall > 0 ? tot.node_steps / wall : 0.0);
+                 w.path().c_str(), g.end - g.first, tot.diverged, wall,
+                 wall > 0 ? tot.node_steps / wall : 0.0);
     if (g.shard)
-        std::fprintf(stderr, "nmsweep: part %ld of %ld (points %zu .. %zu); when all parts are done: nmsweep "
-                             "merge RESULT.h5 %s ...\n",
+        std::fprintf(stderr,
+                     "nmsweep: part %ld of %ld (points %zu .. %zu); when all parts are done: nmsweep "
+                     "merge RESULT.h5 %s ...\n",
                      g.shard.index, g.shard.count, g.first, g.end - 1, w.path().c_str());
 }
 
@@ -342,8 +346,9 @@ h5::result_writer open_result(const sweep_request& r, const sweep_spec& s, const
                               run_reducers& R, const observations& obsv, const run_identity& id,
                               const std::string& out, bool resume, const point_range& g,
                               const std::string& backend, int threads) {
-    h5::result_writer w = resume ? h5::result_writer::resume(out)
-                                 : h5::result_writer::create(out, result_axes(s), net.n, net.labels, r.overwrite);
+    h5::result_writer w =
+        resume ? h5::result_writer::resume(out)
+               : h5::result_writer::create(out, result_axes(s), net.n, net.labels, r.overwrite);
     if (resume) {
         check_resumable(w, s, id);
         check_shard(w, g);
@@ -402,13 +407,13 @@ bool run_sweep_t(const sweep_request& r, const sweep_spec& s, const connectome& 
                   : r.gpu_mapping == "instance" ? gpu_mapping::instance
                                                 : gpu_mapping::automatic;
     if (!r.merge_parts.empty())
-        tot.diverged += long(copy_parts(w, r.merge_parts, point_datasets(s, R), series_points(s), series_length(s),
-                                        net.n, done));
+        tot.diverged += long(copy_parts(w, r.merge_parts, point_datasets(s, R), series_points(s),
+                                        series_length(s), net.n, done));
     else
         compute_points<T>(r, w, s, net, R, obsv, opt, backend, g, done, tot);
     if (r.claim) return false; // an MPI rank's part: the merge finishes the result
     if (std::count(done.begin() + long(g.first), done.begin() + long(g.end), 1) != long(g.end - g.first))
-        return false; // (merge: parts missing)
+        return false;     // (merge: parts missing)
     attractor_table atab; // every point's attractor results, for the maps at the end
     if (R.attractor && !g.shard) atab = read_attractor_table(w);
     finish_result<T>(r, w, s, net, R, opt, backend, g, atab, tot);
@@ -520,12 +525,13 @@ bool run_sweep(const sweep_request& req) {
     sweep_request r = req;
     if (r.precision.empty()) r.precision = s.precision;
     // --shard I/N, or the task of a Slurm job array (a merge is never a shard)
-    const shard_id shard = !r.shard.empty()          ? parse_shard(r.shard)
+    const shard_id shard = !r.shard.empty()        ? parse_shard(r.shard)
                            : r.merge_parts.empty() ? shard_from_environment()
                                                    : shard_id{};
     if (shard.count > long(n_points(s)))
-        throw input_error("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + ": the grid has only " +
-                          std::to_string(n_points(s)) + " points; use at most that many shards");
+        throw input_error("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
+                          ": the grid has only " + std::to_string(n_points(s)) +
+                          " points; use at most that many shards");
     catch_stop_signals();
     if (r.precision == "double") return run_sweep_t<double>(r, s, net, log.records(), shard);
     return run_sweep_t<float>(r, s, net, log.records(), shard);

@@ -7,9 +7,9 @@
 
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/io/input_file.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/shard.hpp"
-#include "nmsweep/io/input_file.hpp"
 #include "run_output.hpp"
 #include "run_parts.hpp"
 
@@ -35,7 +35,9 @@ std::string missing_ranges(const std::vector<std::uint8_t>& held, std::size_t* n
         std::size_t j = i;
         while (j < held.size() && !held[j]) ++j;
         n += j - i;
-        if (shown++ < 5) out += (out.empty() ? "" : ", ") + std::to_string(i) + (j - i > 1 ? " .. " + std::to_string(j - 1) : "");
+        if (shown++ < 5)
+            out += (out.empty() ? "" : ", ") + std::to_string(i) +
+                   (j - i > 1 ? " .. " + std::to_string(j - 1) : "");
         i = j;
     }
     if (shown > 5) out += ", ...";
@@ -54,8 +56,8 @@ std::vector<std::uint8_t> held_points(const std::vector<std::string>& parts) {
             held.assign(done.size(), 0);
             owner.assign(done.size(), 0);
         } else if (done.size() != held.size()) {
-            throw input_error(parts[p] + ": merge: its grid has " + std::to_string(done.size()) + " points, " +
-                              parts[0] + "'s has " + std::to_string(held.size()) +
+            throw input_error(parts[p] + ": merge: its grid has " + std::to_string(done.size()) +
+                              " points, " + parts[0] + "'s has " + std::to_string(held.size()) +
                               "; merge only the parts of one run");
         }
         std::size_t overlap = 0, first = 0, other = 0;
@@ -69,9 +71,9 @@ std::vector<std::uint8_t> held_points(const std::vector<std::string>& parts) {
             owner[k] = p;
         }
         if (overlap)
-            throw input_error(parts[p] + ": merge: " + std::to_string(overlap) + " of its points (the first: " +
-                              std::to_string(first) + ") are also done in " + parts[other] +
-                              "; merge parts that do not overlap (each point from one part)");
+            throw input_error(parts[p] + ": merge: " + std::to_string(overlap) +
+                              " of its points (the first: " + std::to_string(first) + ") are also done in " +
+                              parts[other] + "; merge parts that do not overlap (each point from one part)");
     }
     return held;
 }
@@ -103,7 +105,8 @@ std::size_t copy_parts(h5::result_writer& w, const std::vector<std::string>& par
                 continue;
             }
             if (stop_requested.load())
-                throw interrupted(w.path() + ": merge stopped by a signal; the parts are unchanged: rerun it");
+                throw interrupted(w.path() +
+                                  ": merge stopped by a signal; the parts are unchanged: rerun it");
             std::size_t j = i;
             while (j < mask.size() && j - i < chunk && mask[j] != 0 && !done[j]) ++j;
             const std::size_t n = j - i;
@@ -152,7 +155,8 @@ bool merge_results(const std::string& out, const std::vector<std::string>& args,
     if (parts.empty()) throw input_error("merge: no parts given");
     std::error_code ec;
     if (fs::exists(out, ec) && !req.overwrite)
-        throw input_error(out + ": merge: the file exists; give --overwrite to replace it (nothing was changed)");
+        throw input_error(out +
+                          ": merge: the file exists; give --overwrite to replace it (nothing was changed)");
     for (const auto& p : parts) h5::read_through(p); // a damaged part: one clear error, no crash
     const std::vector<std::uint8_t> held = held_points(parts);
     if (std::count(held.begin(), held.end(), 1) == 0)
@@ -169,7 +173,8 @@ bool merge_results(const std::string& out, const std::vector<std::string>& args,
     r.quiet = true;
     const bool complete = run_sweep(r);
     fs::rename(r.output, out, ec);
-    if (ec) throw input_error(out + ": merge: cannot move " + r.output + " into place (" + ec.message() + ")");
+    if (ec)
+        throw input_error(out + ": merge: cannot move " + r.output + " into place (" + ec.message() + ")");
     if (complete && !req.quiet)
         std::fprintf(stderr, "nmsweep: merged %zu parts into %s: %zu points\n", parts.size(), out.c_str(),
                      held.size());

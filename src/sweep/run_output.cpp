@@ -110,8 +110,9 @@ void check_recorded_run(const std::string& part, const std::string& verb, const 
         }
     };
     check_same_run(part, verb, attr, s, id,
-                   verb == "merge" ? "; merge only the parts of one run (its spec, precision and inputs as they were)"
-                                   : "; run without --resume (and with --overwrite) to start again");
+                   verb == "merge"
+                       ? "; merge only the parts of one run (its spec, precision and inputs as they were)"
+                       : "; run without --resume (and with --overwrite) to start again");
 }
 
 void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net,

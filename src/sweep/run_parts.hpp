@@ -4,6 +4,7 @@
 // refinement (refine_run.cpp), `check` (check.cpp) and `merge` (merge.cpp):
 // the reducers of a spec's features, batch sizes, the result's size on disk.
 
+#include "attractor_maps.hpp"
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/network/connectome.hpp"
@@ -11,7 +12,6 @@
 #include "nmsweep/sweep/plan.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 #include "nmsweep/sweep/refine.hpp"
-#include "attractor_maps.hpp"
 #include "observation.hpp"
 #include "sweep_observer.hpp"
 
@@ -86,7 +86,8 @@ std::size_t batch_size(const sweep_request& r, const sweep_spec& s, const connec
 // keep only the state their outputs need (set here), no working state
 // (sample rings, open FCD windows), which also lets the batches grow.
 template <class T>
-inline bool reduce_on_device(const sweep_spec& s, run_reducers& R, observations& obsv, const std::string& backend) {
+inline bool reduce_on_device(const sweep_spec& s, run_reducers& R, observations& obsv,
+                             const std::string& backend) {
     bool device = false;
     if (backend == "cuda" && !s.timeseries.enabled) {
         sweep_observer<T> probe(s.observable_coef, transient_steps(s), s.sample_every, R.on_observable(obsv),

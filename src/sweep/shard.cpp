@@ -4,9 +4,9 @@
 #include "nmsweep/engine/batch.hpp"
 #include "nmsweep/sweep/plan.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <algorithm>
 #include <map>
 #include <regex>
 
@@ -32,7 +32,8 @@ shard_id parse_shard(const std::string& text) {
     const long i = slash == std::string::npos ? -1 : whole(text.substr(0, slash));
     const long n = slash == std::string::npos ? -1 : whole(text.substr(slash + 1));
     if (i < 0 || n < 1)
-        throw input_error("--shard " + text + ": expected I/N, the shard I (0 .. N-1) of N, e.g. --shard 0/4");
+        throw input_error("--shard " + text +
+                          ": expected I/N, the shard I (0 .. N-1) of N, e.g. --shard 0/4");
     if (i >= n)
         throw input_error("--shard " + text + ": the shard index must be 0 .. " + std::to_string(n - 1) +
                           " (shards count from 0)");
@@ -84,7 +85,8 @@ std::vector<std::string> campaign_files(const std::vector<std::string>& args) {
     }
     for (std::size_t i = 0; i < parts.size(); ++i)
         for (std::size_t j = 0; j < i; ++j)
-            if (fs::equivalent(parts[i], parts[j])) throw input_error(parts[i] + ": the same file is given twice");
+            if (fs::equivalent(parts[i], parts[j]))
+                throw input_error(parts[i] + ": the same file is given twice");
     return parts;
 }
 
