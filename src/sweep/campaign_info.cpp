@@ -2,6 +2,7 @@
 
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/sweep/shard.hpp"
+#include "run_parts.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -10,43 +11,6 @@
 #include <sstream>
 
 namespace nms {
-
-namespace {
-
-std::string duration_words(double s) {
-    char b[64];
-    if (s < 120)
-        std::snprintf(b, sizeof b, "%.0f s", s);
-    else if (s < 7200)
-        std::snprintf(b, sizeof b, "%.1f min", s / 60);
-    else
-        std::snprintf(b, sizeof b, "%.1f h", s / 3600);
-    return b;
-}
-
-// "a .. b" of the first few runs of points in no file.
-std::string gaps(const std::vector<std::uint8_t>& held, std::size_t& missing) {
-    std::ostringstream o;
-    missing = 0;
-    int shown = 0;
-    for (std::size_t i = 0; i < held.size();) {
-        if (held[i]) {
-            ++i;
-            continue;
-        }
-        std::size_t j = i;
-        while (j < held.size() && !held[j]) ++j;
-        missing += j - i;
-        if (shown++ < 5)
-            o << (shown > 1 ? ", " : "") << i << (j - i > 1 ? " .. " + std::to_string(j - 1) : "");
-        else if (shown == 6)
-            o << ", ...";
-        i = j;
-    }
-    return o.str();
-}
-
-} // namespace
 
 std::string describe_campaign(const std::vector<std::string>& args) {
     const std::vector<std::string> files = campaign_files(args);
@@ -90,11 +54,11 @@ std::string describe_campaign(const std::vector<std::string>& args) {
           << " done, " << p.diverged << " diverged, "
           << (p.complete
                   ? "complete"
-                  : "INCOMPLETE (last written " + duration_words(std::max(0.0, now - p.modified)) + " ago)")
+                  : "INCOMPLETE (last written " + human_seconds(std::max(0.0, now - p.modified)) + " ago)")
           << "\n";
     }
     std::size_t missing = 0;
-    const std::string where = gaps(held, missing);
+    const std::string where = missing_ranges(held, missing);
     char pct[32];
     std::snprintf(pct, sizeof pct, "%.1f%%",
                   points ? 100.0 * double(points - missing) / double(points) : 0.0);
@@ -111,7 +75,7 @@ std::string describe_campaign(const std::vector<std::string>& args) {
     }
     if (missing && rate > 0)
         o << "Rate so far: " << rate * 60 << " points/min over these files; the missing points take about "
-          << duration_words(double(missing) / rate) << " at that rate"
+          << human_seconds(double(missing) / rate) << " at that rate"
           << (running ? ""
                       : " (no file is being written: run the missing shards, or --resume the stopped ones)")
           << ".\n";

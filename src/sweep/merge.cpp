@@ -23,28 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// "a .. b" ranges of the points no part holds (the first few).
-std::string missing_ranges(const std::vector<std::uint8_t>& held, std::size_t* n_missing) {
-    std::string out;
-    std::size_t n = 0, shown = 0;
-    for (std::size_t i = 0; i < held.size();) {
-        if (held[i]) {
-            ++i;
-            continue;
-        }
-        std::size_t j = i;
-        while (j < held.size() && !held[j]) ++j;
-        n += j - i;
-        if (shown++ < 5)
-            out += (out.empty() ? "" : ", ") + std::to_string(i) +
-                   (j - i > 1 ? " .. " + std::to_string(j - 1) : "");
-        i = j;
-    }
-    if (shown > 5) out += ", ...";
-    *n_missing = n;
-    return out;
-}
-
 // Which points each part holds; refuses overlapping parts and parts of
 // different grids. Returns the union.
 std::vector<std::uint8_t> held_points(const std::vector<std::string>& parts) {
@@ -180,7 +158,7 @@ bool merge_results(const std::string& out, const std::vector<std::string>& args,
                      held.size());
     if (complete) return true;
     std::size_t n_missing = 0;
-    const std::string ranges = missing_ranges(held, &n_missing);
+    const std::string ranges = missing_ranges(held, n_missing);
     std::fprintf(stderr,
                  "nmsweep: %s is incomplete: %zu of %zu points are in no part (points %s); run their shards, "
                  "then merge again, or complete it with: nmsweep run SPEC --resume -o %s\n",

@@ -90,6 +90,26 @@ std::vector<std::string> campaign_files(const std::vector<std::string>& args) {
     return parts;
 }
 
+std::string missing_ranges(const std::vector<std::uint8_t>& held, std::size_t& n_missing) {
+    std::string out;
+    std::size_t shown = 0;
+    n_missing = 0;
+    for (std::size_t i = 0; i < held.size();) {
+        if (held[i]) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        while (j < held.size() && !held[j]) ++j;
+        n_missing += j - i;
+        if (shown++ < 5)
+            out += (out.empty() ? "" : ", ") + std::to_string(i) + (j - i > 1 ? " .. " + std::to_string(j - 1) : "");
+        i = j;
+    }
+    if (shown > 5) out += ", ...";
+    return out;
+}
+
 std::vector<double> point_costs(const sweep_spec& s, const connectome& net) {
     const std::size_t P = n_points(s);
     // Per node-step: the node's update (~4 edges' worth of arithmetic) and

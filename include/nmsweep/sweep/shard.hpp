@@ -9,6 +9,7 @@
 #include "nmsweep/sweep/spec.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ std::vector<std::string> campaign_files(const std::vector<std::string>& args);
 // folder): each file's range and progress, the points no file holds, the
 // shards never started, and the time left at the rate so far.
 std::string describe_campaign(const std::vector<std::string>& args);
+
+// "a .. b" runs of the points not held (the first five, then "..."), and
+// how many they are (merge and info name the points still missing).
+std::string missing_ranges(const std::vector<std::uint8_t>& held, std::size_t& n_missing);
 
 // The estimated work of each grid point, in node-steps plus edge-steps: the
 // lesions of a lesion axis change the edges a point integrates; everything
