@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything nmsweep needs on a fresh Debian 12 machine: the
-# compiler toolchain and libraries from Debian's packages, and the Python
+# compiler toolchain, libraries and test tools from Debian's packages, and the Python
 # packages used by the result checks and plots from PyPI. Safe to re-run.
 set -euo pipefail
 
@@ -9,7 +9,8 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libfftw3-dev libsleef-dev librandom123-dev libboost-random-dev libgtest-dev libgmock-dev libbenchmark-dev
       libopenmpi-dev openmpi-bin   # MPI runs (mpirun -n K nmsweep run)
       python3 python3-pip
-      clang libclang-rt-14-dev libomp-14-dev)   # the sanitize preset: ASan + UBSan, libFuzzer
+      clang libclang-rt-14-dev libomp-14-dev    # the sanitize preset: ASan + UBSan, libFuzzer
+      slurmctld slurmd slurm-client munge)      # the one-node Slurm cluster of tests/slurm
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,6 +5,7 @@
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/shard.hpp"
+#include "slurm_command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <hdf5.h>
@@ -179,6 +180,8 @@ int main(int argc, char** argv) {
     plot->prefix_command();
     plot->set_help_flag();
     plot->allow_extras();
+    nms::slurm_request slurm_req;
+    auto* slurm = nms::add_slurm_command(app, slurm_req);
 
     try {
         app.parse(argc, argv);
@@ -201,6 +204,8 @@ int main(int argc, char** argv) {
             std::cout << (info_files.size() == 1 && !std::filesystem::is_directory(info_files[0])
                               ? nms::h5::describe(info_files[0])
                               : nms::describe_campaign(info_files));
+        else if (*slurm)
+            std::cout << nms::write_slurm_script(slurm_req);
         else if (*models) {
             if (!model_name.empty())
                 print_model(nms::find_model(model_name), true);
