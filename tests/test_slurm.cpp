@@ -7,6 +7,7 @@
 
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/shard.hpp"
 #include "nmsweep/sweep/slurm_script.hpp"
 
 #include <gtest/gtest.h>
@@ -120,9 +121,12 @@ TEST(slurm, script_parses_and_names_the_array_the_requeue_and_the_merge) {
               std::string::npos);
     // The merge after the whole array, of the three parts beside the output.
     EXPECT_NE(text.find("--dependency=\"afterany:$array_id\""), std::string::npos);
-    EXPECT_NE(merge.find(exe + " merge --overwrite " + out + " \"${parts[@]}\""), std::string::npos) << merge;
+    EXPECT_NE(merge.find(exe + " merge --overwrite --threads 2 -q " + out + " \"${parts[@]}\""),
+              std::string::npos)
+        << merge;
     EXPECT_NE(merge.find("for ((i = 0; i < 3; ++i))"), std::string::npos);
     EXPECT_NE(merge.find((dir / "small_jr").string() + ".part${i}of3.h5"), std::string::npos);
+    EXPECT_EQ(nms::part_path(out, nms::shard_id{1, 3}), (dir / "small_jr.part1of3.h5").string());
 }
 
 // The submit script run with a stand-in sbatch: the array, then the merge
@@ -214,8 +218,8 @@ TEST(slurm, task_passes_usr1_on_and_requeues_itself_on_75) {
     clean();
     r = shell(dir, "FAKE_RC=4 bash merge.sh");
     EXPECT_EQ(r.code, 4) << r.output;
-    EXPECT_EQ(slurp(dir / "nmsweep.args"),
-              "merge --overwrite " + out.string() + " " + stem + ".part0of3.h5 " + stem + ".part2of3.h5\n");
+    EXPECT_EQ(slurp(dir / "nmsweep.args"), "merge --overwrite --threads 8 -q " + out.string() + " " + stem +
+                                               ".part0of3.h5 " + stem + ".part2of3.h5\n");
     EXPECT_NE(r.output.find("share 1 left no part"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("points are missing"), std::string::npos) << r.output;
 }

@@ -5,6 +5,7 @@
 #include "nmsweep/io/file_ops.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/plan.hpp"
+#include "nmsweep/sweep/shard.hpp"
 #include "nmsweep/sweep/spec.hpp"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 namespace nms {
@@ -91,7 +93,8 @@ std::string mem_option(double bytes) {
 }
 
 struct layout {
-    std::string exe, spec, out, part_stem, logs, script, name;
+    std::string exe, spec, out, logs, script, name;
+    std::string part_prefix; // part_path's name of part I of N is part_prefix + "IofN.h5"
 };
 
 // Waits for nmsweep in the background so that the USR1 trap can run, and
@@ -100,14 +103,18 @@ struct layout {
 void run_and_requeue(std::ostream& o, const std::string& command, const std::string& requeue_id,
                      const std::string& rerun) {
     o << "# Slurm's warning before the time limit (USR1, --signal=B:) reaches this shell only: pass\n"
-         "# it on to nmsweep, which stops at the next step, keeps every finished point and exits 75.\n"
+         "# it on to nmsweep, which stops at the next step, keeps every finished point and exits "
+      << exit_interrupted
+      << ".\n"
          "trap 'kill -USR1 \"$pid\" 2>/dev/null' USR1\n"
       << command << " &\n"
       << "pid=$!\n"
          "# wait returns early when the trap runs: wait again until nmsweep has ended.\n"
          "wait \"$pid\"; rc=$?\n"
          "while kill -0 \"$pid\" 2>/dev/null; do wait \"$pid\"; rc=$?; done\n"
-         "if [ \"$rc\" -eq 75 ]; then\n"
+         "if [ \"$rc\" -eq "
+      << exit_interrupted
+      << " ]; then\n"
          "    # Interrupted: the finished points are kept; requeued, --resume continues.\n"
          "    if [ \"${SLURM_RESTART_COUNT:-0}\" -lt "
       << max_requeues << " ] && scontrol requeue " << requeue_id
@@ -149,12 +156,12 @@ std::string run_command(const slurm_request& r, const slurm_script& p, const lay
 void array_script(std::ostream& o, const slurm_request& r, const slurm_script& p, const layout& L) {
     const int n = p.tasks;
     const std::string range = n == 1 ? "0" : "0-" + std::to_string(n - 1);
-    const std::string part = sq(L.part_stem) + ".part${i}of" + std::to_string(n) + ".h5";
+    const std::string part = sq(L.part_prefix) + "${i}of" + std::to_string(n) + ".h5";
     o << "#!/usr/bin/env bash\n"
       << "# Submits the sweep " << L.spec << " to Slurm (written by `nmsweep slurm`):\n"
       << "#   a job array of " << n << " tasks, task I running share I (--shard I/" << n
       << ") of the grid into\n"
-      << "#   " << L.part_stem << ".partIof" << n << ".h5, then a job that merges the parts into\n"
+      << "#   " << L.part_prefix << "Iof" << n << ".h5, then a job that merges the parts into\n"
       << "#   " << L.out << " when the whole array has ended.\n"
       << "# Per task: " << p.cpus << " CPUs, --mem " << mem_option(p.memory_bytes) << ", --time "
       << format_slurm_time(p.time_s) << " (estimated work of a task: " << human_duration(p.estimate_s)
@@ -190,9 +197,11 @@ void array_script(std::ostream& o, const slurm_request& r, const slurm_script& p
       << "#SBATCH --job-name=" << L.name << "-merge\n";
     if (!r.partition.empty()) o << "#SBATCH --partition=" << r.partition << "\n";
     if (!r.account.empty()) o << "#SBATCH --account=" << r.account << "\n";
-    o << "#SBATCH --cpus-per-task=1\n"
+    // The merge copies the parts' points, then runs the end of a run (maps,
+    // boundaries, an attractor refinement's new points): a task's resources.
+    o << "#SBATCH --cpus-per-task=" << p.cpus << "\n"
       << "#SBATCH --mem=" << mem_option(p.memory_bytes) << "\n"
-      << "#SBATCH --time=1:00:00\n"
+      << "#SBATCH --time=" << format_slurm_time(std::max(3600L, p.time_s)) << "\n"
       << "parts=()\n"
       << "for ((i = 0; i < " << n << "; ++i)); do\n"
       << "    part=" << part << "\n"
@@ -201,8 +210,9 @@ void array_script(std::ostream& o, const slurm_request& r, const slurm_script& p
       << "done\n"
       << "if [ ${#parts[@]} -eq 0 ]; then echo \"nmsweep: no part to merge\" >&2; exit 2; fi\n"
       << "rc=0\n"
-      << sq(L.exe) << " merge --overwrite " << sq(L.out) << " \"${parts[@]}\" || rc=$?\n"
-      << "if [ \"$rc\" -eq 4 ]; then\n"
+      << sq(L.exe) << " merge --overwrite --threads " << p.cpus << " -q " << sq(L.out)
+      << " \"${parts[@]}\" || rc=$?\n"
+      << "if [ \"$rc\" -eq " << exit_incomplete << " ]; then\n"
       << "    echo \"nmsweep: points are missing: rerun their shares with: bash " << sq(L.script)
       << " I,J (it merges again)\" >&2\n"
       << "fi\n"
@@ -357,8 +367,14 @@ slurm_script make_slurm_script(const slurm_request& r) {
     const fs::path out = fs::absolute(s.output_path).lexically_normal();
     L.out = checked_path(out, "output");
     p.output = L.out;
-    L.part_stem = checked_path(out.parent_path() / out.stem(), "output");
-    L.logs = checked_path(out.parent_path() / (out.stem().string() + ".slurm-logs"), "output");
+    // The parts' names from part_path (shard.hpp), the one place that makes them.
+    const std::string part0 = part_path(L.out, shard_id{0, p.tasks});
+    const std::string tail0 = ".part0of" + std::to_string(p.tasks) + ".h5";
+    if (part0.size() < tail0.size() || part0.compare(part0.size() - tail0.size(), tail0.size(), tail0) != 0)
+        throw std::logic_error("slurm: part_path gave " + part0);
+    const std::string base = part0.substr(0, part0.size() - tail0.size()); // the output less .h5
+    L.part_prefix = base + ".part";
+    L.logs = base + ".slurm-logs";
     L.script = checked_path(fs::absolute(p.path).lexically_normal(), "script");
     L.name = job_name(out.stem().string());
 

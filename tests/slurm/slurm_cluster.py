@@ -362,7 +362,8 @@ def campaign_test(c, nmsweep, spec_src, work):
     merged = os.path.join(work, "campaign.h5")
     single = os.path.join(work, "single.h5")
     nms("run", spec, "-o", single, "--backend", "cpu", "-q")
-    print(nms("info", merged), end="")
+    print("".join(nms("info", merged).splitlines(True)[:2]), end="")
+    print("task 1's log:", tail(os.path.join(logs, "%s_1.out" % array_id)), end="")
     n = compare_results(merged, single)
     print("merged result = single run: %d datasets, bit for bit" % n)
 
