@@ -37,10 +37,18 @@ void put(const fs::path& p, const std::string& text, bool executable = false) {
     if (executable) fs::permissions(p, fs::perms::owner_all);
 }
 
+// A single-quoted shell word.
+std::string shq(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
 // Runs a shell command line in `dir`; exit code and stdout + stderr.
 result shell(const fs::path& dir, const std::string& cmd) {
     const fs::path log = dir / "shell.txt";
-    const std::string line = "cd '" + dir.string() + "' && { " + cmd + "; } > '" + log.string() + "' 2>&1";
+    const std::string line =
+        "cd " + shq(dir.string()) + " && { " + cmd + "; } > " + shq(log.string()) + " 2>&1";
     const int rc = std::system(line.c_str());
     return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(log)};
 }
@@ -112,6 +120,7 @@ TEST(slurm, script_parses_and_names_the_array_the_requeue_and_the_merge) {
     EXPECT_NE(task.find("--resume --checkpoint-minutes "), std::string::npos);
     EXPECT_NE(task.find("--threads 2 --backend cpu -q"), std::string::npos);
     EXPECT_NE(task.find("#SBATCH --requeue\n"), std::string::npos);
+    EXPECT_NE(merge.find("#SBATCH --requeue\n"), std::string::npos);
     EXPECT_NE(task.find("#SBATCH --partition=short\n"), std::string::npos);
     EXPECT_NE(task.find("#SBATCH --cpus-per-task=2\n"), std::string::npos);
     EXPECT_TRUE(std::regex_search(task, std::regex("#SBATCH --signal=B:USR1@[0-9]+\n")));
@@ -272,6 +281,54 @@ TEST(slurm, resources_follow_the_estimates) {
     const auto auto_n = nms::make_slurm_script(req);
     EXPECT_LE(auto_n.estimate_s, 7200.0);
     EXPECT_GT(auto_n.estimate_s, 3600.0);
+}
+
+// Paths with spaces, quotes and $ reach sbatch's messages and nmsweep intact.
+TEST(slurm, odd_paths_reach_nmsweep_intact) {
+    const fs::path dir = scratch() / "a b'c$d\"e", bins = scratch() / "bin";
+    fs::create_directories(dir);
+    fs::create_directories(bins);
+    put(bins / "sbatch", "#!/usr/bin/env bash\ncat > /dev/null\necho 7\n", true);
+    // nmsweep: each argument on a line of its own.
+    put(dir / "fake nmsweep", "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\" > args\nexit 0\n", true);
+    std::string toml_out;
+    for (char c : (dir / "out put.h5").string())
+        toml_out += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+    std::string text = slurp(data + "/cli/small_jr.toml");
+    text.replace(text.find("path = \"small_jr.h5\""), std::string("path = \"small_jr.h5\"").size(),
+                 "path = \"" + toml_out + "\"");
+    put(dir / "my spec.toml", text);
+    nms::slurm_request req;
+    req.spec_path = (dir / "my spec.toml").string();
+    req.exe_path = (dir / "fake nmsweep").string();
+    req.script_path = (dir / "sub mit.sh").string();
+    req.array = 2;
+    req.overwrite = true;
+    nms::write_slurm_script(req);
+    EXPECT_EQ(shell(dir, "bash -n 'sub mit.sh'").code, 0);
+    const std::string out = (dir / "out put.h5").string(), part0 = (dir / "out put.part0of2.h5").string(),
+                      part1 = (dir / "out put.part1of2.h5").string();
+    result r = shell(dir, "PATH=" + shq(bins.string()) + ":$PATH bash 'sub mit.sh'");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("merge job 7: into " + out + " when"), std::string::npos) << r.output;
+
+    const auto jobs = job_scripts(slurp(dir / "sub mit.sh"));
+    ASSERT_EQ(jobs.size(), 2u);
+    put(dir / "task.sh", jobs[0]);
+    put(dir / "merge.sh", jobs[1]);
+    r = shell(dir, "SLURM_ARRAY_TASK_ID=1 bash task.sh");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(slurp(dir / "args")
+                  .substr(0, 200)
+                  .find("run\n" + req.spec_path + "\n-o\n" + out + "\n--shard\n1/2\n"),
+              0u)
+        << slurp(dir / "args");
+    put(part0, "");
+    put(part1, "");
+    r = shell(dir, "bash merge.sh");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(slurp(dir / "args"),
+              "merge\n--overwrite\n--threads\n8\n-q\n" + out + "\n" + part0 + "\n" + part1 + "\n");
 }
 
 TEST(slurm, mpi_is_one_job_of_k_tasks) {

@@ -34,7 +34,7 @@ constexpr double time_extra = 300.0;    // start, file allocation, the last flus
 constexpr double auto_task_work = 7200; // seconds of estimated work per task when --array is left out
 constexpr int max_requeues = 20;        // a task that never gets through stops being requeued
 
-// The CPU backend's throughput that `nmsweep check` uses (driver.cpp,
+// The CPU backend's throughput that `nmsweep check` uses (check.cpp,
 // check_spec; measured in bench/RESULTS.md): node-steps per second and thread.
 double cpu_rate(const sweep_spec& s) { return s.precision == "double" ? 3e7 : 8e7; }
 
@@ -48,6 +48,16 @@ std::string sq(const std::string& s) {
     std::string q = "'";
     for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
+}
+
+// Text inside a double-quoted shell string (a message): $ ` " \\ escaped.
+std::string dq(const std::string& s) {
+    std::string q;
+    for (char c : s) {
+        if (c == '$' || c == '`' || c == '"' || c == '\\') q += '\\';
+        q += c;
+    }
+    return q;
 }
 
 // Paths go into the script quoted; a control character (a newline would end
@@ -184,7 +194,7 @@ void array_script(std::ostream& o, const slurm_request& r, const slurm_script& p
     resources(o, r, p, false);
     run_and_requeue(o, run_command(r, p, L, " --shard \"$SLURM_ARRAY_TASK_ID/" + std::to_string(n) + "\""),
                     "\"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
-                    "bash " + sq(L.script) + " $SLURM_ARRAY_TASK_ID");
+                    "bash " + dq(sq(L.script)) + " $SLURM_ARRAY_TASK_ID");
     o << "NMS_JOB\n)\n"
       << "array_id=${array_id%%;*} # --parsable: \"id\" or \"id;cluster\"\n"
       << "echo \"job array $array_id: tasks $tasks of " << n << "\"\n\n";
@@ -199,9 +209,11 @@ void array_script(std::ostream& o, const slurm_request& r, const slurm_script& p
     if (!r.account.empty()) o << "#SBATCH --account=" << r.account << "\n";
     // The merge copies the parts' points, then runs the end of a run (maps,
     // boundaries, an attractor refinement's new points): a task's resources.
+    // --requeue: a preempted merge starts again (--overwrite).
     o << "#SBATCH --cpus-per-task=" << p.cpus << "\n"
       << "#SBATCH --mem=" << mem_option(p.memory_bytes) << "\n"
       << "#SBATCH --time=" << format_slurm_time(std::max(3600L, p.time_s)) << "\n"
+      << "#SBATCH --requeue\n"
       << "parts=()\n"
       << "for ((i = 0; i < " << n << "; ++i)); do\n"
       << "    part=" << part << "\n"
@@ -213,13 +225,13 @@ void array_script(std::ostream& o, const slurm_request& r, const slurm_script& p
       << sq(L.exe) << " merge --overwrite --threads " << p.cpus << " -q " << sq(L.out)
       << " \"${parts[@]}\" || rc=$?\n"
       << "if [ \"$rc\" -eq " << exit_incomplete << " ]; then\n"
-      << "    echo \"nmsweep: points are missing: rerun their shares with: bash " << sq(L.script)
+      << "    echo \"nmsweep: points are missing: rerun their shares with: bash " << dq(sq(L.script))
       << " I,J (it merges again)\" >&2\n"
       << "fi\n"
       << "exit \"$rc\"\n"
       << "NMS_JOB\n)\n"
       << "merge_id=${merge_id%%;*}\n"
-      << "echo \"merge job $merge_id: into " << L.out << " when job array $array_id has ended\"\n";
+      << "echo \"merge job $merge_id: into " << dq(L.out) << " when job array $array_id has ended\"\n";
 }
 
 void mpi_script(std::ostream& o, const slurm_request& r, const slurm_script& p, const layout& L) {
@@ -249,10 +261,10 @@ void mpi_script(std::ostream& o, const slurm_request& r, const slurm_script& p, 
     // srun passes USR1 on to every rank; since Slurm 22.05 it does not take
     // --cpus-per-task from the job.
     run_and_requeue(o, "srun --cpus-per-task=" + std::to_string(p.cpus) + " " + run_command(r, p, L, ""),
-                    "\"$SLURM_JOB_ID\"", "bash " + sq(L.script));
+                    "\"$SLURM_JOB_ID\"", "bash " + dq(sq(L.script)));
     o << "NMS_JOB\n)\n"
       << "job_id=${job_id%%;*} # --parsable: \"id\" or \"id;cluster\"\n"
-      << "echo \"job $job_id: " << p.tasks << " MPI tasks into " << L.out << "\"\n";
+      << "echo \"job $job_id: " << p.tasks << " MPI tasks into " << dq(L.out) << "\"\n";
 }
 
 fs::path default_script_path(const slurm_request& r) {
