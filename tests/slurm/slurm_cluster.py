@@ -342,7 +342,13 @@ def campaign_test(c, nmsweep, spec_src, work):
         if time.time() > deadline:
             raise Failed("task %s not running after 60 s\n%s" % (task, c.logs()))
         time.sleep(0.2)
-    time.sleep(2)
+    # Its run has started once its part is being written (OUT.partial until the first batch is done).
+    part = os.path.join(work, "campaign.part1of3.h5")
+    while not (os.path.exists(part + ".partial") or os.path.exists(part)):
+        if time.time() > deadline:
+            raise Failed("task %s wrote no part after 60 s\n%s" % (task, c.logs()))
+        time.sleep(0.1)
+    time.sleep(0.5)
     c.run(["scancel", "--batch", "--signal=USR1", task])
     c.wait_queue_empty(180)
 
