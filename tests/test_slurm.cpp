@@ -7,6 +7,7 @@
 
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/shard.hpp"
 #include "nmsweep/sweep/slurm_script.hpp"
 
@@ -331,23 +332,29 @@ TEST(slurm, odd_paths_reach_nmsweep_intact) {
               "merge\n--overwrite\n--threads\n8\n-q\n" + out + "\n" + part0 + "\n" + part1 + "\n");
 }
 
-TEST(slurm, mpi_is_one_job_of_k_tasks) {
+TEST(slurm, mpi_is_one_job_of_k_ranks) {
     nms::slurm_request req;
     req.spec_path = local_spec("mpi.toml").string();
     req.mpi = 4;
     req.gpus = 1;
+    if (!nms::mpi_built()) {
+        EXPECT_THROW(nms::make_slurm_script(req), nms::input_error);
+        GTEST_SKIP() << "this build has no MPI: --mpi is refused";
+    }
     const auto s = nms::make_slurm_script(req);
     const auto jobs = job_scripts(s.text);
     ASSERT_EQ(jobs.size(), 1u) << s.text;
     EXPECT_NE(jobs[0].find("#SBATCH --ntasks=4\n"), std::string::npos);
+    EXPECT_NE(jobs[0].find("#SBATCH --cpus-per-task=8\n"), std::string::npos);
     EXPECT_NE(jobs[0].find("#SBATCH --gpus-per-task=1\n"), std::string::npos);
-    EXPECT_NE(jobs[0].find("srun --cpus-per-task=8 "), std::string::npos);
-    EXPECT_NE(jobs[0].find("--backend cuda"), std::string::npos);
+    EXPECT_TRUE(std::regex_search(jobs[0], std::regex("#SBATCH --mem-per-cpu=[0-9]+M\n")));
+    EXPECT_NE(jobs[0].find("mpirun -n 4 /"), std::string::npos);
+    EXPECT_NE(jobs[0].find("--resume --checkpoint-minutes "), std::string::npos);
+    EXPECT_NE(jobs[0].find("--threads 8 --backend cuda -q"), std::string::npos);
     EXPECT_NE(jobs[0].find("scontrol requeue \"$SLURM_JOB_ID\""), std::string::npos);
     EXPECT_EQ(jobs[0].find("--shard"), std::string::npos);
     EXPECT_EQ(s.text.find("--array"), std::string::npos);
-    EXPECT_EQ(s.text.find("merge"), std::string::npos);
-    EXPECT_NE(s.text.find("not built yet"), std::string::npos);
+    EXPECT_EQ(s.text.find("merge --"), std::string::npos);
     const fs::path p = scratch() / "mpi.sh";
     put(p, s.text);
     EXPECT_EQ(shell(scratch(), "bash -n mpi.sh").code, 0);

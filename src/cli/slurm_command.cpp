@@ -10,8 +10,7 @@ CLI::App* add_slurm_command(CLI::App& app, slurm_request& r) {
     c->add_option("-o,--output", r.script_path, "the script (default: <spec stem>.slurm.sh here)");
     c->add_option("--array", r.array, "tasks of the job array (default: about 2 h of estimated work each)")
         ->check(CLI::Range(1, 1000000));
-    c->add_option("--mpi", r.mpi,
-                  "one job of K MPI tasks instead of the array (the MPI run is not built yet)")
+    c->add_option("--mpi", r.mpi, "one job of K MPI ranks (mpirun) instead of the array and the merge")
         ->check(CLI::Range(1, 1000000));
     c->add_option("--time", r.time,
                   "time limit per task, e.g. 2:00:00 (default: the estimate, twice, + 5 min)");

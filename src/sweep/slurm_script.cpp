@@ -4,6 +4,7 @@
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/io/file_ops.hpp"
 #include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/plan.hpp"
 #include "nmsweep/sweep/shard.hpp"
 #include "nmsweep/sweep/spec.hpp"
@@ -238,9 +239,8 @@ void mpi_script(std::ostream& o, const slurm_request& r, const slurm_script& p, 
     o << "#!/usr/bin/env bash\n"
       << "# Submits the sweep " << L.spec << " to Slurm (written by `nmsweep slurm --mpi " << p.tasks
       << "`):\n"
-      << "#   one job of " << p.tasks << " MPI tasks writing " << L.out << ".\n"
-      << "# NOTE: the MPI run (every rank writing its share into the one result file) is\n"
-      << "# not built yet: this job needs an nmsweep that has it.\n"
+      << "#   one job of " << p.tasks << " MPI ranks (mpirun) sharing out the grid; rank 0 merges\n"
+      << "#   their files into " << L.out << ".\n"
       << "# Per task: " << p.cpus << " CPUs, --mem-per-cpu " << mem_option(p.memory_bytes / p.cpus)
       << ", --time " << format_slurm_time(p.time_s)
       << " (estimated work of a task: " << human_duration(p.estimate_s) << " on " << p.cpus
@@ -258,13 +258,13 @@ void mpi_script(std::ostream& o, const slurm_request& r, const slurm_script& p, 
       << "#!/usr/bin/env bash\n"
       << "#SBATCH --job-name=" << L.name << "\n";
     resources(o, r, p, true);
-    // srun passes USR1 on to every rank; since Slurm 22.05 it does not take
-    // --cpus-per-task from the job.
-    run_and_requeue(o, "srun --cpus-per-task=" + std::to_string(p.cpus) + " " + run_command(r, p, L, ""),
+    // mpirun starts one rank per task of the job (Open MPI reads Slurm's
+    // allocation) and passes USR1 on to every rank (README, Campaigns).
+    run_and_requeue(o, "mpirun -n " + std::to_string(p.tasks) + " " + run_command(r, p, L, ""),
                     "\"$SLURM_JOB_ID\"", "bash " + dq(sq(L.script)));
     o << "NMS_JOB\n)\n"
       << "job_id=${job_id%%;*} # --parsable: \"id\" or \"id;cluster\"\n"
-      << "echo \"job $job_id: " << p.tasks << " MPI tasks into " << dq(L.out) << "\"\n";
+      << "echo \"job $job_id: " << p.tasks << " MPI ranks into " << dq(L.out) << "\"\n";
 }
 
 fs::path default_script_path(const slurm_request& r) {
@@ -327,6 +327,10 @@ slurm_script make_slurm_script(const slurm_request& r) {
     if (r.array < 0) throw input_error("slurm: --array " + std::to_string(r.array) + ": at least 1 task");
     if (r.mpi < 0) throw input_error("slurm: --mpi " + std::to_string(r.mpi) + ": at least 1 task");
     if (r.array > 0 && r.mpi > 0) throw input_error("slurm: --array and --mpi exclude each other");
+    if (r.mpi > 0 && !mpi_built())
+        throw input_error(
+            "slurm: --mpi: this nmsweep is built without MPI (Open MPI was not found when it was "
+            "configured); use --array, or rebuild with Open MPI (libopenmpi-dev)");
     if (r.gpus < 0) throw input_error("slurm: --gpus " + std::to_string(r.gpus) + ": 0 or more");
     if (r.cpus_per_task < 0)
         throw input_error("slurm: --cpus-per-task " + std::to_string(r.cpus_per_task) + ": at least 1");
@@ -399,7 +403,7 @@ slurm_script make_slurm_script(const slurm_request& r) {
 
     std::ostringstream w;
     w << "wrote " << p.path << ": "
-      << (r.mpi > 0 ? "one job of " + std::to_string(p.tasks) + " MPI tasks (the MPI run is not built yet)"
+      << (r.mpi > 0 ? "one job of " + std::to_string(p.tasks) + " MPI ranks"
                     : "a job array of " + std::to_string(p.tasks) + " tasks, then a merge job")
       << ", for " << L.out << "\n"
       << "  per task: " << p.cpus << " CPUs" << (r.gpus > 0 ? ", " + std::to_string(r.gpus) + " GPUs" : "")

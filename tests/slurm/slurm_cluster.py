@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A real single-node Slurm cluster for one test, and the test of `nmsweep slurm` on it.
 
-    slurm_cluster.py NMSWEEP SPEC WORKDIR            the campaign (see campaign_test)
+    slurm_cluster.py NMSWEEP SPEC WORKDIR            a job array and its merge (campaign_test)
+    slurm_cluster.py --mpi NMSWEEP SPEC WORKDIR      one MPI job (mpi_test)
     slurm_cluster.py --trivial WORKDIR               only the cluster: one `sbatch --wrap` job
 
 As root, SlurmCluster writes a slurm.conf (this machine as the one node, on the loopback
@@ -14,6 +15,7 @@ so it is reported as skipped, never as passed. Standard library only (h5py and n
 the comparison of the results; without them: 77 too).
 """
 
+import glob
 import os
 import re
 import shutil
@@ -315,73 +317,114 @@ def compare_results(merged, single):
     return len(a)
 
 
-def campaign_test(c, nmsweep, spec_src, work):
-    """The README's workflow: `nmsweep slurm --array 3`, `bash SCRIPT`, one task interrupted the way
-    Slurm warns before a time limit (USR1 to the job's shell) and requeued, the merge after the
-    array; the merged file equals a single run's, dataset by dataset."""
-    spec = os.path.join(work, "campaign.toml")
-    shutil.copy(spec_src, spec)
+class Campaign:
+    """A copy of the test's spec in the work folder (its result named `name`.h5), nmsweep run there."""
 
-    def nms(*args):
-        r = subprocess.run([nmsweep] + list(args), cwd=work, capture_output=True, text=True, timeout=120)
+    def __init__(self, c, nmsweep, spec_src, work, name):
+        self.c, self.nmsweep, self.work, self.name = c, nmsweep, work, name
+        self.spec = os.path.join(work, name + ".toml")
+        with open(spec_src) as f:
+            text = f.read()
+        with open(self.spec, "w") as f:
+            f.write(re.sub(r'(?m)^path = ".*"$', 'path = "%s.h5"' % name, text))
+        self.logs = os.path.join(work, name + ".slurm-logs")
+
+    def nms(self, *args):
+        r = subprocess.run([self.nmsweep] + list(args), cwd=self.work, capture_output=True, text=True,
+                           timeout=120)
         if r.returncode != 0:
             raise Failed("nmsweep %s: exit %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
         return r.stdout
 
-    print(nms("slurm", spec, "--array", "3", "--cpus-per-task", "1", "--time", "10:00"), end="")
-    r = c.run(["bash", os.path.join(work, "campaign.slurm.sh")], cwd=work)
-    print(r.stdout, end="")
-    array_id = re.search(r"job array (\d+)", r.stdout).group(1)
-    merge_id = re.search(r"merge job (\d+)", r.stdout).group(1)
+    def submit(self, *slurm_args):
+        """`nmsweep slurm SPEC ARGS`, then `bash SCRIPT`: its output."""
+        print(self.nms("slurm", self.spec, "--cpus-per-task", "1", "--time", "10:00", *slurm_args), end="")
+        r = self.c.run(["bash", os.path.join(self.work, self.name + ".slurm.sh")], cwd=self.work)
+        print(r.stdout, end="")
+        return r.stdout
 
-    # Task 1 interrupted once its run is under way: the job's shell gets USR1 (as from
-    # --signal=B:USR1), nmsweep exits 75, the task requeues itself and resumes its part.
-    task = "%s_1" % array_id
-    deadline = time.time() + 60
-    while c.run(["squeue", "-h", "-j", task, "-o", "%T"], check=False).stdout.strip() != "RUNNING":
-        if time.time() > deadline:
-            raise Failed("task %s not running after 60 s\n%s" % (task, c.logs()))
-        time.sleep(0.2)
-    # Its run has started once its part is being written (OUT.partial until the first batch is done).
+    def interrupt(self, job, started):
+        """USR1 to the shell of `job` (as --signal=B:USR1 sends it before the time limit) once it runs
+        and `started()` says that its nmsweep has begun writing."""
+        deadline = time.time() + 60
+        while self.c.run(["squeue", "-h", "-j", job, "-o", "%T"], check=False).stdout.strip() != "RUNNING":
+            if time.time() > deadline:
+                raise Failed("job %s not running after 60 s\n%s" % (job, self.c.logs()))
+            time.sleep(0.2)
+        while not started():
+            if time.time() > deadline:
+                raise Failed("job %s wrote no result after 60 s\n%s" % (job, self.c.logs()))
+            time.sleep(0.1)
+        time.sleep(0.5)
+        self.c.run(["scancel", "--batch", "--signal=USR1", job])
+
+    def job_logs(self):
+        return "".join("--- %s\n%s" % (n, tail(os.path.join(self.logs, n))) for n in sorted(os.listdir(self.logs)))
+
+    def check(self, what, rows, n, requeued):
+        """Every row COMPLETED with exit 0, the n-th (in task order) requeued at least once."""
+        rows = sorted(rows, key=lambda t: int(t[1] or 0))
+        print(what + ":", rows)
+        if len(rows) != n or any(t[2:4] != ("COMPLETED", "0:0") for t in rows):
+            raise Failed("%s: %s\n%s" % (what, rows, self.job_logs()))
+        if requeued is not None and rows[requeued][4] < 1:
+            raise Failed("%s: not requeued: %s\n%s" % (what, rows, self.job_logs()))
+
+    def compare(self, single):
+        result = os.path.join(self.work, self.name + ".h5")
+        print("".join(self.nms("info", result).splitlines(True)[:2]), end="")
+        n = compare_results(result, single)
+        print("%s.h5 = a single run: %d datasets, bit for bit" % (self.name, n))
+
+
+def single_run(k):
+    single = os.path.join(k.work, "single.h5")
+    k.nms("run", k.spec, "-o", single, "--backend", "cpu", "-q", "--overwrite")
+    return single
+
+
+def campaign_test(c, nmsweep, spec_src, work):
+    """The README's workflow: `nmsweep slurm --array 3`, `bash SCRIPT`, one task interrupted the way
+    Slurm warns before a time limit (USR1 to the job's shell) and requeued, the merge after the
+    array; the merged file equals a single run's, dataset by dataset."""
+    k = Campaign(c, nmsweep, spec_src, work, "campaign")
+    out = k.submit("--array", "3")
+    array_id = re.search(r"job array (\d+)", out).group(1)
+    merge_id = re.search(r"merge job (\d+)", out).group(1)
+    # Task 1 has started once its part is being written (OUT.partial until its first batch is done);
+    # interrupted, nmsweep exits 75, the task requeues itself and resumes its part.
     part = os.path.join(work, "campaign.part1of3.h5")
-    while not (os.path.exists(part + ".partial") or os.path.exists(part)):
-        if time.time() > deadline:
-            raise Failed("task %s wrote no part after 60 s\n%s" % (task, c.logs()))
-        time.sleep(0.1)
-    time.sleep(0.5)
-    c.run(["scancel", "--batch", "--signal=USR1", task])
+    k.interrupt("%s_1" % array_id, lambda: os.path.exists(part + ".partial") or os.path.exists(part))
     c.wait_queue_empty(180)
+    k.check("array", c.jobs(array_id), 3, 1)
+    k.check("merge", c.jobs(merge_id), 1, None)
+    print("task 1's log:", tail(os.path.join(k.logs, "%s_1.out" % array_id)), end="")
+    k.compare(single_run(k))
 
-    logs = os.path.join(work, "campaign.slurm-logs")
-    def job_logs():
-        return "".join("--- %s\n%s" % (n, tail(os.path.join(logs, n))) for n in sorted(os.listdir(logs)))
-    tasks = c.jobs(array_id)
-    merge = c.jobs(merge_id)
-    print("array:", tasks, "merge:", merge)
-    if sorted(t[1] for t in tasks) != ["0", "1", "2"] or any(t[2:4] != ("COMPLETED", "0:0") for t in tasks):
-        raise Failed("array tasks %s\n%s" % (tasks, job_logs()))
-    if [t[4] for t in sorted(tasks, key=lambda t: t[1])][1] < 1:
-        raise Failed("task 1 was not requeued: %s\n%s" % (tasks, job_logs()))
-    if [m[2:4] for m in merge] != [("COMPLETED", "0:0")]:
-        raise Failed("merge job %s\n%s" % (merge, job_logs()))
 
-    merged = os.path.join(work, "campaign.h5")
-    single = os.path.join(work, "single.h5")
-    nms("run", spec, "-o", single, "--backend", "cpu", "-q")
-    print("".join(nms("info", merged).splitlines(True)[:2]), end="")
-    print("task 1's log:", tail(os.path.join(logs, "%s_1.out" % array_id)), end="")
-    n = compare_results(merged, single)
-    print("merged result = single run: %d datasets, bit for bit" % n)
+def mpi_test(c, nmsweep, spec_src, work):
+    """`nmsweep slurm --mpi 2`: one job of two ranks (mpirun), interrupted and requeued like a task;
+    its result equals a single run's."""
+    k = Campaign(c, nmsweep, spec_src, work, "campaign_mpi")
+    c.env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")  # (the test runs as root)
+    out = k.submit("--mpi", "2")
+    job = re.search(r"job (\d+): 2 MPI ranks", out).group(1)
+    # The ranks have started once they write their files (<out stem>.rank<r>.h5).
+    k.interrupt(job, lambda: bool(glob.glob(os.path.join(work, "campaign_mpi.rank*.h5*"))))
+    c.wait_queue_empty(180)
+    k.check("mpi job", c.jobs(job), 1, 0)
+    print("the job's log:", "".join(tail(os.path.join(k.logs, n)) for n in os.listdir(k.logs)), end="")
+    k.compare(single_run(k))
 
 
 def main(argv):
-    trivial = "--trivial" in argv
-    args = [a for a in argv if a != "--trivial"]
-    if (trivial and len(args) != 1) or (not trivial and len(args) != 3):
+    mode = argv[0] if argv and argv[0] in ("--trivial", "--mpi") else ""
+    args = argv[1:] if mode else argv
+    if (mode == "--trivial" and len(args) != 1) or (mode != "--trivial" and len(args) != 3):
         print(__doc__, file=sys.stderr)
         return 2
     work = os.path.abspath(args[-1])
-    if not trivial:
+    if mode != "--trivial":
         try:
             import h5py, numpy  # noqa: F401
         except ImportError as e:
@@ -393,10 +436,11 @@ def main(argv):
     try:
         with SlurmCluster() as c:
             print("slurm_cluster: node %s idle after %.1f s (%s)" % (c.host, time.time() - t0, c.dir))
-            if trivial:
+            if mode == "--trivial":
                 trivial_test(c, work)
             else:
-                campaign_test(c, os.path.abspath(args[0]), os.path.abspath(args[1]), work)
+                body = mpi_test if mode == "--mpi" else campaign_test
+                body(c, os.path.abspath(args[0]), os.path.abspath(args[1]), work)
     except Skip as e:
         print("slurm_cluster: SKIPPED: %s" % e)
         return SKIP

@@ -4,9 +4,9 @@
 // `bash SCRIPT` submits a job array whose task I runs share I of the grid
 // (`nmsweep run --shard I/N --resume`, requeued when interrupted), then a
 // merge job that depends on the array and writes the one result file. With
-// mpi > 0: one job of that many MPI tasks instead (the MPI run itself is not
-// built yet). Per-task memory and time come from the estimates `nmsweep
-// check` prints, with a margin.
+// mpi > 0: one job of that many MPI ranks instead (`mpirun -n K nmsweep run`,
+// which merges by itself). Per-task memory and time come from the estimates
+// `nmsweep check` prints, with a margin.
 
 #include <string>
 
@@ -17,7 +17,7 @@ struct slurm_request {
     std::string exe_path;    // the nmsweep the jobs run; empty: this executable (/proc/self/exe)
     std::string script_path; // empty: "<spec stem>.slurm.sh" in the current folder
     int array = 0;           // tasks of the job array; 0: about 2 h of estimated work each
-    int mpi = 0;             // > 0: one job of this many MPI tasks instead of the array
+    int mpi = 0;             // > 0: one job of this many MPI ranks instead of the array
     std::string time;        // Slurm time limit per task ("2:00:00"); empty: from the estimate
     int gpus = 0;            // GPUs per task (0: a CPU run)
     int cpus_per_task = 0;   // 0: 8
@@ -43,7 +43,8 @@ struct slurm_script {
 
 // Builds the script (reads the spec and its network for the estimates).
 // Throws input_error on a bad request (no tasks, more tasks than points, a
-// malformed time, a path that the script cannot quote).
+// malformed time, a path that the script cannot quote, mpi in a build
+// without MPI).
 slurm_script make_slurm_script(const slurm_request& r);
 
 // make_slurm_script, then writes it (mode 0755); refuses, before building
