@@ -2,12 +2,12 @@
 #include "nmsweep/sweep/slurm_script.hpp"
 
 #include "nmsweep/core/error.hpp"
-#include "nmsweep/io/file_ops.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/plan.hpp"
 #include "nmsweep/sweep/shard.hpp"
 #include "nmsweep/sweep/spec.hpp"
+#include "run_parts.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -83,19 +83,6 @@ std::string job_name(const std::string& stem) {
     std::string n = "nms-";
     for (char c : stem) n += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c : '_';
     return n;
-}
-
-std::string human_duration(double s) {
-    char b[64];
-    if (s < 10)
-        std::snprintf(b, sizeof b, "%.1f s", s);
-    else if (s < 120)
-        std::snprintf(b, sizeof b, "%.0f s", s);
-    else if (s < 7200)
-        std::snprintf(b, sizeof b, "%.0f min", s / 60);
-    else
-        std::snprintf(b, sizeof b, "%.1f h", s / 3600);
-    return b;
 }
 
 std::string mem_option(double bytes) {
@@ -175,7 +162,7 @@ void array_script(std::ostream& o, const slurm_request& r, const slurm_script& p
       << "#   " << L.part_prefix << "Iof" << n << ".h5, then a job that merges the parts into\n"
       << "#   " << L.out << " when the whole array has ended.\n"
       << "# Per task: " << p.cpus << " CPUs, --mem " << mem_option(p.memory_bytes) << ", --time "
-      << format_slurm_time(p.time_s) << " (estimated work of a task: " << human_duration(p.estimate_s)
+      << format_slurm_time(p.time_s) << " (estimated work of a task: " << human_seconds(p.estimate_s)
       << " on " << p.cpus << " CPU threads).\n"
       << "# An interrupted task (USR1 " << p.signal_s
       << " s before the time limit, a preemption) keeps its finished\n"
@@ -243,7 +230,7 @@ void mpi_script(std::ostream& o, const slurm_request& r, const slurm_script& p, 
       << "#   their files into " << L.out << ".\n"
       << "# Per task: " << p.cpus << " CPUs, --mem-per-cpu " << mem_option(p.memory_bytes / p.cpus)
       << ", --time " << format_slurm_time(p.time_s)
-      << " (estimated work of a task: " << human_duration(p.estimate_s) << " on " << p.cpus
+      << " (estimated work of a task: " << human_seconds(p.estimate_s) << " on " << p.cpus
       << " CPU threads).\n"
       << "# An interrupted job (USR1 " << p.signal_s
       << " s before the time limit, a preemption) keeps its finished\n"
@@ -409,7 +396,7 @@ slurm_script make_slurm_script(const slurm_request& r) {
       << "  per task: " << p.cpus << " CPUs" << (r.gpus > 0 ? ", " + std::to_string(r.gpus) + " GPUs" : "")
       << ", --mem "
       << (r.mpi > 0 ? mem_option(p.memory_bytes / p.cpus) + " per CPU" : mem_option(p.memory_bytes))
-      << ", --time " << format_slurm_time(p.time_s) << "; estimated work " << human_duration(p.estimate_s)
+      << ", --time " << format_slurm_time(p.time_s) << "; estimated work " << human_seconds(p.estimate_s)
       << " on " << p.cpus << " CPU threads" << (r.gpus > 0 ? " (with GPUs, less)" : "") << "\n";
     if (!r.time.empty() && double(p.time_s) < p.estimate_s)
         w << "  note: --time is shorter than the estimated work: tasks will be requeued (each continues "
