@@ -332,6 +332,10 @@ void finish_result(const sweep_request& r, h5::result_writer& w, const sweep_spe
 // --resume of a finished run (a requeued job that had finished): nothing
 // to do, when the file is this run's.
 bool already_complete(const std::string& out, const sweep_spec& s, const run_identity& id, bool quiet) {
+    // A run killed while finishing left an undo journal: until resume()
+    // applies it the file may not even open (h5_result.hpp).
+    std::error_code ec;
+    if (std::filesystem::exists(out + ".partial", ec)) return false;
     h5::read_through(out); // (a damaged file: one clear error)
     if (h5::read_number_attr(out, "", "complete") != 1) return false;
     check_recorded_run(out, "--resume", s, id);
