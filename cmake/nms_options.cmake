@@ -7,6 +7,10 @@ set_property(CACHE NMS_CUDA PROPERTY STRINGS AUTO ON OFF)
 # libopenmpi-dev); without it `nmsweep run` under mpirun says so.
 set(NMS_MPI "AUTO" CACHE STRING "Build the MPI runs: AUTO, ON or OFF")
 set_property(CACHE NMS_MPI PROPERTY STRINGS AUTO ON OFF)
+# The Python package's extension (src/python): on where Python's headers and
+# nanobind (PyPI: cmake/setup-debian.sh installs it) are found.
+set(NMS_PYTHON "AUTO" CACHE STRING "Build the Python extension nmsweep._core: AUTO, ON or OFF")
+set_property(CACHE NMS_PYTHON PROPERTY STRINGS AUTO ON OFF)
 option(NMS_NATIVE "Optimise the CPU backend for this machine (-march=native)" ON)
 option(NMS_BUILD_TESTS "Build the tests" ON)
 option(NMS_BUILD_BENCH "Build the benchmarks" ON)

@@ -110,7 +110,11 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
 }
 
 sweep_spec load_spec(const std::string& path) {
-    sweep_spec s = parse_spec(read_input_file(path, "spec file", max_spec_bytes), path);
+    return load_spec_text(read_input_file(path, "spec file", max_spec_bytes), path);
+}
+
+sweep_spec load_spec_text(const std::string& text, const std::string& path) {
+    sweep_spec s = parse_spec(text, path);
     connectome net = load_network(s);
     resolve_node_tables(s, net);
     resolve_hypotheses(s, net);

@@ -55,8 +55,15 @@ double estimate_peak_memory(const std::string& spec_path, int threads) {
 }
 
 std::string check_spec(const std::string& spec_path) {
+    sweep_request r;
+    r.spec_path = spec_path;
+    return check_spec(r);
+}
+
+std::string check_spec(const sweep_request& r) {
+    const std::string& spec_path = r.spec_path;
     input_log log;
-    const sweep_spec s = load_spec(spec_path);
+    const sweep_spec s = load_request_spec(r);
     const connectome net = load_network(s);
     // What `run` refuses before creating anything, `check` refuses too.
     check_output_path(s.output_path, s, log.records());

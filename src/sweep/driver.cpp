@@ -109,65 +109,6 @@ void write_structure(h5::result_writer& w, const sweep_spec& s, const connectome
                       {"time", "node"});
 }
 
-// Runs points first .. first+count-1 and writes their results (not yet
-// marked done); diverged points get each output's diverged value.
-template <class T>
-run_result run_one_batch(h5::result_writer& w, const sweep_spec& s, const connectome& net, run_reducers& R,
-                         observations& obsv, const run_options& opt, const std::string& backend,
-                         std::size_t first, std::size_t count) {
-    const std::size_t nn = net.n, nv = find_model(s.model).states.size();
-    batch b = make_batch(s, net, first, count);
-    b.first_instance = first;
-    for (auto& red : R.all) red->reset(count, int(nn));
-    obsv.prepare_batch(first, count);
-    const std::vector<reducer*> rp = R.on_observable(obsv);
-    std::vector<std::size_t> ts;
-    for (auto k : series_points(s))
-        if (k >= first && k < first + count) ts.push_back(k);
-    sweep_observer<T> obs(s.observable_coef, transient_steps(s), s.sample_every, rp, first, ts,
-                          s.timeseries.enabled ? s.timeseries.every : 0);
-    R.add_channels(obs, obsv);
-    run_result res = run_batch<T>(b, opt, &obs, backend);
-    if (res.interrupted) return res; // (its results are void)
-
-    std::vector<double> buf;
-    for (auto& red : R.all) {
-        const auto outs = red->outputs();
-        for (std::size_t k = 0; k < outs.size(); ++k) {
-            std::size_t m = 1;
-            for (auto e : outs[k].extra_sizes) m *= e;
-            buf.assign(count * m, 0.0);
-            for (std::size_t q = 0; q < count; ++q) {
-                red->result(k, q, buf.data() + q * m);
-                if (res.diverged_step[q] >= 0)
-                    std::fill(buf.begin() + long(q * m), buf.begin() + long((q + 1) * m),
-                              red->diverged_value(k));
-            }
-            w.write_points(outs[k].name, first, count, buf.data());
-        }
-    }
-    if (R.want_final) {
-        buf.assign(count * nv * nn, 0.0);
-        for (std::size_t q = 0; q < count; ++q)
-            for (std::size_t v = 0; v < nv; ++v)
-                for (std::size_t n = 0; n < nn; ++n)
-                    buf[(q * nv + v) * nn + n] = res.diverged_step[q] >= 0
-                                                     ? std::nan("") // not a state: the run blew up
-                                                     : res.final_state[(v * nn + n) * count + q];
-        w.write_points("features/final_state", first, count, buf.data());
-    }
-    for (const auto& [k, series] : obs.series()) {
-        if (series.size() != series_length(s) * nn)
-            throw std::logic_error("time series of point " + std::to_string(k) + ": " +
-                                   std::to_string(series.size() / nn) + " samples, expected " +
-                                   std::to_string(series_length(s)));
-        w.write_array("timeseries/point_" + std::to_string(k), {series_length(s), nn}, series.data(),
-                      {"time", "node"});
-    }
-    w.write_status(first, count, res.diverged_step.data());
-    return res;
-}
-
 // What a run adds up for the result's provenance.
 struct run_totals {
     clock_type::time_point t0 = clock_type::now();
@@ -259,7 +200,8 @@ void compute_points(const sweep_request& r, h5::result_writer& w, const sweep_sp
             while (j < end && !done[j]) ++j;
             const std::size_t count = j - i;
             const auto t0 = clock_type::now();
-            run_result res = run_one_batch<T>(w, s, net, R, obsv, opt, backend, i, count);
+            file_sink sink(w);
+            run_result res = run_one_batch<T>(sink, s, net, R, obsv, opt, backend, i, count);
             if (res.interrupted) throw_interrupted(w.path(), n_done, g.end - g.first);
             sizer.measured(std::chrono::duration<double>(clock_type::now() - t0).count(), count);
             if (!res.mapping.empty()) tot.mappings.insert(res.mapping);
@@ -269,6 +211,7 @@ void compute_points(const sweep_request& r, h5::result_writer& w, const sweep_sp
             std::fill(done.begin() + long(i), done.begin() + long(j), 1);
             n_done += count;
             prog.update(n_done, n_done == g.end - g.first);
+            if (r.on_progress) r.on_progress(n_done, g.end - g.first);
             i = j;
             if (r.stop_after_batches >= 0 && ++batches >= r.stop_after_batches && n_done < g.end - g.first)
                 return false; // as if killed: the file stays incomplete
@@ -521,9 +464,15 @@ void catch_stop_signals() {
 
 } // namespace
 
+sweep_spec load_request_spec(const sweep_request& r) {
+    return r.spec_text.empty() ? load_spec(r.spec_path) : load_spec_text(r.spec_text, r.spec_path);
+}
+
+void request_stop(int signal_number) { stop_requested.store(signal_number); }
+
 bool run_sweep(const sweep_request& req) {
     input_log log; // every input file the spec names, for the result's provenance
-    const sweep_spec s = load_spec(req.spec_path);
+    const sweep_spec s = load_request_spec(req);
     print_warnings(s);
     const connectome net = load_network(s);
     sweep_request r = req;
@@ -536,14 +485,15 @@ bool run_sweep(const sweep_request& req) {
         throw input_error("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
                           ": the grid has only " + std::to_string(n_points(s)) +
                           " points; use at most that many shards");
-    catch_stop_signals();
+    stop_requested.store(0);
+    if (r.catch_signals) catch_stop_signals();
     if (r.precision == "double") return run_sweep_t<double>(r, s, net, log.records(), shard);
     return run_sweep_t<float>(r, s, net, log.records(), shard);
 }
 
 void simulate_point(const sweep_request& req, long every) {
     input_log log;
-    const sweep_spec s = load_spec(req.spec_path);
+    const sweep_spec s = load_request_spec(req);
     print_warnings(s);
     const connectome net = load_network(s);
     sweep_request r = req;

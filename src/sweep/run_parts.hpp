@@ -99,6 +99,40 @@ inline bool reduce_on_device(const sweep_spec& s, run_reducers& R, observations&
     return device;
 }
 
+// Where a batch's results go: the result file (file_sink), or memory (the
+// batch call of the Python package, batch_runner.hpp).
+struct point_sink {
+    virtual ~point_sink() = default;
+    // Grid points first..first+count-1, laid out [count][extra...].
+    virtual void points(const std::string& name, std::size_t first, std::size_t count, const double* data) = 0;
+    // The recorded series of grid point `point`: [samples][n_nodes].
+    virtual void series(std::size_t point, std::size_t samples, std::size_t n_nodes, const double* data) = 0;
+    virtual void status(std::size_t first, std::size_t count, const long* diverged_step) = 0;
+};
+
+struct file_sink final : point_sink {
+    explicit file_sink(h5::result_writer& w) : w(w) {}
+    void points(const std::string& name, std::size_t first, std::size_t count, const double* data) override {
+        w.write_points(name, first, count, data);
+    }
+    void series(std::size_t point, std::size_t samples, std::size_t n_nodes, const double* data) override {
+        w.write_array("timeseries/point_" + std::to_string(point), {samples, n_nodes}, data, {"time", "node"});
+    }
+    void status(std::size_t first, std::size_t count, const long* diverged_step) override {
+        w.write_status(first, count, diverged_step);
+    }
+    h5::result_writer& w;
+};
+
+// Runs points first .. first+count-1 of s's grid on `backend` and hands
+// their results (not yet marked done) to `out`: every reducer output, the
+// final state, the recorded series, the status. Diverged points get each
+// output's diverged value.
+template <class T>
+run_result run_one_batch(point_sink& out, const sweep_spec& s, const connectome& net, run_reducers& R,
+                         observations& obsv, const run_options& opt, const std::string& backend,
+                         std::size_t first, std::size_t count);
+
 // Set to the signal number by SIGTERM, SIGINT or SIGUSR1 during a run
 // (driver.cpp); backends stop at the next step boundary (run_options::stop).
 extern std::atomic<int> stop_requested;

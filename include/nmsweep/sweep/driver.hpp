@@ -9,8 +9,13 @@
 
 namespace nms {
 
+struct sweep_spec;
+
 struct sweep_request {
     std::string spec_path;
+    // The spec's text when it is not read from spec_path (Python): spec_path
+    // then only names it in messages and resolves its relative paths.
+    std::string spec_text;
     std::string output;               // overrides [output] path when not empty
     std::string backend = "auto";     // cpu | cuda | auto
     std::string precision;            // float | double; empty: the spec's [integrator] precision
@@ -30,7 +35,21 @@ struct sweep_request {
     // claimed one at a time until it returns false; its file is then a part
     // (never finished: the maps belong to the merged file).
     std::function<bool(std::size_t& first, std::size_t& end)> claim;
+    // Whether the run installs its SIGTERM/SIGINT/SIGUSR1 handlers (the
+    // command line); an embedding program (Python) sets false and stops a
+    // run with request_stop instead.
+    bool catch_signals = true;
+    // Called after each batch with the points done of the run's range (the
+    // embedding program's progress bar), from the thread running it.
+    std::function<void(std::size_t done, std::size_t total)> on_progress;
 };
+
+// The spec of a request: spec_text when given, else the file spec_path.
+sweep_spec load_request_spec(const sweep_request& r);
+
+// Stops a running run_sweep at its next step boundary, as SIGINT would (the
+// run then throws interrupted); a new run_sweep clears it.
+void request_stop(int signal_number);
 
 // `nmsweep run`: all grid points (or a shard's: r.shard, or a Slurm job
 // array's task), features streamed to the result file (a shard's part file:
@@ -55,6 +74,7 @@ void check_campaign_files(const sweep_request& r, const std::vector<std::string>
 
 // `nmsweep check`: validates and returns a summary (grid, memory, time).
 std::string check_spec(const std::string& spec_path);
+std::string check_spec(const sweep_request& r); // (spec_text when given)
 
 // The memory (bytes) a CPU run of the spec holds at its peak on `threads`
 // threads beyond the program's own (libraries, ~20 MB): what check reports.

@@ -348,6 +348,9 @@ struct sweep_spec {
 // batch so that engine-level errors surface here. Throws nms::input_error
 // "FILE:LINE: [section] key: message (value ...)".
 sweep_spec load_spec(const std::string& path);
+// The same from the spec's text (the Python package's Spec): `path` names it
+// in messages, and its folder resolves relative paths.
+sweep_spec load_spec_text(const std::string& text, const std::string& path);
 
 // Per-node parameters keyed by region label (node_tables) become per_node
 // fields of s.params in the network's node order. Throws input_error naming
