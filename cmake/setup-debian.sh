@@ -23,8 +23,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Python side: reading results (h5py, xarray) and plots.
-py_pkgs=(numpy scipy h5py xarray h5netcdf matplotlib)
-if ! python3 -c "import numpy, scipy, h5py, xarray, h5netcdf, matplotlib" 2>/dev/null; then
+# Python side: reading results (h5py, xarray) and plots; the Python package's
+# build (nanobind, scikit-build-core), its dependencies and tests (tomli-w,
+# pytest, tqdm), and simulation-based inference for its example (sbi, which
+# brings PyTorch: ~1.5 min and ~6 GB).
+py_pkgs=(numpy scipy h5py xarray h5netcdf matplotlib nanobind scikit-build-core tomli-w pytest tqdm sbi)
+if ! python3 -c "import numpy, scipy, h5py, xarray, h5netcdf, matplotlib, nanobind, scikit_build_core, tomli_w, pytest, tqdm, sbi" 2>/dev/null; then
   python3 -m pip install -q "${py_pkgs[@]}" || python3 -m pip install -q --break-system-packages "${py_pkgs[@]}"
 fi
