@@ -68,7 +68,7 @@ void run_in_worker(worker_state& st, Work work, Stop stop, nb::object progress) 
             stop();
         }
         const std::size_t d = st.done.load();
-        if (progress.is_valid() && !progress.is_none() && d != shown && !callback_error) {
+        if (progress.is_valid() && !progress.is_none() && d != shown && st.total.load() > 0 && !callback_error) {
             shown = d;
             try {
                 progress(d, st.total.load());
@@ -93,7 +93,8 @@ void run_in_worker(worker_state& st, Work work, Stop stop, nb::object progress) 
     t.join();
     if (callback_error) std::rethrow_exception(callback_error);
     if (st.error) std::rethrow_exception(st.error);
-    if (progress.is_valid() && !progress.is_none() && st.done.load() != shown) progress(st.done.load(), st.total.load());
+    if (progress.is_valid() && !progress.is_none() && st.done.load() != shown && st.total.load() > 0)
+        progress(st.done.load(), st.total.load());
 }
 
 nb::dict param_dict(const nms::param_info& p) {
