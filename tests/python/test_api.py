@@ -270,3 +270,19 @@ def test_ctrl_c_stops_and_resume_completes(tmp_path: Path) -> None:
     a, b = datasets(out), datasets(tmp_path / "whole.h5")
     for name in ("features/mean", "spectra/psd", "status/done"):
         assert np.array_equal(a[name], b[name], equal_nan=True), name
+
+
+def test_sensors_need_the_connectome_centres() -> None:
+    w = np.ones((2, 2)) - np.eye(2)
+    with pytest.raises(ValueError, match="centres"):
+        nmsweep.Spec(
+            model={"name": "jansen_rit"},
+            network={"connectome": nmsweep.Connectome(w, 10 * w)},
+            output={"sensors": [{"name": "eeg", "gain": "inverse_square"}]},
+        )
+    with pytest.raises(ValueError, match="tract lengths"):
+
+        class NoLengths:  # a TVB Connectivity without tract lengths
+            weights, tract_lengths, region_labels, centres = w, None, np.array(["a", "b"]), None
+
+        nmsweep.Spec(model={"name": "jansen_rit"}, network={"connectome": NoLengths()})

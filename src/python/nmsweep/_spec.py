@@ -257,6 +257,13 @@ class Spec:
                 except (TypeError, ValueError) as e:
                     raise type(e)(f"network.connectome: {e}") from e
                 if isinstance(made, Connectome):
+                    # Lead fields need the regions' positions: zeros would give a wrong gain silently.
+                    output = d.get("output")
+                    if made.centres is None and isinstance(output, Mapping) and output.get("sensors"):
+                        raise ValueError(
+                            "network.connectome: [[output.sensors]] needs the regions' centres (mm): "
+                            "give Connectome(..., centres=...) or a TVB zip/folder"
+                        )
                     tmp = tempfile.TemporaryDirectory(prefix="nmsweep-connectome-")
                     new_keep.append(tmp)
                     made = made.write_tvb_folder(tmp.name)
