@@ -17,9 +17,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
-#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -68,7 +68,8 @@ void run_in_worker(worker_state& st, Work work, Stop stop, nb::object progress) 
             stop();
         }
         const std::size_t d = st.done.load();
-        if (progress.is_valid() && !progress.is_none() && d != shown && st.total.load() > 0 && !callback_error) {
+        if (progress.is_valid() && !progress.is_none() && d != shown && st.total.load() > 0 &&
+            !callback_error) {
             shown = d;
             try {
                 progress(d, st.total.load());
@@ -137,8 +138,9 @@ nb::dict model_dict(const nms::model_info& m) {
     d["states"] = states;
     d["coupling_variables"] = cvars;
     d["presets"] = presets;
-    d["phase_variable"] = m.phase_variable >= 0 ? nb::object(nb::str(m.states[std::size_t(m.phase_variable)].name))
-                                                : nb::none();
+    d["phase_variable"] = m.phase_variable >= 0
+                              ? nb::object(nb::str(m.states[std::size_t(m.phase_variable)].name))
+                              : nb::none();
     return d;
 }
 
@@ -166,9 +168,9 @@ nms::sweep_request request(const std::string& text, const std::string& path) {
     return r;
 }
 
-bool run(const std::string& text, const std::string& path, const std::string& output, const std::string& backend,
-         const std::string& precision, int threads, std::size_t batch_size, bool overwrite, bool resume,
-         double checkpoint_minutes, nb::object progress) {
+bool run(const std::string& text, const std::string& path, const std::string& output,
+         const std::string& backend, const std::string& precision, int threads, std::size_t batch_size,
+         bool overwrite, bool resume, double checkpoint_minutes, nb::object progress) {
     nms::sweep_request r = request(text, path);
     r.output = output;
     r.backend = backend;
@@ -184,7 +186,8 @@ bool run(const std::string& text, const std::string& path, const std::string& ou
         st.done = done;
     };
     bool complete = false;
-    run_in_worker(st, [&] { complete = nms::run_sweep(r); }, [] { nms::request_stop(SIGINT); }, progress);
+    run_in_worker(
+        st, [&] { complete = nms::run_sweep(r); }, [] { nms::request_stop(SIGINT); }, progress);
     return complete;
 }
 
@@ -196,7 +199,8 @@ void simulate(const std::string& text, const std::string& path, const std::strin
     r.precision = precision;
     r.overwrite = overwrite;
     worker_state st;
-    run_in_worker(st, [&] { nms::simulate_point(r, every); }, [] {}, nb::none());
+    run_in_worker(
+        st, [&] { nms::simulate_point(r, every); }, [] {}, nb::none());
 }
 
 std::string check(const std::string& text, const std::string& path) {
@@ -226,7 +230,8 @@ class batch {
     }
 
     // theta: float64 [n, len(params)], C order (the Python layer checks it).
-    nb::list run(nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu> theta, nb::object progress) {
+    nb::list run(nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu> theta,
+                 nb::object progress) {
         if (theta.shape(1) != runner_->params().size())
             throw nms::input_error("theta: expected " + std::to_string(runner_->params().size()) +
                                    " columns (one per parameter), got " + std::to_string(theta.shape(1)));
@@ -287,17 +292,18 @@ NB_MODULE(_core, m) {
         "model", [](const std::string& name) { return model_dict(nms::find_model(name)); }, "name"_a,
         "One model, as a dict (InputError with a suggestion for an unknown name).");
     m.def("couplings", &couplings, "n_cvar"_a = 1, "Every coupling function with its parameters.");
-    m.def("check", &check, "text"_a, "path"_a, "Validates a spec; returns the summary `nmsweep check` prints.");
-    m.def("run", &run, "text"_a, "path"_a, "output"_a, "backend"_a, "precision"_a, "threads"_a, "batch_size"_a,
-          "overwrite"_a, "resume"_a, "checkpoint_minutes"_a, "progress"_a.none(),
+    m.def("check", &check, "text"_a, "path"_a,
+          "Validates a spec; returns the summary `nmsweep check` prints.");
+    m.def("run", &run, "text"_a, "path"_a, "output"_a, "backend"_a, "precision"_a, "threads"_a,
+          "batch_size"_a, "overwrite"_a, "resume"_a, "checkpoint_minutes"_a, "progress"_a.none(),
           "Runs a sweep into a result file; returns whether every point is done.");
     m.def("simulate", &simulate, "text"_a, "path"_a, "output"_a, "point"_a, "every"_a, "precision"_a,
           "overwrite"_a, "One grid point's full time series into a file.");
     m.def("version", [] { return std::string(NMS_VERSION); });
 
     nb::class_<batch>(m, "Batch", "A spec prepared once, run at many parameter points.")
-        .def(nb::init<const std::string&, const std::string&, const std::vector<std::string>&, const std::string&,
-                      const std::string&, int, std::size_t>(),
+        .def(nb::init<const std::string&, const std::string&, const std::vector<std::string>&,
+                      const std::string&, const std::string&, int, std::size_t>(),
              "text"_a, "path"_a, "params"_a, "backend"_a, "precision"_a, "threads"_a, "batch_size"_a)
         .def("run", &batch::run, "theta"_a, "progress"_a.none() = nb::none(),
              "Runs the rows of theta; returns [(name, dims, array)], arrays [n, ...].")

@@ -104,8 +104,9 @@ const std::vector<std::string>& batch_runner::node_labels() const { return p_->n
 const std::string& batch_runner::backend() const { return p_->backend; }
 const std::string& batch_runner::precision() const { return p_->r.precision; }
 
-std::vector<batch_output> batch_runner::run(const double* theta, std::size_t n, const std::atomic<int>* stop,
-                                            const std::function<void(std::size_t, std::size_t)>& on_progress) {
+std::vector<batch_output>
+batch_runner::run(const double* theta, std::size_t n, const std::atomic<int>* stop,
+                  const std::function<void(std::size_t, std::size_t)>& on_progress) {
     impl& p = *p_;
     const std::size_t D = p.refs.size();
     if (n == 0) throw input_error("theta: no points (0 rows)");
@@ -115,8 +116,8 @@ std::vector<batch_output> batch_runner::run(const double* theta, std::size_t n, 
         for (std::size_t i = 0; i < n; ++i) {
             const double x = theta[i * D + d];
             if (!std::isfinite(x))
-                throw input_error("theta[" + std::to_string(i) + ", " + std::to_string(d) + "] (" + p.names[d] +
-                                  "): not a finite number");
+                throw input_error("theta[" + std::to_string(i) + ", " + std::to_string(d) + "] (" +
+                                  p.names[d] + "): not a finite number");
             if (p.refs[d].k == param_ref::kind::seed && (x < 0 || x != std::floor(x)))
                 throw input_error("theta[" + std::to_string(i) + ", " + std::to_string(d) +
                                   "] (noise.seed): expected a whole number >= 0 (value " + std::to_string(x) +
@@ -141,7 +142,10 @@ std::vector<batch_output> batch_runner::run(const double* theta, std::size_t n, 
     }
     const std::size_t nv = find_model(p.s.model).states.size();
     if (p.R.want_final)
-        outs.push_back({"features/final_state", {"variable", "node"}, {nv, p.net.n}, false,
+        outs.push_back({"features/final_state",
+                        {"variable", "node"},
+                        {nv, p.net.n},
+                        false,
                         std::vector<double>(n * nv * p.net.n)});
     memory_sink sink;
     for (auto& o : outs) sink.by_name[o.name] = &o;
@@ -159,7 +163,8 @@ std::vector<batch_output> batch_runner::run(const double* theta, std::size_t n, 
                 ? run_one_batch<double>(sink, p.s, p.net, p.R, *p.obsv, opt, p.backend, i, count)
                 : run_one_batch<float>(sink, p.s, p.net, p.R, *p.obsv, opt, p.backend, i, count);
         if (res.interrupted)
-            throw interrupted("stopped: " + std::to_string(i) + " of " + std::to_string(n) + " points were done");
+            throw interrupted("stopped: " + std::to_string(i) + " of " + std::to_string(n) +
+                              " points were done");
         i += count;
         if (on_progress) on_progress(i, n);
     }

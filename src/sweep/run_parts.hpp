@@ -104,7 +104,8 @@ inline bool reduce_on_device(const sweep_spec& s, run_reducers& R, observations&
 struct point_sink {
     virtual ~point_sink() = default;
     // Grid points first..first+count-1, laid out [count][extra...].
-    virtual void points(const std::string& name, std::size_t first, std::size_t count, const double* data) = 0;
+    virtual void points(const std::string& name, std::size_t first, std::size_t count,
+                        const double* data) = 0;
     // The recorded series of grid point `point`: [samples][n_nodes].
     virtual void series(std::size_t point, std::size_t samples, std::size_t n_nodes, const double* data) = 0;
     virtual void status(std::size_t first, std::size_t count, const long* diverged_step) = 0;
@@ -116,7 +117,8 @@ struct file_sink final : point_sink {
         w.write_points(name, first, count, data);
     }
     void series(std::size_t point, std::size_t samples, std::size_t n_nodes, const double* data) override {
-        w.write_array("timeseries/point_" + std::to_string(point), {samples, n_nodes}, data, {"time", "node"});
+        w.write_array("timeseries/point_" + std::to_string(point), {samples, n_nodes}, data,
+                      {"time", "node"});
     }
     void status(std::size_t first, std::size_t count, const long* diverged_step) override {
         w.write_status(first, count, diverged_step);
