@@ -92,6 +92,13 @@ def _precision(precision: str | None) -> str:
     return precision
 
 
+def _output_path(stack: contextlib.ExitStack, output: str | os.PathLike | None, name: str) -> str:
+    """The file to write: `output`, or `name` in a temporary folder that the stack removes."""
+    if output is not None:
+        return os.fspath(output)
+    return os.path.join(stack.enter_context(tempfile.TemporaryDirectory(prefix="nmsweep-")), name)
+
+
 def models() -> list[Model]:
     """Every built-in model with its parameters (defaults, units), variables and presets."""
     return [model_from_dict(d) for d in _core.models()]
@@ -164,11 +171,7 @@ def run(
     """
     s = _as_spec(spec)
     with contextlib.ExitStack() as stack:
-        if output is None:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="nmsweep-"))
-            out = os.path.join(tmp, "result.h5")
-        else:
-            out = os.fspath(output)
+        out = _output_path(stack, output, "result.h5")
         with _spec_errors():
             complete = _core.run(
                 s.text, s.path, out, backend, _precision(precision), int(threads), int(batch_size),
@@ -201,11 +204,7 @@ def simulate(
     if int(every) < 1:
         raise ValueError(f"every: expected >= 1, got {every}")
     with contextlib.ExitStack() as stack:
-        if output is None:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="nmsweep-"))
-            out = os.path.join(tmp, "simulation.h5")
-        else:
-            out = os.fspath(output)
+        out = _output_path(stack, output, "simulation.h5")
         with _spec_errors():
             _core.simulate(s.text, s.path, out, int(point), int(every), _precision(precision), bool(overwrite))
         return open_simulation(out)
