@@ -22,6 +22,7 @@
 #include <csignal>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -40,14 +41,51 @@ struct worker_state {
     std::atomic<int> stop{0};
 };
 
-// Runs `work` in a worker thread while the caller's thread (GIL released)
+// The one thread the engine runs on: long-lived, so that its OpenMP thread
+// team persists between calls (a new thread per call would build a new team:
+// ~16 ms a call on 2 cores). Calls from several Python threads take turns.
+class engine_thread {
+  public:
+    static engine_thread& get() {
+        static engine_thread* e = new engine_thread; // (never destroyed: it may outlive the interpreter)
+        return *e;
+    }
+    void submit(std::function<void()> f) {
+        std::unique_lock<std::mutex> lk(m_);
+        idle_.wait(lk, [&] { return !task_; });
+        task_ = std::move(f);
+        ready_.notify_one();
+    }
+
+  private:
+    engine_thread() : t_([this] { loop(); }) { t_.detach(); }
+    void loop() {
+        for (;;) {
+            std::function<void()> f;
+            {
+                std::unique_lock<std::mutex> lk(m_);
+                ready_.wait(lk, [&] { return bool(task_); });
+                f = std::move(task_);
+                task_ = nullptr; // the slot is free for the next call (which waits for f's end itself)
+                idle_.notify_one();
+            }
+            f();
+        }
+    }
+    std::mutex m_;
+    std::condition_variable ready_, idle_;
+    std::function<void()> task_;
+    std::thread t_;
+};
+
+// Runs `work` on the engine thread while the caller's thread (GIL released)
 // waits; every 100 ms it takes the GIL to run Python's signal handlers
 // (Ctrl-C: `stop` is called, the engine stops at its next step boundary)
 // and to call progress(done, total) when it changed. Rethrows the worker's
 // exception.
 template <class Work, class Stop>
 void run_in_worker(worker_state& st, Work work, Stop stop, nb::object progress) {
-    std::thread t([&] {
+    auto task = [&] {
         try {
             work();
         } catch (...) {
@@ -56,7 +94,11 @@ void run_in_worker(worker_state& st, Work work, Stop stop, nb::object progress) 
         std::lock_guard<std::mutex> lk(st.m);
         st.finished = true;
         st.cv.notify_all();
-    });
+    };
+    {
+        nb::gil_scoped_release nogil; // (submit may wait for another Python thread's call)
+        engine_thread::get().submit(task);
+    }
     bool stopping = false;
     std::size_t shown = std::size_t(-1);
     std::exception_ptr callback_error;
@@ -91,7 +133,6 @@ void run_in_worker(worker_state& st, Work work, Stop stop, nb::object progress) 
             lk.lock();
         }
     }
-    t.join();
     if (callback_error) std::rethrow_exception(callback_error);
     if (st.error) std::rethrow_exception(st.error);
     if (progress.is_valid() && !progress.is_none() && st.done.load() != shown && st.total.load() > 0)
