@@ -286,3 +286,51 @@ def test_sensors_need_the_connectome_centres() -> None:
             weights, tract_lengths, region_labels, centres = w, None, np.array(["a", "b"]), None
 
         nmsweep.Spec(model={"name": "jansen_rit"}, network={"connectome": NoLengths()})
+
+
+def test_calls_from_several_threads_take_turns(spec_file: Path) -> None:
+    sim = nmsweep.Simulator(spec_file, ["model.mu"])
+    thetas = [np.full((8, 1), 0.1 + 0.02 * k) for k in range(4)]
+    alone = [sim(t)["features/mean"] for t in thetas]
+    together: dict[int, np.ndarray] = {}
+    threads = [
+        threading.Thread(target=lambda k=k: together.__setitem__(k, sim(thetas[k])["features/mean"]))
+        for k in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(4):
+        assert np.array_equal(together[k], alone[k])
+
+
+BATCH_CHILD = textwrap.dedent(
+    """
+    import sys, numpy as np, nmsweep
+    sim = nmsweep.Simulator(sys.argv[1], ["model.mu"], batch_size=16, threads=1)
+    def progress(done, total):
+        print("progress", done, total, flush=True)
+    try:
+        sim(np.full((400, 1), 0.2), progress=progress)
+    except nmsweep.Interrupted as e:
+        print("interrupted:", e, flush=True)
+        sys.exit(0)
+    print("finished", flush=True)
+    sys.exit(1)
+    """
+)
+
+
+def test_ctrl_c_stops_a_batch_call(tmp_path: Path) -> None:
+    spec = tmp_path / "long.toml"
+    spec.write_text(SPEC.format(conn=DATA / "conn8").replace("duration = 400", "duration = 4000"))
+    child = subprocess.Popen([sys.executable, "-c", BATCH_CHILD, str(spec)], stdout=subprocess.PIPE, text=True)
+    line = child.stdout.readline()
+    while line.startswith("progress 0 "):
+        line = child.stdout.readline()
+    assert line.startswith("progress"), line
+    child.send_signal(signal.SIGINT)
+    rest = child.stdout.read()
+    assert child.wait(timeout=120) == 0, rest
+    assert "interrupted: stopped:" in rest and "of 400 points" in rest, rest
