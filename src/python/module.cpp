@@ -9,6 +9,7 @@
 #include "nmsweep/models/registry.hpp"
 #include "nmsweep/sweep/batch_runner.hpp"
 #include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/spec.hpp"
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
@@ -115,8 +116,9 @@ void run_in_worker(worker_state& st, Work work, Stop stop, nb::object progress) 
             shown = d;
             try {
                 progress(d, st.total.load());
-            } catch (...) { // a failing callback stops the run; its error is raised
-                callback_error = std::current_exception();
+            } catch (nb::python_error& e) { // a failing callback stops the run; its error is raised
+                // (Ctrl-C while the callback ran: a stop like any other, Interrupted raised)
+                if (!e.matches(PyExc_KeyboardInterrupt)) callback_error = std::current_exception();
                 stopping = true;
                 stop();
             }
@@ -244,6 +246,12 @@ void simulate(const std::string& text, const std::string& path, const std::strin
         st, [&] { nms::simulate_point(r, every); }, [] {}, nb::none());
 }
 
+// The spec fully read and validated (the network loaded): its warnings.
+std::vector<std::string> validate(const std::string& text, const std::string& path) {
+    nb::gil_scoped_release nogil;
+    return nms::load_request_spec(request(text, path)).warnings;
+}
+
 std::string check(const std::string& text, const std::string& path) {
     nms::sweep_request r = request(text, path);
     nb::gil_scoped_release nogil;
@@ -333,6 +341,8 @@ NB_MODULE(_core, m) {
         "model", [](const std::string& name) { return model_dict(nms::find_model(name)); }, "name"_a,
         "One model, as a dict (InputError with a suggestion for an unknown name).");
     m.def("couplings", &couplings, "n_cvar"_a = 1, "Every coupling function with its parameters.");
+    m.def("validate", &validate, "text"_a, "path"_a,
+          "Reads and validates a spec as every command does; returns its warnings.");
     m.def("check", &check, "text"_a, "path"_a,
           "Validates a spec; returns the summary `nmsweep check` prints.");
     m.def("run", &run, "text"_a, "path"_a, "output"_a, "backend"_a, "precision"_a, "threads"_a,

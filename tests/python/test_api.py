@@ -334,3 +334,14 @@ def test_ctrl_c_stops_a_batch_call(tmp_path: Path) -> None:
     rest = child.stdout.read()
     assert child.wait(timeout=120) == 0, rest
     assert "interrupted: stopped:" in rest and "of 400 points" in rest, rest
+
+
+def test_validate_gives_the_warnings_and_run_shows_them(spec_file: Path) -> None:
+    far = nmsweep.Spec.from_file(spec_file).replace(model={"params": {"A": 3250.0}})  # (µV for mV)
+    warnings = far.validate()
+    assert len(warnings) == 1 and "far outside" in warnings[0] and "params.A" in warnings[0]
+    with pytest.warns(nmsweep.SpecWarning, match="far outside"):
+        nmsweep.Simulator(far, ["model.mu"])
+    with pytest.raises(nmsweep.SpecError) as e:
+        nmsweep.Spec(DATA / "specs" / "bad_dt.toml").validate()
+    assert (e.value.line, e.value.section, e.value.key) == (8, "integrator", "dt")

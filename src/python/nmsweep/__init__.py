@@ -12,7 +12,7 @@ returns results as xarray objects.
 >>> sim(theta)["features/network_peak_freq"]                       # doctest: +SKIP
 """
 
-from ._api import Interrupted, Simulator, check, model, models, plot, run, simulate
+from ._api import Interrupted, Simulator, SpecWarning, check, model, models, plot, run, simulate
 from ._connectome import Connectome
 from ._errors import ResultIncomplete, SpecError
 from ._models import Model, Parameter, Preset, StateVariable
@@ -32,6 +32,7 @@ __all__ = [
     "Simulator",
     "Spec",
     "SpecError",
+    "SpecWarning",
     "StateVariable",
     "check",
     "model",

@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from typing import Any, Callable, Iterator, Sequence, Union
 
 import numpy as np
@@ -37,14 +38,23 @@ def _spec_errors() -> Iterator[None]:
         raise SpecError.from_message(str(e)) from None
 
 
-def _as_spec(spec: SpecLike) -> Spec:
+class SpecWarning(UserWarning):
+    """Something in a spec the user should see that is not an error (the CLI prints it on stderr)."""
+
+
+def _as_spec(spec: SpecLike, warn: bool = True) -> Spec:
     if isinstance(spec, Spec):
-        return spec
-    if isinstance(spec, dict):
-        return Spec.from_dict(spec)
-    if isinstance(spec, (str, os.PathLike)):
-        return Spec.from_file(spec)
-    raise TypeError(f"spec: expected a Spec, a TOML file path or a dict, got {type(spec).__name__}")
+        s = spec
+    elif isinstance(spec, dict):
+        s = Spec.from_dict(spec)
+    elif isinstance(spec, (str, os.PathLike)):
+        s = Spec.from_file(spec)
+    else:
+        raise TypeError(f"spec: expected a Spec, a TOML file path or a dict, got {type(spec).__name__}")
+    if warn:  # (shown in notebooks, where the engine's stderr is not)
+        for w in s.validate():
+            warnings.warn(w, SpecWarning, stacklevel=3)
+    return s
 
 
 class _Bar:
@@ -115,7 +125,7 @@ def check(spec: SpecLike) -> str:
 
     Raises SpecError (file, line, key) for a bad spec.
     """
-    s = _as_spec(spec)
+    s = _as_spec(spec, warn=False)
     with _spec_errors():
         return _core.check(s.text, s.path)
 

@@ -217,6 +217,21 @@ class Spec:
         self._text, self._path, self._keep = text, path, tuple(keep)
         return self
 
+    def validate(self) -> List[str]:
+        """Validate as every ``nmsweep`` command does (the network loaded, labels resolved).
+
+        Returns the spec's warnings (e.g. a parameter far outside its plausible
+        range); raises SpecError with the command line's message (file, line,
+        key, value) for a bad spec.
+        """
+        from . import _core  # noqa: PLC0415 (the layer itself imports without the extension)
+        from ._errors import SpecError  # noqa: PLC0415
+
+        try:
+            return list(_core.validate(self._text, self._path))
+        except _core.InputError as e:
+            raise SpecError.from_message(str(e)) from None
+
     # -- constructors -------------------------------------------------------
 
     @classmethod
