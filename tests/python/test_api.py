@@ -345,3 +345,20 @@ def test_validate_gives_the_warnings_and_run_shows_them(spec_file: Path) -> None
     with pytest.raises(nmsweep.SpecError) as e:
         nmsweep.Spec(DATA / "specs" / "bad_dt.toml").validate()
     assert (e.value.line, e.value.section, e.value.key) == (8, "integrator", "dt")
+
+
+def test_a_tvb_connectivity_object_equals_its_folder(spec_file: Path, tmp_path: Path) -> None:
+    connectivity = pytest.importorskip("tvb.datatypes.connectivity")  # (when TVB is installed)
+    rows = [line.split() for line in (DATA / "conn8" / "centres.txt").read_text().splitlines() if line.strip()]
+    conn = connectivity.Connectivity(
+        weights=np.loadtxt(DATA / "conn8" / "weights.txt"),
+        tract_lengths=np.loadtxt(DATA / "conn8" / "tract_lengths.txt"),
+        region_labels=np.array([r[0] for r in rows]),
+        centres=np.array([[float(x) for x in r[1:]] for r in rows]),
+    )
+    conn.configure()
+    base = nmsweep.Spec.from_file(spec_file)
+    a = nmsweep.run(base.replace(network={"connectome": conn}), progress=False)
+    b = nmsweep.run(base, progress=False)
+    assert np.array_equal(a["features"]["mean"].values, b["features"]["mean"].values)
+    assert list(a["features"]["node"].values) == [r[0] for r in rows]
