@@ -14,7 +14,18 @@ from pathlib import Path
 
 import nmsweep
 
-EXAMPLES = Path(__file__).resolve().parent.parent if "__file__" in globals() else Path("examples")
+
+def examples_folder() -> Path:
+    """examples/: this file's grandparent, or in a notebook (no __file__)
+    the nearest one at or above the working directory."""
+    if "__file__" in globals():
+        return Path(__file__).resolve().parent.parent
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        for candidate in (folder, folder / "examples"):
+            if (candidate / "jansen_rit_sweep.toml").is_file():
+                return candidate
+    raise FileNotFoundError("examples/jansen_rit_sweep.toml not found: start from inside the repository")
+
 
 # argv[1] as a script (in a notebook, sys.argv is the kernel's: run the sweep).
 if len(sys.argv) > 1 and "ipykernel" not in sys.modules:
@@ -22,7 +33,7 @@ if len(sys.argv) > 1 and "ipykernel" not in sys.modules:
 else:
     # The example spec as it is, but 0.6 s per point (0.2 s transient) instead
     # of 2 s: replace() merges the new [integrator] keys into the old table.
-    spec = nmsweep.Spec.from_file(EXAMPLES / "jansen_rit_sweep.toml").replace(
+    spec = nmsweep.Spec.from_file(examples_folder() / "jansen_rit_sweep.toml").replace(
         integrator={"duration": 600.0, "transient": 200.0})
     # The spec's [output] path is relative to examples/: write elsewhere.
     tmp = tempfile.TemporaryDirectory(prefix="nmsweep-example-")  # removed at exit

@@ -18,6 +18,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 import time
 
@@ -172,8 +174,11 @@ class _NoTracker:
 
 
 def train(theta: np.ndarray, x: np.ndarray, *, max_epochs: int = 200, stop_after_epochs: int = 20,
-          batch_size: int = 128, learning_rate: float = 1e-3, progress: bool = False):
-    """A posterior estimate q(theta | x) trained on the simulations."""
+          batch_size: int = 128, learning_rate: float = 1e-3, progress: bool = False, verbose: bool = False):
+    """A posterior estimate q(theta | x) trained on the simulations.
+
+    `progress`: sbi's progress bars; `verbose`: its note on convergence.
+    """
     from sbi.inference import NPE
     from sbi.neural_nets import posterior_nn
 
@@ -183,8 +188,12 @@ def train(theta: np.ndarray, x: np.ndarray, *, max_epochs: int = 200, stop_after
     inference = NPE(prior=prior, density_estimator=flow, show_progress_bars=progress, tracker=_NoTracker())
     inference.append_simulations(torch.as_tensor(theta, dtype=torch.float32),
                                  torch.as_tensor(x, dtype=torch.float32))
-    inference.train(max_num_epochs=max_epochs, stop_after_epochs=stop_after_epochs,
-                    training_batch_size=batch_size, learning_rate=learning_rate, show_train_summary=False)
+    note = io.StringIO()
+    with contextlib.redirect_stdout(note):  # (sbi prints its note without a newline)
+        inference.train(max_num_epochs=max_epochs, stop_after_epochs=stop_after_epochs,
+                        training_batch_size=batch_size, learning_rate=learning_rate, show_train_summary=False)
+    if verbose and note.getvalue().strip():
+        print(note.getvalue().strip())
     return inference.build_posterior()
 
 
@@ -261,7 +270,7 @@ def infer(n_sims: int, held_out: int, duration: float, max_epochs: int, seed: in
     theta, x = simulate(sim, sample_prior(n_sims, rng), rng)
     t1 = time.perf_counter()
     say(f"{len(theta)} simulations ({x.shape[1]} statistics each, {duration:g} ms) in {t1 - t0:.1f} s")
-    posterior = train(theta, x, max_epochs=max_epochs)
+    posterior = train(theta, x, max_epochs=max_epochs, verbose=verbose)
     t2 = time.perf_counter()
     say(f"NPE trained in {t2 - t1:.1f} s")
 
@@ -273,10 +282,9 @@ def infer(n_sims: int, held_out: int, duration: float, max_epochs: int, seed: in
     say(f"posterior check on {len(theta_test)} held-out simulations ({t3 - t2:.1f} s):")
     if verbose:
         print_table(check)
-        k = 0
-        print("held-out set 0: " + ", ".join(
-            f"{p} true {theta_test[k, j]:.4g}, posterior {check['mean'][k, j]:.4g} +- {check['std'][k, j]:.2g}"
-            for j, p in enumerate(PARAMS)))
+        print(f"held-out set 0:  {'true':>8}  posterior mean +- std")
+        for j, p in enumerate(PARAMS):
+            print(f"  {p:<12} {theta_test[0, j]:>9.4g}  {check['mean'][0, j]:.4g} +- {check['std'][0, j]:.2g}")
     return check
 
 
@@ -287,7 +295,8 @@ def main(argv: list[str] | None = None) -> dict[str, np.ndarray]:
                     help="held-out parameter sets to check (%(default)s)")
     ap.add_argument("--duration", type=float, default=DEFAULT["duration"],
                     help="ms per simulation, the first 500 ms a transient (%(default)s)")
-    ap.add_argument("--max-epochs", type=int, default=DEFAULT["max_epochs"], help="(%(default)s)")
+    ap.add_argument("--max-epochs", type=int, default=DEFAULT["max_epochs"],
+                    help="training stops here at the latest (%(default)s)")
     ap.add_argument("--seed", type=int, default=0, help="numpy and torch seed (%(default)s)")
     ap.add_argument("--quick", action="store_true",
                     help="the test's settings: " + ", ".join(f"{k} {v:g}" for k, v in QUICK.items()))
