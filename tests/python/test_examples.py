@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
-pytest.importorskip("nmsweep")
 
 EXAMPLES = Path(os.environ.get("NMSWEEP_EXAMPLES") or Path(__file__).resolve().parents[2] / "examples")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -25,7 +25,6 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sbi")
-pytest.importorskip("nmsweep")
 
 # QUICK stops training at 50 epochs, before sbi's convergence criterion.
 pytestmark = pytest.mark.filterwarnings("ignore:Maximum number of epochs:UserWarning")
