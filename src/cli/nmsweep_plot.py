@@ -44,7 +44,8 @@ try:
     import h5py
     import matplotlib
 
-    matplotlib.use("Agg")
+    if __name__ == "__main__":  # (imported by nmsweep.plot: the caller's backend stays)
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
     from matplotlib.lines import Line2D
@@ -705,6 +706,8 @@ def main(argv=None):
         fig.savefig(a.output, dpi=a.dpi, bbox_inches="tight")
     except OSError as e:
         fail("cannot write %s (%s)" % (a.output, e))
+    finally:
+        plt.close(fig)  # (nmsweep.plot may draw many in one process)
     sys.stderr.write("nmsweep plot: wrote %s\n" % a.output)
     return 0
 

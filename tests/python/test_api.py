@@ -362,3 +362,18 @@ def test_a_tvb_connectivity_object_equals_its_folder(spec_file: Path, tmp_path: 
     b = nmsweep.run(base, progress=False)
     assert np.array_equal(a["features"]["mean"].values, b["features"]["mean"].values)
     assert list(a["features"]["node"].values) == [r[0] for r in rows]
+
+
+def test_plot_keeps_the_callers_matplotlib_state(spec_file: Path, tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("svg")  # (stands in for a notebook's inline backend)
+    import matplotlib.pyplot as plt
+
+    nmsweep.run(spec_file, tmp_path / "r.h5", progress=False)
+    for k in range(3):
+        png = nmsweep.plot(tmp_path / "r.h5", "map", "peak_freq", output=tmp_path / f"m{k}.png")
+        assert Path(png).stat().st_size > 1000
+    assert matplotlib.get_backend() == "svg" and plt.get_fignums() == []
+    with pytest.raises(ValueError, match="no-such-feature|cannot draw"):
+        nmsweep.plot(tmp_path / "r.h5", "map", "no-such-feature", output=tmp_path / "x.png")
