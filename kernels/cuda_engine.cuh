@@ -375,6 +375,8 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
         d_rowsum(h.rowsum);
     device_buffer<int> d_row(P.row_ptr), d_src(P.src), d_delay(P.delay), d_dinst(h.dinst);
     device_buffer<std::uint64_t> d_seed(h.seeds);
+    device_buffer<double> d_stim_props(h.stim_props), d_stim_shape(h.stim_shape);
+    device_buffer<T> d_stim_weight(h.stim_weight);
     device_buffer<long> d_div(div);
     device_buffer<T> d_ring(std::size_t(P.ring_len) * RW * cs);
     device_buffer<T> d_xc(compensated<T> ? std::size_t(NS) * cs : 0); // set by init_instance
@@ -396,6 +398,9 @@ double run_range(const prepared& P, const batch& b, observer<T>* obs, std::size_
     a.rowsum = d_rowsum.p;
     a.seed = d_seed.p;
     a.div_step = d_div.p;
+    a.stim.props = d_stim_props.p;
+    a.stim.weight = d_stim_weight.p;
+    a.stim.shape = d_stim_shape.p;
 
     const int bt = block_threads();
     const dim3 grid{unsigned((n + bt - 1) / bt)}, block{unsigned(bt)};

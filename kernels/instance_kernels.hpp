@@ -31,6 +31,20 @@ template <class T> NMS_HD T ldg(const T* p) {
 #endif
 }
 
+// The stimuli on the device (waveform.hpp): kinds, targets, per-instance
+// properties props[(k * n_wave_props + q) * n + i], per-node weights
+// weight[node * n_stim + k], and the shapes' arrays (offsets into shape).
+template <class T> struct device_stimuli {
+    int n = 0;
+    int kind[max_stimuli];
+    int target[max_stimuli];
+    int shape_t[max_stimuli], shape_v[max_stimuli], shape_n[max_stimuli];
+    double sample_dt[max_stimuli];
+    const double* props = nullptr;
+    const T* weight = nullptr;
+    const double* shape = nullptr;
+};
+
 template <class T, int NP, int NS> struct step_args {
     static constexpr int n_state = NS;
     int nn = 0, n = 0; // nodes; instances on this device batch
@@ -54,6 +68,7 @@ template <class T, int NP, int NS> struct step_args {
     std::uint64_t first_instance = 0; // global index of instance 0 (noise key)
     unsigned noisy_mask = 0;          // bit v: variable v has noise
     T dt = 0, sqrt_dt = 0;
+    double dt_exact = 0; // the run's dt in double (stimulus timing)
     long* div_step = nullptr;
     // Observation: obs[(sample * nn + node) * n + instance] after every
     // `every` steps, sample counted from the first step of the launch.
@@ -78,7 +93,34 @@ template <class T, int NP, int NS> struct step_args {
     // the nodes, then the node mean).
     unit_slots units;
     double coef[max_projections][3 * NS];
+    device_stimuli<T> stim;
 };
+
+// The stimuli's values for instance i at the stage times of step t,
+// u[k * 3 + stage] (stages the scheme S does not use stay 0), as the CPU
+// backend's block_stimuli computes them.
+template <scheme S, class T, int NP, int NS>
+NMS_HD void stimulus_values(const step_args<T, NP, NS>& a, long t, int i, std::uint64_t seed,
+                            std::uint32_t inst, T (&u)[3 * max_stimuli]) {
+    const device_stimuli<T>& s = a.stim;
+    for (int k = 0; k < s.n; ++k) {
+        double q[n_wave_props];
+        NMS_UNROLL
+        for (int j = 0; j < n_wave_props; ++j) q[j] = s.props[(long(k) * n_wave_props + j) * a.n + i];
+        wave_shape sh;
+        sh.t = s.shape + s.shape_t[k];
+        sh.v = s.shape + s.shape_v[k];
+        sh.n = s.shape_n[k];
+        sh.sample_dt = s.sample_dt[k];
+        const wave kind = wave(s.kind[k]);
+        const double dt = double(a.dt_exact);
+        u[k * 3] = T(wave_value(kind, q, sh, 2 * t, dt, seed, inst, std::uint32_t(k)));
+        u[k * 3 + 1] = S == scheme::rk4 ? T(wave_value(kind, q, sh, 2 * t + 1, dt, seed, inst, std::uint32_t(k)))
+                                        : T(0);
+        u[k * 3 + 2] = S != scheme::euler ? T(wave_value(kind, q, sh, 2 * t + 2, dt, seed, inst, std::uint32_t(k)))
+                                          : T(0);
+    }
+}
 
 template <class M, class C, class T> using args_for = step_args<T, n_all_params<M, C>, M::n_state>;
 
@@ -211,7 +253,8 @@ NMS_HD void gather_staged(const args_for<M, C, T>& a, long t, int n, int i, T (&
 template <class M, class C, scheme S, class T, bool Interp = false>
 NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bool node_params,
                       std::uint64_t seed, std::uint32_t inst, long t, int n, int i, const step_flags& f,
-                      double& o0) {
+                      double& o0, const T* u) { // u: stimulus_values of this step
+    const stim_view<T> sv{a.stim.n, a.stim.target, a.stim.weight + long(n) * a.stim.n, u, 1};
     constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
     constexpr bool noisy_scheme = S != scheme::rk4;
     constexpr int sig0 = M::n_params + C::n_params;
@@ -243,14 +286,23 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
     T* const ring_out = a.ring + ((t + 1) & a.mask) * a.slot + i;
     bool ok;
     if constexpr (Interp) {
-        ok = node_update_staged<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
-                                                       ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn, a.dt);
+        if (sv.n > 0)
+            ok = node_update_staged<M, C, S, noisy_scheme, true>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
+                                                                 ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn,
+                                                                 a.dt, &sv);
+        else
+            ok = node_update_staged<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
+                                                           ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn, a.dt);
     } else {
         T acc[NCH];
         NMS_UNROLL
         for (int c = 0; c < NCH; ++c) acc[c] = s0[c] + s1[c];
-        ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N, a.cs,
-                                                ldg(a.rowsum + n), a.nn, a.dt);
+        if (sv.n > 0)
+            ok = node_update<M, C, S, noisy_scheme, true>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N,
+                                                          a.cs, ldg(a.rowsum + n), a.nn, a.dt, &sv);
+        else
+            ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N, a.cs,
+                                                    ldg(a.rowsum + n), a.nn, a.dt);
     }
     o0 = 0;
     if (f.sample || f.rsample) {
@@ -308,13 +360,15 @@ NMS_HD void step_instance(const args_for<M, C, T>& a, long t0, long t1, bool obs
     long div = a.div_step[i];
     const long N = a.n;
 
+    T u[3 * max_stimuli];
     for (long t = t0; t < t1; ++t) {
         const step_flags f = flags_at(a, t, t0, observe);
+        if (a.stim.n > 0) stimulus_values<S>(a, t, i, seed, inst, u);
         double net = 0;
         bool ok = true;
         for (int n = 0; n < a.nn; ++n) {
             double o0;
-            ok &= node_step<M, C, S, T, Interp>(a, p, node_params, seed, inst, t, n, i, f, o0);
+            ok &= node_step<M, C, S, T, Interp>(a, p, node_params, seed, inst, t, n, i, f, o0, u);
             if (f.rsample) net += o0 / a.nn;
         }
         if (f.rsample) net_sample(a, net, f, i);
@@ -347,10 +401,12 @@ NMS_HD void step_node(const args_for<M, C, T>& a, long t0, long ta, long tb, boo
     const bool node_params = load_params<M, C, T>(a, p, i);
     const std::uint64_t seed = a.seed[i];
     const std::uint32_t inst = std::uint32_t(a.first_instance + std::uint64_t(i));
+    T u[3 * max_stimuli];
     for (long t = ta; t < tb; ++t) {
         const step_flags f = flags_at(a, t, t0, observe);
+        if (a.stim.n > 0) stimulus_values<S>(a, t, i, seed, inst, u);
         double o0;
-        const bool ok = node_step<M, C, S, T, Interp>(a, p, node_params, seed, inst, t, n, i, f, o0);
+        const bool ok = node_step<M, C, S, T, Interp>(a, p, node_params, seed, inst, t, n, i, f, o0, u);
         if (!ok) first_divergence(a.div_step + i, t + 1);
     }
 }

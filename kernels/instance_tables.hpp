@@ -22,6 +22,8 @@ template <class T> struct instance_tables {
     std::vector<T> pinst, pnode, x0, h0, weight, rowsum;
     std::vector<std::uint64_t> seeds;
     std::vector<int> dinst;
+    std::vector<double> stim_props, stim_shape; // device_stimuli's arrays
+    std::vector<T> stim_weight;
 };
 
 template <class T>
@@ -60,7 +62,37 @@ instance_tables<T> make_tables(const prepared& P, const batch& b, std::size_t i0
     }
     h.weight.assign(P.weight.begin(), P.weight.end());
     h.rowsum.assign(P.rowsum.begin(), P.rowsum.end());
+    const std::size_t K = P.stimuli.size();
+    for (std::size_t k = 0; k < K; ++k)
+        for (int q = 0; q < n_wave_props; ++q)
+            for (std::size_t l = 0; l < n_sub; ++l)
+                h.stim_props.push_back(P.stimuli[k].props[std::size_t(q) * N + i0 + l]);
+    h.stim_weight.resize(K * std::size_t(nn));
+    for (std::size_t k = 0; k < K; ++k)
+        for (int q = 0; q < nn; ++q) h.stim_weight[std::size_t(q) * K + k] = T(P.stimuli[k].weight[std::size_t(q)]);
+    for (const auto& s : P.stimuli) {
+        h.stim_shape.insert(h.stim_shape.end(), s.shape_t.begin(), s.shape_t.end());
+        h.stim_shape.insert(h.stim_shape.end(), s.shape_v.begin(), s.shape_v.end());
+    }
     return h;
+}
+
+// The stimuli's kinds, targets and shape offsets into a.stim (the arrays'
+// pointers are set by the caller).
+template <class T> void set_stimuli(device_stimuli<T>& d, const prepared& P) {
+    d.n = int(P.stimuli.size());
+    int off = 0;
+    for (int k = 0; k < d.n; ++k) {
+        const prepared_stimulus& s = P.stimuli[std::size_t(k)];
+        d.kind[k] = int(s.kind);
+        d.target[k] = s.target;
+        d.shape_t[k] = off;
+        off += int(s.shape_t.size());
+        d.shape_v[k] = off;
+        off += int(s.shape_v.size());
+        d.shape_n[k] = int(s.shape_v.size());
+        d.sample_dt[k] = s.sample_dt;
+    }
 }
 
 // Everything in the kernel arguments but the array pointers. ring_w:
@@ -82,7 +114,9 @@ void set_args(args_for<M, C, T>& a, const prepared& P, const batch& b, std::size
     a.noisy_mask = 0;
     for (int v : P.noise_vars) a.noisy_mask |= 1u << v;
     a.dt = T(b.dt);
+    a.dt_exact = b.dt;
     a.sqrt_dt = T(std::sqrt(b.dt));
+    set_stimuli(a.stim, P);
     if (coef.size() > std::size_t(max_projections))
         throw std::logic_error("the CUDA backend computes at most " + std::to_string(max_projections) +
                                " observables per run");

@@ -62,6 +62,9 @@ void point_args(nms::gpu::args_for<M, C, T>& a, const nms::prepared& P, const nm
     a.rowsum = h.rowsum.data();
     a.seed = h.seeds.data();
     a.div_step = div;
+    a.stim.props = h.stim_props.data();
+    a.stim.weight = h.stim_weight.data();
+    a.stim.shape = h.stim_shape.data();
 }
 
 // Steps t0 .. t1-1 of every instance as the CUDA backend's kernels do:
@@ -275,6 +278,68 @@ TEST(gpu_kernels_on_host, interpolated_delayed_coupling) {
     for (std::size_t k = 0; k < h.final_state.size(); ++k)
         d = std::max(d, std::abs(h.final_state[k] - i.final_state[k]));
     EXPECT_GT(d, 1e-9);
+}
+
+// Stimuli (waveform.hpp) as the kernels compute them from the step index:
+// a biphasic pulse train on the coupling input with a per-instance
+// frequency, a sine on a derivative over some nodes, a noise burst and a
+// piecewise ramp of a parameter, every scheme, hold and interpolate.
+TEST(gpu_kernels_on_host, stimuli_match_cpu) {
+    using M = nms::models::jansen_rit;
+    using C = nms::coupling::sigmoidal_jansen_rit<2>;
+    nms::batch b = make_batch("jansen_rit", "sigmoidal_jansen_rit", 11);
+    nms::stimulus train;
+    train.name = "dbs";
+    train.target = "coupling_input";
+    train.props[nms::wp_amplitude] = 40;
+    train.props[nms::wp_width] = 0.3;
+    train.props[nms::wp_biphasic] = 1;
+    train.props[nms::wp_ratio] = 2;
+    train.props[nms::wp_onset] = 1.2;
+    std::vector<double> f(11);
+    for (int i = 0; i < 11; ++i) f[std::size_t(i)] = 60 + 17.3 * i;
+    b.params["stimulus.dbs.frequency"] = nms::field::per_instance(f);
+    nms::stimulus sine;
+    sine.name = "tacs";
+    sine.kind = nms::wave::sine;
+    sine.target = "y4";
+    sine.props[nms::wp_frequency] = 10;
+    sine.props[nms::wp_amplitude] = 500;
+    sine.props[nms::wp_ramp] = 3;
+    sine.weight.assign(8, 0.0);
+    sine.weight[2] = 1;
+    sine.weight[5] = -0.5;
+    nms::stimulus burst;
+    burst.name = "burst";
+    burst.kind = nms::wave::noise;
+    burst.target = "y1";
+    burst.props[nms::wp_amplitude] = 0.1;
+    burst.props[nms::wp_onset] = 2;
+    burst.props[nms::wp_stop] = 6;
+    nms::stimulus ramp;
+    ramp.name = "ramp";
+    ramp.kind = nms::wave::piecewise;
+    ramp.target = "model.mu";
+    ramp.knot_t = {0, 5, 10};
+    ramp.knot_v = {0, 0.2, 0};
+    b.stimuli = {train, sine, burst, ramp};
+    expect_matches_cpu<M, C, scheme::heun, double>(b, 1e-12, "stimuli heun double");
+    expect_matches_cpu<M, C, scheme::heun, float>(b, 1e-4, "stimuli heun float");
+    b.method = scheme::euler;
+    expect_matches_cpu<M, C, scheme::euler, double>(b, 1e-12, "stimuli euler double");
+    b.method = scheme::rk4;
+    expect_matches_cpu<M, C, scheme::rk4, double>(b, 1e-12, "stimuli rk4 double");
+    b.delayed = nms::delayed_coupling::interpolate;
+    expect_matches_cpu<M, C, scheme::rk4, double, true>(b, 1e-12, "stimuli rk4 interpolate");
+    // The stimuli change the result (the comparison can fail).
+    nms::batch none = b;
+    none.stimuli.clear();
+    none.params.erase("stimulus.dbs.frequency");
+    const auto with = nms::run_cpu<double>(b), without = nms::run_cpu<double>(none);
+    double d = 0;
+    for (std::size_t k = 0; k < with.final_state.size(); ++k)
+        d = std::max(d, std::abs(with.final_state[k] - without.final_state[k]));
+    EXPECT_GT(d, 1e-3);
 }
 
 TEST(gpu_kernels_on_host, epileptor_and_divergence) {

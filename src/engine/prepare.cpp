@@ -61,6 +61,8 @@ void check_field(const std::string& what, const field& f, std::size_t n_nodes, s
 
 } // namespace
 
+void prepare_stimuli(const batch& b, prepared& P); // stimuli.cpp
+
 void check_batch(const batch& b) { (void)prepare(b); }
 
 prepared prepare(const batch& b) {
@@ -94,6 +96,7 @@ prepared prepare(const batch& b) {
         P.params.push_back(field::scalar(0.0));
     }
     for (const auto& [name, f] : b.params) {
+        if (name.rfind("stimulus.", 0) == 0) continue; // prepare_stimuli
         auto it = std::find(P.param_names.begin(), P.param_names.end(), name);
         if (it == P.param_names.end())
             throw input_error("unknown parameter '" + name + "' for model " + P.model.name +
@@ -197,6 +200,7 @@ prepared prepare(const batch& b) {
                           " steps; increase network.speed or dt");
     P.ring_len = 1;
     while (P.ring_len < P.max_delay + 2) P.ring_len *= 2;
+    prepare_stimuli(b, P);
     return P;
 }
 

@@ -63,7 +63,7 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
     }
 
     const std::vector<std::string> sections{"description", "model", "network", "coupling", "integrator",
-                                            "initial",     "sweep", "sampler", "output"};
+                                            "initial",     "sweep", "sampler", "output", "stimulus"};
     for (const auto& [k, v] : entries(root)) {
         if (!contains(sections, k)) c.fail(*v, k, "", "unknown section" + did_you_mean(k, sections), false);
         if (k == "description" && !v->is_string()) c.fail(*v, "description", "", "expected a string");
@@ -75,11 +75,19 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
     parse_network(c, root, s);
     parse_integrator(c, root, s, P);
     parse_initial(c, root, s, P);
+    parse_stimuli(c, root, s, P);
 
     std::vector<located_ref> refs;
     parse_sampler(c, root, s, refs);
     parse_sweeps(c, root, s, P, refs);
     check_conflicts(c, refs, s);
+    for (const auto& lr : refs) {
+        if (lr.r.k != param_ref::kind::stimulus) continue;
+        for (std::size_t a = 0; a < s.axes.size(); ++a)
+            if (s.axis_refs[a].name == lr.r.name) check_stimulus_axis(c, lr, s.axes[a].values, s);
+        for (std::size_t d = 0; d < s.sampler.params.size(); ++d)
+            if (s.sampler.params[d].name == lr.r.name) check_stimulus_axis(c, lr, s.sampler.ranges[d], s);
+    }
     if (s.initial.n_random && std::none_of(s.axis_refs.begin(), s.axis_refs.end(), [](const param_ref& r) {
             return r.k == param_ref::kind::initial;
         })) {
@@ -117,6 +125,7 @@ sweep_spec load_spec_text(const std::string& text, const std::string& path) {
     sweep_spec s = parse_spec(text, path);
     connectome net = load_network(s);
     resolve_node_tables(s, net);
+    resolve_stimuli(s, net);
     resolve_hypotheses(s, net);
     resolve_lesions(s, net);
     resolve_observed(s, net);

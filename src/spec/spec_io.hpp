@@ -207,6 +207,11 @@ void parse_sampler(const ctx& c, const tval& root, sweep_spec& s, std::vector<lo
 void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P,
                   std::vector<located_ref>& all_refs);
 void check_conflicts(const ctx& c, const std::vector<located_ref>& refs, const sweep_spec& s);
+// [[stimulus]] tables (stimulus_section.cpp), read before the axes; a swept
+// stimulus property's values checked as the engine will check them.
+void parse_stimuli(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P);
+void check_stimulus_axis(const ctx& c, const located_ref& lr, const std::vector<double>& values,
+                         const sweep_spec& s);
 // A [[sweep]] table's ez = { ... } (ez_axis.cpp): appends to s.hypotheses
 // and returns the axis (values 0..H-1, or {0} until resolve_hypotheses when
 // H needs the network). `ref` is the parameter; it becomes the axis's ref.

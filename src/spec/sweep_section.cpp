@@ -57,6 +57,13 @@ std::string ref_unit(const param_ref& r, const model_info& m, const coupling_inf
         return "mm/ms";
     case param_ref::kind::bold:
         return observe::bold_constant_unit(bare);
+    case param_ref::kind::stimulus: {
+        const std::string q = r.key.substr(r.key.rfind('.') + 1);
+        if (q == "frequency") return "Hz";
+        if (q == "phase") return "rad";
+        if (q == "amplitude" || q == "ratio") return "";
+        return "ms";
+    }
     default:
         return "";
     }
@@ -150,7 +157,7 @@ void parse_sweeps(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
         const tval& pv = r.need("param");
         param_ref ref;
         try {
-            ref = parse_param_ref(r.str(pv, "param"), s.model, s.coupling);
+            ref = parse_param_ref(r.str(pv, "param"), s.model, s.coupling, s.stimuli);
         } catch (const input_error& e) {
             c.fail(pv, "sweep", "param", e.what());
         }
@@ -256,7 +263,7 @@ void parse_sampler(const ctx& c, const tval& root, sweep_spec& s, std::vector<lo
         const std::string key = "ranges." + k;
         param_ref ref;
         try {
-            ref = parse_param_ref(k, s.model, s.coupling);
+            ref = parse_param_ref(k, s.model, s.coupling, s.stimuli);
         } catch (const input_error& e) {
             c.fail(*v, "sampler", key, e.what(), false);
         }
@@ -336,7 +343,8 @@ namespace nms {
 
 using namespace spec_io;
 
-param_ref parse_param_ref(const std::string& name, const std::string& model, const std::string& coupling) {
+param_ref parse_param_ref(const std::string& name, const std::string& model, const std::string& coupling,
+                          const std::vector<stimulus_spec>& stimuli) {
     const model_info& m = find_model(model);
     const coupling_info ci = find_coupling(coupling, int(m.cvar.size()));
     param_ref r;
@@ -347,6 +355,8 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
     for (const auto& st : m.states) all.push_back("noise." + std::string(st.name));
     const std::vector<std::string> bold_names = all_bold_constants();
     for (const auto& b : bold_names) all.push_back("bold." + b);
+    for (const auto& st : stimuli)
+        for (const char* q : wave_prop_names) all.push_back("stimulus." + st.stim.name + "." + q);
     auto unknown = [&](const std::string& what) -> input_error {
         return input_error("unknown sweepable name '" + what + "'" + did_you_mean(what, all));
     };
@@ -419,6 +429,21 @@ param_ref parse_param_ref(const std::string& name, const std::string& model, con
             throw input_error("no BOLD constant '" + k + "'" + did_you_mean(k, bold_names) +
                               " (constants: " + known + ")");
         }
+        r.key = base;
+    } else if (base.rfind("stimulus.", 0) == 0) {
+        r.k = param_ref::kind::stimulus;
+        const std::string rest = base.substr(9);
+        const auto dot = rest.rfind('.');
+        const std::string st = dot == std::string::npos ? rest : rest.substr(0, dot);
+        const std::string q = dot == std::string::npos ? "" : rest.substr(dot + 1);
+        std::vector<std::string> names;
+        for (const auto& x : stimuli) names.push_back(x.stim.name);
+        if (!contains(names, st))
+            throw input_error("no stimulus named '" + st + "'" + did_you_mean(st, names) +
+                              " (stimulus.<name>.<property>, [[stimulus]] name)");
+        const std::vector<std::string> props(wave_prop_names, wave_prop_names + n_wave_props);
+        if (!contains(props, q) || q == "biphasic")
+            throw input_error("a stimulus has no sweepable property '" + q + "'" + did_you_mean(q, props));
         r.key = base;
     } else if (base.rfind("noise.", 0) == 0) {
         r.k = param_ref::kind::noise_var;

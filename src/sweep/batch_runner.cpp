@@ -64,7 +64,7 @@ batch_runner::batch_runner(const sweep_request& r, const std::vector<std::string
     refuse_grid_kinds(p.s, p.s.path);
     if (params.empty()) throw input_error("params: give at least one parameter name");
     for (const auto& name : params) {
-        param_ref ref = parse_param_ref(name, p.s.model, p.s.coupling);
+        param_ref ref = parse_param_ref(name, p.s.model, p.s.coupling, p.s.stimuli);
         using k = param_ref::kind;
         if (ref.k == k::sample || ref.k == k::hypothesis || ref.k == k::lesion || ref.k == k::initial)
             throw input_error("params: '" + name + "' cannot be set per point by the batch call");

@@ -340,6 +340,7 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
     b.seed = s.seed;
     b.params = s.params;
     for (const auto& [var, sig] : s.noise_sigma) b.params["noise." + var] = field::scalar(sig);
+    for (const auto& st : s.stimuli) b.stimuli.push_back(st.stim);
 
     // Swept values per instance.
     std::map<std::string, std::vector<double>> whole, noise_var, hyp;
@@ -381,6 +382,9 @@ batch make_batch(const sweep_spec& s, const connectome& net, std::size_t first, 
             break;
         case param_ref::kind::bold:
             break; // the observation, not the engine (bold_instance_constants)
+        case param_ref::kind::stimulus:
+            slot(whole[r.key])[j] = x;
+            break;
         case param_ref::kind::hypothesis:
             slot(hyp[r.name])[j] = x;
             break;

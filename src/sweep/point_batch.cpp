@@ -14,7 +14,10 @@ run_result run_one_batch(point_sink& w, const sweep_spec& s, const connectome& n
     const std::size_t nn = net.n, nv = find_model(s.model).states.size();
     batch b = make_batch(s, net, first, count);
     b.first_instance = first;
-    for (auto& red : R.all) red->reset(count, int(nn));
+    for (auto& red : R.all) {
+        red->set_batch(b);
+        red->reset(count, int(nn));
+    }
     obsv.prepare_batch(first, count);
     const std::vector<reducer*> rp = R.on_observable(obsv);
     std::vector<std::size_t> ts;

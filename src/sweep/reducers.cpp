@@ -15,6 +15,9 @@ namespace {
 class composite_reducer final : public reducer {
   public:
     explicit composite_reducer(std::vector<std::unique_ptr<reducer>> parts) : parts_(std::move(parts)) {}
+    void set_batch(const batch& b) override {
+        for (auto& part : parts_) part->set_batch(b);
+    }
     void reset(std::size_t n, int n_nodes) override {
         index_.clear();
         for (std::size_t p = 0; p < parts_.size(); ++p) {

@@ -90,7 +90,10 @@ refine_result refine_grid(const sweep_request& r, const sweep_spec& s, const con
             count = batch_end(t, first, std::min(bs, total - first)) - first;
             batch b = make_batch(t, net, first, count);
             b.first_instance = first;
-            for (auto& red : R.all) red->reset(count, int(net.n));
+            for (auto& red : R.all) {
+                red->set_batch(b);
+                red->reset(count, int(net.n));
+            }
             obsv.prepare_batch(first, count);
             sweep_observer<T> obs(t.observable_coef, transient_steps(t), t.sample_every,
                                   R.on_observable(obsv), first);

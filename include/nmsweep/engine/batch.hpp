@@ -7,6 +7,7 @@
 #include "nmsweep/integrators/schemes.hpp"
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/observe/balloon.hpp"
+#include "nmsweep/stimulus/stimulus.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -72,6 +73,9 @@ struct batch {
     // first_instance + i, so that a sweep split into batches (or resumed)
     // draws the same numbers as one run of all points.
     std::uint64_t first_instance = 0;
+    // Time-varying inputs, summed (at most max_stimuli); a property that
+    // varies over instances is params["stimulus.<name>.<property>"].
+    std::vector<stimulus> stimuli;
 };
 
 // What an observer sees: the state of one block of instances after `step`

@@ -10,6 +10,7 @@
 
 #include "nmsweep/core/hd.hpp"
 #include "nmsweep/integrators/schemes.hpp"
+#include "nmsweep/stimulus/waveform.hpp"
 
 #include <utility>
 
@@ -31,7 +32,7 @@ template <class M, class T> NMS_HD void gather_cvars(const T* xv, T* out) {
 // parameters, coupling parameters, then one noise sigma per state variable.
 template <class M, class C> constexpr int n_all_params = M::n_params + C::n_params + M::n_state;
 
-template <class M, class C, scheme S, bool Noisy, class T>
+template <class M, class C, scheme S, bool Noisy, bool Stim = false, class T>
 NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for this node, [lane]
                         int l,                 // lane
                         T* x, long xs,         // state of this node: x[v * xs + l]
@@ -39,13 +40,16 @@ NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for thi
                         const T* acc, long as, // channel sums: acc[ch * as + l]
                         const T* dW, long ds,  // noise increments: dW[v * ds + l]
                         T* ring_out, long rs,  // ring slot of the new step: ring_out[ch * rs + l]
-                        T rowsum, int n_nodes, T dt) {
+                        T rowsum, int n_nodes, T dt,
+                        const stim_view<T>* sv = nullptr) { // Stim: this node's stimuli
     constexpr int np = n_all_params<M, C>;
     constexpr int ncv = M::n_cvar;
     constexpr int nch = C::n_channels;
     T p[np];
     NMS_UNROLL
     for (int k = 0; k < np; ++k) p[k] = pp[k][l];
+    typename stim_drive<M::n_state, ncv>::template of<T> drive;
+    if constexpr (Stim) build_drive<M::n_state, ncv, np>(*sv, l, drive, p);
     T xv[M::n_state];
     NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) xv[v] = x[v * xs + l];
@@ -62,7 +66,7 @@ NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for thi
     T comp[compensated<T> ? M::n_state : 1];
     if constexpr (compensated<T>) NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) comp[v] = xc[v * xs + l];
-    integrate_step<S, Noisy, M>(p, xv, c, w, dt, comp);
+    integrate_step<S, Noisy, M, Stim>(p, xv, c, w, dt, comp, &drive);
     bool ok = true;
     NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) {
@@ -130,23 +134,25 @@ NMS_HD stage_offsets stage_offsets_of(long t, int d, int mask, long slot, long m
 }
 
 // f = dfun at stage state xs, with the coupling post of xs and sums s.
-template <class M, class C, class T>
-NMS_HD void stage_rhs(const T* p, const T* xs, const T* s, T rowsum, int n_nodes, T* f) {
+// Stim: the drive of stage g (schemes.hpp: drive_dfun).
+template <class M, class C, bool Stim = false, class T, class D = no_drive>
+NMS_HD void stage_rhs(const T* p, const T* xs, const T* s, T rowsum, int n_nodes, T* f, const D* d = nullptr,
+                      int g = 0) {
     T xi[M::n_cvar], c[M::n_cvar];
     gather_cvars<M>(xs, xi);
     C::post(p + M::n_params, s, xi, rowsum, n_nodes, c);
-    M::dfun(p, xs, c, f);
+    drive_dfun<M, Stim>(p, xs, c, d, g, f);
 }
 
 // integrate_step with the stages' own coupling. rk4 also returns the
 // mid-step state xmid (continuous extension at theta = 1/2: weights 5/24,
 // 1/6, 1/6, -1/24). Noise (heun, euler) enters as in integrate_step.
-template <scheme S, bool Noisy, class M, class C, class T>
+template <scheme S, bool Noisy, class M, class C, bool Stim = false, class T, class D = no_drive>
 NMS_HD void integrate_staged(const T* p, T* x, const T* s0, const T* sm, const T* s1, T rowsum, int n_nodes,
-                             const T* dW, T dt, T* comp, T* xmid) {
+                             const T* dW, T dt, T* comp, T* xmid, const D* d = nullptr) {
     constexpr int n = M::n_state;
     T f0[n];
-    stage_rhs<M, C>(p, x, s0, rowsum, n_nodes, f0);
+    stage_rhs<M, C, Stim>(p, x, s0, rowsum, n_nodes, f0, d, 0);
     if constexpr (S == scheme::euler) {
         NMS_UNROLL
         for (int v = 0; v < n; ++v) add_step(x[v], comp + v, dt * f0[v] + (Noisy ? dW[v] : T(0)));
@@ -156,7 +162,7 @@ NMS_HD void integrate_staged(const T* p, T* x, const T* s0, const T* sm, const T
         NMS_UNROLL
         for (int v = 0; v < n; ++v) xi[v] = x[v] + dt * f0[v] + (Noisy ? dW[v] : T(0));
         M::bound(xi);
-        stage_rhs<M, C>(p, xi, s1, rowsum, n_nodes, f1);
+        stage_rhs<M, C, Stim>(p, xi, s1, rowsum, n_nodes, f1, d, 2);
         NMS_UNROLL
         for (int v = 0; v < n; ++v)
             add_step(x[v], comp + v, T(0.5) * dt * (f0[v] + f1[v]) + (Noisy ? dW[v] : T(0)));
@@ -167,15 +173,15 @@ NMS_HD void integrate_staged(const T* p, T* x, const T* s0, const T* sm, const T
         NMS_UNROLL
         for (int v = 0; v < n; ++v) xi[v] = x[v] + T(0.5) * dt * f0[v];
         M::bound(xi);
-        stage_rhs<M, C>(p, xi, sm, rowsum, n_nodes, k2);
+        stage_rhs<M, C, Stim>(p, xi, sm, rowsum, n_nodes, k2, d, 1);
         NMS_UNROLL
         for (int v = 0; v < n; ++v) xi[v] = x[v] + T(0.5) * dt * k2[v];
         M::bound(xi);
-        stage_rhs<M, C>(p, xi, sm, rowsum, n_nodes, k3);
+        stage_rhs<M, C, Stim>(p, xi, sm, rowsum, n_nodes, k3, d, 1);
         NMS_UNROLL
         for (int v = 0; v < n; ++v) xi[v] = x[v] + dt * k3[v];
         M::bound(xi);
-        stage_rhs<M, C>(p, xi, s1, rowsum, n_nodes, k4);
+        stage_rhs<M, C, Stim>(p, xi, s1, rowsum, n_nodes, k4, d, 2);
         NMS_UNROLL
         for (int v = 0; v < n; ++v)
             xmid[v] = x[v] + dt * (T(5.0 / 24) * f0[v] + T(1.0 / 6) * (k2[v] + k3[v]) - T(1.0 / 24) * k4[v]);
@@ -190,14 +196,16 @@ NMS_HD void integrate_staged(const T* p, T* x, const T* s0, const T* sm, const T
 // node_update for interpolate: channel sums at the stages' times acc0
 // (t), accm (t + 1/2, rk4) and acc1 (t + 1), each [ch * as + l]; rk4 also
 // writes the mid-step channels to ring_out[(NCH + ch) * rs + l].
-template <class M, class C, scheme S, bool Noisy, class T>
+template <class M, class C, scheme S, bool Noisy, bool Stim = false, class T>
 NMS_HD bool node_update_staged(const T* const* pp, int l, T* x, long xs, T* xc, const T* acc0, const T* accm,
                                const T* acc1, long as, const T* dW, long ds, T* ring_out, long rs, T rowsum,
-                               int n_nodes, T dt) {
+                               int n_nodes, T dt, const stim_view<T>* sv = nullptr) {
     constexpr int np = n_all_params<M, C>, ns = M::n_state, nch = C::n_channels;
     T p[np];
     NMS_UNROLL
     for (int k = 0; k < np; ++k) p[k] = pp[k][l];
+    typename stim_drive<ns, M::n_cvar>::template of<T> drive;
+    if constexpr (Stim) build_drive<ns, M::n_cvar, np>(*sv, l, drive, p);
     T xv[ns], w[ns], comp[compensated<T> ? ns : 1], xmid[ns];
     NMS_UNROLL
     for (int v = 0; v < ns; ++v) {
@@ -213,7 +221,7 @@ NMS_HD bool node_update_staged(const T* const* pp, int l, T* x, long xs, T* xc, 
         sm[k] = S == scheme::rk4 ? accm[k * as + l] : T(0);
         s1[k] = acc1[k * as + l];
     }
-    integrate_staged<S, Noisy, M, C>(p, xv, s0, sm, s1, rowsum, n_nodes, w, dt, comp, xmid);
+    integrate_staged<S, Noisy, M, C, Stim>(p, xv, s0, sm, s1, rowsum, n_nodes, w, dt, comp, xmid, &drive);
     bool ok = true;
     NMS_UNROLL
     for (int v = 0; v < ns; ++v) {

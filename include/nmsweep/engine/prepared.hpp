@@ -27,6 +27,7 @@ struct prepared {
     int ring_len = 1;          // power of two >= max_delay + 2
     bool noisy = false;
     std::vector<int> noise_vars;
+    std::vector<prepared_stimulus> stimuli;
 };
 
 prepared prepare(const batch& b);
@@ -36,5 +37,18 @@ prepared prepare(const batch& b);
 inline constexpr int max_delay_steps = 1 << 24;
 // Delay in steps, rounded as TVB does; input_error beyond max_delay_steps.
 int delay_steps(double length, double speed, double dt);
+
+// What is wrong with a stimulus of this kind and these properties at this
+// dt ("" when nothing): frequencies at or above the Nyquist rate, pulse
+// phases shorter than a step, pulses that overlap the next, ...
+std::string stimulus_problem(wave kind, const double* props, double dt);
+
+// The stimuli of a batch as a backend sees them (also for analyses that
+// need the stimulus of each instance: entrainment, evoked responses).
+std::vector<prepared_stimulus> prepare_stimuli(const batch& b);
+
+// The index a stimulus target has in waveform.hpp's target space for this
+// model and coupling; input_error naming the known targets.
+int stimulus_target(const std::string& target, const model_info& m, const coupling_info& c);
 
 } // namespace nms

@@ -45,12 +45,33 @@ template <class T> NMS_HD void add_step(T& x, T* comp, T inc) {
     }
 }
 
+// The right-hand side at stage g (0: step start, 1: middle, 2: end) with a
+// stimulus drive d (Stim: d->dc[g] added to the coupling input, d->dv[g] to
+// the derivatives; waveform.hpp). Without Stim, d is not read.
+template <class M, bool Stim, class T, class D>
+NMS_HD void drive_dfun(const T* p, const T* x, const T* c, const D* d, int g, T* f) {
+    if constexpr (Stim) {
+        T cs[M::n_cvar];
+        NMS_UNROLL
+        for (int j = 0; j < M::n_cvar; ++j) cs[j] = c[j] + d->dc[g][j];
+        M::dfun(p, x, cs, f);
+        NMS_UNROLL
+        for (int v = 0; v < M::n_state; ++v) f[v] += d->dv[g][v];
+    } else {
+        M::dfun(p, x, c, f);
+    }
+}
+
+// No stimulus: integrate_step's drive argument.
+struct no_drive {};
+
 // comp: one compensation per state variable (float runs; unused in double).
-template <scheme S, bool Noisy, class M, class T>
-NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt, T* comp) {
+// d: the stimulus drive at the stage times (Stim).
+template <scheme S, bool Noisy, class M, bool Stim = false, class T, class D = no_drive>
+NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt, T* comp, const D* d = nullptr) {
     constexpr int n = M::n_state;
     T f0[n];
-    M::dfun(p, x, c, f0);
+    drive_dfun<M, Stim>(p, x, c, d, 0, f0);
     if constexpr (S == scheme::euler) {
         NMS_UNROLL
         for (int v = 0; v < n; ++v) add_step(x[v], comp + v, dt * f0[v] + (Noisy ? dW[v] : T(0)));
@@ -60,7 +81,7 @@ NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt, T* c
         NMS_UNROLL
         for (int v = 0; v < n; ++v) xi[v] = x[v] + dt * f0[v] + (Noisy ? dW[v] : T(0));
         M::bound(xi);
-        M::dfun(p, xi, c, f1);
+        drive_dfun<M, Stim>(p, xi, c, d, 2, f1);
         NMS_UNROLL
         for (int v = 0; v < n; ++v)
             add_step(x[v], comp + v, T(0.5) * dt * (f0[v] + f1[v]) + (Noisy ? dW[v] : T(0)));
@@ -71,15 +92,15 @@ NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt, T* c
         NMS_UNROLL
         for (int v = 0; v < n; ++v) xi[v] = x[v] + T(0.5) * dt * f0[v];
         M::bound(xi);
-        M::dfun(p, xi, c, k2);
+        drive_dfun<M, Stim>(p, xi, c, d, 1, k2);
         NMS_UNROLL
         for (int v = 0; v < n; ++v) xi[v] = x[v] + T(0.5) * dt * k2[v];
         M::bound(xi);
-        M::dfun(p, xi, c, k3);
+        drive_dfun<M, Stim>(p, xi, c, d, 1, k3);
         NMS_UNROLL
         for (int v = 0; v < n; ++v) xi[v] = x[v] + dt * k3[v];
         M::bound(xi);
-        M::dfun(p, xi, c, k4);
+        drive_dfun<M, Stim>(p, xi, c, d, 2, k4);
         NMS_UNROLL
         for (int v = 0; v < n; ++v)
             add_step(x[v], comp + v, dt / T(6) * (f0[v] + T(2) * (k2[v] + k3[v]) + k4[v]));

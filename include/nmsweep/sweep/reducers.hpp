@@ -43,6 +43,10 @@ struct obs_block {
 class reducer {
   public:
     virtual ~reducer() = default;
+    // Called once per batch before reset() with the batch about to run:
+    // reducers that need its inputs (the stimuli's per-instance properties,
+    // prepare_stimuli) read them here.
+    virtual void set_batch(const batch& /*b*/) {}
     // Called once per batch before any sample: sizes its state for n instances.
     virtual void reset(std::size_t n_instances, int n_nodes) = 0;
     virtual void accumulate(const obs_block& b) = 0;

@@ -133,7 +133,8 @@ struct param_ref {
         sample,     // the sampler's "sample" axis
         bold,       // bold.<constant>    (key "bold.<constant>"; [output.bold])
         hypothesis, // an ez axis: name = the axis, key = "model.<p>" / "coupling.<p>"
-        lesion      // a lesion axis: name = the axis, key = ""
+        lesion,     // a lesion axis: name = the axis, key = ""
+        stimulus    // stimulus.<name>.<property> (key the same; [[stimulus]])
     };
     kind k = kind::model;
     std::string name;  // as written by the user
@@ -287,6 +288,18 @@ struct lesion_axis {
     void apply(std::size_t k, connectome& net) const;
 };
 
+// [[stimulus]]: a stimulus and its spatial pattern as written; the
+// pattern becomes stim.weight in resolve_stimuli (load_spec), once the
+// network's labels are known.
+struct stimulus_spec {
+    stimulus stim;
+    std::vector<std::string> regions;      // labels or node indices: weight 1 there
+    std::vector<double> weights;           // per node, given inline or by file
+    std::string gain_file;                 // a lead field: weight = gain^T electrodes
+    std::vector<double> electrodes;        // per sensor (its current)
+    std::vector<std::string> electrode_labels; // or by sensor label (electrodes then in this order)
+};
+
 struct sweep_spec {
     std::string path; // the spec file, as given
     std::string text; // its full text (stored in the results)
@@ -319,6 +332,7 @@ struct sweep_spec {
     sampler_spec sampler;
     std::vector<hypothesis_axis> hypotheses; // the ez axes, in axis order
     std::vector<lesion_axis> lesions;        // the lesion axis (at most one)
+    std::vector<stimulus_spec> stimuli;      // [[stimulus]], summed
 
     std::string output_path;
     std::string observable;              // as written (or the model's default)
@@ -391,7 +405,14 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
 
 // Parses a sweepable name against the spec's model and coupling; throws
 // input_error (without a location) with a did-you-mean.
-param_ref parse_param_ref(const std::string& name, const std::string& model, const std::string& coupling);
+// stimuli: the spec's [[stimulus]] names (stimulus.<name>.<property>).
+param_ref parse_param_ref(const std::string& name, const std::string& model, const std::string& coupling,
+                          const std::vector<stimulus_spec>& stimuli = {});
+
+// [[stimulus]] patterns against the network: regions, per-node weights
+// (also from a file by label) and lead fields become each stimulus's
+// weights. Throws input_error naming the file, line and key.
+void resolve_stimuli(sweep_spec& s, const connectome& net);
 
 // The sampled signal the features see: fs, number of samples after the
 // transient, time of the first sample.

@@ -178,6 +178,54 @@ inline void gather_staged(const prepared& P, const T* w, const int* dinst, const
     }
 }
 
+// The block's stimuli: per stimulus and lane its properties, and the
+// waveform values at the stage times of a step (stim_view's layout).
+template <class T, int L> struct block_stimuli {
+    const prepared& P;
+    const batch& b;
+    int n_stages; // 1 (euler), 2 (heun: start, end) or 3 (rk4)
+    std::vector<int> target;
+    std::vector<T> weight;       // [node][stimulus]
+    std::vector<double> props;   // [stimulus][lane][property]
+    std::vector<wave_shape> shape;
+    aligned_buffer<T> u;         // [(stimulus * 3 + stage) * L + lane]
+
+    block_stimuli(const prepared& P_, const batch& b_, scheme s)
+        : P(P_), b(b_), n_stages(s == scheme::euler ? 1 : s == scheme::heun ? 2 : 3),
+          weight(P_.n_nodes * P_.stimuli.size()), props(P_.stimuli.size() * L * n_wave_props),
+          u(std::max<std::size_t>(1, P_.stimuli.size()) * 3 * L) {
+        const std::size_t K = P.stimuli.size();
+        for (std::size_t k = 0; k < K; ++k) {
+            target.push_back(P.stimuli[k].target);
+            shape.push_back(shape_of(P.stimuli[k]));
+            for (std::size_t n = 0; n < P.n_nodes; ++n) weight[n * K + k] = T(P.stimuli[k].weight[n]);
+        }
+    }
+    void load(std::size_t i0) {
+        const std::size_t N = P.n_instances;
+        for (std::size_t k = 0; k < P.stimuli.size(); ++k)
+            for (int l = 0; l < L; ++l)
+                stimulus_props(P.stimuli[k], std::min(i0 + l, N - 1), N, &props[(k * L + l) * n_wave_props]);
+    }
+    // The values at step t's stage times (the middle only for rk4).
+    void at_step(long t, std::size_t i0, const std::uint64_t* seed) {
+        static constexpr int stage_of[3][3] = {{0}, {0, 2}, {0, 1, 2}};
+        for (std::size_t k = 0; k < P.stimuli.size(); ++k)
+            for (int g = 0; g < n_stages; ++g) {
+                const int st = stage_of[n_stages - 1][g];
+                T* out = u.p + (k * 3 + st) * L;
+                for (int l = 0; l < L; ++l)
+                    out[l] = T(wave_value(P.stimuli[k].kind, &props[(k * L + l) * n_wave_props], shape[k],
+                                          2 * t + st, b.dt, seed[l], std::uint32_t(b.first_instance + i0 + l),
+                                          std::uint32_t(k)));
+            }
+    }
+    stim_view<T> view(int n) const {
+        const int K = int(P.stimuli.size());
+        return {K, target.data(), weight.data() + long(n) * K, u.p, L};
+    }
+};
+
 // A finished block's final state and divergence steps into the run result.
 template <class T, int L>
 void store_block(const T* x, const long* div_step, std::size_t i0, int n_valid, int NS, int nn,
@@ -254,6 +302,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
         std::vector<int> dinst(P.per_instance_delay ? std::size_t(n_edges) * L : 0);
         std::vector<std::uint64_t> seed(L);
         std::vector<const T*> pp(NP);
+        block_stimuli<T, L> stim(P, b, S);
+        const bool stim_on = !P.stimuli.empty();
         int ok[L];
         long div_step[L];
 
@@ -284,11 +334,13 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
             };
 
             load_initial<M, C, T, L>(P, node_param_slot, i0, pinst.p, pnode.p, x.p, ring.p, slot, rs);
+            if (stim_on) stim.load(i0);
             if constexpr (compensated<T>) std::fill(xc.p, xc.p + long(NS) * xs, T(0));
 
             for (long t = 0; t < steps; ++t) {
                 if ((t & 255) == 0 && stop_now()) break; // (the block's results are void then)
                 T* const ring_out = ring.p + ((t + 1) & mask) * slot;
+                if (stim_on) stim.at_step(t, i0, seed.data());
                 for (int n = 0; n < nn; ++n) {
                     if (n_node_params > 0) node_ptrs(n);
                     if constexpr (Noisy)
@@ -305,6 +357,14 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                         T* rn = ring_out + long(n) * L;
                         const T rsum = rowsum[n];
                         const T* const* ppd = pp.data();
+                        if (stim_on) {
+                            const stim_view<T> sv = stim.view(n);
+#pragma omp simd
+                            for (int l = 0; l < L; ++l)
+                                ok[l] &= int(node_update_staged<M, C, S, Noisy, true>(
+                                    ppd, l, xn, xs, xcn, a0, am, a1, L, dW.p, L, rn, rs, rsum, nn, dt, &sv));
+                            continue;
+                        }
 #pragma omp simd
                         for (int l = 0; l < L; ++l)
                             ok[l] &= int(node_update_staged<M, C, S, Noisy>(
@@ -365,6 +425,14 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     T* rn = ring_out + long(n) * L;
                     const T rsum = rowsum[n];
                     const T* const* ppd = pp.data();
+                    if (stim_on) {
+                        const stim_view<T> sv = stim.view(n);
+#pragma omp simd
+                        for (int l = 0; l < L; ++l)
+                            ok[l] &= int(node_update<M, C, S, Noisy, true>(ppd, l, xn, xs, xcn, acc.p, L, dW.p,
+                                                                           L, rn, rs, rsum, nn, dt, &sv));
+                        continue;
+                    }
 #pragma omp simd
                     for (int l = 0; l < L; ++l)
                         ok[l] &= int(node_update<M, C, S, Noisy>(ppd, l, xn, xs, xcn, acc.p, L, dW.p, L, rn,
