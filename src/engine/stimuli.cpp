@@ -75,8 +75,8 @@ int stimulus_target(const std::string& t, const model_info& m, const coupling_in
     }
     for (int j = 0; j < ncv; ++j) {
         const std::string name = "coupling_input." + std::string(m.states[m.cvar[j]].name);
-        if (t == name || (ncv == 1 && t == "coupling_input")) return ns + j;
-        known.push_back(ncv == 1 ? "coupling_input" : name);
+        if (t == name || (j == 0 && t == "coupling_input")) return ns + j;
+        known.push_back(j == 0 ? "coupling_input" : name);
     }
     int q = ns + ncv;
     for (const auto& p : m.params) {
@@ -89,9 +89,6 @@ int stimulus_target(const std::string& t, const model_info& m, const coupling_in
         known.push_back("coupling." + std::string(p.name));
         ++q;
     }
-    if (t == "coupling_input" && ncv > 1)
-        throw input_error("target 'coupling_input': model " + m.name + " has " + std::to_string(ncv) +
-                          " coupling variables; name one (coupling_input.<variable>)");
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
     throw input_error("unknown target '" + t + "' for model " + m.name + did_you_mean(t, known) +

@@ -19,10 +19,11 @@ constexpr int max_stimuli = 8;
 struct stimulus {
     std::string name = "stim";
     wave kind = wave::pulse_train;
-    // "coupling" (the coupling input; "coupling.<var>" when the model has
-    // several coupling variables), a state variable (its derivative), or
-    // "model.<p>" / "coupling.<p>" (the parameter, offset at each step).
-    std::string target = "coupling";
+    // "coupling_input" (the input of the first coupling variable, the one
+    // the models read; "coupling_input.<var>" names one), a state variable
+    // (its derivative), or "model.<p>" / "coupling.<p>" (the parameter,
+    // offset at each step's start).
+    std::string target = "coupling_input";
     std::vector<double> weight; // per node; empty: 1 on every node
     std::array<double, n_wave_props> props = default_props();
     std::vector<double> samples, knot_t, knot_v; // sampled / piecewise shapes
