@@ -206,6 +206,17 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         c.note("output.fc", *tv, "output.fc", "");
     }
     parse_attractor_options(c, r, s);
+    if (const tval* tv = r.get("ramp")) {
+        reader t(c, "output.ramp", *tv);
+        t.only({"stimulus", "windows"});
+        if (const tval* v = t.get("stimulus")) s.ramp.stimulus = t.str(*v, "stimulus");
+        if (const tval* v = t.get("windows")) {
+            s.ramp.windows = t.integer(*v, "windows");
+            if (s.ramp.windows < 1 || s.ramp.windows > 100000)
+                c.fail(*v, t.section, "windows", "must be in 1 .. 100000");
+        }
+        c.note("output.ramp", *tv, "output.ramp", "");
+    }
     parse_seizure(c, r, s);
     // The families' own checks (e.g. a band without a frequency bin), from the table.
     feature_context fc;

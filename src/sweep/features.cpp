@@ -74,6 +74,13 @@ std::unique_ptr<reducer> make_attractor(const sweep_spec& s, const feature_conte
     return make_attractor_reducer(s.attractor, fc.smp, fc.units);
 }
 
+void check_ramp(const sweep_spec& s, const feature_context&, const std::vector<std::string>&) {
+    (void)ramp_stimulus(s, s.ramp);
+}
+std::unique_ptr<reducer> make_ramp(const sweep_spec& s, const feature_context& fc, const std::vector<std::string>&) {
+    return make_ramp_reducer(s, s.ramp, fc.smp);
+}
+
 // The family of an analysis unit: its features, where allowed, its reducer.
 template <class U>
 std::unique_ptr<reducer> make_unit(const sweep_spec&, const feature_context& fc,
@@ -118,6 +125,7 @@ const std::vector<feature_family>& feature_table() {
             {"fc", {"fc", "fcd"}, "output.fc", true, {"fcd"}, check_fc, make_fc},
             {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
             {"seizure", {"seizure"}, "output.seizure", true, {}, nullptr, make_seizure},
+            {"ramp", {"ramp"}, "output.ramp", false, {}, check_ramp, make_ramp},
         };
         v.insert(v.end(), rest.begin(), rest.end());
         return v;

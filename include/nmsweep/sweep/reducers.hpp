@@ -314,6 +314,39 @@ struct seizure_options {
 };
 std::unique_ptr<reducer> make_seizure_reducer(const seizure_options& opt, const sampling& smp);
 
+// ---- Parameter ramps (src/sweep/ramp.cpp) ----------------------------------
+// Quasi-static continuation by simulation): a stimulus
+// that moves a parameter slowly (a piecewise waveform with target
+// model.<p> / coupling.<p>, e.g. up then down) and the observable's
+// extrema in consecutive windows of the ramp, recorded against the
+// parameter's value, so that one run per point draws a bifurcation
+// diagram, with its hysteresis loop where the system is bistable.
+//
+// Windows: `windows` equal windows cover the ramp's knots, [onset + first
+// knot time, onset + last knot time], clipped to the recorded samples;
+// a sample at time t belongs to window floor((t - start) / width).
+// Outputs, per point (ramp_window scale: the window centres in ms):
+//   features/ramp_max, ramp_min [G, node, ramp_window] and
+//   features/network_ramp_max, network_ramp_min [G, ramp_window]: the
+//     observable's extrema over each window's samples (NaN: no sample);
+//   features/ramp_value [G, ramp_window]: the parameter at the window's
+//     centre, base + offset (the base: the spec's value of the parameter;
+//     weights: the first node with a non-zero weight);
+//   features/ramp_direction [G, ramp_window]: +1 where the parameter rises
+//     over the window, -1 where it falls, 0 where it is flat.
+
+struct sweep_spec;
+struct ramp_options {
+    std::string stimulus; // the ramp's [[stimulus]] name ("": the first piecewise one on a parameter)
+    long windows = 100;
+};
+
+// The ramp stimulus of the spec for these options; input_error "ramp: ..."
+// when there is none, or it is not a piecewise waveform on a parameter.
+std::size_t ramp_stimulus(const sweep_spec& s, const ramp_options& o);
+
+std::unique_ptr<reducer> make_ramp_reducer(const sweep_spec& s, const ramp_options& o, const sampling& smp);
+
 // Multistability (several initial conditions per grid point). Two results are
 // the same attractor when they have the same class and (fixed points: only
 // the level, since some may still be ringing down)

@@ -344,6 +344,7 @@ struct sweep_spec {
     synchrony_options synchrony;      // [output.synchrony]
     fc_options fc;                    // [output.fc]
     attractor_options attractor;      // [output.attractor]
+    ramp_options ramp;                // [output.ramp]
     seizure_options seizure;          // [output.seizure] (the model's rule where it leaves a key out)
     observed_onsets observed;         // [output.seizure] observed (resolved into a seizure_options)
     bold_spec bold;                   // [output.bold]
