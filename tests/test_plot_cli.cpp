@@ -126,3 +126,31 @@ TEST_F(plot_cli, errors_are_clear) {
     EXPECT_EQ(sh(bin + " plot -h", dir_ / "e.txt", &out), 0);
     EXPECT_NE(out.find("bifurcation"), std::string::npos) << out;
 }
+
+// A parameter ramp's hysteresis figure, from the ramp example's small copy;
+// a file without a ramp is refused with one clear line.
+TEST(plot_ramp, hysteresis_loop) {
+    const fs::path dir = fs::temp_directory_path() / ("nms_plot_ramp_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    if (sh("python3 -c 'import numpy, h5py, matplotlib'", dir / "py.txt") != 0)
+        GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
+    const std::string spec = std::string(NMS_TEST_DATA) + "/../regression/specs/ex_jansen_rit_ramp.toml";
+    const std::string h5 = (dir / "ramp.h5").string();
+    ASSERT_EQ(sh(bin + " run -q " + spec + " -o " + h5, dir / "run.txt"), 0);
+    std::string out;
+    for (const std::string args : {"--at coupling.a=20", "--node 1"}) {
+        const fs::path png = dir / "h.png";
+        fs::remove(png);
+        ASSERT_EQ(sh(bin + " plot " + h5 + " hysteresis " + args + " -o " + png.string(), dir / "log.txt", &out), 0)
+            << out;
+        EXPECT_TRUE(is_png(png)) << args;
+    }
+    std::ofstream(dir / "s.toml") << "[model]\nname = \"linear\"\n[network]\nconnectome = \"synthetic:2\"\n"
+                                     "[integrator]\nduration = 10.0\n[output]\nfeatures = [\"mean\"]\n";
+    ASSERT_EQ(sh(bin + " run -q " + (dir / "s.toml").string() + " -o " + (dir / "s.h5").string(), dir / "r.txt"), 0);
+    EXPECT_EQ(sh(bin + " plot " + (dir / "s.h5").string() + " hysteresis -o " + (dir / "x.png").string(),
+                 dir / "log.txt", &out),
+              2);
+    EXPECT_NE(out.find("has no features/ramp_value"), std::string::npos) << out;
+    fs::remove_all(dir);
+}

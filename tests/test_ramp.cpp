@@ -13,11 +13,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <fstream>
 
 namespace ct = nms::cli_test;
 
 namespace {
+
+double pi_sq() { return 9.869604401089358; }
 
 std::string run(const std::string& spec) {
     const auto dir = ct::scratch();
@@ -106,4 +109,49 @@ TEST(ramp, slow_passage_through_a_saddle_node_converges_to_the_fold) {
     // Slow passage through a saddle-node: the delay in D scales as rate^(2/3)
     // (measured 2000 -> 32000 ms: 0.0125 -> 0.0020, exponent 0.66).
     EXPECT_NEAR(std::log(delay[0] / delay[2]) / std::log(16.0), 2.0 / 3.0, 0.12);
+}
+
+// Hysteresis: the Montbrio-Pazo-Roxin mean field (tau = 1, Delta = 1) is
+// bistable between its folds, where the fixed points r* (V* = -Delta / (2 pi
+// r*)) of eta(r) = pi^2 r^2 - 1 / (4 pi^2 r^2) - J r turn: eta'(r) = 0. A
+// ramp of eta up then down jumps up at the upper fold and down at the lower
+// one, each a little late (the passage delay).
+TEST(ramp, montbrio_hysteresis_loop_at_the_analytic_folds) {
+    const double J = 15.0;
+    // The folds, by bisection on eta'(r) = 2 pi^2 r + 1 / (2 pi^2 r^3) - J.
+    auto d_eta = [&](double r) { return 2 * pi_sq() * r + 1 / (2 * pi_sq() * r * r * r) - J; };
+    auto eta = [&](double r) { return pi_sq() * r * r - 1 / (4 * pi_sq() * r * r) - J * r; };
+    auto root = [&](double a, double b) {
+        for (int k = 0; k < 200; ++k) {
+            const double m = 0.5 * (a + b);
+            (d_eta(a) > 0) == (d_eta(m) > 0) ? a = m : b = m;
+        }
+        return 0.5 * (a + b);
+    };
+    // eta' > 0 for small r, < 0 between the turning points, > 0 beyond.
+    const double r_min = root(0.01, 0.3), r_max = root(0.3, 2.0);
+    const double eta_up = eta(r_min), eta_down = eta(r_max); // the low branch ends, the high one ends
+    ASSERT_NEAR(eta_up, -3.136, 0.01);
+    ASSERT_NEAR(eta_down, -5.744, 0.01);
+    std::ostringstream os;
+    os << "[model]\nname = \"montbrio_pazo_roxin\"\nparams = { eta = 0.0, J = " << J << " }\n"
+       << "[network]\nconnectome = \"synthetic:1\"\n[coupling]\nkind = \"linear\"\na = 0.0\n"
+       << "[integrator]\nmethod = \"heun\"\ndt = 0.01\nduration = 8100.0\ntransient = 100.0\n"
+       << "[initial]\nr = 0.05\nV = -3.0\n"
+       << "[[stimulus]]\nwaveform = \"piecewise\"\ntarget = \"model.eta\"\nonset = 100.0\n"
+       << "times = [0.0, 4000.0, 8000.0]\nvalues = [-8.0, -2.0, -8.0]\n"
+       << "[output]\nobservable = \"r\"\nfeatures = [\"ramp\"]\nsample_every = 10\nramp = { windows = 800 }\n";
+    const std::string f = run(os.str());
+    const auto hi = ct::read(f, "features/network_ramp_max"), value = ct::read(f, "features/ramp_value");
+    const auto dir = ct::read(f, "features/ramp_direction");
+    double up = NAN, down = NAN;
+    for (std::size_t w = 1; w < hi.size(); ++w) {
+        if (std::isnan(up) && dir[w] > 0 && hi[w] > 0.5) up = value[w];
+        if (std::isnan(down) && dir[w] < 0 && hi[w] < 0.5) down = value[w];
+    }
+    std::printf("jumps up at eta = %.4f (fold %.4f), down at %.4f (fold %.4f)\n", up, eta_up, down, eta_down);
+    EXPECT_GT(up, eta_up);
+    EXPECT_LT(up, eta_up + 0.1);
+    EXPECT_LT(down, eta_down);
+    EXPECT_GT(down, eta_down - 0.1);
 }

@@ -26,6 +26,10 @@ WHAT
                  seizure from onset to first offset, in onset order
   ranking        the points that agree best with [output.seizure] observed
                  onsets, by score
+  hysteresis     a parameter ramp (feature "ramp"): the observable's window
+                 extrema against the ramped parameter, rising and falling
+                 legs apart (a loop where the system is bistable); one point
+                 (--at), --node for a region instead of the network mean
 
 Axes not plotted are fixed with --at NAME=VALUE (nearest grid value; for
 "initial" the index); otherwise at their first value (said on stderr).
@@ -670,9 +674,39 @@ def plot_ranking(res, a):
     return fig
 
 
+def plot_hysteresis(res, a):
+    if not res.has("features/ramp_value"):
+        fail("hysteresis: %s has no features/ramp_value (features \"ramp\" with a ramp stimulus)" % res.path)
+    idx, notes = fix_axes(res, set(), parse_at(res, a.at), "hysteresis")
+    node = node_index(res, a.node)
+    pre = "features/" if node is not None else "features/network_"
+    hi = np.asarray(res.f[pre + "ramp_max"][idx], float)
+    lo = np.asarray(res.f[pre + "ramp_min"][idx], float)
+    if node is not None:
+        hi, lo = hi[node], lo[node]
+        notes.append("node %d" % node)
+    x = np.asarray(res.f["features/ramp_value"][idx], float)
+    d = np.asarray(res.f["features/ramp_direction"][idx], float)
+    fig, ax = plt.subplots(figsize=(6.6, 4.4))
+    for sign, colour, name in ((1, "#de2d26", "rising"), (-1, "#3182bd", "falling"), (0, "0.5", "flat")):
+        m = d == sign
+        if not m.any():
+            continue
+        ax.fill_between(x[m], lo[m], hi[m], color=colour, alpha=0.25, lw=0, step=None)
+        ax.plot(x[m], hi[m], "-", color=colour, lw=1.2, label="%s: max, min" % name)
+        ax.plot(x[m], lo[m], "-", color=colour, lw=1.2)
+    ax.set_xlabel(res.f["features/ramp_value"].attrs.get("parameter", "ramped parameter"))
+    obs = res.observable or "observable"
+    ax.set_ylabel(obs + ("" if node is not None else " (network mean)"))
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(a.title or title_of(res, "parameter ramp: extrema per window", notes), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 WHAT = {"map": plot_map, "classes": plot_classes, "bifurcation": plot_bifurcation, "spectrum": plot_spectrum,
         "sync": plot_sync, "fc": plot_fc, "recruitment": plot_recruitment, "onsets": plot_onsets,
-        "ranking": plot_ranking}
+        "ranking": plot_ranking, "hysteresis": plot_hysteresis}
 
 
 def main(argv=None):

@@ -33,6 +33,8 @@ class ramp_reducer final : public reducer {
         : k_(ramp_stimulus(s, o)), nw_(o.windows), smp_(smp), dt_(s.dt) {
         const stimulus& st = s.stimuli[k_].stim;
         knot_t_ = st.knot_t;
+        target_ = st.target;
+        name_ = st.name;
         base_ = 0;
         if (auto it = s.params.find(st.target); it != s.params.end() && !it->second.v.empty()) {
             std::size_t n = 0;
@@ -157,6 +159,11 @@ class ramp_reducer final : public reducer {
         }
     }
 
+    std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
+        if (k != 4) return {};
+        return {{"parameter", target_}, {"stimulus", name_}};
+    }
+
     std::size_t bytes_per_instance(int n_nodes) const override {
         return 2 * sizeof(double) * std::size_t(n_nodes + 1) * std::size_t(nw_);
     }
@@ -167,6 +174,7 @@ class ramp_reducer final : public reducer {
     sampling smp_;
     double dt_, base_ = 0, weight_ = 1;
     std::vector<double> knot_t_;
+    std::string target_, name_;
     prepared_stimulus stim_;
     std::size_t n_inst_ = 0, n_ = 0;
     int nn_ = 0;
