@@ -146,7 +146,7 @@ TEST(plot_ramp, hysteresis_loop) {
         EXPECT_TRUE(is_png(png)) << args;
     }
     std::ofstream(dir / "s.toml") << "[model]\nname = \"linear\"\n[network]\nconnectome = \"synthetic:2\"\n"
-                                     "[integrator]\nduration = 10.0\n[output]\nfeatures = [\"mean\"]\n";
+                                     "[integrator]\ndt = 0.1\nduration = 10.0\n[output]\nfeatures = [\"mean\"]\n";
     ASSERT_EQ(sh(bin + " run -q " + (dir / "s.toml").string() + " -o " + (dir / "s.h5").string(), dir / "r.txt"), 0);
     EXPECT_EQ(sh(bin + " plot " + (dir / "s.h5").string() + " hysteresis -o " + (dir / "x.png").string(),
                  dir / "log.txt", &out),
