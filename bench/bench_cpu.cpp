@@ -11,6 +11,7 @@
 //
 //   bench_cpu --case jr76|wc80|epileptor76|kuramoto998|mpr76 [--connectome PATH]
 //             [--instances N] [--steps N] [--threads LIST (default: all cores)]
+//             [--stimulus pulse_train|sine (on every node)]
 //
 // Each run prints one "result" line with case, backend, threads, lanes,
 // precision, instances, nodes, steps, wall time, node-steps/s, peak resident
@@ -48,9 +49,34 @@ double peak_rss_mib() {
     return double(u.ru_maxrss) / 1024.0; // Linux: KiB
 }
 
+// --stimulus KIND: a stimulus on every node (the cost of stimuli, issue
+// #16): pulse_train = DBS-like biphasic 130 Hz pulses on the coupling input,
+// sine = a 10 Hz sine on it.
+void add_stimulus(nms::batch& b, const std::string& kind) {
+    if (kind.empty()) return;
+    nms::stimulus s;
+    s.name = "bench";
+    s.target = "coupling_input";
+    if (kind == "pulse_train") {
+        s.kind = nms::wave::pulse_train;
+        s.props[nms::wp_frequency] = 130;
+        s.props[nms::wp_width] = 0.1;
+        s.props[nms::wp_biphasic] = 1;
+        s.props[nms::wp_amplitude] = 0.05;
+    } else if (kind == "sine") {
+        s.kind = nms::wave::sine;
+        s.props[nms::wp_frequency] = 10;
+        s.props[nms::wp_amplitude] = 0.05;
+    } else {
+        throw std::invalid_argument("--stimulus: pulse_train or sine, not " + kind);
+    }
+    b.stimuli.push_back(s);
+}
+
 int run_case(const std::string& name, const std::string& conn, long instances, long steps,
-             std::string threads) {
-    const nms_bench::named_case c = nms_bench::make_case(name, conn, instances, steps, false);
+             std::string threads, const std::string& stim) {
+    nms_bench::named_case c = nms_bench::make_case(name, conn, instances, steps, false);
+    add_stimulus(c.b, stim);
     const nms::prepared P = nms::prepare(c.b);
     const int lanes = 64 / (c.dbl ? 8 : 4);
     const double ring_mib =
@@ -73,9 +99,9 @@ int run_case(const std::string& name, const std::string& conn, long instances, l
         long n_div = 0;
         for (long d : r.diverged_step) n_div += d >= 0;
         std::printf(
-            "result case=%s backend=cpu threads=%d lanes=%d precision=%s instances=%zu nodes=%zu steps=%ld "
+            "result case=%s%s%s backend=cpu threads=%d lanes=%d precision=%s instances=%zu nodes=%zu steps=%ld "
             "wall_s=%.3f node_steps_per_s=%.3e per_thread=%.3e peak_rss_MiB=%.1f diverged=%ld load1=%.2f\n",
-            name.c_str(), r.threads, r.lanes, c.dbl ? "double" : "float", c.b.n_instances, P.n_nodes,
+            name.c_str(), stim.empty() ? "" : "+", stim.c_str(), r.threads, r.lanes, c.dbl ? "double" : "float", c.b.n_instances, P.n_nodes,
             c.b.n_steps, r.wall_seconds, r.node_steps_per_second, r.node_steps_per_second / r.threads,
             peak_rss_mib(), n_div, l1);
         std::fflush(stdout);
@@ -88,7 +114,7 @@ int run_case(const std::string& name, const std::string& conn, long instances, l
 int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; ++i)
         if (std::string(argv[i]) == "--case") {
-            std::string name = argv[i + 1], conn, threads;
+            std::string name = argv[i + 1], conn, threads, stim;
             long instances = 0, steps = 0;
             for (int j = 1; j < argc; ++j) {
                 std::string a = argv[j];
@@ -103,15 +129,17 @@ int main(int argc, char** argv) {
                     steps = std::stol(next());
                 else if (a == "--threads")
                     threads = next();
+                else if (a == "--stimulus")
+                    stim = next();
                 else {
                     std::fprintf(stderr,
-                                 "--case takes --connectome, --instances, --steps, --threads; not %s\n",
+                                 "--case takes --connectome, --instances, --steps, --threads, --stimulus; not %s\n",
                                  a.c_str());
                     return 2;
                 }
             }
             try {
-                return run_case(name, conn, instances, steps, threads);
+                return run_case(name, conn, instances, steps, threads, stim);
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "bench_cpu: %s\n", e.what());
                 return 2;

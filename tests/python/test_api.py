@@ -377,3 +377,26 @@ def test_plot_keeps_the_callers_matplotlib_state(spec_file: Path, tmp_path: Path
     assert matplotlib.get_backend() == "svg" and plt.get_fignums() == []
     with pytest.raises(ValueError, match="no-such-feature|cannot draw"):
         nmsweep.plot(tmp_path / "r.h5", "map", "no-such-feature", output=tmp_path / "x.png")
+
+
+def test_stimulus_from_python_and_its_batch_call(spec_file: Path, tmp_path: Path) -> None:
+    # A [[stimulus]] given as keyword tables equals the same spec from the
+    # command line, and the batch call sets a stimulus property per row as a
+    # sweep axis would.
+    stim = [{"name": "dbs", "waveform": "pulse_train", "frequency": 130.0, "width": 0.3,
+             "biphasic": True, "amplitude": 0.2, "onset": 150.0, "regions": [0, 3]}]
+    spec = nmsweep.Spec(spec_file, stimulus=stim,
+                        sweep=[{"param": "stimulus.dbs.frequency", "values": [50.0, 130.0]},
+                               {"param": "stimulus.dbs.amplitude", "values": [0.0, 0.4]}])
+    (tmp_path / "stim.toml").write_text(str(spec))
+    cli("run", str(tmp_path / "stim.toml"), "-o", str(tmp_path / "cli.h5"), "-q")
+    nmsweep.run(spec, tmp_path / "py.h5", progress=False)
+    assert_same_files(tmp_path / "cli.h5", tmp_path / "py.h5")
+    ref = datasets(tmp_path / "cli.h5")
+    assert not np.array_equal(ref["features/std"][0, 0], ref["features/std"][0, 1])  # the stimulus acts
+    sim = nmsweep.Simulator(spec, ["stimulus.dbs.frequency", "stimulus.dbs.amplitude"])
+    theta = np.array(list(itertools.product([50.0, 130.0], [0.0, 0.4])))
+    out = sim(theta)
+    assert np.array_equal(out["features/std"], ref["features/std"].reshape(out["features/std"].shape))
+    with pytest.raises(nmsweep.SpecError, match="Nyquist"):
+        sim(np.array([[6000.0, 0.1]]))
