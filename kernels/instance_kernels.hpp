@@ -104,28 +104,57 @@ NMS_HD void stimulus_values(const step_args<T, NP, NS>& a, long t, int i, std::u
                             std::uint32_t inst, T (&u)[3 * max_stimuli]) {
     const device_stimuli<T>& s = a.stim;
     for (int k = 0; k < s.n; ++k) {
-        double q[n_wave_props];
-        NMS_UNROLL
-        for (int j = 0; j < n_wave_props; ++j) q[j] = s.props[(long(k) * n_wave_props + j) * a.n + i];
+        const double* q = s.props + long(k) * n_wave_props * a.n + i;
         wave_shape sh;
         sh.t = s.shape + s.shape_t[k];
         sh.v = s.shape + s.shape_v[k];
         sh.n = s.shape_n[k];
         sh.sample_dt = s.sample_dt[k];
         const wave kind = wave(s.kind[k]);
-        const double dt = double(a.dt_exact);
-        u[k * 3] = T(wave_value(kind, q, sh, 2 * t, dt, seed, inst, std::uint32_t(k)));
-        u[k * 3 + 1] = S == scheme::rk4 ? T(wave_value(kind, q, sh, 2 * t + 1, dt, seed, inst, std::uint32_t(k)))
-                                        : T(0);
-        u[k * 3 + 2] = S != scheme::euler ? T(wave_value(kind, q, sh, 2 * t + 2, dt, seed, inst, std::uint32_t(k)))
-                                          : T(0);
+        NMS_UNROLL
+        for (int g = 0; g < 3; ++g)
+            u[k * 3 + g] = stage_used(S, g) ? T(wave_value(kind, q, a.n, sh, 2 * t + g, a.dt_exact, seed, inst,
+                                                            std::uint32_t(k)))
+                                            : T(0);
     }
 }
 
 template <class M, class C, class T> using args_for = step_args<T, n_all_params<M, C>, M::n_state>;
 
-// Projection q of node n of instance i from the state in a.x (between
-// launches), as the stepping computes it at a sample.
+// Node n's share of the stimuli, as the CPU backend's block_stimuli::node
+// makes it: the drive (load_drive's layout, stride 1), parameter offsets
+// added to p (its per-node copy), afferent inputs added to the channel sums
+// of the stages (acc[g]: hold passes the same sums for every stage, once).
+template <class M, class C, scheme S, class T>
+NMS_HD void node_stimuli(const device_stimuli<T>& st, int n, const T* u, T* p, T* drive,
+                         T* const (&acc)[3]) {
+    constexpr int NS = M::n_state, NCV = M::n_cvar, W = NS + NCV, NCH = C::n_channels;
+    NMS_UNROLL
+    for (int j = 0; j < 3 * W; ++j) drive[j] = T(0);
+    for (int k = 0; k < st.n; ++k) {
+        const int tg = st.target[k];
+        const T w = ldg(st.weight + long(n) * st.n + k);
+        if (tg >= 0 && tg < W) {
+            NMS_UNROLL
+            for (int g = 0; g < 3; ++g)
+                if (stage_used(S, g)) drive[g * W + tg] += w * u[k * 3 + g];
+        } else if (tg >= W) {
+            p[tg - W] += w * u[k * 3];
+        } else {
+            NMS_UNROLL
+            for (int g = 0; g < 3; ++g) {
+                if (!acc[g]) continue;
+                T xv[NCV], ch[NCH];
+                NMS_UNROLL
+                for (int c = 0; c < NCV; ++c) xv[c] = c == 0 ? u[k * 3 + g] : T(0);
+                C::pre(p + M::n_params, xv, ch);
+                NMS_UNROLL
+                for (int c = 0; c < NCH; ++c) acc[g][c] += w * ch[c];
+            }
+        }
+    }
+}
+
 template <class A> NMS_HD double project_node(const A& a, int q, int n, int i) {
     constexpr int NS = std::remove_reference_t<decltype(a)>::n_state;
     const long N = a.n;
@@ -254,7 +283,6 @@ template <class M, class C, scheme S, class T, bool Interp = false>
 NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bool node_params,
                       std::uint64_t seed, std::uint32_t inst, long t, int n, int i, const step_flags& f,
                       double& o0, const T* u) { // u: stimulus_values of this step
-    const stim_view<T> sv{a.stim.n, a.stim.target, a.stim.weight + long(n) * a.stim.n, u, 1};
     constexpr int NS = M::n_state, NCH = C::n_channels, NP = n_all_params<M, C>;
     constexpr bool noisy_scheme = S != scheme::rk4;
     constexpr int sig0 = M::n_params + C::n_params;
@@ -262,9 +290,14 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
     if (node_params) NMS_UNROLL
     for (int k = 0; k < NP; ++k)
         if (a.node_slot[k] >= 0) p[k] = a.pnode[(long(a.node_slot[k]) * a.nn + n) * N + i];
+    // With stimuli, this node's parameters may be offset: a copy.
+    T pn[NP];
     const T* pp[NP];
     NMS_UNROLL
-    for (int k = 0; k < NP; ++k) pp[k] = p + k;
+    for (int k = 0; k < NP; ++k) {
+        pn[k] = p[k];
+        pp[k] = pn + k;
+    }
 
     // Delayed input.
     T s0[NCH], s1[NCH], sm[NCH];
@@ -272,6 +305,16 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
         gather_staged<M, C, S, T>(a, t, n, i, s0, sm, s1);
     else
         gather_held<M, C, T>(a, t, n, i, s0, s1);
+    const bool stim = a.stim.n > 0;
+    T drive[3 * (NS + M::n_cvar)];
+    T acc[NCH];
+    NMS_UNROLL
+    for (int c = 0; c < NCH; ++c) acc[c] = s0[c] + s1[c];
+    if (stim) {
+        T* const held[3] = {acc, nullptr, nullptr};
+        T* const staged[3] = {s0, S == scheme::rk4 ? sm : nullptr, s1};
+        node_stimuli<M, C, S, T>(a.stim, n, u, pn, drive, Interp ? staged : held);
+    }
 
     T dW[NS];
     NMS_UNROLL
@@ -286,20 +329,17 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
     T* const ring_out = a.ring + ((t + 1) & a.mask) * a.slot + i;
     bool ok;
     if constexpr (Interp) {
-        if (sv.n > 0)
-            ok = node_update_staged<M, C, S, noisy_scheme, true>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
+        if (stim)
+            ok = node_update_staged<M, C, S, noisy_scheme, stim_all>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
                                                                  ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn,
-                                                                 a.dt, &sv);
+                                                                 a.dt, drive, 1);
         else
             ok = node_update_staged<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
                                                            ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn, a.dt);
     } else {
-        T acc[NCH];
-        NMS_UNROLL
-        for (int c = 0; c < NCH; ++c) acc[c] = s0[c] + s1[c];
-        if (sv.n > 0)
-            ok = node_update<M, C, S, noisy_scheme, true>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N,
-                                                          a.cs, ldg(a.rowsum + n), a.nn, a.dt, &sv);
+        if (stim)
+            ok = node_update<M, C, S, noisy_scheme, stim_all>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N,
+                                                          a.cs, ldg(a.rowsum + n), a.nn, a.dt, drive, 1);
         else
             ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N, a.cs,
                                                     ldg(a.rowsum + n), a.nn, a.dt);

@@ -32,7 +32,7 @@ std::string stimulus_problem(wave kind, const double* q, double dt) {
     if (!(q[wp_stop] > q[wp_onset])) return "stop " + num(q[wp_stop]) + " ms: must be after onset";
     if (!(q[wp_ramp] >= 0) || !std::isfinite(q[wp_ramp])) return "ramp " + num(q[wp_ramp]) + " ms: must be >= 0";
     const double nyquist = 1000.0 / (2.0 * dt);
-    if (kind == wave::pulse_train || kind == wave::sine) {
+    if (kind == wave::pulse_train || kind == wave::sine || kind == wave::phase) {
         if (!(q[wp_frequency] > 0) || !std::isfinite(q[wp_frequency]))
             return "frequency " + num(q[wp_frequency]) + " Hz: must be > 0";
         if (q[wp_frequency] >= nyquist)
@@ -68,7 +68,8 @@ std::string stimulus_problem(wave kind, const double* q, double dt) {
 
 int stimulus_target(const std::string& t, const model_info& m, const coupling_info& c) {
     const int ns = int(m.states.size()), ncv = int(m.cvar.size());
-    std::vector<std::string> known;
+    std::vector<std::string> known{"afferent"};
+    if (t == "afferent") return stim_afferent;
     for (int v = 0; v < ns; ++v) {
         if (t == m.states[v].name) return v;
         known.push_back(m.states[v].name);

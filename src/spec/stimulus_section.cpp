@@ -22,6 +22,7 @@ std::vector<std::string> shape_keys(wave w) {
     case wave::pulse:
         return {"width", "biphasic", "gap", "ratio"};
     case wave::sine:
+    case wave::phase:
         return {"frequency", "phase"};
     case wave::gaussian:
         return {"width", "center"};

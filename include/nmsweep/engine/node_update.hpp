@@ -32,7 +32,7 @@ template <class M, class T> NMS_HD void gather_cvars(const T* xv, T* out) {
 // parameters, coupling parameters, then one noise sigma per state variable.
 template <class M, class C> constexpr int n_all_params = M::n_params + C::n_params + M::n_state;
 
-template <class M, class C, scheme S, bool Noisy, bool Stim = false, class T>
+template <class M, class C, scheme S, bool Noisy, int Stim = stim_none, class T>
 NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for this node, [lane]
                         int l,                 // lane
                         T* x, long xs,         // state of this node: x[v * xs + l]
@@ -41,15 +41,15 @@ NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for thi
                         const T* dW, long ds,  // noise increments: dW[v * ds + l]
                         T* ring_out, long rs,  // ring slot of the new step: ring_out[ch * rs + l]
                         T rowsum, int n_nodes, T dt,
-                        const stim_view<T>* sv = nullptr) { // Stim: this node's stimuli
+                        const T* drive = nullptr, long drs = 0) { // Stim: load_drive's buffer
     constexpr int np = n_all_params<M, C>;
     constexpr int ncv = M::n_cvar;
     constexpr int nch = C::n_channels;
     T p[np];
     NMS_UNROLL
     for (int k = 0; k < np; ++k) p[k] = pp[k][l];
-    typename stim_drive<M::n_state, ncv>::template of<T> drive;
-    if constexpr (Stim) build_drive<M::n_state, ncv, np>(*sv, l, drive, p);
+    stim_drive<M::n_state, ncv, T> dr;
+    if constexpr (Stim != stim_none) load_drive<M::n_state, ncv, S, Stim>(drive, drs, l, dr);
     T xv[M::n_state];
     NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) xv[v] = x[v * xs + l];
@@ -66,7 +66,7 @@ NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for thi
     T comp[compensated<T> ? M::n_state : 1];
     if constexpr (compensated<T>) NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) comp[v] = xc[v * xs + l];
-    integrate_step<S, Noisy, M, Stim>(p, xv, c, w, dt, comp, &drive);
+    integrate_step<S, Noisy, M, Stim>(p, xv, c, w, dt, comp, &dr);
     bool ok = true;
     NMS_UNROLL
     for (int v = 0; v < M::n_state; ++v) {
@@ -135,7 +135,7 @@ NMS_HD stage_offsets stage_offsets_of(long t, int d, int mask, long slot, long m
 
 // f = dfun at stage state xs, with the coupling post of xs and sums s.
 // Stim: the drive of stage g (schemes.hpp: drive_dfun).
-template <class M, class C, bool Stim = false, class T, class D = no_drive>
+template <class M, class C, int Stim = stim_none, class T, class D = no_drive>
 NMS_HD void stage_rhs(const T* p, const T* xs, const T* s, T rowsum, int n_nodes, T* f, const D* d = nullptr,
                       int g = 0) {
     T xi[M::n_cvar], c[M::n_cvar];
@@ -147,7 +147,7 @@ NMS_HD void stage_rhs(const T* p, const T* xs, const T* s, T rowsum, int n_nodes
 // integrate_step with the stages' own coupling. rk4 also returns the
 // mid-step state xmid (continuous extension at theta = 1/2: weights 5/24,
 // 1/6, 1/6, -1/24). Noise (heun, euler) enters as in integrate_step.
-template <scheme S, bool Noisy, class M, class C, bool Stim = false, class T, class D = no_drive>
+template <scheme S, bool Noisy, class M, class C, int Stim = stim_none, class T, class D = no_drive>
 NMS_HD void integrate_staged(const T* p, T* x, const T* s0, const T* sm, const T* s1, T rowsum, int n_nodes,
                              const T* dW, T dt, T* comp, T* xmid, const D* d = nullptr) {
     constexpr int n = M::n_state;
@@ -196,16 +196,16 @@ NMS_HD void integrate_staged(const T* p, T* x, const T* s0, const T* sm, const T
 // node_update for interpolate: channel sums at the stages' times acc0
 // (t), accm (t + 1/2, rk4) and acc1 (t + 1), each [ch * as + l]; rk4 also
 // writes the mid-step channels to ring_out[(NCH + ch) * rs + l].
-template <class M, class C, scheme S, bool Noisy, bool Stim = false, class T>
+template <class M, class C, scheme S, bool Noisy, int Stim = stim_none, class T>
 NMS_HD bool node_update_staged(const T* const* pp, int l, T* x, long xs, T* xc, const T* acc0, const T* accm,
                                const T* acc1, long as, const T* dW, long ds, T* ring_out, long rs, T rowsum,
-                               int n_nodes, T dt, const stim_view<T>* sv = nullptr) {
+                               int n_nodes, T dt, const T* drive = nullptr, long drs = 0) {
     constexpr int np = n_all_params<M, C>, ns = M::n_state, nch = C::n_channels;
     T p[np];
     NMS_UNROLL
     for (int k = 0; k < np; ++k) p[k] = pp[k][l];
-    typename stim_drive<ns, M::n_cvar>::template of<T> drive;
-    if constexpr (Stim) build_drive<ns, M::n_cvar, np>(*sv, l, drive, p);
+    stim_drive<ns, M::n_cvar, T> dr;
+    if constexpr (Stim != stim_none) load_drive<ns, M::n_cvar, S, Stim>(drive, drs, l, dr);
     T xv[ns], w[ns], comp[compensated<T> ? ns : 1], xmid[ns];
     NMS_UNROLL
     for (int v = 0; v < ns; ++v) {
@@ -221,7 +221,7 @@ NMS_HD bool node_update_staged(const T* const* pp, int l, T* x, long xs, T* xc, 
         sm[k] = S == scheme::rk4 ? accm[k * as + l] : T(0);
         s1[k] = acc1[k * as + l];
     }
-    integrate_staged<S, Noisy, M, C, Stim>(p, xv, s0, sm, s1, rowsum, n_nodes, w, dt, comp, xmid, &drive);
+    integrate_staged<S, Noisy, M, C, Stim>(p, xv, s0, sm, s1, rowsum, n_nodes, w, dt, comp, xmid, &dr);
     bool ok = true;
     NMS_UNROLL
     for (int v = 0; v < ns; ++v) {

@@ -45,17 +45,22 @@ template <class T> NMS_HD void add_step(T& x, T* comp, T inc) {
     }
 }
 
+// What a stimulus drive carries (waveform.hpp): nothing, the coupling
+// inputs only (d->dc), or the derivatives too (d->dv). The mode is a
+// template argument so that a run reads only the slots it can have.
+enum stim_mode : int { stim_none = 0, stim_inputs = 1, stim_all = 2 };
+
 // The right-hand side at stage g (0: step start, 1: middle, 2: end) with a
-// stimulus drive d (Stim: d->dc[g] added to the coupling input, d->dv[g] to
-// the derivatives; waveform.hpp). Without Stim, d is not read.
-template <class M, bool Stim, class T, class D>
+// stimulus drive d: d->dc[g] added to the coupling input, d->dv[g] to the
+// derivatives, as Stim says (stim_none: d is not read).
+template <class M, int Stim, class T, class D>
 NMS_HD void drive_dfun(const T* p, const T* x, const T* c, const D* d, int g, T* f) {
-    if constexpr (Stim) {
+    if constexpr (Stim != stim_none) {
         T cs[M::n_cvar];
         NMS_UNROLL
         for (int j = 0; j < M::n_cvar; ++j) cs[j] = c[j] + d->dc[g][j];
         M::dfun(p, x, cs, f);
-        NMS_UNROLL
+        if constexpr (Stim == stim_all) NMS_UNROLL
         for (int v = 0; v < M::n_state; ++v) f[v] += d->dv[g][v];
     } else {
         M::dfun(p, x, c, f);
@@ -67,7 +72,7 @@ struct no_drive {};
 
 // comp: one compensation per state variable (float runs; unused in double).
 // d: the stimulus drive at the stage times (Stim).
-template <scheme S, bool Noisy, class M, bool Stim = false, class T, class D = no_drive>
+template <scheme S, bool Noisy, class M, int Stim = stim_none, class T, class D = no_drive>
 NMS_HD void integrate_step(const T* p, T* x, const T* c, const T* dW, T dt, T* comp, const D* d = nullptr) {
     constexpr int n = M::n_state;
     T f0[n];

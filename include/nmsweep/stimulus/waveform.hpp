@@ -16,15 +16,18 @@
 
 #include "nmsweep/core/hd.hpp"
 #include "nmsweep/core/noise.hpp"
+#include "nmsweep/integrators/schemes.hpp"
 
 #include <cstdint>
 
 namespace nms {
 
-enum class wave : int { pulse_train, pulse, sine, step, gaussian, noise, sampled, piecewise };
-constexpr int n_waves = 8;
-constexpr const char* wave_names[n_waves] = {"pulse_train", "pulse", "sine",    "step",
-                                             "gaussian",    "noise", "sampled", "piecewise"};
+// phase: the waveform is a phase, 2 pi f (t - onset) + phase (rad, times
+// amplitude), the state of a virtual phase oscillator for an afferent target.
+enum class wave : int { pulse_train, pulse, sine, step, gaussian, noise, sampled, piecewise, phase };
+constexpr int n_waves = 9;
+constexpr const char* wave_names[n_waves] = {"pulse_train", "pulse",   "sine",      "step", "gaussian",
+                                             "noise",       "sampled", "piecewise", "phase"};
 
 // The numeric properties of a stimulus (each may vary over instances: a
 // sweep axis "stimulus.<name>.<property>"). Units: amplitude in the target's
@@ -64,10 +67,10 @@ namespace impl {
 // Step (relative to s0) at which pulse k of a train of period P steps starts.
 NMS_HD double pulse_start(double k, double period) { return ::rint(k * period); }
 
-// Value of a (biphasic) pulse train at half step h; nan-free for P = inf
-// (a single pulse).
-NMS_HD double train_value(const double* q, long h, double dt, double period) {
-    const double s0 = ::rint(q[wp_onset] / dt);
+// Value of a (biphasic) pulse train at half step h (period 1e308: a single
+// pulse); q[prop * qs]: the properties.
+NMS_HD double train_value(const double* q, long qs, long h, double dt, double period) {
+    const double s0 = ::rint(q[wp_onset * qs] / dt);
     const double pos = 0.5 * double(h) - s0; // steps after the first pulse starts
     if (pos < 0) return 0.0;
     double k = period < 1e300 ? ::floor(pos / period) : 0.0;
@@ -77,15 +80,18 @@ NMS_HD double train_value(const double* q, long h, double dt, double period) {
         const double next = impl::pulse_start(k + 1, period);
         if (pos >= next) start = impl::pulse_start(k += 1, period);
     }
-    const double stop_steps = q[wp_stop] < 1e300 ? ::rint(q[wp_stop] / dt) : 1e300;
+    const double stop = q[wp_stop * qs];
+    const double stop_steps = stop < 1e300 ? ::rint(stop / dt) : 1e300;
     if (s0 + start >= stop_steps) return 0.0; // pulses that started before stop complete
-    const double w1 = nmax(1.0, ::rint(q[wp_width] / dt));
+    const double width = q[wp_width * qs];
+    const double w1 = nmax(1.0, ::rint(width / dt));
     const double r = pos - start;
     double env = 1.0;
-    if (q[wp_ramp] > 0) env = nmin(1.0, start * dt / q[wp_ramp]); // per pulse: its phases balance
+    const double ramp = q[wp_ramp * qs];
+    if (ramp > 0) env = nmin(1.0, start * dt / ramp); // per pulse: its phases balance
     if (r < w1) return env;
-    if (q[wp_biphasic] == 0) return 0.0;
-    const double g = ::rint(q[wp_gap] / dt), w2 = nmax(1.0, ::rint(q[wp_width] * q[wp_ratio] / dt));
+    if (q[wp_biphasic * qs] == 0) return 0.0;
+    const double g = ::rint(q[wp_gap * qs] / dt), w2 = nmax(1.0, ::rint(width * q[wp_ratio * qs] / dt));
     // The second phase's strength makes its charge equal the first's exactly.
     return (r >= w1 + g && r < w1 + g + w2) ? -env * w1 / w2 : 0.0;
 }
@@ -107,35 +113,41 @@ NMS_HD double knot_at(const wave_shape& s, double x) {
 
 } // namespace impl
 
-// The stimulus value at half step h of instance `inst` (noise keys:
-// seed, inst, stimulus index k). q: the instance's properties.
-NMS_HD double wave_value(wave kind, const double* q, const wave_shape& shape, long h, double dt,
+// The stimulus value at half step h of instance `inst` (noise keys: seed,
+// inst, stimulus index k). q[prop * qs]: the instance's properties (qs: the
+// stride between them, so that lanes or threads read them in place).
+NMS_HD double wave_value(wave kind, const double* q, long qs, const wave_shape& shape, long h, double dt,
                          std::uint64_t seed, std::uint32_t inst, std::uint32_t k) {
     if (kind == wave::pulse_train || kind == wave::pulse) {
-        const double period = kind == wave::pulse ? 1e308 : 1000.0 / (q[wp_frequency] * dt);
-        return q[wp_amplitude] * impl::train_value(q, h, dt, period);
+        const double period = kind == wave::pulse ? 1e308 : 1000.0 / (q[wp_frequency * qs] * dt);
+        return q[wp_amplitude * qs] * impl::train_value(q, qs, h, dt, period);
     }
-    const double tau = 0.5 * double(h) * dt - q[wp_onset]; // ms after onset
-    if (tau < 0 || 0.5 * double(h) * dt >= q[wp_stop]) return 0.0;
-    const double env = q[wp_ramp] > 0 ? nmin(1.0, tau / q[wp_ramp]) : 1.0;
+    const double onset = q[wp_onset * qs];
+    const double tau = 0.5 * double(h) * dt - onset; // ms after onset
+    if (tau < 0 || 0.5 * double(h) * dt >= q[wp_stop * qs]) return 0.0;
+    const double ramp = q[wp_ramp * qs];
+    const double env = ramp > 0 ? nmin(1.0, tau / ramp) : 1.0;
     double y = 0.0;
     switch (kind) {
     case wave::sine:
-        y = ::sin(2.0 * pi * q[wp_frequency] * 1e-3 * tau + q[wp_phase]);
+        y = ::sin(2.0 * pi * q[wp_frequency * qs] * 1e-3 * tau + q[wp_phase * qs]);
         break;
     case wave::step:
         y = 1.0;
         break;
+    case wave::phase:
+        return q[wp_amplitude * qs] * (2.0 * pi * q[wp_frequency * qs] * 1e-3 * tau + q[wp_phase * qs]);
     case wave::gaussian: {
-        const double z = (0.5 * double(h) * dt - q[wp_center]) / q[wp_width];
+        const double z = (0.5 * double(h) * dt - q[wp_center * qs]) / q[wp_width * qs];
         y = ::exp(-0.5 * z * z);
         break;
     }
     case wave::noise: {
-        // Held over whole steps (stage times of white noise mean nothing):
-        // the deviate of the cell holding the step's start.
-        const double t_start = double(h >> 1) * dt - q[wp_onset];
-        const double cell = ::floor(nmax(t_start, 0.0) / nmax(q[wp_hold], dt) + 1e-9);
+        // Piecewise constant: a new deviate every `hold` ms (at least a
+        // step), cells counted in whole steps from onset; a stage inside a
+        // step sees the cell of the step's start, the end the next step's.
+        const double t_start = double(h >> 1) * dt - onset;
+        const double cell = ::floor(nmax(t_start, 0.0) / nmax(q[wp_hold * qs], dt) + 1e-9);
         y = normal<double>(seed, inst, 0xffffff00u + k, 0u, std::uint32_t(cell));
         break;
     }
@@ -148,62 +160,48 @@ NMS_HD double wave_value(wave kind, const double* q, const wave_shape& shape, lo
     default:
         break;
     }
-    return q[wp_amplitude] * env * y;
+    return q[wp_amplitude * qs] * env * y;
+}
+
+// The same with the properties contiguous (q[prop]).
+NMS_HD double wave_value(wave kind, const double* q, const wave_shape& shape, long h, double dt,
+                         std::uint64_t seed, std::uint32_t inst, std::uint32_t k) {
+    return wave_value(kind, q, 1, shape, h, dt, seed, inst, k);
 }
 
 // What a stimulus drives, in one index space per (model, coupling):
 // [0, NS) the derivative of state variable v, [NS, NS + NCV) the coupling
-// input of coupling variable j, [NS + NCV, NS + NCV + NP) parameter q (kernel
-// order), which is offset by the stimulus at each step's start.
-struct stim_target {
-    enum kind { derivative, coupling_input, parameter };
-};
+// input of coupling variable j, [NS + NCV, NS + NCV + NPMC) parameter q
+// (model then coupling parameters, kernel order), offset by the stimulus at
+// each step's start; stim_afferent: a virtual source region whose first
+// coupling variable is the waveform, entering every node through the
+// coupling function (its pre) with the node's weight, as a delayed input
+// does (held over the step, or at the stage times with interpolate).
+constexpr int stim_afferent = -1;
 
-// The stimuli as one node's update sees them: n stimuli, target[k], this
-// node's weight[k], and u[(k * 3 + stage) * us + lane] the waveform values
-// at the step's stage times (0: start, 1: middle, 2: end).
-template <class T> struct stim_view {
-    int n = 0;
-    const int* target = nullptr;
-    const T* weight = nullptr;
-    const T* u = nullptr;
-    long us = 0;
-};
+// Stages a scheme evaluates the stimulus at (0: start, 1: middle, 2: end).
+constexpr bool stage_used(scheme s, int g) {
+    return g == 0 || (g == 2 && s != scheme::euler) || (g == 1 && s == scheme::rk4);
+}
 
-// The drive of one node and lane: dv[stage][v] added to the derivatives,
-// dc[stage][j] to the coupling inputs, parameters offset in p.
-template <int NS, int NCV> struct stim_drive {
-    template <class T> struct of {
-        T dv[3][NS];
-        T dc[3][NCV];
-    };
+// The drive of one node and lane at the stage times: dv[g][v] added to the
+// derivatives, dc[g][j] to the coupling inputs (drive_dfun, schemes.hpp).
+template <int NS, int NCV, class T> struct stim_drive {
+    T dv[3][NS];
+    T dc[3][NCV];
 };
-
-template <int NS, int NCV, int NP, class T, class D>
-NMS_HD void build_drive(const stim_view<T>& s, int l, D& d, T* p) {
+// Its layout in a backend's buffer: value j of stage g (j < NS: dv, else
+// dc[j - NS]) at drive[(g * (NS + NCV) + j) * ds + lane].
+// Mode (stim_mode, schemes.hpp): stim_inputs reads only the coupling inputs.
+template <int NS, int NCV, scheme S, int Mode, class T>
+NMS_HD void load_drive(const T* drive, long ds, int l, stim_drive<NS, NCV, T>& d) {
     NMS_UNROLL
     for (int g = 0; g < 3; ++g) {
+        if (!stage_used(S, g)) continue;
+        if (Mode == stim_all) NMS_UNROLL
+        for (int v = 0; v < NS; ++v) d.dv[g][v] = drive[(g * (NS + NCV) + v) * ds + l];
         NMS_UNROLL
-        for (int v = 0; v < NS; ++v) d.dv[g][v] = T(0);
-        NMS_UNROLL
-        for (int j = 0; j < NCV; ++j) d.dc[g][j] = T(0);
-    }
-    for (int k = 0; k < s.n; ++k) {
-        const int tg = s.target[k];
-        const T w = s.weight[k];
-        NMS_UNROLL
-        for (int g = 0; g < 3; ++g) {
-            const T a = w * s.u[(k * 3 + g) * s.us + l];
-            NMS_UNROLL
-            for (int v = 0; v < NS; ++v) d.dv[g][v] += tg == v ? a : T(0);
-            NMS_UNROLL
-            for (int j = 0; j < NCV; ++j) d.dc[g][j] += tg == NS + j ? a : T(0);
-        }
-        if (tg >= NS + NCV) {
-            const T a = w * s.u[(k * 3) * s.us + l];
-            NMS_UNROLL
-            for (int q = 0; q < NP; ++q) p[q] += tg == NS + NCV + q ? a : T(0);
-        }
+        for (int j = 0; j < NCV; ++j) d.dc[g][j] = drive[(g * (NS + NCV) + NS + j) * ds + l];
     }
 }
 

@@ -178,53 +178,136 @@ inline void gather_staged(const prepared& P, const T* w, const int* dinst, const
     }
 }
 
-// The block's stimuli: per stimulus and lane its properties, and the
-// waveform values at the stage times of a step (stim_view's layout).
-template <class T, int L> struct block_stimuli {
+// The block's stimuli (waveform.hpp): their properties per lane, the
+// waveform values of each step at its stage times (u[(k * 3 + g) * L +
+// lane]), and per node what node_update needs: the drive buffer
+// (load_drive's layout, only the targeted slots rewritten; the others stay
+// 0), the offset parameters (pp pointed at pbuf) and the afferent inputs
+// added to the channel sums. Sums run over the stimuli in order, as the
+// CUDA kernels' node_stimuli sums them.
+template <class M, class C, scheme S, class T, int L> struct block_stimuli {
+    static constexpr int NS = M::n_state, NCV = M::n_cvar, W = NS + NCV, NCH = C::n_channels;
     const prepared& P;
     const batch& b;
-    int n_stages; // 1 (euler), 2 (heun: start, end) or 3 (rk4)
-    std::vector<int> target;
-    std::vector<T> weight;       // [node][stimulus]
-    std::vector<double> props;   // [stimulus][lane][property]
+    int K;
+    std::vector<int> target, slots, params; // slots: targeted drive slots; params: offset parameters
+    std::vector<T> weight;                  // [node][stimulus]
+    std::vector<double> props;              // [(stimulus * n_wave_props + prop) * L + lane]
     std::vector<wave_shape> shape;
-    aligned_buffer<T> u;         // [(stimulus * 3 + stage) * L + lane]
+    aligned_buffer<T> u, drive, pbuf;
 
-    block_stimuli(const prepared& P_, const batch& b_, scheme s)
-        : P(P_), b(b_), n_stages(s == scheme::euler ? 1 : s == scheme::heun ? 2 : 3),
-          weight(P_.n_nodes * P_.stimuli.size()), props(P_.stimuli.size() * L * n_wave_props),
-          u(std::max<std::size_t>(1, P_.stimuli.size()) * 3 * L) {
-        const std::size_t K = P.stimuli.size();
-        for (std::size_t k = 0; k < K; ++k) {
-            target.push_back(P.stimuli[k].target);
-            shape.push_back(shape_of(P.stimuli[k]));
-            for (std::size_t n = 0; n < P.n_nodes; ++n) weight[n * K + k] = T(P.stimuli[k].weight[n]);
+    block_stimuli(const prepared& P_, const batch& b_)
+        : P(P_), b(b_), K(int(P_.stimuli.size())), weight(P_.n_nodes * P_.stimuli.size()),
+          props(P_.stimuli.size() * n_wave_props * L), u(std::size_t(std::max(K, 1)) * 3 * L),
+          drive(std::size_t(3) * W * L), pbuf(std::size_t(std::max(K, 1)) * L) {
+        for (int k = 0; k < K; ++k) {
+            const prepared_stimulus& s = P.stimuli[std::size_t(k)];
+            target.push_back(s.target);
+            shape.push_back(shape_of(s));
+            for (std::size_t n = 0; n < P.n_nodes; ++n) weight[n * std::size_t(K) + std::size_t(k)] = T(s.weight[n]);
+            auto& list = s.target >= W ? params : slots;
+            if (s.target >= 0 && std::find(list.begin(), list.end(), s.target) == list.end()) list.push_back(s.target);
         }
+    }
+    // What node_update must read (stim_mode): none when the stimuli only
+    // offset parameters or feed afferents (done here, before it).
+    int mode() const {
+        int m = stim_none;
+        for (int j : slots) m = std::max(m, j < NS ? int(stim_all) : int(stim_inputs));
+        return m;
     }
     void load(std::size_t i0) {
         const std::size_t N = P.n_instances;
-        for (std::size_t k = 0; k < P.stimuli.size(); ++k)
-            for (int l = 0; l < L; ++l)
-                stimulus_props(P.stimuli[k], std::min(i0 + l, N - 1), N, &props[(k * L + l) * n_wave_props]);
-    }
-    // The values at step t's stage times (the middle only for rk4).
-    void at_step(long t, std::size_t i0, const std::uint64_t* seed) {
-        static constexpr int stage_of[3][3] = {{0}, {0, 2}, {0, 1, 2}};
-        for (std::size_t k = 0; k < P.stimuli.size(); ++k)
-            for (int g = 0; g < n_stages; ++g) {
-                const int st = stage_of[n_stages - 1][g];
-                T* out = u.p + (k * 3 + st) * L;
+        for (int k = 0; k < K; ++k)
+            for (int q = 0; q < n_wave_props; ++q)
                 for (int l = 0; l < L; ++l)
-                    out[l] = T(wave_value(P.stimuli[k].kind, &props[(k * L + l) * n_wave_props], shape[k],
-                                          2 * t + st, b.dt, seed[l], std::uint32_t(b.first_instance + i0 + l),
+                    props[(std::size_t(k) * n_wave_props + std::size_t(q)) * L + std::size_t(l)] =
+                        P.stimuli[std::size_t(k)].props[std::size_t(q) * N + std::min(i0 + std::size_t(l), N - 1)];
+    }
+    // The values are a pure function of the half step: step t's start is
+    // step t - 1's end (heun, rk4), kept rather than computed again.
+    void at_step(long t, std::size_t i0, const std::uint64_t* seed) {
+        for (int k = 0; k < K; ++k)
+            for (int g = 0; g < 3; ++g) {
+                if (!stage_used(S, g)) continue;
+                T* out = u.p + (k * 3 + g) * L;
+                if (g == 0 && t > 0 && S != scheme::euler) {
+                    std::copy(out + 2 * L, out + 3 * L, out);
+                    continue;
+                }
+                const double* q = props.data() + std::size_t(k) * n_wave_props * L;
+                const wave kind = P.stimuli[std::size_t(k)].kind;
+                const wave_shape sh = shape[std::size_t(k)];
+                const std::uint32_t base = std::uint32_t(b.first_instance + i0);
+#pragma omp simd
+                for (int l = 0; l < L; ++l)
+                    out[l] = T(wave_value(kind, q + l, L, sh, 2 * t + g, b.dt, seed[l], base + std::uint32_t(l),
                                           std::uint32_t(k)));
             }
     }
-    stim_view<T> view(int n) const {
-        const int K = int(P.stimuli.size());
-        return {K, target.data(), weight.data() + long(n) * K, u.p, L};
+    // Node n: the drive buffer, the offset parameters (pp[q] -> pbuf) and,
+    // with afferent stimuli, the channel sums acc[c * L + lane] of the
+    // stages (acc_of(g): hold passes the same sums for every stage).
+    // base(q): parameter q's own table for node n (pp[q] may hold the
+    // previous node's offset copy).
+    template <class Base, class Acc> void node(int n, const T** pp, Base&& base_of, Acc&& acc_of) {
+        const T* w = weight.data() + std::size_t(n) * std::size_t(K);
+        for (int j : slots)
+            for (int g = 0; g < 3; ++g) {
+                if (!stage_used(S, g)) continue;
+                T* d = drive.p + (g * W + j) * L;
+                for (int l = 0; l < L; ++l) d[l] = T(0);
+                for (int k = 0; k < K; ++k) {
+                    if (target[std::size_t(k)] != j) continue;
+                    const T wk = w[k];
+                    const T* uk = u.p + (k * 3 + g) * L;
+#pragma omp simd
+                    for (int l = 0; l < L; ++l) d[l] += wk * uk[l];
+                }
+            }
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            const int q = params[i] - W;
+            T* buf = pbuf.p + i * L;
+            const T* base = base_of(q);
+            for (int l = 0; l < L; ++l) buf[l] = base[l];
+            for (int k = 0; k < K; ++k) {
+                if (target[std::size_t(k)] != params[i]) continue;
+                const T wk = w[k];
+                const T* uk = u.p + k * 3 * L;
+#pragma omp simd
+                for (int l = 0; l < L; ++l) buf[l] += wk * uk[l];
+            }
+            pp[q] = buf;
+        }
+        for (int k = 0; k < K; ++k) {
+            if (target[std::size_t(k)] != stim_afferent) continue;
+            const T wk = w[k];
+            for (int g = 0; g < 3; ++g) {
+                T* a = acc_of(g);
+                if (!a) continue;
+                const T* uk = u.p + (k * 3 + g) * L;
+#pragma omp simd
+                for (int l = 0; l < L; ++l) {
+                    T pc[C::n_params > 0 ? C::n_params : 1], xv[NCV], ch[NCH];
+                    for (int c = 0; c < C::n_params; ++c) pc[c] = pp[M::n_params + c][l];
+                    for (int c = 0; c < NCV; ++c) xv[c] = c == 0 ? uk[l] : T(0);
+                    C::pre(pc, xv, ch);
+                    for (int c = 0; c < NCH; ++c) a[c * L + l] += wk * ch[c];
+                }
+            }
+        }
     }
 };
+
+// f(std::integral_constant<int, mode>) for a stim_mode known at run time.
+template <class F> void dispatch_mode(int mode, F&& f) {
+    if (mode == stim_all)
+        f(std::integral_constant<int, stim_all>{});
+    else if (mode == stim_inputs)
+        f(std::integral_constant<int, stim_inputs>{});
+    else
+        f(std::integral_constant<int, stim_none>{});
+}
 
 // A finished block's final state and divergence steps into the run result.
 template <class T, int L>
@@ -302,8 +385,9 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
         std::vector<int> dinst(P.per_instance_delay ? std::size_t(n_edges) * L : 0);
         std::vector<std::uint64_t> seed(L);
         std::vector<const T*> pp(NP);
-        block_stimuli<T, L> stim(P, b, S);
+        block_stimuli<M, C, S, T, L> stim(P, b);
         const bool stim_on = !P.stimuli.empty();
+        const int smode = stim.mode();
         int ok[L];
         long div_step[L];
 
@@ -328,6 +412,12 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
             // set once; only per-node ones move with the node (setting all of
             // them per node-step cost 3% of the run).
             for (int k = 0; k < NP; ++k) pp[k] = pinst.p + k * L;
+            auto param_base = [&](int n) {
+                return [&, n](int k) -> const T* {
+                    return node_param_slot[k] >= 0 ? pnode.p + (long(node_param_slot[k]) * nn + n) * L
+                                                   : pinst.p + k * L;
+                };
+            };
             auto node_ptrs = [&](int n) {
                 for (int k = 0; k < NP; ++k)
                     if (node_param_slot[k] >= 0) pp[k] = pnode.p + (long(node_param_slot[k]) * nn + n) * L;
@@ -356,15 +446,20 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                         T* xcn = compensated<T> ? xc.p + long(n) * L : nullptr;
                         T* rn = ring_out + long(n) * L;
                         const T rsum = rowsum[n];
-                        const T* const* ppd = pp.data();
                         if (stim_on) {
-                            const stim_view<T> sv = stim.view(n);
+                            stim.node(n, pp.data(), param_base(n), [&](int g) { return g == 0 ? a0 : g == 2 ? a1 : S == scheme::rk4 ? am : nullptr; });
+                            const T* const* ppd = pp.data();
+                            const T* drv = stim.drive.p;
+                            auto staged = [&](auto mode) {
 #pragma omp simd
-                            for (int l = 0; l < L; ++l)
-                                ok[l] &= int(node_update_staged<M, C, S, Noisy, true>(
-                                    ppd, l, xn, xs, xcn, a0, am, a1, L, dW.p, L, rn, rs, rsum, nn, dt, &sv));
+                                for (int l = 0; l < L; ++l)
+                                    ok[l] &= int(node_update_staged<M, C, S, Noisy, decltype(mode)::value>(
+                                        ppd, l, xn, xs, xcn, a0, am, a1, L, dW.p, L, rn, rs, rsum, nn, dt, drv, L));
+                            };
+                            dispatch_mode(smode, staged);
                             continue;
                         }
+                        const T* const* ppd = pp.data();
 #pragma omp simd
                         for (int l = 0; l < L; ++l)
                             ok[l] &= int(node_update_staged<M, C, S, Noisy>(
@@ -424,15 +519,20 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     T* xcn = compensated<T> ? xc.p + long(n) * L : nullptr;
                     T* rn = ring_out + long(n) * L;
                     const T rsum = rowsum[n];
-                    const T* const* ppd = pp.data();
                     if (stim_on) {
-                        const stim_view<T> sv = stim.view(n);
+                        stim.node(n, pp.data(), param_base(n), [&](int g) { return g == 0 ? acc.p : nullptr; });
+                        const T* const* ppd = pp.data();
+                        const T* drv = stim.drive.p;
+                        auto held = [&](auto mode) {
 #pragma omp simd
-                        for (int l = 0; l < L; ++l)
-                            ok[l] &= int(node_update<M, C, S, Noisy, true>(ppd, l, xn, xs, xcn, acc.p, L, dW.p,
-                                                                           L, rn, rs, rsum, nn, dt, &sv));
+                            for (int l = 0; l < L; ++l)
+                                ok[l] &= int(node_update<M, C, S, Noisy, decltype(mode)::value>(
+                                    ppd, l, xn, xs, xcn, acc.p, L, dW.p, L, rn, rs, rsum, nn, dt, drv, L));
+                        };
+                        dispatch_mode(smode, held);
                         continue;
                     }
+                    const T* const* ppd = pp.data();
 #pragma omp simd
                     for (int l = 0; l < L; ++l)
                         ok[l] &= int(node_update<M, C, S, Noisy>(ppd, l, xn, xs, xcn, acc.p, L, dW.p, L, rn,
