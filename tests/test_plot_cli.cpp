@@ -154,3 +154,48 @@ TEST(plot_ramp, hysteresis_loop) {
     EXPECT_NE(out.find("has no features/ramp_value"), std::string::npos) << out;
     fs::remove_all(dir);
 }
+
+// An Arnold tongue: stim_plv over the stimulus frequency x amplitude axes
+// with the locking-ratio regions (a result of its own, with a stimulus).
+TEST_F(plot_cli, tongue_of_a_stimulus_sweep) {
+    std::ofstream(dir_ / "t.toml") << R"(
+[model]
+name = "stuart_landau"
+params = { a = 0.1, omega = 0.0628318530718 }
+[network]
+connectome = "synthetic:2"
+[coupling]
+kind = "difference"
+a = 0.0
+[integrator]
+dt = 1.0
+duration = 3000.0
+transient = 500.0
+[[stimulus]]
+name = "drive"
+waveform = "sine"
+target = "x"
+frequency = 10.0
+[[sweep]]
+param = "stimulus.drive.frequency"
+linspace = [6.0, 14.0, 9]
+[[sweep]]
+param = "stimulus.drive.amplitude"
+values = [0.0, 0.01, 0.03]
+[output]
+features = ["stim_plv", "locking"]
+)";
+    std::string out;
+    ASSERT_EQ(sh(bin + " run -q " + (dir_ / "t.toml").string() + " -o " + (dir_ / "t.h5").string(), dir_ / "t.txt",
+                 &out),
+              0)
+        << out;
+    const auto file = dir_ / "tongue.png";
+    ASSERT_EQ(sh(bin + " plot " + (dir_ / "t.h5").string() + " tongue -o " + file.string(), dir_ / "log.txt", &out), 0)
+        << out;
+    EXPECT_TRUE(is_png(file));
+    ASSERT_EQ(sh(bin + " plot " + (dir_ / "t.h5").string() + " tongue locking_index --node 1 -o " + file.string(),
+                 dir_ / "log.txt", &out),
+              0)
+        << out;
+}

@@ -30,6 +30,11 @@ WHAT
                  extrema against the ramped parameter, rising and falling
                  legs apart (a loop where the system is bistable); one point
                  (--at), --node for a region instead of the network mean
+  tongue [FEATURE]  an Arnold-tongue map: FEATURE (default stim_plv; network
+                 mean unless --node) over the stimulus frequency (--x, default
+                 the stimulus.*.frequency axis) and amplitude (--y, default
+                 stimulus.*.amplitude), with the n:m locking regions
+                 (locking_ratio within 5% of n/m) outlined when present
 
 Axes not plotted are fixed with --at NAME=VALUE (nearest grid value; for
 "initial" the index); otherwise at their first value (said on stderr).
@@ -704,9 +709,78 @@ def plot_hysteresis(res, a):
     return fig
 
 
+def stimulus_axis(res, a, given, prop):
+    if given:
+        if given not in res.axes:
+            fail("tongue: no axis '%s' (axes: %s)" % (given, ", ".join(res.axes)))
+        return given
+    found = [x for x in free_axes(res, a) if x.startswith("stimulus.") and x.endswith("." + prop)]
+    return found[0] if found else None
+
+
+def tongue_data(res, a, path, node, xa, ya, idx):
+    ds = res.f[path]
+    data = ds[idx] if ds.ndim == len(res.axes) else ds[idx + (node if node is not None else slice(None),)]
+    data = np.asarray(data, float)
+    if data.ndim != 2:
+        fail("tongue: %s has extra dimensions besides the grid (%s); pick a node with --node"
+             % (path, ", ".join(res.dims(path))))
+    kept = [x for x in res.axes if x in (xa, ya)]
+    return data.T if kept[0] != ya else data  # rows = y
+
+
+def plot_tongue(res, a):
+    feat = a.feature or "stim_plv"
+    xa = stimulus_axis(res, a, a.x, "frequency")
+    ya = stimulus_axis(res, a, a.y, "amplitude")
+    if xa is None or ya is None or xa == ya:
+        a.x, a.y = xa, ya if ya != xa else None
+        xa, ya = pick_two_axes(res, a, "tongue")
+    node = node_index(res, a.node)
+    path, _ = feature_path(res, feat, a.node)
+    at = parse_at(res, a.at)
+    idx, notes = fix_axes(res, {xa, ya}, at, "tongue")
+    data = tongue_data(res, a, path, node, xa, ya, idx)
+    if node is not None:
+        notes.append("node %d" % node)
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    X, Y = edges(res.values[xa]), edges(res.values[ya])
+    plv_like = path.split("/")[-1].endswith(("plv", "locking_index"))
+    m = ax.pcolormesh(X, Y, np.ma.masked_invalid(data), cmap=a.cmap or "magma", shading="flat",
+                      vmin=0 if plv_like else None, vmax=1 if plv_like else None)
+    units = res._attr(path, "units")
+    cb = fig.colorbar(m, ax=ax)
+    cb.set_label(path.split("/")[-1] + (" (%s)" % units if units and units != "1" else ""))
+    ratio_path = path.rsplit("/", 1)[0] + "/" + path.rsplit("/", 1)[1].replace(feat, "locking_ratio")
+    if "/" not in feat and res.has(ratio_path):
+        ratio = tongue_data(res, a, ratio_path, node, xa, ya, idx)
+        colors = ["#00c0ff", "#7fff00", "#ffd700", "#ff69b4", "#ffffff"]
+        handles = []
+        xs, ys = np.asarray(res.values[xa], float), np.asarray(res.values[ya], float)
+        ratios = sorted({(p, q) for q in range(1, 5) for p in range(1, 5) if np.gcd(p, q) == 1},
+                        key=lambda r: (r[0] + r[1], r))
+        for p_, q_ in ratios:
+            inside = np.abs(ratio - p_ / q_) <= 0.05 * p_ / q_
+            if inside.sum() < 2 or inside.all() or len(xs) < 2 or len(ys) < 2:
+                continue
+            c = colors[len(handles) % len(colors)]
+            ax.contour(xs, ys, inside.astype(float), levels=[0.5], colors=[c], linewidths=1.4)
+            handles.append(plt.Line2D([], [], color=c, label="%d:%d" % (p_, q_)))
+            if len(handles) == 5:
+                break
+        if handles:
+            ax.legend(handles=handles, loc="best", fontsize=7, framealpha=0.6, title="locking n:m",
+                      title_fontsize=7)
+    ax.set_xlabel(res.label(xa))
+    ax.set_ylabel(res.label(ya))
+    set_log_axes(ax, res, xa, ya)
+    ax.set_title(a.title or title_of(res, "Arnold tongue: " + path.split("/")[-1], notes), fontsize=10)
+    return fig
+
+
 WHAT = {"map": plot_map, "classes": plot_classes, "bifurcation": plot_bifurcation, "spectrum": plot_spectrum,
         "sync": plot_sync, "fc": plot_fc, "recruitment": plot_recruitment, "onsets": plot_onsets,
-        "ranking": plot_ranking, "hysteresis": plot_hysteresis}
+        "ranking": plot_ranking, "hysteresis": plot_hysteresis, "tongue": plot_tongue}
 
 
 def main(argv=None):
@@ -715,7 +789,7 @@ def main(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 3)[3])
     p.add_argument("file", help="result file (HDF5)")
     p.add_argument("what", choices=sorted(WHAT), help="kind of figure")
-    p.add_argument("feature", nargs="?", help="map: the feature (e.g. network_std, peak_freq, fc_fit)")
+    p.add_argument("feature", nargs="?", help="map, tongue: the feature (e.g. network_std, peak_freq, fc_fit; tongue: stim_plv)")
     p.add_argument("-o", "--output", required=True, help="PNG file to write")
     p.add_argument("--x", help="axis along x")
     p.add_argument("--y", help="axis along y (map, classes)")
@@ -729,7 +803,7 @@ def main(argv=None):
     p.add_argument("--title", help="figure title")
     p.add_argument("--dpi", type=int, default=150)
     a = p.parse_args(argv)
-    if a.feature and a.what != "map":
+    if a.feature and a.what not in ("map", "tongue"):
         fail("%s takes no feature argument (got '%s')" % (a.what, a.feature))
     try:
         res = Result(a.file)

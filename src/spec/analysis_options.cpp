@@ -218,6 +218,7 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
         c.note("output.ramp", *tv, "output.ramp", "");
     }
     parse_seizure(c, r, s);
+    parse_entrainment(c, r, s);
     // The families' own checks (e.g. a band without a frequency bin), from the table.
     feature_context fc;
     fc.smp = smp;

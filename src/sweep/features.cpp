@@ -81,6 +81,11 @@ std::unique_ptr<reducer> make_ramp(const sweep_spec& s, const feature_context& f
     return make_ramp_reducer(s, s.ramp, fc.smp);
 }
 
+std::unique_ptr<reducer> make_entrainment(const sweep_spec& s, const feature_context& fc,
+                                          const std::vector<std::string>& picked) {
+    return make_entrainment_reducer(picked, s.entrainment, fc.smp, fc.units);
+}
+
 // The family of an analysis unit: its features, where allowed, its reducer.
 template <class U>
 std::unique_ptr<reducer> make_unit(const sweep_spec&, const feature_context& fc,
@@ -123,6 +128,14 @@ const std::vector<feature_family>& feature_table() {
              check_synchrony,
              make_synchrony},
             {"fc", {"fc", "fcd"}, "output.fc", true, {"fcd"}, check_fc, make_fc},
+            // (its options and stimulus are checked by the spec reader: src/spec/entrainment_options.cpp)
+            {"entrainment",
+             {"entrainment", "stim_plv", "locking", "stim_power", "rhythm_change"},
+             "output.entrainment",
+             false,
+             {"entrainment", "stim_plv", "locking", "stim_power", "rhythm_change"},
+             nullptr,
+             make_entrainment},
             {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
             {"seizure", {"seizure"}, "output.seizure", true, {}, nullptr, make_seizure},
             {"ramp", {"ramp"}, "output.ramp", false, {}, check_ramp, make_ramp},

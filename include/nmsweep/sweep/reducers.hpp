@@ -200,6 +200,61 @@ fc_params plan_fcd(const fc_options& o, const sampling& smp);
 std::unique_ptr<reducer> make_fc_reducer(const std::vector<std::string>& features, const fc_options& opt,
                                          const sampling& smp);
 
+// ---- Entrainment by a periodic stimulus (src/sweep/entrainment.cpp) --------
+// Per instance and node (and of the network mean), from the samples after
+// the transient, split by the chosen periodic stimulus (a pulse_train or a
+// sine, [[stimulus]]) of that instance: "before" = the samples before its
+// onset, "during" = the samples from its onset until its stop. f_s is the
+// stimulus frequency, f_x the response's dominant frequency (below).
+//   Welch PSDs: as spectra_options (scipy.signal.welch, periodic Hann window,
+//     noverlap nperseg/2, detrend constant, one-sided density) of the before
+//     and the during samples, nperseg = the option, or min(1024, samples).
+//   Phases: phi_x is the analytic-signal phase of the during samples
+//     band-passed by one FFT over the whole during window (bins outside
+//     [f (1 - bandwidth), f (1 + bandwidth)] zeroed, widened to hold at least
+//     the bins next to f; positive frequencies doubled, negative zeroed,
+//     inverse FFT); the first and last `edge` of the window are dropped (the
+//     filter's wrap-around). phi_s is the stimulus phase known from its
+//     properties: sine 2 pi f_s (t - onset) / 1000 + phase; pulse_train
+//     2 pi (s - s_k) / P, s the step, s_k the start step of the current pulse
+//     and P the period in steps (phase 0 at each pulse onset, on the step
+//     grid of waveform.hpp).
+// Outputs (G = grid axes; network_<name> [G] for each [G, node] one):
+//   features/stim_plv [G, node]: |< exp(i (phi_x - phi_s)) >|, phi_x
+//     band-passed around f_s ("stim_plv");
+//   features/locking_ratio [G, node]: f_x / f_s, f_x = the largest during-PSD
+//     bin (DC excluded); locking_n, locking_m (int64): the p/q with
+//     1 <= p, q <= max_order closest to the ratio (ties: the smallest q, then
+//     p), 0 when undetermined; locking_index: |< exp(i (m phi_x - n phi_s)) >|,
+//     phi_x band-passed around f_x (the n:m phase-locking value) ("locking");
+//   features/stim_power [G, node, harmonic]: Welch power (PSD x bin width,
+//     observable^2) of the during samples in the bins k-1 .. k+1 around
+//     k = rint(h f_s / bin width), for h = 1 .. n_harmonics (a sinusoid on a
+//     bin: A^2 / 2 exactly); NaN past the Nyquist frequency ("stim_power");
+//   features/peak_freq_before, peak_freq_during [G, node] (Hz, the largest
+//     PSD bin, DC excluded) and band_power_before, band_power_during
+//     [G, node] (PSD summed over band_lo <= f < band_hi times the bin width)
+//     ("rhythm_change"; NaN with fewer than 2 samples in a window).
+// "entrainment" picks all four. A stimulus whose onset or stop varies over
+// instances splits each instance's samples where its own onset lies.
+struct entrainment_options {
+    std::string stimulus;                 // its name; "": the first pulse_train or sine
+    double bandwidth = 0.5;               // relative half-width of the band-passes
+    double edge = 0.125;                  // fraction of the during window dropped at each end (phases)
+    long max_order = 4;                   // largest n, m of the n:m ratio
+    long n_harmonics = 3;                 // stim_power harmonics
+    long nperseg = 0;                     // Welch segment (samples); 0: min(1024, window)
+    double band_lo = 8.0, band_hi = 13.0; // rhythm band (Hz)
+};
+// Samples a window needs (Welch, phases); the spec check refuses fewer.
+constexpr long entrainment_min_samples = 16;
+// The closest p/q (1 <= p, q <= max_order) to r > 0: {p, q}; {0, 0} when r is not finite.
+std::pair<int, int> best_ratio(double r, int max_order);
+// `features` picks from {"entrainment", "stim_plv", "locking", "stim_power", "rhythm_change"}.
+std::unique_ptr<reducer> make_entrainment_reducer(const std::vector<std::string>& features,
+                                                  const entrainment_options& opt, const sampling& smp,
+                                                  const std::string& units);
+
 // ---- Attractor classification (src/sweep/attractor.cpp) -------------------
 // Per instance, streaming over the samples after the transient, of the
 // network-mean observable (and, with per_node, of each node's):

@@ -67,8 +67,11 @@
 //   [output.seizure] measure (level | line_length), window (ms), on, off,
 //                 generalised (fraction); the model's rule (M::seizure) fills
 //                 in what it leaves out
+//   [output.entrainment] stimulus (a [[stimulus]] name), bandwidth, edge,
+//                 max_order, n_harmonics, nperseg, band = [lo, hi]
 //                 (meaning and defaults: spectra_options, synchrony_options,
-//                 fc_options, attractor_options, seizure_options in
+//                 fc_options, attractor_options, seizure_options,
+//                 entrainment_options in
 //                 nmsweep/sweep/reducers.hpp)
 //   [output.bold] the Balloon-Windkessel BOLD signal of every node
 //                 (nmsweep/observe/bold.hpp): preset (friston2003 |
@@ -341,6 +344,7 @@ struct sweep_spec {
     long sample_every = 1;
     timeseries_spec timeseries;
     spectra_options spectra;          // [output.spectra]
+    entrainment_options entrainment;  // [output.entrainment]
     synchrony_options synchrony;      // [output.synchrony]
     fc_options fc;                    // [output.fc]
     attractor_options attractor;      // [output.attractor]
