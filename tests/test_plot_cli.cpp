@@ -186,16 +186,19 @@ values = [0.0, 0.01, 0.03]
 features = ["stim_plv", "locking"]
 )";
     std::string out;
-    ASSERT_EQ(sh(bin + " run -q " + (dir_ / "t.toml").string() + " -o " + (dir_ / "t.h5").string(), dir_ / "t.txt",
-                 &out),
+    ASSERT_EQ(sh(bin + " run -q " + (dir_ / "t.toml").string() + " -o " + (dir_ / "t.h5").string(),
+                 dir_ / "t.txt", &out),
               0)
         << out;
     const auto file = dir_ / "tongue.png";
-    ASSERT_EQ(sh(bin + " plot " + (dir_ / "t.h5").string() + " tongue -o " + file.string(), dir_ / "log.txt", &out), 0)
+    ASSERT_EQ(
+        sh(bin + " plot " + (dir_ / "t.h5").string() + " tongue -o " + file.string(), dir_ / "log.txt", &out),
+        0)
         << out;
     EXPECT_TRUE(is_png(file));
-    ASSERT_EQ(sh(bin + " plot " + (dir_ / "t.h5").string() + " tongue locking_index --node 1 -o " + file.string(),
-                 dir_ / "log.txt", &out),
-              0)
+    ASSERT_EQ(
+        sh(bin + " plot " + (dir_ / "t.h5").string() + " tongue locking_index --node 1 -o " + file.string(),
+           dir_ / "log.txt", &out),
+        0)
         << out;
 }
