@@ -35,6 +35,9 @@ WHAT
                  the stimulus.*.frequency axis) and amplitude (--y, default
                  stimulus.*.amplitude), with the n:m locking regions
                  (locking_ratio within 5% of n/m) outlined when present
+  erp            the evoked response (features "erp") of one grid point (--at):
+                 every node (or, with --sensors NAME, every sensor) overlaid
+                 and the network mean, its peak latency marked
 
 Axes not plotted are fixed with --at NAME=VALUE (nearest grid value; for
 "initial" the index); otherwise at their first value (said on stderr).
@@ -778,9 +781,63 @@ def plot_tongue(res, a):
     return fig
 
 
+# ---- evoked responses ("erp"; nmsweep/sweep/evoked.hpp) ----
+def erp_lags(res, path, n):
+    """The lag scale (ms) of an ERP dataset: its last dimension's scale."""
+    try:
+        d = res.f[path].dims[len(res.f[path].shape) - 1]
+        if len(d):
+            return np.asarray(d[0][:], float)
+    except (RuntimeError, KeyError, IndexError):
+        pass
+    lag = path.rsplit("/", 1)[0] + "/lag"
+    return np.asarray(res.f[lag][:], float) if res.has(lag) else np.arange(n, dtype=float)
+
+
+def plot_erp(res, a):
+    g = "sensors/%s/" % a.sensors if a.sensors else None
+    erp_p = g + "erp" if g else "evoked/erp"
+    net_p = g + "network_erp" if g else "evoked/network_erp"
+    feat = g if g else "features/"
+    if not res.has(erp_p):
+        fail("erp: %s has no %s (features \"erp\"%s)" % (res.path, erp_p,
+             " in this [[output.sensors]] table" if g else ""))
+    at = parse_at(res, a.at)
+    idx, notes = fix_axes(res, set(), at, "erp")
+    e = np.atleast_2d(np.asarray(res.f[erp_p][idx], float))
+    net = np.asarray(res.f[net_p][idx], float)
+    lags = erp_lags(res, erp_p, e.shape[-1])
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    ax.axvspan(lags[0], 0, color="#f0f0f0", lw=0)
+    for row in e:
+        ax.plot(lags, row, lw=0.6, alpha=0.5)
+    ax.plot(lags, net, color="black", lw=2, label="network mean" if not g else "mean over sensors")
+    lat_p = feat + "network_erp_peak_latency"
+    lat = float(res.f[lat_p][idx]) if res.has(lat_p) else None
+    if lat is None and np.any(np.isfinite(net)):
+        post = lags > 0
+        lat = float(lags[post][np.nanargmax(np.abs(net[post]))])
+    if lat is not None and np.isfinite(lat):
+        ax.axvline(lat, color="#e6550d", ls="--", lw=1, label="peak latency %.1f ms" % lat)
+    ax.axvline(0, color="#636363", lw=0.8)
+    n_p = feat + "erp_n_pulses"
+    if res.has(n_p):
+        notes.append("%d pulses averaged" % int(res.f[n_p][idx]))
+    if res.has(feat + "pci"):
+        notes.append("PCI = %.3f" % float(res.f[feat + "pci"][idx]))
+    ax.set_xlabel("time after pulse onset (ms)")
+    ax.set_ylabel("%s (%s)" % ("sensor signal" if g else "observable", res._attr(erp_p, "units") or "baseline-corrected"))
+    ax.legend(fontsize=8, frameon=False)
+    what = "evoked response (%s, %d %s)" % (a.sensors or "regions", e.shape[0], "sensors" if g else "nodes")
+    ax.set_title(a.title or title_of(res, what, notes), fontsize=10)
+    fig.tight_layout()
+    return fig
+# ---- end evoked responses ----
+
+
 WHAT = {"map": plot_map, "classes": plot_classes, "bifurcation": plot_bifurcation, "spectrum": plot_spectrum,
         "sync": plot_sync, "fc": plot_fc, "recruitment": plot_recruitment, "onsets": plot_onsets,
-        "ranking": plot_ranking, "hysteresis": plot_hysteresis, "tongue": plot_tongue}
+        "ranking": plot_ranking, "hysteresis": plot_hysteresis, "tongue": plot_tongue, "erp": plot_erp}
 
 
 def main(argv=None):
@@ -800,6 +857,7 @@ def main(argv=None):
     p.add_argument("--cmap", help="matplotlib colour map")
     p.add_argument("--fmax", type=float, help="spectrum: upper frequency limit (Hz)")
     p.add_argument("--no-boundaries", action="store_true", help="map, classes: do not draw /boundaries")
+    p.add_argument("--sensors", metavar="NAME", help="erp: the sensor modality [[output.sensors]] NAME")
     p.add_argument("--title", help="figure title")
     p.add_argument("--dpi", type=int, default=150)
     a = p.parse_args(argv)

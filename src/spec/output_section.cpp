@@ -20,7 +20,7 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
     }
     reader r(c, "output", root.at("output"));
     r.only({"path", "observable", "features", "sample_every", "timeseries", "spectra", "synchrony", "fc",
-            "attractor", "seizure", "bold", "sensors", "ramp", "entrainment"});
+            "attractor", "seizure", "bold", "sensors", "ramp", "entrainment", "evoked"});
     if (const tval* v = r.get("path")) {
         s.output_path = r.str(*v, "path");
         if (s.output_path.empty()) c.fail(*v, "output", "path", "empty");
@@ -87,6 +87,7 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
     parse_analysis(c, r, s);
     parse_bold(c, r.get("bold"), s, P);
     parse_sensors(c, r, s, P);
+    parse_evoked(c, r, s); // (after the sensors: their features may be evoked ones)
     if (s.features.empty() && !s.bold.enabled && s.sensors.empty() && !s.timeseries.enabled)
         throw input_error(where_of(s, "output.features") +
                           ": empty: the run would store nothing; list at least one feature (e.g. [\"mean\", "

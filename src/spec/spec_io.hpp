@@ -246,5 +246,7 @@ void parse_seizure_table(const ctx& c, const tval& tv, const std::string& sec, c
                          seizure_options& o, bool network_keys);
 void parse_bold(const ctx& c, const tval* tv, sweep_spec& s, const parsed_ctx& P);
 void parse_sensors(const ctx& c, const reader& r, sweep_spec& s, const parsed_ctx& P);
+// evoked_options.cpp: [output.evoked], and the stimulus evoked features need.
+void parse_evoked(const ctx& c, const reader& r, sweep_spec& s);
 
 } // namespace nms::spec_io

@@ -69,6 +69,13 @@ std::unique_ptr<reducer> make_seizure(const sweep_spec& s, const feature_context
     return make_seizure_reducer(fc.seizure ? *fc.seizure : s.seizure, fc.smp);
 }
 
+// ---- evoked (nmsweep/sweep/evoked.hpp) ----
+std::unique_ptr<reducer> make_evoked(const sweep_spec& s, const feature_context& fc,
+                                     const std::vector<std::string>& picked) {
+    return make_evoked_reducer(picked, s.evoked, fc.smp, fc.units);
+}
+// ---- end evoked ----
+
 std::unique_ptr<reducer> make_attractor(const sweep_spec& s, const feature_context& fc,
                                         const std::vector<std::string>&) {
     return make_attractor_reducer(s.attractor, fc.smp, fc.units);
@@ -139,6 +146,8 @@ const std::vector<feature_family>& feature_table() {
             {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
             {"seizure", {"seizure"}, "output.seizure", true, {}, nullptr, make_seizure},
             {"ramp", {"ramp"}, "output.ramp", false, {}, check_ramp, make_ramp},
+            // evoked responses (the spec reader checks [output.evoked]):
+            {"evoked", evoked_features(), "output.evoked", true, {}, nullptr, make_evoked},
         };
         v.insert(v.end(), rest.begin(), rest.end());
         return v;

@@ -121,6 +121,7 @@ struct projection_options {
 class projected_reducer final : public reducer {
   public:
     projected_reducer(gain_matrix gain, std::unique_ptr<reducer> inner, projection_options opt = {});
+    void set_batch(const batch& b) override { inner_->set_batch(b); }
     void reset(std::size_t n_instances, int n_nodes) override;
     void accumulate(const obs_block& b) override;
     std::vector<reducer_output> outputs() const override;

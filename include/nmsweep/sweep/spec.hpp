@@ -108,6 +108,7 @@
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/observe/bold.hpp"
 #include "nmsweep/observe/leadfield.hpp"
+#include "nmsweep/sweep/evoked.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 
 #include <cstdint>
@@ -353,6 +354,7 @@ struct sweep_spec {
     observed_onsets observed;         // [output.seizure] observed (resolved into a seizure_options)
     bold_spec bold;                   // [output.bold]
     std::vector<sensor_spec> sensors; // [[output.sensors]]
+    evoked_options evoked;            // [output.evoked] (resolved: stimulus named, post_ms > 0)
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).
