@@ -110,6 +110,55 @@ TEST_F(plot_cli, spectra) { plot("spectrum --at coupling.a=5 --vary model.mu --f
 TEST_F(plot_cli, synchrony) { plot("sync --x model.mu --vary coupling.a", "sync.png"); }
 TEST_F(plot_cli, fc_matrix) { plot("fc --at coupling.a=10 --at model.mu=0.2", "fc.png"); }
 
+// ---- evoked responses: `plot erp` of a pulse-driven linear pair, regions and sensors ----
+TEST_F(plot_cli, erp_regions_and_sensors) {
+    std::ofstream(dir_ / "erp.toml") << R"(
+[model]
+name = "linear"
+params = { gamma = -0.1 }
+[network]
+connectome = "synthetic:4:2"
+[integrator]
+dt = 0.1
+duration = 1200.0
+[[stimulus]]
+name = "tms"
+waveform = "pulse_train"
+frequency = 5.0
+width = 1.0
+onset = 50.0
+target = "x"
+regions = [0, 1]
+[[sweep]]
+param = "coupling.a"
+values = [0.0, 0.01]
+[output]
+features = ["erp", "erp_peak_latency", "pci"]
+[[output.sensors]]
+name = "eeg"
+gain = "dipole"
+sensors = ")" + (fs::path(NMS_TEST_DATA) / "../../examples/data/eeg_synthetic_19.txt").string() +
+                                            R"("
+features = ["erp", "erp_peak_latency"]
+)";
+    std::string out;
+    ASSERT_EQ(sh(bin + " run -q " + (dir_ / "erp.toml").string() + " -o " + (dir_ / "erp.h5").string(),
+                 dir_ / "erp_run.txt", &out),
+              0)
+        << out;
+    for (const std::string args : {"erp --at coupling.a=0.01", "erp --sensors eeg"}) {
+        const auto png = dir_ / ("erp" + std::to_string(args.size()) + ".png");
+        ASSERT_EQ(sh(bin + " plot " + (dir_ / "erp.h5").string() + " " + args + " -o " + png.string(),
+                     dir_ / "log.txt", &out),
+                  0)
+            << out;
+        EXPECT_TRUE(is_png(png)) << png;
+    }
+    EXPECT_EQ(sh(bin + " plot " + (dir_ / "s.h5").string() + " erp -o x.png", dir_ / "e.txt", &out), 2);
+    EXPECT_NE(out.find("has no evoked/erp"), std::string::npos) << out;
+}
+// ---- end evoked responses ----
+
 TEST_F(plot_cli, errors_are_clear) {
     std::string out;
     EXPECT_EQ(
