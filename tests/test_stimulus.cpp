@@ -235,3 +235,47 @@ TEST(stimulus, spec_errors_name_file_line_and_key) {
               "");
     std::filesystem::remove_all(dir);
 }
+
+// A phase oscillator driven through its phase coupling: a virtual source
+// whose phase is Omega t (waveform "phase", target "afferent") reaches a
+// Kuramoto node through the coupling, theta' = omega + a sin(Omega t - theta).
+// The phase difference phi = theta - Omega t obeys phi' = (omega - Omega) -
+// a sin(phi): 1:1 locking exactly where |omega - Omega| <= a (phi then rests
+// at asin((omega - Omega) / a)). A sweep of the drive frequency (one value
+// per instance) finds the tongue's edges within one grid step.
+TEST(stimulus, forced_kuramoto_locks_inside_the_analytic_tongue) {
+    const double omega = 0.06, a = 0.01, T = 20000.0, df = 0.1; // rad/ms; ms; Hz
+    std::vector<double> f;
+    for (double x = 6.0; x <= 13.0 + 1e-9; x += df) f.push_back(x);
+    batch b;
+    b.model = "kuramoto";
+    b.coupling = "kuramoto";
+    b.net = nodes(1);
+    b.n_instances = f.size();
+    b.dt = 0.1;
+    b.n_steps = std::lround(T / b.dt);
+    b.params["model.omega"] = field::scalar(omega);
+    b.params["coupling.a"] = field::scalar(a);
+    b.initial["theta"] = field::scalar(0.0);
+    stimulus drive;
+    drive.name = "drive";
+    drive.kind = wave::phase;
+    drive.target = "afferent";
+    b.stimuli = {drive};
+    b.params["stimulus.drive.frequency"] = field::per_instance(f);
+    const auto r = run_cpu<double>(b);
+    const double step = 2 * pi * df * 1e-3; // one grid step in rad/ms
+    int checked = 0;
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        const double W = 2 * pi * f[i] * 1e-3, detune = omega - W;
+        const double phi = r.final_state[i] - W * T;
+        if (std::abs(detune) < a - step) {
+            EXPECT_NEAR(phi, std::asin(detune / a), 0.02) << "locked at " << f[i] << " Hz";
+            ++checked;
+        } else if (std::abs(detune) > a + step) {
+            EXPECT_GT(std::abs(phi), 2 * pi) << "drifts at " << f[i] << " Hz";
+            ++checked;
+        }
+    }
+    EXPECT_GT(checked, 60);
+}
