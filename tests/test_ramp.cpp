@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <sstream>
 #include <fstream>
@@ -154,4 +155,21 @@ TEST(ramp, montbrio_hysteresis_loop_at_the_analytic_folds) {
     EXPECT_LT(up, eta_up + 0.1);
     EXPECT_LT(down, eta_down);
     EXPECT_GT(down, eta_down - 0.1);
+}
+
+// Bad stimulus input through the command line: one message naming the file,
+// line and key, exit 2, and no result file.
+TEST(ramp, bad_stimulus_exits_2_without_a_result) {
+    const auto path = ct::scratch() / "bad.toml";
+    std::ofstream(path) << "[model]\nname = \"linear\"\n[network]\nconnectome = \"synthetic:2\"\n"
+                           "[integrator]\ndt = 0.1\nduration = 10.0\n"
+                           "[[stimulus]]\nwaveform = \"sine\"\nfrequency = 9000.0\n";
+    const auto out = ct::scratch() / "bad.h5";
+    std::filesystem::remove(out);
+    const auto r = ct::sh("run " + path.string() + " -o " + out.string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("bad.toml:10: [stimulus] frequency: frequency 9000 Hz is at or above the Nyquist"),
+              std::string::npos)
+        << r.output;
+    EXPECT_FALSE(std::filesystem::exists(out));
 }

@@ -279,3 +279,32 @@ TEST(stimulus, forced_kuramoto_locks_inside_the_analytic_tongue) {
     }
     EXPECT_GT(checked, 60);
 }
+
+// Spatial patterns from the spec: weights by region label from a file, and
+// a lead field's transpose times electrode currents (given per row or by
+// sensor label): w_r = sum_s G[s][r] e_s.
+TEST(stimulus, spatial_patterns_from_files_and_lead_fields) {
+    const auto dir = std::filesystem::temp_directory_path() / ("nms_stim_pat_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "w.txt") << "r2 0.5\nr0 -1.0\n";
+    std::ofstream(dir / "gain.txt") << "C3 1.0 2.0 0.0 4.0\nC4 0.5 0.0 3.0 1.0\nCz 0.0 1.0 1.0 1.0\n";
+    const std::string head = "[model]\nname = \"linear\"\n[network]\nconnectome = \"synthetic:4\"\n"
+                             "[integrator]\ndt = 0.1\nduration = 10.0\n[output]\npath = \"x.h5\"\n";
+    auto load = [&](const std::string& extra) {
+        std::ofstream(dir / "s.toml") << head << extra;
+        return load_spec((dir / "s.toml").string());
+    };
+    auto s = load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\nweights = { file = \"w.txt\", default = 0.25 }\n");
+    EXPECT_EQ(s.stimuli[0].stim.weight, (std::vector<double>{-1.0, 0.25, 0.5, 0.25}));
+    EXPECT_EQ(s.params.count("stimulus.stim1.weights"), 0u); // not a parameter
+    s = load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\ngain = \"gain.txt\"\nelectrodes = [1.0, -2.0, 0.5]\n");
+    EXPECT_EQ(s.stimuli[0].stim.weight, (std::vector<double>{0.0, 2.5, -5.5, 2.5}));
+    s = load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\ngain = \"gain.txt\"\n"
+             "electrodes = { C4 = 2.0, C3 = 1.0 }\n");
+    EXPECT_EQ(s.stimuli[0].stim.weight, (std::vector<double>{2.0, 2.0, 6.0, 6.0}));
+    const std::string e = error_of([&] {
+        (void)load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\ngain = \"gain.txt\"\nelectrodes = { Fz = 1.0 }\n");
+    });
+    EXPECT_NE(e.find("s.toml:14: [stimulus] electrodes: no sensor 'Fz'"), std::string::npos) << e;
+    std::filesystem::remove_all(dir);
+}
