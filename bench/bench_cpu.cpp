@@ -99,11 +99,12 @@ int run_case(const std::string& name, const std::string& conn, long instances, l
         long n_div = 0;
         for (long d : r.diverged_step) n_div += d >= 0;
         std::printf(
-            "result case=%s%s%s backend=cpu threads=%d lanes=%d precision=%s instances=%zu nodes=%zu steps=%ld "
+            "result case=%s%s%s backend=cpu threads=%d lanes=%d precision=%s instances=%zu nodes=%zu "
+            "steps=%ld "
             "wall_s=%.3f node_steps_per_s=%.3e per_thread=%.3e peak_rss_MiB=%.1f diverged=%ld load1=%.2f\n",
-            name.c_str(), stim.empty() ? "" : "+", stim.c_str(), r.threads, r.lanes, c.dbl ? "double" : "float", c.b.n_instances, P.n_nodes,
-            c.b.n_steps, r.wall_seconds, r.node_steps_per_second, r.node_steps_per_second / r.threads,
-            peak_rss_mib(), n_div, l1);
+            name.c_str(), stim.empty() ? "" : "+", stim.c_str(), r.threads, r.lanes,
+            c.dbl ? "double" : "float", c.b.n_instances, P.n_nodes, c.b.n_steps, r.wall_seconds,
+            r.node_steps_per_second, r.node_steps_per_second / r.threads, peak_rss_mib(), n_div, l1);
         std::fflush(stdout);
     }
     return 0;
@@ -132,9 +133,10 @@ int main(int argc, char** argv) {
                 else if (a == "--stimulus")
                     stim = next();
                 else {
-                    std::fprintf(stderr,
-                                 "--case takes --connectome, --instances, --steps, --threads, --stimulus; not %s\n",
-                                 a.c_str());
+                    std::fprintf(
+                        stderr,
+                        "--case takes --connectome, --instances, --steps, --threads, --stimulus; not %s\n",
+                        a.c_str());
                     return 2;
                 }
             }

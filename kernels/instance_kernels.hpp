@@ -113,9 +113,10 @@ NMS_HD void stimulus_values(const step_args<T, NP, NS>& a, long t, int i, std::u
         const wave kind = wave(s.kind[k]);
         NMS_UNROLL
         for (int g = 0; g < 3; ++g)
-            u[k * 3 + g] = stage_used(S, g) ? T(wave_value(kind, q, a.n, sh, 2 * t + g, a.dt_exact, seed, inst,
-                                                            std::uint32_t(k)))
-                                            : T(0);
+            u[k * 3 + g] =
+                stage_used(S, g)
+                    ? T(wave_value(kind, q, a.n, sh, 2 * t + g, a.dt_exact, seed, inst, std::uint32_t(k)))
+                    : T(0);
     }
 }
 
@@ -126,8 +127,7 @@ template <class M, class C, class T> using args_for = step_args<T, n_all_params<
 // added to p (its per-node copy), afferent inputs added to the channel sums
 // of the stages (acc[g]: hold passes the same sums for every stage, once).
 template <class M, class C, scheme S, class T>
-NMS_HD void node_stimuli(const device_stimuli<T>& st, int n, const T* u, T* p, T* drive,
-                         T* const (&acc)[3]) {
+NMS_HD void node_stimuli(const device_stimuli<T>& st, int n, const T* u, T* p, T* drive, T* const (&acc)[3]) {
     constexpr int NS = M::n_state, NCV = M::n_cvar, W = NS + NCV, NCH = C::n_channels;
     NMS_UNROLL
     for (int j = 0; j < 3 * W; ++j) drive[j] = T(0);
@@ -330,19 +330,21 @@ NMS_HD bool node_step(const args_for<M, C, T>& a, T (&p)[n_all_params<M, C>], bo
     bool ok;
     if constexpr (Interp) {
         if (stim)
-            ok = node_update_staged<M, C, S, noisy_scheme, stim_all>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
-                                                                 ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn,
-                                                                 a.dt, drive, 1);
+            ok = node_update_staged<M, C, S, noisy_scheme, stim_all>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW,
+                                                                     1, ring_out + n * N, a.cs,
+                                                                     ldg(a.rowsum + n), a.nn, a.dt, drive, 1);
         else
             ok = node_update_staged<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, s0, sm, s1, 1, dW, 1,
-                                                           ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn, a.dt);
+                                                           ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn,
+                                                           a.dt);
     } else {
         if (stim)
-            ok = node_update<M, C, S, noisy_scheme, stim_all>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N,
-                                                          a.cs, ldg(a.rowsum + n), a.nn, a.dt, drive, 1);
+            ok = node_update<M, C, S, noisy_scheme, stim_all>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1,
+                                                              ring_out + n * N, a.cs, ldg(a.rowsum + n), a.nn,
+                                                              a.dt, drive, 1);
         else
-            ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N, a.cs,
-                                                    ldg(a.rowsum + n), a.nn, a.dt);
+            ok = node_update<M, C, S, noisy_scheme>(pp, 0, xn, a.cs, xcn, acc, 1, dW, 1, ring_out + n * N,
+                                                    a.cs, ldg(a.rowsum + n), a.nn, a.dt);
     }
     o0 = 0;
     if (f.sample || f.rsample) {

@@ -69,7 +69,8 @@ instance_tables<T> make_tables(const prepared& P, const batch& b, std::size_t i0
                 h.stim_props.push_back(P.stimuli[k].props[std::size_t(q) * N + i0 + l]);
     h.stim_weight.resize(K * std::size_t(nn));
     for (std::size_t k = 0; k < K; ++k)
-        for (int q = 0; q < nn; ++q) h.stim_weight[std::size_t(q) * K + k] = T(P.stimuli[k].weight[std::size_t(q)]);
+        for (int q = 0; q < nn; ++q)
+            h.stim_weight[std::size_t(q) * K + k] = T(P.stimuli[k].weight[std::size_t(q)]);
     for (const auto& s : P.stimuli) {
         h.stim_shape.insert(h.stim_shape.end(), s.shape_t.begin(), s.shape_t.end());
         h.stim_shape.insert(h.stim_shape.end(), s.shape_v.begin(), s.shape_v.end());

@@ -190,13 +190,17 @@ TEST(plot_ramp, hysteresis_loop) {
     for (const std::string args : {"--at coupling.a=20", "--node 1"}) {
         const fs::path png = dir / "h.png";
         fs::remove(png);
-        ASSERT_EQ(sh(bin + " plot " + h5 + " hysteresis " + args + " -o " + png.string(), dir / "log.txt", &out), 0)
+        ASSERT_EQ(
+            sh(bin + " plot " + h5 + " hysteresis " + args + " -o " + png.string(), dir / "log.txt", &out), 0)
             << out;
         EXPECT_TRUE(is_png(png)) << args;
     }
-    std::ofstream(dir / "s.toml") << "[model]\nname = \"linear\"\n[network]\nconnectome = \"synthetic:2\"\n"
-                                     "[integrator]\ndt = 0.1\nduration = 10.0\n[output]\nfeatures = [\"mean\"]\n";
-    ASSERT_EQ(sh(bin + " run -q " + (dir / "s.toml").string() + " -o " + (dir / "s.h5").string(), dir / "r.txt"), 0);
+    std::ofstream(dir / "s.toml")
+        << "[model]\nname = \"linear\"\n[network]\nconnectome = \"synthetic:2\"\n"
+           "[integrator]\ndt = 0.1\nduration = 10.0\n[output]\nfeatures = [\"mean\"]\n";
+    ASSERT_EQ(
+        sh(bin + " run -q " + (dir / "s.toml").string() + " -o " + (dir / "s.h5").string(), dir / "r.txt"),
+        0);
     EXPECT_EQ(sh(bin + " plot " + (dir / "s.h5").string() + " hysteresis -o " + (dir / "x.png").string(),
                  dir / "log.txt", &out),
               2);

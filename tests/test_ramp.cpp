@@ -12,10 +12,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
 #include <cstdio>
-#include <sstream>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace ct = nms::cli_test;
 
@@ -38,7 +38,8 @@ std::string run(const std::string& spec) {
 }
 
 // Kuramoto pair, D ramped 0 -> 4a over T ms; `windows` windows.
-std::string pair_spec(double T, long windows, bool back = false, const std::string& observable = "sin(theta)") {
+std::string pair_spec(double T, long windows, bool back = false,
+                      const std::string& observable = "sin(theta)") {
     const double a = 0.05;
     std::ostringstream os;
     os << "[model]\nname = \"kuramoto\"\nparams = { omega = 0.0 }\n"
@@ -48,8 +49,9 @@ std::string pair_spec(double T, long windows, bool back = false, const std::stri
        << "[integrator]\nmethod = \"heun\"\ndt = 0.1\nduration = " << T + 100 << "\ntransient = 50.0\n"
        << "[initial]\ntheta = 0.0\n"
        << "[[stimulus]]\nname = \"detune\"\nwaveform = \"piecewise\"\ntarget = \"model.omega\"\n"
-       << "weights = [-0.5, 0.5]\nonset = 100.0\ntimes = [0.0, " << (back ? T / 2 : T) << (back ? ", " + std::to_string(T) : "")
-       << "]\nvalues = [0.0, " << 4 * a << (back ? ", 0.0" : "") << "]\n"
+       << "weights = [-0.5, 0.5]\nonset = 100.0\ntimes = [0.0, " << (back ? T / 2 : T)
+       << (back ? ", " + std::to_string(T) : "") << "]\nvalues = [0.0, " << 4 * a << (back ? ", 0.0" : "")
+       << "]\n"
        << "[output]\nobservable = \"" << observable << "\"\nfeatures = [\"ramp\"]\nsample_every = 5\n"
        << "ramp = { windows = " << windows << " }\n";
     return os.str();
@@ -141,7 +143,8 @@ TEST(ramp, montbrio_hysteresis_loop_at_the_analytic_folds) {
        << "[initial]\nr = 0.05\nV = -3.0\n"
        << "[[stimulus]]\nwaveform = \"piecewise\"\ntarget = \"model.eta\"\nonset = 100.0\n"
        << "times = [0.0, 4000.0, 8000.0]\nvalues = [-8.0, -2.0, -8.0]\n"
-       << "[output]\nobservable = \"r\"\nfeatures = [\"ramp\"]\nsample_every = 10\nramp = { windows = 800 }\n";
+       << "[output]\nobservable = \"r\"\nfeatures = [\"ramp\"]\nsample_every = 10\nramp = { windows = 800 "
+          "}\n";
     const std::string f = run(os.str());
     const auto hi = ct::read(f, "features/network_ramp_max"), value = ct::read(f, "features/ramp_value");
     const auto dir = ct::read(f, "features/ramp_direction");
@@ -168,8 +171,9 @@ TEST(ramp, bad_stimulus_exits_2_without_a_result) {
     std::filesystem::remove(out);
     const auto r = ct::sh("run " + path.string() + " -o " + out.string());
     EXPECT_EQ(r.code, 2) << r.output;
-    EXPECT_NE(r.output.find("bad.toml:10: [stimulus] frequency: frequency 9000 Hz is at or above the Nyquist"),
-              std::string::npos)
+    EXPECT_NE(
+        r.output.find("bad.toml:10: [stimulus] frequency: frequency 9000 Hz is at or above the Nyquist"),
+        std::string::npos)
         << r.output;
     EXPECT_FALSE(std::filesystem::exists(out));
 }

@@ -221,7 +221,8 @@ TEST(stimulus, spec_errors_name_file_line_and_key) {
     EXPECT_TRUE(has(e, "nowhere")) << e;
     std::ofstream(dir / "w.txt") << "0\n1\n2\n";
     e = error("[[stimulus]]\nwaveform = \"sampled\"\nfile = \"w.txt\"\nsample_dt = 1.0\nstop = 10.0\n");
-    EXPECT_TRUE(has(e, "s.toml:14: [stimulus] file: has 3 samples, but onset 0 to stop 10 ms every 1 ms needs 11"))
+    EXPECT_TRUE(
+        has(e, "s.toml:14: [stimulus] file: has 3 samples, but onset 0 to stop 10 ms every 1 ms needs 11"))
         << e;
     e = error("[[stimulus]]\nname = \"dbs\"\nwaveform = \"pulse_train\"\nfrequency = 130.0\nwidth = 0.1\n"
               "[[sweep]]\nparam = \"stimulus.dbs.frequency\"\nvalues = [100.0, 5500.0]\n");
@@ -229,10 +230,11 @@ TEST(stimulus, spec_errors_name_file_line_and_key) {
     EXPECT_TRUE(has(e, "Nyquist")) << e;
     e = error("[[stimulus]]\nwaveform = \"step\"\nfrequency = 10.0\n");
     EXPECT_TRUE(has(e, "[stimulus] frequency: has no meaning for waveform 'step'")) << e;
-    EXPECT_EQ(error("[[stimulus]]\nname = \"dbs\"\nwaveform = \"pulse_train\"\nfrequency = 130.0\nwidth = 0.1\n"
-                    "biphasic = true\nregions = [\"r0\", 2]\n[[sweep]]\nparam = \"stimulus.dbs.amplitude\"\n"
-                    "linspace = [0.0, 10.0, 3]\n"),
-              "");
+    EXPECT_EQ(
+        error("[[stimulus]]\nname = \"dbs\"\nwaveform = \"pulse_train\"\nfrequency = 130.0\nwidth = 0.1\n"
+              "biphasic = true\nregions = [\"r0\", 2]\n[[sweep]]\nparam = \"stimulus.dbs.amplitude\"\n"
+              "linspace = [0.0, 10.0, 3]\n"),
+        "");
     std::filesystem::remove_all(dir);
 }
 
@@ -294,16 +296,19 @@ TEST(stimulus, spatial_patterns_from_files_and_lead_fields) {
         std::ofstream(dir / "s.toml") << head << extra;
         return load_spec((dir / "s.toml").string());
     };
-    auto s = load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\nweights = { file = \"w.txt\", default = 0.25 }\n");
+    auto s = load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\nweights = { file = \"w.txt\", default "
+                  "= 0.25 }\n");
     EXPECT_EQ(s.stimuli[0].stim.weight, (std::vector<double>{-1.0, 0.25, 0.5, 0.25}));
     EXPECT_EQ(s.params.count("stimulus.stim1.weights"), 0u); // not a parameter
-    s = load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\ngain = \"gain.txt\"\nelectrodes = [1.0, -2.0, 0.5]\n");
+    s = load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\ngain = \"gain.txt\"\nelectrodes = [1.0, "
+             "-2.0, 0.5]\n");
     EXPECT_EQ(s.stimuli[0].stim.weight, (std::vector<double>{0.0, 2.5, -5.5, 2.5}));
     s = load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\ngain = \"gain.txt\"\n"
              "electrodes = { C4 = 2.0, C3 = 1.0 }\n");
     EXPECT_EQ(s.stimuli[0].stim.weight, (std::vector<double>{2.0, 2.0, 6.0, 6.0}));
     const std::string e = error_of([&] {
-        (void)load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\ngain = \"gain.txt\"\nelectrodes = { Fz = 1.0 }\n");
+        (void)load("[[stimulus]]\nwaveform = \"step\"\ntarget = \"x\"\ngain = \"gain.txt\"\nelectrodes = { "
+                   "Fz = 1.0 }\n");
     });
     EXPECT_NE(e.find("s.toml:14: [stimulus] electrodes: no sensor 'Fz'"), std::string::npos) << e;
     std::filesystem::remove_all(dir);

@@ -28,23 +28,27 @@ std::string stimulus_problem(wave kind, const double* q, double dt) {
     for (int k = 0; k < n_wave_props; ++k)
         if (std::isnan(q[k]) && k != wp_center) return std::string(wave_prop_names[k]) + " is NaN";
     if (!std::isfinite(q[wp_amplitude])) return "amplitude " + num(q[wp_amplitude]) + " is not finite";
-    if (!(q[wp_onset] >= 0) || !std::isfinite(q[wp_onset])) return "onset " + num(q[wp_onset]) + " ms: must be >= 0";
+    if (!(q[wp_onset] >= 0) || !std::isfinite(q[wp_onset]))
+        return "onset " + num(q[wp_onset]) + " ms: must be >= 0";
     if (!(q[wp_stop] > q[wp_onset])) return "stop " + num(q[wp_stop]) + " ms: must be after onset";
-    if (!(q[wp_ramp] >= 0) || !std::isfinite(q[wp_ramp])) return "ramp " + num(q[wp_ramp]) + " ms: must be >= 0";
+    if (!(q[wp_ramp] >= 0) || !std::isfinite(q[wp_ramp]))
+        return "ramp " + num(q[wp_ramp]) + " ms: must be >= 0";
     const double nyquist = 1000.0 / (2.0 * dt);
     if (kind == wave::pulse_train || kind == wave::sine || kind == wave::phase) {
         if (!(q[wp_frequency] > 0) || !std::isfinite(q[wp_frequency]))
             return "frequency " + num(q[wp_frequency]) + " Hz: must be > 0";
         if (q[wp_frequency] >= nyquist)
-            return "frequency " + num(q[wp_frequency]) + " Hz is at or above the Nyquist rate of dt = " + num(dt) +
-                   " ms (" + num(nyquist) + " Hz); lower it or dt";
+            return "frequency " + num(q[wp_frequency]) +
+                   " Hz is at or above the Nyquist rate of dt = " + num(dt) + " ms (" + num(nyquist) +
+                   " Hz); lower it or dt";
     }
     if (pulsed(kind)) {
         if (!(q[wp_width] >= dt * (1 - 1e-9)))
             return "width " + num(q[wp_width]) + " ms is shorter than one step (dt = " + num(dt) + " ms)";
         if (q[wp_biphasic] != 0 && q[wp_biphasic] != 1) return "biphasic must be true or false";
         if (q[wp_biphasic] == 1) {
-            if (!(q[wp_ratio] > 0) || !std::isfinite(q[wp_ratio])) return "ratio " + num(q[wp_ratio]) + ": must be > 0";
+            if (!(q[wp_ratio] > 0) || !std::isfinite(q[wp_ratio]))
+                return "ratio " + num(q[wp_ratio]) + ": must be > 0";
             if (!(q[wp_gap] >= 0)) return "gap " + num(q[wp_gap]) + " ms: must be >= 0";
             if (q[wp_width] * q[wp_ratio] < dt * (1 - 1e-9))
                 return "the second phase (width x ratio = " + num(q[wp_width] * q[wp_ratio]) +
@@ -125,7 +129,8 @@ void prepare_stimuli(const batch& b, prepared& P) {
             throw input_error("'" + key + "': no stimulus named '" + name + "'" + did_you_mean(name, names));
         std::vector<std::string> props(wave_prop_names, wave_prop_names + n_wave_props);
         if (std::find(props.begin(), props.end(), prop) == props.end())
-            throw input_error("'" + key + "': a stimulus has no property '" + prop + "'" + did_you_mean(prop, props));
+            throw input_error("'" + key + "': a stimulus has no property '" + prop + "'" +
+                              did_you_mean(prop, props));
         (void)f;
     }
     for (const stimulus& s : b.stimuli) {
@@ -160,9 +165,11 @@ void prepare_stimuli(const batch& b, prepared& P) {
             double* q = &ps.props[i];
             double v[n_wave_props];
             for (int k = 0; k < n_wave_props; ++k) v[k] = q[std::size_t(k) * N];
-            if (std::isnan(v[wp_center])) ps.props[std::size_t(wp_center) * N + i] = v[wp_onset] + 4 * v[wp_width];
+            if (std::isnan(v[wp_center]))
+                ps.props[std::size_t(wp_center) * N + i] = v[wp_onset] + 4 * v[wp_width];
             const std::string e = stimulus_problem(s.kind, v, b.dt);
-            if (!e.empty()) throw input_error(what + ": " + e + (N > 1 ? " (instance " + std::to_string(i) + ")" : ""));
+            if (!e.empty())
+                throw input_error(what + ": " + e + (N > 1 ? " (instance " + std::to_string(i) + ")" : ""));
         }
         if (s.kind == wave::sampled) {
             if (s.samples.size() < 2 || !(s.sample_dt > 0))

@@ -63,7 +63,7 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
     }
 
     const std::vector<std::string> sections{"description", "model", "network", "coupling", "integrator",
-                                            "initial",     "sweep", "sampler", "output", "stimulus"};
+                                            "initial",     "sweep", "sampler", "output",   "stimulus"};
     for (const auto& [k, v] : entries(root)) {
         if (!contains(sections, k)) c.fail(*v, k, "", "unknown section" + did_you_mean(k, sections), false);
         if (k == "description" && !v->is_string()) c.fail(*v, "description", "", "expected a string");

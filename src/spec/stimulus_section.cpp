@@ -12,7 +12,9 @@ namespace nms::spec_io {
 
 namespace {
 
-std::string key_of(const stimulus_spec& st, const std::string& k) { return "stimulus." + st.stim.name + "." + k; }
+std::string key_of(const stimulus_spec& st, const std::string& k) {
+    return "stimulus." + st.stim.name + "." + k;
+}
 
 // The keys a waveform reads besides the common ones.
 std::vector<std::string> shape_keys(wave w) {
@@ -62,13 +64,16 @@ void parse_pattern(const ctx& c, const reader& r, stimulus_spec& st, sweep_spec&
     for (const char* k : {"regions", "weights", "gain"}) {
         const tval* v = r.get(k);
         if (!v) continue;
-        if (given) c.fail(*v, r.section, k, "give one of regions, weights or gain (a spatial pattern)", false);
+        if (given)
+            c.fail(*v, r.section, k, "give one of regions, weights or gain (a spatial pattern)", false);
         given = v;
     }
     if (const tval* v = r.get("regions")) {
         for (const auto& x : r.array(*v, "regions")) {
-            if (x.is_integer()) st.regions.push_back(std::to_string(x.as_integer()));
-            else st.regions.push_back(r.str(x, "regions"));
+            if (x.is_integer())
+                st.regions.push_back(std::to_string(x.as_integer()));
+            else
+                st.regions.push_back(r.str(x, "regions"));
         }
         if (st.regions.empty()) c.fail(*v, r.section, "regions", "no regions");
         c.note(key_of(st, "regions"), *v, r.section, "regions");
@@ -120,16 +125,18 @@ void parse_one(const ctx& c, const tval& t, std::size_t index, const parsed_ctx&
     const std::string wname = r.str(wv, "waveform");
     const std::vector<std::string> kinds(wave_names, wave_names + n_waves);
     const auto wit = std::find(kinds.begin(), kinds.end(), wname);
-    if (wit == kinds.end()) c.fail(wv, "stimulus", "waveform", "unknown waveform" + did_you_mean(wname, kinds));
+    if (wit == kinds.end())
+        c.fail(wv, "stimulus", "waveform", "unknown waveform" + did_you_mean(wname, kinds));
     m.kind = wave(wit - kinds.begin());
     c.note(key_of(st, "waveform"), wv, "stimulus", "waveform");
 
-    std::vector<std::string> allowed{"name",  "waveform", "target", "amplitude", "onset",     "stop",
-                                     "ramp",  "regions",  "weights", "gain",     "electrodes"};
+    std::vector<std::string> allowed{"name", "waveform", "target",  "amplitude", "onset",     "stop",
+                                     "ramp", "regions",  "weights", "gain",      "electrodes"};
     for (const auto& k : shape_keys(m.kind)) allowed.push_back(k);
     for (const auto& [k, v] : entries(t))
         if (!contains(allowed, k)) {
-            if (std::find(wave_prop_names, wave_prop_names + n_wave_props, k) != wave_prop_names + n_wave_props ||
+            if (std::find(wave_prop_names, wave_prop_names + n_wave_props, k) !=
+                    wave_prop_names + n_wave_props ||
                 k == "samples" || k == "file" || k == "sample_dt" || k == "times" || k == "values")
                 c.fail(*v, "stimulus", k, "has no meaning for waveform '" + wname + "'", false);
             c.fail(*v, "stimulus", k, "unknown key" + did_you_mean(k, allowed), false);
@@ -164,7 +171,8 @@ void parse_one(const ctx& c, const tval& t, std::size_t index, const parsed_ctx&
     }
     for (const char* k : {"frequency", "width"}) {
         const auto need = shape_keys(m.kind);
-        if (contains(need, k) && !r.get(k)) c.fail(t, "stimulus", k, "waveform '" + wname + "' needs " + k, false);
+        if (contains(need, k) && !r.get(k))
+            c.fail(t, "stimulus", k, "waveform '" + wname + "' needs " + k, false);
     }
     if (m.kind == wave::sampled) {
         const tval* sv = r.get("samples");
@@ -183,11 +191,12 @@ void parse_one(const ctx& c, const tval& t, std::size_t index, const parsed_ctx&
         if (std::isinf(m.props[wp_stop])) {
             m.props[wp_stop] = m.props[wp_onset] + span + m.sample_dt;
         } else if (m.props[wp_stop] - m.props[wp_onset] > span + 1e-9 * m.sample_dt) {
-            const long want = long(std::floor((m.props[wp_stop] - m.props[wp_onset]) / m.sample_dt + 1e-9)) + 1;
+            const long want =
+                long(std::floor((m.props[wp_stop] - m.props[wp_onset]) / m.sample_dt + 1e-9)) + 1;
             c.fail(where, "stimulus", key,
-                   "has " + std::to_string(m.samples.size()) + " samples, but onset " + num(m.props[wp_onset]) +
-                       " to stop " + num(m.props[wp_stop]) + " ms every " + num(m.sample_dt) + " ms needs " +
-                       std::to_string(want),
+                   "has " + std::to_string(m.samples.size()) + " samples, but onset " +
+                       num(m.props[wp_onset]) + " to stop " + num(m.props[wp_stop]) + " ms every " +
+                       num(m.sample_dt) + " ms needs " + std::to_string(want),
                    false);
         }
     }
@@ -199,7 +208,8 @@ void parse_one(const ctx& c, const tval& t, std::size_t index, const parsed_ctx&
         if (m.knot_t.empty()) c.fail(tv, "stimulus", "times", "no knots");
         if (m.knot_t.size() != m.knot_v.size())
             c.fail(vv, "stimulus", "values",
-                   std::to_string(m.knot_v.size()) + " values for " + std::to_string(m.knot_t.size()) + " times");
+                   std::to_string(m.knot_v.size()) + " values for " + std::to_string(m.knot_t.size()) +
+                       " times");
         for (std::size_t k = 1; k < m.knot_t.size(); ++k)
             if (!(m.knot_t[k] > m.knot_t[k - 1])) c.fail(tv, "stimulus", "times", "times must increase");
     }
@@ -233,7 +243,8 @@ void parse_stimuli(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
 }
 
 // A swept stimulus property: every axis value checked as the engine will.
-void check_stimulus_axis(const ctx& c, const located_ref& lr, const std::vector<double>& values, const sweep_spec& s) {
+void check_stimulus_axis(const ctx& c, const located_ref& lr, const std::vector<double>& values,
+                         const sweep_spec& s) {
     const std::string rest = lr.r.key.substr(9);
     const auto dot = rest.rfind('.');
     const std::string name = rest.substr(0, dot), prop = rest.substr(dot + 1);
@@ -245,7 +256,9 @@ void check_stimulus_axis(const ctx& c, const located_ref& lr, const std::vector<
             p[std::size_t(q)] = x;
             if (std::isnan(p[wp_center])) p[wp_center] = p[wp_onset] + 4 * p[wp_width];
             const std::string e = stimulus_problem(st.stim.kind, p.data(), s.dt);
-            if (!e.empty()) c.fail(*lr.v, lr.section, lr.key, "stimulus '" + name + "': " + e + " at " + prop + " = " + num(x), false);
+            if (!e.empty())
+                c.fail(*lr.v, lr.section, lr.key,
+                       "stimulus '" + name + "': " + e + " at " + prop + " = " + num(x), false);
         }
     }
 }
@@ -265,11 +278,13 @@ void resolve_stimuli(sweep_spec& s, const connectome& net) {
             m.weight.assign(n, 0.0);
             for (const auto& r : st.regions) {
                 std::size_t node = 0;
-                if (!r.empty() && std::all_of(r.begin(), r.end(), [](char ch) { return std::isdigit((unsigned char)ch); })) {
+                if (!r.empty() && std::all_of(r.begin(), r.end(),
+                                              [](char ch) { return std::isdigit((unsigned char)ch); })) {
                     node = std::stoul(r);
                     if (node >= n)
-                        throw input_error(at("regions") + ": node " + r + " does not exist (the network has " +
-                                          std::to_string(n) + " nodes)");
+                        throw input_error(at("regions") + ": node " + r +
+                                          " does not exist (the network has " + std::to_string(n) +
+                                          " nodes)");
                 } else {
                     node = node_named(r, net, at("regions"));
                 }
@@ -296,16 +311,19 @@ void resolve_stimuli(sweep_spec& s, const connectome& net) {
                     throw input_error(at("electrodes") + ": the lead field " + st.gain_file +
                                       " names no sensors; give one current per row instead");
                 for (std::size_t k = 0; k < st.electrode_labels.size(); ++k) {
-                    const auto f = std::find(g.sensor_labels.begin(), g.sensor_labels.end(), st.electrode_labels[k]);
+                    const auto f =
+                        std::find(g.sensor_labels.begin(), g.sensor_labels.end(), st.electrode_labels[k]);
                     if (f == g.sensor_labels.end())
-                        throw input_error(at("electrodes") + ": no sensor '" + st.electrode_labels[k] + "' in " +
-                                          st.gain_file + did_you_mean(st.electrode_labels[k], g.sensor_labels));
+                        throw input_error(at("electrodes") + ": no sensor '" + st.electrode_labels[k] +
+                                          "' in " + st.gain_file +
+                                          did_you_mean(st.electrode_labels[k], g.sensor_labels));
                     e[std::size_t(f - g.sensor_labels.begin())] = st.electrodes[k];
                 }
             } else {
                 if (st.electrodes.size() != g.n_sensors)
                     throw input_error(at("electrodes") + ": " + std::to_string(st.electrodes.size()) +
-                                      " currents, the lead field has " + std::to_string(g.n_sensors) + " sensors");
+                                      " currents, the lead field has " + std::to_string(g.n_sensors) +
+                                      " sensors");
                 e = st.electrodes;
             }
             // Reciprocity: the field a current pattern drives in region r is

@@ -84,7 +84,8 @@ std::unique_ptr<reducer> make_attractor(const sweep_spec& s, const feature_conte
 void check_ramp(const sweep_spec& s, const feature_context&, const std::vector<std::string>&) {
     (void)ramp_stimulus(s, s.ramp);
 }
-std::unique_ptr<reducer> make_ramp(const sweep_spec& s, const feature_context& fc, const std::vector<std::string>&) {
+std::unique_ptr<reducer> make_ramp(const sweep_spec& s, const feature_context& fc,
+                                   const std::vector<std::string>&) {
     return make_ramp_reducer(s, s.ramp, fc.smp);
 }
 

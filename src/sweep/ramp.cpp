@@ -15,8 +15,9 @@ std::size_t ramp_stimulus(const sweep_spec& s, const ramp_options& o) {
         if (!o.stimulus.empty() && st.name != o.stimulus) continue;
         if (st.kind == wave::piecewise && param) return k;
         if (!o.stimulus.empty())
-            throw input_error("ramp: stimulus '" + st.name +
-                              "' is not a ramp (a piecewise waveform whose target is model.<p> or coupling.<p>)");
+            throw input_error(
+                "ramp: stimulus '" + st.name +
+                "' is not a ramp (a piecewise waveform whose target is model.<p> or coupling.<p>)");
     }
     if (!o.stimulus.empty()) throw input_error("ramp: no stimulus named '" + o.stimulus + "'");
     throw input_error("ramp: needs a [[stimulus]] waveform = \"piecewise\" with target = \"model.<p>\" or "
@@ -93,7 +94,8 @@ class ramp_reducer final : public reducer {
             double* hi = &hi_[(i * std::size_t(nn_ + 1)) * std::size_t(nw_) + std::size_t(w)];
             double* lo = &lo_[(i * std::size_t(nn_ + 1)) * std::size_t(nw_) + std::size_t(w)];
             for (int n = 0; n <= nn_; ++n) {
-                const double x = n < nn_ ? b.obs[std::size_t(n) * std::size_t(b.lanes) + std::size_t(l)] : b.net[l];
+                const double x =
+                    n < nn_ ? b.obs[std::size_t(n) * std::size_t(b.lanes) + std::size_t(l)] : b.net[l];
                 hi[std::size_t(n) * std::size_t(nw_)] = std::max(hi[std::size_t(n) * std::size_t(nw_)], x);
                 lo[std::size_t(n) * std::size_t(nw_)] = std::min(lo[std::size_t(n) * std::size_t(nw_)], x);
             }
@@ -103,7 +105,8 @@ class ramp_reducer final : public reducer {
     std::vector<reducer_output> outputs() const override {
         std::vector<double> centres(std::size_t(nw_), nan_v);
         // (the scale of the first instance; a swept onset moves each point's windows)
-        for (long w = 0; w < nw_ && n_ > 0; ++w) centres[std::size_t(w)] = start_[0] + (double(w) + 0.5) * width_[0];
+        for (long w = 0; w < nw_ && n_ > 0; ++w)
+            centres[std::size_t(w)] = start_[0] + (double(w) + 0.5) * width_[0];
         auto win = [&](std::string name, bool node, std::string units, std::string d) {
             reducer_output o;
             o.name = "features/" + name;
@@ -120,12 +123,13 @@ class ramp_reducer final : public reducer {
             o.description = std::move(d);
             return o;
         };
-        return {win("ramp_max", true, "", "largest observable value of each node in each window of the ramp"),
-                win("ramp_min", true, "", "smallest observable value of each node in each window of the ramp"),
-                win("network_ramp_max", false, "", "largest network-mean value in each window of the ramp"),
-                win("network_ramp_min", false, "", "smallest network-mean value in each window of the ramp"),
-                win("ramp_value", false, "", "the ramped parameter at each window's centre"),
-                win("ramp_direction", false, "", "+1: the parameter rises over the window, -1: falls, 0: flat")};
+        return {
+            win("ramp_max", true, "", "largest observable value of each node in each window of the ramp"),
+            win("ramp_min", true, "", "smallest observable value of each node in each window of the ramp"),
+            win("network_ramp_max", false, "", "largest network-mean value in each window of the ramp"),
+            win("network_ramp_min", false, "", "smallest network-mean value in each window of the ramp"),
+            win("ramp_value", false, "", "the ramped parameter at each window's centre"),
+            win("ramp_direction", false, "", "+1: the parameter rises over the window, -1: falls, 0: flat")};
     }
 
     void result(std::size_t k, std::size_t i, double* out) const override {
@@ -151,7 +155,8 @@ class ramp_reducer final : public reducer {
         };
         for (std::size_t w = 0; w < W; ++w) {
             const double a = start_[i] + double(w) * width_[i], b = a + width_[i];
-            if (k == 4) out[w] = base_ + weight_ * offset(a + 0.5 * width_[i]);
+            if (k == 4)
+                out[w] = base_ + weight_ * offset(a + 0.5 * width_[i]);
             else {
                 const double d = offset(b) - offset(a);
                 out[w] = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;

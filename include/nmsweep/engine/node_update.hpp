@@ -40,8 +40,8 @@ NMS_HD bool node_update(const T* const* pp,    // per-parameter pointers for thi
                         const T* acc, long as, // channel sums: acc[ch * as + l]
                         const T* dW, long ds,  // noise increments: dW[v * ds + l]
                         T* ring_out, long rs,  // ring slot of the new step: ring_out[ch * rs + l]
-                        T rowsum, int n_nodes, T dt,
-                        const T* drive = nullptr, long drs = 0) { // Stim: load_drive's buffer
+                        T rowsum, int n_nodes, T dt, const T* drive = nullptr,
+                        long drs = 0) { // Stim: load_drive's buffer
     constexpr int np = n_all_params<M, C>;
     constexpr int ncv = M::n_cvar;
     constexpr int nch = C::n_channels;

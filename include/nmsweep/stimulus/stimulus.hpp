@@ -44,15 +44,14 @@ struct stimulus {
 struct prepared_stimulus {
     wave kind = wave::pulse_train;
     int target = 0;
-    std::vector<double> weight;                // [node]
-    std::vector<double> props;                 // [prop * n_instances + instance]
-    std::vector<double> shape_t, shape_v;      // wave_shape's arrays
+    std::vector<double> weight;           // [node]
+    std::vector<double> props;            // [prop * n_instances + instance]
+    std::vector<double> shape_t, shape_v; // wave_shape's arrays
     double sample_dt = 0;
 };
 
 // The property of stimulus `s` for instance i of n (props laid out as above).
-inline const double* stimulus_props(const prepared_stimulus& s, std::size_t i, std::size_t n,
-                                    double* out) {
+inline const double* stimulus_props(const prepared_stimulus& s, std::size_t i, std::size_t n, double* out) {
     for (int q = 0; q < n_wave_props; ++q) out[q] = s.props[std::size_t(q) * n + i];
     return out;
 }

@@ -297,10 +297,10 @@ struct lesion_axis {
 // network's labels are known.
 struct stimulus_spec {
     stimulus stim;
-    std::vector<std::string> regions;      // labels or node indices: weight 1 there
-    std::vector<double> weights;           // per node, given inline or by file
-    std::string gain_file;                 // a lead field: weight = gain^T electrodes
-    std::vector<double> electrodes;        // per sensor (its current)
+    std::vector<std::string> regions;          // labels or node indices: weight 1 there
+    std::vector<double> weights;               // per node, given inline or by file
+    std::string gain_file;                     // a lead field: weight = gain^T electrodes
+    std::vector<double> electrodes;            // per sensor (its current)
     std::vector<std::string> electrode_labels; // or by sensor label (electrodes then in this order)
 };
 

@@ -204,9 +204,11 @@ template <class M, class C, scheme S, class T, int L> struct block_stimuli {
             const prepared_stimulus& s = P.stimuli[std::size_t(k)];
             target.push_back(s.target);
             shape.push_back(shape_of(s));
-            for (std::size_t n = 0; n < P.n_nodes; ++n) weight[n * std::size_t(K) + std::size_t(k)] = T(s.weight[n]);
+            for (std::size_t n = 0; n < P.n_nodes; ++n)
+                weight[n * std::size_t(K) + std::size_t(k)] = T(s.weight[n]);
             auto& list = s.target >= W ? params : slots;
-            if (s.target >= 0 && std::find(list.begin(), list.end(), s.target) == list.end()) list.push_back(s.target);
+            if (s.target >= 0 && std::find(list.begin(), list.end(), s.target) == list.end())
+                list.push_back(s.target);
         }
     }
     // What node_update must read (stim_mode): none when the stimuli only
@@ -222,7 +224,8 @@ template <class M, class C, scheme S, class T, int L> struct block_stimuli {
             for (int q = 0; q < n_wave_props; ++q)
                 for (int l = 0; l < L; ++l)
                     props[(std::size_t(k) * n_wave_props + std::size_t(q)) * L + std::size_t(l)] =
-                        P.stimuli[std::size_t(k)].props[std::size_t(q) * N + std::min(i0 + std::size_t(l), N - 1)];
+                        P.stimuli[std::size_t(k)]
+                            .props[std::size_t(q) * N + std::min(i0 + std::size_t(l), N - 1)];
     }
     // The values are a pure function of the half step: step t's start is
     // step t - 1's end (heun, rk4), kept rather than computed again.
@@ -241,8 +244,8 @@ template <class M, class C, scheme S, class T, int L> struct block_stimuli {
                 const std::uint32_t base = std::uint32_t(b.first_instance + i0);
 #pragma omp simd
                 for (int l = 0; l < L; ++l)
-                    out[l] = T(wave_value(kind, q + l, L, sh, 2 * t + g, b.dt, seed[l], base + std::uint32_t(l),
-                                          std::uint32_t(k)));
+                    out[l] = T(wave_value(kind, q + l, L, sh, 2 * t + g, b.dt, seed[l],
+                                          base + std::uint32_t(l), std::uint32_t(k)));
             }
     }
     // Node n: the drive buffer, the offset parameters (pp[q] -> pbuf) and,
@@ -447,14 +450,17 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                         T* rn = ring_out + long(n) * L;
                         const T rsum = rowsum[n];
                         if (stim_on) {
-                            stim.node(n, pp.data(), param_base(n), [&](int g) { return g == 0 ? a0 : g == 2 ? a1 : S == scheme::rk4 ? am : nullptr; });
+                            stim.node(n, pp.data(), param_base(n), [&](int g) {
+                                return g == 0 ? a0 : g == 2 ? a1 : S == scheme::rk4 ? am : nullptr;
+                            });
                             const T* const* ppd = pp.data();
                             const T* drv = stim.drive.p;
                             auto staged = [&](auto mode) {
 #pragma omp simd
                                 for (int l = 0; l < L; ++l)
                                     ok[l] &= int(node_update_staged<M, C, S, Noisy, decltype(mode)::value>(
-                                        ppd, l, xn, xs, xcn, a0, am, a1, L, dW.p, L, rn, rs, rsum, nn, dt, drv, L));
+                                        ppd, l, xn, xs, xcn, a0, am, a1, L, dW.p, L, rn, rs, rsum, nn, dt,
+                                        drv, L));
                             };
                             dispatch_mode(smode, staged);
                             continue;
@@ -520,7 +526,8 @@ void run_blocks(const prepared& P, const batch& b, const run_options& opt, obser
                     T* rn = ring_out + long(n) * L;
                     const T rsum = rowsum[n];
                     if (stim_on) {
-                        stim.node(n, pp.data(), param_base(n), [&](int g) { return g == 0 ? acc.p : nullptr; });
+                        stim.node(n, pp.data(), param_base(n),
+                                  [&](int g) { return g == 0 ? acc.p : nullptr; });
                         const T* const* ppd = pp.data();
                         const T* drv = stim.drive.p;
                         auto held = [&](auto mode) {
