@@ -180,7 +180,7 @@ NMS_HD double wave_value(wave kind, const double* q, const wave_shape& shape, lo
 constexpr int stim_afferent = -1;
 
 // Stages a scheme evaluates the stimulus at (0: start, 1: middle, 2: end).
-constexpr bool stage_used(scheme s, int g) {
+NMS_HD constexpr bool stage_used(scheme s, int g) {
     return g == 0 || (g == 2 && s != scheme::euler) || (g == 1 && s == scheme::rk4);
 }
 
