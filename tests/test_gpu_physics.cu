@@ -58,8 +58,8 @@ __global__ void one_update(const T* par, T* x, const T* acc, const T* dW, T* rin
     const T* pp[nms::n_all_params<M, C>];
     for (int k = 0; k < nms::n_all_params<M, C>; ++k) pp[k] = par + k;
     T xc[M::n_state] = {}; // float's compensation (schemes.hpp), from zero as on the host
-    *ok = nms::node_update<M, C, nms::scheme::heun, true, T>(pp, 0, x, 1, xc, acc, 1, dW, 1, ring, 1, T(0.7),
-                                                             4, T(0.05));
+    *ok = nms::node_update<M, C, nms::scheme::heun, true, nms::stim_none, T>(pp, 0, x, 1, xc, acc, 1, dW, 1,
+                                                                             ring, 1, T(0.7), 4, T(0.05));
 }
 
 template <class M, class C, class T> void compare_update() {
@@ -77,8 +77,9 @@ template <class M, class C, class T> void compare_update() {
     std::vector<const T*> hp(np);
     for (int k = 0; k < np; ++k) hp[k] = par.data() + k;
     std::vector<T> hxc(ns, T(0));
-    nms::node_update<M, C, nms::scheme::heun, true, T>(hp.data(), 0, hx.data(), 1, hxc.data(), acc.data(), 1,
-                                                       dW.data(), 1, hring.data(), 1, T(0.7), 4, T(0.05));
+    nms::node_update<M, C, nms::scheme::heun, true, nms::stim_none, T>(hp.data(), 0, hx.data(), 1, hxc.data(),
+                                                                       acc.data(), 1, dW.data(), 1,
+                                                                       hring.data(), 1, T(0.7), 4, T(0.05));
     // Device.
     T *dpar, *dx, *dacc, *ddW, *dring;
     int* dok;
