@@ -81,9 +81,11 @@ void parse_pattern(const ctx& c, const reader& r, stimulus_spec& st, sweep_spec&
     if (const tval* v = r.get("weights")) {
         c.note(key_of(st, "weights"), *v, r.section, "weights");
         if (v->is_table()) {
+            // Rows in node order give the weights here; rows "label value" go to
+            // s.node_tables, which resolve_node_tables turns into s.params[key] in
+            // node order for resolve_stimuli (f is then a placeholder).
             const field f = parse_node_file(c, *v, r.section, "weights", key_of(st, "weights"), s);
             st.weights = f.v;
-            s.params.erase(key_of(st, "weights")); // (a placeholder; resolve_stimuli reads node_tables)
         } else {
             st.weights = r.numbers(*v, "weights");
         }
