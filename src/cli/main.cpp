@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     if (*plot) return exec_plot(plot->remaining());
+    if (*run || *merge) nms::catch_stop_signals();
     try {
         if (*run && nms::mpi_launched()) return nms::run_sweep_mpi(req);
         if (*run)

@@ -454,15 +454,19 @@ namespace {
 // signal of the same kind kills at once (SA_RESETHAND): the file is safe.
 void on_stop_signal(int sig) { stop_requested.store(sig); }
 
+} // namespace
+
 void catch_stop_signals() {
+    // Once: installing again would re-arm a handler a first signal reset, and
+    // the second signal would no longer kill.
+    static std::atomic<bool> installed{false};
+    if (installed.exchange(true)) return;
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     for (int sig : {SIGTERM, SIGINT, SIGUSR1}) sigaction(sig, &sa, nullptr);
 }
-
-} // namespace
 
 sweep_spec load_request_spec(const sweep_request& r) {
     return r.spec_text.empty() ? load_spec(r.spec_path) : load_spec_text(r.spec_text, r.spec_path);
@@ -485,8 +489,12 @@ bool run_sweep(const sweep_request& req) {
         throw input_error("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
                           ": the grid has only " + std::to_string(n_points(s)) +
                           " points; use at most that many shards");
-    stop_requested.store(0);
-    if (r.catch_signals) catch_stop_signals();
+    // The command line installed the handlers at its start (a signal while the
+    // inputs were read is kept); an embedding program's earlier stop is cleared.
+    if (r.catch_signals)
+        catch_stop_signals();
+    else
+        stop_requested.store(0);
     if (r.precision == "double") return run_sweep_t<double>(r, s, net, log.records(), shard);
     return run_sweep_t<float>(r, s, net, log.records(), shard);
 }

@@ -11,7 +11,8 @@ dataset, bit for bit (NaN equal to NaN):
   - a merge with a shard missing: exit 4, the missing points named, the file
     incomplete; `run --resume` on it completes it;
   - SIGTERM, SIGINT and SIGUSR1 during a run: exit 75 within seconds,
-    finished points kept, `--resume` completes it;
+    finished points kept, `--resume` completes it; SIGUSR1 the moment the
+    process catches it (while it reads its inputs): exit 75 too;
   - SIGKILL of a shard at random instants, then `--resume`; SIGKILL of a
     merge: the parts unchanged, the merge rerun;
   - with --mpirun: `mpirun -n K nmsweep run` for K = 1, 2, 3 (oversubscribed),
@@ -167,6 +168,7 @@ def main():
     long_ref = w("long_whole.h5")
     run(long_base + ["-o", long_ref])
     preemption(nms, long_base, long_ref, w, rng, (signal.SIGTERM,) if a.quick else None)
+    startup_stop(nms, long_base, long_ref, w)
     kills(nms, long_base, long_ref, w, rng, a.kills)
     if a.mpirun:
         mpi(a.mpirun, nms, spec, long_spec, ref, long_ref, w, rng, a.kills)
@@ -252,6 +254,46 @@ def preemption(nms, base, ref, w, rng, signals=None):
         same_datasets(ref, out, f"{sig.name} then --resume")
 
 
+def catching(nms, pattern, n, sig, timeout=60):
+    """Waits until n nmsweep processes whose command line holds `pattern`
+    catch `sig` (SigCgt in /proc): a signal sent then can only mean a stop."""
+    exe, bit = os.path.realpath(nms), 1 << (sig - 1)
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        found = 0
+        pids = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            try:
+                if os.path.realpath(f"/proc/{pid}/exe") != exe:
+                    continue
+                status = open(f"/proc/{pid}/status").read()
+            except OSError:
+                continue
+            caught = [x for x in status.splitlines() if x.startswith("SigCgt:")]
+            found += bool(caught and int(caught[0].split()[1], 16) & bit)
+        if found >= n:
+            return time.time() - t0
+        time.sleep(0.002)
+    fail(f"{pattern}: {n} processes catching {sig.name} not seen within {timeout} s")
+    return None
+
+
+def startup_stop(nms, base, ref, w):
+    """A stop signal as soon as the handlers are in (while the inputs are
+    read): exit 75, never death by the signal; --resume completes the run."""
+    out = w("stopped_at_start.h5")
+    p = subprocess.Popen(base + ["-o", out], stderr=subprocess.PIPE, text=True)
+    waited = catching(nms, out, 1, signal.SIGUSR1)
+    p.send_signal(signal.SIGUSR1)
+    _, err = p.communicate(timeout=60)
+    print(f"SIGUSR1 {waited:.3f} s after the start: exit {p.returncode}")
+    if p.returncode != 75:
+        fail(f"SIGUSR1 at the start: exit {p.returncode}, expected 75: {err}")
+        return
+    run(base + ["--resume", "-o", out])
+    same_datasets(ref, out, "SIGUSR1 at the start, then --resume")
+
+
 def kills(nms, base, ref, w, rng, n):
     """SIGKILL of a shard at random instants, then --resume; of a merge: rerun."""
     d = w("killed")
@@ -327,7 +369,10 @@ def mpi(mpirun, nms, spec, long_spec, ref, long_ref, w, rng, n_kills):
     out = os.path.join(d, "usr1.h5")
     p = subprocess.Popen(launch(2) + [nms, "run", "-q", long_spec, "-o", out, "--checkpoint-minutes", "0.0005"],
                          env=env, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5 + rng.random())
+    # (Sent once both ranks catch it: before, the signal's default kills, and
+    # no program can prevent that.)
+    catching(nms, out, 2, signal.SIGUSR1)
+    time.sleep(rng.random())
     p.send_signal(signal.SIGUSR1)
     _, err = p.communicate(timeout=60)
     print(f"mpirun, SIGUSR1: exit {p.returncode}")

@@ -47,6 +47,11 @@ struct sweep_request {
 // The spec of a request: spec_text when given, else the file spec_path.
 sweep_spec load_request_spec(const sweep_request& r);
 
+// Installs the SIGTERM/SIGINT/SIGUSR1 handlers of `run` and `merge` (once per
+// process). The command line calls it first thing, so that a signal while the
+// inputs are read or MPI starts ends the run with exit 75, never by the signal.
+void catch_stop_signals();
+
 // Stops a running run_sweep at its next step boundary, as SIGINT would (the
 // run then throws interrupted); a new run_sweep clears it.
 void request_stop(int signal_number);
