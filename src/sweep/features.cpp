@@ -89,6 +89,11 @@ std::unique_ptr<reducer> make_ramp(const sweep_spec& s, const feature_context& f
     return make_ramp_reducer(s, s.ramp, fc.smp);
 }
 
+std::unique_ptr<reducer> make_stability(const sweep_spec& s, const feature_context&,
+                                        const std::vector<std::string>&) {
+    return make_stability_reducer(s.stability, int(find_model(s.model).states.size()));
+}
+
 std::unique_ptr<reducer> make_entrainment(const sweep_spec& s, const feature_context& fc,
                                           const std::vector<std::string>& picked) {
     return make_entrainment_reducer(picked, s.entrainment, fc.smp, fc.units);
@@ -147,6 +152,8 @@ const std::vector<feature_family>& feature_table() {
             {"attractor", {"attractor"}, "output.attractor", false, {}, nullptr, make_attractor},
             {"seizure", {"seizure"}, "output.seizure", true, {}, nullptr, make_seizure},
             {"ramp", {"ramp"}, "output.ramp", false, {}, check_ramp, make_ramp},
+            // fixed points and their eigenvalues, from the equations (src/sweep/stability.cpp)
+            {"stability", {"stability"}, "output.stability", false, {}, nullptr, make_stability},
             // evoked responses (the spec reader checks [output.evoked]):
             {"evoked", evoked_features(), "output.evoked", true, {}, nullptr, make_evoked},
         };

@@ -233,6 +233,15 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
     }
     for (const auto& m : s.sensors) make_sensor_model(s, m, net);
     check_delays(s, net);
+    const std::size_t nv = find_model(s.model).states.size();
+    if (std::find(s.features.begin(), s.features.end(), "stability") != s.features.end() &&
+        long(n * nv) > s.stability.max_size)
+        throw input_error(
+            where_of_key(s, "output.features") + ": stability: the network has " + std::to_string(n * nv) +
+            " state variables (" + std::to_string(n) + " nodes x " + std::to_string(nv) +
+            "), more than [output.stability] max_size = " + std::to_string(s.stability.max_size) +
+            " for the dense eigenvalue solver (its time grows as size^3 per point); raise "
+            "max_size knowingly or use a smaller network");
     for (const auto& r : s.axis_refs)
         if (r.node_entry()) node_of(s, r, net);
     for (const auto& r : s.sampler.params)

@@ -28,6 +28,7 @@ run_result run_one_batch(point_sink& w, const sweep_spec& s, const connectome& n
     R.add_channels(obs, obsv);
     run_result res = run_batch<T>(b, opt, &obs, backend);
     if (res.interrupted) return res; // (its results are void)
+    for (auto& red : R.all) red->set_final(res);
 
     std::vector<double> buf;
     for (auto& red : R.all) {

@@ -47,6 +47,10 @@ class reducer {
     // reducers that need its inputs (the stimuli's per-instance properties,
     // prepare_stimuli) read them here.
     virtual void set_batch(const batch& /*b*/) {}
+    // Called once per batch after it ran, before result(), with its final
+    // states: reducers of the equations rather than of the trajectory (the
+    // fixed points and their stability) compute here.
+    virtual void set_final(const run_result& /*r*/) {}
     // Called once per batch before any sample: sizes its state for n instances.
     virtual void reset(std::size_t n_instances, int n_nodes) = 0;
     virtual void accumulate(const obs_block& b) = 0;

@@ -110,6 +110,7 @@
 #include "nmsweep/observe/leadfield.hpp"
 #include "nmsweep/sweep/evoked.hpp"
 #include "nmsweep/sweep/reducers.hpp"
+#include "nmsweep/sweep/stability_feature.hpp"
 
 #include <cstdint>
 #include <map>
@@ -355,6 +356,7 @@ struct sweep_spec {
     bold_spec bold;                   // [output.bold]
     std::vector<sensor_spec> sensors; // [[output.sensors]]
     evoked_options evoked;            // [output.evoked] (resolved: stimulus named, post_ms > 0)
+    stability_options stability;      // [output.stability]
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).

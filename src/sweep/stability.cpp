@@ -1,0 +1,222 @@
+// Feature `stability` (nmsweep/sweep/stability_feature.hpp): per point,
+// Newton's method on the deterministic network (noise and stimuli left
+// out) from each chosen start, then the spectrum of the linearisation at
+// the fixed point it found.
+
+#include "nmsweep/stability/network_system.hpp"
+#include "nmsweep/stability/spectrum.hpp"
+#include "nmsweep/sweep/reducers.hpp"
+#include "nmsweep/sweep/stability_feature.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace nms {
+namespace {
+
+using stability::network_system;
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+struct newton_result {
+    bool converged = false;
+    long iterations = 0;
+    double residual = nan;
+    std::vector<double> x;
+};
+
+double max_abs(const std::vector<double>& v) {
+    double m = 0;
+    for (double a : v) m = std::max(m, std::abs(a));
+    return m;
+}
+
+// Newton with a backtracking line search on max |f|; the step from a
+// rank-revealing solve when the Jacobian is singular (a phase model's
+// rotation, a conserved quantity), so that the iteration still moves.
+newton_result newton(const network_system& sys, std::vector<double> x, const stability_options& o) {
+    const int n = sys.size();
+    std::vector<double> f(static_cast<std::size_t>(n)), fn(f);
+    auto resid = [&](const std::vector<double>& y, std::vector<double>& out) {
+        sys.rhs(y.data(), out.data());
+        double r = max_abs(out);
+        for (double v : y) r = std::isfinite(v) ? r : nan;
+        return r;
+    };
+    newton_result res;
+    double r = resid(x, f);
+    for (; res.iterations <= o.max_iterations; ++res.iterations) {
+        if (!std::isfinite(r)) break;
+        if (r <= o.tol * (1 + max_abs(x))) {
+            res.converged = true;
+            break;
+        }
+        const Eigen::MatrixXd J = sys.jacobian(x.data());
+        const Eigen::Map<const Eigen::VectorXd> fv(f.data(), n);
+        Eigen::PartialPivLU<Eigen::MatrixXd> lu(J);
+        Eigen::VectorXd dx = lu.rcond() > 1e-13
+                                 ? Eigen::VectorXd(lu.solve(-fv))
+                                 : Eigen::VectorXd(J.completeOrthogonalDecomposition().solve(-fv));
+        double lambda = 1;
+        std::vector<double> xn(x);
+        double rn = nan;
+        for (; lambda > 1e-6; lambda /= 2) {
+            for (int k = 0; k < n; ++k) xn[k] = x[k] + lambda * dx[k];
+            rn = resid(xn, fn);
+            if (std::isfinite(rn) && rn < (1 - 1e-4 * lambda) * r) break;
+        }
+        if (!(lambda > 1e-6)) break; // no descent: not converging from here
+        x.swap(xn);
+        f.swap(fn);
+        r = rn;
+    }
+    res.residual = r;
+    res.x = std::move(x);
+    return res;
+}
+
+// Outputs per start: found (int), residual, distance, leading real and
+// imaginary part, unstable directions (int), frequency, fixed point.
+enum { o_found, o_residual, o_distance, o_re, o_im, o_unstable, o_freq, o_point, n_outputs };
+
+class stability_reducer final : public reducer {
+  public:
+    stability_reducer(const stability_options& o, int n_state) : opt_(o), ns_(n_state) {}
+
+    void set_batch(const batch& b) override {
+        prep_ = std::make_unique<prepared>(prepare(b));
+        dt_ = b.dt;
+    }
+    void reset(std::size_t n, int n_nodes) override {
+        n_ = n;
+        nn_ = n_nodes;
+        for (int k = 0; k < n_outputs; ++k) data_[k].assign(n * per_point(k), nan);
+    }
+    void accumulate(const obs_block&) override {}
+
+    void set_final(const run_result& r) override {
+        const long n = long(n_);
+#pragma omp parallel for schedule(dynamic, 1)
+        for (long q = 0; q < n; ++q)
+            if (r.diverged_step[std::size_t(q)] < 0) solve_point(r, std::size_t(q));
+    }
+
+    std::vector<reducer_output> outputs() const override {
+        const std::vector<std::string> d{"start"};
+        const std::vector<std::size_t> s{opt_.starts.size()};
+        const std::string from = " (per start: " + starts_text() + ")";
+        return {
+            {"features/fixed_point_found",
+             d,
+             s,
+             {},
+             "",
+             "1: Newton converged to a fixed point from this start, 0: not" + from},
+            {"features/fixed_point_residual",
+             d,
+             s,
+             {},
+             "state/ms",
+             "max |f(x)| at Newton's last iterate" + from},
+            {"features/fixed_point_distance",
+             d,
+             s,
+             {},
+             "state",
+             "max |x* - x_start|: how far the start was from the fixed point" + from},
+            {"features/leading_eigenvalue_real",
+             d,
+             s,
+             {},
+             "1/ms",
+             "largest real part of the linearisation's eigenvalues at the fixed point" + from},
+            {"features/leading_eigenvalue_imag",
+             d,
+             s,
+             {},
+             "rad/ms",
+             "imaginary part of that eigenvalue (>= 0)" + from},
+            {"features/n_unstable", d, s, {}, "", "eigenvalues with positive real part" + from},
+            {"features/leading_pair_frequency",
+             d,
+             s,
+             {},
+             "Hz",
+             "imaginary part / 2 pi of the complex pair with the largest real part (NaN: none)" + from},
+            {"features/fixed_point",
+             {"start", "variable", "node"},
+             {opt_.starts.size(), std::size_t(ns_), std::size_t(nn_)},
+             {},
+             "state",
+             "the fixed point (NaN when not found)" + from},
+        };
+    }
+    void result(std::size_t k, std::size_t i, double* out) const override {
+        const std::size_t m = per_point(int(k));
+        for (std::size_t j = 0; j < m; ++j) out[j] = data_[k][i * m + j];
+    }
+    bool integer_output(std::size_t k) const override { return k == o_found || k == o_unstable; }
+    double diverged_value(std::size_t k) const override { return integer_output(k) ? -1 : nan; }
+    std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
+        std::vector<std::pair<std::string, std::string>> a{{"starts", starts_text()}, {"method", method_}};
+        if (integer_output(k)) a.push_back({"codes", "-1: the run diverged (not attempted)"});
+        return a;
+    }
+
+  private:
+    std::size_t per_point(int k) const {
+        return opt_.starts.size() * (k == o_point ? std::size_t(ns_) * std::size_t(nn_) : 1);
+    }
+    std::string starts_text() const {
+        std::string t;
+        for (const auto& s : opt_.starts) t += (t.empty() ? "" : ", ") + s;
+        return t;
+    }
+
+    void solve_point(const run_result& r, std::size_t q) {
+        const network_system sys(*prep_, q, dt_);
+        const int n = sys.size();
+        for (std::size_t st = 0; st < opt_.starts.size(); ++st) {
+            std::vector<double> x0(static_cast<std::size_t>(n));
+            if (opt_.starts[st] == "initial") {
+                x0 = sys.initial_state();
+            } else { // final_state is [v][node][instance]
+                for (int i = 0; i < nn_; ++i)
+                    for (int v = 0; v < ns_; ++v)
+                        x0[std::size_t(i * ns_ + v)] = r.final_state[(std::size_t(v) * nn_ + i) * n_ + q];
+            }
+            const newton_result nr = newton(sys, x0, opt_);
+            const std::size_t at = q * opt_.starts.size() + st;
+            data_[o_found][at] = nr.converged ? 1 : 0;
+            data_[o_residual][at] = nr.residual;
+            if (!nr.converged) continue;
+            double dist = 0;
+            for (int k = 0; k < n; ++k) dist = std::max(dist, std::abs(nr.x[k] - x0[k]));
+            data_[o_distance][at] = dist;
+            const auto ev = stability::eigenvalues(sys.jacobian(nr.x.data()));
+            const auto sm = stability::summarise(ev);
+            data_[o_re][at] = sm.leading.real();
+            data_[o_im][at] = std::abs(sm.leading.imag());
+            data_[o_unstable][at] = sm.n_unstable;
+            data_[o_freq][at] = sm.frequency_hz > 0 ? sm.frequency_hz : nan;
+            double* fp = data_[o_point].data() + at * std::size_t(n);
+            for (int v = 0; v < ns_; ++v)
+                for (int i = 0; i < nn_; ++i) fp[v * nn_ + i] = nr.x[std::size_t(i * ns_ + v)];
+        }
+    }
+
+    stability_options opt_;
+    int ns_ = 1, nn_ = 0;
+    std::unique_ptr<prepared> prep_;
+    double dt_ = 0.1;
+    std::size_t n_ = 0;
+    std::vector<double> data_[n_outputs];
+    std::string method_ = "eigenvalues of the Jacobian with the delays set to zero (Eigen, dense)";
+};
+
+} // namespace
+
+std::unique_ptr<reducer> make_stability_reducer(const stability_options& o, int n_state) {
+    return std::make_unique<stability_reducer>(o, n_state);
+}
+
+} // namespace nms

@@ -1,0 +1,174 @@
+// Feature `stability`: fixed points by Newton from the simulated final state
+// and the initial state, and the linearisation's eigenvalues, against a
+// closed form (a linear ring) and the independent continuation of
+// Jansen-Rit in tests/data/bifurcation (make_bifurcation_reference.py).
+
+#include "cli_util.hpp"
+#include "nmsweep/sweep/driver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace ct = nms::cli_test;
+
+namespace {
+
+std::string run(const std::string& spec) {
+    const auto dir = ct::scratch();
+    const auto path = dir / "spec.toml";
+    std::ofstream(path) << spec;
+    nms::sweep_request r;
+    r.spec_path = path.string();
+    r.output = (dir / "out.h5").string();
+    r.backend = "cpu";
+    r.precision = "double";
+    r.overwrite = r.quiet = true;
+    nms::run_sweep(r);
+    return r.output;
+}
+
+// A network file pair in the test's scratch folder.
+std::string network(const std::vector<std::vector<double>>& w) {
+    std::ofstream fw(ct::scratch() / "w.txt"), fl(ct::scratch() / "l.txt");
+    for (const auto& row : w) {
+        for (double x : row) {
+            fw << x << " ";
+            fl << "10 ";
+        }
+        fw << "\n";
+        fl << "\n";
+    }
+    return (ct::scratch() / "w.txt").string() + "," + (ct::scratch() / "l.txt").string();
+}
+
+// The "hopf P observable O frequency_Hz F" lines of the reference: (P, F).
+std::vector<std::pair<double, double>> reference_hopf() {
+    std::ifstream f(ct::data + "/bifurcation/jansen_rit_classical.txt");
+    std::vector<std::pair<double, double>> out;
+    for (std::string line; std::getline(f, line);) {
+        std::istringstream is(line);
+        std::string k, o, fk;
+        double p, obs, hz;
+        if (is >> k >> p >> o >> obs >> fk >> hz && k == "hopf") out.push_back({p, hz});
+    }
+    return out;
+}
+
+} // namespace
+
+// x_i' = gamma x_i + a sum_j w_ij x_j on a ring of 6: the fixed point 0,
+// eigenvalues gamma + 2 a cos(2 pi k / 6).
+TEST(stability_feature, linear_ring_matches_the_closed_form) {
+    std::vector<std::vector<double>> w(6, std::vector<double>(6, 0.0));
+    for (int i = 0; i < 6; ++i) w[i][(i + 1) % 6] = w[i][(i + 5) % 6] = 1;
+    const double a = 0.25;
+    std::ostringstream os;
+    os << "[model]\nname = \"linear\"\n[network]\nconnectome = \"" << network(w) << "\"\nspeed = 0.0\n"
+       << "[coupling]\nkind = \"linear\"\na = " << a << "\n"
+       << "[integrator]\nmethod = \"heun\"\ndt = 0.01\nduration = 1.0\n[initial]\nx = 0.2\n"
+       << "[[sweep]]\nparam = \"model.gamma\"\nvalues = [-2.0, -1.0, -0.6, -0.4, 0.3]\n"
+       << "[output]\nfeatures = [\"stability\"]\n";
+    const auto f = run(os.str());
+    std::vector<std::size_t> shape;
+    const auto found = ct::read(f, "features/fixed_point_found", &shape);
+    ASSERT_EQ(shape, (std::vector<std::size_t>{5, 2}));
+    const auto re = ct::read(f, "features/leading_eigenvalue_real");
+    const auto nu = ct::read(f, "features/n_unstable");
+    const auto dist = ct::read(f, "features/fixed_point_distance");
+    const auto fp = ct::read(f, "features/fixed_point", &shape);
+    ASSERT_EQ(shape, (std::vector<std::size_t>{5, 2, 1, 6}));
+    const double gammas[] = {-2.0, -1.0, -0.6, -0.4, 0.3};
+    for (int p = 0; p < 5; ++p)
+        for (int s = 0; s < 2; ++s) {
+            const std::size_t at = std::size_t(p * 2 + s);
+            EXPECT_EQ(found[at], 1);
+            EXPECT_NEAR(re[at], gammas[p] + 2 * a, 1e-12);
+            int unstable = 0;
+            for (int k = 0; k < 6; ++k) unstable += gammas[p] + 2 * a * std::cos(2 * M_PI * k / 6) > 1e-9;
+            EXPECT_EQ(nu[at], unstable) << "gamma " << gammas[p];
+            for (int i = 0; i < 6; ++i) EXPECT_NEAR(fp[at * 6 + std::size_t(i)], 0, 1e-12);
+            if (s == 1) EXPECT_NEAR(dist[at], 0.2, 1e-12); // from the initial state x = 0.2
+        }
+}
+
+// Classical Jansen-Rit, one column: past the fold at p = 113.6 s^-1 a single
+// fixed point, unstable (alpha cycle) until the Hopf point at p = 315.7 s^-1
+// where it regains stability; the leading pair's frequency there is the
+// cycle's birth frequency. Both from the independent reference.
+TEST(stability_feature, jansen_rit_hopf_point_and_frequency_match_the_reference) {
+    const auto hopf = reference_hopf();
+    ASSERT_EQ(hopf.size(), 3u);
+    const double p_h = hopf[2].first, f_h = hopf[2].second;
+    ASSERT_GT(p_h, 305);
+    ASSERT_LT(p_h, 325);
+    std::ostringstream os;
+    os << "[model]\nname = \"jansen_rit\"\npreset = \"classical\"\n[network]\nconnectome = \""
+       << network({{0.0}}) << "\"\nspeed = 0.0\n[coupling]\nkind = \"sigmoidal_jansen_rit\"\n"
+       << "[integrator]\nmethod = \"heun\"\ndt = 0.1\nduration = 300.0\n"
+       << "[[sweep]]\nparam = \"model.mu\"\nlinspace = [0.305, 0.325, 21]\n"
+       << "[output]\nfeatures = [\"stability\"]\n[output.stability]\nstarts = [\"final\"]\n";
+    const auto f = run(os.str());
+    const auto found = ct::read(f, "features/fixed_point_found");
+    const auto re = ct::read(f, "features/leading_eigenvalue_real");
+    const auto nu = ct::read(f, "features/n_unstable");
+    const auto freq = ct::read(f, "features/leading_pair_frequency");
+    double crossing = NAN, f_cross = NAN;
+    for (int k = 0; k < 21; ++k) {
+        const double p = 305 + k; // s^-1
+        ASSERT_EQ(found[k], 1) << p;
+        EXPECT_EQ(nu[k], p < p_h ? 2 : 0) << p;
+        if (k > 0 && re[k - 1] > 0 && re[k] <= 0) {
+            const double t = re[k - 1] / (re[k - 1] - re[k]);
+            crossing = p - 1 + t;
+            f_cross = freq[k - 1] + t * (freq[k] - freq[k - 1]);
+        }
+    }
+    // Linear interpolation over a 1 s^-1 grid step: 4 significant digits.
+    EXPECT_NEAR(crossing, p_h, 0.03);
+    EXPECT_NEAR(f_cross, f_h, 1e-3 * f_h);
+}
+
+// Free-running phase oscillators have no fixed point: Newton says so.
+TEST(stability_feature, no_fixed_point_is_reported_not_invented) {
+    std::ostringstream os;
+    os << "[model]\nname = \"kuramoto\"\nparams = { omega = 1.0 }\n[network]\nconnectome = \""
+       << network({{0, 1}, {1, 0}}) << "\"\nspeed = 0.0\n[coupling]\nkind = \"kuramoto\"\na = 0.1\n"
+       << "[integrator]\nmethod = \"heun\"\ndt = 0.1\nduration = 10.0\n"
+       << "[output]\nfeatures = [\"stability\"]\n";
+    const auto f = run(os.str());
+    const auto found = ct::read(f, "features/fixed_point_found");
+    const auto re = ct::read(f, "features/leading_eigenvalue_real");
+    ASSERT_EQ(found.size(), 2u);
+    for (int s = 0; s < 2; ++s) {
+        EXPECT_EQ(found[s], 0);
+        EXPECT_TRUE(std::isnan(re[s]));
+    }
+}
+
+TEST(stability_feature, bad_options_and_sizes_are_one_clear_error) {
+    const std::string base =
+        "[model]\nname = \"jansen_rit\"\n[network]\nconnectome = \"synthetic:40\"\n"
+        "[integrator]\ndt = 0.1\nduration = 10.0\n[output]\nfeatures = [\"stability\"]\n";
+    struct bad {
+        std::string extra, want;
+    };
+    for (const auto& b : std::vector<bad>{
+             {"[output.stability]\ndelays = \"fast\"\n", "delays"},
+             {"[output.stability]\nstarts = [\"middle\"]\n", "starts"},
+             {"[output.stability]\ntol = 0.5\n", "tol"},
+             {"[output.stability]\nmax_size = 100\n", "max_size = 100"},
+             {"[output.stability]\nmaxsize = 100\n", "unknown key"},
+         }) {
+        std::ofstream(ct::scratch() / "bad.toml") << base << b.extra;
+        const auto out = ct::scratch() / "bad.h5";
+        const auto r = ct::sh("run -q " + (ct::scratch() / "bad.toml").string() + " -o " + out.string());
+        EXPECT_EQ(r.code, 2) << b.extra << r.output;
+        EXPECT_NE(r.output.find(b.want), std::string::npos) << r.output;
+        EXPECT_NE(r.output.find("bad.toml"), std::string::npos) << r.output;
+        EXPECT_FALSE(std::filesystem::exists(out));
+    }
+}
