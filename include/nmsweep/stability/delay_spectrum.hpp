@@ -31,7 +31,7 @@
 // Cost: a dense nonsymmetric eigenvalue problem of size N = n(M+1), O(N^3)
 // with Eigen on one thread, plus an (n+1) LU per Newton step per wanted root.
 // Measured (one shared core, 300 delays, M = 19): N = 500 about 1 s,
-// N = 1000 about 7 s, N = 2000 about 1.5 min. Up to N of about 1000 it suits
+// N = 1000 about 7 s, N = 2000 1.5 to 3 min. Up to N of about 1000 it suits
 // sweeps; the default max_size = 2000 is the limit for one-off analyses.
 // Above max_size delay_eigenvalues() throws std::invalid_argument so that
 // callers can fall back (fewer wanted roots, a smaller degree, or another
