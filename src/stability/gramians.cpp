@@ -112,6 +112,34 @@ std::vector<double> group_sums(const std::vector<double>& per_column, const inde
     return out;
 }
 
+// Complex Schur form A = U T U^H from Eigen's real one (about 3x faster
+// than ComplexSchur): the 2x2 block of each complex pair is made triangular
+// by a unitary rotation whose first column is its eigenvector (as Matlab's
+// rsf2csf). Blocks never touch, so each block is still real when reached.
+void complex_schur(const MatrixXd& a, MatrixXcd& t, MatrixXcd& u) {
+    const Eigen::RealSchur<MatrixXd> rs(a);
+    if (rs.info() != Eigen::Success)
+        throw std::runtime_error("lyapunov: Schur decomposition did not converge");
+    t = rs.matrixT().cast<cd>();
+    u = rs.matrixU().cast<cd>();
+    const Index n = a.rows();
+    for (Index m = n - 1; m >= 1; --m) {
+        if (t(m, m - 1) == cd(0)) continue;
+        const cd p = t(m - 1, m - 1), q = t(m - 1, m), s = t(m, m);
+        const double r = t(m, m - 1).real();
+        const cd mu = (p - s) / 2.0 + std::sqrt((p - s) * (p - s) / 4.0 + q * r); // eigenvalue - s
+        const double h = std::hypot(std::abs(mu), r);
+        const cd c = mu / h;
+        const double sn = r / h;
+        Eigen::Matrix2cd g;
+        g << std::conj(c), sn, -sn, c;
+        t.block(m - 1, m - 1, 2, n - m + 1) = g * t.block(m - 1, m - 1, 2, n - m + 1);
+        t.block(0, m - 1, m + 1, 2) = t.block(0, m - 1, m + 1, 2) * g.adjoint();
+        u.middleCols(m - 1, 2) = u.middleCols(m - 1, 2) * g.adjoint();
+        t(m, m - 1) = 0;
+    }
+}
+
 } // namespace
 
 bool is_hurwitz(const MatrixXd& a) {
@@ -131,27 +159,25 @@ MatrixXd lyapunov(const MatrixXd& a, const MatrixXd& q) {
         throw std::invalid_argument("lyapunov: Q is " + dims(q) + ", A is " + dims(a));
     const Index n = a.rows();
     if (n == 0) return MatrixXd(0, 0);
-    const Eigen::ComplexSchur<MatrixXcd> schur(a.cast<cd>());
-    if (schur.info() != Eigen::Success)
-        throw std::runtime_error("lyapunov: Schur decomposition did not converge");
-    const MatrixXcd& t = schur.matrixT();
-    const MatrixXcd& u = schur.matrixU();
+    MatrixXcd t, u;
+    complex_schur(a, t, u);
     for (Index i = 0; i < n; ++i)
         if (!(t(i, i).real() < 0))
             throw std::invalid_argument("lyapunov: A is not Hurwitz (eigenvalue with real part " +
                                         std::to_string(t(i, i).real()) +
                                         " >= 0): no infinite-horizon Gramian; use a finite horizon");
     const MatrixXcd rhs = -(u.adjoint() * q.cast<cd>() * u);
+    const MatrixXcd tt = t.transpose(); // rows of T as contiguous columns
     MatrixXcd y = MatrixXcd::Zero(n, n);
     for (Index j = n - 1; j >= 0; --j) {
         const Index m = n - 1 - j;
         VectorXcd r = rhs.col(j);
-        if (m > 0) r -= y.rightCols(m) * t.row(j).tail(m).adjoint();
+        if (m > 0) r.noalias() -= y.rightCols(m) * tt.col(j).tail(m).conjugate();
         const cd shift = std::conj(t(j, j));
         for (Index i = n - 1; i >= 0; --i) {
             const Index l = n - 1 - i;
             cd s = r(i);
-            if (l > 0) s -= (t.row(i).tail(l) * y.col(j).tail(l)).value();
+            if (l > 0) s -= tt.col(i).tail(l).cwiseProduct(y.col(j).tail(l)).sum();
             y(i, j) = s / (t(i, i) + shift);
         }
     }
