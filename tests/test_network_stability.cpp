@@ -99,12 +99,12 @@ TEST(network_system, delays_split_the_jacobian_and_sum_to_it) {
     std::mt19937 g(1);
     const auto x = draw_state(find_model("jansen_rit"), sys.n_nodes(), g);
     const auto lin = sys.linearise(x.data());
-    EXPECT_EQ(int(lin.a.size()), sys.n_delays());
+    EXPECT_EQ(int(lin.delayed.size()), sys.n_delays());
     EXPECT_GT(sys.n_delays(), 3);
     EXPECT_LT((lin.total() - sys.jacobian(x.data())).norm(), 1e-12 * sys.jacobian(x.data()).norm());
-    for (std::size_t k = 0; k < lin.tau.size(); ++k) {
-        EXPECT_GT(lin.tau[k], 0);
-        EXPECT_NEAR(std::remainder(lin.tau[k], b.dt), 0, 1e-12); // whole steps
+    for (const auto& d : lin.delayed) {
+        EXPECT_GT(d.tau, 0);
+        EXPECT_NEAR(std::remainder(d.tau, b.dt), 0, 1e-12); // whole steps
     }
 }
 

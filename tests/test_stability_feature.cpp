@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <fstream>
 #include <sstream>
 
@@ -162,6 +163,7 @@ TEST(stability_feature, bad_options_and_sizes_are_one_clear_error) {
              {"[output.stability]\ntol = 0.5\n", "tol"},
              {"[output.stability]\nmax_size = 100\n", "max_size = 100"},
              {"[output.stability]\nmaxsize = 100\n", "unknown key"},
+             {"[output.stability]\ndelays = \"pseudospectral\"\n", "delay_max_size"},
          }) {
         std::ofstream(ct::scratch() / "bad.toml") << base << b.extra;
         const auto out = ct::scratch() / "bad.h5";
@@ -170,5 +172,76 @@ TEST(stability_feature, bad_options_and_sizes_are_one_clear_error) {
         EXPECT_NE(r.output.find(b.want), std::string::npos) << r.output;
         EXPECT_NE(r.output.find("bad.toml"), std::string::npos) << r.output;
         EXPECT_FALSE(std::filesystem::exists(out));
+    }
+}
+
+namespace {
+
+// Case `name` of the delay-spectrum reference (make_delay_spectrum_reference.py):
+// x' = a0 x + b x(t - tau), its rightmost root.
+struct scalar_dde {
+    double a0 = 0, tau = 0, b = 0;
+    std::complex<double> root;
+};
+scalar_dde reference_case(const std::string& name) {
+    std::ifstream f(ct::data + "/stability/delay_cases.txt");
+    scalar_dde c;
+    bool in = false, got_root = false;
+    for (std::string line; std::getline(f, line);) {
+        std::istringstream is(line);
+        std::string k;
+        is >> k;
+        if (k == "case") {
+            std::string n;
+            is >> n;
+            in = n == name;
+        } else if (in && k == "a0") {
+            is >> c.a0;
+        } else if (in && k == "term") {
+            is >> c.tau >> c.b;
+        } else if (in && k == "root" && !got_root) {
+            double re, im;
+            is >> re >> im;
+            c.root = {re, im};
+            got_root = true;
+        }
+    }
+    return c;
+}
+
+} // namespace
+
+// One linear node with a delayed self-connection is the scalar delay
+// equation; the feature's leading root against the Lambert-W reference, and
+// with delays = "ignore" the root of x' = (a0 + b) x.
+TEST(stability_feature, delayed_self_loop_matches_the_lambert_w_roots) {
+    for (const std::string name : {"pure_delay", "real_positive_b"}) {
+        const scalar_dde c = reference_case(name);
+        ASSERT_GT(c.tau, 0) << name;
+        for (const std::string delays : {"pseudospectral", "ignore"}) {
+            std::ofstream(ct::scratch() / "w.txt") << "1\n";
+            std::ofstream(ct::scratch() / "l.txt") << c.tau << "\n"; // speed 1 mm/ms: tau ms
+            std::ostringstream os;
+            os << "[model]\nname = \"linear\"\nparams = { gamma = " << c.a0
+               << " }\n[network]\nconnectome = \"" << (ct::scratch() / "w.txt").string() << ","
+               << (ct::scratch() / "l.txt").string()
+               << "\"\nspeed = 1.0\n[coupling]\nkind = \"linear\"\na = " << c.b << "\n"
+               << "[integrator]\nmethod = \"heun\"\ndt = 0.01\nduration = 5.0\n[initial]\nx = 0.1\n"
+               << "[output]\nfeatures = [\"stability\"]\n[output.stability]\nstarts = [\"initial\"]\ndelays "
+                  "= \""
+               << delays << "\"\n";
+            const auto f = run(os.str());
+            const auto re = ct::read(f, "features/leading_eigenvalue_real");
+            const auto im = ct::read(f, "features/leading_eigenvalue_imag");
+            const auto method = ct::read(f, "features/spectrum_method");
+            if (delays == "ignore") {
+                EXPECT_EQ(method[0], 3);
+                EXPECT_NEAR(re[0], c.a0 + c.b, 1e-12);
+                continue;
+            }
+            EXPECT_EQ(method[0], 1) << name;
+            EXPECT_NEAR(re[0], c.root.real(), 1e-9) << name;
+            EXPECT_NEAR(im[0], std::abs(c.root.imag()), 1e-9) << name;
+        }
     }
 }

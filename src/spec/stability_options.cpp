@@ -9,7 +9,8 @@ void parse_stability(const ctx& c, const reader& r, sweep_spec& s) {
     auto& o = s.stability;
     if (tv) {
         reader t(c, "output.stability", *tv);
-        t.only({"starts", "tol", "max_iterations", "max_size", "delays", "degree"});
+        t.only(
+            {"starts", "tol", "max_iterations", "max_size", "delays", "degree", "delay_max_size", "n_roots"});
         if (const tval* v = t.get("starts")) {
             if (!v->is_array() || v->as_array().empty())
                 c.fail(*v, t.section, "starts", "expected a list of \"final\" and/or \"initial\"");
@@ -47,6 +48,15 @@ void parse_stability(const ctx& c, const reader& r, sweep_spec& s) {
             o.degree = t.integer(*v, "degree");
             if (o.degree < 0 || o.degree > 200)
                 c.fail(*v, t.section, "degree", "must be in 0 .. 200 (0: automatic)");
+        }
+        if (const tval* v = t.get("delay_max_size")) {
+            o.delay_max_size = t.integer(*v, "delay_max_size");
+            if (o.delay_max_size < 8 || o.delay_max_size > 20000)
+                c.fail(*v, t.section, "delay_max_size", "must be in 8 .. 20000");
+        }
+        if (const tval* v = t.get("n_roots")) {
+            o.n_roots = t.integer(*v, "n_roots");
+            if (o.n_roots < 1 || o.n_roots > 1000) c.fail(*v, t.section, "n_roots", "must be in 1 .. 1000");
         }
         c.note("output.stability", *tv, "output.stability", "");
     }

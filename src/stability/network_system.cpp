@@ -192,7 +192,7 @@ network_linearisation network_system::assemble(const double* x, bool split) cons
     for (int j = 0; j < o.n; ++j) o.source_jacobian(j, x, Q.data() + std::size_t(j) * nch * ns);
     network_linearisation lin;
     lin.a0 = Eigen::MatrixXd::Zero(N, N);
-    std::map<int, int> term; // delay in steps -> index in lin.a
+    std::map<int, int> term; // delay in steps -> index in lin.delayed
     for (int i = 0; i < o.n; ++i) {
         o.node_jacobian(i, x, s.data(), L.data(), K.data());
         for (int r = 0; r < ns; ++r)
@@ -200,12 +200,9 @@ network_linearisation network_system::assemble(const double* x, bool split) cons
         for (int e = o.row_ptr[i]; e < o.row_ptr[i + 1]; ++e) {
             Eigen::MatrixXd* a = &lin.a0;
             if (split && o.delay[e] > 0) {
-                auto [it, fresh] = term.emplace(o.delay[e], int(lin.a.size()));
-                if (fresh) {
-                    lin.tau.push_back(o.delay[e] * o.dt);
-                    lin.a.push_back(Eigen::MatrixXd::Zero(N, N));
-                }
-                a = &lin.a[std::size_t(it->second)];
+                auto [it, fresh] = term.emplace(o.delay[e], int(lin.delayed.size()));
+                if (fresh) lin.delayed.push_back({o.delay[e] * o.dt, Eigen::MatrixXd::Zero(N, N)});
+                a = &lin.delayed[std::size_t(it->second)].a;
             }
             const int j = o.src[e];
             const double* Qj = Q.data() + std::size_t(j) * nch * ns;
@@ -222,7 +219,7 @@ network_linearisation network_system::assemble(const double* x, bool split) cons
 
 Eigen::MatrixXd network_linearisation::total() const {
     Eigen::MatrixXd t = a0;
-    for (const auto& m : a) t += m;
+    for (const auto& d : delayed) t += d.a;
     return t;
 }
 

@@ -10,6 +10,7 @@
 #include "nmsweep/engine/prepared.hpp"
 #include "nmsweep/io/file_ops.hpp"
 #include "nmsweep/models/registry.hpp"
+#include "nmsweep/stability/delay_spectrum.hpp"
 
 #include <Random123/philox.h>
 #include <omp.h>
@@ -242,6 +243,20 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
             "), more than [output.stability] max_size = " + std::to_string(s.stability.max_size) +
             " for the dense eigenvalue solver (its time grows as size^3 per point); raise "
             "max_size knowingly or use a smaller network");
+    if (std::find(s.features.begin(), s.features.end(), "stability") != s.features.end() &&
+        s.stability.delays == "pseudospectral") {
+        stability::delay_spectrum_options d;
+        d.degree = int(s.stability.degree);
+        d.n_wanted = int(s.stability.n_roots);
+        d.max_size = std::size_t(s.stability.delay_max_size);
+        try {
+            (void)stability::delay_spectrum_degree(int(n * nv), d);
+        } catch (const std::invalid_argument& e) {
+            throw input_error(where_of_key(s, "output.stability.delays") +
+                              ": stability: delays = \"pseudospectral\" cannot be used for this network: " +
+                              e.what() + "; raise delay_max_size, lower degree, or use delays = \"auto\"");
+        }
+    }
     for (const auto& r : s.axis_refs)
         if (r.node_entry()) node_of(s, r, net);
     for (const auto& r : s.sampler.params)

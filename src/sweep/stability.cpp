@@ -3,6 +3,7 @@
 // out) from each chosen start, then the spectrum of the linearisation at
 // the fixed point it found.
 
+#include "nmsweep/stability/delay_spectrum.hpp"
 #include "nmsweep/stability/network_system.hpp"
 #include "nmsweep/stability/spectrum.hpp"
 #include "nmsweep/sweep/reducers.hpp"
@@ -10,6 +11,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace nms {
 namespace {
@@ -76,7 +78,16 @@ newton_result newton(const network_system& sys, std::vector<double> x, const sta
 
 // Outputs per start: found (int), residual, distance, leading real and
 // imaginary part, unstable directions (int), frequency, fixed point.
-enum { o_found, o_residual, o_distance, o_re, o_im, o_unstable, o_freq, o_point, n_outputs };
+enum { o_found, o_residual, o_distance, o_re, o_im, o_unstable, o_freq, o_method, o_point, n_outputs };
+
+// How the spectrum was computed (output features/spectrum_method).
+enum { m_ode, m_delay, m_delay_unrefined, m_delay_ignored };
+const char* method_codes =
+    "0 no delays: eigenvalues of the Jacobian; 1 delays: rightmost roots of the "
+    "linearised delay equation (pseudospectral, Breda-Maset-Vermiglio, Newton-refined); "
+    "2 as 1, but the leading root did not refine (a discretisation artefact is "
+    "possible: raise degree); 3 delays ignored (the network exceeds delay_max_size, or "
+    "delays = \"ignore\"): eigenvalues of the Jacobian with every delay set to zero";
 
 class stability_reducer final : public reducer {
   public:
@@ -142,6 +153,12 @@ class stability_reducer final : public reducer {
              {},
              "Hz",
              "imaginary part / 2 pi of the complex pair with the largest real part (NaN: none)" + from},
+            {"features/spectrum_method",
+             d,
+             s,
+             {},
+             "",
+             std::string("how the spectrum was computed: ") + method_codes},
             {"features/fixed_point",
              {"start", "variable", "node"},
              {opt_.starts.size(), std::size_t(ns_), std::size_t(nn_)},
@@ -154,10 +171,12 @@ class stability_reducer final : public reducer {
         const std::size_t m = per_point(int(k));
         for (std::size_t j = 0; j < m; ++j) out[j] = data_[k][i * m + j];
     }
-    bool integer_output(std::size_t k) const override { return k == o_found || k == o_unstable; }
+    bool integer_output(std::size_t k) const override {
+        return k == o_found || k == o_unstable || k == o_method;
+    }
     double diverged_value(std::size_t k) const override { return integer_output(k) ? -1 : nan; }
     std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
-        std::vector<std::pair<std::string, std::string>> a{{"starts", starts_text()}, {"method", method_}};
+        std::vector<std::pair<std::string, std::string>> a{{"starts", starts_text()}};
         if (integer_output(k)) a.push_back({"codes", "-1: the run diverged (not attempted)"});
         return a;
     }
@@ -192,7 +211,9 @@ class stability_reducer final : public reducer {
             double dist = 0;
             for (int k = 0; k < n; ++k) dist = std::max(dist, std::abs(nr.x[k] - x0[k]));
             data_[o_distance][at] = dist;
-            const auto ev = stability::eigenvalues(sys.jacobian(nr.x.data()));
+            int method = m_ode;
+            const auto ev = spectrum(sys, nr.x, method);
+            data_[o_method][at] = method;
             const auto sm = stability::summarise(ev);
             data_[o_re][at] = sm.leading.real();
             data_[o_im][at] = std::abs(sm.leading.imag());
@@ -204,13 +225,37 @@ class stability_reducer final : public reducer {
         }
     }
 
+    // The eigenvalues at fixed point x, by the method the options and the
+    // network's delays call for.
+    stability::cvec spectrum(const network_system& sys, const std::vector<double>& x, int& method) const {
+        const bool delayed = sys.n_delays() > 0;
+        if (delayed && opt_.delays != "ignore") {
+            stability::delay_spectrum_options d;
+            d.degree = int(opt_.degree);
+            d.n_wanted = int(opt_.n_roots);
+            d.max_size = std::size_t(opt_.delay_max_size);
+            try {
+                (void)stability::delay_spectrum_degree(sys.size(), d); // fits?
+                const auto lin = sys.linearise(x.data());
+                const auto roots = stability::delay_eigenvalues(lin.a0, lin.delayed, d);
+                stability::cvec ev;
+                for (const auto& r : roots) ev.push_back(r.value);
+                method = roots.empty() || roots.front().refined ? m_delay : m_delay_unrefined;
+                return ev;
+            } catch (const std::invalid_argument&) {
+                // too large ("pseudospectral" was checked against the network with the spec)
+            }
+        }
+        method = delayed ? m_delay_ignored : m_ode;
+        return stability::eigenvalues(sys.jacobian(x.data()));
+    }
+
     stability_options opt_;
     int ns_ = 1, nn_ = 0;
     std::unique_ptr<prepared> prep_;
     double dt_ = 0.1;
     std::size_t n_ = 0;
     std::vector<double> data_[n_outputs];
-    std::string method_ = "eigenvalues of the Jacobian with the delays set to zero (Eigen, dense)";
 };
 
 } // namespace

@@ -7,6 +7,7 @@
 // continuation. State layout x[node * n_state + v].
 
 #include "nmsweep/engine/prepared.hpp"
+#include "nmsweep/stability/delay_spectrum.hpp"
 
 #include <Eigen/Dense>
 
@@ -19,8 +20,7 @@ namespace nms::stability {
 // x'(t) = a0 x(t) + sum_k delayed[k].a x(t - delayed[k].tau), tau in ms.
 struct network_linearisation {
     Eigen::MatrixXd a0;
-    std::vector<double> tau;
-    std::vector<Eigen::MatrixXd> a;
+    std::vector<delayed_term> delayed;
     Eigen::MatrixXd total() const; // a0 + sum a_k: the Jacobian with every delay set to zero
 };
 

@@ -17,8 +17,13 @@ struct stability_options {
     double tol = 1e-10;          // converged: max |f(x)| <= tol (1 + max |x|) (f in state units per ms)
     long max_iterations = 50;    // Newton steps (with backtracking)
     long max_size = 1500;        // nodes x state variables, for the dense linear algebra
-    std::string delays = "auto"; // auto | ignore | pseudospectral (small networks)
-    long degree = 0;             // pseudospectral degree; 0: automatic
+    // With delays: "pseudospectral" (the delay equation's rightmost roots,
+    // stability/delay_spectrum.hpp), "ignore" (the Jacobian with every delay
+    // set to zero), "auto" (pseudospectral up to delay_max_size, else ignore).
+    std::string delays = "auto";
+    long degree = 0;            // pseudospectral degree; 0: automatic
+    long delay_max_size = 1000; // largest n (M + 1) for the pseudospectral method
+    long n_roots = 20;          // rightmost roots refined (unstable ones counted among them)
 };
 
 // n_state: the model's state variables.
