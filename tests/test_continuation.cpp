@@ -1,0 +1,213 @@
+// Continuation of equilibria and of their bifurcations, against analytic
+// results of normal forms and small models.
+
+#include "nmsweep/stability/continuation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <complex>
+#include <stdexcept>
+
+namespace ns = nms::stability;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+using cd = std::complex<double>;
+
+namespace {
+
+VectorXd vec(std::initializer_list<double> v) {
+    VectorXd r(v.size());
+    int i = 0;
+    for (double d : v) r(i++) = d;
+    return r;
+}
+
+std::vector<ns::special_point> of_kind(const ns::branch& b, ns::point_kind k) {
+    std::vector<ns::special_point> r;
+    for (const auto& s : b.special)
+        if (s.kind == k) r.push_back(s);
+    return r;
+}
+
+// x' = p + x^2: fold at (p, x) = (0, 0) with a = (1/2) f_xx = 1.
+ns::system fold_normal_form() {
+    ns::system s;
+    s.n = 1;
+    s.rhs = [](const VectorXd& x, const VectorXd& p, VectorXd& f) { f = vec({p(0) + x(0) * x(0)}); };
+    s.jacobian = [](const VectorXd& x, const VectorXd&, MatrixXd& jx, MatrixXd& jp) {
+        jx = MatrixXd::Constant(1, 1, 2 * x(0));
+        jp = MatrixXd::Ones(1, 1);
+    };
+    return s;
+}
+
+// Hopf normal form in Cartesian form, z = x + iy: z' = (p + i w) z + s z |z|^2.
+ns::system hopf_normal_form(double w, double s) {
+    ns::system sys;
+    sys.n = 2;
+    sys.rhs = [w, s](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        const double r2 = x.squaredNorm();
+        f = vec({p(0) * x(0) - w * x(1) + s * x(0) * r2, w * x(0) + p(0) * x(1) + s * x(1) * r2});
+    };
+    sys.jacobian = [w, s](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        const double r2 = x.squaredNorm();
+        jx.resize(2, 2);
+        jx << p(0) + s * (r2 + 2 * x(0) * x(0)), -w + 2 * s * x(0) * x(1), w + 2 * s * x(0) * x(1),
+            p(0) + s * (r2 + 2 * x(1) * x(1));
+        jp = x;
+    };
+    return sys;
+}
+
+// Brusselator x' = a - (b+1) x + x^2 y, y' = b x - x^2 y; p = (a, b).
+ns::system brusselator() {
+    ns::system s;
+    s.n = 2;
+    s.rhs = [](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        const double q = x(0) * x(0) * x(1);
+        f = vec({p(0) - (p(1) + 1) * x(0) + q, p(1) * x(0) - q});
+    };
+    s.jacobian = [](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        const double u = x(0), v = x(1);
+        jx.resize(2, 2);
+        jx << -(p(1) + 1) + 2 * u * v, u * u, p(1) - 2 * u * v, -u * u;
+        jp.resize(2, 2);
+        jp << 1, -u, 0, u;
+    };
+    return s;
+}
+
+} // namespace
+
+TEST(continuation, fold_normal_form) {
+    ns::continuation_options opt;
+    opt.lower[0] = -2;
+    opt.upper[0] = 2;
+    const ns::branch b = ns::continue_equilibria(fold_normal_form(), vec({-1}), vec({-1}), 0, opt);
+    ASSERT_GT(b.points.size(), 10u);
+    for (const auto& pt : b.points) {
+        EXPECT_NEAR(pt.p(0) + pt.x(0) * pt.x(0), 0, 1e-10);
+        EXPECT_EQ(pt.n_unstable, pt.x(0) > 1e-6 ? 1 : 0);
+    }
+    const auto folds = of_kind(b, ns::point_kind::fold);
+    ASSERT_EQ(folds.size(), 1u);
+    EXPECT_NEAR(folds[0].p(0), 0, 1e-8);
+    EXPECT_NEAR(folds[0].x(0), 0, 1e-8);
+    EXPECT_NEAR(folds[0].a, 1, 1e-6); // q = w = 1: a = (1/2) f_xx
+    EXPECT_TRUE(of_kind(b, ns::point_kind::hopf).empty());
+}
+
+TEST(continuation, two_folds) {
+    // x' = p + x - x^3/3: equilibria p = x^3/3 - x, dp/dx = 0 at x = +-1,
+    // folds at (x, p) = (1, -2/3) and (-1, 2/3).
+    ns::system s;
+    s.n = 1;
+    s.rhs = [](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        f = vec({p(0) + x(0) - x(0) * x(0) * x(0) / 3});
+    };
+    s.jacobian = [](const VectorXd& x, const VectorXd&, MatrixXd& jx, MatrixXd& jp) {
+        jx = MatrixXd::Constant(1, 1, 1 - x(0) * x(0));
+        jp = MatrixXd::Ones(1, 1);
+    };
+    ns::continuation_options opt;
+    opt.lower[0] = -2;
+    opt.upper[0] = 2;
+    const ns::branch b = ns::continue_equilibria(s, vec({0}), vec({0}), 0, opt);
+    const auto folds = of_kind(b, ns::point_kind::fold);
+    ASSERT_EQ(folds.size(), 2u);
+    for (const auto& f : folds) {
+        const double x = f.x(0) > 0 ? 1 : -1;
+        EXPECT_NEAR(f.x(0), x, 1e-8);
+        EXPECT_NEAR(f.p(0), -2.0 / 3 * x, 1e-8);
+        EXPECT_NEAR(f.a, -x, 1e-6); // (1/2) f_xx = -x
+    }
+    // both directions, ordered along the branch (increasing p first: x falls)
+    EXPECT_GT(b.points.front().x(0), 1.5);
+    EXPECT_LT(b.points.back().x(0), -1.5);
+}
+
+// Kuznetsov's l1 uses |q| = 1, <p,q> = 1. Here q = (1, -i)/sqrt2, so the
+// coordinate of x = xi q + conj(xi q) is xi = (x + iy)/sqrt2 = z/sqrt2 and
+// xi' = i w xi + 2 s xi |xi|^2: c1 = 2s, l1 = Re c1 / w = 2 s / w.
+class hopf_nf : public ::testing::TestWithParam<double> {};
+
+TEST_P(hopf_nf, location_frequency_and_l1) {
+    const double s = GetParam(), w = 1.5;
+    ns::continuation_options opt;
+    opt.lower[0] = -1;
+    opt.upper[0] = 1;
+    const ns::branch b = ns::continue_equilibria(hopf_normal_form(w, s), vec({0, 0}), vec({-0.5}), 0, opt);
+    const auto h = of_kind(b, ns::point_kind::hopf);
+    ASSERT_EQ(h.size(), 1u);
+    EXPECT_NEAR(h[0].p(0), 0, 1e-10);
+    EXPECT_NEAR(h[0].omega, w, 1e-10);
+    EXPECT_NEAR(h[0].l1, 2 * s / w, 1e-5 * std::abs(2 * s / w));
+    EXPECT_EQ(h[0].note, s < 0 ? "supercritical" : "subcritical");
+    EXPECT_EQ(b.points.front().n_unstable, 0);
+    EXPECT_EQ(b.points.back().n_unstable, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(continuation, hopf_nf, ::testing::Values(-1.0, 1.0));
+
+TEST(continuation, brusselator_hopf) {
+    // Equilibrium (a, b/a), A = [[b-1, a^2], [-b, -a^2]]: trace 0 at
+    // b = 1 + a^2, det = a^2, so omega = a.
+    const double a = 2;
+    ns::continuation_options opt;
+    opt.lower[0] = 3;
+    opt.upper[0] = 7;
+    const ns::branch br = ns::continue_equilibria(brusselator(), vec({a, 3 / a}), vec({a, 3}), 1, opt);
+    const auto h = of_kind(br, ns::point_kind::hopf);
+    ASSERT_EQ(h.size(), 1u);
+    const double b = 1 + a * a;
+    EXPECT_NEAR(h[0].p(1), b, 1e-9);
+    EXPECT_NEAR(h[0].x(0), a, 1e-9);
+    EXPECT_NEAR(h[0].x(1), b / a, 1e-9);
+    EXPECT_NEAR(h[0].omega, a, 1e-9);
+
+    // Independent l1: the planar formula (Kuznetsov 3rd ed., sec. 3.5)
+    // c1 = i/(2w) (g20 g11 - 2|g11|^2 - |g02|^2/3) + g21/2 on the exact
+    // forms. With u = x - a, v = y - b/a the nonlinear part is
+    // F1 = -F2 = (b/a) u^2 + 2a u v + u^2 v.
+    const double w = a;
+    auto bf = [&](const Eigen::Vector2cd& s, const Eigen::Vector2cd& t) {
+        const cd v = 2 * (b / a) * s(0) * t(0) + 2 * a * (s(0) * t(1) + s(1) * t(0));
+        return Eigen::Vector2cd(v, -v);
+    };
+    auto cf = [&](const Eigen::Vector2cd& s, const Eigen::Vector2cd& t, const Eigen::Vector2cd& r) {
+        const cd v = 2.0 * (s(0) * t(0) * r(1) + s(0) * t(1) * r(0) + s(1) * t(0) * r(0));
+        return Eigen::Vector2cd(v, -v);
+    };
+    // A q = i w q: q2 = (i/a - 1) q1; A^T p = -i w p: p1 = (1 - i/a) p2
+    Eigen::Vector2cd q(1, cd(-1, 1 / a));
+    q.normalize();
+    Eigen::Vector2cd p(cd(1, -1 / a), 1);
+    p /= std::conj(p.dot(q));
+    const Eigen::Vector2cd qb = q.conjugate();
+    const cd g20 = p.dot(bf(q, q)), g11 = p.dot(bf(q, qb)), g02 = p.dot(bf(qb, qb)),
+             g21 = p.dot(cf(q, q, qb));
+    const cd c1 = cd(0, 1) / (2 * w) * (g20 * g11 - 2 * std::norm(g11) - std::norm(g02) / 3.0) + g21 / 2.0;
+    const double l1 = c1.real() / w;
+    EXPECT_LT(l1, 0);
+    EXPECT_NEAR(h[0].l1, l1, 1e-6 * std::abs(l1));
+    EXPECT_EQ(h[0].note, "supercritical");
+}
+
+TEST(continuation, bad_start) {
+    // x' = 1 + x^2 has no equilibrium: Newton cannot converge
+    try {
+        ns::continue_equilibria(fold_normal_form(), vec({0.3}), vec({1}), 0);
+        FAIL() << "no exception";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("residual"), std::string::npos) << e.what();
+    }
+    // at the fold itself df/dx = 0
+    try {
+        ns::continue_equilibria(fold_normal_form(), vec({0}), vec({0}), 0);
+        FAIL() << "no exception";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("singular"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(ns::continue_equilibria(fold_normal_form(), vec({-1}), vec({-1}), 3), std::invalid_argument);
+}
