@@ -211,3 +211,100 @@ TEST(continuation, bad_start) {
     }
     EXPECT_THROW(ns::continue_equilibria(fold_normal_form(), vec({-1}), vec({-1}), 3), std::invalid_argument);
 }
+
+TEST(continuation, cusp) {
+    // x' = p1 + p2 x - x^3: folds where p2 = 3 x^2, hence p1 = -2 x^3 and
+    // 4 p2^3 = 27 p1^2; the fold coefficient a = -3x vanishes at the cusp (0, 0).
+    ns::system s;
+    s.n = 1;
+    s.rhs = [](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        f = vec({p(0) + p(1) * x(0) - x(0) * x(0) * x(0)});
+    };
+    s.jacobian = [](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        jx = MatrixXd::Constant(1, 1, p(1) - 3 * x(0) * x(0));
+        jp.resize(1, 2);
+        jp << 1, x(0);
+    };
+    ns::continuation_options opt;
+    opt.lower = {-2, -2};
+    opt.upper = {2, 2};
+    const ns::branch b = ns::continue_equilibria(s, vec({0}), vec({0, 1}), 0, opt);
+    const auto folds = of_kind(b, ns::point_kind::fold);
+    ASSERT_EQ(folds.size(), 2u);
+    const ns::branch c = ns::continue_fold_curve(s, folds[0], {0, 1}, opt);
+    ASSERT_GT(c.points.size(), 20u);
+    double worst = 0;
+    for (const auto& pt : c.points) {
+        const double x = pt.x(0);
+        worst = std::max({worst, std::abs(pt.p(1) - 3 * x * x), std::abs(pt.p(0) + 2 * x * x * x)});
+        EXPECT_NEAR(4 * std::pow(pt.p(1), 3), 27 * pt.p(0) * pt.p(0), 1e-8 * (1 + std::pow(pt.p(1), 3)));
+    }
+    EXPECT_LT(worst, 1e-9);
+    const auto cusps = of_kind(c, ns::point_kind::cusp);
+    ASSERT_EQ(cusps.size(), 1u);
+    EXPECT_NEAR(cusps[0].p(0), 0, 1e-8);
+    EXPECT_NEAR(cusps[0].p(1), 0, 1e-8);
+    EXPECT_NEAR(cusps[0].x(0), 0, 1e-8);
+    EXPECT_TRUE(of_kind(c, ns::point_kind::bogdanov_takens).empty());
+}
+
+// x' = y, y' = p1 + p2 x + x^2 + s x y. Equilibria y = 0, x^2 + p2 x + p1 = 0;
+// A = [[0, 1], [p2 + 2x, s x]], tr A = s x, det A = -(p2 + 2x).
+//   folds: det = 0, x = -p2/2, so p1 = p2^2/4; eigenvalues 0 and s x = -s p2/2.
+//   Hopf: tr = 0, x = 0, so p1 = 0, and det = -p2 > 0: p2 < 0, omega^2 = -p2.
+// Both curves reach the Bogdanov-Takens point (0, 0) (double zero eigenvalue).
+ns::system bt_normal_form(double s) {
+    ns::system sys;
+    sys.n = 2;
+    sys.rhs = [s](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        f = vec({x(1), p(0) + p(1) * x(0) + x(0) * x(0) + s * x(0) * x(1)});
+    };
+    sys.jacobian = [s](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        jx.resize(2, 2);
+        jx << 0, 1, p(1) + 2 * x(0) + s * x(1), s * x(0);
+        jp.resize(2, 2);
+        jp << 0, 0, 1, x(0);
+    };
+    return sys;
+}
+
+TEST(continuation, bogdanov_takens) {
+    const ns::system sys = bt_normal_form(-1);
+    ns::continuation_options opt;
+    opt.lower = {-1, -2};
+    opt.upper = {1, 1};
+    // p2 = -1: equilibria x^2 - x + p1 = 0; start at p1 = -1 on the lower root
+    const ns::branch b =
+        ns::continue_equilibria(sys, vec({(1 - std::sqrt(5.0)) / 2, 0}), vec({-1, -1}), 0, opt);
+    const auto folds = of_kind(b, ns::point_kind::fold);
+    const auto hopfs = of_kind(b, ns::point_kind::hopf);
+    ASSERT_EQ(folds.size(), 1u);
+    ASSERT_EQ(hopfs.size(), 1u);
+    EXPECT_NEAR(folds[0].p(0), 0.25, 1e-10);
+    EXPECT_NEAR(hopfs[0].p(0), 0, 1e-10);
+    EXPECT_NEAR(hopfs[0].omega, 1, 1e-10);
+
+    const ns::branch fc = ns::continue_fold_curve(sys, folds[0], {0, 1}, opt);
+    for (const auto& pt : fc.points) {
+        EXPECT_NEAR(pt.p(0), pt.p(1) * pt.p(1) / 4, 1e-10);
+        EXPECT_NEAR(pt.x(0), -pt.p(1) / 2, 1e-10);
+    }
+    auto bt = of_kind(fc, ns::point_kind::bogdanov_takens);
+    ASSERT_EQ(bt.size(), 1u);
+    EXPECT_NEAR(bt[0].p(0), 0, 1e-8);
+    EXPECT_NEAR(bt[0].p(1), 0, 1e-8);
+    EXPECT_TRUE(of_kind(fc, ns::point_kind::cusp).empty());
+
+    const ns::branch hc = ns::continue_hopf_curve(sys, hopfs[0], {0, 1}, opt);
+    ASSERT_GT(hc.points.size(), 5u);
+    for (const auto& pt : hc.points) {
+        EXPECT_NEAR(pt.p(0), 0, 1e-10);
+        EXPECT_NEAR(pt.x.norm(), 0, 1e-10);
+        EXPECT_LE(pt.p(1), 1e-8);
+        EXPECT_NEAR(pt.omega * pt.omega, -pt.p(1), 1e-9);
+    }
+    bt = of_kind(hc, ns::point_kind::bogdanov_takens);
+    ASSERT_EQ(bt.size(), 1u);
+    EXPECT_NEAR(bt[0].p(0), 0, 1e-8);
+    EXPECT_NEAR(bt[0].p(1), 0, 1e-8);
+}
