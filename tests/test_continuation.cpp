@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <complex>
+#include <functional>
 #include <stdexcept>
 
 namespace ns = nms::stability;
@@ -76,6 +77,24 @@ ns::system brusselator() {
         jp << 1, -u, 0, u;
     };
     return s;
+}
+
+using form2 = std::function<Eigen::Vector2cd(const Eigen::Vector2cd&, const Eigen::Vector2cd&)>;
+using form3 = std::function<Eigen::Vector2cd(const Eigen::Vector2cd&, const Eigen::Vector2cd&,
+                                             const Eigen::Vector2cd&)>;
+
+// Independent l1 of a planar system: Kuznetsov's planar formula (3rd ed.,
+// sec. 3.5) c1 = i/(2w) (g20 g11 - 2|g11|^2 - |g02|^2/3) + g21/2, l1 = Re c1 / w,
+// with g_kl from exact multilinear forms and eigenvectors A q = i w q,
+// A^T p = -i w p given analytically (normalised here: |q| = 1, <p,q> = 1).
+double planar_l1(Eigen::Vector2cd q, Eigen::Vector2cd p, double w, const form2& bf, const form3& cf) {
+    q.normalize();
+    p /= std::conj(p.dot(q));
+    const Eigen::Vector2cd qb = q.conjugate();
+    const cd g20 = p.dot(bf(q, q)), g11 = p.dot(bf(q, qb)), g02 = p.dot(bf(qb, qb)),
+             g21 = p.dot(cf(q, q, qb));
+    const cd c1 = cd(0, 1) / (2 * w) * (g20 * g11 - 2 * std::norm(g11) - std::norm(g02) / 3.0) + g21 / 2.0;
+    return c1.real() / w;
 }
 
 } // namespace
@@ -166,11 +185,8 @@ TEST(continuation, brusselator_hopf) {
     EXPECT_NEAR(h[0].x(1), b / a, 1e-9);
     EXPECT_NEAR(h[0].omega, a, 1e-9);
 
-    // Independent l1: the planar formula (Kuznetsov 3rd ed., sec. 3.5)
-    // c1 = i/(2w) (g20 g11 - 2|g11|^2 - |g02|^2/3) + g21/2 on the exact
-    // forms. With u = x - a, v = y - b/a the nonlinear part is
-    // F1 = -F2 = (b/a) u^2 + 2a u v + u^2 v.
-    const double w = a;
+    // Independent l1 (planar formula on the exact forms). With u = x - a,
+    // v = y - b/a the nonlinear part is F1 = -F2 = (b/a) u^2 + 2a u v + u^2 v.
     auto bf = [&](const Eigen::Vector2cd& s, const Eigen::Vector2cd& t) {
         const cd v = 2 * (b / a) * s(0) * t(0) + 2 * a * (s(0) * t(1) + s(1) * t(0));
         return Eigen::Vector2cd(v, -v);
@@ -179,16 +195,8 @@ TEST(continuation, brusselator_hopf) {
         const cd v = 2.0 * (s(0) * t(0) * r(1) + s(0) * t(1) * r(0) + s(1) * t(0) * r(0));
         return Eigen::Vector2cd(v, -v);
     };
-    // A q = i w q: q2 = (i/a - 1) q1; A^T p = -i w p: p1 = (1 - i/a) p2
-    Eigen::Vector2cd q(1, cd(-1, 1 / a));
-    q.normalize();
-    Eigen::Vector2cd p(cd(1, -1 / a), 1);
-    p /= std::conj(p.dot(q));
-    const Eigen::Vector2cd qb = q.conjugate();
-    const cd g20 = p.dot(bf(q, q)), g11 = p.dot(bf(q, qb)), g02 = p.dot(bf(qb, qb)),
-             g21 = p.dot(cf(q, q, qb));
-    const cd c1 = cd(0, 1) / (2 * w) * (g20 * g11 - 2 * std::norm(g11) - std::norm(g02) / 3.0) + g21 / 2.0;
-    const double l1 = c1.real() / w;
+    // A q = i a q: q2 = (i/a - 1) q1; A^T p = -i a p: p1 = (1 - i/a) p2
+    const double l1 = planar_l1({1, cd(-1, 1 / a)}, {cd(1, -1 / a), 1}, a, bf, cf);
     EXPECT_LT(l1, 0);
     EXPECT_NEAR(h[0].l1, l1, 1e-6 * std::abs(l1));
     EXPECT_EQ(h[0].note, "supercritical");
@@ -303,8 +311,182 @@ TEST(continuation, bogdanov_takens) {
         EXPECT_LE(pt.p(1), 1e-8);
         EXPECT_NEAR(pt.omega * pt.omega, -pt.p(1), 1e-9);
     }
+    // l1 along the curve: x = 0, A = [[0, 1], [-w^2, 0]], q = (1, i w),
+    // p = (-i w, 1); B(s, t) = (0, 2 s1 t1 + s (s1 t2 + s2 t1)), C = 0.
+    auto bf = [](const Eigen::Vector2cd& u, const Eigen::Vector2cd& v) {
+        return Eigen::Vector2cd(0, 2.0 * u(0) * v(0) - (u(0) * v(1) + u(1) * v(0)));
+    };
+    auto cf = [](const Eigen::Vector2cd&, const Eigen::Vector2cd&, const Eigen::Vector2cd&) {
+        return Eigen::Vector2cd(0, 0);
+    };
+    int checked = 0;
+    for (const auto& pt : hc.points) {
+        if (!(pt.omega > 0.1)) continue;
+        const double w = pt.omega, l1 = planar_l1({1, cd(0, w)}, {cd(0, -w), 1}, w, bf, cf);
+        EXPECT_NEAR(pt.l1, l1, 1e-6 * std::abs(l1));
+        EXPECT_LT(pt.l1, 0); // s < 0: supercritical near BT
+        ++checked;
+    }
+    EXPECT_GT(checked, 5);
     bt = of_kind(hc, ns::point_kind::bogdanov_takens);
     ASSERT_EQ(bt.size(), 1u);
     EXPECT_NEAR(bt[0].p(0), 0, 1e-8);
     EXPECT_NEAR(bt[0].p(1), 0, 1e-8);
+}
+
+TEST(continuation, bautin) {
+    // z' = (b1 + i w) z + b2 z|z|^2 - z|z|^4: Hopf curve b1 = 0 with
+    // l1 = 2 b2 / w (normalisation as in hopf_nf), Bautin point at b2 = 0.
+    const double w = 2;
+    ns::system s;
+    s.n = 2;
+    s.rhs = [w](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        const double r2 = x.squaredNorm(), g = p(1) * r2 - r2 * r2;
+        f = vec({(p(0) + g) * x(0) - w * x(1), w * x(0) + (p(0) + g) * x(1)});
+    };
+    s.jacobian = [w](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        const double r2 = x.squaredNorm(), g = p(1) * r2 - r2 * r2, dg = p(1) - 2 * r2;
+        jx.resize(2, 2);
+        jx << p(0) + g + 2 * x(0) * x(0) * dg, -w + 2 * x(0) * x(1) * dg, w + 2 * x(0) * x(1) * dg,
+            p(0) + g + 2 * x(1) * x(1) * dg;
+        jp.resize(2, 2);
+        jp << x(0), r2 * x(0), x(1), r2 * x(1);
+    };
+    ns::continuation_options opt;
+    opt.lower = {-1, -1};
+    opt.upper = {1, 1};
+    const ns::branch b = ns::continue_equilibria(s, vec({0, 0}), vec({-0.5, -0.5}), 0, opt);
+    const auto h = of_kind(b, ns::point_kind::hopf);
+    ASSERT_EQ(h.size(), 1u);
+    EXPECT_NEAR(h[0].l1, 2 * -0.5 / w, 1e-6);
+    const ns::branch hc = ns::continue_hopf_curve(s, h[0], {0, 1}, opt);
+    ASSERT_GT(hc.points.size(), 10u);
+    for (const auto& pt : hc.points) {
+        EXPECT_NEAR(pt.p(0), 0, 1e-10);
+        EXPECT_NEAR(pt.omega, w, 1e-10);
+        EXPECT_NEAR(pt.l1, 2 * pt.p(1) / w, 1e-6);
+    }
+    EXPECT_LT(hc.points.front().p(1), -0.9);
+    EXPECT_GT(hc.points.back().p(1), 0.9);
+    const auto gh = of_kind(hc, ns::point_kind::bautin);
+    ASSERT_EQ(gh.size(), 1u);
+    EXPECT_NEAR(gh[0].p(1), 0, 1e-8);
+    EXPECT_NEAR(gh[0].p(0), 0, 1e-10);
+}
+
+TEST(continuation, transcritical_branch_point) {
+    // x' = p x - x^2: the branches x = 0 and x = p cross at (0, 0)
+    ns::system s;
+    s.n = 1;
+    s.rhs = [](const VectorXd& x, const VectorXd& p, VectorXd& f) { f = vec({p(0) * x(0) - x(0) * x(0)}); };
+    s.jacobian = [](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        jx = MatrixXd::Constant(1, 1, p(0) - 2 * x(0));
+        jp = MatrixXd::Constant(1, 1, x(0));
+    };
+    ns::continuation_options opt;
+    opt.lower[0] = -1;
+    opt.upper[0] = 1;
+    const ns::branch b = ns::continue_equilibria(s, vec({0}), vec({-0.5}), 0, opt);
+    const auto bp = of_kind(b, ns::point_kind::branch_point);
+    ASSERT_EQ(bp.size(), 1u);
+    EXPECT_NEAR(bp[0].p(0), 0, 1e-10);
+    EXPECT_NEAR(bp[0].x(0), 0, 1e-10);
+    EXPECT_TRUE(of_kind(b, ns::point_kind::fold).empty());
+}
+
+namespace {
+
+// Wilson-Cowan pair with logistic S and no I-I coupling:
+//   E' = -E + S(aee E - aei I + P),  tau I' = -I + S(aie E + Q).
+// Equilibria, parametrised by E: I(E) = S(aie E + Q),
+// P(E) = logit(E) - aee E + aei I(E). Folds: dP/dE = 0. With S' = S (1 - S),
+//   A = [[-1 + aee s, -aei s], [aie r / tau, -1/tau]], s = E(1-E), r = I(1-I):
+// tr A = 0 at aee s = 1 + 1/tau (two roots in E), a Hopf point where det A > 0,
+// a neutral saddle where det A < 0.
+struct wilson_cowan {
+    double aee = 10, aei = 4, aie = 10, q = -2, tau = 2;
+    static double sig(double u) { return 1 / (1 + std::exp(-u)); }
+    double i_of(double e) const { return sig(aie * e + q); }
+    double p_of(double e) const { return std::log(e / (1 - e)) - aee * e + aei * i_of(e); }
+    double dp_of(double e) const {
+        const double i = i_of(e);
+        return 1 / (e * (1 - e)) - aee + aei * aie * i * (1 - i);
+    }
+    double det_of(double e) const {
+        const double s = e * (1 - e), i = i_of(e), r = i * (1 - i);
+        return (-1 + aee * s) * (-1 / tau) + aei * aie * s * r / tau;
+    }
+    ns::system sys() const {
+        ns::system out;
+        out.n = 2;
+        const wilson_cowan m = *this;
+        out.rhs = [m](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+            f = vec(
+                {-x(0) + sig(m.aee * x(0) - m.aei * x(1) + p(0)), (-x(1) + sig(m.aie * x(0) + m.q)) / m.tau});
+        };
+        out.jacobian = [m](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+            const double se = sig(m.aee * x(0) - m.aei * x(1) + p(0)), si = sig(m.aie * x(0) + m.q);
+            const double de = se * (1 - se), di = si * (1 - si);
+            jx.resize(2, 2);
+            jx << -1 + m.aee * de, -m.aei * de, m.aie * di / m.tau, -1 / m.tau;
+            jp = vec({de, 0});
+        };
+        return out;
+    }
+};
+
+double bisect(const std::function<double(double)>& f, double a, double b) {
+    double fa = f(a);
+    for (int k = 0; k < 200 && b - a > 1e-15; ++k) {
+        const double m = 0.5 * (a + b), fm = f(m);
+        if ((fm > 0) == (fa > 0))
+            a = m, fa = fm;
+        else
+            b = m;
+    }
+    return 0.5 * (a + b);
+}
+
+} // namespace
+
+TEST(continuation, wilson_cowan_against_scan) {
+    const wilson_cowan m;
+    // independent: folds from a dense scan of dP/dE, refined by bisection
+    std::vector<double> fold_e;
+    const int grid = 100000;
+    for (int k = 1; k < grid - 1; ++k) {
+        const double e0 = double(k) / grid, e1 = double(k + 1) / grid;
+        if (m.dp_of(e0) * m.dp_of(e1) < 0)
+            fold_e.push_back(bisect([&](double e) { return m.dp_of(e); }, e0, e1));
+    }
+    ASSERT_EQ(fold_e.size(), 2u);
+    const double disc = std::sqrt(1 - 4 * (1 + 1 / m.tau) / m.aee);
+    const double e_h = (1 - disc) / 2, e_ns = (1 + disc) / 2;
+    ASSERT_GT(m.det_of(e_h), 0);  // Hopf
+    ASSERT_LT(m.det_of(e_ns), 0); // neutral saddle: must not be reported
+
+    const double e0 = bisect([&](double e) { return m.p_of(e) + 3; }, 1e-6, fold_e[0]);
+    ns::continuation_options opt;
+    opt.lower[0] = -4;
+    opt.upper[0] = 1;
+    const ns::branch b = m.sys().rhs
+                             ? ns::continue_equilibria(m.sys(), vec({e0, m.i_of(e0)}), vec({-3}), 0, opt)
+                             : ns::branch{};
+    double worst = 0;
+    for (const auto& pt : b.points)
+        worst = std::max({worst, std::abs(pt.p(0) - m.p_of(pt.x(0))), std::abs(pt.x(1) - m.i_of(pt.x(0)))});
+    EXPECT_LT(worst, 1e-9);
+    EXPECT_LT(b.points.front().p(0), -3.9);
+    EXPECT_GT(b.points.back().p(0), 0.9);
+    const auto folds = of_kind(b, ns::point_kind::fold);
+    ASSERT_EQ(folds.size(), 2u);
+    for (int k = 0; k < 2; ++k) {
+        EXPECT_NEAR(folds[k].x(0), fold_e[k], 1e-8);
+        EXPECT_NEAR(folds[k].p(0), m.p_of(fold_e[k]), 1e-8);
+    }
+    const auto h = of_kind(b, ns::point_kind::hopf);
+    ASSERT_EQ(h.size(), 1u);
+    EXPECT_NEAR(h[0].x(0), e_h, 1e-8);
+    EXPECT_NEAR(h[0].p(0), m.p_of(e_h), 1e-8);
+    EXPECT_NEAR(h[0].omega, std::sqrt(m.det_of(e_h)), 1e-8);
 }

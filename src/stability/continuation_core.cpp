@@ -91,7 +91,7 @@ traced trace(const curve_problem& pb, const VectorXd& y0, const continuation_opt
     MatrixXd jg;
     pb.eval(y0, g, jg);
     VectorXd t0 = tangent(jg, nullptr);
-    // orient the first direction towards increasing first free parameter
+    // the first direction goes towards increasing last unknown (the last free parameter)
     const int m = pb.dim;
     if (t0(m - 1) < 0 || (t0(m - 1) == 0 && t0(0) < 0)) t0 = -t0;
     traced fwd = trace_one(pb, y0, t0, opt);

@@ -191,7 +191,7 @@ void detect_fold_curve(const system& sys, const curve_problem& pb, const traced&
             const VectorXd y = locate(pb, tr, i, psi, opt);
             cont_point pt = point_of(sys, y, p0, free, 2 * n);
             const fold_tests t = fold_values(sys, pt, y.segment(n, n), left_null(sys, pt, wref));
-            pt.a = t.cusp / t.bt;
+            pt.a = cusp ? t.cusp / t.bt : NAN; // a diverges at a Bogdanov-Takens point (<w, q> = 0)
             out.special.push_back(special_of(pt, cusp ? point_kind::cusp : point_kind::bogdanov_takens, i));
         }
     }
@@ -290,6 +290,11 @@ branch continue_hopf_curve(const system& sys, const special_point& hopf, std::ar
         hopf_values(sys, out.points.back(), y(2 * n));
     }
     const int last = static_cast<int>(out.points.size()) - 1;
+    for (int end = 0; end < 2; ++end) // omega = 0 and l1 undefined at a Bogdanov-Takens point
+        if (bt_end[end]) {
+            out.points[end ? last : 0].omega = 0;
+            out.points[end ? last : 0].l1 = NAN;
+        }
     if (bt_end[0]) out.special.push_back(special_of(out.points[0], point_kind::bogdanov_takens, 0));
     if (!opt.detect) return out;
     for (int i = 0; i < last; ++i) {
