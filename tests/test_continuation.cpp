@@ -412,6 +412,10 @@ struct wilson_cowan {
         const double i = i_of(e);
         return 1 / (e * (1 - e)) - aee + aei * aie * i * (1 - i);
     }
+    double d2p_of(double e) const {
+        const double i = i_of(e), s = e * (1 - e);
+        return -(1 - 2 * e) / (s * s) + aei * aie * aie * i * (1 - i) * (1 - 2 * i);
+    }
     double det_of(double e) const {
         const double s = e * (1 - e), i = i_of(e), r = i * (1 - i);
         return (-1 + aee * s) * (-1 / tau) + aei * aie * s * r / tau;
@@ -420,16 +424,18 @@ struct wilson_cowan {
         ns::system out;
         out.n = 2;
         const wilson_cowan m = *this;
+        // p = (P, Q)
         out.rhs = [m](const VectorXd& x, const VectorXd& p, VectorXd& f) {
-            f = vec(
-                {-x(0) + sig(m.aee * x(0) - m.aei * x(1) + p(0)), (-x(1) + sig(m.aie * x(0) + m.q)) / m.tau});
+            f = vec({-x(0) + sig(m.aee * x(0) - m.aei * x(1) + p(0)),
+                     (-x(1) + sig(m.aie * x(0) + p(1))) / m.tau});
         };
         out.jacobian = [m](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
-            const double se = sig(m.aee * x(0) - m.aei * x(1) + p(0)), si = sig(m.aie * x(0) + m.q);
+            const double se = sig(m.aee * x(0) - m.aei * x(1) + p(0)), si = sig(m.aie * x(0) + p(1));
             const double de = se * (1 - se), di = si * (1 - si);
             jx.resize(2, 2);
             jx << -1 + m.aee * de, -m.aei * de, m.aie * di / m.tau, -1 / m.tau;
-            jp = vec({de, 0});
+            jp.resize(2, 2);
+            jp << de, 0, 0, di / m.tau;
         };
         return out;
     }
@@ -469,9 +475,7 @@ TEST(continuation, wilson_cowan_against_scan) {
     ns::continuation_options opt;
     opt.lower[0] = -4;
     opt.upper[0] = 1;
-    const ns::branch b = m.sys().rhs
-                             ? ns::continue_equilibria(m.sys(), vec({e0, m.i_of(e0)}), vec({-3}), 0, opt)
-                             : ns::branch{};
+    const ns::branch b = ns::continue_equilibria(m.sys(), vec({e0, m.i_of(e0)}), vec({-3, m.q}), 0, opt);
     double worst = 0;
     for (const auto& pt : b.points)
         worst = std::max({worst, std::abs(pt.p(0) - m.p_of(pt.x(0))), std::abs(pt.x(1) - m.i_of(pt.x(0)))});
@@ -489,4 +493,107 @@ TEST(continuation, wilson_cowan_against_scan) {
     EXPECT_NEAR(h[0].x(0), e_h, 1e-8);
     EXPECT_NEAR(h[0].p(0), m.p_of(e_h), 1e-8);
     EXPECT_NEAR(h[0].omega, std::sqrt(m.det_of(e_h)), 1e-8);
+}
+
+TEST(continuation, wilson_cowan_fold_curve) {
+    // Folds in (P, Q): dP/dE = 0 at the point's Q; a cusp also has d2P/dE2 = 0.
+    wilson_cowan m;
+    ns::continuation_options opt;
+    opt.lower = {-6, -6};
+    opt.upper = {4, 2};
+    const double e0 = bisect([&](double e) { return m.p_of(e) + 3; }, 1e-6, 0.3);
+    const ns::branch b = ns::continue_equilibria(m.sys(), vec({e0, m.i_of(e0)}), vec({-3, m.q}), 0, opt);
+    const auto folds = of_kind(b, ns::point_kind::fold);
+    ASSERT_EQ(folds.size(), 2u);
+    const ns::branch c = ns::continue_fold_curve(m.sys(), folds[0], {0, 1}, opt);
+    ASSERT_GT(c.points.size(), 20u);
+    double worst = 0;
+    for (const auto& pt : c.points) {
+        m.q = pt.p(1);
+        const double e = pt.x(0);
+        worst = std::max(
+            {worst, std::abs(m.dp_of(e)), std::abs(pt.p(0) - m.p_of(e)), std::abs(pt.x(1) - m.i_of(e))});
+    }
+    EXPECT_LT(worst, 1e-8);
+    // the curve through both folds of the P-branch meets itself in a cusp
+    const auto cusps = of_kind(c, ns::point_kind::cusp);
+    ASSERT_GE(cusps.size(), 1u);
+    for (const auto& cp : cusps) {
+        m.q = cp.p(1);
+        EXPECT_NEAR(m.dp_of(cp.x(0)), 0, 1e-8);
+        EXPECT_NEAR(m.d2p_of(cp.x(0)), 0, 1e-6);
+    }
+}
+
+TEST(continuation, lorenz) {
+    // Lorenz x' = s(y - x), y' = r x - y - x z, z' = x y - b z, p = (r, s, b).
+    // C+ = (c, c, r - 1), c = sqrt(b (r - 1)); characteristic polynomial
+    // l^3 + (s+b+1) l^2 + b(s+r) l + 2bs(r-1): l = i w gives w^2 = b(s+r) and
+    // r_H = s(s+b+3)/(s-b-1); subcritical at s = 10, b = 8/3. The origin has a
+    // pitchfork (branch point) at r = 1.
+    ns::system sys;
+    sys.n = 3;
+    sys.rhs = [](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        f = vec({p(1) * (x(1) - x(0)), p(0) * x(0) - x(1) - x(0) * x(2), x(0) * x(1) - p(2) * x(2)});
+    };
+    sys.jacobian = [](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        jx.resize(3, 3);
+        jx << -p(1), p(1), 0, p(0) - x(2), -1, -x(0), x(1), x(0), -p(2);
+        jp.resize(3, 3);
+        jp << 0, x(1) - x(0), 0, x(0), 0, 0, 0, 0, -x(2);
+    };
+    const double s = 10, bb = 8.0 / 3;
+    auto r_hopf = [&](double sg) { return sg * (sg + bb + 3) / (sg - bb - 1); };
+    ns::continuation_options opt;
+    opt.lower = {2, 5};
+    opt.upper = {30, 20};
+    const double c = std::sqrt(bb * 9);
+    const ns::branch b = ns::continue_equilibria(sys, vec({c, c, 9}), vec({10, s, bb}), 0, opt);
+    const auto h = of_kind(b, ns::point_kind::hopf);
+    ASSERT_EQ(h.size(), 1u);
+    EXPECT_NEAR(h[0].p(0), r_hopf(s), 1e-9 * r_hopf(s));
+    EXPECT_NEAR(h[0].omega, std::sqrt(bb * (s + r_hopf(s))), 1e-9);
+    EXPECT_GT(h[0].l1, 0);
+    EXPECT_EQ(h[0].note, "subcritical");
+
+    opt.upper[0] = 200;
+    const ns::branch hc = ns::continue_hopf_curve(sys, h[0], {0, 1}, opt);
+    ASSERT_GT(hc.points.size(), 10u);
+    for (const auto& pt : hc.points) {
+        EXPECT_NEAR(pt.p(0), r_hopf(pt.p(1)), 1e-8 * pt.p(0));
+        EXPECT_NEAR(pt.omega * pt.omega, bb * (pt.p(1) + pt.p(0)), 1e-8 * pt.p(0));
+    }
+
+    ns::continuation_options o2;
+    o2.lower[0] = 0;
+    o2.upper[0] = 2;
+    const ns::branch origin = ns::continue_equilibria(sys, vec({0, 0, 0}), vec({0.5, s, bb}), 0, o2);
+    const auto bp = of_kind(origin, ns::point_kind::branch_point);
+    ASSERT_EQ(bp.size(), 1u);
+    EXPECT_NEAR(bp[0].p(0), 1, 1e-10);
+}
+
+TEST(continuation, closed_curve) {
+    // x' = x^2 + p^2 - 1: the equilibria form the circle x^2 + p^2 = 1,
+    // with folds at (x, p) = (0, +-1)
+    ns::system s;
+    s.n = 1;
+    s.rhs = [](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        f = vec({x(0) * x(0) + p(0) * p(0) - 1});
+    };
+    s.jacobian = [](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        jx = MatrixXd::Constant(1, 1, 2 * x(0));
+        jp = MatrixXd::Constant(1, 1, 2 * p(0));
+    };
+    ns::continuation_options opt;
+    opt.max_points = 2000;
+    const ns::branch b = ns::continue_equilibria(s, vec({std::sqrt(0.75)}), vec({0.5}), 0, opt);
+    EXPECT_TRUE(b.closed);
+    EXPECT_LT(b.points.size(), 500u);
+    const auto folds = of_kind(b, ns::point_kind::fold);
+    ASSERT_EQ(folds.size(), 2u);
+    for (const auto& f : folds) {
+        EXPECT_NEAR(f.x(0), 0, 1e-8);
+        EXPECT_NEAR(std::abs(f.p(0)), 1, 1e-10);
+    }
 }

@@ -58,7 +58,7 @@ traced trace_one(const curve_problem& pb, const VectorXd& y0, const VectorXd& t0
     double h = opt.h0;
     VectorXd g, y;
     MatrixXd jg;
-    while (static_cast<int>(out.y.size()) <= opt.max_points) {
+    while (static_cast<int>(out.y.size()) < opt.max_points) {
         const VectorXd& yc = out.y.back();
         const VectorXd& tc = out.t.back();
         int its = 0;
@@ -76,6 +76,14 @@ traced trace_one(const curve_problem& pb, const VectorXd& y0, const VectorXd& t0
             continue;
         }
         if (pb.inside && !pb.inside(y)) break;
+        // back at the start, through its normal plane in the same sense: a
+        // closed curve, closed by a copy of the start
+        if (out.y.size() > 2 && t0.dot(yc - y0) < 0 && t0.dot(y - y0) >= 0 && (y - y0).norm() < 2 * h) {
+            out.y.push_back(y0);
+            out.t.push_back(t0);
+            out.closed = true;
+            break;
+        }
         if (pb.accept) pb.accept(y);
         out.y.push_back(y);
         out.t.push_back(tn);
@@ -95,7 +103,7 @@ traced trace(const curve_problem& pb, const VectorXd& y0, const continuation_opt
     const int m = pb.dim;
     if (t0(m - 1) < 0 || (t0(m - 1) == 0 && t0(0) < 0)) t0 = -t0;
     traced fwd = trace_one(pb, y0, t0, opt);
-    if (!opt.both_directions) return fwd;
+    if (!opt.both_directions || fwd.closed) return fwd;
     if (pb.accept) pb.accept(y0); // the references of the start again
     traced bwd = trace_one(pb, y0, -t0, opt);
     traced out;

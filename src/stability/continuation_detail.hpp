@@ -28,6 +28,7 @@ struct curve_problem {
 struct traced {
     std::vector<VectorXd> y, t; // points and unit tangents, all oriented one way
     int start = 0;              // index of the start point
+    bool closed = false;        // a closed curve: the last point repeats the first
 };
 
 // Unit null vector of jg (N x N+1), oriented along ref when given.

@@ -157,6 +157,7 @@ branch continue_equilibria(const system& sys, const Eigen::VectorXd& x0, const E
     const traced tr = trace(pb, y0, opt);
     branch out;
     out.free = {free};
+    out.closed = tr.closed;
     for (const auto& y : tr.y) {
         cont_point pt;
         pt.x = y.head(sys.n);

@@ -212,6 +212,7 @@ branch continue_fold_curve(const system& sys, const special_point& fold, std::ar
     const traced tr = trace(pb, y0, opt);
     branch out;
     out.free = {free[0], free[1]};
+    out.closed = tr.closed;
     for (const auto& y : tr.y) out.points.push_back(point_of(sys, y, fold.p, free, 2 * n));
     detect_fold_curve(sys, pb, tr, fold.p, free, opt, out);
     return out;
@@ -249,6 +250,7 @@ traced cut_at_bt(const curve_problem& pb, const traced& tr, int kcol, const cont
         }
     traced out;
     out.start = tr.start - lo;
+    out.closed = tr.closed && !bt_end[0] && !bt_end[1];
     for (int i = lo; i <= hi; ++i) {
         out.y.push_back(tr.y[i]);
         out.t.push_back(tr.t[i]);
@@ -285,6 +287,7 @@ branch continue_hopf_curve(const system& sys, const special_point& hopf, std::ar
     const traced tr = cut_at_bt(pb, trace(pb, y0, opt), 2 * n, opt, bt_end);
     branch out;
     out.free = {free[0], free[1]};
+    out.closed = tr.closed;
     for (const auto& y : tr.y) {
         out.points.push_back(point_of(sys, y, hopf.p, free, 2 * n + 1));
         hopf_values(sys, out.points.back(), y(2 * n));

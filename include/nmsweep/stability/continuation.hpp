@@ -24,7 +24,7 @@ namespace nms::stability {
 struct system {
     int n = 0;
     std::function<void(const Eigen::VectorXd& x, const Eigen::VectorXd& p, Eigen::VectorXd& f)> rhs;
-    // jx = df/dx (n x n), jp = df/dp (n x p.size())
+    // jx = df/dx (n x n), jp = df/dp (n x p.size(): a column for every parameter)
     std::function<void(const Eigen::VectorXd& x, const Eigen::VectorXd& p, Eigen::MatrixXd& jx,
                        Eigen::MatrixXd& jp)>
         jacobian;
@@ -79,6 +79,7 @@ struct branch {
     std::vector<int> free; // indices of the varied parameters
     std::vector<cont_point> points;
     std::vector<special_point> special;
+    bool closed = false; // a closed curve (isola): the last point repeats the first
 };
 
 // Branch of equilibria through (x0, p0), varying p[free]. Throws
