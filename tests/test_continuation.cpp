@@ -523,6 +523,17 @@ TEST(continuation, wilson_cowan_fold_curve) {
         EXPECT_NEAR(m.dp_of(cp.x(0)), 0, 1e-8);
         EXPECT_NEAR(m.d2p_of(cp.x(0)), 0, 1e-6);
     }
+    // Bogdanov-Takens points: det A = 0 and tr A = 0, i.e. aee E(1-E) = 1 + 1/tau
+    // whatever Q: E is one of the two roots that the scan test names e_h, e_ns
+    const double disc = std::sqrt(1 - 4 * (1 + 1 / m.tau) / m.aee);
+    const auto bts = of_kind(c, ns::point_kind::bogdanov_takens);
+    ASSERT_GE(bts.size(), 1u);
+    for (const auto& bt : bts) {
+        const double e = bt.x(0) < 0.5 ? (1 - disc) / 2 : (1 + disc) / 2;
+        EXPECT_NEAR(bt.x(0), e, 1e-8);
+        m.q = bt.p(1);
+        EXPECT_NEAR(m.dp_of(bt.x(0)), 0, 1e-8);
+    }
 }
 
 TEST(continuation, lorenz) {
@@ -555,6 +566,31 @@ TEST(continuation, lorenz) {
     EXPECT_NEAR(h[0].omega, std::sqrt(bb * (s + r_hopf(s))), 1e-9);
     EXPECT_GT(h[0].l1, 0);
     EXPECT_EQ(h[0].note, "subcritical");
+    // l1 again by Kuznetsov's projection formula with the exact quadratic form
+    // B(u, v) = (0, -(u1 v3 + u3 v1), u1 v2 + u2 v1) (C = 0): checks the
+    // differences of the Jacobian and the eigenvectors of the library
+    {
+        MatrixXd a, jp;
+        sys.jacobian(h[0].x, h[0].p, a, jp);
+        const double w = h[0].omega;
+        auto bf = [](const Eigen::Vector3cd& u, const Eigen::Vector3cd& v) {
+            return Eigen::Vector3cd(0, -(u(0) * v(2) + u(2) * v(0)), u(0) * v(1) + u(1) * v(0));
+        };
+        auto near = [](const MatrixXd& m, cd z) {
+            Eigen::ComplexEigenSolver<Eigen::MatrixXcd> es(m.cast<cd>());
+            Eigen::Index k = 0;
+            (es.eigenvalues().array() - z).abs().minCoeff(&k);
+            return Eigen::Vector3cd(es.eigenvectors().col(k));
+        };
+        Eigen::Vector3cd q = near(a, cd(0, w)).normalized(), p = near(a.transpose(), cd(0, -w));
+        p /= std::conj(p.dot(q));
+        const Eigen::Matrix3cd ac = a.cast<cd>();
+        const Eigen::Vector3cd h11 = ac.partialPivLu().solve(bf(q, q.conjugate()));
+        const Eigen::Vector3cd h20 =
+            (cd(0, 2 * w) * Eigen::Matrix3cd::Identity() - ac).partialPivLu().solve(bf(q, q));
+        const double l1 = (-2.0 * p.dot(bf(q, h11)) + p.dot(bf(q.conjugate(), h20))).real() / (2 * w);
+        EXPECT_NEAR(h[0].l1, l1, 1e-6 * std::abs(l1));
+    }
 
     opt.upper[0] = 200;
     const ns::branch hc = ns::continue_hopf_curve(sys, h[0], {0, 1}, opt);

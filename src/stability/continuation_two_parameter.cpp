@@ -277,8 +277,8 @@ branch continue_hopf_curve(const system& sys, const special_point& hopf, std::ar
     const int n = sys.n;
     cvecxd q, pv;
     hopf_vectors(jx_at(sys, hopf.x, hopf.p), hopf.omega, q, pv);
-    VectorXd v = q.real();
-    if (v.norm() < 1e-3) v = q.imag();
+    // a real vector of the invariant plane (|q| = 1: one part has norm >= 1/sqrt 2)
+    const VectorXd v = q.real().norm() >= q.imag().norm() ? VectorXd(q.real()) : VectorXd(q.imag());
     VectorXd y0(2 * n + 3);
     y0 << hopf.x, v, hopf.omega * hopf.omega, hopf.p(free[0]), hopf.p(free[1]);
     const curve_problem pb = hopf_problem(sys, hopf.p, free, opt);

@@ -70,7 +70,8 @@ struct special_point {
     cvec eigenvalues;
     double omega = std::numeric_limits<double>::quiet_NaN(); // Hopf: frequency
     double l1 = std::numeric_limits<double>::quiet_NaN();    // Hopf: first Lyapunov coefficient
-    double a = std::numeric_limits<double>::quiet_NaN();     // fold: 0.5 <p, B(q,q)>
+    // fold: 0.5 <p, B(q,q)>, q with its largest component positive
+    double a = std::numeric_limits<double>::quiet_NaN();
     std::string note;       // "supercritical" / "subcritical" for Hopf points
     Eigen::VectorXd vector; // fold: null vector q; Hopf: Re of the eigenvector (seeds curves)
 };
