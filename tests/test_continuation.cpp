@@ -202,24 +202,6 @@ TEST(continuation, brusselator_hopf) {
     EXPECT_EQ(h[0].note, "supercritical");
 }
 
-TEST(continuation, bad_start) {
-    // x' = 1 + x^2 has no equilibrium: Newton cannot converge
-    try {
-        ns::continue_equilibria(fold_normal_form(), vec({0.3}), vec({1}), 0);
-        FAIL() << "no exception";
-    } catch (const std::invalid_argument& e) {
-        EXPECT_NE(std::string(e.what()).find("residual"), std::string::npos) << e.what();
-    }
-    // at the fold itself df/dx = 0
-    try {
-        ns::continue_equilibria(fold_normal_form(), vec({0}), vec({0}), 0);
-        FAIL() << "no exception";
-    } catch (const std::invalid_argument& e) {
-        EXPECT_NE(std::string(e.what()).find("singular"), std::string::npos) << e.what();
-    }
-    EXPECT_THROW(ns::continue_equilibria(fold_normal_form(), vec({-1}), vec({-1}), 3), std::invalid_argument);
-}
-
 TEST(continuation, cusp) {
     // x' = p1 + p2 x - x^3: folds where p2 = 3 x^2, hence p1 = -2 x^3 and
     // 4 p2^3 = 27 p1^2; the fold coefficient a = -3x vanishes at the cusp (0, 0).
@@ -632,4 +614,33 @@ TEST(continuation, closed_curve) {
         EXPECT_NEAR(f.x(0), 0, 1e-8);
         EXPECT_NEAR(std::abs(f.p(0)), 1, 1e-10);
     }
+}
+
+TEST(continuation, bad_start) {
+    // x' = 1 + x^2 has no equilibrium: Newton cannot converge
+    try {
+        ns::continue_equilibria(fold_normal_form(), vec({0.3}), vec({1}), 0);
+        FAIL() << "no exception";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("residual"), std::string::npos) << e.what();
+    }
+    // at the fold itself df/dx = 0
+    try {
+        ns::continue_equilibria(fold_normal_form(), vec({0}), vec({0}), 0);
+        FAIL() << "no exception";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("singular"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(ns::continue_equilibria(fold_normal_form(), vec({-1}), vec({-1}), 3), std::invalid_argument);
+    ns::continuation_options opt;
+    opt.upper[0] = -2; // the start p = -1 lies outside
+    EXPECT_THROW(ns::continue_equilibria(fold_normal_form(), vec({-1}), vec({-1}), 0, opt),
+                 std::invalid_argument);
+    // a Hopf curve cannot start from a fold, nor with the same parameter twice
+    const ns::system bt = bt_normal_form(-1);
+    const ns::branch b = ns::continue_equilibria(bt, vec({(1 - std::sqrt(5.0)) / 2, 0}), vec({-1, -1}), 0);
+    ASSERT_FALSE(of_kind(b, ns::point_kind::fold).empty());
+    const ns::special_point fold = of_kind(b, ns::point_kind::fold)[0];
+    EXPECT_THROW(ns::continue_hopf_curve(bt, fold, {0, 1}), std::invalid_argument);
+    EXPECT_THROW(ns::continue_fold_curve(bt, fold, {0, 0}), std::invalid_argument);
 }

@@ -7,6 +7,7 @@
 
 #include "nmsweep/stability/continuation.hpp"
 
+#include <cmath>
 #include <complex>
 
 namespace nms::stability::detail {
@@ -75,5 +76,11 @@ double fold_form(const system& sys, const VectorXd& x, const VectorXd& p, const 
                  const VectorXd& w);
 
 void fill_spectrum(const system& sys, cont_point& pt);
+
+// A test function changes sign between two points (0 counts as positive, so
+// a zero on a point is found once).
+inline bool changes_sign(double a, double b) {
+    return std::isfinite(a) && std::isfinite(b) && (a < 0) != (b < 0);
+}
 
 } // namespace nms::stability::detail

@@ -113,12 +113,13 @@ void detect(const system& sys, const curve_problem& pb, const traced& tr, const 
     for (int i = 0; i + 1 < static_cast<int>(tr.y.size()); ++i) {
         const cvec& e0 = out.points[i].eigenvalues;
         const cvec& e1 = out.points[i + 1].eigenvalues;
-        if (tr.t[i](n) * tr.t[i + 1](n) < 0) {
+        if (changes_sign(tr.t[i](n), tr.t[i + 1](n))) {
             auto psi = [n](const VectorXd&, const VectorXd& t) { return t(n); };
             special_point sp = make_special(sys, point_kind::fold, i, locate(pb, tr, i, psi, opt), p0, free);
             fold_details(sys, sp);
             out.special.push_back(sp);
-        } else if (bordered_det(pb, tr.y[i], tr.t[i]) * bordered_det(pb, tr.y[i + 1], tr.t[i + 1]) < 0) {
+        } else if (changes_sign(bordered_det(pb, tr.y[i], tr.t[i]),
+                                bordered_det(pb, tr.y[i + 1], tr.t[i + 1]))) {
             auto psi = [&pb](const VectorXd& y, const VectorXd& t) { return bordered_det(pb, y, t); };
             out.special.push_back(
                 make_special(sys, point_kind::branch_point, i, locate(pb, tr, i, psi, opt), p0, free));
@@ -150,6 +151,8 @@ branch continue_equilibria(const system& sys, const Eigen::VectorXd& x0, const E
                            const continuation_options& opt) {
     if (free < 0 || free >= p0.size())
         throw std::invalid_argument("continuation: the free parameter index is out of range");
+    if (!(p0(free) >= opt.lower[0] && p0(free) <= opt.upper[0]))
+        throw std::invalid_argument("continuation: the start parameter lies outside the bounds");
     const VectorXd x = newton_equilibrium(sys, x0, p0);
     const curve_problem pb = equilibrium_problem(sys, p0, free, opt);
     VectorXd y0(sys.n + 1);

@@ -31,11 +31,14 @@ VectorXd params_of(const VectorXd& p0, std::array<int, 2> free, double a, double
     return p;
 }
 
-void check_free(const special_point& sp, std::array<int, 2> free) {
+void check_start(const special_point& sp, std::array<int, 2> free, const continuation_options& opt) {
     for (int k : free)
         if (k < 0 || k >= sp.p.size())
             throw std::invalid_argument("continuation: a free parameter index is out of range");
     if (free[0] == free[1]) throw std::invalid_argument("continuation: the two free parameters must differ");
+    for (int j = 0; j < 2; ++j)
+        if (!(sp.p(free[j]) >= opt.lower[j] && sp.p(free[j]) <= opt.upper[j]))
+            throw std::invalid_argument("continuation: the start parameters lie outside the bounds");
 }
 
 // rows 0..n-1 of both extended systems: f and its Jacobian
@@ -180,7 +183,7 @@ void detect_fold_curve(const system& sys, const curve_problem& pb, const traced&
         for (int kind = 0; kind < 2; ++kind) {
             const bool cusp = kind == 0;
             const double f0 = cusp ? tv[i].cusp : tv[i].bt, f1 = cusp ? tv[i + 1].cusp : tv[i + 1].bt;
-            if (f0 * f1 >= 0) continue;
+            if (!changes_sign(f0, f1)) continue;
             pb.accept(tr.y[i]);
             const VectorXd wref = ws[i];
             auto psi = [&, wref](const VectorXd& y, const VectorXd&) {
@@ -201,7 +204,11 @@ void detect_fold_curve(const system& sys, const curve_problem& pb, const traced&
 
 branch continue_fold_curve(const system& sys, const special_point& fold, std::array<int, 2> free,
                            const continuation_options& opt) {
-    check_free(fold, free);
+    check_start(fold, free, opt);
+    if (fold.kind != point_kind::fold && fold.kind != point_kind::cusp &&
+        fold.kind != point_kind::bogdanov_takens)
+        throw std::invalid_argument(
+            "continuation: a fold curve starts from a fold, cusp or Bogdanov-Takens point");
     const int n = sys.n;
     VectorXd q, w;
     null_vectors(jx_at(sys, fold.x, fold.p), q, w);
@@ -272,7 +279,9 @@ traced cut_at_bt(const curve_problem& pb, const traced& tr, int kcol, const cont
 
 branch continue_hopf_curve(const system& sys, const special_point& hopf, std::array<int, 2> free,
                            const continuation_options& opt) {
-    check_free(hopf, free);
+    check_start(hopf, free, opt);
+    if (hopf.kind != point_kind::hopf && hopf.kind != point_kind::bautin)
+        throw std::invalid_argument("continuation: a Hopf curve starts from a Hopf or Bautin point");
     if (!(hopf.omega > 0)) throw std::invalid_argument("continuation: a Hopf point needs omega > 0");
     const int n = sys.n;
     cvecxd q, pv;
@@ -302,7 +311,7 @@ branch continue_hopf_curve(const system& sys, const special_point& hopf, std::ar
     if (!opt.detect) return out;
     for (int i = 0; i < last; ++i) {
         const double a = out.points[i].l1, b = out.points[i + 1].l1;
-        if (!(a * b < 0)) continue;
+        if (!changes_sign(a, b)) continue;
         pb.accept(tr.y[i]);
         auto psi = [&](const VectorXd& y, const VectorXd&) {
             cont_point pt = point_of(sys, y, hopf.p, free, 2 * n + 1);
