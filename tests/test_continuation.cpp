@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <complex>
 #include <functional>
@@ -475,6 +476,31 @@ TEST(continuation, wilson_cowan_against_scan) {
     EXPECT_NEAR(h[0].x(0), e_h, 1e-8);
     EXPECT_NEAR(h[0].p(0), m.p_of(e_h), 1e-8);
     EXPECT_NEAR(h[0].omega, std::sqrt(m.det_of(e_h)), 1e-8);
+
+    // l1 by the planar formula with the exact forms of the sigmoids (the
+    // library differences the Jacobian: this checks its steps on a
+    // non-polynomial f). With a = (aee, -aei), the forms of f1 are
+    // S''(u_E) (a.u)(a.v) and S'''(u_E) (a.u)(a.v)(a.w); those of f2 are
+    // S''(u_I) aie^2 u1 v1 / tau and S'''(u_I) aie^3 u1 v1 w1 / tau.
+    const double ue = m.aee * h[0].x(0) - m.aei * h[0].x(1) + h[0].p(0), ui = m.aie * h[0].x(0) + m.q;
+    auto derivs = [](double u) {
+        const double sg = wilson_cowan::sig(u), d1 = sg * (1 - sg);
+        return std::array<double, 3>{d1, d1 * (1 - 2 * sg), d1 * (1 - 6 * sg + 6 * sg * sg)};
+    };
+    const auto de = derivs(ue), di = derivs(ui);
+    auto ae = [&](const Eigen::Vector2cd& u) { return m.aee * u(0) - m.aei * u(1); };
+    auto bf = [&](const Eigen::Vector2cd& u, const Eigen::Vector2cd& v) {
+        return Eigen::Vector2cd(de[1] * ae(u) * ae(v), di[1] * m.aie * m.aie * u(0) * v(0) / m.tau);
+    };
+    auto cf = [&](const Eigen::Vector2cd& u, const Eigen::Vector2cd& v, const Eigen::Vector2cd& w) {
+        return Eigen::Vector2cd(de[2] * ae(u) * ae(v) * ae(w),
+                                di[2] * std::pow(m.aie, 3) * u(0) * v(0) * w(0) / m.tau);
+    };
+    // 2 x 2 eigenvectors from the first rows: q = (A12, i w - A11),
+    // p = (A21, -i w - A11) for A^T p = -i w p
+    const double a11 = -1 + m.aee * de[0], a12 = -m.aei * de[0], a21 = m.aie * di[0] / m.tau, w = h[0].omega;
+    const double l1 = planar_l1({a12, cd(-a11, w)}, {a21, cd(-a11, -w)}, w, bf, cf);
+    EXPECT_NEAR(h[0].l1, l1, 1e-6 * std::abs(l1));
 }
 
 TEST(continuation, wilson_cowan_fold_curve) {
