@@ -308,8 +308,7 @@ branch continue_hopf_curve(const system& sys, const special_point& hopf, std::ar
             out.points[end ? last : 0].l1 = NAN;
         }
     if (bt_end[0]) out.special.push_back(special_of(out.points[0], point_kind::bogdanov_takens, 0));
-    if (!opt.detect) return out;
-    for (int i = 0; i < last; ++i) {
+    for (int i = 0; i < last && opt.detect; ++i) {
         const double a = out.points[i].l1, b = out.points[i + 1].l1;
         if (!changes_sign(a, b)) continue;
         pb.accept(tr.y[i]);

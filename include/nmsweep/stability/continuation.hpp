@@ -65,7 +65,9 @@ struct cont_point {
 
 struct special_point {
     point_kind kind = point_kind::fold;
-    int index = 0; // lies between points[index] and points[index + 1] of its branch
+    // lies between points[index] and points[index + 1] of its branch; a
+    // Bogdanov-Takens point that ends a Hopf curve is its first or last point
+    int index = 0;
     Eigen::VectorXd x, p;
     cvec eigenvalues;
     double omega = std::numeric_limits<double>::quiet_NaN(); // Hopf: frequency
