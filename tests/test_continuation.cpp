@@ -670,3 +670,82 @@ TEST(continuation, bad_start) {
     EXPECT_THROW(ns::continue_hopf_curve(bt, fold, {0, 1}), std::invalid_argument);
     EXPECT_THROW(ns::continue_fold_curve(bt, fold, {0, 0}), std::invalid_argument);
 }
+
+TEST(continuation, wilson_cowan_driving_28_slaves) {
+    // n = 30: the Wilson-Cowan pair drives z_k' = -(k+1) z_k + E^2 + z_k E
+    // (k = 0..27) without feedback. A is block triangular, the adjoint vector
+    // of the pair has no z part and f_pair does not depend on z, so folds,
+    // Hopf point and omega are those of the pair alone, and so is l1 up to
+    // the normalisation of q.
+    const wilson_cowan m;
+    const ns::system pair = m.sys();
+    const int nz = 28;
+    ns::system big;
+    big.n = 2 + nz;
+    big.rhs = [pair, nz](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+        VectorXd fp;
+        pair.rhs(x.head(2), p, fp);
+        f.resize(2 + nz);
+        f.head(2) = fp;
+        for (int k = 0; k < nz; ++k) f(2 + k) = -(k + 1) * x(2 + k) + x(0) * x(0) + x(2 + k) * x(0);
+    };
+    big.jacobian = [pair, nz](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+        MatrixXd ax, ap;
+        pair.jacobian(x.head(2), p, ax, ap);
+        jx = MatrixXd::Zero(2 + nz, 2 + nz);
+        jp = MatrixXd::Zero(2 + nz, p.size());
+        jx.topLeftCorner(2, 2) = ax;
+        jp.topRows(2) = ap;
+        for (int k = 0; k < nz; ++k) {
+            jx(2 + k, 2 + k) = -(k + 1) + x(0);
+            jx(2 + k, 0) = 2 * x(0) + x(2 + k);
+        }
+    };
+    const double e0 = bisect([&](double e) { return m.p_of(e) + 3; }, 1e-6, 0.3);
+    VectorXd x0 = VectorXd::Zero(2 + nz);
+    x0.head(2) << e0, m.i_of(e0);
+    for (int k = 0; k < nz; ++k) x0(2 + k) = e0 * e0 / (k + 1 - e0);
+    ns::continuation_options opt;
+    opt.lower = {-4, -6};
+    opt.upper = {1, 2};
+    const ns::branch small = ns::continue_equilibria(pair, x0.head(2), vec({-3, m.q}), 0, opt);
+    const ns::branch b = ns::continue_equilibria(big, x0, vec({-3, m.q}), 0, opt);
+    const auto fs = of_kind(small, ns::point_kind::fold), fb = of_kind(b, ns::point_kind::fold);
+    const auto hs = of_kind(small, ns::point_kind::hopf), hb = of_kind(b, ns::point_kind::hopf);
+    ASSERT_EQ(fs.size(), 2u);
+    ASSERT_EQ(fb.size(), 2u);
+    ASSERT_EQ(hs.size(), 1u);
+    ASSERT_EQ(hb.size(), 1u);
+    for (int k = 0; k < 2; ++k) EXPECT_NEAR(fb[k].p(0), fs[k].p(0), 1e-9);
+    EXPECT_NEAR(hb[0].p(0), hs[0].p(0), 1e-9);
+    EXPECT_NEAR(hb[0].omega, hs[0].omega, 1e-9);
+    // l1 scales with |q|^2 and |q| = 1 over all 30 components: with q_pair
+    // the pair's part of the big system's unit eigenvector, l1 = l1_pair |q_pair|^2
+    MatrixXd a, ap;
+    big.jacobian(hb[0].x, hb[0].p, a, ap);
+    Eigen::ComplexEigenSolver<Eigen::MatrixXcd> es(a.cast<cd>());
+    Eigen::Index k = 0;
+    (es.eigenvalues().array() - cd(0, hb[0].omega)).abs().minCoeff(&k);
+    const double share =
+        es.eigenvectors().col(k).head(2).squaredNorm() / es.eigenvectors().col(k).squaredNorm();
+    EXPECT_LT(share, 0.99); // the z part matters
+    EXPECT_NEAR(hb[0].l1, hs[0].l1 * share, 1e-6 * std::abs(hs[0].l1));
+    // the fold curve in (P, Q) of the big system lies on the pair's
+    wilson_cowan mq = m;
+    const ns::branch c = ns::continue_fold_curve(big, fb[0], {0, 1}, opt);
+    ASSERT_GT(c.points.size(), 20u);
+    for (const auto& pt : c.points) {
+        mq.q = pt.p(1);
+        EXPECT_NEAR(mq.dp_of(pt.x(0)), 0, 1e-8);
+        EXPECT_NEAR(pt.p(0), mq.p_of(pt.x(0)), 1e-9);
+    }
+    // and the Hopf curve: trace zero, E on the root e_h (independent of Q)
+    const ns::branch hc = ns::continue_hopf_curve(big, hb[0], {0, 1}, opt);
+    ASSERT_GT(hc.points.size(), 10u);
+    const double eh = (1 - std::sqrt(1 - 4 * (1 + 1 / m.tau) / m.aee)) / 2;
+    for (const auto& pt : hc.points) {
+        mq.q = pt.p(1);
+        EXPECT_NEAR(pt.x(0), eh, 1e-9);
+        EXPECT_NEAR(pt.p(0), mq.p_of(pt.x(0)), 1e-9);
+    }
+}

@@ -99,7 +99,10 @@ branch continue_hopf_curve(const system& sys, const special_point& hopf, std::ar
                            const continuation_options& opt = {});
 
 // Kuznetsov's first Lyapunov coefficient at a Hopf point with frequency
-// omega > 0; B and C are finite differences of the exact Jacobian.
+// omega > 0, with A q = i omega q, |q| = 1 over all n components (its value
+// scales with that normalisation, its sign does not). B and C are
+// fourth-order central differences of the exact Jacobian (about 8 digits on
+// smooth f; exact up to rounding for polynomials of degree <= 5).
 double first_lyapunov_coefficient(const system& sys, const Eigen::VectorXd& x, const Eigen::VectorXd& p,
                                   double omega);
 
