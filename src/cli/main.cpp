@@ -2,6 +2,7 @@
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/models/registry.hpp"
+#include "nmsweep/sweep/continuation_run.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/shard.hpp"
@@ -162,6 +163,15 @@ int main(int argc, char** argv) {
     merge->add_flag("--overwrite", req.overwrite, "replace an existing merged file");
     merge->add_flag("-q,--quiet", req.quiet, "no progress output");
     std::string file;
+    auto* cont = app.add_subcommand(
+        "continue", "continue the equilibria of the network in [continuation] param (folds, Hopf points; "
+                    "with param2 their curves) into one HDF5 file");
+    cont->add_option("spec", req.spec_path, "sweep spec (TOML) with a [continuation] section")->required();
+    cont->add_option("-o,--output", req.output, "result file (default: <output path>.continuation.h5)");
+    long cont_point = 0;
+    cont->add_option("--point", cont_point, "grid point whose parameters start it (flat index; default 0)");
+    cont->add_flag("--overwrite", req.overwrite, "replace an existing result file");
+    cont->add_flag("-q,--quiet", req.quiet, "no report of the special points");
     auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
     check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
     std::vector<std::string> info_files;
@@ -199,6 +209,8 @@ int main(int argc, char** argv) {
             return nms::merge_results(merged, parts, req) ? 0 : nms::exit_incomplete;
         else if (*sim)
             nms::simulate_point(req, every);
+        else if (*cont)
+            nms::run_continuation(req, cont_point);
         else if (*check)
             std::cout << nms::check_spec(req.spec_path);
         else if (*info)

@@ -62,8 +62,9 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
         throw input_error(path_for_messages + ": TOML: " + e.what());
     }
 
-    const std::vector<std::string> sections{"description", "model", "network", "coupling", "integrator",
-                                            "initial",     "sweep", "sampler", "output",   "stimulus"};
+    const std::vector<std::string> sections{"description", "model",    "network",     "coupling",
+                                            "integrator",  "initial",  "sweep",       "sampler",
+                                            "output",      "stimulus", "continuation"};
     for (const auto& [k, v] : entries(root)) {
         if (!contains(sections, k)) c.fail(*v, k, "", "unknown section" + did_you_mean(k, sections), false);
         if (k == "description" && !v->is_string()) c.fail(*v, "description", "", "expected a string");
@@ -113,6 +114,7 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
             ": rk4 is deterministic, but [integrator] noise is set; use heun or euler (value \"rk4\")");
 
     parse_output(c, root, s, P);
+    parse_continuation(c, root, s);
     check_domains(s);
     return s;
 }

@@ -108,6 +108,7 @@
 #include "nmsweep/network/connectome.hpp"
 #include "nmsweep/observe/bold.hpp"
 #include "nmsweep/observe/leadfield.hpp"
+#include "nmsweep/sweep/continuation_run.hpp"
 #include "nmsweep/sweep/evoked.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 #include "nmsweep/sweep/stability_feature.hpp"
@@ -357,6 +358,7 @@ struct sweep_spec {
     std::vector<sensor_spec> sensors; // [[output.sensors]]
     evoked_options evoked;            // [output.evoked] (resolved: stimulus named, post_ms > 0)
     stability_options stability;      // [output.stability]
+    continuation_spec continuation;   // [continuation] (nmsweep continue)
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).
