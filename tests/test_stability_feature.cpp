@@ -6,6 +6,7 @@
 #include "cli_util.hpp"
 #include "nmsweep/sweep/driver.hpp"
 
+#include <Eigen/Dense>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -144,9 +145,11 @@ TEST(stability_feature, no_fixed_point_is_reported_not_invented) {
     const auto found = ct::read(f, "features/fixed_point_found");
     const auto re = ct::read(f, "features/leading_eigenvalue_real");
     ASSERT_EQ(found.size(), 2u);
+    const auto nu = ct::read(f, "features/n_unstable");
     for (int s = 0; s < 2; ++s) {
         EXPECT_EQ(found[s], 0);
         EXPECT_TRUE(std::isnan(re[s]));
+        EXPECT_EQ(nu[s], -1);
     }
 }
 
@@ -243,5 +246,70 @@ TEST(stability_feature, delayed_self_loop_matches_the_lambert_w_roots) {
             EXPECT_NEAR(re[0], c.root.real(), 1e-9) << name;
             EXPECT_NEAR(im[0], std::abs(c.root.imag()), 1e-9) << name;
         }
+    }
+}
+
+// Controllability of x' = (gamma I + a W) x + B u with W symmetric: in the
+// eigenbasis A = V diag(l) V^T, an input at region i has average
+// controllability sum_k V_ik^2 (1 - e^{2 l_k T}) / (-2 l_k) (T = inf: the
+// limit) and modal controllability sum_k (1 - e^{2 l_k dt}) V_ik^2.
+TEST(stability_feature, controllability_of_a_linear_network_matches_the_eigenbasis) {
+    const std::vector<std::vector<double>> w{{0, 1, 0.5}, {1, 0, 0.2}, {0.5, 0.2, 0}};
+    const double gamma = -1.0, a = 0.3, modal_dt = 0.5;
+    Eigen::Matrix3d A;
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) A(i, j) = a * w[i][j] + (i == j ? gamma : 0);
+    const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(A);
+    const auto& l = es.eigenvalues();
+    const auto& V = es.eigenvectors();
+    for (const double horizon : {2.0, double(INFINITY)}) {
+        std::ostringstream os;
+        os << "[model]\nname = \"linear\"\nparams = { gamma = " << gamma << " }\n[network]\nconnectome = \""
+           << network(w) << "\"\nspeed = 0.0\n[coupling]\nkind = \"linear\"\na = " << a << "\n"
+           << "[integrator]\nmethod = \"heun\"\ndt = 0.01\nduration = 20.0\n[initial]\nx = 0.2\n"
+           << "[output]\nfeatures = [\"controllability\"]\n[output.controllability]\nregions = [0, \"2\"]\n"
+           << "modal_dt = " << modal_dt << "\nhorizon = ";
+        if (std::isinf(horizon))
+            os << "\"infinite\"\n";
+        else
+            os << horizon << "\n";
+        const auto f = run(os.str());
+        const auto status = ct::read(f, "features/controllability_status");
+        const auto avg = ct::read(f, "features/average_controllability");
+        const auto modal = ct::read(f, "features/modal_controllability");
+        ASSERT_EQ(status.size(), 1u);
+        EXPECT_EQ(status[0], 0);
+        ASSERT_EQ(avg.size(), 3u);
+        for (int i : {0, 2}) {
+            double want_avg = 0, want_modal = 0;
+            for (int k = 0; k < 3; ++k) {
+                const double v2 = V(i, k) * V(i, k);
+                want_avg += v2 * (std::isinf(horizon) ? 1.0 : 1 - std::exp(2 * l[k] * horizon)) / (-2 * l[k]);
+                want_modal += (1 - std::exp(2 * l[k] * modal_dt)) * v2;
+            }
+            EXPECT_NEAR(avg[i], want_avg, 1e-12 * want_avg) << "region " << i << " horizon " << horizon;
+            EXPECT_NEAR(modal[i], want_modal, 1e-12 * want_modal) << "region " << i;
+        }
+        EXPECT_TRUE(std::isnan(avg[1])); // no input there
+        EXPECT_TRUE(std::isnan(modal[1]));
+    }
+}
+
+TEST(stability_feature, controllability_refuses_unknown_regions_and_targets) {
+    const std::string base =
+        "[model]\nname = \"jansen_rit\"\n[network]\nconnectome = \"synthetic:4\"\n"
+        "[integrator]\ndt = 0.1\nduration = 10.0\n[output]\nfeatures = [\"controllability\"]\n";
+    for (const auto& [extra, want] : std::vector<std::pair<std::string, std::string>>{
+             {"[output.controllability]\nregions = [\"nowhere\"]\n", "nowhere"},
+             {"[output.controllability]\nregions = [7]\n", "'7'"},
+             {"[output.controllability]\ntarget = \"y9\"\n", "y9"},
+             {"[output.controllability]\nhorizon = -1.0\n", "horizon"},
+         }) {
+        std::ofstream(ct::scratch() / "bad.toml") << base << extra;
+        const auto out = ct::scratch() / "bad.h5";
+        const auto r = ct::sh("run -q " + (ct::scratch() / "bad.toml").string() + " -o " + out.string());
+        EXPECT_EQ(r.code, 2) << extra << r.output;
+        EXPECT_NE(r.output.find(want), std::string::npos) << r.output;
+        EXPECT_FALSE(std::filesystem::exists(out));
     }
 }

@@ -220,6 +220,7 @@ void parse_analysis(const ctx& c, const reader& r, sweep_spec& s) {
     parse_seizure(c, r, s);
     parse_entrainment(c, r, s);
     parse_stability(c, r, s);
+    parse_controllability(c, r, s);
     // The families' own checks (e.g. a band without a frequency bin), from the table.
     feature_context fc;
     fc.smp = smp;

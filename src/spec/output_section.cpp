@@ -20,7 +20,8 @@ void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ct
     }
     reader r(c, "output", root.at("output"));
     r.only({"path", "observable", "features", "sample_every", "timeseries", "spectra", "synchrony", "fc",
-            "attractor", "seizure", "bold", "sensors", "ramp", "entrainment", "evoked", "stability"});
+            "attractor", "seizure", "bold", "sensors", "ramp", "entrainment", "evoked", "stability",
+            "controllability"});
     if (const tval* v = r.get("path")) {
         s.output_path = r.str(*v, "path");
         if (s.output_path.empty()) c.fail(*v, "output", "path", "empty");

@@ -243,6 +243,7 @@ void parse_seizure(const ctx& c, const reader& r, sweep_spec& s);
 // [output.entrainment] and the stimulus the entrainment features observe (entrainment_options.cpp).
 void parse_entrainment(const ctx& c, const reader& r, sweep_spec& s);
 void parse_stability(const ctx& c, const reader& r, sweep_spec& s);
+void parse_controllability(const ctx& c, const reader& r, sweep_spec& s);
 void parse_continuation(const ctx& c, const tval& root, sweep_spec& s);
 void parse_seizure_table(const ctx& c, const tval& tv, const std::string& sec, const std::string& pre,
                          seizure_options& o, bool network_keys);

@@ -2,6 +2,9 @@
 // the network's size is checked once it is loaded (validate_with_network).
 #include "spec_io.hpp"
 
+#include <cmath>
+#include <limits>
+
 namespace nms::spec_io {
 
 void parse_stability(const ctx& c, const reader& r, sweep_spec& s) {
@@ -60,6 +63,42 @@ void parse_stability(const ctx& c, const reader& r, sweep_spec& s) {
         }
         c.note("output.stability", *tv, "output.stability", "");
     }
+}
+
+void parse_controllability(const ctx& c, const reader& r, sweep_spec& s) {
+    const tval* tv = r.get("controllability");
+    if (!tv) return;
+    reader t(c, "output.controllability", *tv);
+    t.only({"regions", "target", "horizon", "modal_dt", "tol"});
+    auto& o = s.controllability;
+    if (const tval* v = t.get("regions")) {
+        if (!v->is_array()) c.fail(*v, t.section, "regions", "expected a list of region labels or indices");
+        for (const auto& e : v->as_array()) {
+            if (e.is_integer())
+                o.regions.push_back(std::to_string(e.as_integer()));
+            else
+                o.regions.push_back(t.str(e, "regions"));
+        }
+    }
+    if (const tval* v = t.get("target")) o.target = t.str(*v, "target");
+    if (const tval* v = t.get("horizon")) {
+        if (v->is_string() && v->as_string().str == "infinite") {
+            o.horizon = std::numeric_limits<double>::infinity();
+        } else {
+            o.horizon = t.number(*v, "horizon");
+            if (!(o.horizon > 0) || std::isinf(o.horizon))
+                c.fail(*v, t.section, "horizon", "expected a time > 0 in ms, or \"infinite\"");
+        }
+    }
+    if (const tval* v = t.get("modal_dt")) {
+        o.modal_dt = t.finite(*v, "modal_dt");
+        if (!(o.modal_dt > 0)) c.fail(*v, t.section, "modal_dt", "must be > 0 ms");
+    }
+    if (const tval* v = t.get("tol")) {
+        o.tol = t.finite(*v, "tol");
+        if (!(o.tol > 0) || o.tol > 1e-2) c.fail(*v, t.section, "tol", "must be in (0, 0.01]");
+    }
+    c.note("output.controllability", *tv, "output.controllability", "");
 }
 
 } // namespace nms::spec_io

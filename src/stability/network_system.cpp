@@ -28,6 +28,8 @@ struct network_system::ops {
     virtual void source_jacobian(int j, const double* x, double* Q) const = 0;
     // d f / d parameter k at x.
     virtual void param_derivative(int k, const double* x, const double* s, double* df) const = 0;
+    // d f_i / d c_k (ns values).
+    virtual void coupling_input(int i, int k, const double* x, const double* s, double* out) const = 0;
 
     const double* pn(int i) const { return p.data() + std::size_t(i) * n_all; }
     void sums(const double* ch, std::vector<double>& s) const {
@@ -94,6 +96,12 @@ template <class M, class C> struct ops_of final : network_system::ops {
         for (int k = 0; k < NCH * NS; ++k) Q[k] = 0;
         for (int k = 0; k < NCH; ++k)
             for (int b = 0; b < NCV; ++b) Q[k * NS + M::cvar[b]] += jp[k * NCV + b];
+    }
+    void coupling_input(int i, int k, const double* x, const double* s, double* out) const override {
+        double c[NCV], dc[NCV] = {};
+        coupling_of(i, x, s, c);
+        dc[k] = 1;
+        dfun_directional<M>(pn(i), x + i * NS, c, nullptr, nullptr, dc, nullptr, out);
     }
     void param_derivative(int k, const double* x, const double* s, double* df) const override {
         if (k < M::n_params) {
@@ -249,6 +257,13 @@ Eigen::VectorXd network_system::param_derivative(const double* x, int k) const {
     const auto s = ops_->sums_at(x);
     ops_->param_derivative(k, x, s.data(), df.data());
     return df;
+}
+
+std::vector<double> network_system::coupling_input(const double* x, int node, int k) const {
+    std::vector<double> out(static_cast<std::size_t>(n_state_));
+    const auto s = ops_->sums_at(x);
+    ops_->coupling_input(node, k, x, s.data(), out.data());
+    return out;
 }
 
 std::vector<double> network_system::initial_state() const { return ops_->initial; }

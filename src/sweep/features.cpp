@@ -94,6 +94,11 @@ std::unique_ptr<reducer> make_stability(const sweep_spec& s, const feature_conte
     return make_stability_reducer(s.stability, int(find_model(s.model).states.size()));
 }
 
+std::unique_ptr<reducer> make_controllability(const sweep_spec& s, const feature_context&,
+                                              const std::vector<std::string>&) {
+    return make_controllability_reducer(s.controllability);
+}
+
 std::unique_ptr<reducer> make_entrainment(const sweep_spec& s, const feature_context& fc,
                                           const std::vector<std::string>& picked) {
     return make_entrainment_reducer(picked, s.entrainment, fc.smp, fc.units);
@@ -154,6 +159,13 @@ const std::vector<feature_family>& feature_table() {
             {"ramp", {"ramp"}, "output.ramp", false, {}, check_ramp, make_ramp},
             // fixed points and their eigenvalues, from the equations (src/sweep/stability.cpp)
             {"stability", {"stability"}, "output.stability", false, {}, nullptr, make_stability},
+            {"controllability",
+             {"controllability"},
+             "output.controllability",
+             false,
+             {},
+             nullptr,
+             make_controllability},
             // evoked responses (the spec reader checks [output.evoked]):
             {"evoked", evoked_features(), "output.evoked", true, {}, nullptr, make_evoked},
         };

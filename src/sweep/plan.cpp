@@ -243,6 +243,18 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
             "), more than [output.stability] max_size = " + std::to_string(s.stability.max_size) +
             " for the dense eigenvalue solver (its time grows as size^3 per point); raise "
             "max_size knowingly or use a smaller network");
+    if (std::find(s.features.begin(), s.features.end(), "controllability") != s.features.end()) {
+        if (long(n * nv) > s.stability.max_size)
+            throw input_error(where_of_key(s, "output.features") + ": controllability: the network has " +
+                              std::to_string(n * nv) +
+                              " state variables, more than [output.stability] max_size = " +
+                              std::to_string(s.stability.max_size));
+        try {
+            (void)controllability_regions(s.controllability, net, find_model(s.model));
+        } catch (const input_error& e) {
+            throw input_error(where_of_key(s, "output.controllability") + ": " + e.what());
+        }
+    }
     if (std::find(s.features.begin(), s.features.end(), "stability") != s.features.end() &&
         s.stability.delays == "pseudospectral") {
         stability::delay_spectrum_options d;

@@ -4,6 +4,7 @@
 // the fixed point it found.
 
 #include "nmsweep/stability/delay_spectrum.hpp"
+#include "nmsweep/stability/fixed_point.hpp"
 #include "nmsweep/stability/network_system.hpp"
 #include "nmsweep/stability/spectrum.hpp"
 #include "nmsweep/sweep/reducers.hpp"
@@ -18,63 +19,6 @@ namespace {
 
 using stability::network_system;
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-
-struct newton_result {
-    bool converged = false;
-    long iterations = 0;
-    double residual = nan;
-    std::vector<double> x;
-};
-
-double max_abs(const std::vector<double>& v) {
-    double m = 0;
-    for (double a : v) m = std::max(m, std::abs(a));
-    return m;
-}
-
-// Newton with a backtracking line search on max |f|; the step from a
-// rank-revealing solve when the Jacobian is singular (a phase model's
-// rotation, a conserved quantity), so that the iteration still moves.
-newton_result newton(const network_system& sys, std::vector<double> x, const stability_options& o) {
-    const int n = sys.size();
-    std::vector<double> f(static_cast<std::size_t>(n)), fn(f);
-    auto resid = [&](const std::vector<double>& y, std::vector<double>& out) {
-        sys.rhs(y.data(), out.data());
-        double r = max_abs(out);
-        for (double v : y) r = std::isfinite(v) ? r : nan;
-        return r;
-    };
-    newton_result res;
-    double r = resid(x, f);
-    for (; res.iterations <= o.max_iterations; ++res.iterations) {
-        if (!std::isfinite(r)) break;
-        if (r <= o.tol * (1 + max_abs(x))) {
-            res.converged = true;
-            break;
-        }
-        const Eigen::MatrixXd J = sys.jacobian(x.data());
-        const Eigen::Map<const Eigen::VectorXd> fv(f.data(), n);
-        Eigen::PartialPivLU<Eigen::MatrixXd> lu(J);
-        Eigen::VectorXd dx = lu.rcond() > 1e-13
-                                 ? Eigen::VectorXd(lu.solve(-fv))
-                                 : Eigen::VectorXd(J.completeOrthogonalDecomposition().solve(-fv));
-        double lambda = 1;
-        std::vector<double> xn(x);
-        double rn = nan;
-        for (; lambda > 1e-6; lambda /= 2) {
-            for (int k = 0; k < n; ++k) xn[k] = x[k] + lambda * dx[k];
-            rn = resid(xn, fn);
-            if (std::isfinite(rn) && rn < (1 - 1e-4 * lambda) * r) break;
-        }
-        if (!(lambda > 1e-6)) break; // no descent: not converging from here
-        x.swap(xn);
-        f.swap(fn);
-        r = rn;
-    }
-    res.residual = r;
-    res.x = std::move(x);
-    return res;
-}
 
 // Outputs per start: found (int), residual, distance, leading real and
 // imaginary part, unstable directions (int), frequency, fixed point.
@@ -100,7 +44,9 @@ class stability_reducer final : public reducer {
     void reset(std::size_t n, int n_nodes) override {
         n_ = n;
         nn_ = n_nodes;
-        for (int k = 0; k < n_outputs; ++k) data_[k].assign(n * per_point(k), nan);
+        // integer outputs: -1 until a fixed point's spectrum sets them
+        for (int k = 0; k < n_outputs; ++k)
+            data_[k].assign(n * per_point(k), k == o_unstable || k == o_method ? -1.0 : nan);
     }
     void accumulate(const obs_block&) override {}
 
@@ -177,7 +123,9 @@ class stability_reducer final : public reducer {
     double diverged_value(std::size_t k) const override { return integer_output(k) ? -1 : nan; }
     std::vector<std::pair<std::string, std::string>> output_attrs(std::size_t k) const override {
         std::vector<std::pair<std::string, std::string>> a{{"starts", starts_text()}};
-        if (integer_output(k)) a.push_back({"codes", "-1: the run diverged (not attempted)"});
+        if (k == o_found) a.push_back({"codes", "1 found, 0 Newton did not converge, -1 the run diverged"});
+        if (k == o_unstable || k == o_method)
+            a.push_back({"codes", "-1: no fixed point found from this start (or the run diverged)"});
         return a;
     }
 
@@ -203,7 +151,7 @@ class stability_reducer final : public reducer {
                     for (int v = 0; v < ns_; ++v)
                         x0[std::size_t(i * ns_ + v)] = r.final_state[(std::size_t(v) * nn_ + i) * n_ + q];
             }
-            const newton_result nr = newton(sys, x0, opt_);
+            const auto nr = stability::find_fixed_point(sys, x0, opt_.tol, opt_.max_iterations);
             const std::size_t at = q * opt_.starts.size() + st;
             data_[o_found][at] = nr.converged ? 1 : 0;
             data_[o_residual][at] = nr.residual;

@@ -52,6 +52,10 @@ class network_system {
     void set_param(int k, double value);
     Eigen::VectorXd param_derivative(const double* x, int k) const;
 
+    // d rhs_node / d c_k: how node `node` responds to an input added to its
+    // coupling variable k (n_state values; a stimulus's coupling_input).
+    std::vector<double> coupling_input(const double* x, int node, int k) const;
+
     // The instance's initial state in this layout.
     std::vector<double> initial_state() const;
 

@@ -358,6 +358,7 @@ struct sweep_spec {
     std::vector<sensor_spec> sensors; // [[output.sensors]]
     evoked_options evoked;            // [output.evoked] (resolved: stimulus named, post_ms > 0)
     stability_options stability;      // [output.stability]
+    controllability_options controllability; // [output.controllability]
     continuation_spec continuation;   // [continuation] (nmsweep continue)
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after

@@ -4,6 +4,7 @@
 // from the simulated final state (and from the initial state), and the
 // eigenvalues of the network's linearisation there (src/sweep/stability.cpp).
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,5 +29,27 @@ struct stability_options {
 
 // n_state: the model's state variables.
 std::unique_ptr<reducer> make_stability_reducer(const stability_options& o, int n_state);
+
+// Feature `controllability` (src/sweep/controllability.cpp): around the
+// stable fixed point Newton finds from the final state, the linearised
+// network (delays set to zero) with one input per region: each region's
+// average controllability (trace of its Gramian over `horizon`) and modal
+// controllability (through the exact discretisation over `modal_dt`).
+struct controllability_options {
+    std::vector<std::string> regions;      // labels or indices; empty: every region
+    std::string target = "coupling_input"; // where an input enters: the coupling input, or a state variable
+    double horizon = std::numeric_limits<double>::infinity(); // ms
+    double modal_dt = 1.0;                                    // ms
+    double tol = 1e-10;                                       // Newton, as stability's
+};
+
+struct connectome;
+struct model_info;
+// The input regions' node indices; input_error naming a region that is not
+// in the network or a target that is not a state variable.
+std::vector<int> controllability_regions(const controllability_options& o, const connectome& net,
+                                         const model_info& m);
+
+std::unique_ptr<reducer> make_controllability_reducer(const controllability_options& o);
 
 } // namespace nms
