@@ -5,6 +5,7 @@
 // NMS_BIN and NMS_TEST_DATA come from tests/CMakeLists.txt.
 
 #include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/sweep/driver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,21 @@ inline fs::path scratch() {
         fs::temp_directory_path() / "nms_cli" / (std::string(t->test_suite_name()) + "." + t->name());
     fs::create_directories(p);
     return p;
+}
+
+// Runs spec text through the library's run_sweep (CPU, double, quiet) in
+// the scratch folder; the result file's path.
+inline std::string run_spec(const std::string& spec) {
+    const auto path = scratch() / "spec.toml";
+    std::ofstream(path) << spec;
+    nms::sweep_request r;
+    r.spec_path = path.string();
+    r.output = (scratch() / "out.h5").string();
+    r.backend = "cpu";
+    r.precision = "double";
+    r.overwrite = r.quiet = true;
+    nms::run_sweep(r);
+    return r.output;
 }
 
 // Runs `nmsweep ARGS`; exit code and stdout + stderr.

@@ -679,17 +679,17 @@ TEST(continuation, wilson_cowan_driving_28_slaves) {
     // the normalisation of q.
     const wilson_cowan m;
     const ns::system pair = m.sys();
-    const int nz = 28;
+    constexpr int nz = 28;
     ns::system big;
     big.n = 2 + nz;
-    big.rhs = [pair, nz](const VectorXd& x, const VectorXd& p, VectorXd& f) {
+    big.rhs = [pair](const VectorXd& x, const VectorXd& p, VectorXd& f) {
         VectorXd fp;
         pair.rhs(x.head(2), p, fp);
         f.resize(2 + nz);
         f.head(2) = fp;
         for (int k = 0; k < nz; ++k) f(2 + k) = -(k + 1) * x(2 + k) + x(0) * x(0) + x(2 + k) * x(0);
     };
-    big.jacobian = [pair, nz](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
+    big.jacobian = [pair](const VectorXd& x, const VectorXd& p, MatrixXd& jx, MatrixXd& jp) {
         MatrixXd ax, ap;
         pair.jacobian(x.head(2), p, ax, ap);
         jx = MatrixXd::Zero(2 + nz, 2 + nz);

@@ -23,19 +23,7 @@ namespace {
 
 double pi_sq() { return 9.869604401089358; }
 
-std::string run(const std::string& spec) {
-    const auto dir = ct::scratch();
-    const auto path = dir / "spec.toml";
-    std::ofstream(path) << spec;
-    nms::sweep_request r;
-    r.spec_path = path.string();
-    r.output = (dir / "out.h5").string();
-    r.backend = "cpu";
-    r.precision = "double";
-    r.overwrite = r.quiet = true;
-    nms::run_sweep(r);
-    return r.output;
-}
+std::string run(const std::string& spec) { return ct::run_spec(spec); }
 
 // Kuramoto pair, D ramped 0 -> 4a over T ms; `windows` windows.
 std::string pair_spec(double T, long windows, bool back = false,

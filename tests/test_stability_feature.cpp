@@ -19,19 +19,7 @@ namespace ct = nms::cli_test;
 
 namespace {
 
-std::string run(const std::string& spec) {
-    const auto dir = ct::scratch();
-    const auto path = dir / "spec.toml";
-    std::ofstream(path) << spec;
-    nms::sweep_request r;
-    r.spec_path = path.string();
-    r.output = (dir / "out.h5").string();
-    r.backend = "cpu";
-    r.precision = "double";
-    r.overwrite = r.quiet = true;
-    nms::run_sweep(r);
-    return r.output;
-}
+std::string run(const std::string& spec) { return ct::run_spec(spec); }
 
 // A network file pair in the test's scratch folder.
 std::string network(const std::vector<std::vector<double>>& w) {
