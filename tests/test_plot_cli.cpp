@@ -255,3 +255,42 @@ features = ["stim_plv", "locking"]
         0)
         << out;
 }
+
+// The continuation figure from the example (0.1 s to continue, a few s to
+// sweep): branches with the sweep overlaid, the two-parameter panel, and a
+// file without /continuation refused with one clear line.
+TEST(plot_continuation, branches_with_the_sweep_and_curves) {
+    const fs::path dir = fs::temp_directory_path() / ("nms_plot_cont_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    if (sh("python3 -c 'import numpy, h5py, matplotlib'", dir / "py.txt") != 0)
+        GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
+    const std::string ex = std::string(NMS_TEST_DATA) + "/../../examples/jansen_rit_continuation.toml";
+    const std::string cont = (dir / "c.h5").string(), sweep = (dir / "s.h5").string();
+    std::string out;
+    ASSERT_EQ(sh(bin + " continue -q " + ex + " -o " + cont, dir / "c.txt", &out), 0) << out;
+    ASSERT_EQ(sh(bin + " run -q " + ex + " -o " + sweep, dir / "r.txt", &out), 0) << out;
+    const fs::path png = dir / "c.png";
+    ASSERT_EQ(sh(bin + " plot " + cont + " continuation --sweep " + sweep + " -o " + png.string(), dir / "p.txt", &out),
+              0)
+        << out;
+    EXPECT_TRUE(is_png(png));
+    // With curves: a spec of its own (param2 set).
+    std::ifstream in(ex);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string spec = text.str();
+    spec.replace(spec.find("# param2"), 2, "");
+    spec.replace(spec.find("# range2"), 2, "");
+    spec.replace(spec.find("data/one_column"), 15, std::string(NMS_TEST_DATA) + "/../../examples/data/one_column");
+    spec.replace(spec.find("data/one_column"), 15, std::string(NMS_TEST_DATA) + "/../../examples/data/one_column");
+    std::ofstream(dir / "two.toml") << spec;
+    const std::string cont2 = (dir / "c2.h5").string();
+    ASSERT_EQ(sh(bin + " continue -q " + (dir / "two.toml").string() + " -o " + cont2, dir / "c2.txt", &out), 0)
+        << out;
+    const fs::path png2 = dir / "c2.png";
+    ASSERT_EQ(sh(bin + " plot " + cont2 + " continuation -o " + png2.string(), dir / "p2.txt", &out), 0) << out;
+    EXPECT_TRUE(is_png(png2));
+    EXPECT_EQ(sh(bin + " plot " + sweep + " continuation -o " + (dir / "x.png").string(), dir / "e.txt", &out), 2);
+    EXPECT_NE(out.find("no /continuation"), std::string::npos) << out;
+    fs::remove_all(dir);
+}

@@ -38,6 +38,11 @@ WHAT
   erp            the evoked response (features "erp") of one grid point (--at):
                  every node (or, with --sensors NAME, every sensor) overlaid
                  and the network mean, its peak latency marked
+  continuation   a file of `nmsweep continue`: the equilibria against the
+                 parameter (stable solid, unstable dashed) with folds (LP) and
+                 Hopf points (H, with their frequency); --sweep FILE overlays
+                 the brute-force min/max of a sweep of the same parameter;
+                 two-parameter curves in a second panel
 
 Axes not plotted are fixed with --at NAME=VALUE (nearest grid value; for
 "initial" the index); otherwise at their first value (said on stderr).
@@ -839,6 +844,14 @@ WHAT = {"map": plot_map, "classes": plot_classes, "bifurcation": plot_bifurcatio
         "sync": plot_sync, "fc": plot_fc, "recruitment": plot_recruitment, "onsets": plot_onsets,
         "ranking": plot_ranking, "hysteresis": plot_hysteresis, "tongue": plot_tongue, "erp": plot_erp}
 
+# Figures of `nmsweep continue` live in their own module, beside this script
+# (nmsweep_plot_stability.py) or in the Python package (_plot_stability.py).
+try:
+    from . import _plot_stability as _stability  # noqa: PLC0415 (the package)
+except ImportError:
+    import nmsweep_plot_stability as _stability  # noqa: PLC0415 (the script's folder)
+WHAT["continuation"] = lambda res, a: _stability.plot_continuation(res, a, sys.modules[__name__])
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(
@@ -858,6 +871,7 @@ def main(argv=None):
     p.add_argument("--fmax", type=float, help="spectrum: upper frequency limit (Hz)")
     p.add_argument("--no-boundaries", action="store_true", help="map, classes: do not draw /boundaries")
     p.add_argument("--sensors", metavar="NAME", help="erp: the sensor modality [[output.sensors]] NAME")
+    p.add_argument("--sweep", metavar="FILE", help="continuation: a sweep result of the same parameter to overlay")
     p.add_argument("--title", help="figure title")
     p.add_argument("--dpi", type=int, default=150)
     a = p.parse_args(argv)
