@@ -281,8 +281,11 @@ TEST(plot_continuation, branches_with_the_sweep_and_curves) {
     std::string spec = text.str();
     spec.replace(spec.find("# param2"), 2, "");
     spec.replace(spec.find("# range2"), 2, "");
-    spec.replace(spec.find("data/one_column"), 15, std::string(NMS_TEST_DATA) + "/../../examples/data/one_column");
-    spec.replace(spec.find("data/one_column"), 15, std::string(NMS_TEST_DATA) + "/../../examples/data/one_column");
+    const std::string rel = "\"data/one_column_weights.txt,data/one_column_lengths.txt\"";
+    const std::string data = std::string(NMS_TEST_DATA) + "/../../examples/data/";
+    ASSERT_NE(spec.find(rel), std::string::npos);
+    spec.replace(spec.find(rel), rel.size(),
+                 "\"" + data + "one_column_weights.txt," + data + "one_column_lengths.txt\"");
     std::ofstream(dir / "two.toml") << spec;
     const std::string cont2 = (dir / "c2.h5").string();
     ASSERT_EQ(sh(bin + " continue -q " + (dir / "two.toml").string() + " -o " + cont2, dir / "c2.txt", &out), 0)
