@@ -83,7 +83,7 @@ void parse_pattern(const ctx& c, const reader& r, stimulus_spec& st, sweep_spec&
         if (v->is_table()) {
             // Rows in node order give the weights here; rows "label value" go to
             // s.node_tables, which resolve_node_tables turns into s.params[key] in
-            // node order for resolve_stimuli (f is then a placeholder).
+            // node order for resolve_stimuli, which replaces st.weights then.
             const field f = parse_node_file(c, *v, r.section, "weights", key_of(st, "weights"), s);
             st.weights = f.v;
         } else {
