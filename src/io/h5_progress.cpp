@@ -73,7 +73,8 @@ std::string progress_in_process(const std::string& path) {
 } // namespace
 
 progress_record read_progress(const std::string& path) {
-    const std::string t = run_isolated([&] { return progress_in_process(path); }, path, 60.0);
+    const std::string t =
+        run_isolated([&] { return progress_in_process(path); }, path, damaged_read_deadline(path));
     progress_record r;
     r.path = path;
     std::istringstream in(t);

@@ -302,10 +302,12 @@ void describe_rankings(hid_t f, const std::string& path, std::ostringstream& o) 
         std::vector<std::string> labels;
         if (has_attr(grp, "labels")) labels = get_attr(grp, "labels", path, "'/" + g + "'").strings;
         o << "Seizure onsets: the " << score.size() << " points that agree best with "
-          << (has_attr(grp, "observed") ? attr_string(grp, "observed", path, "'/" + g + "'") : std::string("the recording"))
+          << (has_attr(grp, "observed") ? attr_string(grp, "observed", path, "'/" + g + "'")
+                                        : std::string("the recording"))
           << " (/" << g << "):\n";
         for (std::size_t r = 0; r < score.size(); ++r)
-            o << "  " << r + 1 << ". score " << num(score[r]) << "  " << (r < labels.size() ? labels[r] : "") << "\n";
+            o << "  " << r + 1 << ". score " << num(score[r]) << "  " << (r < labels.size() ? labels[r] : "")
+              << "\n";
     }
 }
 
@@ -501,16 +503,11 @@ std::string describe(const std::string& path) {
                ": an nmsweep result whose run was stopped while writing its final results (maps, "
                "totals); every point is finished. `nmsweep run SPEC --resume -o " +
                path + "` restores the file from " + journal + " and finishes it.\n";
-    // Some damaged files send HDF5 into an endless loop: a minute, plus
-    // time to read the status datasets of a huge file, is plenty.
-    const auto size = std::filesystem::file_size(path, ec);
-    return run_isolated([&] { return describe_in_process(path); }, path, 60.0 + double(ec ? 0 : size) / 1e8);
+    return run_isolated([&] { return describe_in_process(path); }, path, damaged_read_deadline(path));
 }
 
 void read_through(const std::string& path) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    run_isolated([&] { return read_through_in_process(path); }, path, 60.0 + double(ec ? 0 : size) / 1e8);
+    run_isolated([&] { return read_through_in_process(path); }, path, damaged_read_deadline(path));
 }
 
 std::vector<double> read_input_dataset(const std::string& path, const std::string& name,

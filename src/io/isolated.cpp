@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 
 namespace nms {
 
@@ -109,6 +110,12 @@ std::string run_isolated(const std::function<std::string()>& fn, const std::stri
     if (tag == 'O') return got;
     if (tag == 'E') throw input_error(got);
     throw input_error(what + ": the file is damaged (" + got + ")");
+}
+
+double damaged_read_deadline(const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    return 20.0 + (ec ? 0.0 : double(size) / 1e8);
 }
 
 } // namespace nms

@@ -19,4 +19,10 @@ namespace nms {
 std::string run_isolated(const std::function<std::string()>& fn, const std::string& what,
                          double timeout_s = 600);
 
+// The time a read of the HDF5 file `path` gets in run_isolated: 20 s (some
+// damaged files send HDF5 into an endless loop; a sound file's metadata
+// opens in well under a second, even on a loaded parallel file system) plus
+// 10 s per GB for the datasets read through.
+double damaged_read_deadline(const std::string& path);
+
 } // namespace nms
