@@ -13,7 +13,7 @@ struct network_system::ops {
     int n = 0, ns = 0, ncv = 0, nch = 0, np_model = 0, n_all = 0;
     std::vector<double> p; // [node][n_all]: model, coupling, noise parameters
     std::vector<int> row_ptr, src, delay;
-    std::vector<double> weight, rowsum, initial;
+    std::vector<double> weight, rowsum, initial, history;
     std::vector<std::string> names;
     double dt = 0;
 
@@ -30,6 +30,14 @@ struct network_system::ops {
     virtual void param_derivative(int k, const double* x, const double* s, double* df) const = 0;
     // d f_i / d c_k (ns values).
     virtual void coupling_input(int i, int k, const double* x, const double* s, double* out) const = 0;
+    // The pieces of node_rhs (network_system's trajectory interface).
+    virtual void coupling(int i, const double* x, const double* s, double* c) const = 0;
+    virtual void dfun(int i, const double* xi, const double* c, double* f) const = 0;
+    virtual void bound(double* xi) const = 0;
+    virtual void dfun_vjp(int i, const double* xi, const double* c, const double* w, double* gx,
+                          double* gc) const = 0;
+    virtual void post_vjp(int i, const double* x, const double* s, const double* w, double* gs,
+                          double* gx) const = 0;
 
     const double* pn(int i) const { return p.data() + std::size_t(i) * n_all; }
     void sums(const double* ch, std::vector<double>& s) const {
@@ -96,6 +104,32 @@ template <class M, class C> struct ops_of final : network_system::ops {
         for (int k = 0; k < NCH * NS; ++k) Q[k] = 0;
         for (int k = 0; k < NCH; ++k)
             for (int b = 0; b < NCV; ++b) Q[k * NS + M::cvar[b]] += jp[k * NCV + b];
+    }
+    void coupling(int i, const double* x, const double* s, double* c) const override {
+        coupling_of(i, x, s, c);
+    }
+    void dfun(int i, const double* xi, const double* c, double* f) const override {
+        M::dfun(pn(i), xi, c, f);
+    }
+    void bound(double* xi) const override { M::bound(xi); }
+    void dfun_vjp(int i, const double* xi, const double* c, const double* w, double* gx,
+                  double* gc) const override {
+        double jx[NS * NS], jc[NS * NCV];
+        dfun_jacobian<M>(pn(i), xi, c, jx, jc);
+        for (int r = 0; r < NS; ++r) {
+            for (int q = 0; q < NS; ++q) gx[q] += w[r] * jx[r * NS + q];
+            for (int a = 0; a < NCV; ++a) gc[a] += w[r] * jc[r * NCV + a];
+        }
+    }
+    void post_vjp(int i, const double* x, const double* s, const double* w, double* gs,
+                  double* gx) const override {
+        double xi[NCV], js[NCV * NCH], jxi[NCV * NCV];
+        cvars(x + i * NS, xi);
+        post_jacobian<C, NCV>(pn(i) + M::n_params, s + i * NCH, xi, rowsum[i], n, js, jxi);
+        for (int a = 0; a < NCV; ++a) {
+            for (int k = 0; k < NCH; ++k) gs[k] += w[a] * js[a * NCH + k];
+            for (int b = 0; b < NCV; ++b) gx[M::cvar[b]] += w[a] * jxi[a * NCV + b];
+        }
     }
     void coupling_input(int i, int k, const double* x, const double* s, double* out) const override {
         double c[NCV], dc[NCV] = {};
@@ -178,8 +212,12 @@ network_system::network_system(const prepared& P, std::size_t inst, double dt) :
         for (std::size_t e = 0; e < o.delay.size(); ++e)
             o.delay[e] = delay_steps(P.length[e], P.speed[inst], dt);
     o.initial.resize(std::size_t(size()));
+    o.history.resize(std::size_t(size()));
     for (int i = 0; i < o.n; ++i)
-        for (int v = 0; v < o.ns; ++v) o.initial[i * o.ns + v] = P.initial[v].at(i, inst, P.n_instances);
+        for (int v = 0; v < o.ns; ++v) {
+            o.initial[i * o.ns + v] = P.initial[v].at(i, inst, P.n_instances);
+            o.history[i * o.ns + v] = P.history[v].at(i, inst, P.n_instances);
+        }
 }
 
 network_system::~network_system() = default;
@@ -267,5 +305,35 @@ std::vector<double> network_system::coupling_input(const double* x, int node, in
 }
 
 std::vector<double> network_system::initial_state() const { return ops_->initial; }
+std::vector<double> network_system::history_state() const { return ops_->history; }
+
+network_system::edge_list network_system::edges() const {
+    return {ops_->row_ptr, ops_->src, ops_->delay, ops_->weight};
+}
+int network_system::n_channels() const { return ops_->nch; }
+int network_system::n_cvar() const { return ops_->ncv; }
+void network_system::channels(const double* x, double* ch) const { ops_->channels(x, ch); }
+void network_system::coupling(int i, const double* x, const double* s, double* c) const {
+    ops_->coupling(i, x, s, c);
+}
+void network_system::node_dfun(int i, const double* xi, const double* c, double* f) const {
+    ops_->dfun(i, xi, c, f);
+}
+void network_system::node_bound(double* xi) const { ops_->bound(xi); }
+void network_system::node_dfun_vjp(int i, const double* xi, const double* c, const double* w, double* gx,
+                                   double* gc) const {
+    ops_->dfun_vjp(i, xi, c, w, gx, gc);
+}
+void network_system::coupling_vjp(int i, const double* x, const double* s, const double* w, double* gs,
+                                  double* gx) const {
+    ops_->post_vjp(i, x, s, w, gs, gx);
+}
+void network_system::channels_vjp(int j, const double* x, const double* w, double* gx) const {
+    const int ns = ops_->ns, nch = ops_->nch;
+    std::vector<double> Q(std::size_t(nch * ns));
+    ops_->source_jacobian(j, x, Q.data());
+    for (int k = 0; k < nch; ++k)
+        for (int q = 0; q < ns; ++q) gx[q] += w[k] * Q[std::size_t(k * ns + q)];
+}
 
 } // namespace nms::stability

@@ -56,8 +56,33 @@ class network_system {
     // coupling variable k (n_state values; a stimulus's coupling_input).
     std::vector<double> coupling_input(const double* x, int node, int k) const;
 
-    // The instance's initial state in this layout.
+    // The instance's initial state in this layout, and its constant history
+    // before t = 0 (what the delay ring holds at the start of a run).
     std::vector<double> initial_state() const;
+    std::vector<double> history_state() const;
+
+    // The right-hand side in the engine's pieces, for trajectories with
+    // delays (optimal control): the source channels ch_j = pre(x_j) [node]
+    // [channel], the edges (delays in steps of dt), the coupling c_i =
+    // post(s_i, x_i) of a node's channel sums s_i, f_i = dfun(x_i, c_i),
+    // and their transposed derivatives, which add w^T d(out)/d(in) to g.
+    struct edge_list {
+        const std::vector<int>& row_ptr; // node i's edges: row_ptr[i] .. row_ptr[i + 1]
+        const std::vector<int>& src;
+        const std::vector<int>& delay;
+        const std::vector<double>& weight;
+    };
+    edge_list edges() const;
+    int n_channels() const;
+    int n_cvar() const;
+    void channels(const double* x, double* ch) const;
+    void coupling(int i, const double* x, const double* s, double* c) const;
+    void node_dfun(int i, const double* xi, const double* c, double* f) const;
+    void node_bound(double* xi) const;
+    void node_dfun_vjp(int i, const double* xi, const double* c, const double* w, double* gx,
+                       double* gc) const;
+    void coupling_vjp(int i, const double* x, const double* s, const double* w, double* gs, double* gx) const;
+    void channels_vjp(int j, const double* x, const double* w, double* gx) const;
 
     struct ops; // the model x coupling specific part
   private:
