@@ -167,6 +167,25 @@ def seed_specs():
     return sorted(specs)
 
 
+def mirror(work, src_dir, cache={}):
+    """A folder in WORK that stands for SRC_DIR: links to everything in it, and
+    in its parent links to everything beside it, so that a spec written there
+    resolves "data/x" and "../x" as beside the original (the checkout stays
+    untouched: other tests list its folders)."""
+    if src_dir not in cache:
+        root = os.path.join(work, f"mirror_{len(cache)}")
+        here = os.path.join(root, os.path.basename(src_dir))
+        os.makedirs(here, exist_ok=True)
+        parent = os.path.dirname(src_dir)
+        for d, dst in ((src_dir, here), (parent, root)):
+            for name in os.listdir(d):
+                link = os.path.join(dst, name)
+                if not os.path.lexists(link) and os.path.join(d, name) != src_dir:
+                    os.symlink(os.path.join(d, name), link)
+        cache[src_dir] = here
+    return cache[src_dir]
+
+
 def spec_family(nms, work, n, n_runs, run_timeout, rng):
     t = tally("mutated specs")
     seeds = seed_specs()
@@ -177,8 +196,8 @@ def spec_family(nms, work, n, n_runs, run_timeout, rng):
         data = text.encode()
         for _ in range(rng.randint(1, 3)):
             data = mutate(data.decode("utf-8", "replace"), rng)
-        # Beside the original, so that its relative data paths resolve.
-        path = os.path.join(os.path.dirname(src), f".adv_{os.getpid()}_{i}.toml")
+        # As if beside the original, so that its relative data paths resolve.
+        path = os.path.join(mirror(work, os.path.dirname(src)), f".adv_{os.getpid()}_{i}.toml")
         out = os.path.join(work, f"spec_{i}.h5")
         try:
             open(path, "wb").write(data)
