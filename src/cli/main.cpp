@@ -3,6 +3,7 @@
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/models/registry.hpp"
 #include "nmsweep/sweep/continuation_run.hpp"
+#include "nmsweep/sweep/control_run.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/shard.hpp"
@@ -52,9 +53,10 @@ void print_model(const nms::model_info& m, bool full) {
         }
     }
     if (m.seizure)
-        std::printf("  seizure detector ([output.seizure] defaults): measure %s, window %g ms, on %g, off %g\n"
-                    "    (%s)\n",
-                    m.seizure->measure, m.seizure->window_ms, m.seizure->on, m.seizure->off, m.seizure->why);
+        std::printf(
+            "  seizure detector ([output.seizure] defaults): measure %s, window %g ms, on %g, off %g\n"
+            "    (%s)\n",
+            m.seizure->measure, m.seizure->window_ms, m.seizure->on, m.seizure->off, m.seizure->why);
     std::printf("  reference: %s\n", m.reference.c_str());
 }
 
@@ -172,6 +174,16 @@ int main(int argc, char** argv) {
     cont->add_option("--point", cont_point, "grid point whose parameters start it (flat index; default 0)");
     cont->add_flag("--overwrite", req.overwrite, "replace an existing result file");
     cont->add_flag("-q,--quiet", req.quiet, "no report of the special points");
+    auto* ctl = app.add_subcommand(
+        "control",
+        "the input on [control] regions that drives the network to a target at least cost (adjoint "
+        "gradients); HDF5, waveform files and the [[stimulus]] tables that replay it");
+    ctl->add_option("spec", req.spec_path, "sweep spec (TOML) with a [control] section")->required();
+    ctl->add_option("-o,--output", req.output, "result file (default: <output path>.control.h5)");
+    long ctl_point = 0;
+    ctl->add_option("--point", ctl_point, "grid point whose network is controlled (flat index; default 0)");
+    ctl->add_flag("--overwrite", req.overwrite, "replace existing output files");
+    ctl->add_flag("-q,--quiet", req.quiet, "no report");
     auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
     check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
     std::vector<std::string> info_files;
@@ -211,6 +223,8 @@ int main(int argc, char** argv) {
             nms::simulate_point(req, every);
         else if (*cont)
             nms::run_continuation(req, cont_point);
+        else if (*ctl)
+            nms::run_control(req, ctl_point);
         else if (*check)
             std::cout << nms::check_spec(req.spec_path);
         else if (*info)

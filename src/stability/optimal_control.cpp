@@ -28,6 +28,8 @@ void check(const network_system& net, const control_problem& pb, std::size_t n_u
         fail("the target state needs " + std::to_string(N) + " values (and weights), got " +
              std::to_string(pb.target.size()));
     if (pb.window < 0 || pb.window > pb.steps) fail("the error window must lie within the horizon");
+    if (pb.past.size() % N != 0)
+        fail("the past states are not whole states of " + std::to_string(N) + " values");
     if (n_u != std::size_t(pb.steps + 1) * pb.inputs.size())
         fail(
             "u needs (steps + 1) x inputs = " + std::to_string(std::size_t(pb.steps + 1) * pb.inputs.size()) +
@@ -38,7 +40,14 @@ void check(const network_system& net, const control_problem& pb, std::size_t n_u
 // predictor), the channel sums s_n and couplings c_n, every node's channels.
 struct tape {
     int n = 0, ns = 0, N = 0, nch = 0, ncv = 0;
-    std::vector<double> x, xi, s, c, ch, hist_ch;
+    std::vector<double> x, xi, s, c, ch, hist_ch, past_ch;
+    long n_past = 0;
+    // The channels of step m (< 0: the past, then the history).
+    const double* channels_at(long m) const {
+        if (m >= 0) return &ch[std::size_t(m) * n * nch];
+        if (m >= -n_past) return &past_ch[std::size_t(n_past + m) * n * nch];
+        return hist_ch.data();
+    }
 };
 
 void forward(const network_system& net, const control_problem& pb, const std::vector<double>& u, tape& T) {
@@ -55,6 +64,10 @@ void forward(const network_system& net, const control_problem& pb, const std::ve
     T.ch.assign(std::size_t(K + 1) * n * nch, 0.0);
     T.hist_ch.assign(std::size_t(n) * nch, 0.0);
     net.channels(pb.history.data(), T.hist_ch.data());
+    T.n_past = long(pb.past.size() / std::size_t(N));
+    T.past_ch.assign(std::size_t(T.n_past) * n * nch, 0.0);
+    for (long k = 0; k < T.n_past; ++k)
+        net.channels(&pb.past[std::size_t(k) * N], &T.past_ch[std::size_t(k) * n * nch]);
     std::copy(pb.x0.begin(), pb.x0.end(), T.x.begin());
     std::vector<double> f0(static_cast<std::size_t>(N)), f1(static_cast<std::size_t>(N));
     const double dt = pb.dt;
@@ -65,8 +78,7 @@ void forward(const network_system& net, const control_problem& pb, const std::ve
         double* c = &T.c[std::size_t(t) * n * ncv];
         for (int i = 0; i < n; ++i)
             for (int e = E.row_ptr[i]; e < E.row_ptr[i + 1]; ++e) {
-                const long m = t - E.delay[e];
-                const double* chm = m >= 0 ? &T.ch[std::size_t(m) * n * nch] : T.hist_ch.data();
+                const double* chm = T.channels_at(t - E.delay[e]);
                 for (int k = 0; k < nch; ++k) s[i * nch + k] += E.weight[e] * chm[E.src[e] * nch + k];
             }
         for (int i = 0; i < n; ++i) {
@@ -160,7 +172,7 @@ void backward(const network_system& net, const control_problem& pb, const tape& 
             net.coupling_vjp(i, x, s, &gc[std::size_t(i * ncv)], gs.data(), &gx[std::size_t(i * ns)]);
             for (int e = E.row_ptr[i]; e < E.row_ptr[i + 1]; ++e) {
                 const long m = t - E.delay[e];
-                if (m < 0) continue; // the history is given
+                if (m < 0) continue; // the past is given
                 for (int k = 0; k < nch; ++k)
                     gch[(std::size_t(m) * n + std::size_t(E.src[e])) * nch + k] +=
                         E.weight[e] * gs[std::size_t(k)];
@@ -221,6 +233,7 @@ void prox(std::vector<double>& v, const control_problem& pb, const std::vector<d
         }
     if (std::isfinite(pb.max_amplitude))
         for (double& x : v) x = std::clamp(x, -pb.max_amplitude, pb.max_amplitude);
+    if (pb.zero_first) std::fill(v.begin(), v.begin() + std::ptrdiff_t(R), 0.0);
 }
 
 } // namespace

@@ -28,12 +28,18 @@ std::vector<int> controllability_regions(const controllability_options& o, const
                               "\": not coupling_input or a " + "state variable of " + m.name +
                               did_you_mean(o.target, names));
     }
-    std::vector<int> out;
     if (o.regions.empty()) {
+        std::vector<int> out;
         for (std::size_t i = 0; i < net.n; ++i) out.push_back(int(i));
         return out;
     }
-    for (const auto& r : o.regions) {
+    return resolve_regions(o.regions, net, "[output.controllability] regions");
+}
+
+std::vector<int> resolve_regions(const std::vector<std::string>& names, const connectome& net,
+                                 const std::string& at) {
+    std::vector<int> out;
+    for (const auto& r : names) {
         const auto it = std::find(net.labels.begin(), net.labels.end(), r);
         if (it != net.labels.end()) {
             out.push_back(int(it - net.labels.begin()));
@@ -45,9 +51,9 @@ std::vector<int> controllability_regions(const controllability_options& o, const
             out.push_back(int(k));
             continue;
         }
-        throw input_error("[output.controllability] regions: '" + r +
-                          "' is neither a region label nor an index " + "0.." + std::to_string(net.n - 1) +
-                          did_you_mean(r, net.labels));
+        throw input_error(at + ": '" + r + "' is neither a region label nor an index " + "0.." +
+                          std::to_string(net.n - 1) +
+                          (net.labels.empty() ? "" : did_you_mean(r, net.labels)));
     }
     return out;
 }

@@ -37,6 +37,9 @@ struct control_problem {
     double dt = 0.1;
     long steps = 0;                  // K: u is sampled at t_n = n dt, n = 0..K
     std::vector<double> x0, history; // [node * n_state + v]; history: the constant state before t = 0
+    // The states at steps -P .. -1 ([k * N + q], oldest first) when the
+    // horizon starts from a trajectory; before them, `history`.
+    std::vector<double> past;
     // Error: mean over steps K - window .. K of
     //   error_weight / 2 * sum_q target_weight_q (x_q - target_q)^2,
     // or, with phase_var >= 0, error_weight * R^2 of that phase variable.
@@ -45,6 +48,9 @@ struct control_problem {
     int phase_var = -1;
     double error_weight = 1, energy_weight = 1e-3, sparsity_weight = 0;
     double max_amplitude = INFINITY; // |u| is clipped to this
+    // u(0) held at 0: a replay that starts at the end of a run meets the
+    // first sample already in the corrector of the run's last Heun step.
+    bool zero_first = false;
 };
 
 struct control_cost {

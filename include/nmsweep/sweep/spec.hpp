@@ -109,6 +109,7 @@
 #include "nmsweep/observe/bold.hpp"
 #include "nmsweep/observe/leadfield.hpp"
 #include "nmsweep/sweep/continuation_run.hpp"
+#include "nmsweep/sweep/control_run.hpp"
 #include "nmsweep/sweep/evoked.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 #include "nmsweep/sweep/stability_feature.hpp"
@@ -346,20 +347,21 @@ struct sweep_spec {
     std::vector<std::string> features;
     long sample_every = 1;
     timeseries_spec timeseries;
-    spectra_options spectra;          // [output.spectra]
-    entrainment_options entrainment;  // [output.entrainment]
-    synchrony_options synchrony;      // [output.synchrony]
-    fc_options fc;                    // [output.fc]
-    attractor_options attractor;      // [output.attractor]
-    ramp_options ramp;                // [output.ramp]
-    seizure_options seizure;          // [output.seizure] (the model's rule where it leaves a key out)
-    observed_onsets observed;         // [output.seizure] observed (resolved into a seizure_options)
-    bold_spec bold;                   // [output.bold]
-    std::vector<sensor_spec> sensors; // [[output.sensors]]
-    evoked_options evoked;            // [output.evoked] (resolved: stimulus named, post_ms > 0)
-    stability_options stability;      // [output.stability]
+    spectra_options spectra;                 // [output.spectra]
+    entrainment_options entrainment;         // [output.entrainment]
+    synchrony_options synchrony;             // [output.synchrony]
+    fc_options fc;                           // [output.fc]
+    attractor_options attractor;             // [output.attractor]
+    ramp_options ramp;                       // [output.ramp]
+    seizure_options seizure;                 // [output.seizure] (the model's rule where it leaves a key out)
+    observed_onsets observed;                // [output.seizure] observed (resolved into a seizure_options)
+    bold_spec bold;                          // [output.bold]
+    std::vector<sensor_spec> sensors;        // [[output.sensors]]
+    evoked_options evoked;                   // [output.evoked] (resolved: stimulus named, post_ms > 0)
+    stability_options stability;             // [output.stability]
     controllability_options controllability; // [output.controllability]
-    continuation_spec continuation;   // [continuation] (nmsweep continue)
+    continuation_spec continuation;          // [continuation] (nmsweep continue)
+    control_spec control;                    // [control] (nmsweep control)
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).

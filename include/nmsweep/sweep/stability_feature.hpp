@@ -15,9 +15,9 @@ class reducer;
 
 struct stability_options {
     std::vector<std::string> starts{"final", "initial"}; // Newton's starting states, in this order
-    double tol = 1e-10;          // converged: max |f(x)| <= tol (1 + max |x|) (f in state units per ms)
-    long max_iterations = 50;    // Newton steps (with backtracking)
-    long max_size = 1500;        // nodes x state variables, for the dense linear algebra
+    double tol = 1e-10;       // converged: max |f(x)| <= tol (1 + max |x|) (f in state units per ms)
+    long max_iterations = 50; // Newton steps (with backtracking)
+    long max_size = 1500;     // nodes x state variables, for the dense linear algebra
     // With delays: "pseudospectral" (the delay equation's rightmost roots,
     // stability/delay_spectrum.hpp), "ignore" (the Jacobian with every delay
     // set to zero), "auto" (pseudospectral up to delay_max_size, else ignore).
@@ -49,6 +49,11 @@ struct model_info;
 // in the network or a target that is not a state variable.
 std::vector<int> controllability_regions(const controllability_options& o, const connectome& net,
                                          const model_info& m);
+
+// Region labels or node indices ("3") as node indices; input_error "AT: ..."
+// naming one that is neither.
+std::vector<int> resolve_regions(const std::vector<std::string>& names, const connectome& net,
+                                 const std::string& at);
 
 std::unique_ptr<reducer> make_controllability_reducer(const controllability_options& o);
 
