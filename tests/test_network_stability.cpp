@@ -7,6 +7,8 @@
 #include "nmsweep/stability/network_system.hpp"
 #include "nmsweep/stability/spectrum.hpp"
 
+#include "dense_net.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,22 +17,7 @@
 namespace nms::stability {
 namespace {
 
-// Every pair connected, random weights and tract lengths (20..150 mm).
-connectome dense_net(int n, unsigned seed) {
-    std::mt19937 g(seed);
-    std::uniform_real_distribution<double> w(0.1, 1.0), len(20, 150);
-    connectome c;
-    c.n = std::size_t(n);
-    c.weights.assign(c.n * c.n, 0.0);
-    c.tract_lengths.assign(c.n * c.n, 0.0);
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j)
-            if (i != j) {
-                c.weights[std::size_t(i * n + j)] = w(g);
-                c.tract_lengths[std::size_t(i * n + j)] = len(g);
-            }
-    return c;
-}
+using test::dense_net;
 
 batch small_batch(const std::string& model, const std::string& coupling, double speed) {
     batch b;

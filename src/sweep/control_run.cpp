@@ -22,6 +22,7 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <stdexcept>
 
 namespace nms {
 namespace {
@@ -317,15 +318,22 @@ void run_control(const sweep_request& req, long point) {
     batch b = make_batch(s, net, std::size_t(point), 1);
     const prepared P = prepare(b);
     const network_system sys(P, 0, b.dt);
-    const control_problem pb = make_problem(s, net, point, m, sys);
-    const output_files f = files_of(req, s, net, pb);
-    check_output_path(f.h5, s, log.records());
-    stability::control_options o;
-    o.max_iterations = int(s.control.iterations);
-    o.tol = s.control.tol;
-    const auto r = stability::optimise_control(sys, pb, o);
+    control_problem pb;
+    stability::control_result r;
     std::vector<double> free_traj;
-    stability::control_objective(sys, pb, std::vector<double>(r.u.size(), 0.0), nullptr, &free_traj);
+    output_files f;
+    try {
+        pb = make_problem(s, net, point, m, sys);
+        f = files_of(req, s, net, pb);
+        check_output_path(f.h5, s, log.records());
+        stability::control_options o;
+        o.max_iterations = int(s.control.iterations);
+        o.tol = s.control.tol;
+        r = stability::optimise_control(sys, pb, o);
+        stability::control_objective(sys, pb, std::vector<double>(r.u.size(), 0.0), nullptr, &free_traj);
+    } catch (const std::invalid_argument& e) {
+        throw input_error(where_of_key(s, "control") + ": " + e.what());
+    }
     const run_identity id = identity_of(s, "double", log.records());
     h5::result_writer w = h5::result_writer::create(f.h5, {}, net.n, net.labels, req.overwrite);
     write_provenance(w, s, net, req, id, "cpu", 1);
