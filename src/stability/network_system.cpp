@@ -330,7 +330,8 @@ void network_system::coupling_vjp(int i, const double* x, const double* s, const
 }
 void network_system::channels_vjp(int j, const double* x, const double* w, double* gx) const {
     const int ns = ops_->ns, nch = ops_->nch;
-    std::vector<double> Q(std::size_t(nch * ns));
+    thread_local std::vector<double> Q; // called per node and step of an adjoint pass
+    Q.resize(std::size_t(nch * ns));
     ops_->source_jacobian(j, x, Q.data());
     for (int k = 0; k < nch; ++k)
         for (int q = 0; q < ns; ++q) gx[q] += w[k] * Q[std::size_t(k * ns + q)];
