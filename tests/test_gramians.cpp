@@ -131,6 +131,13 @@ TEST(Gramians, MatchScipyReference) {
         EXPECT_LT((m.times - u_ref.col(0)).norm(), 1e-14 * t);
         EXPECT_EQ(m.rank, a.rows());
         EXPECT_LT(m.residual, 1e-12);
+        const MatrixXd units = MatrixXd::Identity(a.rows(), a.rows());
+        for (const auto& [key, horizon] : {std::pair<const char*, double>{"reach_inf", infinite_horizon},
+                                           std::pair<const char*, double>{"reach_T", t}}) {
+            const reach_energies r = reach_energy(controllability_gramian(a, b, horizon), units);
+            expect_close(sys, key, row(r.energy), d.at(key));
+            EXPECT_EQ(r.rank, a.rows());
+        }
     }
 }
 
@@ -249,6 +256,15 @@ TEST(Gramians, UncontrollableSystemIsRankRevealed) {
     const auto beyond = minimum_energy(a, b, x0, (VectorXd(2) << 0, 1).finished(), t, 2);
     EXPECT_NEAR(beyond.residual, 1.0, 1e-15); // the second state cannot be reached at all
     EXPECT_EQ(beyond.energy, 0.0);
+    // From the equilibrium: the first state costs 1 / w per unit squared, the second is out of reach.
+    const auto units = reach_energy(controllability_gramian(a, b, t), MatrixXd::Identity(2, 2));
+    EXPECT_EQ(units.rank, 1);
+    EXPECT_NEAR(units.energy[0], 1 / w, 1e-13);
+    EXPECT_TRUE(std::isinf(units.energy[1]));
+    // Infinite horizon, x' = -x + u: W = 1/2, a unit step costs 2.
+    EXPECT_NEAR(
+        reach_energy(controllability_gramian(a, b, infinite_horizon), MatrixXd::Identity(2, 1)).energy[0],
+        2.0, 1e-14);
 }
 
 TEST(Gramians, RefusesBadInput) {
@@ -276,6 +292,8 @@ TEST(Gramians, RefusesBadInput) {
     EXPECT_THROW(modal_controllability(a, b3, 0.1), std::invalid_argument);
     EXPECT_THROW(minimum_energy(a, b3, x2, x2, 1.0, 10), std::invalid_argument);
     EXPECT_THROW(observability_gramian(a, MatrixXd::Ones(1, 3), 1.0), std::invalid_argument);
+    EXPECT_THROW(reach_energy(a, MatrixXd::Ones(3, 1)), std::invalid_argument);
+    EXPECT_THROW(reach_energy(MatrixXd::Ones(2, 3), MatrixXd::Ones(2, 1)), std::invalid_argument);
     EXPECT_THROW(lyapunov(MatrixXd::Ones(2, 3), b), std::invalid_argument);
     EXPECT_THROW(lyapunov(a, MatrixXd::Ones(3, 3)), std::invalid_argument);
     // Horizons and steps.

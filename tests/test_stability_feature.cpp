@@ -283,6 +283,76 @@ TEST(stability_feature, controllability_of_a_linear_network_matches_the_eigenbas
     }
 }
 
+// The same network seen through a lead field G (2 sensors x 3 regions, y = G x)
+// and driven from regions 0 and 2: in the eigenbasis both Gramians are
+// V [M_kl g(l_k + l_l)] V^T with M = V^T B B^T V (or V^T G^T G V) and
+// g(s) = (1 - e^{s T}) / -s (T = inf: -1/s). Minimum energy to move region i
+// one unit: (W_c^-1)_ii; average observability of region i: (W_o)_ii, which
+// is also the sensor energy of the response to an impulse at its input
+// (b = e_i). With every region driven, W_c(inf) = -(2 A)^-1 and the energy
+// is -2 A_ii = -2 gamma.
+TEST(stability_feature, minimum_energy_and_observability_match_the_eigenbasis) {
+    const std::vector<std::vector<double>> w{{0, 1, 0.5}, {1, 0, 0.2}, {0.5, 0.2, 0}};
+    const double gamma = -1.0, a = 0.3;
+    Eigen::Matrix3d A;
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) A(i, j) = a * w[i][j] + (i == j ? gamma : 0);
+    const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(A);
+    const Eigen::Vector3d l = es.eigenvalues();
+    const Eigen::Matrix3d V = es.eigenvectors();
+    Eigen::Matrix<double, 2, 3> G;
+    G << 1.0, -0.4, 0.3, 0.2, 0.8, -1.1;
+    std::ofstream(ct::scratch() / "gain.csv") << "1.0, -0.4, 0.3\n0.2, 0.8, -1.1\n";
+    Eigen::Matrix<double, 3, 2> B = Eigen::Matrix<double, 3, 2>::Zero();
+    B(0, 0) = B(2, 1) = 1;
+    auto gramian = [&](const Eigen::Matrix3d& q, double horizon) {
+        Eigen::Matrix3d m = V.transpose() * q * V;
+        for (int k = 0; k < 3; ++k)
+            for (int j = 0; j < 3; ++j) {
+                const double sum = l[k] + l[j];
+                m(k, j) *= (std::isinf(horizon) ? 1.0 : 1 - std::exp(sum * horizon)) / -sum;
+            }
+        return Eigen::Matrix3d(V * m * V.transpose());
+    };
+    for (const double horizon : {3.0, double(INFINITY)}) {
+        for (const bool all : {false, true}) {
+            std::ostringstream os;
+            os << "[model]\nname = \"linear\"\nparams = { gamma = " << gamma
+               << " }\n[network]\nconnectome = \"" << network(w) << "\"\nspeed = 0.0\n[coupling]\nkind = "
+               << "\"linear\"\na = " << a << "\n[integrator]\nmethod = \"heun\"\ndt = 0.01\nduration = 20.0\n"
+               << "[initial]\nx = 0.2\n[output]\nfeatures = [\"controllability\"]\n"
+               << "[[output.sensors]]\nname = \"eeg\"\ngain = \"" << (ct::scratch() / "gain.csv").string()
+               << "\"\nfeatures = [\"mean\"]\n[output.controllability]\nsensors = \"eeg\"\n"
+               << "energy_variable = \"x\"\n"
+               << (all ? "" : "regions = [0, 2]\n") << "horizon = ";
+            if (std::isinf(horizon))
+                os << "\"infinite\"\n";
+            else
+                os << horizon << "\n";
+            const auto f = run(os.str());
+            const auto energy = ct::read(f, "features/minimum_energy");
+            const auto obs = ct::read(f, "features/average_observability");
+            const auto resp = ct::read(f, "features/sensor_response_energy");
+            ASSERT_EQ(energy.size(), 3u);
+            ASSERT_EQ(obs.size(), 3u);
+            const Eigen::Matrix3d bb = all ? Eigen::Matrix3d::Identity() : Eigen::Matrix3d(B * B.transpose());
+            const Eigen::Matrix3d wc_inv = gramian(bb, horizon).inverse();
+            const Eigen::Matrix3d wo = gramian(G.transpose() * G, horizon);
+            for (int i = 0; i < 3; ++i) {
+                const std::string at = "region " + std::to_string(i) + " horizon " + std::to_string(horizon) +
+                                       (all ? " all inputs" : " inputs 0, 2");
+                EXPECT_NEAR(energy[i], wc_inv(i, i), 1e-10 * wc_inv(i, i)) << at;
+                if (all && std::isinf(horizon)) EXPECT_NEAR(energy[i], -2 * gamma, 1e-12) << at;
+                EXPECT_NEAR(obs[i], wo(i, i), 1e-12 * wo(i, i)) << at;
+                if (all || i != 1)
+                    EXPECT_NEAR(resp[i], wo(i, i), 1e-12 * wo(i, i)) << at;
+                else
+                    EXPECT_TRUE(std::isnan(resp[i])) << at;
+            }
+        }
+    }
+}
+
 TEST(stability_feature, controllability_refuses_unknown_regions_and_targets) {
     const std::string base =
         "[model]\nname = \"jansen_rit\"\n[network]\nconnectome = \"synthetic:4\"\n"
@@ -292,6 +362,8 @@ TEST(stability_feature, controllability_refuses_unknown_regions_and_targets) {
              {"[output.controllability]\nregions = [7]\n", "'7'"},
              {"[output.controllability]\ntarget = \"y9\"\n", "y9"},
              {"[output.controllability]\nhorizon = -1.0\n", "horizon"},
+             {"[output.controllability]\nenergy_variable = \"y7\"\n", "energy_variable = \"y7\""},
+             {"[output.controllability]\nsensors = \"meg\"\n", "sensors = \"meg\""},
          }) {
         std::ofstream(ct::scratch() / "bad.toml") << base << extra;
         const auto out = ct::scratch() / "bad.h5";
@@ -300,4 +372,40 @@ TEST(stability_feature, controllability_refuses_unknown_regions_and_targets) {
         EXPECT_NE(r.output.find(want), std::string::npos) << r.output;
         EXPECT_FALSE(std::filesystem::exists(out));
     }
+}
+
+// examples/wilson_cowan_controllability.toml at a = 0: 76 identical uncoupled
+// columns, so A is block diagonal and every region has the same minimum
+// energy, while its observability is one column's Gramian seen through its
+// own gain column: average_observability and sensor_response_energy divided
+// by sum_s G_si^2 (G as the file stores it) are the same for every region.
+TEST(stability_feature, wilson_cowan_example_uncoupled_columns_scale_with_their_gain) {
+    const std::string ex = std::string(NMS_TEST_DATA) + "/../../examples/wilson_cowan_controllability.toml";
+    const auto out = ct::scratch() / "wc.h5";
+    const auto r = ct::sh("run -q " + ex + " -o " + out.string() + " --overwrite");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto status = ct::read(out, "features/controllability_status");
+    const auto energy = ct::read(out, "features/minimum_energy");
+    const auto obs = ct::read(out, "features/average_observability");
+    const auto resp = ct::read(out, "features/sensor_response_energy");
+    const auto gain = ct::read(out, "sensors/eeg/gain");
+    const std::size_t n = 76, sensors = gain.size() / n;
+    ASSERT_EQ(gain.size(), sensors * n);
+    ASSERT_EQ(status[0], 0);
+    std::vector<double> g2(n, 0.0);
+    for (std::size_t s = 0; s < sensors; ++s)
+        for (std::size_t i = 0; i < n; ++i) g2[i] += gain[s * n + i] * gain[s * n + i];
+    for (std::size_t i = 0; i < n; ++i) {
+        EXPECT_NEAR(energy[i], energy[0], 1e-9 * energy[0]) << i;
+        EXPECT_NEAR(obs[i] / g2[i], obs[0] / g2[0], 1e-9 * obs[0] / g2[0]) << i;
+        EXPECT_NEAR(resp[i] / g2[i], resp[0] / g2[0], 1e-9 * resp[0] / g2[0]) << i;
+    }
+    EXPECT_GT(resp[0], 0);
+    // Once coupled, regions differ (the connectome breaks the symmetry).
+    double lo = energy[5 * n], hi = lo;
+    for (std::size_t i = 0; i < n; ++i) {
+        lo = std::min(lo, energy[5 * n + i]);
+        hi = std::max(hi, energy[5 * n + i]);
+    }
+    EXPECT_GT(hi, 1.01 * lo);
 }

@@ -69,7 +69,7 @@ void parse_controllability(const ctx& c, const reader& r, sweep_spec& s) {
     const tval* tv = r.get("controllability");
     if (!tv) return;
     reader t(c, "output.controllability", *tv);
-    t.only({"regions", "target", "horizon", "modal_dt", "tol"});
+    t.only({"regions", "target", "horizon", "modal_dt", "tol", "energy_variable", "sensors"});
     auto& o = s.controllability;
     if (const tval* v = t.get("regions")) {
         if (!v->is_array()) c.fail(*v, t.section, "regions", "expected a list of region labels or indices");
@@ -97,6 +97,12 @@ void parse_controllability(const ctx& c, const reader& r, sweep_spec& s) {
     if (const tval* v = t.get("tol")) {
         o.tol = t.finite(*v, "tol");
         if (!(o.tol > 0) || o.tol > 1e-2) c.fail(*v, t.section, "tol", "must be in (0, 0.01]");
+    }
+    if (const tval* v = t.get("energy_variable")) o.energy_variable = t.str(*v, "energy_variable");
+    if (const tval* v = t.get("sensors")) {
+        o.sensors = t.str(*v, "sensors");
+        if (o.sensors.empty())
+            c.fail(*v, t.section, "sensors", "expected the name of an [[output.sensors]] table");
     }
     c.note("output.controllability", *tv, "output.controllability", "");
 }

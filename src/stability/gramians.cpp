@@ -255,6 +255,56 @@ std::vector<double> modal_controllability(const MatrixXd& a, const MatrixXd& b, 
     return group_sums(per_column, groups, "modal_controllability");
 }
 
+namespace {
+
+// W^+ of a symmetric PSD W through its eigendecomposition (its SVD),
+// dropping eigenvalues below n eps max(eig): rank-revealing.
+struct pseudo_inverse {
+    explicit pseudo_inverse(const MatrixXd& w) {
+        const Index n = w.rows();
+        inv = VectorXd::Zero(n);
+        if (n == 0) return;
+        es.compute(w);
+        const VectorXd& ev = es.eigenvalues(); // ascending
+        const double top = ev(n - 1);
+        const double cut = double(n) * std::numeric_limits<double>::epsilon() * top;
+        for (Index i = 0; i < n; ++i)
+            if (top > 0 && ev(i) > cut) {
+                inv(i) = 1 / ev(i);
+                ++rank;
+            }
+        condition = ev(0) > 0 ? top / ev(0) : std::numeric_limits<double>::infinity();
+    }
+    MatrixXd apply(const MatrixXd& d) const {
+        if (inv.size() == 0) return MatrixXd::Zero(d.rows(), d.cols());
+        return es.eigenvectors() * inv.asDiagonal() * (es.eigenvectors().transpose() * d);
+    }
+    Eigen::SelfAdjointEigenSolver<MatrixXd> es;
+    VectorXd inv;
+    int rank = 0;
+    double condition = 0;
+};
+
+} // namespace
+
+reach_energies reach_energy(const MatrixXd& w, const MatrixXd& d) {
+    check_square(w, "reach_energy");
+    if (d.rows() != w.rows())
+        throw std::invalid_argument("reach_energy: D has " + std::to_string(d.rows()) + " rows, W is " +
+                                    dims(w));
+    const pseudo_inverse pinv(symmetrised(w));
+    const MatrixXd lam = pinv.apply(d);
+    reach_energies r;
+    r.rank = pinv.rank;
+    r.condition = pinv.condition;
+    for (Index k = 0; k < d.cols(); ++k) {
+        const double dn = d.col(k).norm();
+        const bool reached = dn == 0 || (w * lam.col(k) - d.col(k)).norm() <= 1e-6 * dn;
+        r.energy.push_back(reached ? d.col(k).dot(lam.col(k)) : std::numeric_limits<double>::infinity());
+    }
+    return r;
+}
+
 min_energy_control minimum_energy(const MatrixXd& a, const MatrixXd& b, const VectorXd& x0,
                                   const VectorXd& xf, double horizon, int n_intervals) {
     check_rows(a, b, "minimum_energy");
@@ -269,22 +319,10 @@ min_energy_control minimum_energy(const MatrixXd& a, const MatrixXd& b, const Ve
     const finite_gramian_result g = finite_gramian(a, b * b.transpose(), horizon);
     const VectorXd d = xf - g.e * x0;
     min_energy_control r;
-    VectorXd lam = VectorXd::Zero(n);
-    if (n > 0) {
-        // Rank-revealing: W is symmetric PSD, so its eigendecomposition is its SVD.
-        const Eigen::SelfAdjointEigenSolver<MatrixXd> es(g.w);
-        const VectorXd& ev = es.eigenvalues(); // ascending
-        const double top = ev(n - 1);
-        const double cut = n * std::numeric_limits<double>::epsilon() * top;
-        VectorXd inv = VectorXd::Zero(n);
-        for (Index i = 0; i < n; ++i)
-            if (top > 0 && ev(i) > cut) {
-                inv(i) = 1 / ev(i);
-                ++r.rank;
-            }
-        r.condition = ev(0) > 0 ? top / ev(0) : std::numeric_limits<double>::infinity();
-        lam = es.eigenvectors() * inv.asDiagonal() * (es.eigenvectors().transpose() * d);
-    }
+    const pseudo_inverse pinv(g.w);
+    r.rank = pinv.rank;
+    r.condition = pinv.condition;
+    const VectorXd lam = pinv.apply(d);
     r.energy = d.dot(lam);
     const double dn = d.norm();
     r.residual = dn > 0 ? (g.w * lam - d).norm() / dn : 0.0;

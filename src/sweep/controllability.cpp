@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 
 namespace nms {
@@ -27,6 +28,14 @@ std::vector<int> controllability_regions(const controllability_options& o, const
             throw input_error("[output.controllability] target = \"" + o.target +
                               "\": not coupling_input or a " + "state variable of " + m.name +
                               did_you_mean(o.target, names));
+    }
+    if (!o.energy_variable.empty()) {
+        std::vector<std::string> names;
+        for (const auto& st : m.states) names.push_back(st.name);
+        if (std::find(names.begin(), names.end(), o.energy_variable) == names.end())
+            throw input_error("[output.controllability] energy_variable = \"" + o.energy_variable +
+                              "\": not a state variable of " + m.name +
+                              did_you_mean(o.energy_variable, names));
     }
     if (o.regions.empty()) {
         std::vector<int> out;
@@ -61,27 +70,32 @@ std::vector<int> resolve_regions(const std::vector<std::string>& names, const co
 namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-enum { o_status, o_average, o_modal, n_outputs };
+enum { o_status, o_average, o_modal, o_energy, o_observability, o_response };
 enum { s_ok, s_no_fixed_point, s_unstable };
 
 class controllability_reducer final : public reducer {
   public:
-    explicit controllability_reducer(const controllability_options& o) : opt_(o) {}
+    controllability_reducer(const controllability_options& o, controllability_sensors sensors)
+        : opt_(o), sensors_(std::move(sensors)) {}
 
     void set_batch(const batch& b) override {
         prep_ = std::make_unique<prepared>(prepare(b));
         dt_ = b.dt;
         regions_ = controllability_regions(opt_, b.net, prep_->model);
         target_ = -1;
-        for (std::size_t v = 0; v < prep_->model.states.size(); ++v)
+        energy_var_ = 0;
+        for (std::size_t v = 0; v < prep_->model.states.size(); ++v) {
             if (prep_->model.states[v].name == opt_.target) target_ = int(v);
+            if (prep_->model.states[v].name == opt_.energy_variable) energy_var_ = int(v);
+        }
+        if (sensors_.gain) gain_ = sensors_.gain(b.net);
     }
     void reset(std::size_t n, int n_nodes) override {
         n_ = n;
         nn_ = n_nodes;
         status_.assign(n, -1);
-        avg_.assign(n * std::size_t(nn_), nan);
-        modal_.assign(n * std::size_t(nn_), nan);
+        for (auto* m : {&avg_, &modal_, &energy_, &observability_, &response_})
+            m->assign(n * std::size_t(nn_), nan);
     }
     void accumulate(const obs_block&) override {}
 
@@ -93,39 +107,52 @@ class controllability_reducer final : public reducer {
     }
 
     std::vector<reducer_output> outputs() const override {
+        std::ostringstream h;
+        h << "horizon " << opt_.horizon << (std::isinf(opt_.horizon) ? "" : " ms");
+        const std::string horizon = h.str();
         const std::string how =
-            " (target " + opt_.target + ", horizon " +
-            (std::isinf(opt_.horizon) ? std::string("infinite") : std::to_string(opt_.horizon)) +
-            " ms; NaN for regions without input)";
-        return {
+            " (target " + opt_.target + ", " + horizon + "; NaN for regions without input)";
+        auto map = [&](const char* name, const std::string& what) {
+            return reducer_output{name, {"node"}, {std::size_t(nn_)}, {}, "", what};
+        };
+        std::vector<reducer_output> out{
             {"features/controllability_status",
              {},
              {},
              {},
              "",
              "0 computed, 1 no fixed point found, 2 unstable"},
-            {"features/average_controllability",
-             {"node"},
-             {std::size_t(nn_)},
-             {},
-             "",
-             "trace of the controllability Gramian of an input at this region" + how},
-            {"features/modal_controllability",
-             {"node"},
-             {std::size_t(nn_)},
-             {},
-             "",
-             "sum_j (1 - |exp(lambda_j modal_dt)|^2) |(V^-1 b)_j|^2 (Gu et al. 2015, exact discretisation)" +
-                 how},
+            map("features/average_controllability",
+                "trace of the controllability Gramian of an input at this region" + how),
+            map("features/modal_controllability", "sum_j (1 - |exp(lambda_j modal_dt)|^2) |(V^-1 b)_j|^2 (Gu "
+                                                  "et al. 2015, exact discretisation)" +
+                                                      how),
+            map("features/minimum_energy",
+                "least input energy (sum over inputs of int u^2 dt) that moves this region's " +
+                    energy_name() + " one unit from the fixed point, driving every input region (" + horizon +
+                    "; inf: not reachable)"),
         };
+        if (sensors_.gain) {
+            out.push_back(
+                map("features/average_observability",
+                    "trace of this region's block of the observability Gramian through the lead field "
+                    "of sensors " +
+                        opt_.sensors + " (" + horizon + ")"));
+            out.push_back(
+                map("features/sensor_response_energy",
+                    "b^T W_o b: sensor energy int |y|^2 dt of the response to a unit impulse at this "
+                    "region's input (sensors " +
+                        opt_.sensors + ", " + horizon + "; NaN for regions without input)"));
+        }
+        return out;
     }
     void result(std::size_t k, std::size_t i, double* out) const override {
         if (k == o_status) {
             out[0] = status_[i];
             return;
         }
-        const auto& d = k == o_average ? avg_ : modal_;
-        for (int j = 0; j < nn_; ++j) out[j] = d[i * std::size_t(nn_) + std::size_t(j)];
+        const std::vector<double>* maps[] = {nullptr, &avg_, &modal_, &energy_, &observability_, &response_};
+        for (int j = 0; j < nn_; ++j) out[j] = (*maps[k])[i * std::size_t(nn_) + std::size_t(j)];
     }
     bool integer_output(std::size_t k) const override { return k == o_status; }
     double diverged_value(std::size_t k) const override { return k == o_status ? -1 : nan; }
@@ -158,15 +185,48 @@ class controllability_reducer final : public reducer {
         status_[q] = stable ? s_ok : s_unstable;
         if (!stable && std::isinf(opt_.horizon)) return;
         const auto avg = stability::average_controllability(a, b, opt_.horizon);
-        for (std::size_t c = 0; c < regions_.size(); ++c)
-            avg_[q * std::size_t(nn_) + std::size_t(regions_[c])] = avg[c];
+        for (std::size_t c = 0; c < regions_.size(); ++c) put(avg_, q, regions_[c], avg[c]);
+        solve_energy(a, b, q);
+        if (sensors_.gain) solve_observability(a, b, q);
         if (!stable) return;
         try {
             const auto modal = stability::modal_controllability(a, b, opt_.modal_dt);
-            for (std::size_t c = 0; c < regions_.size(); ++c)
-                modal_[q * std::size_t(nn_) + std::size_t(regions_[c])] = modal[c];
+            for (std::size_t c = 0; c < regions_.size(); ++c) put(modal_, q, regions_[c], modal[c]);
         } catch (const std::invalid_argument&) {
             // a defective A: no eigenvector basis, modal controllability undefined (NaN)
+        }
+    }
+
+    void put(std::vector<double>& m, std::size_t q, int node, double v) {
+        m[q * std::size_t(nn_) + std::size_t(node)] = v;
+    }
+
+    std::string energy_name() const {
+        return opt_.energy_variable.empty() ? "first state variable" : opt_.energy_variable;
+    }
+
+    // Unit displacements of every region's energy variable, reached by all inputs together.
+    void solve_energy(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, std::size_t q) {
+        const int ns = int(prep_->model.states.size());
+        Eigen::MatrixXd d = Eigen::MatrixXd::Zero(a.rows(), nn_);
+        for (int i = 0; i < nn_; ++i) d(i * ns + energy_var_, i) = 1;
+        const auto r = stability::reach_energy(stability::controllability_gramian(a, b, opt_.horizon), d);
+        for (int i = 0; i < nn_; ++i) put(energy_, q, i, r.energy[std::size_t(i)]);
+    }
+
+    // y = G (coef . x_i): the modality's observable through its gain.
+    void solve_observability(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, std::size_t q) {
+        const int ns = int(prep_->model.states.size());
+        Eigen::MatrixXd c = Eigen::MatrixXd::Zero(Eigen::Index(gain_.n_sensors), a.cols());
+        for (std::size_t s = 0; s < gain_.n_sensors; ++s)
+            for (int i = 0; i < nn_; ++i)
+                for (int v = 0; v < ns && v < int(sensors_.coef.size()); ++v)
+                    c(Eigen::Index(s), i * ns + v) = gain_(s, std::size_t(i)) * sensors_.coef[std::size_t(v)];
+        const Eigen::MatrixXd wo = stability::observability_gramian(a, c, opt_.horizon);
+        for (int i = 0; i < nn_; ++i) put(observability_, q, i, wo.diagonal().segment(i * ns, ns).sum());
+        for (std::size_t k = 0; k < regions_.size(); ++k) {
+            const Eigen::VectorXd col = b.col(Eigen::Index(k));
+            put(response_, q, regions_[k], col.dot(wo * col));
         }
     }
 
@@ -174,16 +234,19 @@ class controllability_reducer final : public reducer {
     std::unique_ptr<prepared> prep_;
     double dt_ = 0.1;
     std::vector<int> regions_;
-    int target_ = -1;
+    controllability_sensors sensors_;
+    observe::gain_matrix gain_;
+    int target_ = -1, energy_var_ = 0;
     std::size_t n_ = 0;
     int nn_ = 0;
-    std::vector<double> status_, avg_, modal_;
+    std::vector<double> status_, avg_, modal_, energy_, observability_, response_;
 };
 
 } // namespace
 
-std::unique_ptr<reducer> make_controllability_reducer(const controllability_options& o) {
-    return std::make_unique<controllability_reducer>(o);
+std::unique_ptr<reducer> make_controllability_reducer(const controllability_options& o,
+                                                      controllability_sensors sensors) {
+    return std::make_unique<controllability_reducer>(o, std::move(sensors));
 }
 
 } // namespace nms

@@ -6,6 +6,7 @@
 #include "nmsweep/analysis/unit_reducer.hpp"
 #include "nmsweep/core/error.hpp"
 #include "nmsweep/models/registry.hpp"
+#include "nmsweep/sweep/plan.hpp"
 #include "nmsweep/sweep/spec.hpp"
 
 #include <algorithm>
@@ -96,7 +97,13 @@ std::unique_ptr<reducer> make_stability(const sweep_spec& s, const feature_conte
 
 std::unique_ptr<reducer> make_controllability(const sweep_spec& s, const feature_context&,
                                               const std::vector<std::string>&) {
-    return make_controllability_reducer(s.controllability);
+    controllability_sensors out;
+    for (const auto& m : s.sensors)
+        if (m.name == s.controllability.sensors) {
+            out.coef = m.observable_coef;
+            out.gain = [s, m](const connectome& net) { return make_sensor_model(s, m, net).gain; };
+        }
+    return make_controllability_reducer(s.controllability, std::move(out));
 }
 
 std::unique_ptr<reducer> make_entrainment(const sweep_spec& s, const feature_context& fc,

@@ -254,6 +254,16 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
         } catch (const input_error& e) {
             throw input_error(where_of_key(s, "output.controllability") + ": " + e.what());
         }
+        if (const auto& name = s.controllability.sensors; !name.empty()) {
+            std::vector<std::string> names;
+            for (const auto& m : s.sensors) names.push_back(m.name);
+            if (std::find(names.begin(), names.end(), name) == names.end())
+                throw input_error(
+                    where_of_key(s, "output.controllability.sensors") +
+                    ": [output.controllability] sensors = \"" + name +
+                    "\": no [[output.sensors]] table has that name" +
+                    (names.empty() ? std::string(" (there is none)") : did_you_mean(name, names)));
+        }
     }
     if (std::find(s.features.begin(), s.features.end(), "stability") != s.features.end() &&
         s.stability.delays == "pseudospectral") {

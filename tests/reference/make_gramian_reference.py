@@ -26,6 +26,8 @@ Each file holds blocks "name rows cols" followed by the rows (%.17g):
   modal_unit               1 x n: the same for B = I (Gu's phi_i per state)
   energy                   1 x 1: d^T W_c(T)^-1 d, d = xf - e^{A T} x0
   input                    9 x (1 + m): t_k = k T / 8, u(t_k) = B^T e^{A^T (T - t_k)} W_c(T)^-1 d
+  reach_inf reach_T        1 x n: e_k^T W_c^-1 e_k, the least energy that moves state k by one
+                           unit from the equilibrium (T = infinity and T = horizon)
 """
 
 import os
@@ -94,6 +96,8 @@ def blocks(a, b, c, t, dt, x0, xf):
     out["energy"] = np.array([[d @ lam]])
     ts = np.arange(N_INTERVALS + 1) * t / N_INTERVALS
     out["input"] = np.array([np.concatenate([[tk], b.T @ expm(a.T * (t - tk)) @ lam]) for tk in ts])
+    out["reach_inf"] = np.diag(np.linalg.inv(out["wc_inf"]))[None, :]
+    out["reach_T"] = np.diag(np.linalg.inv(out["wc_T"]))[None, :]
     return out
 
 

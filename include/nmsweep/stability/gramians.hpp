@@ -93,4 +93,17 @@ min_energy_control minimum_energy(const Eigen::MatrixXd& a, const Eigen::MatrixX
                                   const Eigen::VectorXd& x0, const Eigen::VectorXd& xf, double horizon,
                                   int n_intervals);
 
+// The least input energy that reaches each column d_k of D from the
+// equilibrium (x0 = 0) over the horizon whose controllability Gramian is w
+// (W_c(T), or W_c(inf): the infimum over all horizons for a stable A):
+// E_k = d_k^T W^+ d_k, W^+ the pseudo-inverse of minimum_energy. E_k is
+// +infinity where d_k lies outside W's numerical range (relative residual
+// |W W^+ d_k - d_k| / |d_k| > 1e-6: that direction is not controllable).
+struct reach_energies {
+    std::vector<double> energy;
+    double condition = 0; // 2-norm condition number of W (inf when singular)
+    int rank = 0;         // numerical rank of W
+};
+reach_energies reach_energy(const Eigen::MatrixXd& w, const Eigen::MatrixXd& d);
+
 } // namespace nms::stability

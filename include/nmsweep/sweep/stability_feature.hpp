@@ -4,6 +4,9 @@
 // from the simulated final state (and from the initial state), and the
 // eigenvalues of the network's linearisation there (src/sweep/stability.cpp).
 
+#include "nmsweep/observe/leadfield.hpp"
+
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -12,6 +15,7 @@
 namespace nms {
 
 class reducer;
+struct connectome;
 
 struct stability_options {
     std::vector<std::string> starts{"final", "initial"}; // Newton's starting states, in this order
@@ -41,9 +45,20 @@ struct controllability_options {
     double horizon = std::numeric_limits<double>::infinity(); // ms
     double modal_dt = 1.0;                                    // ms
     double tol = 1e-10;                                       // Newton, as stability's
+    // The state variable whose unit displacement at each region the
+    // minimum energy reaches ("" = the model's first).
+    std::string energy_variable;
+    // An [[output.sensors]] modality's name: observability through its lead field.
+    std::string sensors;
 };
 
-struct connectome;
+// Outputs through a lead field: y = C x with C[s][i ns + v] = gain(s, i) coef[v],
+// the gain made per batch from its network.
+struct controllability_sensors {
+    std::vector<double> coef; // the modality's observable, per state variable
+    std::function<observe::gain_matrix(const connectome&)> gain;
+};
+
 struct model_info;
 // The input regions' node indices; input_error naming a region that is not
 // in the network or a target that is not a state variable.
@@ -55,6 +70,8 @@ std::vector<int> controllability_regions(const controllability_options& o, const
 std::vector<int> resolve_regions(const std::vector<std::string>& names, const connectome& net,
                                  const std::string& at);
 
-std::unique_ptr<reducer> make_controllability_reducer(const controllability_options& o);
+// sensors.gain empty: no observability outputs.
+std::unique_ptr<reducer> make_controllability_reducer(const controllability_options& o,
+                                                      controllability_sensors sensors = {});
 
 } // namespace nms
