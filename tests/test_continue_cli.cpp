@@ -176,3 +176,61 @@ TEST(continue_cli, bad_input_is_one_clear_error_and_no_file) {
     EXPECT_NE(r.output.find("residual"), std::string::npos) << r.output;
     EXPECT_FALSE(std::filesystem::exists(out));
 }
+
+// One linear node with a delayed self-loop, x' = gamma x + b x(t - tau)
+// (b = -1, tau = 10 ms), continued in gamma: its equilibrium 0 never moves,
+// and the undelayed x' = (gamma + b) x is stable throughout, but the delay
+// equation loses stability where a pair iw crosses: gamma = cos(w tau),
+// w = sin(w tau), i.e. tau sqrt(1 - gamma^2) = arccos(gamma) (Hayes 1950),
+// solved here by bisection. delays = "ignore" finds no Hopf point; two
+// parameters and delays = "refuse" are refused.
+TEST(continue_cli, delayed_self_loop_hopf_point_matches_hayes) {
+    const double tau = 10.0;
+    double lo = -0.999999, hi = -0.5; // h(lo) < 0 < h(hi)
+    auto h = [&](double g) { return tau * std::sqrt(1 - g * g) - std::acos(g); };
+    ASSERT_LT(h(lo), 0);
+    ASSERT_GT(h(hi), 0);
+    for (int k = 0; k < 200; ++k) (h(0.5 * (lo + hi)) < 0 ? lo : hi) = 0.5 * (lo + hi);
+    const double gamma_star = 0.5 * (lo + hi);
+    const double hz = std::sqrt(1 - gamma_star * gamma_star) / (2 * M_PI) * 1000;
+    std::ofstream(ct::scratch() / "w.txt") << "1\n";
+    std::ofstream(ct::scratch() / "l.txt") << tau << "\n"; // speed 1 mm/ms: tau ms
+    auto spec = [&](const std::string& extra) {
+        return "[model]\nname = \"linear\"\nparams = { gamma = -1.2 }\n[network]\nconnectome = \"" +
+               (ct::scratch() / "w.txt").string() + "," + (ct::scratch() / "l.txt").string() +
+               "\"\nspeed = 1.0\n[coupling]\nkind = \"linear\"\na = -1.0\n[integrator]\ndt = 0.01\n"
+               "duration = 1.0\n[initial]\nx = 0.0\n[continuation]\nparam = \"model.gamma\"\n"
+               "range = [-1.3, -0.8]\nstart = \"initial\"\nmax_step = 0.02\n" +
+               extra;
+    };
+    const std::string out = (ct::scratch() / "dde.h5").string();
+    auto r = continue_spec(spec(""), out);
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto kind = ct::read(out, "continuation/equilibria/special/kind");
+    const auto par = ct::read(out, "continuation/equilibria/special/param");
+    const auto freq = ct::read(out, "continuation/equilibria/special/frequency");
+    ASSERT_EQ(kind.size(), 1u) << r.output;
+    EXPECT_EQ(kind[0], 1);
+    std::cout << "  Hopf at gamma = " << par[0] << " (Hayes " << gamma_star << "), " << freq[0] << " Hz ("
+              << hz << ")\n";
+    EXPECT_NEAR(par[0], gamma_star, 1e-8);
+    EXPECT_NEAR(freq[0], hz, 1e-6 * hz);
+    const auto p = ct::read(out, "continuation/equilibria/param");
+    const auto unstable = ct::read(out, "continuation/equilibria/n_unstable");
+    for (std::size_t k = 0; k < p.size(); ++k)
+        if (std::abs(p[k] - gamma_star) > 1e-6) EXPECT_EQ(unstable[k], p[k] > gamma_star ? 2 : 0) << p[k];
+
+    r = continue_spec(spec("delays = \"ignore\"\n"), out);
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_ANY_THROW(ct::read(out, "continuation/equilibria/special/kind")); // no special point
+    for (const auto& [extra, want] : std::vector<std::pair<std::string, std::string>>{
+             {"delays = \"refuse\"\n", "delays"},
+             {"param2 = \"coupling.a\"\nrange2 = [-2.0, 0.0]\n", "param2"},
+         }) {
+        std::filesystem::remove(out);
+        r = continue_spec(spec(extra), out);
+        EXPECT_EQ(r.code, 2) << extra << r.output;
+        EXPECT_NE(r.output.find(want), std::string::npos) << r.output;
+        EXPECT_FALSE(std::filesystem::exists(out));
+    }
+}

@@ -61,11 +61,13 @@ void parse_continuation(const ctx& c, const tval& root, sweep_spec& s) {
     }
     if (const tval* v = t.get("delays")) {
         const std::string d = t.str(*v, "delays");
-        if (d != "ignore" && d != "refuse")
+        if (d != "pseudospectral" && d != "ignore" && d != "refuse")
             c.fail(*v, t.section, "delays",
                    "'" + d +
-                       "': expected \"ignore\" (continue the network with every delay zero) or \"refuse\"");
-        o.ignore_delays = d == "ignore";
+                       "': expected \"pseudospectral\" (stability from the delay equation's roots), "
+                       "\"ignore\" (continue the network with every delay zero) or \"refuse\"" +
+                       did_you_mean(d, {"pseudospectral", "ignore", "refuse"}));
+        o.delays = d;
     }
     c.note("continuation", tv, "continuation", "");
 }

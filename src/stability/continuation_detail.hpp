@@ -75,6 +75,8 @@ void hopf_vectors(const MatrixXd& a, double omega, cvecxd& q, cvecxd& p);
 double fold_form(const system& sys, const VectorXd& x, const VectorXd& p, const VectorXd& q,
                  const VectorXd& w);
 
+// sys.spectrum(x, p), or the eigenvalues of df/dx when it has none.
+cvec roots_at(const system& sys, const VectorXd& x, const VectorXd& p);
 void fill_spectrum(const system& sys, cont_point& pt);
 
 // A test function changes sign between two points (0 counts as positive, so

@@ -131,8 +131,12 @@ double fold_form(const system& sys, const VectorXd& x, const VectorXd& p, const 
     return 0.5 * w.dot(djac(sys, x, p, q) * q);
 }
 
+cvec roots_at(const system& sys, const VectorXd& x, const VectorXd& p) {
+    return sys.spectrum ? sys.spectrum(x, p) : eigenvalues(jx_at(sys, x, p));
+}
+
 void fill_spectrum(const system& sys, cont_point& pt) {
-    pt.eigenvalues = eigenvalues(jx_at(sys, pt.x, pt.p));
+    pt.eigenvalues = roots_at(sys, pt.x, pt.p);
     pt.n_unstable = summarise(pt.eigenvalues).n_unstable;
 }
 

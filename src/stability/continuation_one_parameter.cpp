@@ -74,7 +74,7 @@ special_point make_special(const system& sys, point_kind kind, int index, const 
     sp.x = y.head(sys.n);
     sp.p = p0;
     sp.p(free) = y(sys.n);
-    sp.eigenvalues = eigenvalues(jx_at(sys, sp.x, sp.p));
+    sp.eigenvalues = roots_at(sys, sp.x, sp.p);
     return sp;
 }
 
@@ -90,6 +90,10 @@ void fold_details(const system& sys, special_point& sp) {
 
 void hopf_details(const system& sys, special_point& sp) {
     sp.omega = crossing_frequency(sp.eigenvalues);
+    if (sys.spectrum) { // a delay equation: the ODE's normal form does not apply
+        sp.note = "delayed";
+        return;
+    }
     sp.l1 = first_lyapunov_coefficient(sys, sp.x, sp.p, sp.omega);
     sp.note = sp.l1 < 0 ? "supercritical" : (sp.l1 > 0 ? "subcritical" : "degenerate");
     cvecxd q, pv;
@@ -126,12 +130,19 @@ void detect(const system& sys, const curve_problem& pb, const traced& tr, const 
         }
         // a Hopf point changes the bialternate sign and moves a complex pair
         // across the axis; a neutral saddle (l, -l real) changes only the sign
-        if (bialternate_sign(e0) != bialternate_sign(e1) && unstable_pairs(e0) != unstable_pairs(e1)) {
+        // (a delay equation's root list is truncated, so its product is not
+        // formed: there a pair must cross, changing the unstable count by two
+        // per pair, unlike two real roots that meet and leave as a pair)
+        const int pairs = unstable_pairs(e1) - unstable_pairs(e0);
+        const bool crossed = sys.spectrum
+                                 ? out.points[i + 1].n_unstable - out.points[i].n_unstable == 2 * pairs
+                                 : bialternate_sign(e0) != bialternate_sign(e1);
+        if (crossed && pairs != 0) {
             const double w = 0.5 * (crossing_frequency(e0) + crossing_frequency(e1));
             auto psi = [&sys, &p0, free, n, w](const VectorXd& y, const VectorXd&) {
                 VectorXd p = p0;
                 p(free) = y(n);
-                const cvec ev = eigenvalues(jx_at(sys, y.head(n), p));
+                const cvec ev = roots_at(sys, y.head(n), p);
                 double best = INFINITY, re = 0;
                 for (const auto& z : ev)
                     if (z.imag() > 0 && std::abs(z - std::complex<double>(0, w)) < best)

@@ -204,6 +204,10 @@ void detect_fold_curve(const system& sys, const curve_problem& pb, const traced&
 
 branch continue_fold_curve(const system& sys, const special_point& fold, std::array<int, 2> free,
                            const continuation_options& opt) {
+    if (sys.spectrum)
+        throw std::invalid_argument(
+            "continuation: curves of folds and Hopf points of a delay equation are not built (its Hopf "
+            "curves need the characteristic equation's extended system)");
     check_start(fold, free, opt);
     if (fold.kind != point_kind::fold && fold.kind != point_kind::cusp &&
         fold.kind != point_kind::bogdanov_takens)
@@ -279,6 +283,10 @@ traced cut_at_bt(const curve_problem& pb, const traced& tr, int kcol, const cont
 
 branch continue_hopf_curve(const system& sys, const special_point& hopf, std::array<int, 2> free,
                            const continuation_options& opt) {
+    if (sys.spectrum)
+        throw std::invalid_argument(
+            "continuation: curves of folds and Hopf points of a delay equation are not built (its Hopf "
+            "curves need the characteristic equation's extended system)");
     check_start(hopf, free, opt);
     if (hopf.kind != point_kind::hopf && hopf.kind != point_kind::bautin)
         throw std::invalid_argument("continuation: a Hopf curve starts from a Hopf or Bautin point");

@@ -9,6 +9,7 @@
 #include "nmsweep/io/input_file.hpp"
 #include "nmsweep/models/registry.hpp"
 #include "nmsweep/stability/continuation.hpp"
+#include "nmsweep/stability/delay_spectrum.hpp"
 #include "nmsweep/stability/network_system.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/plan.hpp"
@@ -47,6 +48,29 @@ stability::system as_system(std::shared_ptr<network_system> net, std::vector<int
             jp.col(Eigen::Index(k)) = net->param_derivative(x.data(), idx[k]);
     };
     return sys;
+}
+
+// The delay equation's rightmost roots at (x, p) (stability/delay_spectrum.hpp),
+// refused up front when its discretisation would be too large.
+std::function<stability::cvec(const Eigen::VectorXd&, const Eigen::VectorXd&)>
+delay_spectrum(std::shared_ptr<network_system> net, std::vector<int> idx, const std::string& where) {
+    stability::delay_spectrum_options d;
+    d.n_wanted = 12;
+    try {
+        (void)stability::delay_spectrum_degree(net->size(), d);
+    } catch (const std::invalid_argument& e) {
+        throw input_error(where +
+                          ": continuation: the network is too large for the delay equation's "
+                          "spectrum (" +
+                          std::string(e.what()) + "); set [continuation] delays = \"ignore\"");
+    }
+    return [net, idx, d](const Eigen::VectorXd& x, const Eigen::VectorXd& p) {
+        for (std::size_t k = 0; k < idx.size(); ++k) net->set_param(idx[k], p[Eigen::Index(k)]);
+        const auto lin = net->linearise(x.data());
+        stability::cvec out;
+        for (const auto& r : stability::delay_eigenvalues(lin.a0, lin.delayed, d)) out.push_back(r.value);
+        return out;
+    };
 }
 
 int param_of(const network_system& net, const prepared& P, const std::string& name,
@@ -190,12 +214,17 @@ void run_continuation(const sweep_request& req, long point) {
     b.stimuli.clear(); // the equilibria of the autonomous network
     const prepared P = prepare(b);
     auto sysp = std::make_shared<network_system>(P, 0, b.dt);
-    if (sysp->n_delays() > 0 && !c.ignore_delays)
+    const bool delayed = sysp->n_delays() > 0 && c.delays != "ignore";
+    if (delayed && c.delays == "refuse")
         throw input_error(
-            where_of_key(s, "continuation.param") +
-            ": continuation: the network has delays; its equilibria are those without them but their "
-            "stability (and Hopf points) are not; set network.speed = 0 to continue the undelayed "
-            "network, or [continuation] delays = \"ignore\" to do so knowingly");
+            where_of_key(s, "continuation.delays") +
+            ": continuation: the network has delays (delays = \"refuse\"); \"pseudospectral\" takes "
+            "stability from the delay equation, \"ignore\" continues the network with every delay zero");
+    if (delayed && !c.param2.empty())
+        throw input_error(where_of_key(s, "continuation.param2") +
+                          ": continuation: curves in two parameters are not built for a network with "
+                          "delays (its Hopf curves need the delay equation's extended system); remove "
+                          "param2, or set [continuation] delays = \"ignore\" or network.speed = 0");
     std::vector<int> idx{param_of(*sysp, P, c.param, where_of_key(s, "continuation.param"))};
     std::vector<std::string> names{c.param};
     if (!c.param2.empty()) {
@@ -208,7 +237,8 @@ void run_continuation(const sweep_request& req, long point) {
         throw input_error(where_of_key(s, "continuation.range") + ": continuation: the start value " +
                           c.param + " = " + std::to_string(p0[0]) + " lies outside range");
     const std::vector<double> x0 = start_state(s, b, *sysp);
-    const auto sys = as_system(sysp, idx);
+    auto sys = as_system(sysp, idx);
+    if (delayed) sys.spectrum = delay_spectrum(sysp, idx, where_of_key(s, "continuation.delays"));
     stability::continuation_options o;
     o.h0 = c.step;
     o.h_max = c.max_step;
@@ -237,6 +267,9 @@ void run_continuation(const sweep_request& req, long point) {
     write_provenance(w, s, net, req, id, "cpu", 1);
     const int nn = int(net.n), ns = sysp->n_state();
     write_branch(w, "continuation/equilibria", eq, s, names, nn, ns);
+    w.set_attr("continuation/equilibria", "spectrum",
+               std::string(delayed ? "rightmost roots of the delay equation (pseudospectral, refined)"
+                                   : "eigenvalues of the Jacobian (every delay zero)"));
     for (std::size_t k = 0; k < curves.size(); ++k) {
         const std::string g = "continuation/curve_" + std::to_string(k);
         write_branch(w, g, curves[k], s, names, nn, ns);

@@ -28,6 +28,14 @@ struct system {
     std::function<void(const Eigen::VectorXd& x, const Eigen::VectorXd& p, Eigen::MatrixXd& jx,
                        Eigen::MatrixXd& jp)>
         jacobian;
+    // The characteristic roots that decide stability at an equilibrium, in
+    // place of the eigenvalues of df/dx (empty: those eigenvalues). A delay
+    // equation gives its rightmost roots: folds stay where they are (the
+    // equilibria and their zero root do not depend on the delays), while
+    // stability and Hopf points (located where a complex pair of these roots
+    // crosses the axis) are the delay equation's; its Hopf points carry no
+    // l1 (NaN, note "delayed") and curves of them are not continued.
+    std::function<cvec(const Eigen::VectorXd& x, const Eigen::VectorXd& p)> spectrum;
 };
 
 struct continuation_options {

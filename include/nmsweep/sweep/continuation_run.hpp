@@ -21,8 +21,10 @@ struct continuation_spec {
     std::array<double, 2> range2{}; // its bounds
     std::string start = "final";    // Newton's start: the simulated final state, or the initial state
     double step = 0.01, max_step = 0.1;
-    long max_points = 2000;     // per direction
-    bool ignore_delays = false; // delays = "ignore": continue the network with every delay zero
+    long max_points = 2000; // per direction
+    // With delays: "pseudospectral" (stability and Hopf points from the delay
+    // equation's rightmost roots), "ignore" (every delay zero), "refuse".
+    std::string delays = "pseudospectral";
 };
 
 // Continues from grid point `point` of the spec (its parameter values; the
