@@ -364,6 +364,10 @@ TEST(stability_feature, controllability_refuses_unknown_regions_and_targets) {
              {"[output.controllability]\nhorizon = -1.0\n", "horizon"},
              {"[output.controllability]\nenergy_variable = \"y7\"\n", "energy_variable = \"y7\""},
              {"[output.controllability]\nsensors = \"meg\"\n", "sensors = \"meg\""},
+             {"[output.controllability]\ninputs = \"stimulus\"\n", "no [[stimulus]]"},
+             {"[output.controllability]\ninputs = \"stimuli\"\n", "inputs"},
+             {"[output.controllability]\ninputs = \"stimulus\"\nregions = [1]\n", "not used with inputs"},
+             {"[output.controllability]\ntarget = \"afferent\"\n", "afferent"},
          }) {
         std::ofstream(ct::scratch() / "bad.toml") << base << extra;
         const auto out = ct::scratch() / "bad.h5";
@@ -408,4 +412,68 @@ TEST(stability_feature, wilson_cowan_example_uncoupled_columns_scale_with_their_
         hi = std::max(hi, energy[5 * n + i]);
     }
     EXPECT_GT(hi, 1.01 * lo);
+}
+
+// inputs = "stimulus": one input per [[stimulus]], its pattern at its target.
+// On the linear network of the tests above with weights b_1 = (1, 0, 0.5)
+// and b_2 = e_1 (both at the coupling input, which is x' itself), the
+// average controllability is b^T V diag(-1 / 2 l) V^T b and the minimum
+// energy (W_c^-1)_ii with W_c from both columns. On Jansen-Rit, a stimulus of
+// model.mu enters y4' through A a, so its average controllability is
+// (A a)^2 times that of the same region's y4 (3.25 mV x 0.1 / ms).
+TEST(stability_feature, stimulus_inputs_are_the_stimulus_patterns) {
+    const std::vector<std::vector<double>> w{{0, 1, 0.5}, {1, 0, 0.2}, {0.5, 0.2, 0}};
+    const double gamma = -1.0, a = 0.3;
+    Eigen::Matrix3d A;
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) A(i, j) = a * w[i][j] + (i == j ? gamma : 0);
+    const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(A);
+    const Eigen::Vector3d l = es.eigenvalues();
+    const Eigen::Matrix3d V = es.eigenvectors();
+    Eigen::Matrix<double, 3, 2> B;
+    B << 1, 0, 0, 1, 0.5, 0;
+    const std::string stim = "[[stimulus]]\nname = \"%s\"\nwaveform = \"sine\"\nfrequency = 10.0\n"
+                             "amplitude = 0.0\ntarget = \"%t\"\n%r\n";
+    auto stimulus = [&](const std::string& name, const std::string& target, const std::string& where) {
+        std::string t = stim;
+        t.replace(t.find("%s"), 2, name);
+        t.replace(t.find("%t"), 2, target);
+        t.replace(t.find("%r"), 2, where);
+        return t;
+    };
+    std::ostringstream os;
+    os << "[model]\nname = \"linear\"\nparams = { gamma = " << gamma << " }\n[network]\nconnectome = \""
+       << network(w) << "\"\nspeed = 0.0\n[coupling]\nkind = \"linear\"\na = " << a << "\n"
+       << "[integrator]\nmethod = \"heun\"\ndt = 0.01\nduration = 20.0\n[initial]\nx = 0.2\n"
+       << stimulus("one", "coupling_input", "weights = [1.0, 0.0, 0.5]")
+       << stimulus("two", "x", "regions = [1]")
+       << "[output]\nfeatures = [\"controllability\"]\n[output.controllability]\ninputs = \"stimulus\"\n";
+    const auto f = run(os.str());
+    std::vector<std::size_t> shape;
+    const auto avg = ct::read(f, "features/average_controllability", &shape);
+    ASSERT_EQ(avg.size(), 2u);
+    ASSERT_EQ(shape.back(), 2u);
+    const Eigen::Matrix3d m = V * (-0.5 * l.cwiseInverse()).asDiagonal() * V.transpose();
+    for (int k = 0; k < 2; ++k) {
+        const double want = B.col(k).dot(m * B.col(k));
+        EXPECT_NEAR(avg[k], want, 1e-12 * want) << "stimulus " << k;
+    }
+    Eigen::Matrix3d q = V.transpose() * B * B.transpose() * V;
+    for (int k = 0; k < 3; ++k)
+        for (int j = 0; j < 3; ++j) q(k, j) /= -(l[k] + l[j]);
+    const Eigen::Matrix3d wc_inv = (V * q * V.transpose()).inverse();
+    const auto energy = ct::read(f, "features/minimum_energy");
+    for (int i = 0; i < 3; ++i) EXPECT_NEAR(energy[i], wc_inv(i, i), 1e-9 * wc_inv(i, i)) << i;
+
+    std::ostringstream jr;
+    jr << "[model]\nname = \"jansen_rit\"\npreset = \"classical\"\nparams = { mu = 0.4 }\n" // a stable focus
+       << "[network]\nconnectome = \"synthetic:3\"\nspeed = 0.0\n[integrator]\ndt = 0.1\nduration = 2000.0\n"
+       << stimulus("mu", "model.mu", "regions = [2]") << stimulus("y4", "y4", "regions = [2]")
+       << "[output]\nfeatures = [\"controllability\"]\n[output.controllability]\ninputs = \"stimulus\"\n";
+    const auto g = run(jr.str());
+    const auto status = ct::read(g, "features/controllability_status");
+    ASSERT_EQ(status[0], 0);
+    const auto jr_avg = ct::read(g, "features/average_controllability");
+    ASSERT_EQ(jr_avg.size(), 2u);
+    EXPECT_NEAR(jr_avg[0], 0.325 * 0.325 * jr_avg[1], 1e-12 * jr_avg[0]);
 }

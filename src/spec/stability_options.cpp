@@ -69,7 +69,7 @@ void parse_controllability(const ctx& c, const reader& r, sweep_spec& s) {
     const tval* tv = r.get("controllability");
     if (!tv) return;
     reader t(c, "output.controllability", *tv);
-    t.only({"regions", "target", "horizon", "modal_dt", "tol", "energy_variable", "sensors"});
+    t.only({"regions", "target", "horizon", "modal_dt", "tol", "energy_variable", "sensors", "inputs"});
     auto& o = s.controllability;
     if (const tval* v = t.get("regions")) {
         if (!v->is_array()) c.fail(*v, t.section, "regions", "expected a list of region labels or indices");
@@ -97,6 +97,21 @@ void parse_controllability(const ctx& c, const reader& r, sweep_spec& s) {
     if (const tval* v = t.get("tol")) {
         o.tol = t.finite(*v, "tol");
         if (!(o.tol > 0) || o.tol > 1e-2) c.fail(*v, t.section, "tol", "must be in (0, 0.01]");
+    }
+    if (const tval* v = t.get("inputs")) {
+        o.inputs = t.str(*v, "inputs");
+        if (o.inputs != "regions" && o.inputs != "stimulus")
+            c.fail(*v, t.section, "inputs",
+                   "'" + o.inputs +
+                       "': expected \"regions\" (one input per region of `regions`) or "
+                       "\"stimulus\" (one per [[stimulus]])" +
+                       did_you_mean(o.inputs, {"regions", "stimulus"}));
+        if (o.inputs == "stimulus")
+            for (const char* k : {"regions", "target"})
+                if (const tval* w = t.get(k))
+                    c.fail(*w, t.section, k,
+                           "not used with inputs = \"stimulus\" (each [[stimulus]] gives its regions and "
+                           "target)");
     }
     if (const tval* v = t.get("energy_variable")) o.energy_variable = t.str(*v, "energy_variable");
     if (const tval* v = t.get("sensors")) {

@@ -97,7 +97,8 @@ std::unique_ptr<reducer> make_stability(const sweep_spec& s, const feature_conte
 
 std::unique_ptr<reducer> make_controllability(const sweep_spec& s, const feature_context&,
                                               const std::vector<std::string>&) {
-    controllability_sensors out;
+    controllability_context out;
+    for (const auto& st : s.stimuli) out.stimuli.push_back(st.stim.name);
     for (const auto& m : s.sensors)
         if (m.name == s.controllability.sensors) {
             out.coef = m.observable_coef;

@@ -250,7 +250,22 @@ void validate_with_network(const sweep_spec& s, const connectome& net) {
                               " state variables, more than [output.stability] max_size = " +
                               std::to_string(s.stability.max_size));
         try {
-            (void)controllability_regions(s.controllability, net, find_model(s.model));
+            const auto& m = find_model(s.model);
+            const auto c = find_coupling(s.coupling, int(m.cvar.size()));
+            (void)controllability_regions(s.controllability, net, m, c);
+            if (s.controllability.inputs == "stimulus") {
+                if (s.stimuli.empty())
+                    throw input_error("[output.controllability] inputs = \"stimulus\": the spec has no "
+                                      "[[stimulus]]");
+                for (const auto& st : s.stimuli) {
+                    try {
+                        (void)controllability_target(st.stim.target, m, c);
+                    } catch (const input_error& e) {
+                        throw input_error("[output.controllability] inputs = \"stimulus\": stimulus '" +
+                                          st.stim.name + "': " + e.what());
+                    }
+                }
+            }
         } catch (const input_error& e) {
             throw input_error(where_of_key(s, "output.controllability") + ": " + e.what());
         }

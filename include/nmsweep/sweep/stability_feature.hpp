@@ -50,28 +50,38 @@ struct controllability_options {
     std::string energy_variable;
     // An [[output.sensors]] modality's name: observability through its lead field.
     std::string sensors;
+    // "regions": one unit input per region of `regions` at `target`;
+    // "stimulus": one input per [[stimulus]], its spatial pattern at its target.
+    std::string inputs = "regions";
 };
 
-// Outputs through a lead field: y = C x with C[s][i ns + v] = gain(s, i) coef[v],
-// the gain made per batch from its network.
-struct controllability_sensors {
+// What the controllability feature takes from the rest of the spec: outputs
+// through a lead field, y = C x with C[s][i ns + v] = gain(s, i) coef[v]
+// (the gain made per batch from its network; empty: no observability), and
+// the [[stimulus]] names (inputs = "stimulus": one input per stimulus).
+struct controllability_context {
     std::vector<double> coef; // the modality's observable, per state variable
     std::function<observe::gain_matrix(const connectome&)> gain;
+    std::vector<std::string> stimuli;
 };
 
 struct model_info;
+struct coupling_info;
 // The input regions' node indices; input_error naming a region that is not
-// in the network or a target that is not a state variable.
+// in the network, a target that is not a stimulus target, or an
+// energy_variable that is not a state variable (none with inputs = "stimulus").
 std::vector<int> controllability_regions(const controllability_options& o, const connectome& net,
-                                         const model_info& m);
+                                         const model_info& m, const coupling_info& c);
+// A stimulus target's index (engine/prepared.hpp's stimulus_target),
+// refusing "afferent" (no input direction in the linearisation).
+int controllability_target(const std::string& target, const model_info& m, const coupling_info& c);
 
 // Region labels or node indices ("3") as node indices; input_error "AT: ..."
 // naming one that is neither.
 std::vector<int> resolve_regions(const std::vector<std::string>& names, const connectome& net,
                                  const std::string& at);
 
-// sensors.gain empty: no observability outputs.
 std::unique_ptr<reducer> make_controllability_reducer(const controllability_options& o,
-                                                      controllability_sensors sensors = {});
+                                                      controllability_context context = {});
 
 } // namespace nms
