@@ -175,6 +175,17 @@ TEST(continue_cli, bad_input_is_one_clear_error_and_no_file) {
     EXPECT_EQ(r.code, 2) << r.output;
     EXPECT_NE(r.output.find("residual"), std::string::npos) << r.output;
     EXPECT_FALSE(std::filesystem::exists(out));
+    // A singular Jacobian at the start: x' = gamma x at gamma = 0 (every x an equilibrium).
+    const auto s = continue_spec("[model]\nname = \"linear\"\nparams = { gamma = 0.0 }\n[network]\n"
+                                 "connectome = \"" +
+                                     one_node() +
+                                     "\"\nspeed = 0.0\n[integrator]\ndt = 0.1\nduration = 1.0\n"
+                                     "[initial]\nx = 0.0\n[continuation]\nparam = \"model.gamma\"\n"
+                                     "range = [-1.0, 1.0]\nstart = \"initial\"\n",
+                                 out);
+    EXPECT_EQ(s.code, 2) << s.output;
+    EXPECT_NE(s.output.find("singular"), std::string::npos) << s.output;
+    EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 // One linear node with a delayed self-loop, x' = gamma x + b x(t - tau)
