@@ -4,6 +4,7 @@
 // scalar and diagonal systems, and the optimal input replayed through RK4.
 
 #include "nmsweep/stability/gramians.hpp"
+#include "ref_blocks.hpp"
 
 #include <gtest/gtest.h>
 #include <unsupported/Eigen/MatrixFunctions>
@@ -24,25 +25,12 @@ namespace {
 
 using block_map = std::map<std::string, MatrixXd>;
 
-// Blocks "name rows cols" followed by their rows; '#' lines are comments.
 block_map read_blocks(const std::string& name) {
-    const std::string path = std::string(NMS_TEST_DATA) + "/stability/gramian_" + name + ".txt";
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot open " + path);
     block_map out;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        std::istringstream head(line);
-        std::string key;
-        int r = 0, c = 0;
-        head >> key >> r >> c;
-        MatrixXd m(r, c);
-        for (int i = 0; i < r; ++i)
-            for (int j = 0; j < c; ++j) in >> m(i, j);
-        std::getline(in, line); // rest of the last row
-        out[key] = m;
-    }
+    for (const auto& [key, b] :
+         nms::test_ref::read_blocks(std::string(NMS_TEST_DATA) + "/stability/gramian_" + name + ".txt"))
+        out[key] = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            b.values.data(), b.rows, b.cols);
     return out;
 }
 
