@@ -9,6 +9,7 @@ find_package(toml11 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Eigen3 REQUIRED NO_MODULE)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 of the input files (libssl-dev)
+find_package(pagmo REQUIRED)  # optimisers of nmsweep fit (libpagmo-dev)
 find_package(Boost REQUIRED)  # header-only: Boost.Random's Sobol sequences
 # FFTW (double) for the spectra and synchrony reducers (Debian: libfftw3-dev).
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)

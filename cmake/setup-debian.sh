@@ -8,6 +8,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libeigen3-dev libhdf5-dev libzip-dev libssl-dev libtoml11-dev libcli11-dev nlohmann-json3-dev
       libfftw3-dev libsleef-dev librandom123-dev libboost-random-dev libgtest-dev libgmock-dev libbenchmark-dev
       libopenmpi-dev openmpi-bin   # MPI runs (mpirun -n K nmsweep run)
+      libpagmo-dev                 # optimisers (nmsweep fit)
       python3 python3-pip
       clang libclang-rt-14-dev libomp-14-dev    # the sanitize preset: ASan + UBSan, libFuzzer
       slurmctld slurmd slurm-client munge)      # the one-node Slurm cluster of tests/slurm
