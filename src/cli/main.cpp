@@ -5,6 +5,7 @@
 #include "nmsweep/sweep/continuation_run.hpp"
 #include "nmsweep/sweep/control_run.hpp"
 #include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/fit_run.hpp"
 #include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/shard.hpp"
 #include "slurm_command.hpp"
@@ -184,6 +185,15 @@ int main(int argc, char** argv) {
     ctl->add_option("--point", ctl_point, "grid point whose network is controlled (flat index; default 0)");
     ctl->add_flag("--overwrite", req.overwrite, "replace existing output files");
     ctl->add_flag("-q,--quiet", req.quiet, "no report");
+    auto* fit = app.add_subcommand(
+        "fit", "the [[fit.parameter]] values that bring the features closest to [[fit.target]] (pagmo2 "
+               "optimisers, a generation per batch); HDF5 history and the best values as [[sweep]] tables");
+    fit->add_option("spec", req.spec_path, "sweep spec (TOML) with a [fit] section")->required();
+    fit->add_option("-o,--output", req.output, "result file (default: <output path>.fit.h5)");
+    fit->add_option("--threads", req.threads, "CPU threads (default: all cores)");
+    fit->add_option("--precision", req.precision, "float | double (default: the spec's)");
+    fit->add_flag("--overwrite", req.overwrite, "replace existing output files");
+    fit->add_flag("-q,--quiet", req.quiet, "no report");
     auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
     check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
     std::vector<std::string> info_files;
@@ -225,6 +235,8 @@ int main(int argc, char** argv) {
             nms::run_continuation(req, cont_point);
         else if (*ctl)
             nms::run_control(req, ctl_point);
+        else if (*fit)
+            nms::run_fit(req);
         else if (*check)
             std::cout << nms::check_spec(req.spec_path);
         else if (*info)

@@ -200,4 +200,23 @@ std::string human_bytes(double b) {
     return buf;
 }
 
+void write_text_durably(const std::string& path, const std::string& text, unsigned mode) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::trunc);
+        f << text;
+        f.flush();
+        if (!f) {
+            std::remove(tmp.c_str());
+            throw input_error(path + ": cannot write the file");
+        }
+    }
+    if (::chmod(tmp.c_str(), mode_t(mode)) != 0) {
+        std::remove(tmp.c_str());
+        throw input_error(path + ": cannot set the permissions of the file");
+    }
+    fsync_path(tmp);
+    replace_file(tmp, path);
+}
+
 } // namespace nms

@@ -64,7 +64,7 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
 
     const std::vector<std::string> sections{"description", "model",    "network",      "coupling",
                                             "integrator",  "initial",  "sweep",        "sampler",
-                                            "output",      "stimulus", "continuation", "control"};
+                                            "output",      "stimulus", "continuation", "control", "fit"};
     for (const auto& [k, v] : entries(root)) {
         if (!contains(sections, k)) c.fail(*v, k, "", "unknown section" + did_you_mean(k, sections), false);
         if (k == "description" && !v->is_string()) c.fail(*v, "description", "", "expected a string");
@@ -116,6 +116,7 @@ sweep_spec parse_spec(const std::string& text, const std::string& path_for_messa
     parse_output(c, root, s, P);
     parse_continuation(c, root, s);
     parse_control(c, root, s);
+    parse_fit(c, root, s);
     check_domains(s);
     return s;
 }

@@ -246,6 +246,7 @@ void parse_stability(const ctx& c, const reader& r, sweep_spec& s);
 void parse_controllability(const ctx& c, const reader& r, sweep_spec& s);
 void parse_continuation(const ctx& c, const tval& root, sweep_spec& s);
 void parse_control(const ctx& c, const tval& root, sweep_spec& s);
+void parse_fit(const ctx& c, const tval& root, sweep_spec& s);
 void parse_seizure_table(const ctx& c, const tval& tv, const std::string& sec, const std::string& pre,
                          seizure_options& o, bool network_keys);
 void parse_bold(const ctx& c, const tval* tv, sweep_spec& s, const parsed_ctx& P);

@@ -136,8 +136,8 @@ batch_runner::run(const double* theta, std::size_t n, const std::atomic<int>* st
         for (std::size_t k = 0; k < ro.size(); ++k) {
             std::size_t m = 1;
             for (auto e : ro[k].extra_sizes) m *= e;
-            outs.push_back({ro[k].name, ro[k].extra_dims, ro[k].extra_sizes, red->integer_output(k),
-                            std::vector<double>(n * m)});
+            outs.push_back({ro[k].name, ro[k].extra_dims, ro[k].extra_sizes, ro[k].extra_scales,
+                            red->integer_output(k), std::vector<double>(n * m)});
         }
     }
     const std::size_t nv = find_model(p.s.model).states.size();
@@ -145,6 +145,7 @@ batch_runner::run(const double* theta, std::size_t n, const std::atomic<int>* st
         outs.push_back({"features/final_state",
                         {"variable", "node"},
                         {nv, p.net.n},
+                        {},
                         false,
                         std::vector<double>(n * nv * p.net.n)});
     memory_sink sink;
@@ -168,7 +169,7 @@ batch_runner::run(const double* theta, std::size_t n, const std::atomic<int>* st
         i += count;
         if (on_progress) on_progress(i, n);
     }
-    batch_output st{"status/diverged_step", {}, {}, true, std::vector<double>(n)};
+    batch_output st{"status/diverged_step", {}, {}, {}, true, std::vector<double>(n)};
     for (std::size_t i = 0; i < n; ++i) st.data[i] = double(sink.diverged[i]);
     outs.push_back(std::move(st));
     return outs;

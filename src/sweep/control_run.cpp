@@ -170,19 +170,6 @@ void check_integration(const sweep_spec& s) {
                           "[[stimulus]] tables (the replay adds the optimal input as stimuli)");
 }
 
-// Writes `text` to `path` whole or not at all.
-void write_text_durably(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::trunc);
-        f << text;
-        f.flush();
-        if (!f) throw input_error(path + ": cannot write the file");
-    }
-    fsync_path(tmp);
-    replace_file(tmp, path);
-}
-
 struct output_files {
     std::string h5, snippet;
     std::vector<std::string> waves;

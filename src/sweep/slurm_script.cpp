@@ -2,6 +2,7 @@
 #include "nmsweep/sweep/slurm_script.hpp"
 
 #include "nmsweep/core/error.hpp"
+#include "nmsweep/io/file_ops.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/plan.hpp"
@@ -416,22 +417,10 @@ std::string write_slurm_script(const slurm_request& r) {
     if (fs::exists(fs::symlink_status(path, ec)) && !r.overwrite)
         throw input_error("slurm: " + path.string() + " exists; --overwrite replaces it");
     const slurm_script p = make_slurm_script(r);
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::trunc);
-        f << p.text;
-        f.close();
-        if (!f) throw input_error("slurm: cannot write " + tmp.string());
-    }
-    fs::permissions(tmp,
-                    fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                        fs::perms::others_read | fs::perms::others_exec,
-                    ec);
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        const std::string why = ec.message();
-        fs::remove(tmp, ec);
-        throw input_error("slurm: cannot write " + path.string() + ": " + why);
+    try {
+        write_text_durably(path.string(), p.text, 0755);
+    } catch (const input_error& e) {
+        throw input_error(std::string("slurm: ") + e.what());
     }
     return p.summary;
 }

@@ -43,6 +43,10 @@ void fsync_path(const std::string& path);
 void fsync_parent_dir(const std::string& path);
 // rename(from, to), then fsync of the directory: atomic replacement.
 void replace_file(const std::string& from, const std::string& to);
+// `text` at `path`, whole or not at all (a fsynced temporary renamed over
+// it), with permission bits `mode` (e.g. 0755 for a script); input_error
+// naming the path when it cannot be written.
+void write_text_durably(const std::string& path, const std::string& text, unsigned mode = 0644);
 // A copy of `from` at `to` (reflink where the file system can, else an
 // in-kernel copy), fsynced.
 void copy_file_durably(const std::string& from, const std::string& to);

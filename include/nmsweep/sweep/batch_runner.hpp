@@ -20,10 +20,11 @@ namespace nms {
 
 // One per-point output of a call: [n][shape...] values.
 struct batch_output {
-    std::string name;               // as in a result file: "features/mean", "spectra/psd", ...
-    std::vector<std::string> dims;  // the dims after the point's ("node", "frequency", ...)
-    std::vector<std::size_t> shape; // their sizes
-    bool integer = false;           // a result file stores it as int64
+    std::string name;                        // as in a result file: "features/mean", "spectra/psd", ...
+    std::vector<std::string> dims;           // the dims after the point's ("node", "frequency", ...)
+    std::vector<std::size_t> shape;          // their sizes
+    std::vector<std::vector<double>> scales; // coordinates of non-node dims (e.g. frequencies), may be empty
+    bool integer = false;                    // a result file stores it as int64
     std::vector<double> data;
 };
 

@@ -110,6 +110,7 @@
 #include "nmsweep/observe/leadfield.hpp"
 #include "nmsweep/sweep/continuation_run.hpp"
 #include "nmsweep/sweep/control_run.hpp"
+#include "nmsweep/sweep/fit_run.hpp"
 #include "nmsweep/sweep/evoked.hpp"
 #include "nmsweep/sweep/reducers.hpp"
 #include "nmsweep/sweep/stability_feature.hpp"
@@ -362,6 +363,7 @@ struct sweep_spec {
     controllability_options controllability; // [output.controllability]
     continuation_spec continuation;          // [continuation] (nmsweep continue)
     control_spec control;                    // [control] (nmsweep control)
+    fit_spec fit;                            // [fit] (nmsweep fit)
 
     // "section.key" -> "FILE:LINE" of that key, for messages raised after
     // parsing (e.g. once the network is loaded).

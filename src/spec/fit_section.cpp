@@ -1,0 +1,161 @@
+// [fit], [[fit.parameter]], [[fit.target]] (fit_spec, nmsweep/sweep/fit_run.hpp).
+// Parameter names and feature shapes are checked once the run is set up
+// (run_fit), the rest here.
+#include "nmsweep/fit/optimiser.hpp"
+#include "nmsweep/io/input_file.hpp"
+#include "nmsweep/io/text_table.hpp"
+#include "spec_io.hpp"
+
+namespace nms::spec_io {
+
+namespace {
+
+const std::vector<std::string> costs{"fc_correlation", "fc_rmse", "fcd_ks", "log_psd", "squared_error"};
+
+// A target's data: a CSV/text table or a .npy matrix; every value finite.
+void read_target_file(const ctx& c, const reader& t, const tval& v, fit_target& g) {
+    g.file = resolve_path(c, t.str(v, "file"));
+    try {
+        if (g.file.size() > 4 && g.file.compare(g.file.size() - 4, 4, ".npy") == 0) {
+            g.values = read_npy_matrix(g.file, "fit target", &g.rows, &g.cols);
+        } else {
+            const auto rows = parse_text_table(read_input_file(g.file, "fit target file"), g.file);
+            g.rows = rows.size();
+            g.cols = rows.empty() ? 0 : rows[0].size();
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                if (rows[i].size() != g.cols)
+                    throw input_error(g.file + ": row " + std::to_string(i + 1) + " has " +
+                                      std::to_string(rows[i].size()) + " values, the first " +
+                                      std::to_string(g.cols));
+                g.values.insert(g.values.end(), rows[i].begin(), rows[i].end());
+            }
+        }
+    } catch (const input_error& e) {
+        c.fail(v, t.section, "file", e.what(), false);
+    }
+    if (g.values.empty()) c.fail(v, t.section, "file", g.file + ": no values");
+}
+
+fit_target parse_target(const ctx& c, const tval& tv) {
+    reader t(c, "fit.target", tv);
+    t.only({"cost", "feature", "file", "value", "values", "weight", "band"});
+    fit_target g;
+    g.where = c.at(tv);
+    const tval& cv = t.need("cost");
+    g.cost = t.str(cv, "cost");
+    if (!contains(costs, g.cost)) c.fail(cv, t.section, "cost", "unknown cost" + did_you_mean(g.cost, costs));
+    const std::string fallback = g.cost == "fcd_ks"          ? "features/fcd"
+                                 : g.cost == "log_psd"       ? "spectra/network_psd"
+                                 : g.cost == "squared_error" ? ""
+                                                             : "features/fc";
+    if (const tval* v = t.get("feature"))
+        g.feature = t.str(*v, "feature");
+    else if (fallback.empty())
+        c.fail(tv, t.section, "feature",
+               "required key is missing (the dataset compared, e.g. features/peak_freq)", false);
+    else
+        g.feature = fallback;
+    const int given = (t.get("file") != nullptr) + (t.get("value") != nullptr) + (t.get("values") != nullptr);
+    if (given != 1) c.fail(tv, t.section, "file", "give exactly one of file, value, values", false);
+    if (const tval* v = t.get("file")) read_target_file(c, t, *v, g);
+    if (const tval* v = t.get("value")) {
+        g.values = {t.finite(*v, "value")};
+        g.rows = g.cols = 1;
+    }
+    if (const tval* v = t.get("values")) {
+        g.values = t.numbers(*v, "values");
+        if (g.values.empty()) c.fail(*v, t.section, "values", "empty");
+        g.rows = 1;
+        g.cols = g.values.size();
+    }
+    if (const tval* v = t.get("weight")) {
+        g.weight = t.finite(*v, "weight");
+        if (!(g.weight > 0)) c.fail(*v, t.section, "weight", "must be > 0");
+    }
+    if (const tval* v = t.get("band")) {
+        if (g.cost != "log_psd") c.fail(*v, t.section, "band", "only used by cost = \"log_psd\"");
+        const auto b = t.numbers(*v, "band");
+        if (b.size() != 2 || !(b[0] >= 0 && b[0] < b[1]))
+            c.fail(*v, t.section, "band", "expected [low, high] in Hz with 0 <= low < high");
+        g.band = {b[0], b[1]};
+    }
+    if (g.cost == "log_psd" && g.cols != 2)
+        c.fail(tv, t.section, "file",
+               "log_psd needs rows of (frequency in Hz, power): got " + std::to_string(g.cols) + " columns",
+               false);
+    if (g.cost == "log_psd")
+        for (std::size_t i = 0; i < g.rows; ++i)
+            if (!(g.values[i * 2 + 1] > 0))
+                c.fail(tv, t.section, "file",
+                       "power " + num(g.values[i * 2 + 1]) + " at " + num(g.values[i * 2]) +
+                           " Hz: must be > 0 (its log is taken)",
+                       false);
+    if ((g.cost == "fc_correlation" || g.cost == "fc_rmse") && (g.rows != g.cols || g.rows < 2))
+        c.fail(tv, t.section, "file",
+               g.cost + " needs a square N x N matrix (N >= 2): got " + std::to_string(g.rows) + " x " +
+                   std::to_string(g.cols),
+               false);
+    return g;
+}
+
+fit_parameter parse_parameter(const ctx& c, const tval& tv) {
+    reader t(c, "fit.parameter", tv);
+    t.only({"name", "bounds"});
+    fit_parameter p;
+    p.name = t.str(t.need("name"), "name");
+    const tval& bv = t.need("bounds");
+    const auto b = t.numbers(bv, "bounds");
+    if (b.size() != 2 || !(b[0] < b[1]))
+        c.fail(bv, t.section, "bounds", "expected [low, high] with low < high");
+    p.lower = b[0];
+    p.upper = b[1];
+    c.note("fit.parameter." + p.name, tv, "fit.parameter", "name = \"" + p.name + "\"");
+    return p;
+}
+
+} // namespace
+
+void parse_fit(const ctx& c, const tval& root, sweep_spec& s) {
+    if (!root.as_table().count("fit")) return;
+    const tval& tv = root.at("fit");
+    reader t(c, "fit", tv);
+    t.only({"algorithm", "generations", "population", "seed", "sigma0", "repeats", "parameter", "target"});
+    auto& o = s.fit;
+    o.given = true;
+    if (const tval* v = t.get("algorithm")) {
+        o.algorithm = t.str(*v, "algorithm");
+        const auto names = fit::optimiser_names();
+        if (!contains(names, o.algorithm))
+            c.fail(*v, t.section, "algorithm", "unknown optimiser" + did_you_mean(o.algorithm, names));
+    }
+    auto bounded = [&](const char* key, long& dst, long lo, long hi) {
+        if (const tval* v = t.get(key)) {
+            dst = t.integer(*v, key);
+            if (dst < lo || dst > hi)
+                c.fail(*v, t.section, key, "must be in " + std::to_string(lo) + " .. " + std::to_string(hi));
+        }
+    };
+    bounded("generations", o.generations, 0, 100000);
+    bounded("population", o.population, 2, 100000);
+    bounded("seed", o.seed, 0, 4294967295L);
+    bounded("repeats", o.repeats, 1, 1000);
+    if (const tval* v = t.get("sigma0")) {
+        o.sigma0 = t.finite(*v, "sigma0");
+        if (!(o.sigma0 > 0 && o.sigma0 <= 1))
+            c.fail(*v, t.section, "sigma0", "must be in (0, 1] (a fraction of each range)");
+    }
+    const tval& pv = t.need("parameter");
+    for (const auto& e : t.array(pv, "parameter")) {
+        o.parameters.push_back(parse_parameter(c, e));
+        for (std::size_t k = 0; k + 1 < o.parameters.size(); ++k)
+            if (o.parameters[k].name == o.parameters.back().name)
+                c.fail(e, "fit.parameter", "name", "'" + o.parameters.back().name + "' given twice");
+    }
+    if (o.parameters.empty()) c.fail(pv, t.section, "parameter", "no [[fit.parameter]]");
+    const tval& gv = t.need("target");
+    for (const auto& e : t.array(gv, "target")) o.targets.push_back(parse_target(c, e));
+    if (o.targets.empty()) c.fail(gv, t.section, "target", "no [[fit.target]]");
+    c.note("fit", tv, "fit", "");
+}
+
+} // namespace nms::spec_io

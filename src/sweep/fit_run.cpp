@@ -1,0 +1,263 @@
+// `nmsweep fit SPEC` (nmsweep/sweep/fit_run.hpp): candidates of a pagmo2
+// optimiser run as batches of instances (batch_runner), their features
+// compared with the targets (fit/costs.hpp); the history in HDF5, the best
+// parameters as [[sweep]] tables.
+
+#include "nmsweep/core/error.hpp"
+#include "nmsweep/fit/costs.hpp"
+#include "nmsweep/fit/optimiser.hpp"
+#include "nmsweep/io/file_ops.hpp"
+#include "nmsweep/io/h5_result.hpp"
+#include "nmsweep/io/input_file.hpp"
+#include "nmsweep/sweep/batch_runner.hpp"
+#include "nmsweep/sweep/driver.hpp"
+#include "nmsweep/sweep/plan.hpp"
+#include "run_output.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace nms {
+namespace {
+
+// One candidate's values of an output (its [shape...] block).
+std::vector<double> block(const batch_output& o, std::size_t row) {
+    std::size_t m = 1;
+    for (auto e : o.shape) m *= e;
+    return {o.data.begin() + long(row * m), o.data.begin() + long((row + 1) * m)};
+}
+
+const batch_output& output_named(const std::vector<batch_output>& outs, const fit_target& t) {
+    for (const auto& o : outs)
+        if (o.name == t.feature) return o;
+    std::vector<std::string> names;
+    for (const auto& o : outs) names.push_back(o.name);
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw input_error(t.where + ": [[fit.target]] feature = \"" + t.feature +
+                      "\": the spec's features do not give it (they give: " + list + ")");
+}
+
+// A target's cost for one candidate; input_error when shapes cannot match.
+double target_cost(const fit_target& t, const batch_output& o, std::size_t row) {
+    const std::vector<double> x = block(o, row);
+    const std::string at = t.where + ": [[fit.target]] " + t.cost + " on " + t.feature + ": ";
+    auto square = [&](const std::vector<double>& v, const char* what) {
+        const auto n = std::size_t(std::llround(std::sqrt(double(v.size()))));
+        if (n * n != v.size() || n < 2)
+            throw input_error(at + what + " has " + std::to_string(v.size()) +
+                              " values, not an N x N matrix");
+        return n;
+    };
+    if (t.cost == "fc_correlation" || t.cost == "fc_rmse") {
+        const std::size_t n = square(x, "the feature");
+        if (t.rows != n)
+            throw input_error(at + "the target is " + std::to_string(t.rows) + " x " +
+                              std::to_string(t.cols) + ", the simulated FC " + std::to_string(n) + " x " +
+                              std::to_string(n));
+        for (double v : x)
+            if (!std::isfinite(v)) return NAN;
+        return t.cost == "fc_rmse" ? fit::fc_rmse(x, t.values, n) : 1 - fit::fc_correlation(x, t.values, n);
+    }
+    if (t.cost == "fcd_ks") {
+        const std::size_t n = square(x, "the feature (features/fcd needs [output.fc] fcd_matrix = true)");
+        std::vector<double> sim = fit::upper_triangle(x, n), ref = t.values;
+        if (t.rows == t.cols && t.rows >= 2) ref = fit::upper_triangle(t.values, t.rows);
+        for (double v : sim)
+            if (!std::isfinite(v)) return NAN;
+        return fit::ks_distance(sim, ref);
+    }
+    if (t.cost == "log_psd") {
+        if (o.scales.empty() || o.scales.back().empty())
+            throw input_error(
+                at + "the feature has no frequency coordinates (use spectra/psd or spectra/network_psd)");
+        const std::vector<double>& f = o.scales.back();
+        const std::size_t nf = f.size(), rows = x.size() / nf;
+        std::vector<double> mean(nf, 0.0); // over nodes when per node
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t k = 0; k < nf; ++k) mean[k] += x[r * nf + k] / double(rows);
+        std::vector<double> tf, tp, fb, sb;
+        for (std::size_t i = 0; i < t.rows; ++i) {
+            tf.push_back(t.values[2 * i]);
+            tp.push_back(t.values[2 * i + 1]);
+        }
+        for (std::size_t k = 0; k < nf; ++k)
+            if (f[k] >= t.band[0] && f[k] <= t.band[1] && f[k] >= tf.front() && f[k] <= tf.back()) {
+                fb.push_back(f[k]);
+                sb.push_back(mean[k]);
+            }
+        if (fb.empty())
+            throw input_error(
+                at + "no simulated frequency bin lies in the band and within the target's frequencies");
+        for (double v : sb)
+            if (!(v > 0) || !std::isfinite(v)) return NAN;
+        return fit::log_psd_distance(fb, sb, fit::interpolate(tf, tp, fb), t.band[0], t.band[1]);
+    }
+    // squared_error
+    if (x.size() != t.values.size())
+        throw input_error(at + "the feature has " + std::to_string(x.size()) +
+                          " values per point, the target " + std::to_string(t.values.size()));
+    double s = 0;
+    for (std::size_t k = 0; k < x.size(); ++k) s += (x[k] - t.values[k]) * (x[k] - t.values[k]);
+    return s / double(x.size());
+}
+
+struct fit_tables {
+    std::vector<std::vector<double>> target_costs; // [eval][target]
+    std::vector<double> spread;                    // [eval]: std of the cost over repeats
+};
+
+std::string stem_of(const std::string& h5) {
+    return h5.size() > 3 && h5.substr(h5.size() - 3) == ".h5" ? h5.substr(0, h5.size() - 3) : h5;
+}
+
+void write_result(const sweep_request& req, const sweep_spec& s, const std::string& out,
+                  const fit::optimisation& r, const fit_tables& tab, const run_identity& id) {
+    const auto& f = s.fit;
+    const connectome net = load_network(s);
+    const std::size_t ne = r.history.size(), np = f.parameters.size(), nt = f.targets.size();
+    std::vector<double> x(ne * np), cost(ne), tc(ne * nt);
+    std::vector<long> gen(ne);
+    for (std::size_t e = 0; e < ne; ++e) {
+        for (std::size_t k = 0; k < np; ++k) x[e * np + k] = r.history[e].x[k];
+        cost[e] = r.history[e].cost;
+        gen[e] = r.history[e].generation;
+        for (std::size_t k = 0; k < nt; ++k) tc[e * nt + k] = tab.target_costs[e][k];
+    }
+    std::vector<std::string> names, costs;
+    for (const auto& p : f.parameters) names.push_back(p.name);
+    for (const auto& t : f.targets) costs.push_back(t.cost + " " + t.feature);
+    h5::result_writer w = h5::result_writer::create(out, {}, net.n, net.labels, req.overwrite);
+    write_provenance(w, s, net, req, id, "cpu", 1);
+    w.write_array("fit/param", {ne, np}, x.data(), {"evaluation", "parameter"});
+    w.set_attr("fit/param", "names", names);
+    w.write_array("fit/cost", {ne}, cost.data(), {"evaluation"});
+    w.set_attr("fit/cost", "description", std::string("sum over targets of weight x cost (NaN: diverged)"));
+    w.write_array("fit/target_cost", {ne, nt}, tc.data(), {"evaluation", "target"});
+    w.set_attr("fit/target_cost", "targets", costs);
+    w.write_array("fit/generation", {ne}, gen.data(), {"evaluation"});
+    if (f.repeats > 1) w.write_array("fit/cost_std", {ne}, tab.spread.data(), {"evaluation"});
+    w.write_array("fit/best_param", {np}, r.best_x.data(), {"parameter"});
+    w.set_attr("fit/best_param", "names", names);
+    w.set_attr("fit", "best_cost", r.best_cost);
+    w.set_attr("fit", "algorithm", f.algorithm);
+    w.set_attr("fit", "population", long(f.population));
+    w.set_attr("fit", "generations", long(f.generations));
+    w.set_attr("fit", "seed", long(f.seed));
+    w.set_attr("fit", "repeats", long(f.repeats));
+    w.set_attr("fit", "batches", long(r.batches));
+    const long one = 1, ok = -1;
+    w.write_status(0, 1, &ok);
+    w.write_points("status/done", 0, 1, &one);
+    w.finish();
+}
+
+std::string best_snippet(const sweep_spec& s, const fit::optimisation& r) {
+    std::ostringstream o;
+    o << std::setprecision(17);
+    o << "# nmsweep fit of " << s.path << ": the best candidate (cost " << r.best_cost
+      << "). Append to the spec (without its own [[sweep]] tables) to run or simulate it.\n";
+    for (std::size_t k = 0; k < s.fit.parameters.size(); ++k)
+        o << "[[sweep]]\nparam = \"" << s.fit.parameters[k].name << "\"\nvalues = [" << r.best_x[k] << "]\n";
+    return o.str();
+}
+
+} // namespace
+
+void run_fit(const sweep_request& req) {
+    input_log log;
+    const sweep_spec s = load_request_spec(req);
+    const auto& f = s.fit;
+    if (!f.given)
+        throw input_error(s.path +
+                          ": nmsweep fit needs a [fit] section with [[fit.parameter]] and [[fit.target]]");
+    if (!s.axes.empty() && !(s.axes.size() == 1 && s.axes[0].values.size() == 1))
+        throw input_error(where_of_key(s, "fit") +
+                          ": nmsweep fit chooses the parameters itself; remove the spec's [[sweep]] axes and "
+                          "[sampler]");
+    const std::string out = req.output.empty() ? stem_of(s.output_path) + ".fit.h5" : req.output;
+    check_output_path(out, s, log.records());
+    if (!req.overwrite && std::filesystem::exists(out))
+        throw input_error(out + " exists; --overwrite replaces it");
+    std::vector<std::string> names;
+    std::vector<double> lower, upper;
+    for (const auto& p : f.parameters) {
+        names.push_back(p.name);
+        lower.push_back(p.lower);
+        upper.push_back(p.upper);
+    }
+    if (f.repeats > 1) names.push_back("noise.seed");
+    std::unique_ptr<batch_runner> runner;
+    try {
+        runner = std::make_unique<batch_runner>(req, names);
+    } catch (const input_error& e) {
+        throw input_error(where_of_key(s, "fit") + ": " + e.what());
+    }
+    const std::size_t R = std::size_t(f.repeats);
+    const double seed0 = double(s.seed);
+    fit_tables tab;
+    const fit::batch_cost cost = [&](const std::vector<std::vector<double>>& xs) {
+        std::vector<double> theta;
+        for (const auto& x : xs)
+            for (std::size_t k = 0; k < R; ++k) {
+                theta.insert(theta.end(), x.begin(), x.end());
+                if (R > 1) theta.push_back(seed0 + double(k));
+            }
+        const auto outs = runner->run(theta.data(), xs.size() * R);
+        const auto& diverged = outs.back(); // status/diverged_step
+        std::vector<const batch_output*> by_target;
+        for (const auto& t : f.targets) by_target.push_back(&output_named(outs, t));
+        std::vector<double> total(xs.size());
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+            std::vector<double> parts(f.targets.size(), 0.0), per_repeat;
+            for (std::size_t k = 0; k < R; ++k) {
+                const std::size_t row = i * R + k;
+                double c = 0;
+                for (std::size_t t = 0; t < f.targets.size(); ++t) {
+                    const double v =
+                        diverged.data[row] >= 0 ? NAN : target_cost(f.targets[t], *by_target[t], row);
+                    parts[t] += v / double(R);
+                    c += f.targets[t].weight * v;
+                }
+                per_repeat.push_back(c);
+            }
+            double mean = 0, var = 0;
+            for (double c : per_repeat) mean += c / double(R);
+            for (double c : per_repeat) var += (c - mean) * (c - mean) / double(R > 1 ? R - 1 : 1);
+            total[i] = mean;
+            tab.target_costs.push_back(parts);
+            tab.spread.push_back(std::sqrt(var));
+        }
+        return total;
+    };
+    fit::optimiser_options o;
+    o.algorithm = f.algorithm;
+    o.generations = int(f.generations);
+    o.population = int(f.population);
+    o.seed = unsigned(f.seed);
+    o.sigma0 = f.sigma0;
+    fit::optimisation r;
+    try {
+        r = fit::minimise(lower, upper, cost, o);
+    } catch (const std::invalid_argument& e) {
+        throw input_error(where_of_key(s, "fit") + ": " + e.what());
+    }
+    const run_identity id = identity_of(s, runner->precision(), log.records());
+    write_result(req, s, out, r, tab, id);
+    write_text_durably(stem_of(out) + ".best.toml", best_snippet(s, r));
+    if (!req.quiet) {
+        std::printf("best cost %.6g at", r.best_cost);
+        for (std::size_t k = 0; k < f.parameters.size(); ++k)
+            std::printf(" %s = %.9g", f.parameters[k].name.c_str(), r.best_x[k]);
+        std::printf("\n");
+        std::fprintf(stderr, "nmsweep: wrote %s (%zu evaluations in %d batches) and %s.best.toml\n",
+                     out.c_str(), r.history.size(), r.batches, stem_of(out).c_str());
+    }
+}
+
+} // namespace nms

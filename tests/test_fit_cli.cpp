@@ -1,0 +1,156 @@
+// `nmsweep fit`: parameter recovery (data made by a run at known parameters,
+// found again by the optimiser), what the result holds (every evaluation,
+// its cost and each target's part, the best candidate as [[sweep]] tables
+// that reproduce it), determinism, and bad input (exit 2, nothing written).
+
+#include "cli_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace ct = nms::cli_test;
+
+namespace {
+
+// Four Jansen-Rit columns at a stable focus: the mean of y1 - y2 per node
+// moves smoothly with the coupling, and without noise the run is exact.
+std::string jr_spec(const std::string& coupling_line) {
+    return "[model]\nname = \"jansen_rit\"\npreset = \"classical\"\nparams = { mu = 0.4 }\n[network]\n"
+           "connectome = \"synthetic:4\"\nspeed = 0.0\n[coupling]\nkind = \"sigmoidal_jansen_rit\"\n" +
+           coupling_line +
+           "[integrator]\nmethod = \"heun\"\ndt = 0.1\nprecision = \"double\"\nduration = 1500.0\n"
+           "transient = 1000.0\n[output]\npath = \"jr.h5\"\nfeatures = [\"mean\"]\n";
+}
+
+std::string numbers(const std::vector<double>& v) {
+    std::ostringstream o;
+    o.precision(17);
+    for (std::size_t k = 0; k < v.size(); ++k) o << (k ? ", " : "") << v[k];
+    return o.str();
+}
+
+// The per-node means at coupling a (the "recording").
+std::vector<double> means_at(double a) {
+    std::ofstream(ct::scratch() / "truth.toml") << jr_spec("a = " + std::to_string(a) + "\n");
+    const auto out = ct::scratch() / "truth.h5";
+    const auto r =
+        ct::sh("run -q " + (ct::scratch() / "truth.toml").string() + " -o " + out.string() + " --overwrite");
+    EXPECT_EQ(r.code, 0) << r.output;
+    return ct::read(out, "features/mean");
+}
+
+std::string fit_section(const std::vector<double>& target, const std::string& extra = "") {
+    return "[fit]\nalgorithm = \"cmaes\"\ngenerations = 20\npopulation = 8\nseed = 4\n" + extra +
+           "[[fit.parameter]]\nname = \"coupling.a\"\nbounds = [0.0, 2.0]\n[[fit.target]]\ncost = "
+           "\"squared_error\"\nfeature = \"features/mean\"\nvalues = [" +
+           numbers(target) + "]\n";
+}
+
+ct::result fit(const std::string& spec, const std::string& out) {
+    std::ofstream(ct::scratch() / "fit.toml") << spec;
+    return ct::sh("fit " + (ct::scratch() / "fit.toml").string() + " -o " + out + " --overwrite");
+}
+
+} // namespace
+
+TEST(fit_cli, recovers_the_coupling_that_made_the_data) {
+    const double truth = 0.7;
+    const auto target = means_at(truth);
+    const std::string out = (ct::scratch() / "fit.h5").string();
+    const auto r = fit(jr_spec("") + fit_section(target), out);
+    ASSERT_EQ(r.code, 0) << r.output;
+    std::vector<std::size_t> shape;
+    const auto param = ct::read(out, "fit/param", &shape);
+    const auto cost = ct::read(out, "fit/cost");
+    const auto part = ct::read(out, "fit/target_cost");
+    const auto gen = ct::read(out, "fit/generation");
+    const auto best = ct::read(out, "fit/best_param");
+    ASSERT_EQ(shape.size(), 2u);
+    EXPECT_EQ(shape[1], 1u);
+    // The initial population and 20 generations of 8; a candidate drawn twice
+    // (CMA-ES clips to the bounds) is evaluated and stored once.
+    EXPECT_LE(param.size(), 8u * 21u);
+    EXPECT_GT(param.size(), 8u * 15u);
+    EXPECT_EQ(cost.size(), param.size());
+    EXPECT_EQ(part, cost); // one target of weight 1
+    EXPECT_EQ(gen.front(), 0);
+    EXPECT_EQ(gen.back(), 20);
+    for (double p : param) EXPECT_TRUE(p >= 0 && p <= 2);
+    std::cout << "  best coupling.a = " << best[0] << " (truth " << truth << ")\n";
+    EXPECT_NEAR(best[0], truth, 1e-3);
+    const auto k = std::size_t(std::min_element(cost.begin(), cost.end()) - cost.begin());
+    EXPECT_EQ(param[k], best[0]);
+
+    // The best candidate as [[sweep]] tables: appended to the spec, a run
+    // gives the data back.
+    std::ifstream in(ct::scratch() / "fit.best.toml");
+    std::stringstream snippet;
+    snippet << in.rdbuf();
+    std::ofstream(ct::scratch() / "best.toml") << jr_spec("") << snippet.str();
+    const auto again = ct::scratch() / "best.h5";
+    const auto b =
+        ct::sh("run -q " + (ct::scratch() / "best.toml").string() + " -o " + again.string() + " --overwrite");
+    ASSERT_EQ(b.code, 0) << b.output;
+    const auto m = ct::read(again, "features/mean");
+    double se = 0;
+    for (std::size_t i = 0; i < m.size(); ++i)
+        se += (m[i] - target[i]) * (m[i] - target[i]) / double(m.size());
+    EXPECT_NEAR(se, cost[k], 1e-12 + 1e-9 * cost[k]);
+
+    // The same spec again: the same history, value for value.
+    const std::string out2 = (ct::scratch() / "fit2.h5").string();
+    ASSERT_EQ(fit(jr_spec("") + fit_section(target), out2).code, 0);
+    EXPECT_EQ(ct::read(out2, "fit/param"), param);
+    EXPECT_EQ(ct::read(out2, "fit/cost"), cost);
+}
+
+TEST(fit_cli, bad_input_is_one_clear_error_and_no_file) {
+    const auto target = std::vector<double>{8.6, 8.6, 8.6, 8.6};
+    std::ofstream(ct::scratch() / "fc_3x2.csv") << "1, 0.5\n0.5, 1\n0.2, 0.1\n";
+    std::ofstream(ct::scratch() / "fc_nan.csv") << "1, nan\nnan, 1\n";
+    std::ofstream(ct::scratch() / "fc_4.csv") << "1, 0, 0, 0\n0, 1, 0, 0\n0, 0, 1, 0\n0, 0, 0, 1\n";
+    const std::string base = jr_spec("");
+    const std::string param = "[[fit.parameter]]\nname = \"coupling.a\"\nbounds = [0.0, 2.0]\n";
+    const std::string target_ok = "[[fit.target]]\ncost = \"squared_error\"\nfeature = \"features/mean\"\n"
+                                  "values = [" +
+                                  numbers(target) + "]\n";
+    struct bad {
+        std::string spec, want;
+    };
+    for (const auto& b : std::vector<bad>{
+             {base, "needs a [fit] section"},
+             {base + "[fit]\nalgorithm = \"simplex\"\n" + param + target_ok, "unknown optimiser"},
+             {base + "[fit]\n[[fit.parameter]]\nname = \"coupling.a\"\nbounds = [2.0, 0.0]\n" + target_ok,
+              "bounds"},
+             {base + "[fit]\n" + param, "[fit] target"},
+             {base + "[fit]\n[[fit.parameter]]\nname = \"model.nothing\"\nbounds = [0.0, 1.0]\n" + target_ok,
+              "nothing"},
+             {base + "[fit]\n" + param + "[[fit.target]]\ncost = \"fc_rmse\"\nfile = \"" +
+                  (ct::scratch() / "fc_3x2.csv").string() + "\"\n",
+              "square"},
+             {base + "[fit]\n" + param + "[[fit.target]]\ncost = \"fc_rmse\"\nfile = \"" +
+                  (ct::scratch() / "fc_nan.csv").string() + "\"\n",
+              "nan"},
+             {base + "[fit]\n" + param + "[[fit.target]]\ncost = \"fc_correlation\"\nvalues = [1.0, 2.0]\n",
+              "square"},
+             {base + "[fit]\n" + param +
+                  "[[fit.target]]\ncost = \"squared_error\"\nfeature = "
+                  "\"features/mean\"\nvalues = [1.0, 2.0]\n",
+              "4 values per point, the target 2"},
+             {base + "[fit]\n" + param + "[[fit.target]]\ncost = \"fc_rmse\"\nfile = \"" +
+                  (ct::scratch() / "fc_4.csv").string() + "\"\n",
+              "features/fc"},
+             {base + "[fit]\ngenerations = 2\npopulation = 3\n" + param + target_ok, "population"},
+         }) {
+        const std::string out = (ct::scratch() / "bad.h5").string();
+        const auto r = fit(b.spec, out);
+        EXPECT_EQ(r.code, 2) << b.want << "\n" << r.output;
+        EXPECT_NE(r.output.find(b.want), std::string::npos) << r.output;
+        EXPECT_FALSE(std::filesystem::exists(out)) << b.want;
+        EXPECT_FALSE(std::filesystem::exists(ct::scratch() / "bad.best.toml")) << b.want;
+    }
+}
