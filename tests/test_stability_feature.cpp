@@ -48,6 +48,23 @@ std::vector<std::pair<double, double>> reference_hopf() {
     return out;
 }
 
+// The 3-node linear network of the controllability tests: A = gamma I + a W
+// (W symmetric) and its eigenbasis A = V diag(l) V^T.
+struct linear3 {
+    std::vector<std::vector<double>> w{{0, 1, 0.5}, {1, 0, 0.2}, {0.5, 0.2, 0}};
+    double gamma = -1.0, a = 0.3;
+    Eigen::Vector3d l;
+    Eigen::Matrix3d V;
+    linear3() {
+        Eigen::Matrix3d A;
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) A(i, j) = a * w[i][j] + (i == j ? gamma : 0);
+        const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(A);
+        l = es.eigenvalues();
+        V = es.eigenvectors();
+    }
+};
+
 } // namespace
 
 // x_i' = gamma x_i + a sum_j w_ij x_j on a ring of 6: the fixed point 0,
@@ -242,14 +259,11 @@ TEST(stability_feature, delayed_self_loop_matches_the_lambert_w_roots) {
 // controllability sum_k V_ik^2 (1 - e^{2 l_k T}) / (-2 l_k) (T = inf: the
 // limit) and modal controllability sum_k (1 - e^{2 l_k dt}) V_ik^2.
 TEST(stability_feature, controllability_of_a_linear_network_matches_the_eigenbasis) {
-    const std::vector<std::vector<double>> w{{0, 1, 0.5}, {1, 0, 0.2}, {0.5, 0.2, 0}};
-    const double gamma = -1.0, a = 0.3, modal_dt = 0.5;
-    Eigen::Matrix3d A;
-    for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) A(i, j) = a * w[i][j] + (i == j ? gamma : 0);
-    const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(A);
-    const auto& l = es.eigenvalues();
-    const auto& V = es.eigenvectors();
+    const linear3 net;
+    const auto& w = net.w;
+    const double gamma = net.gamma, a = net.a, modal_dt = 0.5;
+    const Eigen::Vector3d& l = net.l;
+    const Eigen::Matrix3d& V = net.V;
     for (const double horizon : {2.0, double(INFINITY)}) {
         std::ostringstream os;
         os << "[model]\nname = \"linear\"\nparams = { gamma = " << gamma << " }\n[network]\nconnectome = \""
@@ -292,14 +306,11 @@ TEST(stability_feature, controllability_of_a_linear_network_matches_the_eigenbas
 // (b = e_i). With every region driven, W_c(inf) = -(2 A)^-1 and the energy
 // is -2 A_ii = -2 gamma.
 TEST(stability_feature, minimum_energy_and_observability_match_the_eigenbasis) {
-    const std::vector<std::vector<double>> w{{0, 1, 0.5}, {1, 0, 0.2}, {0.5, 0.2, 0}};
-    const double gamma = -1.0, a = 0.3;
-    Eigen::Matrix3d A;
-    for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) A(i, j) = a * w[i][j] + (i == j ? gamma : 0);
-    const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(A);
-    const Eigen::Vector3d l = es.eigenvalues();
-    const Eigen::Matrix3d V = es.eigenvectors();
+    const linear3 net;
+    const auto& w = net.w;
+    const double gamma = net.gamma, a = net.a;
+    const Eigen::Vector3d& l = net.l;
+    const Eigen::Matrix3d& V = net.V;
     Eigen::Matrix<double, 2, 3> G;
     G << 1.0, -0.4, 0.3, 0.2, 0.8, -1.1;
     std::ofstream(ct::scratch() / "gain.csv") << "1.0, -0.4, 0.3\n0.2, 0.8, -1.1\n";
@@ -422,14 +433,11 @@ TEST(stability_feature, wilson_cowan_example_uncoupled_columns_scale_with_their_
 // model.mu enters y4' through A a, so its average controllability is
 // (A a)^2 times that of the same region's y4 (3.25 mV x 0.1 / ms).
 TEST(stability_feature, stimulus_inputs_are_the_stimulus_patterns) {
-    const std::vector<std::vector<double>> w{{0, 1, 0.5}, {1, 0, 0.2}, {0.5, 0.2, 0}};
-    const double gamma = -1.0, a = 0.3;
-    Eigen::Matrix3d A;
-    for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) A(i, j) = a * w[i][j] + (i == j ? gamma : 0);
-    const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(A);
-    const Eigen::Vector3d l = es.eigenvalues();
-    const Eigen::Matrix3d V = es.eigenvectors();
+    const linear3 net;
+    const auto& w = net.w;
+    const double gamma = net.gamma, a = net.a;
+    const Eigen::Vector3d& l = net.l;
+    const Eigen::Matrix3d& V = net.V;
     Eigen::Matrix<double, 3, 2> B;
     B << 1, 0, 0, 1, 0.5, 0;
     const std::string stim = "[[stimulus]]\nname = \"%s\"\nwaveform = \"sine\"\nfrequency = 10.0\n"

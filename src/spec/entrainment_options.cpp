@@ -75,16 +75,9 @@ void parse_options(const ctx& c, const tval& tv, entrainment_options& o, double 
     };
     real("bandwidth", o.bandwidth, 0.0, 1.0);
     real("edge", o.edge, -1e-300, 0.5);
-    auto count = [&](const char* key, long& dst, long lo, long hi) {
-        if (const tval* v = t.get(key)) {
-            dst = t.integer(*v, key);
-            if (dst < lo || dst > hi)
-                c.fail(*v, t.section, key, "must be in " + std::to_string(lo) + " .. " + std::to_string(hi));
-        }
-    };
-    count("max_order", o.max_order, 1, 16);
-    count("n_harmonics", o.n_harmonics, 1, 32);
-    count("nperseg", o.nperseg, entrainment_min_samples, 1L << 24);
+    t.integer_in("max_order", o.max_order, 1, 16);
+    t.integer_in("n_harmonics", o.n_harmonics, 1, 32);
+    t.integer_in("nperseg", o.nperseg, entrainment_min_samples, 1L << 24);
     if (const tval* v = t.get("band")) {
         const auto x = t.numbers(*v, "band");
         if (x.size() != 2 || !(x[0] >= 0 && x[0] < x[1]))

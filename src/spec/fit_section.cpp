@@ -128,17 +128,10 @@ void parse_fit(const ctx& c, const tval& root, sweep_spec& s) {
         if (!contains(names, o.algorithm))
             c.fail(*v, t.section, "algorithm", "unknown optimiser" + did_you_mean(o.algorithm, names));
     }
-    auto bounded = [&](const char* key, long& dst, long lo, long hi) {
-        if (const tval* v = t.get(key)) {
-            dst = t.integer(*v, key);
-            if (dst < lo || dst > hi)
-                c.fail(*v, t.section, key, "must be in " + std::to_string(lo) + " .. " + std::to_string(hi));
-        }
-    };
-    bounded("generations", o.generations, 0, 100000);
-    bounded("population", o.population, 2, 100000);
-    bounded("seed", o.seed, 0, 4294967295L);
-    bounded("repeats", o.repeats, 1, 1000);
+    t.integer_in("generations", o.generations, 0, 100000);
+    t.integer_in("population", o.population, 2, 100000);
+    t.integer_in("seed", o.seed, 0, 4294967295L);
+    t.integer_in("repeats", o.repeats, 1, 1000);
     if (const tval* v = t.get("sigma0")) {
         o.sigma0 = t.finite(*v, "sigma0");
         if (!(o.sigma0 > 0 && o.sigma0 <= 1))

@@ -106,6 +106,14 @@ struct reader {
             return long(v.as_floating());
         c.fail(v, section, key, "expected an integer, got " + type_name(v));
     }
+    // An optional integer key in [lo, hi]: dst keeps its default when absent.
+    void integer_in(const char* key, long& dst, long lo, long hi) const {
+        if (const tval* v = get(key)) {
+            dst = integer(*v, key);
+            if (dst < lo || dst > hi)
+                c.fail(*v, section, key, "must be in " + std::to_string(lo) + " .. " + std::to_string(hi));
+        }
+    }
     const toml::array& array(const tval& v, const std::string& key) const {
         if (!v.is_array()) c.fail(v, section, key, "expected an array, got " + type_name(v));
         return v.as_array();
@@ -230,8 +238,8 @@ axis parse_lesion(const ctx& c, const tval& lesion, param_ref& ref, sweep_spec& 
 std::size_t node_named(const std::string& label, const connectome& net, const std::string& at);
 // An index axis's optional name = "..." in its table (`key`: "ez", "lesion";
 // `name` holds the default): letters, digits and '_', not another axis's.
-void parse_axis_name(const ctx& c, const reader& r, const tval& table, const std::string& key, std::string& name,
-                     const sweep_spec& s);
+void parse_axis_name(const ctx& c, const reader& r, const tval& table, const std::string& key,
+                     std::string& name, const sweep_spec& s);
 std::string label_of(const connectome& net, std::size_t i);
 void check_grid(const sweep_spec& s);
 void parse_output(const ctx& c, const tval& root, sweep_spec& s, const parsed_ctx& P);
