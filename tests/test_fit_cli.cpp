@@ -106,6 +106,17 @@ TEST(fit_cli, recovers_the_coupling_that_made_the_data) {
     ASSERT_EQ(fit(jr_spec("") + fit_section(target), out2).code, 0);
     EXPECT_EQ(ct::read(out2, "fit/param"), param);
     EXPECT_EQ(ct::read(out2, "fit/cost"), cost);
+
+    // Two restarts: the first is the run above, the second another seed's.
+    ASSERT_EQ(fit(jr_spec("") + fit_section(target, "restarts = 2\n"), out2).code, 0);
+    const auto restart = ct::read(out2, "fit/restart");
+    const auto cost2 = ct::read(out2, "fit/cost");
+    ASSERT_GT(restart.size(), param.size());
+    EXPECT_EQ(std::vector<double>(cost2.begin(), cost2.begin() + long(cost.size())), cost);
+    EXPECT_EQ(restart[cost.size() - 1], 0);
+    EXPECT_EQ(restart[cost.size()], 1);
+    EXPECT_EQ(restart.back(), 1);
+    EXPECT_NEAR(ct::read(out2, "fit/best_param")[0], truth, 1e-3);
 }
 
 TEST(fit_cli, bad_input_is_one_clear_error_and_no_file) {

@@ -119,7 +119,8 @@ void parse_fit(const ctx& c, const tval& root, sweep_spec& s) {
     if (!root.as_table().count("fit")) return;
     const tval& tv = root.at("fit");
     reader t(c, "fit", tv);
-    t.only({"algorithm", "generations", "population", "seed", "sigma0", "repeats", "parameter", "target"});
+    t.only({"algorithm", "generations", "population", "seed", "sigma0", "repeats", "restarts", "parameter",
+            "target"});
     auto& o = s.fit;
     o.given = true;
     if (const tval* v = t.get("algorithm")) {
@@ -132,6 +133,7 @@ void parse_fit(const ctx& c, const tval& root, sweep_spec& s) {
     t.integer_in("population", o.population, 2, 100000);
     t.integer_in("seed", o.seed, 0, 4294967295L);
     t.integer_in("repeats", o.repeats, 1, 1000);
+    t.integer_in("restarts", o.restarts, 1, 1000);
     if (const tval* v = t.get("sigma0")) {
         o.sigma0 = t.finite(*v, "sigma0");
         if (!(o.sigma0 > 0 && o.sigma0 <= 1))

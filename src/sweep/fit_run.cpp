@@ -14,6 +14,7 @@
 #include "nmsweep/sweep/plan.hpp"
 #include "run_output.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -117,7 +118,8 @@ std::string stem_of(const std::string& h5) {
 }
 
 void write_result(const sweep_request& req, const sweep_spec& s, const std::string& out,
-                  const fit::optimisation& r, const fit_tables& tab, const run_identity& id) {
+                  const fit::optimisation& r, const fit_tables& tab, const std::vector<long>& restart,
+                  const run_identity& id, double overhead) {
     const auto& f = s.fit;
     const connectome net = load_network(s);
     const std::size_t ne = r.history.size(), np = f.parameters.size(), nt = f.targets.size();
@@ -141,6 +143,8 @@ void write_result(const sweep_request& req, const sweep_spec& s, const std::stri
     w.write_array("fit/target_cost", {ne, nt}, tc.data(), {"evaluation", "target"});
     w.set_attr("fit/target_cost", "targets", costs);
     w.write_array("fit/generation", {ne}, gen.data(), {"evaluation"});
+    w.write_array("fit/restart", {ne}, restart.data(), {"evaluation"});
+    w.set_attr("fit/restart", "description", std::string("restart k ran with seed + k"));
     if (f.repeats > 1) w.write_array("fit/cost_std", {ne}, tab.spread.data(), {"evaluation"});
     w.write_array("fit/best_param", {np}, r.best_x.data(), {"parameter"});
     w.set_attr("fit/best_param", "names", names);
@@ -151,6 +155,8 @@ void write_result(const sweep_request& req, const sweep_spec& s, const std::stri
     w.set_attr("fit", "seed", long(f.seed));
     w.set_attr("fit", "repeats", long(f.repeats));
     w.set_attr("fit", "batches", long(r.batches));
+    w.set_attr("fit", "restarts", long(f.restarts));
+    w.set_attr("fit", "optimiser_overhead", overhead);
     const long one = 1, ok = -1;
     w.write_status(0, 1, &ok);
     w.write_points("status/done", 0, 1, &one);
@@ -235,28 +241,56 @@ void run_fit(const sweep_request& req) {
         }
         return total;
     };
+    double batch_s = 0;
+    std::vector<long> restart;
+    const fit::batch_cost timed = [&](const std::vector<std::vector<double>>& xs) {
+        const auto t = std::chrono::steady_clock::now();
+        auto c = cost(xs);
+        batch_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        return c;
+    };
     fit::optimiser_options o;
     o.algorithm = f.algorithm;
     o.generations = int(f.generations);
     o.population = int(f.population);
     o.seed = unsigned(f.seed);
     o.sigma0 = f.sigma0;
+    // Restarts (seeds seed, seed + 1, ...) merged into one history; the time
+    // outside the batches is the optimiser's own.
     fit::optimisation r;
-    try {
-        r = fit::minimise(lower, upper, cost, o);
-    } catch (const std::invalid_argument& e) {
-        throw input_error(where_of_key(s, "fit") + ": " + e.what());
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long k = 0; k < f.restarts; ++k) {
+        o.seed = unsigned(f.seed + k);
+        fit::optimisation one;
+        try {
+            one = fit::minimise(lower, upper, timed, o);
+        } catch (const std::invalid_argument& e) {
+            throw input_error(where_of_key(s, "fit") + ": " + e.what());
+        }
+        for (auto& e : one.history) {
+            r.history.push_back(std::move(e));
+            restart.push_back(k);
+        }
+        r.batches += one.batches;
+        r.cache_misses += one.cache_misses;
+        if (k == 0 || one.best_cost < r.best_cost || std::isnan(r.best_cost)) {
+            r.best_cost = one.best_cost;
+            r.best_x = one.best_x;
+        }
     }
+    const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double overhead = total_s > 0 ? std::max(0.0, total_s - batch_s) / total_s : 0.0;
     const run_identity id = identity_of(s, runner->precision(), log.records());
-    write_result(req, s, out, r, tab, id);
+    write_result(req, s, out, r, tab, restart, id, overhead);
     write_text_durably(stem_of(out) + ".best.toml", best_snippet(s, r));
     if (!req.quiet) {
         std::printf("best cost %.6g at", r.best_cost);
         for (std::size_t k = 0; k < f.parameters.size(); ++k)
             std::printf(" %s = %.9g", f.parameters[k].name.c_str(), r.best_x[k]);
         std::printf("\n");
-        std::fprintf(stderr, "nmsweep: wrote %s (%zu evaluations in %d batches) and %s.best.toml\n",
-                     out.c_str(), r.history.size(), r.batches, stem_of(out).c_str());
+        std::printf("%zu evaluations in %d batches, %.3g s: %.3g evaluations/s, optimiser overhead %.2g%%\n",
+                    r.history.size(), r.batches, total_s, double(r.history.size()) / total_s, 100 * overhead);
+        std::fprintf(stderr, "nmsweep: wrote %s and %s.best.toml\n", out.c_str(), stem_of(out).c_str());
     }
 }
 

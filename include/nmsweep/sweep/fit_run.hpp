@@ -52,7 +52,8 @@ struct fit_spec {
     long population = 16;
     long seed = 1;
     double sigma0 = 0.3;
-    long repeats = 1; // noise seeds per candidate (noise.seed + 0 .. repeats-1): cost mean and spread
+    long repeats = 1;  // noise seeds per candidate (noise.seed + 0 .. repeats-1): cost mean and spread
+    long restarts = 1; // independent runs of the optimiser, seeds seed, seed + 1, ...
     std::vector<fit_parameter> parameters;
     std::vector<fit_target> targets;
 };
