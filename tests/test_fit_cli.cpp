@@ -119,6 +119,34 @@ TEST(fit_cli, recovers_the_coupling_that_made_the_data) {
     EXPECT_NEAR(ct::read(out2, "fit/best_param")[0], truth, 1e-3);
 }
 
+// A fit killed after two batches keeps them in its journal; --resume replays
+// the optimiser against it and ends with the history of an uninterrupted fit.
+TEST(fit_cli, a_killed_fit_resumes_to_the_same_history) {
+    const auto target = means_at(0.7);
+    const std::string spec = jr_spec("") + fit_section(target);
+    const std::string whole = (ct::scratch() / "whole.h5").string(),
+                      cut = (ct::scratch() / "cut.h5").string();
+    ASSERT_EQ(fit(spec, whole).code, 0);
+    std::ofstream(ct::scratch() / "fit.toml") << spec;
+    const std::string cmd = "fit " + (ct::scratch() / "fit.toml").string() + " -o " + cut;
+    const auto journal = ct::scratch() / "cut.fit-journal";
+    std::filesystem::remove(cut);
+    std::filesystem::remove(journal);
+    auto r = ct::sh(cmd + " --stop-after-batches 2");
+    EXPECT_EQ(r.code, 75) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(cut));
+    ASSERT_TRUE(std::filesystem::exists(journal));
+    r = ct::sh(cmd); // neither --resume nor --overwrite: refused
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+    r = ct::sh(cmd + " --resume");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("resumed: 1"), std::string::npos) << r.output; // two batches of 8 (less repeats)
+    EXPECT_FALSE(std::filesystem::exists(journal));
+    for (const char* d : {"fit/param", "fit/cost", "fit/target_cost", "fit/generation", "fit/best_param"})
+        EXPECT_EQ(ct::read(cut, d), ct::read(whole, d)) << d;
+}
+
 TEST(fit_cli, bad_input_is_one_clear_error_and_no_file) {
     const auto target = std::vector<double>{8.6, 8.6, 8.6, 8.6};
     std::ofstream(ct::scratch() / "fc_3x2.csv") << "1, 0.5\n0.5, 1\n0.2, 0.1\n";
@@ -163,6 +191,7 @@ TEST(fit_cli, bad_input_is_one_clear_error_and_no_file) {
         EXPECT_NE(r.output.find(b.want), std::string::npos) << r.output;
         EXPECT_FALSE(std::filesystem::exists(out)) << b.want;
         EXPECT_FALSE(std::filesystem::exists(ct::scratch() / "bad.best.toml")) << b.want;
+        EXPECT_FALSE(std::filesystem::exists(ct::scratch() / "bad.fit-journal")) << b.want;
     }
 }
 

@@ -192,7 +192,11 @@ int main(int argc, char** argv) {
     fit->add_option("-o,--output", req.output, "result file (default: <output path>.fit.h5)");
     fit->add_option("--threads", req.threads, "CPU threads (default: all cores)");
     fit->add_option("--precision", req.precision, "float | double (default: the spec's)");
-    fit->add_flag("--overwrite", req.overwrite, "replace existing output files");
+    fit->add_flag("--resume", req.resume, "continue an interrupted fit from its journal (OUT.fit-journal)");
+    fit->add_option("--stop-after-batches", req.stop_after_batches,
+                    "testing: stop as if killed after N batches")
+        ->group("");
+    fit->add_flag("--overwrite", req.overwrite, "replace existing output files (and an old journal)");
     fit->add_flag("-q,--quiet", req.quiet, "no report");
     auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
     check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();

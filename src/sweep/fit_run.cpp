@@ -17,11 +17,15 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+
+#include <unistd.h>
 
 namespace nms {
 namespace {
@@ -173,6 +177,93 @@ std::string best_snippet(const sweep_spec& s, const fit::optimisation& r) {
     return o.str();
 }
 
+// One candidate's outcome: the cost (mean over repeats), its spread and each
+// target's part.
+struct scored {
+    double total = 0, spread = 0;
+    std::vector<double> parts;
+};
+
+// The evaluations of a fit as they happen, one line each, flushed and fsynced
+// after every batch: a killed fit loses at most the batch in flight, and
+// `--resume` replays the (deterministic) optimiser against it, evaluating
+// only what it lacks. Values in C hexadecimal floats (exact). Removed once
+// the result file is written.
+class fit_journal {
+  public:
+    fit_journal(const std::string& path, const std::string& identity, bool resume, bool overwrite)
+        : path_(path) {
+        const bool exists = std::filesystem::exists(path);
+        if (exists && !resume && !overwrite)
+            throw input_error(path + ": the journal of an interrupted fit of this output; --resume continues "
+                                     "it, --overwrite starts afresh");
+        if (exists && resume) read(identity);
+        f_ = std::fopen(path.c_str(), exists && resume ? "a" : "w");
+        if (!f_) throw input_error(path + ": cannot write the fit journal");
+        if (!(exists && resume)) std::fprintf(f_, "%s\n", identity.c_str());
+        sync();
+    }
+    ~fit_journal() {
+        if (f_) std::fclose(f_);
+    }
+    fit_journal(const fit_journal&) = delete;
+    fit_journal& operator=(const fit_journal&) = delete;
+
+    const scored* find(const std::vector<double>& x) const {
+        const auto it = cache_.find(x);
+        return it == cache_.end() ? nullptr : &it->second;
+    }
+    void add(const std::vector<double>& x, const scored& r) {
+        for (double v : x) std::fprintf(f_, "%a ", v);
+        std::fprintf(f_, "| %a %a |", r.total, r.spread);
+        for (double v : r.parts) std::fprintf(f_, " %a", v);
+        std::fprintf(f_, "\n");
+        cache_[x] = r;
+    }
+    void sync() {
+        if (std::fflush(f_) != 0 || ::fsync(::fileno(f_)) != 0)
+            throw input_error(path_ + ": cannot write the fit journal");
+    }
+    std::size_t replayed() const { return replayed_; }
+    // After bad input: a journal without a single evaluation is not left behind.
+    void drop_if_empty() {
+        if (cache_.empty()) remove();
+    }
+    void remove() {
+        if (f_) std::fclose(f_);
+        f_ = nullptr;
+        std::filesystem::remove(path_);
+    }
+
+  private:
+    void read(const std::string& identity) {
+        std::ifstream in(path_);
+        std::string line;
+        if (!std::getline(in, line) || line != identity)
+            throw input_error(path_ + ": this journal was written by another spec, precision or input files; "
+                                      "--overwrite starts afresh");
+        while (std::getline(in, line)) {
+            std::istringstream is(line);
+            std::vector<double> x;
+            scored r;
+            std::string tok;
+            while (is >> tok && tok != "|") x.push_back(std::strtod(tok.c_str(), nullptr));
+            if (!(is >> tok)) break; // a line cut by the kill: dropped
+            r.total = std::strtod(tok.c_str(), nullptr);
+            if (!(is >> tok)) break;
+            r.spread = std::strtod(tok.c_str(), nullptr);
+            if (!(is >> tok) || tok != "|") break;
+            while (is >> tok) r.parts.push_back(std::strtod(tok.c_str(), nullptr));
+            cache_[x] = r;
+            ++replayed_;
+        }
+    }
+    std::string path_;
+    std::FILE* f_ = nullptr;
+    std::map<std::vector<double>, scored> cache_;
+    std::size_t replayed_ = 0;
+};
+
 } // namespace
 
 void run_fit(const sweep_request& req) {
@@ -206,8 +297,8 @@ void run_fit(const sweep_request& req) {
     }
     const std::size_t R = std::size_t(f.repeats);
     const double seed0 = double(s.seed);
-    fit_tables tab;
-    const fit::batch_cost cost = [&](const std::vector<std::vector<double>>& xs) {
+    // Candidates not in the journal, run as one batch.
+    auto evaluate = [&](const std::vector<std::vector<double>>& xs) {
         std::vector<double> theta;
         for (const auto& x : xs)
             for (std::size_t k = 0; k < R; ++k) {
@@ -218,16 +309,17 @@ void run_fit(const sweep_request& req) {
         const auto& diverged = outs.back(); // status/diverged_step
         std::vector<const batch_output*> by_target;
         for (const auto& t : f.targets) by_target.push_back(&output_named(outs, t));
-        std::vector<double> total(xs.size());
+        std::vector<scored> out(xs.size());
         for (std::size_t i = 0; i < xs.size(); ++i) {
-            std::vector<double> parts(f.targets.size(), 0.0), per_repeat;
+            std::vector<double> per_repeat;
+            out[i].parts.assign(f.targets.size(), 0.0);
             for (std::size_t k = 0; k < R; ++k) {
                 const std::size_t row = i * R + k;
                 double c = 0;
                 for (std::size_t t = 0; t < f.targets.size(); ++t) {
                     const double v =
                         diverged.data[row] >= 0 ? NAN : target_cost(f.targets[t], *by_target[t], row);
-                    parts[t] += v / double(R);
+                    out[i].parts[t] += v / double(R);
                     c += f.targets[t].weight * v;
                 }
                 per_repeat.push_back(c);
@@ -235,9 +327,39 @@ void run_fit(const sweep_request& req) {
             double mean = 0, var = 0;
             for (double c : per_repeat) mean += c / double(R);
             for (double c : per_repeat) var += (c - mean) * (c - mean) / double(R > 1 ? R - 1 : 1);
-            total[i] = mean;
-            tab.target_costs.push_back(parts);
-            tab.spread.push_back(std::sqrt(var));
+            out[i].total = mean;
+            out[i].spread = std::sqrt(var);
+        }
+        return out;
+    };
+    const std::string journal_path = stem_of(out) + ".fit-journal";
+    const run_identity id = identity_of(s, runner->precision(), log.records());
+    fit_journal journal(journal_path,
+                        "# nmsweep fit journal " + sha256_hex(s.text + "\n" + id.precision + "\n" +
+                                                              id.noise_stream + "\n" + id.input_digests),
+                        req.resume, req.overwrite);
+    fit_tables tab;
+    long fresh_batches = 0;
+    const fit::batch_cost cost = [&](const std::vector<std::vector<double>>& xs) {
+        std::vector<std::vector<double>> fresh;
+        for (const auto& x : xs)
+            if (!journal.find(x)) fresh.push_back(x);
+        if (!fresh.empty()) {
+            if (req.stop_after_batches >= 0 && fresh_batches >= req.stop_after_batches)
+                throw interrupted("stopped after " + std::to_string(fresh_batches) +
+                                  " batches, as if killed; " + journal_path +
+                                  " holds them: --resume continues");
+            const auto r = evaluate(fresh);
+            for (std::size_t i = 0; i < fresh.size(); ++i) journal.add(fresh[i], r[i]);
+            journal.sync();
+            ++fresh_batches;
+        }
+        std::vector<double> total;
+        for (const auto& x : xs) {
+            const scored& r = *journal.find(x);
+            total.push_back(r.total);
+            tab.target_costs.push_back(r.parts);
+            tab.spread.push_back(r.spread);
         }
         return total;
     };
@@ -265,7 +387,11 @@ void run_fit(const sweep_request& req) {
         try {
             one = fit::minimise(lower, upper, timed, o);
         } catch (const std::invalid_argument& e) {
+            journal.drop_if_empty();
             throw input_error(where_of_key(s, "fit") + ": " + e.what());
+        } catch (const input_error&) {
+            journal.drop_if_empty(); // bad input: nothing written
+            throw;
         }
         for (auto& e : one.history) {
             r.history.push_back(std::move(e));
@@ -280,9 +406,9 @@ void run_fit(const sweep_request& req) {
     }
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double overhead = total_s > 0 ? std::max(0.0, total_s - batch_s) / total_s : 0.0;
-    const run_identity id = identity_of(s, runner->precision(), log.records());
     write_result(req, s, out, r, tab, restart, id, overhead);
     write_text_durably(stem_of(out) + ".best.toml", best_snippet(s, r));
+    journal.remove(); // the result file holds it all now
     if (!req.quiet) {
         std::printf("best cost %.6g at", r.best_cost);
         for (std::size_t k = 0; k < f.parameters.size(); ++k)
@@ -290,6 +416,8 @@ void run_fit(const sweep_request& req) {
         std::printf("\n");
         std::printf("%zu evaluations in %d batches, %.3g s: %.3g evaluations/s, optimiser overhead %.2g%%\n",
                     r.history.size(), r.batches, total_s, double(r.history.size()) / total_s, 100 * overhead);
+        if (journal.replayed() > 0)
+            std::printf("resumed: %zu evaluations from the journal\n", journal.replayed());
         std::fprintf(stderr, "nmsweep: wrote %s and %s.best.toml\n", out.c_str(), stem_of(out).c_str());
     }
 }
