@@ -119,6 +119,39 @@ TEST(fit_cli, recovers_the_coupling_that_made_the_data) {
     EXPECT_NEAR(ct::read(out2, "fit/best_param")[0], truth, 1e-3);
 }
 
+// A per-region parameter as a + b map[k]: mu = 0.35 + 0.05 k made the data,
+// and the fit finds a and b (two dimensions, four columns of the batch).
+TEST(fit_cli, per_region_parameter_from_a_map) {
+    const auto dir = ct::scratch();
+    std::ofstream(dir / "map.txt") << "0\n1\n2\n3\n";
+    std::string truth = jr_spec("a = 0.5\n");
+    truth.replace(truth.find("params = { mu = 0.4 }"), 21, "params = { mu = [0.35, 0.4, 0.45, 0.5] }");
+    std::ofstream(dir / "truth.toml") << truth;
+    const auto t = dir / "truth.h5";
+    ASSERT_EQ(ct::sh("run -q " + (dir / "truth.toml").string() + " -o " + t.string() + " --overwrite").code,
+              0);
+    const auto target = ct::read(t, "features/mean");
+    const std::string out = (dir / "map.h5").string();
+    const auto r = fit(jr_spec("a = 0.5\n") +
+                           "[fit]\ngenerations = 30\npopulation = 10\n[[fit.parameter]]\n"
+                           "name = \"model.mu\"\nbounds = [0.32, 0.45]\nmap = \"" +
+                           (dir / "map.txt").string() +
+                           "\"\nslope_bounds = [0.0, 0.1]\n[[fit.target]]\ncost = \"squared_error\"\n"
+                           "feature = \"features/mean\"\nvalues = [" +
+                           numbers(target) + "]\n",
+                       out);
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto best = ct::read(out, "fit/best_param");
+    ASSERT_EQ(best.size(), 2u);
+    std::cout << "  a = " << best[0] << ", b = " << best[1] << " (truth 0.35, 0.05)\n";
+    EXPECT_NEAR(best[0], 0.35, 1e-3);
+    EXPECT_NEAR(best[1], 0.05, 1e-3);
+    std::ifstream in(dir / "map.best.toml");
+    std::stringstream snippet;
+    snippet << in.rdbuf();
+    EXPECT_NE(snippet.str().find("param = \"model.mu[3]\""), std::string::npos) << snippet.str();
+}
+
 // A fit killed after two batches keeps them in its journal; --resume replays
 // the optimiser against it and ends with the history of an uninterrupted fit.
 TEST(fit_cli, a_killed_fit_resumes_to_the_same_history) {

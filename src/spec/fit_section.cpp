@@ -100,7 +100,7 @@ fit_target parse_target(const ctx& c, const tval& tv) {
 
 fit_parameter parse_parameter(const ctx& c, const tval& tv) {
     reader t(c, "fit.parameter", tv);
-    t.only({"name", "bounds"});
+    t.only({"name", "bounds", "map", "slope_bounds"});
     fit_parameter p;
     p.name = t.str(t.need("name"), "name");
     const tval& bv = t.need("bounds");
@@ -109,6 +109,28 @@ fit_parameter parse_parameter(const ctx& c, const tval& tv) {
         c.fail(bv, t.section, "bounds", "expected [low, high] with low < high");
     p.lower = b[0];
     p.upper = b[1];
+    if (const tval* v = t.get("map")) {
+        if (p.name.find('[') != std::string::npos ||
+            (p.name.rfind("model.", 0) != 0 && p.name.rfind("coupling.", 0) != 0))
+            c.fail(*v, t.section, "map",
+                   "a map sets one model.<p> or coupling.<p> per region; '" + p.name +
+                       "' is not such a parameter");
+        p.map_file = resolve_path(c, t.str(*v, "map"));
+        try {
+            for (const auto& row : parse_text_table(read_input_file(p.map_file, "fit map file"), p.map_file))
+                p.map.insert(p.map.end(), row.begin(), row.end());
+        } catch (const input_error& e) {
+            c.fail(*v, t.section, "map", e.what(), false);
+        }
+        if (p.map.empty()) c.fail(*v, t.section, "map", p.map_file + ": no values");
+        const tval& sv = t.need("slope_bounds");
+        const auto sb = t.numbers(sv, "slope_bounds");
+        if (sb.size() != 2 || !(sb[0] < sb[1]))
+            c.fail(sv, t.section, "slope_bounds", "expected [low, high] with low < high");
+        p.slope = {sb[0], sb[1]};
+    } else if (const tval* v = t.get("slope_bounds")) {
+        c.fail(*v, t.section, "slope_bounds", "given without map");
+    }
     c.note("fit.parameter." + p.name, tv, "fit.parameter", "name = \"" + p.name + "\"");
     return p;
 }

@@ -117,16 +117,60 @@ struct fit_tables {
     std::vector<double> spread;                    // [eval]: std of the cost over repeats
 };
 
+// The optimiser's dimensions and the batch call's columns: a plain parameter
+// is one of each; a mapped one (a + b map[k] per region) is two dimensions
+// (NAME.a, NAME.b) and one column per region (NAME[k]).
+struct fit_layout {
+    std::vector<std::string> dims, columns;
+    std::vector<double> lower, upper;
+    std::vector<const fit_parameter*> params;
+
+    fit_layout(const fit_spec& f, std::size_t n_nodes) {
+        for (const auto& p : f.parameters) {
+            params.push_back(&p);
+            if (p.map.empty()) {
+                dims.push_back(p.name);
+                columns.push_back(p.name);
+                lower.push_back(p.lower);
+                upper.push_back(p.upper);
+                continue;
+            }
+            if (p.map.size() != n_nodes)
+                throw input_error(p.map_file + ": the map of " + p.name + " has " +
+                                  std::to_string(p.map.size()) + " values, the network " +
+                                  std::to_string(n_nodes) + " regions");
+            dims.insert(dims.end(), {p.name + ".a", p.name + ".b"});
+            lower.insert(lower.end(), {p.lower, p.slope[0]});
+            upper.insert(upper.end(), {p.upper, p.slope[1]});
+            for (std::size_t k = 0; k < n_nodes; ++k)
+                columns.push_back(p.name + "[" + std::to_string(k) + "]");
+        }
+    }
+    std::vector<double> columns_of(const std::vector<double>& x) const {
+        std::vector<double> out;
+        std::size_t d = 0;
+        for (const auto* p : params) {
+            if (p->map.empty()) {
+                out.push_back(x[d++]);
+                continue;
+            }
+            for (double m : p->map) out.push_back(x[d] + x[d + 1] * m);
+            d += 2;
+        }
+        return out;
+    }
+};
+
 std::string stem_of(const std::string& h5) {
     return h5.size() > 3 && h5.substr(h5.size() - 3) == ".h5" ? h5.substr(0, h5.size() - 3) : h5;
 }
 
-void write_result(const sweep_request& req, const sweep_spec& s, const std::string& out,
-                  const fit::optimisation& r, const fit_tables& tab, const std::vector<long>& restart,
-                  const run_identity& id, double overhead) {
+void write_result(const sweep_request& req, const sweep_spec& s, const fit_layout& lay,
+                  const std::string& out, const fit::optimisation& r, const fit_tables& tab,
+                  const std::vector<long>& restart, const run_identity& id, double overhead) {
     const auto& f = s.fit;
     const connectome net = load_network(s);
-    const std::size_t ne = r.history.size(), np = f.parameters.size(), nt = f.targets.size();
+    const std::size_t ne = r.history.size(), np = lay.dims.size(), nt = f.targets.size();
     std::vector<double> x(ne * np), cost(ne), tc(ne * nt);
     std::vector<long> gen(ne);
     for (std::size_t e = 0; e < ne; ++e) {
@@ -135,8 +179,8 @@ void write_result(const sweep_request& req, const sweep_spec& s, const std::stri
         gen[e] = r.history[e].generation;
         for (std::size_t k = 0; k < nt; ++k) tc[e * nt + k] = tab.target_costs[e][k];
     }
-    std::vector<std::string> names, costs;
-    for (const auto& p : f.parameters) names.push_back(p.name);
+    std::vector<std::string> costs;
+    const std::vector<std::string>& names = lay.dims;
     for (const auto& t : f.targets) costs.push_back(t.cost + " " + t.feature);
     h5::result_writer w = h5::result_writer::create(out, {}, net.n, net.labels, req.overwrite);
     write_provenance(w, s, net, req, id, "cpu", 1);
@@ -167,13 +211,14 @@ void write_result(const sweep_request& req, const sweep_spec& s, const std::stri
     w.finish();
 }
 
-std::string best_snippet(const sweep_spec& s, const fit::optimisation& r) {
+std::string best_snippet(const sweep_spec& s, const fit_layout& lay, const fit::optimisation& r) {
     std::ostringstream o;
     o << std::setprecision(17);
     o << "# nmsweep fit of " << s.path << ": the best candidate (cost " << r.best_cost
       << "). Append to the spec (without its own [[sweep]] tables) to run or simulate it.\n";
-    for (std::size_t k = 0; k < s.fit.parameters.size(); ++k)
-        o << "[[sweep]]\nparam = \"" << s.fit.parameters[k].name << "\"\nvalues = [" << r.best_x[k] << "]\n";
+    const auto values = lay.columns_of(r.best_x);
+    for (std::size_t k = 0; k < lay.columns.size(); ++k)
+        o << "[[sweep]]\nparam = \"" << lay.columns[k] << "\"\nvalues = [" << values[k] << "]\n";
     return o.str();
 }
 
@@ -281,13 +326,9 @@ void run_fit(const sweep_request& req) {
     check_output_path(out, s, log.records());
     if (!req.overwrite && std::filesystem::exists(out))
         throw input_error(out + " exists; --overwrite replaces it");
-    std::vector<std::string> names;
-    std::vector<double> lower, upper;
-    for (const auto& p : f.parameters) {
-        names.push_back(p.name);
-        lower.push_back(p.lower);
-        upper.push_back(p.upper);
-    }
+    const fit_layout lay(f, load_network(s).n);
+    const std::vector<double>&lower = lay.lower, &upper = lay.upper;
+    std::vector<std::string> names = lay.columns;
     if (f.repeats > 1) names.push_back("noise.seed");
     std::unique_ptr<batch_runner> runner;
     try {
@@ -302,7 +343,8 @@ void run_fit(const sweep_request& req) {
         std::vector<double> theta;
         for (const auto& x : xs)
             for (std::size_t k = 0; k < R; ++k) {
-                theta.insert(theta.end(), x.begin(), x.end());
+                const auto cols = lay.columns_of(x);
+                theta.insert(theta.end(), cols.begin(), cols.end());
                 if (R > 1) theta.push_back(seed0 + double(k));
             }
         const auto outs = runner->run(theta.data(), xs.size() * R);
@@ -406,13 +448,13 @@ void run_fit(const sweep_request& req) {
     }
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double overhead = total_s > 0 ? std::max(0.0, total_s - batch_s) / total_s : 0.0;
-    write_result(req, s, out, r, tab, restart, id, overhead);
-    write_text_durably(stem_of(out) + ".best.toml", best_snippet(s, r));
+    write_result(req, s, lay, out, r, tab, restart, id, overhead);
+    write_text_durably(stem_of(out) + ".best.toml", best_snippet(s, lay, r));
     journal.remove(); // the result file holds it all now
     if (!req.quiet) {
         std::printf("best cost %.6g at", r.best_cost);
-        for (std::size_t k = 0; k < f.parameters.size(); ++k)
-            std::printf(" %s = %.9g", f.parameters[k].name.c_str(), r.best_x[k]);
+        for (std::size_t k = 0; k < lay.dims.size(); ++k)
+            std::printf(" %s = %.9g", lay.dims[k].c_str(), r.best_x[k]);
         std::printf("\n");
         std::printf("%zu evaluations in %d batches, %.3g s: %.3g evaluations/s, optimiser overhead %.2g%%\n",
                     r.history.size(), r.batches, total_s, double(r.history.size()) / total_s, 100 * overhead);

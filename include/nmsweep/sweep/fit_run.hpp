@@ -20,6 +20,12 @@ struct sweep_request;
 struct fit_parameter {
     std::string name; // a sweepable name: model.<p>, coupling.<p>, model.<p>[k], network.speed, ...
     double lower = 0, upper = 0;
+    // Per region a + b * map[k] (`map` a file of one value per region, in the
+    // connectome's order): two free values, a within [lower, upper] and b
+    // within `slope`; the region values are not clipped.
+    std::vector<double> map;
+    std::string map_file;
+    std::array<double, 2> slope{0, 0};
 };
 
 // One target: its cost compares the candidate's `feature` (a result dataset,
