@@ -172,6 +172,7 @@ TEST(fit_cli, a_killed_fit_resumes_to_the_same_history) {
     r = ct::sh(cmd); // neither --resume nor --overwrite: refused
     EXPECT_EQ(r.code, 2) << r.output;
     EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+    std::ofstream(journal, std::ios::app) << "0x1.6p-1 | 0x1"; // a line torn by the kill
     r = ct::sh(cmd + " --resume");
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_NE(r.output.find("resumed: 1"), std::string::npos) << r.output; // two batches of 8 (less repeats)

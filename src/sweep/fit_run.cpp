@@ -236,17 +236,23 @@ struct scored {
 // the result file is written.
 class fit_journal {
   public:
-    fit_journal(const std::string& path, const std::string& identity, bool resume, bool overwrite)
+    // n_dims, n_targets: the values of a whole line (a torn last line is dropped).
+    fit_journal(const std::string& path, const std::string& identity, bool resume, bool overwrite,
+                std::size_t n_dims, std::size_t n_targets)
         : path_(path) {
         const bool exists = std::filesystem::exists(path);
         if (exists && !resume && !overwrite)
             throw input_error(path + ": the journal of an interrupted fit of this output; --resume continues "
                                      "it, --overwrite starts afresh");
-        if (exists && resume) read(identity);
-        f_ = std::fopen(path.c_str(), exists && resume ? "a" : "w");
+        if (exists && resume) read(identity, n_dims, n_targets);
+        // Written afresh (the entries read, none torn), then renamed over the old one.
+        const std::string tmp = path + ".tmp";
+        f_ = std::fopen(tmp.c_str(), "w");
         if (!f_) throw input_error(path + ": cannot write the fit journal");
-        if (!(exists && resume)) std::fprintf(f_, "%s\n", identity.c_str());
+        std::fprintf(f_, "%s\n", identity.c_str());
+        for (const auto& x : order_) write(x, cache_.at(x));
         sync();
+        replace_file(tmp, path);
     }
     ~fit_journal() {
         if (f_) std::fclose(f_);
@@ -259,10 +265,7 @@ class fit_journal {
         return it == cache_.end() ? nullptr : &it->second;
     }
     void add(const std::vector<double>& x, const scored& r) {
-        for (double v : x) std::fprintf(f_, "%a ", v);
-        std::fprintf(f_, "| %a %a |", r.total, r.spread);
-        for (double v : r.parts) std::fprintf(f_, " %a", v);
-        std::fprintf(f_, "\n");
+        write(x, r);
         cache_[x] = r;
     }
     void sync() {
@@ -281,7 +284,13 @@ class fit_journal {
     }
 
   private:
-    void read(const std::string& identity) {
+    void write(const std::vector<double>& x, const scored& r) {
+        for (double v : x) std::fprintf(f_, "%a ", v);
+        std::fprintf(f_, "| %a %a |", r.total, r.spread);
+        for (double v : r.parts) std::fprintf(f_, " %a", v);
+        std::fprintf(f_, "\n");
+    }
+    void read(const std::string& identity, std::size_t n_dims, std::size_t n_targets) {
         std::ifstream in(path_);
         std::string line;
         if (!std::getline(in, line) || line != identity)
@@ -299,6 +308,8 @@ class fit_journal {
             r.spread = std::strtod(tok.c_str(), nullptr);
             if (!(is >> tok) || tok != "|") break;
             while (is >> tok) r.parts.push_back(std::strtod(tok.c_str(), nullptr));
+            if (x.size() != n_dims || r.parts.size() != n_targets) break;
+            if (!cache_.count(x)) order_.push_back(x);
             cache_[x] = r;
             ++replayed_;
         }
@@ -306,6 +317,7 @@ class fit_journal {
     std::string path_;
     std::FILE* f_ = nullptr;
     std::map<std::vector<double>, scored> cache_;
+    std::vector<std::vector<double>> order_; // the entries read, in their order
     std::size_t replayed_ = 0;
 };
 
@@ -379,7 +391,7 @@ void run_fit(const sweep_request& req) {
     fit_journal journal(journal_path,
                         "# nmsweep fit journal " + sha256_hex(s.text + "\n" + id.precision + "\n" +
                                                               id.noise_stream + "\n" + id.input_digests),
-                        req.resume, req.overwrite);
+                        req.resume, req.overwrite, lay.dims.size(), f.targets.size());
     fit_tables tab;
     long fresh_batches = 0;
     const fit::batch_cost cost = [&](const std::vector<std::vector<double>>& xs) {
