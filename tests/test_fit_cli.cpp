@@ -101,11 +101,15 @@ TEST(fit_cli, recovers_the_coupling_that_made_the_data) {
         se += (m[i] - target[i]) * (m[i] - target[i]) / double(m.size());
     EXPECT_NEAR(se, cost[k], 1e-12 + 1e-9 * cost[k]);
 
-    // The same spec again: the same history, value for value.
+    // The same spec again, on 1 and on 2 threads: the same history, value for value.
     const std::string out2 = (ct::scratch() / "fit2.h5").string();
-    ASSERT_EQ(fit(jr_spec("") + fit_section(target), out2).code, 0);
-    EXPECT_EQ(ct::read(out2, "fit/param"), param);
-    EXPECT_EQ(ct::read(out2, "fit/cost"), cost);
+    for (const char* threads : {"1", "2"}) {
+        const auto again = ct::sh("fit " + (ct::scratch() / "fit.toml").string() + " -o " + out2 +
+                                  " --overwrite --threads " + threads);
+        ASSERT_EQ(again.code, 0) << again.output;
+        EXPECT_EQ(ct::read(out2, "fit/param"), param) << threads;
+        EXPECT_EQ(ct::read(out2, "fit/cost"), cost) << threads;
+    }
 
     // Two restarts: the first is the run above, the second another seed's.
     ASSERT_EQ(fit(jr_spec("") + fit_section(target, "restarts = 2\n"), out2).code, 0);
