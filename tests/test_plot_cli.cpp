@@ -270,7 +270,8 @@ TEST(plot_continuation, branches_with_the_sweep_and_curves) {
     ASSERT_EQ(sh(bin + " continue -q " + ex + " -o " + cont, dir / "c.txt", &out), 0) << out;
     ASSERT_EQ(sh(bin + " run -q " + ex + " -o " + sweep, dir / "r.txt", &out), 0) << out;
     const fs::path png = dir / "c.png";
-    ASSERT_EQ(sh(bin + " plot " + cont + " continuation --sweep " + sweep + " -o " + png.string(), dir / "p.txt", &out),
+    ASSERT_EQ(sh(bin + " plot " + cont + " continuation --sweep " + sweep + " -o " + png.string(),
+                 dir / "p.txt", &out),
               0)
         << out;
     EXPECT_TRUE(is_png(png));
@@ -288,12 +289,44 @@ TEST(plot_continuation, branches_with_the_sweep_and_curves) {
                  "\"" + data + "one_column_weights.txt," + data + "one_column_lengths.txt\"");
     std::ofstream(dir / "two.toml") << spec;
     const std::string cont2 = (dir / "c2.h5").string();
-    ASSERT_EQ(sh(bin + " continue -q " + (dir / "two.toml").string() + " -o " + cont2, dir / "c2.txt", &out), 0)
+    ASSERT_EQ(sh(bin + " continue -q " + (dir / "two.toml").string() + " -o " + cont2, dir / "c2.txt", &out),
+              0)
         << out;
     const fs::path png2 = dir / "c2.png";
-    ASSERT_EQ(sh(bin + " plot " + cont2 + " continuation -o " + png2.string(), dir / "p2.txt", &out), 0) << out;
+    ASSERT_EQ(sh(bin + " plot " + cont2 + " continuation -o " + png2.string(), dir / "p2.txt", &out), 0)
+        << out;
     EXPECT_TRUE(is_png(png2));
-    EXPECT_EQ(sh(bin + " plot " + sweep + " continuation -o " + (dir / "x.png").string(), dir / "e.txt", &out), 2);
+    EXPECT_EQ(
+        sh(bin + " plot " + sweep + " continuation -o " + (dir / "x.png").string(), dir / "e.txt", &out), 2);
     EXPECT_NE(out.find("no /continuation"), std::string::npos) << out;
+    fs::remove_all(dir);
+}
+
+// The figure of a fit: a small fit of one Jansen-Rit coupling, its history
+// drawn; a file without /fit refused with one clear line.
+TEST(plot_fit, history_of_a_fit) {
+    const fs::path dir = fs::temp_directory_path() / ("nms_plot_fit_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    if (sh("python3 -c 'import numpy, h5py, matplotlib'", dir / "py.txt") != 0)
+        GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
+    std::ofstream(dir / "fit.toml")
+        << "[model]\nname = \"jansen_rit\"\npreset = \"classical\"\nparams = { mu = 0.4 }\n[network]\n"
+           "connectome = \"synthetic:4\"\nspeed = 0.0\n[coupling]\nkind = \"sigmoidal_jansen_rit\"\n"
+           "[integrator]\ndt = 0.1\nduration = 600.0\ntransient = 500.0\n[output]\npath = \"f.h5\"\n"
+           "features = [\"mean\"]\n[fit]\ngenerations = 4\npopulation = 6\n[[fit.parameter]]\n"
+           "name = \"coupling.a\"\nbounds = [0.0, 2.0]\n[[fit.target]]\ncost = \"squared_error\"\n"
+           "feature = \"features/mean\"\nvalues = [8.6, 8.6, 8.62, 8.6]\n";
+    const std::string out = (dir / "f.h5").string();
+    std::string log;
+    ASSERT_EQ(sh(bin + " fit -q " + (dir / "fit.toml").string() + " -o " + out, dir / "f.txt", &log), 0)
+        << log;
+    const fs::path png = dir / "fit.png";
+    ASSERT_EQ(sh(bin + " plot " + out + " fit -o " + png.string(), dir / "p.txt", &log), 0) << log;
+    EXPECT_TRUE(is_png(png));
+    const std::string run = (dir / "r.h5").string();
+    ASSERT_EQ(sh(bin + " run -q " + (dir / "fit.toml").string() + " -o " + run, dir / "r.txt", &log), 0)
+        << log;
+    EXPECT_EQ(sh(bin + " plot " + run + " fit -o " + (dir / "x.png").string(), dir / "e.txt", &log), 2);
+    EXPECT_NE(log.find("no /fit"), std::string::npos) << log;
     fs::remove_all(dir);
 }

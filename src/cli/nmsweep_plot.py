@@ -43,6 +43,8 @@ WHAT
                  Hopf points (H, with their frequency); --sweep FILE overlays
                  the brute-force min/max of a sweep of the same parameter;
                  two-parameter curves in a second panel
+  fit            a file of `nmsweep fit`: the cost of every candidate (by
+                 generation) with the best so far, and each parameter's values
 
 Axes not plotted are fixed with --at NAME=VALUE (nearest grid value; for
 "initial" the index); otherwise at their first value (said on stderr).
@@ -851,6 +853,11 @@ try:
 except ImportError:
     import nmsweep_plot_stability as _stability  # noqa: PLC0415 (the script's folder)
 WHAT["continuation"] = lambda res, a: _stability.plot_continuation(res, a, sys.modules[__name__])
+try:
+    from . import _plot_fit  # noqa: PLC0415 (the package)
+except ImportError:
+    import nmsweep_plot_fit as _plot_fit  # noqa: PLC0415 (the script's folder)
+WHAT["fit"] = lambda res, a: _plot_fit.plot_fit(res, a, sys.modules[__name__])
 
 
 def main(argv=None):

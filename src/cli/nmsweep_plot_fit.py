@@ -1,0 +1,61 @@
+"""Figures of `nmsweep fit` results for nmsweep plot (nmsweep_plot.py
+imports this module; the CLI and the Python package ship both).
+
+fit: the cost of every evaluated candidate against its evaluation number
+(coloured by generation, restarts separated by a vertical line) with the best
+so far, and one panel per free parameter: its value in every candidate, the
+best one marked, within its bounds' range.
+"""
+import numpy as np
+
+
+def _names(ds):
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(ds.attrs.get("names", []))]
+
+
+def plot_fit(res, a, base):
+    plt = base.plt
+    f = res.f
+    if "fit" not in f:
+        base.fail("%s: no /fit (not a result of nmsweep fit)" % res.path)
+    g = f["fit"]
+    cost, param = g["cost"][:], g["param"][:]
+    gen = g["generation"][:]
+    restart = g["restart"][:] if "restart" in g else np.zeros(len(cost), int)
+    names = _names(g["param"])
+    best = g["best_param"][:]
+    n = param.shape[1]
+    fig, axes = plt.subplots(1 + n, 1, figsize=(7, 2.6 + 1.8 * n), sharex=True, squeeze=False)
+    axes = axes[:, 0]
+    ev = np.arange(len(cost))
+    ok = np.isfinite(cost)
+    positive = ok & (cost > 0)
+    ax = axes[0]
+    sc = ax.scatter(ev[ok], cost[ok], c=gen[ok], s=9, cmap="viridis")
+    if np.any(~ok):
+        lo = np.nanmin(cost) if np.any(ok) else 0.0
+        ax.scatter(ev[~ok], np.full(np.sum(~ok), lo), marker="x", color="r", s=12, label="diverged (NaN)")
+        ax.legend(loc="upper right", fontsize=8)
+    run_best = np.full(len(cost), np.nan)
+    for r in np.unique(restart):
+        m = restart == r
+        c = np.where(np.isfinite(cost[m]), cost[m], np.inf)
+        run_best[m] = np.minimum.accumulate(c)
+        if r > 0:
+            for axx in axes:
+                axx.axvline(ev[m][0] - 0.5, color="0.6", lw=0.8)
+    ax.plot(ev, np.where(np.isfinite(run_best), run_best, np.nan), color="k", lw=1.2, label="best so far")
+    if np.all(positive[ok]) and np.any(ok) and np.nanmax(cost[ok]) / max(np.nanmin(cost[ok]), 1e-300) > 100:
+        ax.set_yscale("log")
+    ax.set_ylabel("cost")
+    for k in range(n):
+        axk = axes[1 + k]
+        axk.scatter(ev, param[:, k], c=gen, s=7, cmap="viridis")
+        axk.axhline(best[k], color="k", lw=0.8, ls="--")
+        axk.set_ylabel(names[k] if k < len(names) else "parameter %d" % k)
+    axes[-1].set_xlabel("evaluation")
+    fig.colorbar(sc, ax=list(axes), label="generation", pad=0.01)  # (all panels: equal widths)
+    algo = g.attrs.get("algorithm", b"")
+    algo = algo.decode() if isinstance(algo, bytes) else str(algo)
+    axes[0].set_title(a.title or "nmsweep fit (%s): best cost %.4g" % (algo, g.attrs.get("best_cost", np.nan)))
+    return fig
