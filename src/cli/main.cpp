@@ -6,6 +6,7 @@
 #include "nmsweep/sweep/control_run.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/fit_run.hpp"
+#include "nmsweep/sweep/infer_run.hpp"
 #include "nmsweep/sweep/mpi_run.hpp"
 #include "nmsweep/sweep/shard.hpp"
 #include "slurm_command.hpp"
@@ -198,6 +199,25 @@ int main(int argc, char** argv) {
         ->group("");
     fit->add_flag("--overwrite", req.overwrite, "replace existing output files (and an old journal)");
     fit->add_flag("-q,--quiet", req.quiet, "no report");
+    nms::infer_request inf;
+    auto* infer = app.add_subcommand(
+        "infer",
+        "the posterior over a finished run's points given observed summaries (synthetic likelihood over "
+        "noise-seed replicates, or a Gaussian noise model): marginals, credible intervals, log evidence");
+    infer->add_option("result", inf.result, "a complete result file (HDF5)")->required();
+    infer
+        ->add_option("--target", inf.targets,
+                     "FEATURE=FILE or FEATURE=v1,v2,...: observed values of a feature")
+        ->required();
+    infer->add_option("--sigma", inf.sigmas, "FEATURE=S: a Gaussian noise model of sd S on that feature");
+    infer->add_option("--replicates", inf.replicates,
+                      "the axis of noise seeds (default: noise.seed if present)");
+    infer->add_option("--shrinkage", inf.shrinkage,
+                      "of the covariance towards its diagonal, in [0, 1] (default 0)");
+    infer->add_option("--level", inf.level, "credible intervals (default 0.9)");
+    infer->add_option("-o,--output", inf.output, "posterior file (default: <result>.infer.h5)");
+    infer->add_flag("--overwrite", inf.overwrite, "replace an existing posterior file");
+    infer->add_flag("-q,--quiet", inf.quiet, "no report");
     auto* check = app.add_subcommand("check", "validate a spec; print grid size, memory and time estimates");
     check->add_option("spec", req.spec_path, "sweep spec (TOML)")->required();
     std::vector<std::string> info_files;
@@ -241,6 +261,8 @@ int main(int argc, char** argv) {
             nms::run_control(req, ctl_point);
         else if (*fit)
             nms::run_fit(req);
+        else if (*infer)
+            nms::run_infer(inf);
         else if (*check)
             std::cout << nms::check_spec(req.spec_path);
         else if (*info)

@@ -146,22 +146,30 @@ credible credible_interval(const std::vector<double>& values, const std::vector<
     for (std::size_t k = 1; k < values.size(); ++k)
         if (!(values[k] > values[k - 1]))
             throw std::invalid_argument("credible_interval: values not ascending");
-    std::vector<double> cdf(values.size());
-    double c = 0;
+    // Each value's mass spread evenly over its cell (edges halfway to its
+    // neighbours, the end cells as wide as their neighbour's half-step): the
+    // CDF is linear within cells, and a grid of cell midpoints is exact.
+    const std::size_t K = values.size();
+    std::vector<double> edge(K + 1), cdf(K + 1, 0.0);
+    for (std::size_t k = 1; k < K; ++k) edge[k] = 0.5 * (values[k - 1] + values[k]);
+    edge[0] = K > 1 ? values[0] - (edge[1] - values[0]) : values[0];
+    edge[K] = K > 1 ? values[K - 1] + (values[K - 1] - edge[K - 1]) : values[0];
     credible out;
-    for (std::size_t k = 0; k < values.size(); ++k) {
+    double c = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+        if (!(weights[k] >= 0)) throw std::invalid_argument("credible_interval: a negative or NaN weight");
         c += weights[k];
-        cdf[k] = c;
+        cdf[k + 1] = c;
         out.mean += weights[k] * values[k];
     }
+    if (!(c > 0)) throw std::invalid_argument("credible_interval: the weights sum to 0");
     out.mean /= c;
     auto quantile = [&](double q) {
         q *= c;
-        if (q <= cdf[0]) return values[0];
-        const std::size_t k = std::size_t(std::lower_bound(cdf.begin(), cdf.end(), q) - cdf.begin());
-        if (k >= values.size()) return values.back();
-        const double t = (q - cdf[k - 1]) / (cdf[k] - cdf[k - 1]);
-        return values[k - 1] + t * (values[k] - values[k - 1]);
+        const std::size_t k = std::size_t(std::lower_bound(cdf.begin() + 1, cdf.end(), q) - cdf.begin());
+        if (k > K) return edge[K];
+        const double span = cdf[k] - cdf[k - 1];
+        return span > 0 ? edge[k - 1] + (q - cdf[k - 1]) / span * (edge[k] - edge[k - 1]) : edge[k];
     };
     out.lo = quantile((1 - level) / 2);
     out.hi = quantile((1 + level) / 2);

@@ -51,10 +51,11 @@ grid_posterior posterior_on_points(const std::vector<double>& log_likelihood,
 std::vector<double> marginal(const std::vector<double>& weight, const std::vector<std::size_t>& shape,
                              std::size_t axis);
 
-// Equal-tailed credible interval [lo, hi] of a discrete distribution
-// (values ascending, weights summing to 1) at `level` (e.g. 0.9), by linear
-// interpolation of its CDF between the values (the mass of a value sits at
-// it). Also its mean.
+// Equal-tailed credible interval [lo, hi] of a posterior on grid values
+// (ascending; weights summing to 1) at `level` (e.g. 0.9), each value's mass
+// spread evenly over its cell (edges halfway to its neighbours; the end cells
+// extend half a step beyond the grid), so that a grid of cell midpoints gives
+// the exact quantiles of the piecewise-constant density. Also its mean.
 struct credible {
     double lo = 0, hi = 0, mean = 0;
 };
