@@ -104,6 +104,7 @@ TEST(infer_cli, bad_input_is_one_clear_error_and_no_file) {
              {plain + " --target std=1,1,1", "replicates"},
              {grid + " --target std=1,1,1 --sigma std=-1", "--sigma"},
              {grid + " --target std=1,1,1 --level 1.5", "--level"},
+             {(ct::scratch() / "w.txt").string() + " --target std=1,1,1", "w.txt"},
          }) {
         const auto r = ct::sh("infer " + args + " -o " + out);
         EXPECT_EQ(r.code, 2) << args << "\n" << r.output;

@@ -70,16 +70,24 @@ std::string stem_of(const std::string& p) {
 void run_infer(const infer_request& req) {
     const std::string& path = req.result;
     h5::read_through(path); // a damaged file fails here, in a child process
-    const auto axis_names = h5::read_strings_attr(path, "", "axes");
+    std::vector<std::string> axis_names;
     std::vector<h5::axis_desc> axes;
     std::vector<std::size_t> shape;
-    for (const auto& n : axis_names) {
-        axes.push_back({n, "", h5::read_dataset(path, "axes/" + n)});
-        shape.push_back(axes.back().values.size());
+    std::vector<double> done;
+    try {
+        axis_names = h5::read_strings_attr(path, "", "axes");
+        for (const auto& n : axis_names) {
+            axes.push_back({n, "", h5::read_dataset(path, "axes/" + n)});
+            shape.push_back(axes.back().values.size());
+        }
+        done = h5::read_dataset(path, "status/done");
+    } catch (const input_error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw input_error(path + ": not an nmsweep result file (" + e.what() + ")");
     }
     const std::size_t n_points =
         std::accumulate(shape.begin(), shape.end(), std::size_t(1), std::multiplies<>());
-    const auto done = h5::read_dataset(path, "status/done");
     const auto undone = std::size_t(std::count(done.begin(), done.end(), 0.0));
     if (undone > 0)
         throw input_error(
