@@ -330,3 +330,38 @@ TEST(plot_fit, history_of_a_fit) {
     EXPECT_NE(log.find("no /fit"), std::string::npos) << log;
     fs::remove_all(dir);
 }
+
+// The figure of a posterior: `nmsweep infer` on a small grid (coupling x
+// gamma x noise seeds of three linear nodes), drawn; a file without
+// /posterior refused.
+TEST(plot_fit, posterior_of_an_inference) {
+    const fs::path dir = fs::temp_directory_path() / ("nms_plot_post_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    if (sh("python3 -c 'import numpy, h5py, matplotlib'", dir / "py.txt") != 0)
+        GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
+    std::ofstream(dir / "w.txt") << "0 1 1\n1 0 1\n1 1 0\n";
+    std::ofstream(dir / "l.txt") << "0 0 0\n0 0 0\n0 0 0\n";
+    std::ofstream(dir / "grid.toml")
+        << "[model]\nname = \"linear\"\n[network]\nconnectome = \"" << (dir / "w.txt").string() << ","
+        << (dir / "l.txt").string()
+        << "\"\nspeed = 0.0\n[integrator]\ndt = 0.1\nduration = 3000.0\n"
+           "noise = { sigma = 0.1, seed = 1 }\n[[sweep]]\nparam = \"coupling.a\"\n"
+           "linspace = [0.0, 0.4, 5]\n[[sweep]]\nparam = \"model.gamma\"\n"
+           "values = [-1.2, -1.0]\n[[sweep]]\nparam = \"noise.seed\"\n"
+           "values = [1, 2, 3, 4, 5, 6]\n[output]\nobservable = \"x\"\n"
+           "features = [\"std\"]\n";
+    const std::string grid = (dir / "g.h5").string(), post = (dir / "p.h5").string();
+    std::string log;
+    ASSERT_EQ(sh(bin + " run -q " + (dir / "grid.toml").string() + " -o " + grid, dir / "g.txt", &log), 0)
+        << log;
+    ASSERT_EQ(
+        sh(bin + " infer -q " + grid + " --target std=0.075,0.075,0.075 -o " + post, dir / "i.txt", &log), 0)
+        << log;
+    const fs::path png = dir / "post.png";
+    ASSERT_EQ(sh(bin + " plot " + post + " posterior -o " + png.string(), dir / "p.txt", &log), 0) << log;
+    EXPECT_TRUE(is_png(png));
+    EXPECT_EQ(sh(bin + " plot " + grid + " posterior -o " + (dir / "x.png").string(), dir / "e.txt", &log),
+              2);
+    EXPECT_NE(log.find("no /posterior"), std::string::npos) << log;
+    fs::remove_all(dir);
+}

@@ -59,3 +59,57 @@ def plot_fit(res, a, base):
     algo = algo.decode() if isinstance(algo, bytes) else str(algo)
     axes[0].set_title(a.title or "nmsweep fit (%s): best cost %.4g" % (algo, g.attrs.get("best_cost", np.nan)))
     return fig
+
+
+def plot_posterior(res, a, base):
+    """posterior: a file of `nmsweep infer`: each axis's marginal with its
+    credible interval and mean; with two or more axes, the joint density of the
+    first two (--x, --y pick others) beside them."""
+    plt = base.plt
+    f = res.f
+    if "posterior" not in f or "weight" not in f["posterior"]:
+        base.fail("%s: no /posterior (not a result of nmsweep infer)" % res.path)
+    w = f["posterior/weight"][...].reshape(res.shape)
+    axes = list(res.axes)
+    n = len(axes)
+    pair = None
+    if n >= 2:
+        xa, ya = a.x or axes[0], a.y or axes[1]
+        for name in (xa, ya):
+            if name not in axes:
+                base.fail("no axis '%s' (axes: %s)" % (name, ", ".join(axes)))
+        pair = (axes.index(xa), axes.index(ya))
+    cols = n + (1 if pair else 0)
+    fig, panels = plt.subplots(1, cols, figsize=(3.4 * cols, 3.2), squeeze=False)
+    panels = panels[0]
+    for k, name in enumerate(axes):
+        ax = panels[k]
+        v = res.values[name]
+        m = w.sum(axis=tuple(i for i in range(n) if i != k))
+        order = np.argsort(v)
+        ax.plot(v[order], m[order], "-o", ms=3, color="C0")
+        ig = "posterior/%s_interval" % name
+        if ig in f:
+            lo, hi, mean = f[ig][...]
+            ax.axvspan(lo, hi, color="C0", alpha=0.15, label="%g%% interval" % (100 * f[ig].attrs.get("level", 0.9)))
+            ax.axvline(mean, color="k", lw=0.8, ls="--", label="mean")
+            ax.legend(fontsize=7)
+        ax.set_xlabel(res.label(name))
+        ax.set_ylabel("posterior probability")
+    if pair:
+        i, j = pair
+        other = tuple(k for k in range(n) if k not in pair)
+        joint = w.sum(axis=other) if other else w
+        if i > j:
+            joint = joint.T
+        ax = panels[-1]
+        xv, yv = res.values[axes[i]], res.values[axes[j]]
+        mesh = ax.pcolormesh(base.edges(np.sort(xv)), base.edges(np.sort(yv)),
+                             joint[np.ix_(np.argsort(xv), np.argsort(yv))].T, shading="flat", cmap=a.cmap or "magma")
+        fig.colorbar(mesh, ax=ax, label="posterior probability")
+        ax.set_xlabel(res.label(axes[i]))
+        ax.set_ylabel(res.label(axes[j]))
+    ev = f["posterior"].attrs.get("log_evidence", np.nan)
+    fig.suptitle(a.title or "posterior (log evidence %.4g)" % ev)
+    fig.tight_layout()
+    return fig
