@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -100,6 +101,15 @@ TEST(fit_cli, recovers_the_coupling_that_made_the_data) {
     for (std::size_t i = 0; i < m.size(); ++i)
         se += (m[i] - target[i]) * (m[i] - target[i]) / double(m.size());
     EXPECT_NEAR(se, cost[k], 1e-12 + 1e-9 * cost[k]);
+    // The best candidate's features stored beside the target give its cost.
+    const auto sim = ct::read(out, "fit/best_fit/target0/simulated");
+    const auto tgt = ct::read(out, "fit/best_fit/target0/target");
+    EXPECT_EQ(tgt, target);
+    ASSERT_EQ(sim.size(), target.size());
+    double se2 = 0;
+    for (std::size_t i = 0; i < sim.size(); ++i)
+        se2 += (sim[i] - tgt[i]) * (sim[i] - tgt[i]) / double(sim.size());
+    EXPECT_NEAR(se2, cost[k], 1e-12 + 1e-9 * cost[k]);
 
     // The same spec again, on 1 and on 2 threads: the same history, value for value.
     const std::string out2 = (ct::scratch() / "fit2.h5").string();
@@ -222,6 +232,9 @@ TEST(fit_cli, bad_input_is_one_clear_error_and_no_file) {
                   (ct::scratch() / "fc_4.csv").string() + "\"\n",
               "features/fc"},
              {base + "[fit]\ngenerations = 2\npopulation = 3\n" + param + target_ok, "population"},
+             {base + "[fit]\nalgorithm = \"abc-smc\"\nquantile = 1.5\n" + param + target_ok, "quantile"},
+             {base + "[fit]\nalgorithm = \"abc-smc\"\nrestarts = 2\n" + param + target_ok, "one sequence"},
+             {base + "[fit]\nalgorithm = \"abc-smc\"\npopulation = 3\n" + param + target_ok, "at least 4"},
          }) {
         const std::string out = (ct::scratch() / "bad.h5").string();
         const auto r = fit(b.spec, out);
@@ -290,4 +303,17 @@ TEST(fit_cli, fc_fcd_and_spectrum_targets_from_noisy_data) {
     const auto best = ct::read(out, "fit/best_param");
     std::cout << "  best coupling.a = " << best[0] << " (truth 0.012)\n";
     EXPECT_NEAR(best[0], 0.012, 0.004);
+    // The best fit beside each target: the FC (6 x 6), FCD and the network PSD on its frequencies.
+    ct::read(out, "fit/best_fit/target0/simulated", &shape);
+    EXPECT_EQ(shape, (std::vector<std::size_t>{6, 6}));
+    ct::read(out, "fit/best_fit/target2/simulated", &shape);
+    EXPECT_EQ(shape, (std::vector<std::size_t>{freq.size()}));
+    EXPECT_EQ(ct::read(out, "fit/best_fit/target2/target").size(), 2 * freq.size());
+    EXPECT_EQ(nms::h5::read_string_attr(out, "fit/best_fit/target1", "cost"), "fcd_ks");
+    // Drawn (matrices side by side, the FCD distributions, spectra) where matplotlib is installed.
+    if (std::system("python3 -c 'import numpy, h5py, matplotlib' 2>/dev/null") == 0) {
+        const auto p = ct::sh("plot " + out + " fit_target -o " + (dir / "best.png").string());
+        EXPECT_EQ(p.code, 0) << p.output;
+        EXPECT_GT(std::filesystem::file_size(dir / "best.png"), 1000u);
+    }
 }

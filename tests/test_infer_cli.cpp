@@ -13,6 +13,7 @@
 #include <cmath>
 #include <fstream>
 #include <numeric>
+#include <random>
 #include <sstream>
 
 namespace ct = nms::cli_test;
@@ -111,4 +112,142 @@ TEST(infer_cli, bad_input_is_one_clear_error_and_no_file) {
         EXPECT_NE(r.output.find(want), std::string::npos) << r.output;
         EXPECT_FALSE(std::filesystem::exists(out)) << args;
     }
+}
+
+// A sampler run (Sobol points over a, each with the same 8 seeds): its points
+// are draws from the uniform prior, so the posterior is the points weighted
+// by their likelihood; the weighted samples hold the truth.
+TEST(infer_cli, a_sampler_run_gives_weighted_posterior_samples) {
+    const std::string obs = observed();
+    std::string text = spec(-1.0, "", "1", false);
+    text += "[sampler]\nkind = \"sobol\"\nn = 48\nseed = 3\nranges = { \"coupling.a\" = [0.0, 0.45] }\n"
+            "[[sweep]]\nparam = \"noise.seed\"\nvalues = [1, 2, 3, 4, 5, 6, 7, 8]\n";
+    const std::string sampled = run(text, "sampled");
+    const std::string post = (ct::scratch() / "post_s.h5").string();
+    const auto r = ct::sh("infer " + sampled + " --target std=" + obs + " -o " + post + " --overwrite");
+    ASSERT_EQ(r.code, 0) << r.output;
+    std::cout << r.output;
+    std::vector<std::size_t> shape;
+    const auto samples = ct::read(post, "posterior/samples", &shape);
+    ASSERT_EQ(shape, (std::vector<std::size_t>{48, 1}));
+    EXPECT_EQ(samples, ct::read(sampled, "samples/coupling.a"));
+    const auto w = ct::read(post, "posterior/sample_weight");
+    EXPECT_EQ(w, ct::read(post, "posterior/weight")); // the sample axis is the only one left
+    EXPECT_NEAR(std::accumulate(w.begin(), w.end(), 0.0), 1.0, 1e-12);
+    const auto ci = ct::read(post, "posterior/coupling.a_interval");
+    EXPECT_LE(ci[0], 0.3);
+    EXPECT_GE(ci[1], 0.3);
+    EXPECT_NEAR(ci[2], 0.3, 0.05);
+    double mean = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) mean += w[i] * samples[i];
+    EXPECT_NEAR(ci[2], mean, 1e-12);
+    const auto density = ct::read(post, "posterior/coupling.a_marginal");
+    double mass = 0;
+    for (double d : density) mass += d * 0.45 / double(density.size());
+    EXPECT_NEAR(mass, 1.0, 1e-9);
+}
+
+// ABC-SMC through `nmsweep fit`: the distance between simulated and observed
+// stds, a tolerance that shrinks each generation, and particles whose
+// weighted interval holds the truth; killed and resumed, the same history.
+TEST(infer_cli, abc_smc_fit_holds_the_truth_and_resumes_exactly) {
+    const std::string obs = observed();
+    const std::string text =
+        spec(-1.0, "", "1", false) +
+        "[fit]\nalgorithm = \"abc-smc\"\npopulation = 48\ngenerations = 5\nseed = 2\n"
+        "[[fit.parameter]]\nname = \"coupling.a\"\nbounds = [0.0, 0.45]\n"
+        "[[fit.target]]\ncost = \"squared_error\"\nfeature = \"features/std\"\nvalues = [" +
+        obs + "]\n";
+    std::ofstream(ct::scratch() / "abc.toml") << text;
+    const std::string toml = (ct::scratch() / "abc.toml").string();
+    const std::string out = (ct::scratch() / "abc.h5").string();
+    auto r = ct::sh("fit " + toml + " -o " + out + " --overwrite");
+    ASSERT_EQ(r.code, 0) << r.output;
+    std::cout << r.output;
+    const auto eps = ct::read(out, "fit/epsilon");
+    ASSERT_EQ(eps.size(), 6u);
+    for (std::size_t g = 2; g < eps.size(); ++g) EXPECT_LT(eps[g], eps[g - 1]);
+    std::vector<std::size_t> shape;
+    const auto x = ct::read(out, "posterior/samples", &shape);
+    ASSERT_EQ(shape, (std::vector<std::size_t>{48, 1}));
+    const auto d = ct::read(out, "posterior/distance");
+    for (double v : d) EXPECT_LE(v, eps.back());
+    const auto w = ct::read(out, "posterior/sample_weight");
+    EXPECT_NEAR(std::accumulate(w.begin(), w.end(), 0.0), 1.0, 1e-12);
+    const auto ci = ct::read(out, "posterior/coupling.a_interval");
+    EXPECT_LE(ci[0], 0.3);
+    EXPECT_GE(ci[1], 0.3);
+    EXPECT_NEAR(ci[2], 0.3, 0.05);
+
+    // Killed after two batches, then resumed: the uninterrupted history.
+    const std::string cut = (ct::scratch() / "abc_cut.h5").string();
+    r = ct::sh("fit " + toml + " -o " + cut + " --overwrite --stop-after-batches 2");
+    EXPECT_NE(r.code, 0);
+    r = ct::sh("fit " + toml + " -o " + cut + " --resume");
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (const char* ds :
+         {"fit/param", "fit/cost", "fit/epsilon", "posterior/samples", "posterior/sample_weight"})
+        EXPECT_EQ(ct::read(cut, ds), ct::read(out, ds)) << ds;
+}
+
+// Simulation-based calibration through the engine (Talts et al. 2018): 100
+// synthetic datasets, the truth uniform over the grid (each of 20 couplings
+// with 5 data seeds unseen by the grid's 16), each inferred from the grid
+// run. With a discrete prior the randomised rank u = P(a < truth) +
+// U P(a = truth), U ~ U(0, 1), is uniform when the posterior is calibrated,
+// so the central intervals of level L hold the truth at rate L. Short runs
+// keep each posterior several grid cells wide.
+TEST(infer_cli, grid_posteriors_are_calibrated_over_100_synthetic_datasets) {
+    auto grid_spec = [](const std::string& seeds) {
+        std::ofstream(ct::scratch() / "w.txt") << "0 1 1\n1 0 1\n1 1 0\n";
+        std::ofstream(ct::scratch() / "l.txt") << "0 0 0\n0 0 0\n0 0 0\n";
+        return "[model]\nname = \"linear\"\n[network]\nconnectome = \"" + (ct::scratch() / "w.txt").string() +
+               "," + (ct::scratch() / "l.txt").string() +
+               "\"\nspeed = 0.0\n[coupling]\nkind = \"linear\"\n[integrator]\nmethod = \"heun\"\ndt = 0.1\n"
+               "precision = \"double\"\nduration = 600.0\ntransient = 100.0\nnoise = { sigma = 0.1, seed = 1 "
+               "}\n"
+               "[[sweep]]\nparam = \"coupling.a\"\nlinspace = [0.0, 0.38, 20]\n[[sweep]]\nparam = "
+               "\"noise.seed\"\n"
+               "values = [" +
+               seeds + "]\n[output]\npath = \"x.h5\"\nobservable = \"x\"\nfeatures = [\"std\"]\n";
+    };
+    const std::string grid =
+        run(grid_spec("1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16"), "sbc_grid");
+    const std::string data = run(grid_spec("101, 102, 103, 104, 105"), "sbc_data");
+    const auto obs = ct::read(data, "features/std"); // [20][5][3]
+    const std::string post = (ct::scratch() / "sbc_post.h5").string();
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> unif(0.0, 1.0);
+    int n = 0, in90 = 0, in50 = 0;
+    double spread = 0; // the posterior's sd, in grid cells
+    for (std::size_t i = 0; i < 20; ++i)
+        for (std::size_t j = 0; j < 5; ++j) {
+            std::ostringstream v;
+            v.precision(17);
+            for (std::size_t k = 0; k < 3; ++k) v << (k ? "," : "") << obs[(i * 5 + j) * 3 + k];
+            const auto r =
+                ct::sh("infer -q " + grid + " --target std=" + v.str() + " -o " + post + " --overwrite");
+            ASSERT_EQ(r.code, 0) << r.output;
+            const auto w = ct::read(post, "posterior/weight");
+            ASSERT_EQ(w.size(), 20u);
+            double below = 0, m = 0, m2 = 0;
+            for (std::size_t k = 0; k < i; ++k) below += w[k];
+            for (std::size_t k = 0; k < 20; ++k) {
+                m += w[k] * double(k);
+                m2 += w[k] * double(k * k);
+            }
+            spread += std::sqrt(std::max(0.0, m2 - m * m)) / 100;
+            const double u = below + unif(rng) * w[i];
+            ++n;
+            in90 += u > 0.05 && u < 0.95;
+            in50 += u > 0.25 && u < 0.75;
+        }
+    std::cout << "  " << n << " datasets: 90% intervals hold the truth in " << in90 << ", 50% in " << in50
+              << "; posterior sd " << spread << " grid cells on average\n";
+    EXPECT_GT(spread, 1.0); // wider than a cell: the calibration is not decided by the grid alone
+    // Binomial(100, L): within three standard deviations.
+    EXPECT_GE(in90, 81);
+    EXPECT_LE(in90, 99);
+    EXPECT_GE(in50, 35);
+    EXPECT_LE(in50, 65);
 }

@@ -323,6 +323,9 @@ TEST(plot_fit, history_of_a_fit) {
     const fs::path png = dir / "fit.png";
     ASSERT_EQ(sh(bin + " plot " + out + " fit -o " + png.string(), dir / "p.txt", &log), 0) << log;
     EXPECT_TRUE(is_png(png));
+    const fs::path png2 = dir / "best.png";
+    ASSERT_EQ(sh(bin + " plot " + out + " fit_target -o " + png2.string(), dir / "b.txt", &log), 0) << log;
+    EXPECT_TRUE(is_png(png2));
     const std::string run = (dir / "r.h5").string();
     ASSERT_EQ(sh(bin + " run -q " + (dir / "fit.toml").string() + " -o " + run, dir / "r.txt", &log), 0)
         << log;
@@ -363,5 +366,38 @@ TEST(plot_fit, posterior_of_an_inference) {
     EXPECT_EQ(sh(bin + " plot " + grid + " posterior -o " + (dir / "x.png").string(), dir / "e.txt", &log),
               2);
     EXPECT_NE(log.find("no /posterior"), std::string::npos) << log;
+    fs::remove_all(dir);
+}
+
+// Weighted samples: `nmsweep infer` on a sampler run of two parameters (each
+// point with six noise seeds), drawn as histograms and a weighted scatter.
+TEST(plot_fit, posterior_of_weighted_samples) {
+    const fs::path dir = fs::temp_directory_path() / ("nms_plot_samples_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    if (sh("python3 -c 'import numpy, h5py, matplotlib'", dir / "py.txt") != 0)
+        GTEST_SKIP() << "python3 with numpy, h5py and matplotlib is needed";
+    std::ofstream(dir / "w.txt") << "0 1 1\n1 0 1\n1 1 0\n";
+    std::ofstream(dir / "l.txt") << "0 0 0\n0 0 0\n0 0 0\n";
+    std::ofstream(dir / "s.toml")
+        << "[model]\nname = \"linear\"\n[network]\nconnectome = \"" << (dir / "w.txt").string() << ","
+        << (dir / "l.txt").string()
+        << "\"\nspeed = 0.0\n[integrator]\ndt = 0.1\nduration = 3000.0\n"
+           "noise = { sigma = 0.1, seed = 1 }\n[sampler]\nkind = \"lhs\"\nn = 12\nseed = 5\n"
+           "ranges = { \"coupling.a\" = [0.0, 0.4], \"model.gamma\" = [-1.2, -1.0] }\n"
+           "[[sweep]]\nparam = \"noise.seed\"\nvalues = [1, 2, 3, 4, 5, 6]\n[output]\nobservable = \"x\"\n"
+           "features = [\"std\"]\n";
+    const std::string run = (dir / "s.h5").string(), post = (dir / "p.h5").string();
+    std::string log;
+    ASSERT_EQ(sh(bin + " run -q " + (dir / "s.toml").string() + " -o " + run, dir / "g.txt", &log), 0) << log;
+    ASSERT_EQ(
+        sh(bin + " infer -q " + run + " --target std=0.075,0.075,0.075 -o " + post, dir / "i.txt", &log), 0)
+        << log;
+    const fs::path png = dir / "post.png";
+    ASSERT_EQ(sh(bin + " plot " + post + " posterior -o " + png.string(), dir / "p.txt", &log), 0) << log;
+    EXPECT_TRUE(is_png(png));
+    EXPECT_EQ(sh(bin + " plot " + post + " posterior --x model.mu -o " + (dir / "x.png").string(),
+                 dir / "e.txt", &log),
+              2);
+    EXPECT_NE(log.find("no parameter 'model.mu'"), std::string::npos) << log;
     fs::remove_all(dir);
 }

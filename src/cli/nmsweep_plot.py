@@ -45,9 +45,13 @@ WHAT
                  two-parameter curves in a second panel
   fit            a file of `nmsweep fit`: the cost of every candidate (by
                  generation) with the best so far, and each parameter's values
+  fit_target     a file of `nmsweep fit`: the best candidate's features beside
+                 each target (FC and FCD matrices side by side, spectra on log
+                 axes with the band shaded, values against the targets)
   posterior      a file of `nmsweep infer`: each axis's marginal with its
                  credible interval and mean, and the joint density of two axes
-                 (--x, --y; default the first two)
+                 (--x, --y; default the first two); weighted samples (a
+                 sampler run, an abc-smc fit) as histograms and a scatter
 
 Axes not plotted are fixed with --at NAME=VALUE (nearest grid value; for
 "initial" the index); otherwise at their first value (said on stderr).
@@ -862,6 +866,7 @@ except ImportError:
     import nmsweep_plot_fit as _plot_fit  # noqa: PLC0415 (the script's folder)
 WHAT["fit"] = lambda res, a: _plot_fit.plot_fit(res, a, sys.modules[__name__])
 WHAT["posterior"] = lambda res, a: _plot_fit.plot_posterior(res, a, sys.modules[__name__])
+WHAT["fit_target"] = lambda res, a: _plot_fit.plot_fit_target(res, a, sys.modules[__name__])
 
 
 def main(argv=None):

@@ -64,9 +64,13 @@ def plot_fit(res, a, base):
 def plot_posterior(res, a, base):
     """posterior: a file of `nmsweep infer`: each axis's marginal with its
     credible interval and mean; with two or more axes, the joint density of the
-    first two (--x, --y pick others) beside them."""
+    first two (--x, --y pick others) beside them. Weighted samples (a sampler
+    run's inference, an abc-smc fit): each parameter's weighted histogram and
+    interval, and the first two as a scatter sized and coloured by weight."""
     plt = base.plt
     f = res.f
+    if "posterior/samples" in f:
+        return _plot_samples(res, a, base)
     if "posterior" not in f or "weight" not in f["posterior"]:
         base.fail("%s: no /posterior (not a result of nmsweep infer)" % res.path)
     w = f["posterior/weight"][...].reshape(res.shape)
@@ -111,5 +115,121 @@ def plot_posterior(res, a, base):
         ax.set_ylabel(res.label(axes[j]))
     ev = f["posterior"].attrs.get("log_evidence", np.nan)
     fig.suptitle(a.title or "posterior (log evidence %.4g)" % ev)
+    fig.tight_layout()
+    return fig
+
+
+def _plot_samples(res, a, base):
+    plt = base.plt
+    f = res.f
+    x = f["posterior/samples"][...]
+    w = f["posterior/sample_weight"][...]
+    names = _names(f["posterior/samples"])
+    pair = None
+    if len(names) >= 2:
+        xa, ya = a.x or names[0], a.y or names[1]
+        for name in (xa, ya):
+            if name not in names:
+                base.fail("no parameter '%s' (parameters: %s)" % (name, ", ".join(names)))
+        pair = (names.index(xa), names.index(ya))
+    cols = len(names) + (1 if pair else 0)
+    fig, panels = plt.subplots(1, cols, figsize=(3.4 * cols, 3.2), squeeze=False)
+    panels = panels[0]
+    for k, name in enumerate(names):
+        ax = panels[k]
+        dens = f["posterior/%s_marginal" % name]
+        centre = dens.dims[0][0][...] if len(dens.dims[0]) else np.arange(len(dens))
+        ax.step(centre, dens[...], where="mid", color="C0")
+        ig = "posterior/%s_interval" % name
+        lo, hi, mean = f[ig][...]
+        ax.axvspan(lo, hi, color="C0", alpha=0.15, label="%g%% interval" % (100 * f[ig].attrs.get("level", 0.9)))
+        ax.axvline(mean, color="k", lw=0.8, ls="--", label="mean")
+        ax.legend(fontsize=7)
+        ax.set_xlabel(name)
+        ax.set_ylabel("posterior density")
+    if pair:
+        i, j = pair
+        ax = panels[-1]
+        order = np.argsort(w)
+        sc = ax.scatter(x[order, i], x[order, j], c=w[order], s=4 + 400 * w[order] / max(w.max(), 1e-300),
+                        cmap=a.cmap or "viridis")
+        fig.colorbar(sc, ax=ax, label="weight")
+        ax.set_xlabel(names[i])
+        ax.set_ylabel(names[j])
+    ess = 1.0 / np.sum(w ** 2) if np.sum(w ** 2) > 0 else np.nan
+    fig.suptitle(a.title or "posterior: %d weighted samples (ess %.1f)" % (len(w), ess))
+    fig.tight_layout()
+    return fig
+
+
+def _attr(g, key, default=""):
+    v = g.attrs.get(key, default)
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def plot_fit_target(res, a, base):
+    """fit_target: per target, the best candidate's simulated feature beside
+    the target data."""
+    plt = base.plt
+    f = res.f
+    if "fit/best_fit" not in f:
+        base.fail("%s: no /fit/best_fit (not a result of nmsweep fit, or every candidate diverged)" % res.path)
+    groups = sorted(f["fit/best_fit"], key=lambda n: int(n[len("target"):]))
+    panels = []  # (kind, group)
+    for name in groups:
+        g = f["fit/best_fit"][name]
+        cost = _attr(g, "cost")
+        panels += [(name, "sim"), (name, "tgt")] if cost in ("fc_correlation", "fc_rmse") else [(name, "one")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+    axes = axes[0]
+    for ax, (name, part) in zip(axes, panels):
+        g = f["fit/best_fit"][name]
+        cost, feature = _attr(g, "cost"), _attr(g, "feature")
+        sim, tgt = g["simulated"], g["target"][...]
+        if part in ("sim", "tgt"):
+            m = sim[...] if part == "sim" else tgt
+            n = m.shape[0]
+            shown = m.astype(float).copy()
+            shown[np.arange(n), np.arange(n)] = np.nan
+            im = ax.imshow(shown, cmap=a.cmap or "RdBu_r", vmin=-1, vmax=1)
+            fig.colorbar(im, ax=ax, fraction=0.046)
+            ax.set_title("%s: %s" % (feature.split("/")[-1], "best fit" if part == "sim" else "target"), fontsize=9)
+        elif cost == "log_psd":
+            last = sim.dims[sim.ndim - 1]  # (h5py: no negative index)
+            freq = last[0][...] if len(last) else np.arange(sim.shape[-1])
+            p = np.asarray(sim[...], float)
+            p = p.reshape(-1, p.shape[-1]).mean(axis=0)
+            ok = freq > 0
+            ax.loglog(freq[ok], p[ok], label="best fit")
+            ax.loglog(tgt[:, 0], tgt[:, 1], "k--", label="target")
+            band = np.asarray(g.attrs.get("band", [np.nan, np.nan]), float)
+            if np.all(np.isfinite(band)):
+                ax.axvspan(band[0], band[1], color="0.85", zorder=0)
+            ax.set_xlabel("frequency (Hz)")
+            ax.set_ylabel("power")
+            ax.legend(fontsize=7)
+            ax.set_title(feature, fontsize=9)
+        elif cost == "fcd_ks":
+            s = np.asarray(sim[...], float)
+            n = s.shape[0]
+            sv = np.sort(s[np.triu_indices(n, 1)])
+            t = tgt[np.triu_indices(tgt.shape[0], 1)] if tgt.shape[0] == tgt.shape[1] and tgt.shape[0] > 1 else tgt.ravel()
+            tv = np.sort(t)
+            ax.step(sv, np.arange(1, len(sv) + 1) / len(sv), label="best fit")
+            ax.step(tv, np.arange(1, len(tv) + 1) / len(tv), "k--", label="target")
+            ax.set_xlabel("FCD value")
+            ax.set_ylabel("cumulative fraction")
+            ax.legend(fontsize=7)
+            ax.set_title("FCD distributions", fontsize=9)
+        else:
+            s = np.asarray(sim[...], float).ravel()
+            t = tgt.ravel()
+            ax.plot(t, s, "o", ms=4)
+            lo, hi = np.nanmin(np.r_[s, t]), np.nanmax(np.r_[s, t])
+            ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+            ax.set_xlabel("target")
+            ax.set_ylabel("best fit")
+            ax.set_title(feature, fontsize=9)
+    fig.suptitle(a.title or "best fit (cost %.4g) against the targets" % f["fit"].attrs.get("best_cost", np.nan))
     fig.tight_layout()
     return fig

@@ -177,3 +177,63 @@ credible credible_interval(const std::vector<double>& values, const std::vector<
 }
 
 } // namespace nms::fit
+
+namespace nms::fit {
+
+credible weighted_interval(const std::vector<double>& values, const std::vector<double>& weights,
+                           double level) {
+    if (values.empty() || values.size() != weights.size())
+        throw std::invalid_argument("weighted_interval: " + std::to_string(values.size()) + " values and " +
+                                    std::to_string(weights.size()) + " weights");
+    if (!(level > 0 && level < 1)) throw std::invalid_argument("weighted_interval: level must be in (0, 1)");
+    std::vector<std::size_t> order(values.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return values[a] < values[b]; });
+    credible out;
+    double total = 0;
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        if (!(weights[k] >= 0) || !std::isfinite(values[k]))
+            throw std::invalid_argument("weighted_interval: a negative or NaN weight, or a non-finite value");
+        total += weights[k];
+        out.mean += weights[k] * values[k];
+    }
+    if (!(total > 0)) throw std::invalid_argument("weighted_interval: the weights sum to 0");
+    out.mean /= total;
+    // The CDF at each sorted sample: the weight below it plus half its own.
+    std::vector<double> v, mid;
+    double c = 0;
+    for (auto i : order) {
+        if (weights[i] == 0) continue;
+        v.push_back(values[i]);
+        mid.push_back((c + 0.5 * weights[i]) / total);
+        c += weights[i];
+    }
+    auto quantile = [&](double q) {
+        if (q <= mid.front()) return v.front();
+        if (q >= mid.back()) return v.back();
+        const std::size_t k = std::size_t(std::lower_bound(mid.begin(), mid.end(), q) - mid.begin());
+        return v[k - 1] + (q - mid[k - 1]) / (mid[k] - mid[k - 1]) * (v[k] - v[k - 1]);
+    };
+    out.lo = quantile((1 - level) / 2);
+    out.hi = quantile((1 + level) / 2);
+    return out;
+}
+
+std::vector<double> weighted_density(const std::vector<double>& values, const std::vector<double>& weights,
+                                     double lo, double hi, std::size_t bins) {
+    if (values.size() != weights.size() || bins == 0 || !(hi > lo))
+        throw std::invalid_argument("weighted_density: bad sizes or range");
+    std::vector<double> h(bins, 0.0);
+    double total = 0;
+    for (double w : weights) total += w;
+    if (!(total > 0)) throw std::invalid_argument("weighted_density: the weights sum to 0");
+    const double width = (hi - lo) / double(bins);
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        if (!(values[k] >= lo && values[k] <= hi)) continue;
+        const auto b = std::min(bins - 1, std::size_t((values[k] - lo) / width));
+        h[b] += weights[k] / total / width;
+    }
+    return h;
+}
+
+} // namespace nms::fit

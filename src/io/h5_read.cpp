@@ -57,6 +57,16 @@ double read_number_attr(const std::string& path, const std::string& object, cons
     return attr_number(o, key, path, where_str(object));
 }
 
+std::vector<double> read_numbers_attr(const std::string& path, const std::string& object,
+                                      const std::string& key) {
+    handle f = open_read(path);
+    handle o = open_object(f, path, object);
+    const attr_value v = get_attr(o, key, path, where_str(object));
+    if (v.kind == attr_value::real) return v.reals;
+    if (v.kind == attr_value::integer) return {v.ints.begin(), v.ints.end()};
+    throw input_error(path + ": attribute '" + key + "' of " + where_str(object) + " is not numeric");
+}
+
 std::vector<std::string> dimension_names(const std::string& path, const std::string& name) {
     handle f = open_read(path);
     handle ds = open_dataset(f, path, name);

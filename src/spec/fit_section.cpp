@@ -142,12 +142,13 @@ void parse_fit(const ctx& c, const tval& root, sweep_spec& s) {
     const tval& tv = root.at("fit");
     reader t(c, "fit", tv);
     t.only({"algorithm", "generations", "population", "seed", "sigma0", "repeats", "restarts", "parameter",
-            "target"});
+            "target", "quantile", "min_acceptance", "epsilon", "level"});
     auto& o = s.fit;
     o.given = true;
     if (const tval* v = t.get("algorithm")) {
         o.algorithm = t.str(*v, "algorithm");
-        const auto names = fit::optimiser_names();
+        auto names = fit::optimiser_names();
+        names.push_back("abc-smc");
         if (!contains(names, o.algorithm))
             c.fail(*v, t.section, "algorithm", "unknown optimiser" + did_you_mean(o.algorithm, names));
     }
@@ -161,6 +162,24 @@ void parse_fit(const ctx& c, const tval& root, sweep_spec& s) {
         if (!(o.sigma0 > 0 && o.sigma0 <= 1))
             c.fail(*v, t.section, "sigma0", "must be in (0, 1] (a fraction of each range)");
     }
+    auto open_unit = [&](const char* key, double& x, bool zero_ok, bool one_ok) {
+        const tval* v = t.get(key);
+        if (!v) return;
+        x = t.finite(*v, key);
+        if (!((zero_ok ? x >= 0 : x > 0) && (one_ok ? x <= 1 : x < 1)))
+            c.fail(*v, t.section, key,
+                   std::string("must be in ") + (zero_ok ? "[0" : "(0") + ", 1" + (one_ok ? "]" : ")"));
+    };
+    open_unit("quantile", o.quantile, false, false);
+    open_unit("min_acceptance", o.min_acceptance, false, true);
+    open_unit("level", o.level, false, false);
+    if (const tval* v = t.get("epsilon")) {
+        o.epsilon = t.finite(*v, "epsilon");
+        if (!(o.epsilon >= 0)) c.fail(*v, t.section, "epsilon", "must be >= 0 (an ABC tolerance)");
+    }
+    if (o.algorithm == "abc-smc" && o.restarts > 1)
+        c.fail(t.need("restarts"), t.section, "restarts",
+               "abc-smc runs one sequence (use a larger population)");
     const tval& pv = t.need("parameter");
     for (const auto& e : t.array(pv, "parameter")) {
         o.parameters.push_back(parse_parameter(c, e));

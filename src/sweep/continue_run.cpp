@@ -206,9 +206,7 @@ void run_continuation(const sweep_request& req, long point) {
     if (point < 0 || std::size_t(point) >= n_points(s))
         throw input_error("--point " + std::to_string(point) + ": the spec has " +
                           std::to_string(n_points(s)) + " grid points");
-    const std::string out = req.output.empty()
-                                ? s.output_path.substr(0, s.output_path.rfind(".h5")) + ".continuation.h5"
-                                : req.output;
+    const std::string out = req.output.empty() ? result_stem(s.output_path) + ".continuation.h5" : req.output;
     check_output_path(out, s, log.records());
     batch b = make_batch(s, net, std::size_t(point), 1);
     b.stimuli.clear(); // the equilibria of the autonomous network

@@ -178,10 +178,8 @@ struct output_files {
 output_files files_of(const sweep_request& req, const sweep_spec& s, const connectome& net,
                       const control_problem& pb) {
     output_files f;
-    f.h5 =
-        req.output.empty() ? s.output_path.substr(0, s.output_path.rfind(".h5")) + ".control.h5" : req.output;
-    const std::string stem =
-        f.h5.size() > 3 && f.h5.substr(f.h5.size() - 3) == ".h5" ? f.h5.substr(0, f.h5.size() - 3) : f.h5;
+    f.h5 = req.output.empty() ? result_stem(s.output_path) + ".control.h5" : req.output;
+    const std::string stem = result_stem(f.h5);
     f.snippet = stem + ".stimulus.toml";
     for (const auto& in : pb.inputs) {
         std::string label = net.labels.empty() ? std::to_string(in.node) : net.labels[std::size_t(in.node)];

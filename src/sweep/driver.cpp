@@ -83,6 +83,19 @@ void write_structure(h5::result_writer& w, const sweep_spec& s, const connectome
             const auto& v = s.sampler.values[k];
             w.write_array("samples/" + s.sampler.params[k].name, {v.size()}, v.data(), {"sample"});
         }
+    if (!s.sampler.kind.empty()) { // what `nmsweep infer` needs to weigh the samples
+        std::vector<std::string> names;
+        std::vector<double> lo, hi;
+        for (std::size_t k = 0; k < s.sampler.params.size(); ++k) {
+            names.push_back(s.sampler.params[k].name);
+            lo.push_back(s.sampler.ranges[k][0]);
+            hi.push_back(s.sampler.ranges[k][1]);
+        }
+        w.set_attr("samples", "names", names);
+        w.set_attr("samples", "lower", lo);
+        w.set_attr("samples", "upper", hi);
+        w.set_attr("samples", "kind", s.sampler.kind);
+    }
     for (auto& red : R.all) {
         red->reset(1, int(nn));
         const auto outs = red->outputs();

@@ -4,6 +4,7 @@
 // parameters as [[sweep]] tables.
 
 #include "nmsweep/core/error.hpp"
+#include "nmsweep/fit/abc_smc.hpp"
 #include "nmsweep/fit/costs.hpp"
 #include "nmsweep/fit/optimiser.hpp"
 #include "nmsweep/io/file_ops.hpp"
@@ -12,6 +13,7 @@
 #include "nmsweep/sweep/batch_runner.hpp"
 #include "nmsweep/sweep/driver.hpp"
 #include "nmsweep/sweep/plan.hpp"
+#include "posterior_output.hpp"
 #include "run_output.hpp"
 
 #include <chrono>
@@ -161,15 +163,62 @@ struct fit_layout {
     }
 };
 
-std::string stem_of(const std::string& h5) {
-    return h5.size() > 3 && h5.substr(h5.size() - 3) == ".h5" ? h5.substr(0, h5.size() - 3) : h5;
+// ABC-SMC's sequence and its last population (the posterior samples).
+void write_abc(h5::result_writer& w, const fit_layout& lay, const fit::abc_posterior& a, double level,
+               bool quiet) {
+    const std::size_t G = a.epsilon.size(), n = a.particles.size();
+    w.write_array("fit/epsilon", {G}, a.epsilon.data(), {"abc_generation"}, {}, "",
+                  "ABC tolerance of each generation (generation 0: the prior, every finite distance)");
+    w.write_array("fit/acceptance", {G}, a.acceptance.data(), {"abc_generation"}, {}, "",
+                  "accepted / proposed candidates per generation");
+    w.set_attr("fit", "stopped", a.stopped);
+    w.write_array("posterior/distance", {n}, a.distances.data(), {"sample"});
+    w.set_attr("posterior", "ess", a.ess);
+    w.set_attr("posterior", "epsilon", a.epsilon.back());
+    if (!quiet)
+        std::printf("ABC-SMC: %zu generations, tolerance %.6g, %zu particles (ess %.1f), stopped by %s\n",
+                    G - 1, a.epsilon.back(), n, a.ess, a.stopped.c_str());
+    write_weighted_samples(w, {lay.dims, a.particles, a.weights, lay.lower, lay.upper}, level, quiet);
 }
 
-void write_result(const sweep_request& req, const sweep_spec& s, const fit_layout& lay,
+// The best candidate's simulated features (mean over its repeats) beside each
+// target's data: /fit/best_fit/target<k>/{simulated, target}.
+void write_best_fit(h5::result_writer& w, const fit_spec& f, const std::vector<batch_output>& outs,
+                    std::size_t repeats) {
+    for (std::size_t k = 0; k < f.targets.size(); ++k) {
+        const fit_target& t = f.targets[k];
+        const batch_output& o = output_named(outs, t);
+        std::vector<double> mean = block(o, 0);
+        for (std::size_t r = 1; r < repeats; ++r) {
+            const auto b = block(o, r);
+            for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += b[i];
+        }
+        for (double& v : mean) v /= double(repeats);
+        const std::string g = "fit/best_fit/target" + std::to_string(k) + "/";
+        std::vector<std::vector<double>> scales(o.shape.size());
+        for (std::size_t d = 0; d < o.scales.size() && d < scales.size(); ++d)
+            if (o.scales[d].size() == o.shape[d]) scales[d] = o.scales[d];
+        std::vector<std::string> dims = o.dims;
+        for (auto& d : dims) d = "target" + std::to_string(k) + "_" + d;
+        w.write_array(g + "simulated", o.shape, mean.data(), dims, scales, "",
+                      t.feature + " of the best candidate (mean over its repeats)");
+        w.write_array(g + "target", {t.rows, t.cols}, t.values.data(),
+                      {"target" + std::to_string(k) + "_row", "target" + std::to_string(k) + "_col"}, {}, "",
+                      "the target data as read");
+        w.set_attr("fit/best_fit/target" + std::to_string(k), "cost", t.cost);
+        w.set_attr("fit/best_fit/target" + std::to_string(k), "feature", t.feature);
+        if (t.cost == "log_psd") {
+            w.set_attr("fit/best_fit/target" + std::to_string(k), "band",
+                       std::vector<double>{t.band[0], t.band[1]});
+        }
+    }
+}
+
+void write_result(const sweep_request& req, const sweep_spec& s, const connectome& net, const fit_layout& lay,
                   const std::string& out, const fit::optimisation& r, const fit_tables& tab,
-                  const std::vector<long>& restart, const run_identity& id, double overhead) {
+                  const std::vector<long>& restart, const run_identity& id, double overhead,
+                  const fit::abc_posterior* abc, const std::vector<batch_output>& best) {
     const auto& f = s.fit;
-    const connectome net = load_network(s);
     const std::size_t ne = r.history.size(), np = lay.dims.size(), nt = f.targets.size();
     std::vector<double> x(ne * np), cost(ne), tc(ne * nt);
     std::vector<long> gen(ne);
@@ -205,6 +254,8 @@ void write_result(const sweep_request& req, const sweep_spec& s, const fit_layou
     w.set_attr("fit", "batches", long(r.batches));
     w.set_attr("fit", "restarts", long(f.restarts));
     w.set_attr("fit", "optimiser_overhead", overhead);
+    if (abc) write_abc(w, lay, *abc, f.level, req.quiet);
+    if (!best.empty()) write_best_fit(w, f, best, std::size_t(f.repeats));
     const long one = 1, ok = -1;
     w.write_status(0, 1, &ok);
     w.write_points("status/done", 0, 1, &one);
@@ -334,11 +385,12 @@ void run_fit(const sweep_request& req) {
         throw input_error(where_of_key(s, "fit") +
                           ": nmsweep fit chooses the parameters itself; remove the spec's [[sweep]] axes and "
                           "[sampler]");
-    const std::string out = req.output.empty() ? stem_of(s.output_path) + ".fit.h5" : req.output;
+    const std::string out = req.output.empty() ? result_stem(s.output_path) + ".fit.h5" : req.output;
     check_output_path(out, s, log.records());
     if (!req.overwrite && std::filesystem::exists(out))
         throw input_error(out + " exists; --overwrite replaces it");
-    const fit_layout lay(f, load_network(s).n);
+    const connectome net = load_network(s);
+    const fit_layout lay(f, net.n);
     const std::vector<double>&lower = lay.lower, &upper = lay.upper;
     std::vector<std::string> names = lay.columns;
     if (f.repeats > 1) names.push_back("noise.seed");
@@ -350,8 +402,8 @@ void run_fit(const sweep_request& req) {
     }
     const std::size_t R = std::size_t(f.repeats);
     const double seed0 = double(s.seed);
-    // Candidates not in the journal, run as one batch.
-    auto evaluate = [&](const std::vector<std::vector<double>>& xs) {
+    // Candidates (each with its repeats' noise seeds) as one batch.
+    auto run_batch = [&](const std::vector<std::vector<double>>& xs) {
         std::vector<double> theta;
         for (const auto& x : xs)
             for (std::size_t k = 0; k < R; ++k) {
@@ -359,7 +411,11 @@ void run_fit(const sweep_request& req) {
                 theta.insert(theta.end(), cols.begin(), cols.end());
                 if (R > 1) theta.push_back(seed0 + double(k));
             }
-        const auto outs = runner->run(theta.data(), xs.size() * R);
+        return runner->run(theta.data(), xs.size() * R);
+    };
+    // Candidates not in the journal.
+    auto evaluate = [&](const std::vector<std::vector<double>>& xs) {
+        const auto outs = run_batch(xs);
         const auto& diverged = outs.back(); // status/diverged_step
         std::vector<const batch_output*> by_target;
         for (const auto& t : f.targets) by_target.push_back(&output_named(outs, t));
@@ -386,7 +442,7 @@ void run_fit(const sweep_request& req) {
         }
         return out;
     };
-    const std::string journal_path = stem_of(out) + ".fit-journal";
+    const std::string journal_path = result_stem(out) + ".fit-journal";
     const run_identity id = identity_of(s, runner->precision(), log.records());
     fit_journal journal(journal_path,
                         "# nmsweep fit journal " + sha256_hex(s.text + "\n" + id.precision + "\n" +
@@ -425,28 +481,52 @@ void run_fit(const sweep_request& req) {
         batch_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
         return c;
     };
-    fit::optimiser_options o;
-    o.algorithm = f.algorithm;
-    o.generations = int(f.generations);
-    o.population = int(f.population);
-    o.seed = unsigned(f.seed);
-    o.sigma0 = f.sigma0;
-    // Restarts (seeds seed, seed + 1, ...) merged into one history; the time
-    // outside the batches is the optimiser's own.
-    fit::optimisation r;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (long k = 0; k < f.restarts; ++k) {
-        o.seed = unsigned(f.seed + k);
-        fit::optimisation one;
+    // Bad input found while running (a target's shape, a parameter's bounds):
+    // nothing written, not even an empty journal.
+    auto guarded = [&](auto&& run) {
         try {
-            one = fit::minimise(lower, upper, timed, o);
+            return run();
         } catch (const std::invalid_argument& e) {
             journal.drop_if_empty();
             throw input_error(where_of_key(s, "fit") + ": " + e.what());
         } catch (const input_error&) {
-            journal.drop_if_empty(); // bad input: nothing written
+            journal.drop_if_empty();
             throw;
         }
+    };
+    fit::optimisation r;
+    std::unique_ptr<fit::abc_posterior> abc;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (f.algorithm == "abc-smc") {
+        fit::abc_options a;
+        a.population = int(f.population);
+        a.generations = int(f.generations);
+        a.seed = unsigned(f.seed);
+        a.quantile = f.quantile;
+        a.min_acceptance = f.min_acceptance;
+        a.epsilon = f.epsilon;
+        abc = std::make_unique<fit::abc_posterior>(
+            guarded([&] { return fit::abc_smc(lower, upper, timed, a); }));
+        r.history = abc->history;
+        r.batches = abc->batches;
+        restart.assign(r.history.size(), 0);
+        const auto best =
+            std::min_element(r.history.begin(), r.history.end(), [](const auto& x, const auto& y) {
+                return (std::isnan(x.cost) ? INFINITY : x.cost) < (std::isnan(y.cost) ? INFINITY : y.cost);
+            });
+        r.best_x = best->x;
+        r.best_cost = best->cost;
+    }
+    fit::optimiser_options o;
+    o.algorithm = f.algorithm;
+    o.generations = int(f.generations);
+    o.population = int(f.population);
+    o.sigma0 = f.sigma0;
+    // Restarts (seeds seed, seed + 1, ...) merged into one history; the time
+    // outside the batches is the optimiser's own.
+    for (long k = 0; !abc && k < f.restarts; ++k) {
+        o.seed = unsigned(f.seed + k);
+        fit::optimisation one = guarded([&] { return fit::minimise(lower, upper, timed, o); });
         for (auto& e : one.history) {
             r.history.push_back(std::move(e));
             restart.push_back(k);
@@ -460,8 +540,11 @@ void run_fit(const sweep_request& req) {
     }
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double overhead = total_s > 0 ? std::max(0.0, total_s - batch_s) / total_s : 0.0;
-    write_result(req, s, lay, out, r, tab, restart, id, overhead);
-    write_text_durably(stem_of(out) + ".best.toml", best_snippet(s, lay, r));
+    // The best candidate once more, for its features beside the targets.
+    std::vector<batch_output> best_outs;
+    if (std::isfinite(r.best_cost)) best_outs = run_batch({r.best_x});
+    write_result(req, s, net, lay, out, r, tab, restart, id, overhead, abc.get(), best_outs);
+    write_text_durably(result_stem(out) + ".best.toml", best_snippet(s, lay, r));
     journal.remove(); // the result file holds it all now
     if (!req.quiet) {
         std::printf("best cost %.6g at", r.best_cost);
@@ -472,7 +555,7 @@ void run_fit(const sweep_request& req) {
                     r.history.size(), r.batches, total_s, double(r.history.size()) / total_s, 100 * overhead);
         if (journal.replayed() > 0)
             std::printf("resumed: %zu evaluations from the journal\n", journal.replayed());
-        std::fprintf(stderr, "nmsweep: wrote %s and %s.best.toml\n", out.c_str(), stem_of(out).c_str());
+        std::fprintf(stderr, "nmsweep: wrote %s and %s.best.toml\n", out.c_str(), result_stem(out).c_str());
     }
 }
 

@@ -8,6 +8,8 @@
 #include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/io/input_file.hpp"
 #include "nmsweep/io/text_table.hpp"
+#include "posterior_output.hpp"
+#include "run_output.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -61,8 +63,38 @@ std::vector<double> observed_values(const std::string& v) {
     return out;
 }
 
-std::string stem_of(const std::string& p) {
-    return p.size() > 3 && p.substr(p.size() - 3) == ".h5" ? p.substr(0, p.size() - 3) : p;
+// The index of the "sample" axis of a [sampler] run among the axes, or -1.
+long sampler_axis(const std::string& path, const std::vector<h5::axis_desc>& axes) {
+    for (std::size_t a = 0; a < axes.size(); ++a)
+        if (axes[a].name == "sample") {
+            try {
+                (void)h5::read_strings_attr(path, "samples", "names");
+                return long(a);
+            } catch (const std::exception&) {
+                std::fprintf(stderr,
+                             "nmsweep: %s: its samples predate their recorded ranges; the sample axis "
+                             "is treated as an index\n",
+                             path.c_str());
+            }
+        }
+    return -1;
+}
+
+// A sampler's points as weighted samples: it draws uniformly over its ranges
+// (uniform, lhs, sobol), the prior, so each point's weight is its posterior
+// probability (its likelihood, normalised).
+weighted_samples samples_of(const std::string& path, const std::vector<double>& weight) {
+    weighted_samples s;
+    s.names = h5::read_strings_attr(path, "samples", "names");
+    s.lower = h5::read_numbers_attr(path, "samples", "lower");
+    s.upper = h5::read_numbers_attr(path, "samples", "upper");
+    s.weights = weight;
+    s.values.assign(weight.size(), {});
+    for (const auto& n : s.names) {
+        const auto v = h5::read_dataset(path, "samples/" + n);
+        for (std::size_t i = 0; i < v.size() && i < weight.size(); ++i) s.values[i].push_back(v[i]);
+    }
+    return s;
 }
 
 } // namespace
@@ -209,7 +241,7 @@ void run_infer(const infer_request& req) {
         throw input_error(path + ": " + e.what());
     }
 
-    const std::string out = req.output.empty() ? stem_of(path) + ".infer.h5" : req.output;
+    const std::string out = req.output.empty() ? result_stem(path) + ".infer.h5" : req.output;
     std::size_t n_nodes = 1;
     std::vector<std::string> labels;
     try {
@@ -226,8 +258,13 @@ void run_infer(const infer_request& req) {
     if (!req.quiet)
         std::printf("log evidence %.6g (ess %.1f of %zu points, %s likelihood)\n", post.log_evidence,
                     post.ess, K, gaussian ? "Gaussian" : "synthetic");
+    const long s_axis = sampler_axis(path, raxes);
     for (std::size_t a = 0; a < raxes.size(); ++a) {
         const auto m = fit::marginal(post.weight, rshape, a);
+        if (long(a) == s_axis) {
+            write_weighted_samples(w, samples_of(path, m), req.level, req.quiet);
+            continue;
+        }
         std::vector<std::size_t> order(m.size());
         std::iota(order.begin(), order.end(), 0);
         std::sort(order.begin(), order.end(),

@@ -264,4 +264,9 @@ void write_lesions(h5::result_writer& w, const sweep_spec& s, const connectome& 
     }
 }
 
+std::string result_stem(const std::string& path) {
+    const std::size_t n = path.size();
+    return n > 3 && path.compare(n - 3, 3, ".h5") == 0 ? path.substr(0, n - 3) : path;
+}
+
 } // namespace nms

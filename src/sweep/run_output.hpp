@@ -40,6 +40,10 @@ void check_resumable(const h5::result_writer& w, const sweep_spec& s, const run_
 void check_recorded_run(const std::string& file, const std::string& verb, const sweep_spec& s,
                         const run_identity& id);
 
+// A result path without its ".h5" (the stem of its companion files: OUT.best.toml,
+// OUT.fit-journal, RESULT.infer.h5, ...); other paths unchanged.
+std::string result_stem(const std::string& path);
+
 void write_provenance(h5::result_writer& w, const sweep_spec& s, const connectome& net,
                       const sweep_request& r, const run_identity& id, const std::string& backend,
                       int threads);

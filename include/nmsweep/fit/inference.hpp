@@ -68,3 +68,19 @@ inline double log_bayes_factor(double log_evidence_1, double log_evidence_2) {
 }
 
 } // namespace nms::fit
+
+namespace nms::fit {
+
+// Weighted samples (importance or ABC-SMC particles): the equal-tailed
+// interval at `level` and the mean. Each sample carries its weight at a point
+// and the CDF is linear between consecutive sorted samples, through the
+// midpoints of their cumulative weights.
+credible weighted_interval(const std::vector<double>& values, const std::vector<double>& weights,
+                           double level);
+
+// Weighted histogram as a density over [lo, hi] in `bins` equal bins
+// (integrating to the weight inside the range).
+std::vector<double> weighted_density(const std::vector<double>& values, const std::vector<double>& weights,
+                                     double lo, double hi, std::size_t bins);
+
+} // namespace nms::fit

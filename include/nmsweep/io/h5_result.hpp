@@ -240,6 +240,8 @@ std::vector<double> read_dataset(const std::string& path, const std::string& nam
                                  std::vector<std::size_t>* shape = nullptr);
 std::string read_string_attr(const std::string& path, const std::string& object, const std::string& key);
 double read_number_attr(const std::string& path, const std::string& object, const std::string& key);
+std::vector<double> read_numbers_attr(const std::string& path, const std::string& object,
+                                      const std::string& key);
 std::vector<std::string> read_strings_attr(const std::string& path, const std::string& object,
                                            const std::string& key);
 // Names of the scales attached to each dimension of a dataset ("" = none).

@@ -60,6 +60,12 @@ struct fit_spec {
     double sigma0 = 0.3;
     long repeats = 1;  // noise seeds per candidate (noise.seed + 0 .. repeats-1): cost mean and spread
     long restarts = 1; // independent runs of the optimiser, seeds seed, seed + 1, ...
+    // algorithm = "abc-smc" (fit/abc_smc.hpp): the cost is the ABC distance,
+    // `population` particles, `generations` after the prior's.
+    double quantile = 0.5;        // each tolerance: this quantile of the last distances
+    double min_acceptance = 0.02; // below it a generation is abandoned and the run ends
+    double epsilon = 0;           // stop once the tolerance reaches it
+    double level = 0.9;           // credible intervals of the posterior
     std::vector<fit_parameter> parameters;
     std::vector<fit_target> targets;
 };
