@@ -317,3 +317,18 @@ TEST(fit_cli, fc_fcd_and_spectrum_targets_from_noisy_data) {
         EXPECT_GT(std::filesystem::file_size(dir / "best.png"), 1000u);
     }
 }
+
+// examples/fit_coupling_speed.toml: coupling and conduction speed of 40 Hz
+// Stuart-Landau nodes from a subject's FC and FCD that
+// examples/data/make_subject_fc_fcd.py made at a = 0.012, speed = 3 mm/ms with
+// another noise seed and noise on the FC.
+TEST(fit_cli, the_coupling_speed_example_recovers_its_subject) {
+    const std::string ex = std::string(NMS_TEST_DATA) + "/../../examples/fit_coupling_speed.toml";
+    const std::string out = (ct::scratch() / "cs.fit.h5").string();
+    const auto r = ct::sh("fit -q " + ex + " -o " + out + " --overwrite");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto best = ct::read(out, "fit/best_param");
+    std::cout << "  coupling.a = " << best[0] << ", speed = " << best[1] << " (subject 0.012, 3)\n";
+    EXPECT_NEAR(best[0], 0.012, 0.0015); // measured 0.01154
+    EXPECT_NEAR(best[1], 3.0, 0.3);      // measured 2.825: the FC pattern's period is set by the delays
+}

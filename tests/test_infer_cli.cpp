@@ -253,3 +253,44 @@ TEST(infer_cli, grid_posteriors_are_calibrated_over_100_synthetic_datasets) {
     EXPECT_GE(in50, 35);
     EXPECT_LE(in50, 65);
 }
+
+// examples/evidence_*.toml: an alpha rhythm made by a Jansen-Rit column
+// (examples/data/eeg_alpha_summaries.txt, from data/make_eeg_summaries.py) is
+// better explained by Jansen-Rit than by Wilson-Cowan with free drive and
+// time constants; Jansen-Rit's posterior holds the generating mu = 0.22.
+TEST(infer_cli, the_generating_model_wins_on_an_eeg_rhythm) {
+    const std::string ex = std::string(NMS_TEST_DATA) + "/../../examples/";
+    const std::string targets = ex + "data/eeg_alpha_summaries.txt";
+    double evidence[2];
+    const char* names[2] = {"evidence_jansen_rit", "evidence_wilson_cowan"};
+    for (int m = 0; m < 2; ++m) {
+        const std::string out = (ct::scratch() / (std::string(names[m]) + ".h5")).string();
+        auto r = ct::sh("run -q " + ex + names[m] + ".toml -o " + out + " --overwrite");
+        ASSERT_EQ(r.code, 0) << r.output;
+        const std::string post = (ct::scratch() / (std::string(names[m]) + ".infer.h5")).string();
+        r = ct::sh("infer " + out + " --targets " + targets + " -o " + post + " --overwrite");
+        ASSERT_EQ(r.code, 0) << r.output;
+        std::cout << names[m] << ": " << r.output;
+        evidence[m] = nms::h5::read_number_attr(post, "posterior", "log_evidence");
+        if (m == 0) {
+            const auto ci = ct::read(post, "posterior/model.mu_interval");
+            EXPECT_LE(ci[0], 0.22);
+            EXPECT_GE(ci[1], 0.22);
+        }
+    }
+    std::cout << "  log Bayes factor, Jansen-Rit vs Wilson-Cowan: " << evidence[0] - evidence[1] << "\n";
+    // Measured 4.5: "strong" on Kass & Raftery's scale (B > 20: log B > 3). Wilson-Cowan's best
+    // points need the strongest drive of its prior (P = 3) and tau_i near 37 ms.
+    EXPECT_GT(evidence[0] - evidence[1], 3.0);
+}
+
+TEST(infer_cli, a_targets_file_with_a_bad_line_is_refused) {
+    const std::string grid = run(spec(-1.0, "", "1", true), "grid");
+    std::ofstream(ct::scratch() / "t.txt") << "# observed\nstd = 1,1,1\nstd 2\n";
+    const std::string out = (ct::scratch() / "bad.h5").string();
+    const auto r =
+        ct::sh("infer " + grid + " --targets " + (ct::scratch() / "t.txt").string() + " -o " + out);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("t.txt:3"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(out));
+}

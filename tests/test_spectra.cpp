@@ -157,6 +157,28 @@ TEST(spectra, options) {
     }
     EXPECT_NEAR(result_of(*r, "features/band_power_low", 0)[0], low * 1000.0 / 256, 1e-9 * low);
     EXPECT_NEAR(result_of(*r, "features/band_power_mid", 0)[0], mid * 1000.0 / 256, 1e-9 * mid);
+
+    // Relative band powers: over the power of the bands' span, 0 <= f < 50 Hz
+    // (the gap 20 - 20.5 Hz included), from scipy's PSD.
+    auto rel = nms::make_spectra_reducer({"relative_band_power"}, o, smp, "");
+    feed(*rel, 1, 3, 2000, 4,
+         [&](std::size_t, long t, int n) { return sig[std::size_t(t)][std::size_t(n)]; });
+    for (std::size_t n = 0; n < 3; ++n) {
+        double lo = 0, md = 0, span = 0;
+        for (const auto& row : ref) {
+            if (row[0] < 20) lo += row[1 + n];
+            if (row[0] >= 20.5 && row[0] < 50) md += row[1 + n];
+            if (row[0] < 50) span += row[1 + n];
+        }
+        EXPECT_NEAR(result_of(*rel, "features/relative_band_power_low", 0)[n], lo / span, 1e-9) << n;
+        EXPECT_NEAR(result_of(*rel, "features/relative_band_power_mid", 0)[n], md / span, 1e-9) << n;
+    }
+    double net_low = 0, net_span = 0; // column 4: the network mean's PSD
+    for (const auto& row : ref) {
+        if (row[0] < 20) net_low += row[4];
+        if (row[0] < 50) net_span += row[4];
+    }
+    EXPECT_NEAR(result_of(*rel, "features/network_relative_band_power_low", 0)[0], net_low / net_span, 1e-9);
 }
 
 // Memory does not grow with the duration; no samples give NaN; bad options

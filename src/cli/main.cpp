@@ -205,10 +205,9 @@ int main(int argc, char** argv) {
         "the posterior over a finished run's points given observed summaries (synthetic likelihood over "
         "noise-seed replicates, or a Gaussian noise model): marginals, credible intervals, log evidence");
     infer->add_option("result", inf.result, "a complete result file (HDF5)")->required();
-    infer
-        ->add_option("--target", inf.targets,
-                     "FEATURE=FILE or FEATURE=v1,v2,...: observed values of a feature")
-        ->required();
+    infer->add_option("--target", inf.targets,
+                      "FEATURE=FILE or FEATURE=v1,v2,...: observed values of a feature");
+    infer->add_option("--targets", inf.targets_file, "a file of FEATURE=VALUES lines ('#' comments)");
     infer->add_option("--sigma", inf.sigmas, "FEATURE=S: a Gaussian noise model of sd S on that feature");
     infer->add_option("--replicates", inf.replicates,
                       "the axis of noise seeds (default: noise.seed if present)");

@@ -175,11 +175,16 @@ def plot_fit_target(res, a, base):
     if "fit/best_fit" not in f:
         base.fail("%s: no /fit/best_fit (not a result of nmsweep fit, or every candidate diverged)" % res.path)
     groups = sorted(f["fit/best_fit"], key=lambda n: int(n[len("target"):]))
-    panels = []  # (kind, group)
+    panels, seen = [], []  # (group, part); matrices already drawn (two costs on one FC)
     for name in groups:
         g = f["fit/best_fit"][name]
-        cost = _attr(g, "cost")
-        panels += [(name, "sim"), (name, "tgt")] if cost in ("fc_correlation", "fc_rmse") else [(name, "one")]
+        if _attr(g, "cost") not in ("fc_correlation", "fc_rmse"):
+            panels.append((name, "one"))
+            continue
+        key = (_attr(g, "feature"), g["target"][...].tobytes())
+        if key not in seen:
+            seen.append(key)
+            panels += [(name, "sim"), (name, "tgt")]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
     axes = axes[0]
     for ax, (name, part) in zip(axes, panels):
@@ -187,11 +192,11 @@ def plot_fit_target(res, a, base):
         cost, feature = _attr(g, "cost"), _attr(g, "feature")
         sim, tgt = g["simulated"], g["target"][...]
         if part in ("sim", "tgt"):
-            m = sim[...] if part == "sim" else tgt
-            n = m.shape[0]
-            shown = m.astype(float).copy()
-            shown[np.arange(n), np.arange(n)] = np.nan
-            im = ax.imshow(shown, cmap=a.cmap or "RdBu_r", vmin=-1, vmax=1)
+            n = tgt.shape[0]
+            off = ~np.eye(n, dtype=bool)
+            vmax = max(np.nanmax(np.abs(sim[...][off])), np.nanmax(np.abs(tgt[off])), 1e-12)  # one scale
+            shown = np.where(off, sim[...] if part == "sim" else tgt, np.nan)
+            im = ax.imshow(shown, cmap=a.cmap or "RdBu_r", vmin=-vmax, vmax=vmax)
             fig.colorbar(im, ax=ax, fraction=0.046)
             ax.set_title("%s: %s" % (feature.split("/")[-1], "best fit" if part == "sim" else "target"), fontsize=9)
         elif cost == "log_psd":

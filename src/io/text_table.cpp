@@ -86,6 +86,24 @@ std::vector<double> read_npy_matrix(const std::string& path, const std::string& 
     return parse_npy_matrix(read_input_file(path, what + " file"), path, what, rows, cols);
 }
 
+std::vector<double> read_matrix_file(const std::string& path, const std::string& what, std::size_t* rows,
+                                     std::size_t* cols) {
+    if (path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0)
+        return read_npy_matrix(path, what, rows, cols);
+    const auto table = parse_text_table(read_input_file(path, what + " file"), path);
+    std::vector<double> out;
+    *rows = table.size();
+    *cols = table.empty() ? 0 : table[0].size();
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        if (table[i].size() != *cols)
+            throw input_error(path + ": row " + std::to_string(i + 1) + " has " +
+                              std::to_string(table[i].size()) + " values, the first " +
+                              std::to_string(*cols));
+        out.insert(out.end(), table[i].begin(), table[i].end());
+    }
+    return out;
+}
+
 namespace {
 
 // The value text after 'key': in the header dict, or an error.

@@ -16,20 +16,7 @@ const std::vector<std::string> costs{"fc_correlation", "fc_rmse", "fcd_ks", "log
 void read_target_file(const ctx& c, const reader& t, const tval& v, fit_target& g) {
     g.file = resolve_path(c, t.str(v, "file"));
     try {
-        if (g.file.size() > 4 && g.file.compare(g.file.size() - 4, 4, ".npy") == 0) {
-            g.values = read_npy_matrix(g.file, "fit target", &g.rows, &g.cols);
-        } else {
-            const auto rows = parse_text_table(read_input_file(g.file, "fit target file"), g.file);
-            g.rows = rows.size();
-            g.cols = rows.empty() ? 0 : rows[0].size();
-            for (std::size_t i = 0; i < rows.size(); ++i) {
-                if (rows[i].size() != g.cols)
-                    throw input_error(g.file + ": row " + std::to_string(i + 1) + " has " +
-                                      std::to_string(rows[i].size()) + " values, the first " +
-                                      std::to_string(g.cols));
-                g.values.insert(g.values.end(), rows[i].begin(), rows[i].end());
-            }
-        }
+        g.values = read_matrix_file(g.file, "fit target", &g.rows, &g.cols);
     } catch (const input_error& e) {
         c.fail(v, t.section, "file", e.what(), false);
     }
@@ -117,8 +104,8 @@ fit_parameter parse_parameter(const ctx& c, const tval& tv) {
                        "' is not such a parameter");
         p.map_file = resolve_path(c, t.str(*v, "map"));
         try {
-            for (const auto& row : parse_text_table(read_input_file(p.map_file, "fit map file"), p.map_file))
-                p.map.insert(p.map.end(), row.begin(), row.end());
+            std::size_t rows = 0, cols = 0;
+            p.map = read_matrix_file(p.map_file, "fit map", &rows, &cols);
         } catch (const input_error& e) {
             c.fail(*v, t.section, "map", e.what(), false);
         }

@@ -140,10 +140,10 @@ const std::vector<feature_family>& feature_table() {
             // name, features, options table, sensor space, segmented, check, make
             {"final", {"final"}, "", false, {}, nullptr, nullptr},
             {"spectra",
-             {"psd", "peak_freq", "peak_power", "band_power"},
+             {"psd", "peak_freq", "peak_power", "band_power", "relative_band_power"},
              "output.spectra",
              true,
-             {"psd", "peak_freq", "peak_power", "band_power"},
+             {"psd", "peak_freq", "peak_power", "band_power", "relative_band_power"},
              check_spectra,
              make_spectra},
             {"synchrony",

@@ -52,14 +52,29 @@ std::vector<double> observed_values(const std::string& v) {
         out.push_back(x);
     }
     if (numbers) return out;
-    out.clear();
-    if (v.size() > 4 && v.compare(v.size() - 4, 4, ".npy") == 0) {
-        std::size_t r = 0, c = 0;
-        return read_npy_matrix(v, "observed summaries", &r, &c);
-    }
-    for (const auto& row : parse_text_table(read_input_file(v, "observed summaries"), v))
-        out.insert(out.end(), row.begin(), row.end());
+    std::size_t rows = 0, cols = 0;
+    out = read_matrix_file(v, "observed summaries", &rows, &cols);
     if (out.empty()) throw input_error(v + ": no values");
+    return out;
+}
+
+// The FEATURE=VALUES lines of a --targets file (blank lines and '#' comments skipped).
+std::vector<std::string> targets_in_file(const std::string& path) {
+    std::vector<std::string> out;
+    std::istringstream in(read_input_file(path, "targets file"));
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+        if (const auto h = line.find('#'); h != std::string::npos) line.erase(h);
+        line.erase(0, line.find_first_not_of(" \t\r"));
+        line.erase(line.find_last_not_of(" \t\r") + 1);
+        if (line.empty()) continue;
+        std::string compact;
+        for (char ch : line)
+            if (ch != ' ' && ch != '\t') compact += ch;
+        if (compact.find('=') == std::string::npos || compact.front() == '=' || compact.back() == '=')
+            throw input_error(path + ":" + std::to_string(n) + ": '" + line + "': expected FEATURE=VALUES");
+        out.push_back(compact);
+    }
     return out;
 }
 
@@ -125,7 +140,13 @@ void run_infer(const infer_request& req) {
         throw input_error(
             path + ": " + std::to_string(undone) + " of " + std::to_string(n_points) +
             " points are not done; a posterior over part of a grid would be wrong (run --resume first)");
-    if (req.targets.empty()) throw input_error("infer: give at least one --target FEATURE=VALUES");
+    std::vector<std::string> targets = req.targets;
+    if (!req.targets_file.empty()) {
+        const auto more = targets_in_file(req.targets_file);
+        targets.insert(targets.end(), more.begin(), more.end());
+    }
+    if (targets.empty())
+        throw input_error("infer: give at least one --target FEATURE=VALUES (or --targets FILE)");
     if (!(req.level > 0 && req.level < 1)) throw input_error("infer: --level must be in (0, 1)");
     if (!(req.shrinkage >= 0 && req.shrinkage <= 1))
         throw input_error("infer: --shrinkage must be in [0, 1]");
@@ -144,7 +165,7 @@ void run_infer(const infer_request& req) {
 
     std::vector<target> tg;
     std::size_t d = 0;
-    for (const auto& t : req.targets) {
+    for (const auto& t : targets) {
         auto [name, value] = split(t, "--target");
         target x;
         x.feature = name.find('/') == std::string::npos ? "features/" + name : name;

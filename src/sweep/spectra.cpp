@@ -16,6 +16,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace nms {
 
@@ -81,10 +82,11 @@ class spectra_reducer final : public reducer {
             } else if (f == "peak_freq" || f == "peak_power") {
                 outs_.push_back({f == "peak_freq" ? kind::peak_freq : kind::peak_power, false, 0});
                 outs_.push_back({f == "peak_freq" ? kind::peak_freq : kind::peak_power, true, 0});
-            } else if (f == "band_power") {
+            } else if (f == "band_power" || f == "relative_band_power") {
+                const kind k = f == "band_power" ? kind::band : kind::relative_band;
                 for (std::size_t b = 0; b < o.bands.size(); ++b) {
-                    outs_.push_back({kind::band, false, b});
-                    outs_.push_back({kind::band, true, b});
+                    outs_.push_back({k, false, b});
+                    outs_.push_back({k, true, b});
                 }
             } else {
                 throw input_error("spectra: not a spectral feature: '" + f + "'");
@@ -189,6 +191,20 @@ class spectra_reducer final : public reducer {
                      "band power (sum of Welch PSD bins times the bin width)" + std::string(buf) + of});
                 break;
             }
+            case kind::relative_band: {
+                const auto& bd = opt_.bands[o.band];
+                const auto [lo, hi] = bands_range();
+                char buf[160];
+                std::snprintf(buf, sizeof buf, " in %g <= f < %g Hz over the power in %g <= f < %g Hz", bd.lo,
+                              bd.hi, lo, hi);
+                out.push_back({"features/" + pre + "relative_band_power_" + bd.name,
+                               dims,
+                               sizes,
+                               {},
+                               "1",
+                               "share of the band's power" + std::string(buf) + of});
+                break;
+            }
             }
         }
         return out;
@@ -221,14 +237,12 @@ class spectra_reducer final : public reducer {
                     *dst = o.k == kind::peak_freq ? freq(best) : psd[std::size_t(best)];
                 break;
             }
-            case kind::band: {
-                const auto& bd = opt_.bands[o.band];
-                double s = 0;
-                for (long q = 0; q < nf_; ++q) {
-                    const double f = freq(q);
-                    if (f >= bd.lo && f < bd.hi) s += psd[std::size_t(q)];
-                }
-                *dst = s * df_;
+            case kind::band:
+                *dst = power_in(psd, opt_.bands[o.band].lo, opt_.bands[o.band].hi) * df_;
+                break;
+            case kind::relative_band: {
+                const auto [lo, hi] = bands_range();
+                *dst = power_in(psd, opt_.bands[o.band].lo, opt_.bands[o.band].hi) / power_in(psd, lo, hi);
                 break;
             }
             }
@@ -245,7 +259,26 @@ class spectra_reducer final : public reducer {
     // edge in exact arithmetic (30 Hz = 21 x 1000 / 700) is on it here too.
     double freq(long k) const { return double(k) * fs_ / double(L_); }
 
-    enum class kind { psd, peak_freq, peak_power, band };
+    // The sum of the PSD bins with lo <= f < hi.
+    double power_in(const std::vector<double>& psd, double lo, double hi) const {
+        double s = 0;
+        for (long q = 0; q < nf_; ++q) {
+            const double f = freq(q);
+            if (f >= lo && f < hi) s += psd[std::size_t(q)];
+        }
+        return s;
+    }
+    // The span of the bands (lowest edge to highest): the total of relative powers.
+    std::pair<double, double> bands_range() const {
+        double lo = INFINITY, hi = -INFINITY;
+        for (const auto& b : opt_.bands) {
+            lo = std::min(lo, b.lo);
+            hi = std::max(hi, b.hi);
+        }
+        return {lo, hi};
+    }
+
+    enum class kind { psd, peak_freq, peak_power, band, relative_band };
     struct out_desc {
         kind k;
         bool network;

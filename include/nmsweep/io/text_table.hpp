@@ -23,6 +23,12 @@ std::vector<double> square_matrix(const std::vector<std::vector<double>>& rows, 
 std::vector<double> read_square_matrix(const std::string& path, std::size_t* n = nullptr,
                                        const std::string& what = "matrix file");
 
+// A matrix file: .npy (as read_npy_matrix) or a text table whose rows all
+// have the same length (else an error naming the row); row-major, with its
+// shape in *rows, *cols. `what` names its meaning in errors.
+std::vector<double> read_matrix_file(const std::string& path, const std::string& what, std::size_t* rows,
+                                     std::size_t* cols);
+
 // A 2-D NumPy .npy array (float64 or float32, little endian, C or Fortran
 // order) as a row-major matrix; `what` names its meaning in errors, which
 // name the file and the offending value. parse_npy_matrix takes the bytes.

@@ -17,6 +17,7 @@ struct infer_request {
     std::string result;               // a complete result file
     std::string output;               // "" : RESULT's stem + ".infer.h5"
     std::vector<std::string> targets; // "FEATURE=FILE" or "FEATURE=v1,v2,..." (values per point of FEATURE)
+    std::string targets_file;         // more of them, one per line ('#' comments)
     std::vector<std::string>
         sigmas;             // "FEATURE=s": a Gaussian noise model instead of the synthetic likelihood
     std::string replicates; // the axis of noise seeds ("" : "noise.seed" when the file has it)

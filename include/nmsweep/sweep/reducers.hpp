@@ -138,7 +138,8 @@ struct spectra_options {
 // makes the same checks; the spec reader calls this to check statically).
 spectra_params plan_spectra(const spectra_options& o, const sampling& smp);
 
-// `features` picks from {"psd", "peak_freq", "peak_power", "band_power"}.
+// `features` picks from {"psd", "peak_freq", "peak_power", "band_power",
+// "relative_band_power"}.
 // Outputs (G = grid axes, N = nodes, F = stored frequency bins):
 //   spectra/psd [G, node, freq] (per_node), spectra/network_psd [G, freq],
 //     the "freq" scale (Hz) in /spectra;
@@ -147,6 +148,9 @@ spectra_params plan_spectra(const spectra_options& o, const sampling& smp);
 //     interpolation) in the peak range;
 //   features/band_power_<band> [G, node], features/network_band_power_<band>
 //     [G]: sum of the PSD over the band's bins times the bin width fs/nperseg.
+//   features/relative_band_power_<band> [G, node], network_...: the band's
+//     PSD sum over the sum across the bands' span (lowest to highest edge):
+//     free of the signal's units and scale.
 std::unique_ptr<reducer> make_spectra_reducer(const std::vector<std::string>& features,
                                               const spectra_options& opt, const sampling& smp,
                                               const std::string& units);
