@@ -15,14 +15,7 @@ namespace {
 constexpr double inf = std::numeric_limits<double>::infinity();
 
 void check(const std::vector<double>& lower, const std::vector<double>& upper, const abc_options& o) {
-    if (lower.empty() || lower.size() != upper.size())
-        throw std::invalid_argument("abc-smc: bounds of " + std::to_string(lower.size()) + " and " +
-                                    std::to_string(upper.size()) + " parameters");
-    for (std::size_t k = 0; k < lower.size(); ++k)
-        if (!std::isfinite(lower[k]) || !std::isfinite(upper[k]) || !(lower[k] < upper[k]))
-            throw std::invalid_argument("abc-smc: parameter " + std::to_string(k) + " has bounds [" +
-                                        std::to_string(lower[k]) + ", " + std::to_string(upper[k]) +
-                                        "] (finite, lower < upper expected)");
+    check_box(lower, upper, "abc-smc");
     if (o.population < 4) throw std::invalid_argument("abc-smc: a population of at least 4 particles");
     if (o.generations < 0) throw std::invalid_argument("abc-smc: generations < 0");
     if (!(o.quantile > 0 && o.quantile < 1))

@@ -97,14 +97,7 @@ pagmo::algorithm make_algorithm(const optimiser_options& o) {
 int minimum_population(const std::string& a) { return a == "cmaes" ? 5 : a == "de" || a == "sade" ? 7 : 2; }
 
 void check(const std::vector<double>& lower, const std::vector<double>& upper, const optimiser_options& o) {
-    if (lower.empty() || lower.size() != upper.size())
-        throw std::invalid_argument("optimiser: bounds of " + std::to_string(lower.size()) + " and " +
-                                    std::to_string(upper.size()) + " parameters");
-    for (std::size_t k = 0; k < lower.size(); ++k)
-        if (!std::isfinite(lower[k]) || !std::isfinite(upper[k]) || !(lower[k] < upper[k]))
-            throw std::invalid_argument("optimiser: parameter " + std::to_string(k) + " has bounds [" +
-                                        std::to_string(lower[k]) + ", " + std::to_string(upper[k]) +
-                                        "] (finite, lower < upper expected)");
+    check_box(lower, upper, "optimiser");
     if (o.population < minimum_population(o.algorithm))
         throw std::invalid_argument("optimiser: " + o.algorithm + " needs a population of at least " +
                                     std::to_string(minimum_population(o.algorithm)) + ", got " +
@@ -114,6 +107,17 @@ void check(const std::vector<double>& lower, const std::vector<double>& upper, c
 }
 
 } // namespace
+
+void check_box(const std::vector<double>& lower, const std::vector<double>& upper, const std::string& who) {
+    if (lower.empty() || lower.size() != upper.size())
+        throw std::invalid_argument(who + ": bounds of " + std::to_string(lower.size()) + " and " +
+                                    std::to_string(upper.size()) + " parameters");
+    for (std::size_t k = 0; k < lower.size(); ++k)
+        if (!std::isfinite(lower[k]) || !std::isfinite(upper[k]) || !(lower[k] < upper[k]))
+            throw std::invalid_argument(who + ": parameter " + std::to_string(k) + " has bounds [" +
+                                        std::to_string(lower[k]) + ", " + std::to_string(upper[k]) +
+                                        "] (finite, lower < upper expected)");
+}
 
 std::vector<std::string> optimiser_names() { return {"cmaes", "xnes", "de", "sade", "pso"}; }
 

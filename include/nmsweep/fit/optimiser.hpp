@@ -59,6 +59,10 @@ struct optimisation {
 optimisation minimise(const std::vector<double>& lower, const std::vector<double>& upper,
                       const batch_cost& cost, const optimiser_options& opt);
 
+// std::invalid_argument ("WHO: ...") unless lower and upper are a box: the
+// same non-zero size, finite, lower < upper.
+void check_box(const std::vector<double>& lower, const std::vector<double>& upper, const std::string& who);
+
 // "cmaes", "xnes", "de", "sade", "pso": the algorithms minimise() knows.
 std::vector<std::string> optimiser_names();
 
