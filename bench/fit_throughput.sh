@@ -8,7 +8,9 @@
 #   bench/fit_throughput.sh
 #
 # Environment: BUILD (build/release), DATA (../shared/data/tvb), POP (32),
-# GEN (4), DURATION (ms of model time per candidate, 2000), THREADS (all cores).
+# GEN (4), DURATION (ms of model time per candidate, 2000), THREADS (all cores),
+# ALGO (cmaes; abc-smc measures the sampler's own cost: its proposal and
+# importance-weight work is O(POP^2) per generation).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build/release}
@@ -17,6 +19,7 @@ POP=${POP:-32}
 GEN=${GEN:-4}
 DURATION=${DURATION:-2000.0}
 THREADS=${THREADS:-$(nproc)}
+ALGO=${ALGO:-cmaes}
 exe=$ROOT/$BUILD/src/nmsweep
 [ -x "$exe" ] || { echo "no $exe: build first (cmake --preset release && cmake --build build/release)"; exit 1; }
 conn=synthetic:76
@@ -57,7 +60,7 @@ np.savetxt(f"{d}/fc.csv", fc.reshape(n, n), delimiter=",")
 PY
 { base ""; cat <<SPEC
 [fit]
-algorithm = "cmaes"
+algorithm = "$ALGO"
 generations = $GEN
 population = $POP
 [[fit.parameter]]
@@ -71,5 +74,5 @@ cost = "fc_correlation"
 file = "$work/fc.csv"
 SPEC
 } > "$work/fit.toml"
-echo "$(nproc) cores, $THREADS threads, $conn, $POP candidates x $((GEN + 1)) batches, $DURATION ms each:"
+echo "$(nproc) cores, $THREADS threads, $conn, $ALGO, $POP candidates a batch, $DURATION ms each:"
 "$exe" fit "$work/fit.toml" -o "$work/fit.h5" --threads "$THREADS" 2>/dev/null

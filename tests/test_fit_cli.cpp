@@ -200,6 +200,7 @@ TEST(fit_cli, bad_input_is_one_clear_error_and_no_file) {
     std::ofstream(ct::scratch() / "fc_3x2.csv") << "1, 0.5\n0.5, 1\n0.2, 0.1\n";
     std::ofstream(ct::scratch() / "fc_nan.csv") << "1, nan\nnan, 1\n";
     std::ofstream(ct::scratch() / "fc_4.csv") << "1, 0, 0, 0\n0, 1, 0, 0\n0, 0, 1, 0\n0, 0, 0, 1\n";
+    (void)means_at(0.7); // truth.h5: an HDF5 file to name datasets of
     const std::string base = jr_spec("");
     const std::string param = "[[fit.parameter]]\nname = \"coupling.a\"\nbounds = [0.0, 2.0]\n";
     const std::string target_ok = "[[fit.target]]\ncost = \"squared_error\"\nfeature = \"features/mean\"\n"
@@ -233,6 +234,18 @@ TEST(fit_cli, bad_input_is_one_clear_error_and_no_file) {
               "features/fc"},
              {base + "[fit]\ngenerations = 2\npopulation = 3\n" + param + target_ok, "population"},
              {base + "[fit]\nalgorithm = \"abc-smc\"\nquantile = 1.5\n" + param + target_ok, "quantile"},
+             {base + "[fit]\n[[fit.parameter]]\nname = \"coupling.a\"\nbounds = [0.0, 1.0]\nstart = 1.5\n" +
+                  target_ok,
+              "outside the bounds"},
+             {base + "[fit]\n" + param + "[[fit.target]]\ncost = \"fc_rmse\"\nfile = \"" +
+                  (ct::scratch() / "fc_4.csv").string() + "\"\ndataset = \"features/fc\"\n",
+              "only for an HDF5 file"},
+             {base + "[fit]\n" + param + "[[fit.target]]\ncost = \"fc_rmse\"\nfile = \"" +
+                  (ct::scratch() / "truth.h5").string() + "\"\n",
+              "name its dataset"},
+             {base + "[fit]\n" + param + "[[fit.target]]\ncost = \"fc_rmse\"\nfile = \"" +
+                  (ct::scratch() / "truth.h5").string() + "\"\ndataset = \"features/nothing\"\n",
+              "cannot read dataset"},
              {base + "[fit]\nalgorithm = \"abc-smc\"\nrestarts = 2\n" + param + target_ok, "one sequence"},
              {base + "[fit]\nalgorithm = \"abc-smc\"\npopulation = 3\n" + param + target_ok, "at least 4"},
          }) {
@@ -331,4 +344,25 @@ TEST(fit_cli, the_coupling_speed_example_recovers_its_subject) {
     std::cout << "  coupling.a = " << best[0] << ", speed = " << best[1] << " (subject 0.012, 3)\n";
     EXPECT_NEAR(best[0], 0.012, 0.0015); // measured 0.01154
     EXPECT_NEAR(best[1], 3.0, 0.3);      // measured 2.825: the FC pattern's period is set by the delays
+}
+
+// A target read from another run's result file (HDF5, dataset named), and a
+// start at the truth: before any generation the best candidate is the start,
+// with cost 0.
+TEST(fit_cli, an_hdf5_target_and_a_start) {
+    (void)means_at(0.7); // truth.h5
+    const std::string spec =
+        jr_spec("") +
+        "[fit]\ngenerations = 0\npopulation = 8\n[[fit.parameter]]\nname = \"coupling.a\"\n"
+        "bounds = [0.0, 2.0]\nstart = 0.7\n[[fit.target]]\ncost = \"squared_error\"\n"
+        "feature = \"features/mean\"\nfile = \"" +
+        (ct::scratch() / "truth.h5").string() + "\"\ndataset = \"features/mean\"\n";
+    const std::string out = (ct::scratch() / "h5.fit.h5").string();
+    const auto r = fit(spec, out);
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(ct::read(out, "fit/param")[0], 0.7);
+    EXPECT_EQ(ct::read(out, "fit/best_param")[0], 0.7);
+    EXPECT_EQ(nms::h5::read_number_attr(out, "fit", "best_cost"), 0.0);
+    EXPECT_EQ(ct::read(out, "fit/best_fit/target0/target"),
+              ct::read(ct::scratch() / "truth.h5", "features/mean"));
 }

@@ -124,3 +124,22 @@ TEST(fit_optimiser, bad_input_is_refused) {
     auto short_cost = [](const std::vector<std::vector<double>>&) { return std::vector<double>{1.0}; };
     EXPECT_THROW(minimise({0}, {1}, short_cost, o), std::invalid_argument);
 }
+
+// A start joins the initial population as its first candidate: at the
+// sphere's minimum, the best cost is 0 before any generation.
+TEST(fit_optimiser, a_start_is_the_first_candidate) {
+    optimiser_options o;
+    o.generations = 0;
+    o.population = 8;
+    o.start = {0.7, NAN, 0.7};
+    const auto r = minimise({0.0, 0.0, 0.0}, {1.0, 1.0, 1.0}, batched(sphere), o);
+    ASSERT_EQ(r.history.size(), 8u);
+    EXPECT_DOUBLE_EQ(r.history[0].x[0], 0.7);
+    EXPECT_DOUBLE_EQ(r.history[0].x[2], 0.7);
+    EXPECT_NE(r.history[0].x[1], 0.7);
+    o.start = {0.7, 0.7, 0.7};
+    const auto s = minimise({0.0, 0.0, 0.0}, {1.0, 1.0, 1.0}, batched(sphere), o);
+    EXPECT_EQ(s.best_cost, 0.0);
+    o.start = {0.7, 1.5, 0.7};
+    EXPECT_THROW(minimise({0.0, 0.0, 0.0}, {1.0, 1.0, 1.0}, batched(sphere), o), std::invalid_argument);
+}

@@ -103,6 +103,10 @@ void check(const std::vector<double>& lower, const std::vector<double>& upper, c
                                     std::to_string(minimum_population(o.algorithm)) + ", got " +
                                     std::to_string(o.population));
     if (o.generations < 0) throw std::invalid_argument("optimiser: generations < 0");
+    for (std::size_t k = 0; k < o.start.size(); ++k)
+        if (!std::isnan(o.start[k]) && !(o.start[k] >= lower[k] && o.start[k] <= upper[k]))
+            throw std::invalid_argument("optimiser: the start of parameter " + std::to_string(k) +
+                                        " lies outside its bounds");
     if (!(o.sigma0 > 0 && o.sigma0 <= 1)) throw std::invalid_argument("optimiser: sigma0 must be in (0, 1]");
 }
 
@@ -137,6 +141,8 @@ optimisation minimise(const std::vector<double>& lower, const std::vector<double
     pagmo::population pop(prob, 0u, opt.seed);
     std::vector<std::vector<double>> first;
     for (int i = 0; i < opt.population; ++i) first.push_back(pop.random_decision_vector());
+    for (std::size_t k = 0; k < opt.start.size() && k < lower.size(); ++k)
+        if (!std::isnan(opt.start[k])) first[0][k] = (opt.start[k] - lower[k]) / ev->width[k];
     const std::vector<double> c0 = ev->evaluate(first);
     for (std::size_t i = 0; i < first.size(); ++i)
         pop.push_back(first[i], {std::isnan(c0[i]) ? std::numeric_limits<double>::infinity() : c0[i]});

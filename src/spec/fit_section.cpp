@@ -2,9 +2,13 @@
 // Parameter names and feature shapes are checked once the run is set up
 // (run_fit), the rest here.
 #include "nmsweep/fit/optimiser.hpp"
+#include "nmsweep/io/h5_result.hpp"
 #include "nmsweep/io/input_file.hpp"
 #include "nmsweep/io/text_table.hpp"
 #include "spec_io.hpp"
+
+#include <cmath>
+#include <filesystem>
 
 namespace nms::spec_io {
 
@@ -12,20 +16,53 @@ namespace {
 
 const std::vector<std::string> costs{"fc_correlation", "fc_rmse", "fcd_ks", "log_psd", "squared_error"};
 
-// A target's data: a CSV/text table or a .npy matrix; every value finite.
+bool is_hdf5(const std::string& path) {
+    const auto ext = std::filesystem::path(path).extension().string();
+    return ext == ".h5" || ext == ".hdf5";
+}
+
+// A 1-D or 2-D dataset of an HDF5 file; every value finite.
+std::vector<double> read_h5_target(const std::string& path, const std::string& dataset, std::size_t* rows,
+                                   std::size_t* cols) {
+    std::vector<std::size_t> shape;
+    std::vector<double> v;
+    try {
+        v = h5::read_input_dataset(path, dataset, &shape);
+    } catch (const std::exception& e) {
+        throw input_error(path + ": cannot read dataset '" + dataset + "' (" + e.what() + ")");
+    }
+    if (shape.empty() || shape.size() > 2)
+        throw input_error(path + ": dataset '" + dataset + "' has " + std::to_string(shape.size()) +
+                          " dimensions, expected 1 or 2");
+    *rows = shape.size() == 2 ? shape[0] : 1;
+    *cols = shape.back();
+    for (std::size_t k = 0; k < v.size(); ++k)
+        if (!std::isfinite(v[k]))
+            throw input_error(path + ": dataset '" + dataset + "' entry " + std::to_string(k) + " is " +
+                              num(v[k]) + " (finite values expected)");
+    return v;
+}
+
+// A target's data: a CSV/text table, a .npy matrix or an HDF5 dataset; every value finite.
 void read_target_file(const ctx& c, const reader& t, const tval& v, fit_target& g) {
     g.file = resolve_path(c, t.str(v, "file"));
+    const tval* dv = t.get("dataset");
+    if (dv) g.dataset = t.str(*dv, "dataset");
+    if (is_hdf5(g.file) && !dv)
+        c.fail(v, t.section, "file", g.file + " is HDF5: name its dataset (dataset = \"features/fc\")");
+    if (dv && !is_hdf5(g.file)) c.fail(*dv, t.section, "dataset", "only for an HDF5 file (.h5, .hdf5)");
     try {
-        g.values = read_matrix_file(g.file, "fit target", &g.rows, &g.cols);
+        g.values = dv ? read_h5_target(g.file, g.dataset, &g.rows, &g.cols)
+                      : read_matrix_file(g.file, "fit target", &g.rows, &g.cols);
     } catch (const input_error& e) {
-        c.fail(v, t.section, "file", e.what(), false);
+        c.fail(dv ? *dv : v, t.section, dv ? "dataset" : "file", e.what(), false);
     }
     if (g.values.empty()) c.fail(v, t.section, "file", g.file + ": no values");
 }
 
 fit_target parse_target(const ctx& c, const tval& tv) {
     reader t(c, "fit.target", tv);
-    t.only({"cost", "feature", "file", "value", "values", "weight", "band"});
+    t.only({"cost", "feature", "file", "dataset", "value", "values", "weight", "band"});
     fit_target g;
     g.where = c.at(tv);
     const tval& cv = t.need("cost");
@@ -87,7 +124,7 @@ fit_target parse_target(const ctx& c, const tval& tv) {
 
 fit_parameter parse_parameter(const ctx& c, const tval& tv) {
     reader t(c, "fit.parameter", tv);
-    t.only({"name", "bounds", "map", "slope_bounds"});
+    t.only({"name", "bounds", "map", "slope_bounds", "start"});
     fit_parameter p;
     p.name = t.str(t.need("name"), "name");
     const tval& bv = t.need("bounds");
@@ -96,6 +133,13 @@ fit_parameter parse_parameter(const ctx& c, const tval& tv) {
         c.fail(bv, t.section, "bounds", "expected [low, high] with low < high");
     p.lower = b[0];
     p.upper = b[1];
+    if (const tval* v = t.get("start")) {
+        p.start = t.finite(*v, "start");
+        if (t.get("map")) c.fail(*v, t.section, "start", "not with a map (its a and b start at random)");
+        if (!(p.start >= p.lower && p.start <= p.upper))
+            c.fail(*v, t.section, "start",
+                   num(p.start) + " lies outside the bounds [" + num(p.lower) + ", " + num(p.upper) + "]");
+    }
     if (const tval* v = t.get("map")) {
         if (p.name.find('[') != std::string::npos ||
             (p.name.rfind("model.", 0) != 0 && p.name.rfind("coupling.", 0) != 0))
@@ -175,6 +219,13 @@ void parse_fit(const ctx& c, const tval& root, sweep_spec& s) {
                 c.fail(e, "fit.parameter", "name", "'" + o.parameters.back().name + "' given twice");
     }
     if (o.parameters.empty()) c.fail(pv, t.section, "parameter", "no [[fit.parameter]]");
+    for (const auto& p : o.parameters)
+        if (o.algorithm == "abc-smc" && !std::isnan(p.start))
+            c.fail(pv, t.section, "parameter",
+                   p.name +
+                       ": start is for the optimisers; abc-smc draws its first generation from the prior",
+                   false);
+
     const tval& gv = t.need("target");
     for (const auto& e : t.array(gv, "target")) o.targets.push_back(parse_target(c, e));
     if (o.targets.empty()) c.fail(gv, t.section, "target", "no [[fit.target]]");

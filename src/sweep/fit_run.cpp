@@ -522,6 +522,10 @@ void run_fit(const sweep_request& req) {
     o.generations = int(f.generations);
     o.population = int(f.population);
     o.sigma0 = f.sigma0;
+    for (const auto* p : lay.params) { // mapped parameters (two dimensions) start at random
+        o.start.push_back(p->map.empty() ? p->start : NAN);
+        if (!p->map.empty()) o.start.push_back(NAN);
+    }
     // Restarts (seeds seed, seed + 1, ...) merged into one history; the time
     // outside the batches is the optimiser's own.
     for (long k = 0; !abc && k < f.restarts; ++k) {

@@ -37,6 +37,10 @@ struct optimiser_options {
     int population = 16;             // candidates per generation
     unsigned seed = 1;
     double sigma0 = 0.3; // cmaes, xnes: initial step, as a fraction of each range
+    // Where given (finite, within the bounds), the first candidate of the
+    // initial population takes these values instead of random ones; empty or
+    // NaN: random.
+    std::vector<double> start;
 };
 
 struct evaluation {

@@ -26,6 +26,7 @@ struct fit_parameter {
     std::vector<double> map;
     std::string map_file;
     std::array<double, 2> slope{0, 0};
+    double start = NAN; // given: a member of the initial population (within bounds)
 };
 
 // One target: its cost compares the candidate's `feature` (a result dataset,
@@ -42,7 +43,8 @@ struct fit_parameter {
 struct fit_target {
     std::string cost;
     std::string feature;
-    std::string file; // resolved; "" when inline
+    std::string file;    // resolved; "" when inline
+    std::string dataset; // of an HDF5 file (e.g. another run's features/fc)
     std::size_t rows = 0, cols = 0;
     std::vector<double> values; // row-major
     double weight = 1;
