@@ -17,6 +17,24 @@
 #include <sys/wait.h>
 #include <vector>
 
+// Built with AddressSanitizer (the sanitize preset)?
+#if defined(__SANITIZE_ADDRESS__)
+#define NMS_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NMS_TEST_UNDER_ASAN 1
+#endif
+#endif
+
+// An example workflow's numbers are checked in the release build; under the
+// sanitizers (an -O1 engine, several times slower) it would add minutes and
+// no memory check that the other tests of its commands lack.
+#ifdef NMS_TEST_UNDER_ASAN
+#define NMS_SKIP_EXAMPLE_UNDER_SANITIZERS() GTEST_SKIP() << "an example workflow: checked in the release build"
+#else
+#define NMS_SKIP_EXAMPLE_UNDER_SANITIZERS() (void)0
+#endif
+
 namespace nms::cli_test {
 
 namespace fs = std::filesystem;

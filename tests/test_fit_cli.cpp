@@ -336,6 +336,7 @@ TEST(fit_cli, fc_fcd_and_spectrum_targets_from_noisy_data) {
 // examples/data/make_subject_fc_fcd.py made at a = 0.012, speed = 3 mm/ms with
 // another noise seed and noise on the FC.
 TEST(fit_cli, the_coupling_speed_example_recovers_its_subject) {
+    NMS_SKIP_EXAMPLE_UNDER_SANITIZERS();
     const std::string ex = std::string(NMS_TEST_DATA) + "/../../examples/fit_coupling_speed.toml";
     const std::string out = (ct::scratch() / "cs.fit.h5").string();
     const auto r = ct::sh("fit -q " + ex + " -o " + out + " --overwrite");

@@ -259,6 +259,7 @@ TEST(infer_cli, grid_posteriors_are_calibrated_over_100_synthetic_datasets) {
 // better explained by Jansen-Rit than by Wilson-Cowan with free drive and
 // time constants; Jansen-Rit's posterior holds the generating mu = 0.22.
 TEST(infer_cli, the_generating_model_wins_on_an_eeg_rhythm) {
+    NMS_SKIP_EXAMPLE_UNDER_SANITIZERS();
     const std::string ex = std::string(NMS_TEST_DATA) + "/../../examples/";
     const std::string targets = ex + "data/eeg_alpha_summaries.txt";
     double evidence[2];

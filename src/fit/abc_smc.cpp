@@ -40,10 +40,20 @@ struct population {
 
 // Twice the weighted covariance (Beaumont et al. 2009), its Cholesky factor
 // and inverse; a population collapsed onto a point keeps a small kernel.
+// Twice the weighted covariance (Beaumont et al. 2009) as its Cholesky factor
+// L; a population collapsed onto a point keeps a small kernel. The mixture
+// density is evaluated in whitened coordinates z = L^-1 u, where the
+// kernel's exponent is half the squared distance: O(N d) per candidate,
+// without allocations.
 struct kernel {
-    Eigen::MatrixXd chol, inverse;
+    Eigen::MatrixXd chol;
+    std::size_t d = 0;
+    std::vector<double> z, log_w; // [particle][d] whitened particles, their log weights
+    Eigen::MatrixXd chol_inv;
+
     explicit kernel(const population& p) {
         const auto n = p.u.front().size();
+        d = std::size_t(n);
         Eigen::VectorXd mean = Eigen::VectorXd::Zero(n);
         for (std::size_t i = 0; i < p.u.size(); ++i) mean += p.w[i] * p.u[i];
         Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(n, n);
@@ -57,20 +67,30 @@ struct kernel {
             llt.compute(cov);
         }
         chol = llt.matrixL();
-        inverse = llt.solve(Eigen::MatrixXd::Identity(n, n));
+        chol_inv = chol.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(n, n));
+        for (std::size_t j = 0; j < p.u.size(); ++j) {
+            const Eigen::VectorXd zj = chol_inv * p.u[j];
+            z.insert(z.end(), zj.data(), zj.data() + n);
+            log_w.push_back(std::log(p.w[j]));
+        }
     }
     // log sum_j w_j K(u | u_j), up to the kernel's constant (it cancels).
-    double log_mixture(const population& p, const Eigen::VectorXd& u) const {
-        std::vector<double> terms;
+    double log_mixture(const Eigen::VectorXd& u) const {
+        const Eigen::VectorXd zu = chol_inv * u;
         double m = -inf;
-        for (std::size_t j = 0; j < p.u.size(); ++j) {
-            const Eigen::VectorXd r = u - p.u[j];
-            terms.push_back(std::log(p.w[j]) - 0.5 * r.dot(inverse * r));
-            m = std::max(m, terms.back());
-        }
+        for (std::size_t j = 0; j < log_w.size(); ++j) m = std::max(m, log_w[j] - 0.5 * dist2(zu, j));
         double s = 0;
-        for (double t : terms) s += std::exp(t - m);
+        for (std::size_t j = 0; j < log_w.size(); ++j) s += std::exp(log_w[j] - 0.5 * dist2(zu, j) - m);
         return m + std::log(s);
+    }
+
+  private:
+    double dist2(const Eigen::VectorXd& zu, std::size_t j) const {
+        const double* zj = z.data() + j * d;
+        double s = 0;
+        for (std::size_t k = 0; k < d; ++k)
+            s += (zu(Eigen::Index(k)) - zj[k]) * (zu(Eigen::Index(k)) - zj[k]);
+        return s;
     }
 };
 
@@ -145,7 +165,7 @@ bool next_generation(const population& prev, double eps, int g, const abc_option
             if (d[i] <= eps) {
                 next.u.push_back(batch[i]);
                 next.d.push_back(d[i]);
-                logw.push_back(-k.log_mixture(prev, batch[i]));
+                logw.push_back(-k.log_mixture(batch[i]));
             }
     }
     acceptance = double(N) / double(proposed);
