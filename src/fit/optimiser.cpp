@@ -112,6 +112,12 @@ void check(const std::vector<double>& lower, const std::vector<double>& upper, c
 
 } // namespace
 
+const evaluation& best_evaluation(const std::vector<evaluation>& history) {
+    return *std::min_element(history.begin(), history.end(), [](const auto& a, const auto& b) {
+        return (std::isnan(a.cost) ? INFINITY : a.cost) < (std::isnan(b.cost) ? INFINITY : b.cost);
+    });
+}
+
 void check_box(const std::vector<double>& lower, const std::vector<double>& upper, const std::string& who) {
     if (lower.empty() || lower.size() != upper.size())
         throw std::invalid_argument(who + ": bounds of " + std::to_string(lower.size()) + " and " +
@@ -164,12 +170,9 @@ optimisation minimise(const std::vector<double>& lower, const std::vector<double
         if (!fresh.empty()) ev->evaluate(fresh);
         pop = algo.evolve(pop);
     }
-    const auto best =
-        std::min_element(out.history.begin(), out.history.end(), [](const auto& a, const auto& b) {
-            return (std::isnan(a.cost) ? INFINITY : a.cost) < (std::isnan(b.cost) ? INFINITY : b.cost);
-        });
-    out.best_x = best->x;
-    out.best_cost = best->cost;
+    const evaluation& best = best_evaluation(out.history);
+    out.best_x = best.x;
+    out.best_cost = best.cost;
     return out;
 }
 

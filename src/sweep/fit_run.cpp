@@ -372,13 +372,105 @@ class fit_journal {
     std::size_t replayed_ = 0;
 };
 
-} // namespace
+// The candidates' scores from their batch's outputs (rows: candidate-major,
+// `repeats` each): per target the mean over repeats, the total its weighted
+// sum, its spread over repeats; a diverged row costs NaN.
+std::vector<scored> score(const fit_spec& f, const std::vector<batch_output>& outs, std::size_t n) {
+    const std::size_t R = std::size_t(f.repeats);
+    const auto& diverged = outs.back(); // status/diverged_step
+    std::vector<const batch_output*> by_target;
+    for (const auto& t : f.targets) by_target.push_back(&output_named(outs, t));
+    std::vector<scored> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::vector<double> per_repeat;
+        out[i].parts.assign(f.targets.size(), 0.0);
+        for (std::size_t k = 0; k < R; ++k) {
+            const std::size_t row = i * R + k;
+            double c = 0;
+            for (std::size_t t = 0; t < f.targets.size(); ++t) {
+                const double v =
+                    diverged.data[row] >= 0 ? NAN : target_cost(f.targets[t], *by_target[t], row);
+                out[i].parts[t] += v / double(R);
+                c += f.targets[t].weight * v;
+            }
+            per_repeat.push_back(c);
+        }
+        double mean = 0, var = 0;
+        for (double c : per_repeat) mean += c / double(R);
+        for (double c : per_repeat) var += (c - mean) * (c - mean) / double(R > 1 ? R - 1 : 1);
+        out[i].total = mean;
+        out[i].spread = std::sqrt(var);
+    }
+    return out;
+}
 
-void run_fit(const sweep_request& req) {
-    input_log log;
-    const sweep_spec s = load_request_spec(req);
-    const auto& f = s.fit;
-    if (!f.given)
+// ABC-SMC: its history as the fit's (one sequence, restart 0).
+fit::optimisation run_abc(const fit_spec& f, const fit_layout& lay, const fit::batch_cost& cost,
+                          std::unique_ptr<fit::abc_posterior>& abc, std::vector<long>& restart) {
+    fit::abc_options a;
+    a.population = int(f.population);
+    a.generations = int(f.generations);
+    a.seed = unsigned(f.seed);
+    a.quantile = f.quantile;
+    a.min_acceptance = f.min_acceptance;
+    a.epsilon = f.epsilon;
+    abc = std::make_unique<fit::abc_posterior>(fit::abc_smc(lay.lower, lay.upper, cost, a));
+    fit::optimisation r;
+    r.history = abc->history;
+    r.batches = abc->batches;
+    restart.assign(r.history.size(), 0);
+    const fit::evaluation& best = fit::best_evaluation(r.history);
+    r.best_x = best.x;
+    r.best_cost = best.cost;
+    return r;
+}
+
+// The optimiser's restarts (seeds seed, seed + 1, ...) merged into one history.
+fit::optimisation run_optimiser(const fit_spec& f, const fit_layout& lay, const fit::batch_cost& cost,
+                                std::vector<long>& restart) {
+    fit::optimiser_options o;
+    o.algorithm = f.algorithm;
+    o.generations = int(f.generations);
+    o.population = int(f.population);
+    o.sigma0 = f.sigma0;
+    for (const auto* p : lay.params) { // mapped parameters (two dimensions) start at random
+        o.start.push_back(p->map.empty() ? p->start : NAN);
+        if (!p->map.empty()) o.start.push_back(NAN);
+    }
+    fit::optimisation r;
+    for (long k = 0; k < f.restarts; ++k) {
+        o.seed = unsigned(f.seed + k);
+        fit::optimisation one = fit::minimise(lay.lower, lay.upper, cost, o);
+        for (auto& e : one.history) {
+            r.history.push_back(std::move(e));
+            restart.push_back(k);
+        }
+        r.batches += one.batches;
+        r.cache_misses += one.cache_misses;
+        if (k == 0 || one.best_cost < r.best_cost || std::isnan(r.best_cost)) {
+            r.best_cost = one.best_cost;
+            r.best_x = one.best_x;
+        }
+    }
+    return r;
+}
+
+void report(const fit_layout& lay, const fit::optimisation& r, double total_s, double overhead,
+            std::size_t replayed, const std::string& out) {
+    std::printf("best cost %.6g at", r.best_cost);
+    for (std::size_t k = 0; k < lay.dims.size(); ++k)
+        std::printf(" %s = %.9g", lay.dims[k].c_str(), r.best_x[k]);
+    std::printf("\n");
+    std::printf("%zu evaluations in %d batches, %.3g s: %.3g evaluations/s, optimiser overhead %.2g%%\n",
+                r.history.size(), r.batches, total_s, double(r.history.size()) / total_s, 100 * overhead);
+    if (replayed > 0) std::printf("resumed: %zu evaluations from the journal\n", replayed);
+    std::fprintf(stderr, "nmsweep: wrote %s and %s.best.toml\n", out.c_str(), result_stem(out).c_str());
+}
+
+// The spec fits (a [fit] section, no grid of its own); the result's path,
+// checked (a new file unless --overwrite).
+std::string fit_output(const sweep_request& req, const sweep_spec& s, const input_log& log) {
+    if (!s.fit.given)
         throw input_error(s.path +
                           ": nmsweep fit needs a [fit] section with [[fit.parameter]] and [[fit.target]]");
     if (!s.axes.empty() && !(s.axes.size() == 1 && s.axes[0].values.size() == 1))
@@ -389,9 +481,18 @@ void run_fit(const sweep_request& req) {
     check_output_path(out, s, log.records());
     if (!req.overwrite && std::filesystem::exists(out))
         throw input_error(out + " exists; --overwrite replaces it");
+    return out;
+}
+
+} // namespace
+
+void run_fit(const sweep_request& req) {
+    input_log log;
+    const sweep_spec s = load_request_spec(req);
+    const auto& f = s.fit;
+    const std::string out = fit_output(req, s, log);
     const connectome net = load_network(s);
     const fit_layout lay(f, net.n);
-    const std::vector<double>&lower = lay.lower, &upper = lay.upper;
     std::vector<std::string> names = lay.columns;
     if (f.repeats > 1) names.push_back("noise.seed");
     std::unique_ptr<batch_runner> runner;
@@ -415,32 +516,7 @@ void run_fit(const sweep_request& req) {
     };
     // Candidates not in the journal.
     auto evaluate = [&](const std::vector<std::vector<double>>& xs) {
-        const auto outs = run_batch(xs);
-        const auto& diverged = outs.back(); // status/diverged_step
-        std::vector<const batch_output*> by_target;
-        for (const auto& t : f.targets) by_target.push_back(&output_named(outs, t));
-        std::vector<scored> out(xs.size());
-        for (std::size_t i = 0; i < xs.size(); ++i) {
-            std::vector<double> per_repeat;
-            out[i].parts.assign(f.targets.size(), 0.0);
-            for (std::size_t k = 0; k < R; ++k) {
-                const std::size_t row = i * R + k;
-                double c = 0;
-                for (std::size_t t = 0; t < f.targets.size(); ++t) {
-                    const double v =
-                        diverged.data[row] >= 0 ? NAN : target_cost(f.targets[t], *by_target[t], row);
-                    out[i].parts[t] += v / double(R);
-                    c += f.targets[t].weight * v;
-                }
-                per_repeat.push_back(c);
-            }
-            double mean = 0, var = 0;
-            for (double c : per_repeat) mean += c / double(R);
-            for (double c : per_repeat) var += (c - mean) * (c - mean) / double(R > 1 ? R - 1 : 1);
-            out[i].total = mean;
-            out[i].spread = std::sqrt(var);
-        }
-        return out;
+        return score(f, run_batch(xs), xs.size());
     };
     const std::string journal_path = result_stem(out) + ".fit-journal";
     const run_identity id = identity_of(s, runner->precision(), log.records());
@@ -482,65 +558,20 @@ void run_fit(const sweep_request& req) {
         return c;
     };
     // Bad input found while running (a target's shape, a parameter's bounds):
-    // nothing written, not even an empty journal.
-    auto guarded = [&](auto&& run) {
-        try {
-            return run();
-        } catch (const std::invalid_argument& e) {
-            journal.drop_if_empty();
-            throw input_error(where_of_key(s, "fit") + ": " + e.what());
-        } catch (const input_error&) {
-            journal.drop_if_empty();
-            throw;
-        }
-    };
+    // nothing written, not even an empty journal. The time outside the
+    // batches is the algorithm's own.
     fit::optimisation r;
     std::unique_ptr<fit::abc_posterior> abc;
     const auto t0 = std::chrono::steady_clock::now();
-    if (f.algorithm == "abc-smc") {
-        fit::abc_options a;
-        a.population = int(f.population);
-        a.generations = int(f.generations);
-        a.seed = unsigned(f.seed);
-        a.quantile = f.quantile;
-        a.min_acceptance = f.min_acceptance;
-        a.epsilon = f.epsilon;
-        abc = std::make_unique<fit::abc_posterior>(
-            guarded([&] { return fit::abc_smc(lower, upper, timed, a); }));
-        r.history = abc->history;
-        r.batches = abc->batches;
-        restart.assign(r.history.size(), 0);
-        const auto best =
-            std::min_element(r.history.begin(), r.history.end(), [](const auto& x, const auto& y) {
-                return (std::isnan(x.cost) ? INFINITY : x.cost) < (std::isnan(y.cost) ? INFINITY : y.cost);
-            });
-        r.best_x = best->x;
-        r.best_cost = best->cost;
-    }
-    fit::optimiser_options o;
-    o.algorithm = f.algorithm;
-    o.generations = int(f.generations);
-    o.population = int(f.population);
-    o.sigma0 = f.sigma0;
-    for (const auto* p : lay.params) { // mapped parameters (two dimensions) start at random
-        o.start.push_back(p->map.empty() ? p->start : NAN);
-        if (!p->map.empty()) o.start.push_back(NAN);
-    }
-    // Restarts (seeds seed, seed + 1, ...) merged into one history; the time
-    // outside the batches is the optimiser's own.
-    for (long k = 0; !abc && k < f.restarts; ++k) {
-        o.seed = unsigned(f.seed + k);
-        fit::optimisation one = guarded([&] { return fit::minimise(lower, upper, timed, o); });
-        for (auto& e : one.history) {
-            r.history.push_back(std::move(e));
-            restart.push_back(k);
-        }
-        r.batches += one.batches;
-        r.cache_misses += one.cache_misses;
-        if (k == 0 || one.best_cost < r.best_cost || std::isnan(r.best_cost)) {
-            r.best_cost = one.best_cost;
-            r.best_x = one.best_x;
-        }
+    try {
+        r = f.algorithm == "abc-smc" ? run_abc(f, lay, timed, abc, restart)
+                                     : run_optimiser(f, lay, timed, restart);
+    } catch (const std::invalid_argument& e) {
+        journal.drop_if_empty();
+        throw input_error(where_of_key(s, "fit") + ": " + e.what());
+    } catch (const input_error&) {
+        journal.drop_if_empty();
+        throw;
     }
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double overhead = total_s > 0 ? std::max(0.0, total_s - batch_s) / total_s : 0.0;
@@ -550,17 +581,7 @@ void run_fit(const sweep_request& req) {
     write_result(req, s, net, lay, out, r, tab, restart, id, overhead, abc.get(), best_outs);
     write_text_durably(result_stem(out) + ".best.toml", best_snippet(s, lay, r));
     journal.remove(); // the result file holds it all now
-    if (!req.quiet) {
-        std::printf("best cost %.6g at", r.best_cost);
-        for (std::size_t k = 0; k < lay.dims.size(); ++k)
-            std::printf(" %s = %.9g", lay.dims[k].c_str(), r.best_x[k]);
-        std::printf("\n");
-        std::printf("%zu evaluations in %d batches, %.3g s: %.3g evaluations/s, optimiser overhead %.2g%%\n",
-                    r.history.size(), r.batches, total_s, double(r.history.size()) / total_s, 100 * overhead);
-        if (journal.replayed() > 0)
-            std::printf("resumed: %zu evaluations from the journal\n", journal.replayed());
-        std::fprintf(stderr, "nmsweep: wrote %s and %s.best.toml\n", out.c_str(), result_stem(out).c_str());
-    }
+    if (!req.quiet) report(lay, r, total_s, overhead, journal.replayed(), out);
 }
 
 } // namespace nms

@@ -63,6 +63,9 @@ struct optimisation {
 optimisation minimise(const std::vector<double>& lower, const std::vector<double>& upper,
                       const batch_cost& cost, const optimiser_options& opt);
 
+// The evaluation of least cost (NaN ranks last); history non-empty.
+const evaluation& best_evaluation(const std::vector<evaluation>& history);
+
 // std::invalid_argument ("WHO: ...") unless lower and upper are a box: the
 // same non-zero size, finite, lower < upper.
 void check_box(const std::vector<double>& lower, const std::vector<double>& upper, const std::string& who);
