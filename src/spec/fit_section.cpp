@@ -8,18 +8,12 @@
 #include "spec_io.hpp"
 
 #include <cmath>
-#include <filesystem>
 
 namespace nms::spec_io {
 
 namespace {
 
 const std::vector<std::string> costs{"fc_correlation", "fc_rmse", "fcd_ks", "log_psd", "squared_error"};
-
-bool is_hdf5(const std::string& path) {
-    const auto ext = std::filesystem::path(path).extension().string();
-    return ext == ".h5" || ext == ".hdf5";
-}
 
 // A 1-D or 2-D dataset of an HDF5 file; every value finite.
 std::vector<double> read_h5_target(const std::string& path, const std::string& dataset, std::size_t* rows,

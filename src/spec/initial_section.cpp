@@ -127,7 +127,7 @@ void parse_initial(const ctx& c, const tval& root, sweep_spec& s, const parsed_c
             s.initial.file = resolve_path(c, r.str(*v, k));
             c.note("initial.file", *v, "initial", k);
             const auto ext = std::filesystem::path(s.initial.file).extension().string();
-            const bool h5 = ext == ".h5" || ext == ".hdf5";
+            const bool h5 = is_hdf5(s.initial.file);
             std::string dataset = "initial";
             if (r.t->contains("dataset")) {
                 if (!h5)

@@ -30,6 +30,9 @@ namespace fs = std::filesystem;
 using tval = toml::value;
 
 std::string num(double x);
+
+// A path naming an HDF5 file (.h5, .hdf5): its dataset must be named.
+bool is_hdf5(const std::string& path);
 // A short rendering of a TOML value for messages.
 std::string show(const tval& v, int depth = 0);
 std::string type_name(const tval& v);

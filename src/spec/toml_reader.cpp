@@ -2,6 +2,7 @@
 // names and paths.
 #include "spec_io.hpp"
 
+#include <filesystem>
 #include <sstream>
 
 namespace nms::spec_io {
@@ -11,6 +12,11 @@ std::string num(double x) {
     os.precision(10);
     os << x;
     return os.str();
+}
+
+bool is_hdf5(const std::string& path) {
+    const auto ext = std::filesystem::path(path).extension().string();
+    return ext == ".h5" || ext == ".hdf5";
 }
 
 // A short rendering of a TOML value for messages.

@@ -64,15 +64,13 @@ std::vector<std::string> targets_in_file(const std::string& path) {
     std::istringstream in(read_input_file(path, "targets file"));
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
-        if (const auto h = line.find('#'); h != std::string::npos) line.erase(h);
-        line.erase(0, line.find_first_not_of(" \t\r"));
-        line.erase(line.find_last_not_of(" \t\r") + 1);
-        if (line.empty()) continue;
-        std::string compact;
-        for (char ch : line)
-            if (ch != ' ' && ch != '\t') compact += ch;
+        std::string compact; // without the comment and any blanks
+        for (char ch : line.substr(0, line.find('#')))
+            if (ch != ' ' && ch != '\t' && ch != '\r') compact += ch;
+        if (compact.empty()) continue;
         if (compact.find('=') == std::string::npos || compact.front() == '=' || compact.back() == '=')
-            throw input_error(path + ":" + std::to_string(n) + ": '" + line + "': expected FEATURE=VALUES");
+            throw input_error(path + ":" + std::to_string(n) + ": '" + compact +
+                              "': expected FEATURE=VALUES");
         out.push_back(compact);
     }
     return out;
